@@ -1,0 +1,48 @@
+"""The Rungs application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as rungs_config
+from app.database import configure_engine
+from app.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flask:
+    """Build an app from RUNGS_ENV and the environment; `overrides` win (tests use them)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "app" / "static"),
+    )
+    app.config.from_mapping(rungs_config.load(environ, overrides))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from app import auth, errors, policy, security
+    from app.cli import register_cli
+    from app.main.views import bp as main_bp
+    from app.people.views import bp as people_bp
+
+    auth.init_login_manager(login_manager)
+    app.before_request(policy.enforce)
+    app.after_request(security.set_headers)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(people_bp)
+    errors.register(app)
+    register_cli(app)
+    app.jinja_env.globals["can"] = policy.can
+    return app

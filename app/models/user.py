@@ -1,0 +1,116 @@
+"""People: accounts, roles, reporting lines and mentorships."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    PM = "pm"
+    MANAGER = "manager"
+    HEAD = "head_of_product"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.PM: "Product manager",
+    Role.MANAGER: "Manager",
+    Role.HEAD: "Head of product",
+}
+
+mentorships = Table(
+    "mentorships",
+    Base.metadata,
+    Column("mentor_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("mentee_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(Base):
+    """A person in the organisation. Never deleted: deactivation keeps their history."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The login id handed to Flask-Login; replacing it ends every session of this person.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    manager: Mapped[User | None] = relationship(
+        remote_side=[id], back_populates="reports", lazy="raise"
+    )
+    reports: Mapped[list[User]] = relationship(
+        back_populates="manager", lazy="raise", order_by="User.name"
+    )
+    mentors: Mapped[list[User]] = relationship(
+        secondary=mentorships,
+        primaryjoin=lambda: User.id == mentorships.c.mentee_id,
+        secondaryjoin=lambda: User.id == mentorships.c.mentor_id,
+        back_populates="mentees",
+        lazy="raise",
+        order_by="User.name",
+    )
+    mentees: Mapped[list[User]] = relationship(
+        secondary=mentorships,
+        primaryjoin=lambda: User.id == mentorships.c.mentor_id,
+        secondaryjoin=lambda: User.id == mentorships.c.mentee_id,
+        back_populates="mentors",
+        lazy="raise",
+        order_by="User.name",
+    )
+
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_head(self) -> bool:
+        return self.role is Role.HEAD
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in (Role.MANAGER, Role.HEAD)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

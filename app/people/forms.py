@@ -1,0 +1,58 @@
+"""Forms for creating, editing and importing people."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from app.models import Role
+from app.models.user import ROLE_LABELS
+from app.services.people import NAME_MAX
+
+NO_MANAGER = ""
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class PersonForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        validators=[DataRequired(message="Enter a name."), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "off"},
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(message="Enter an email address.")],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField(
+        "Role", choices=[(r.value, ROLE_LABELS[r]) for r in Role], validators=[InputRequired()]
+    )
+    manager_id = SelectField("Manager", coerce=_optional_int, validate_choice=True)
+    mentor_ids = SelectMultipleField(
+        "Mentors", coerce=int, description="Hold Ctrl (or ⌘) to choose more than one."
+    )
+    version = HiddenField()
+
+    def set_choices(self, managers, mentors, *, exclude_id: int | None = None) -> None:
+        self.manager_id.choices = [(None, "No manager")] + [
+            (m.id, f"{m.name} ({m.role.label})") for m in managers if m.id != exclude_id
+        ]
+        self.mentor_ids.choices = [(m.id, m.name) for m in mentors if m.id != exclude_id]
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired(message="Choose a CSV file.")],
+        render_kw={"accept": ".csv,text/csv"},
+        description="Columns: email,name,role,manager_email. Role is pm, manager or "
+        "head_of_product; manager_email may be empty or name someone "
+        "already in Rungs or in the file.",
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""

@@ -1,0 +1,201 @@
+"""People: the admin list, profiles, create and edit, deactivate, password links, CSV import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import policy
+from app.extensions import db
+from app.forms import apply_domain_error
+from app.models import Role
+from app.people.forms import ConfirmForm, ImportForm, PersonForm
+from app.services import auth, people, people_import
+from app.services.errors import ConflictError, RowErrors, ValidationError
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+STATUSES = ("active", "deactivated", "all")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.route("/")
+@policy.requires("people.manage")
+def index():
+    """Everyone in the organisation, searchable and paginated."""
+    role = request.args.get("role", "")
+    status = request.args.get("status", "active")
+    if role not in {"", *Role} or status not in STATUSES:
+        abort(400)
+    search = request.args.get("q", "").strip()[:100]
+    page = db.paginate(
+        people.people_query(search=search, role=Role(role) if role else None, status=status),
+        per_page=current_app.config["PEOPLE_PER_PAGE"],
+        error_out=False,
+        count=True,
+    )
+    return render_template(
+        "people/index.html",
+        page=page,
+        search=search,
+        role=role,
+        status=status,
+        statuses=STATUSES,
+        roles=list(Role),
+    )
+
+
+@bp.route("/<int:person_id>")
+@policy.requires("person.view")
+def show(person_id: int):
+    """A person's profile: role, manager, mentors, reports."""
+    person = people.get_person(person_id)
+    policy.authorize(_actor(), "person.view", person)
+    return render_template("people/show.html", person=person, confirm=ConfirmForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.requires("people.manage")
+def create():
+    """Add a person to the organisation."""
+    form = _person_form()
+    if form.validate_on_submit():
+        try:
+            person = people.create_person(_actor(), _input(form))
+        except ValidationError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{person.name} was added. Make a password link so they can sign in.", "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_template("people/form.html", form=form, person=None)
+
+
+@bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
+@policy.requires("people.manage")
+def edit(person_id: int):
+    """Change a person's name, email, role, manager and mentors."""
+    person = people.get_person(person_id)
+    form = _person_form(person)
+    if not form.is_submitted():
+        form.role.data = person.role.value
+        form.mentor_ids.data = [m.id for m in person.mentors]
+        form.version.data = person.version
+    if form.validate_on_submit():
+        try:
+            people.update_person(
+                _actor(), person, _input(form), expected_version=_int(form.version.data)
+            )
+        except ConflictError as error:
+            db.session.rollback()
+            form.version.data = person.version  # saving again now overwrites, knowingly
+            return render_template(
+                "people/form.html", form=form, person=person, conflict=error
+            ), 409
+        except ValidationError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{person.name} was saved.", "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_template("people/form.html", form=form, person=person)
+
+
+@bp.route("/<int:person_id>/deactivate", methods=["POST"])
+@policy.requires("people.manage")
+def deactivate(person_id: int):
+    """Deactivate a person: they cannot sign in; their history stays."""
+    return _state_change(person_id, people.deactivate_person, "{} was deactivated.")
+
+
+@bp.route("/<int:person_id>/reactivate", methods=["POST"])
+@policy.requires("people.manage")
+def reactivate(person_id: int):
+    """Let a deactivated person sign in again."""
+    return _state_change(person_id, people.reactivate_person, "{} was reactivated.")
+
+
+@bp.route("/<int:person_id>/password-link", methods=["POST"])
+@policy.requires("people.manage")
+def password_link(person_id: int):
+    """Make a one-time link with which the person sets a password; shown once, to the admin."""
+    person = people.get_person(person_id)
+    try:
+        token = auth.create_reset_link(_actor(), person)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("people.show", person_id=person.id))
+    db.session.commit()
+    link = url_for("auth.set_password", token=token, _external=True)
+    return render_template(
+        "people/password_link.html",
+        person=person,
+        link=link,
+        ttl=current_app.config["PASSWORD_RESET_TTL"],
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@policy.requires("people.manage")
+def import_csv():
+    """Import people from a CSV file: all rows or none."""
+    form = ImportForm()
+    row_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            created = people_import.import_people(_actor(), form.file.data.read())
+        except RowErrors as error:
+            db.session.rollback()
+            row_errors = error.errors
+        else:
+            db.session.commit()
+            return render_template("people/imported.html", created=created)
+    status = 400 if row_errors or form.errors else 200
+    return render_template("people/import.html", form=form, row_errors=row_errors), status
+
+
+def _state_change(person_id: int, change, message: str):
+    person = people.get_person(person_id)
+    try:
+        change(_actor(), person)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message.format(person.name), "success")
+    return redirect(url_for("people.show", person_id=person_id))
+
+
+def _person_form(person=None) -> PersonForm:
+    form = PersonForm(obj=person)
+    actives = people.active_people()
+    form.set_choices(
+        [p for p in actives if p.is_manager],
+        actives,
+        exclude_id=person.id if person else None,
+    )
+    return form
+
+
+def _input(form: PersonForm) -> people.PersonInput:
+    return people.PersonInput(
+        email=form.email.data or "",
+        name=form.name.data or "",
+        role=Role(form.role.data),
+        manager_id=form.manager_id.data,
+        mentor_ids=list(form.mentor_ids.data or []),
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(400)

@@ -1,0 +1,126 @@
+"""Authorization in one place: may this person do this (to that object)? Deny by default.
+
+Every view is marked either `@requires(action)` or `@public`; a request to an endpoint with
+neither is refused before the view runs, and a test walks the URL map for unmarked endpoints.
+Object-level refusals answer 404, so that a refusal does not reveal that the object exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from app.extensions import login_manager
+from app.models import Role, User
+from app.services import org
+from app.services.errors import ForbiddenError, NotFoundError
+
+Rule = Callable[[User, Any], bool]
+RULES: dict[str, Rule] = {}
+
+# Endpoints that anyone may reach, signed in or not.
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(check: Rule) -> Rule:
+        RULES[action] = check
+        return check
+
+    return register
+
+
+class _System:
+    """The operator at the command line: trusted with every action, audited with no person."""
+
+    id = None
+    is_authenticated = True
+    is_active = True
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+
+def can(actor: Any, action: str, target: Any = None) -> bool:
+    """True only when a rule for `action` exists and allows it; anonymous people may do nothing."""
+    if actor is SYSTEM:
+        return action in RULES
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    check = RULES.get(action)
+    return bool(check is not None and check(actor, target))
+
+
+def authorize(actor: Any, action: str, target: Any = None) -> None:
+    """Raise unless allowed: NotFoundError for an object (existence must not leak), else 403."""
+    if can(actor, action, target):
+        return
+    if target is not None:
+        raise NotFoundError("Not found.")
+    raise ForbiddenError("You do not have access to this page.")
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@rule("home.view")
+@rule("account.manage")
+def _any_signed_in(actor: User, target: Any) -> bool:
+    return True
+
+
+@rule("people.manage")
+def _head_only(actor: User, target: Any) -> bool:
+    return actor.role is Role.HEAD
+
+
+@rule("person.view")
+def _can_view_person(actor: User, person: User | None) -> bool:
+    """Self, the head of product, anyone above them in the reporting line, and their mentors."""
+    if person is None:  # route level: every signed-in person may open some profile (their own)
+        return True
+    if actor.id == person.id or actor.role is Role.HEAD:
+        return True
+    return org.is_in_management_chain(actor.id, person.id) or org.is_mentor_of(actor.id, person.id)
+
+
+# --- view marking and enforcement -------------------------------------------------------------
+
+
+def requires(action: str):
+    """Mark a view as needing a signed-in person whom the policy allows `action` (route level)."""
+    if action not in RULES:
+        raise LookupError(f"no policy rule for {action!r}")
+
+    def mark(view):
+        view.policy_action = action
+        return view
+
+    return mark
+
+
+def public(view):
+    """Mark a view as reachable without signing in."""
+    view.is_public = True
+    return view
+
+
+def enforce() -> Any:
+    """before_request hook: sign-in and the route-level rule, before any view runs."""
+    if request.endpoint is None:
+        return None  # no such route: the 404 follows
+    view = current_app.view_functions[request.endpoint]
+    if request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    action = getattr(view, "policy_action", None)
+    if action is None or not can(current_user, action):
+        abort(403)
+    return None

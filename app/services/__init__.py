@@ -1,0 +1,1 @@
+"""The domain: verbs that take and return domain values. They flush; the caller commits."""

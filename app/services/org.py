@@ -1,0 +1,60 @@
+"""Reporting lines, read with one recursive query each whatever the depth."""
+
+from __future__ import annotations
+
+from sqlalchemy import literal, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import User, mentorships
+
+# Reporting lines are kept acyclic; the bound only protects against data damaged outside Rungs.
+MAX_DEPTH = 64
+
+
+def managers_above(person_id: int) -> list[int]:
+    """Ids of the person's manager, their manager, and so on up to the top, nearest first."""
+    chain = (
+        select(User.manager_id.label("id"), literal(1).label("depth"))
+        .where(User.id == person_id)
+        .cte("chain", recursive=True)
+    )
+    upper = aliased(User)
+    chain = chain.union_all(
+        select(upper.manager_id, chain.c.depth + 1).where(
+            upper.id == chain.c.id, chain.c.depth < MAX_DEPTH
+        )
+    )
+    rows = db.session.execute(
+        select(chain.c.id).where(chain.c.id.is_not(None)).order_by(chain.c.depth)
+    )
+    return list(rows.scalars())
+
+
+def reports_below(manager_id: int) -> list[int]:
+    """Ids of everyone who reports to the manager, directly or through others."""
+    tree = (
+        select(User.id, literal(1).label("depth"))
+        .where(User.manager_id == manager_id)
+        .cte("tree", recursive=True)
+    )
+    lower = aliased(User)
+    tree = tree.union_all(
+        select(lower.id, tree.c.depth + 1).where(
+            lower.manager_id == tree.c.id, tree.c.depth < MAX_DEPTH
+        )
+    )
+    return list(db.session.execute(select(tree.c.id)).scalars())
+
+
+def is_in_management_chain(manager_id: int, person_id: int) -> bool:
+    return manager_id in managers_above(person_id)
+
+
+def is_mentor_of(mentor_id: int, person_id: int) -> bool:
+    found = db.session.execute(
+        select(mentorships.c.mentor_id).where(
+            mentorships.c.mentor_id == mentor_id, mentorships.c.mentee_id == person_id
+        )
+    ).first()
+    return found is not None

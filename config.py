@@ -1,0 +1,110 @@
+"""Configuration classes; the environment is read only here, and only when an app is created."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+BASE_DIR = Path(__file__).resolve().parent
+INSECURE_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = INSECURE_SECRET_KEY
+    RUNGS_DATA_DIR = str(BASE_DIR / "instance")
+    SQLALCHEMY_DATABASE_URI: str | None = None  # derived from RUNGS_DATA_DIR unless DATABASE_URL
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # A profile name from argon2.profiles; RFC 9106's low-memory one is the library default.
+    ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_RESET_TTL = timedelta(hours=72)
+
+    # Failed sign-ins allowed per email address, and per client address, within the window.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_CLIENT = 30
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    PEOPLE_PER_PAGE = 25
+
+
+class DevelopmentConfig(Config):
+    """The embedded default that `make run` serves: SQLite under RUNGS_DATA_DIR."""
+
+
+class TestingConfig(Config):
+    TESTING = True
+    ARGON2_PROFILE = "CHEAPEST"  # hashing cost is not what the tests measure
+    SECRET_KEY = "testing-secret-key-that-is-long-enough"  # noqa: S105
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# Environment variables that override a setting of the same name.
+ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None):
+    """Build the settings for one app from RUNGS_ENV, the environment and explicit overrides."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    name = overrides.pop("ENV", None) or environ.get("RUNGS_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"RUNGS_ENV={name!r} is not one of {', '.join(CONFIGS)}")
+    cls = CONFIGS[name]
+    settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+    settings["ENV_NAME"] = name
+    settings.update({key: environ[key] for key in ENV_OVERRIDES if environ.get(key)})
+    if environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
+    settings.update(overrides)
+    if not settings.get("SQLALCHEMY_DATABASE_URI"):
+        data_dir = Path(settings["RUNGS_DATA_DIR"])
+        settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'rungs.db'}"
+    if name == "production":
+        _check_secret_key(settings["SECRET_KEY"])
+    return settings
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Send postgres URLs through psycopg 3, whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _check_secret_key(key: str | None) -> None:
+    if not key or key == INSECURE_SECRET_KEY or len(key) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production "
+            '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
