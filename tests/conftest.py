@@ -1,0 +1,118 @@
+"""Fixtures: one migrated database per run (SQLite, or TEST_DATABASE_URL), emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, delete, inspect, update
+
+from app import create_app
+from app.extensions import db
+from app.models import Base, User
+from tests.factories import Factory
+
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """A test client that fills in the CSRF token the way a browser form would."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/login").get_data(as_text=True)
+        found = CSRF_INPUT.search(page)
+        if found is None:  # signed in: /login redirects, so read it from the home page
+            found = CSRF_INPUT.search(self.get("/").get_data(as_text=True))
+        assert found is not None, "no CSRF token on the page"
+        return found.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = {"csrf_token": self.csrf_token(), **(data or {})}
+        return self.post(url, data=data, **kwargs)
+
+
+def database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'rungs-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory) -> str:
+    return database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_uri, tmp_path_factory):
+    """The app, on a database built by the real migrations (not create_all)."""
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "RUNGS_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        },
+        environ={},
+    )
+    app.test_client_class = Client
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    """Start from an empty database even when TEST_DATABASE_URL points at a used one."""
+    reflected = MetaData()
+    reflected.reflect(db.engine)
+    with db.engine.begin() as connection:
+        reflected.drop_all(connection)
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(Base.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(table.name for table in tables)
+                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                return
+            connection.execute(update(User).values(manager_id=None))
+            for table in tables:
+                connection.execute(delete(table))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service tests (web tests must not hold one open)."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def org(make):
+    """A small organisation: head → two managers → PMs, one mentor across teams."""
+    return make.organisation()
+
+
+def table_names(app) -> set[str]:
+    with app.app_context():
+        return set(inspect(db.engine).get_table_names())
