@@ -126,12 +126,11 @@ def snapshot(person: User, mentor_ids: Iterable[int] | None = None) -> dict[str,
 
 def create_person(actor: User, data: PersonInput) -> User:
     policy.authorize(actor, "people.manage")
-    email = _unused_email(data.email)
-    person = User(email=email, name=clean_name(data.name), role=data.role)
-    db.session.add(person)
-    db.session.flush()
-    person.manager = _valid_manager(person, data.manager_id)
+    person = User(email=_unused_email(data.email), name=clean_name(data.name), role=data.role)
+    manager = _valid_manager(person, data.manager_id)
+    person.manager_id = manager.id if manager else None
     person.mentors = _valid_mentors(person, data.mentor_ids)
+    db.session.add(person)
     db.session.flush()
     audit.record(actor, "person.created", person, after=snapshot(person))
     return person
@@ -155,7 +154,8 @@ def update_person(actor: User, person: User, data: PersonInput, *, expected_vers
     manager = _valid_manager(person, data.manager_id)
     mentors = _valid_mentors(person, data.mentor_ids)
     person.email, person.name, person.role = email, name, data.role
-    person.manager, person.mentors = manager, mentors
+    person.manager_id = manager.id if manager else None
+    person.mentors = mentors
     person.updated_at = utcnow()  # always an UPDATE, so the version check applies to every save
     db.session.flush()
     old, new = audit.changes(before, snapshot(person))
@@ -186,7 +186,7 @@ def reactivate_person(actor: User, person: User) -> User:
     if person.manager_id is not None:
         manager = db.session.get(User, person.manager_id)
         if manager is not None and not manager.is_active:
-            person.manager = None  # their old manager left; the admin assigns a new one
+            person.manager_id = None  # their old manager left; the admin assigns a new one
     person.deactivated_at = None
     person.updated_at = utcnow()
     db.session.flush()

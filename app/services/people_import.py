@@ -75,8 +75,12 @@ def read_rows(data: bytes) -> list[Row]:
         raise RowErrors(["The file has a header but no people."])
     errors += _cross_check(rows)
     if errors:
-        raise RowErrors(errors)
+        raise RowErrors(sorted(errors, key=_line_number))
     return rows
+
+
+def _line_number(error: str) -> int:
+    return int(error.split(":", 1)[0].removeprefix("Line "))
 
 
 def _parse(line: int, record: dict) -> Row:

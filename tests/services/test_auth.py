@@ -1,0 +1,131 @@
+"""Sign-in, the throttle, passwords and one-time links, without HTTP."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import LoginFailure, PasswordResetLink, User
+from app.models.base import utcnow
+from app.services import auth, people
+from app.services.errors import NotFoundError, ValidationError
+from app.services.passwords import verify_password
+from tests.factories import PASSWORD
+
+
+def test_right_password_signs_in_and_clears_account_failures(org, ctx):
+    with pytest.raises(auth.SignInError):
+        auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
+    person = auth.authenticate(" Alice@Example.com ", PASSWORD, client="10.0.0.1")
+    assert person.id == org.pm_a1.id
+    keys = db.session.execute(select(LoginFailure.key)).scalars().all()
+    assert keys == ["client:10.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("alice@example.com", "wrong password"),  # known account, wrong password
+        ("nobody@example.com", PASSWORD),  # unknown account
+        ("ghost@example.com", PASSWORD),  # deactivated account, right password
+    ],
+)
+def test_every_refusal_reads_the_same(org, make, email, password):
+    make.person(name="Ghost", email="ghost@example.com", active=False)
+    with make.app.app_context(), pytest.raises(auth.SignInError) as error:
+        auth.authenticate(email, password, client="10.0.0.1")
+    assert error.value.message == "Email or password is incorrect."
+
+
+def test_account_throttle_after_five_failures_even_with_the_right_password(org, ctx):
+    for _ in range(5):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
+    with pytest.raises(auth.ThrottledError) as error:
+        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.2")
+    assert "Too many failed sign-ins. Wait 15 minutes" in error.value.message
+
+
+def test_throttle_reads_the_same_for_unknown_accounts(org, ctx):
+    for _ in range(5):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("nobody@example.com", "wrong", client="10.0.0.1")
+    with pytest.raises(auth.ThrottledError, match="Too many failed sign-ins"):
+        auth.authenticate("nobody@example.com", "wrong", client="10.0.0.3")
+
+
+def test_client_throttle_spans_accounts(org, ctx, app):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_CLIENT"]
+    for number in range(limit):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate(f"guess{number}@example.com", "wrong", client="10.9.9.9")
+    with pytest.raises(auth.ThrottledError):
+        auth.authenticate("alice@example.com", PASSWORD, client="10.9.9.9")
+    assert auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.8").id == org.pm_a1.id
+
+
+def test_failures_expire_after_the_window(org, ctx, app):
+    for _ in range(5):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
+    window = app.config["LOGIN_FAILURE_WINDOW"]
+    db.session.execute(update(LoginFailure).values(at=utcnow() - window - timedelta(seconds=1)))
+    assert auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.1").id == org.pm_a1.id
+    assert db.session.execute(select(func.count()).select_from(LoginFailure)).scalar_one() == 0
+
+
+def test_change_password_checks_the_current_one_and_ends_sessions(org, ctx):
+    alice = people.get_person(org.pm_a1.id)
+    token = alice.session_token
+    with pytest.raises(ValidationError) as error:
+        auth.change_password(alice, current="wrong", new="a brand new password")
+    assert error.value.field == "current_password"
+    with pytest.raises(ValidationError, match="at least 12"):
+        auth.change_password(alice, current=PASSWORD, new="short")
+    with pytest.raises(ValidationError, match="cannot be your email"):
+        auth.change_password(alice, current=PASSWORD, new="ALICE@example.com")
+    auth.change_password(alice, current=PASSWORD, new="a brand new password")
+    assert alice.session_token != token
+    assert verify_password(alice.password_hash, "a brand new password")
+
+
+def test_reset_link_is_one_time_and_stores_only_a_digest(org, ctx):
+    head = people.get_person(org.head.id)
+    alice = people.get_person(org.pm_a1.id)
+    token = auth.create_reset_link(head, alice)
+    stored = db.session.execute(select(PasswordResetLink)).scalar_one()
+    assert token not in stored.token_hash
+    auth.reset_password(token, "set from the link 123")
+    assert verify_password(db.session.get(User, alice.id).password_hash, "set from the link 123")
+    with pytest.raises(NotFoundError, match="already used"):
+        auth.reset_password(token, "and again from the link")
+
+
+def test_a_new_link_replaces_the_old_one(org, ctx):
+    head = people.get_person(org.head.id)
+    alice = people.get_person(org.pm_a1.id)
+    first = auth.create_reset_link(head, alice)
+    second = auth.create_reset_link(head, alice)
+    with pytest.raises(NotFoundError):
+        auth.find_reset_link(first)
+    assert auth.find_reset_link(second).user_id == alice.id
+
+
+def test_expired_link_is_refused(org, ctx):
+    head = people.get_person(org.head.id)
+    token = auth.create_reset_link(head, people.get_person(org.pm_a1.id))
+    db.session.execute(update(PasswordResetLink).values(expires_at=utcnow() - timedelta(1)))
+    with pytest.raises(NotFoundError, match="expired"):
+        auth.find_reset_link(token)
+
+
+def test_link_of_a_deactivated_person_stops_working(org, ctx):
+    head = people.get_person(org.head.id)
+    alice = people.get_person(org.pm_a1.id)
+    token = auth.create_reset_link(head, alice)
+    people.deactivate_person(head, alice)
+    with pytest.raises(NotFoundError):
+        auth.find_reset_link(token)
+    with pytest.raises(ValidationError, match="reactivate them first"):
+        auth.create_reset_link(head, alice)
