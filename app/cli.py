@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app, url_for
+from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models.user import ROLE_LABELS
@@ -17,9 +18,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(people_cli)
 
 
-@click.group("demo")
-def demo_cli():
-    """The demo organisation."""
+demo_cli = AppGroup("demo", help="The demo organisation.")
 
 
 @demo_cli.command("load")
@@ -54,9 +53,7 @@ def _print_sign_ins() -> None:
         click.echo(f"  {ROLE_LABELS[sign_in.role]:<16} {sign_in.email:<32} {sign_in.name}")
 
 
-@click.group("people")
-def people_cli():
-    """People in the organisation."""
+people_cli = AppGroup("people", help="People in the organisation.")
 
 
 @people_cli.command("import")

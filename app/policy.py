@@ -82,12 +82,21 @@ def _head_only(actor: User, target: Any) -> bool:
 
 @rule("person.view")
 def _can_view_person(actor: User, person: User | None) -> bool:
-    """Self, the head of product, anyone above them in the reporting line, and their mentors."""
     if person is None:  # route level: every signed-in person may open some profile (their own)
         return True
-    if actor.id == person.id or actor.role is Role.HEAD:
-        return True
-    return org.is_in_management_chain(actor.id, person.id) or org.is_mentor_of(actor.id, person.id)
+    visible = visible_people(actor)
+    return visible is None or person.id in visible
+
+
+def visible_people(actor: User) -> set[int] | None:
+    """Whose profile the actor may see: None means everyone (the head of product).
+
+    Otherwise the people they are linked to: themselves, their managers up the line, everyone
+    who reports to them at any depth, their mentors and their mentees.
+    """
+    if actor.role is Role.HEAD:
+        return None
+    return org.related_people(actor.id)
 
 
 # --- view marking and enforcement -------------------------------------------------------------

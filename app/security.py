@@ -1,7 +1,6 @@
 """Security headers on every response."""
 
-from flask import Response
-from flask_login import current_user
+from flask import Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -24,7 +23,8 @@ def set_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_user.is_authenticated:
+    if request.endpoint != "static":
+        # Pages carry personal data or one-time tokens (forms, password links): never cache them.
         headers["Cache-Control"] = "no-store"
         headers["Vary"] = "Cookie"
     return response

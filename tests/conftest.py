@@ -1,4 +1,4 @@
-"""Fixtures: one migrated database per run (SQLite, or TEST_DATABASE_URL), emptied after each test."""
+"""Fixtures: one migrated database per run (SQLite or TEST_DATABASE_URL), emptied per test."""
 
 from __future__ import annotations
 
@@ -87,6 +87,28 @@ def _empty_tables(app):
             connection.execute(update(User).values(manager_id=None))
             for table in tables:
                 connection.execute(delete(table))
+
+
+@pytest.fixture
+def make_app(app):
+    """Build more apps on the suite's database (another worker, extra routes); closed after."""
+    built = []
+
+    def build(**overrides):
+        settings = {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+        other = create_app({**settings, **overrides}, environ={})
+        other.test_client_class = Client
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.services.passwords import hash_password
 
-PASSWORD = "correct horse battery staple"  # noqa: S105
+PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 
 
@@ -74,16 +74,20 @@ class Factory:
 
     def organisation(self) -> Organisation:
         head = self.person(name="Hana Head", role=Role.HEAD, email="head@example.com")
-        manager_a = self.person(name="Ada Manager", role=Role.MANAGER, manager=head,
-                                email="ada@example.com")
-        manager_b = self.person(name="Ben Manager", role=Role.MANAGER, manager=head,
-                                email="ben@example.com")
+        manager_a = self.person(
+            name="Ada Manager", role=Role.MANAGER, manager=head, email="ada@example.com"
+        )
+        manager_b = self.person(
+            name="Ben Manager", role=Role.MANAGER, manager=head, email="ben@example.com"
+        )
         pm_a1 = self.person(name="Alice Pm", manager=manager_a, email="alice@example.com")
         pm_a2 = self.person(name="Arun Pm", manager=manager_a, email="arun@example.com")
-        pm_b1 = self.person(name="Bea Pm", manager=manager_b, mentors=(pm_a2,),
-                            email="bea@example.com")
-        director = self.person(name="Dora Director", role=Role.MANAGER, manager=manager_a,
-                               email="dora@example.com")
+        pm_b1 = self.person(
+            name="Bea Pm", manager=manager_b, mentors=(pm_a2,), email="bea@example.com"
+        )
+        director = self.person(
+            name="Dora Director", role=Role.MANAGER, manager=manager_a, email="dora@example.com"
+        )
         pm_d1 = self.person(name="Dev Pm", manager=director, email="dev@example.com")
         return Organisation(head, manager_a, manager_b, pm_a1, pm_a2, pm_b1, director, pm_d1)
 

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.models import Role
@@ -28,7 +29,9 @@ class PersonForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     role = SelectField(
-        "Role", choices=[(r.value, ROLE_LABELS[r]) for r in Role], validators=[InputRequired()]
+        "Role",
+        choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role],
+        validators=[InputRequired()],
     )
     manager_id = SelectField("Manager", coerce=_optional_int, validate_choice=True)
     mentor_ids = SelectMultipleField(
@@ -37,10 +40,19 @@ class PersonForm(FlaskForm):
     version = HiddenField()
 
     def set_choices(self, managers, mentors, *, exclude_id: int | None = None) -> None:
-        self.manager_id.choices = [(None, "No manager")] + [
-            (m.id, f"{m.name} ({m.role.label})") for m in managers if m.id != exclude_id
+        self.manager_id.choices = [SelectChoice(None, "No manager")] + [
+            SelectChoice(m.id, f"{m.name} ({m.role.label})") for m in managers if m.id != exclude_id
         ]
-        self.mentor_ids.choices = [(m.id, m.name) for m in mentors if m.id != exclude_id]
+        self.mentor_ids.choices = [
+            SelectChoice(m.id, m.name) for m in mentors if m.id != exclude_id
+        ]
+
+    def label_for(self, field_name: str, value) -> str:
+        """The label a select shows for a stored value (for showing someone else's save)."""
+        for choice in getattr(self, field_name).choices:
+            if choice.value == value:
+                return choice.label
+        return ""
 
 
 class ImportForm(FlaskForm):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from app import policy
@@ -20,6 +30,14 @@ STATUSES = ("active", "deactivated", "all")
 
 def _actor():
     return current_user._get_current_object()
+
+
+@bp.app_template_global()
+def may_view_person(person) -> bool:
+    """Whether to link to a profile; the visible set is read once per request."""
+    if "visible_people" not in g:
+        g.visible_people = policy.visible_people(_actor())
+    return g.visible_people is None or person.id in g.visible_people
 
 
 @bp.route("/")

@@ -47,14 +47,17 @@ def reports_below(manager_id: int) -> list[int]:
     return list(db.session.execute(select(tree.c.id)).scalars())
 
 
-def is_in_management_chain(manager_id: int, person_id: int) -> bool:
-    return manager_id in managers_above(person_id)
-
-
-def is_mentor_of(mentor_id: int, person_id: int) -> bool:
-    found = db.session.execute(
-        select(mentorships.c.mentor_id).where(
-            mentorships.c.mentor_id == mentor_id, mentorships.c.mentee_id == person_id
+def related_people(person_id: int) -> set[int]:
+    """The person, everyone above and below them in the reporting line, mentors and mentees."""
+    mentoring = db.session.execute(
+        select(mentorships.c.mentor_id, mentorships.c.mentee_id).where(
+            (mentorships.c.mentor_id == person_id) | (mentorships.c.mentee_id == person_id)
         )
-    ).first()
-    return found is not None
+    ).all()
+    return {
+        person_id,
+        *managers_above(person_id),
+        *reports_below(person_id),
+        *(mentor for mentor, _ in mentoring),
+        *(mentee for _, mentee in mentoring),
+    }

@@ -30,12 +30,20 @@ def edit_input(user: User, **changes) -> PersonInput:
 def test_create_person_records_audit_in_same_transaction(org, ctx):
     head = load(org.head)
     person = people.create_person(
-        head, PersonInput(email=" New.Person@Example.COM ", name="  New   Person ",
-                          role=Role.PM, manager_id=org.manager_a.id, mentor_ids=[org.pm_a2.id])
+        head,
+        PersonInput(
+            email=" New.Person@Example.COM ",
+            name="  New   Person ",
+            role=Role.PM,
+            manager_id=org.manager_a.id,
+            mentor_ids=[org.pm_a2.id],
+        ),
     )
     assert person.email == "new.person@example.com"
     assert person.name == "New Person"
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.entity_id == person.id)).scalar_one()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.entity_id == person.id)
+    ).scalar_one()
     assert event.action == "person.created"
     assert event.actor_id == head.id
     assert event.after["manager_id"] == org.manager_a.id
@@ -48,22 +56,25 @@ def test_create_person_records_audit_in_same_transaction(org, ctx):
 
 def test_only_head_of_product_may_create(org, ctx):
     with pytest.raises(ForbiddenError):
-        people.create_person(load(org.manager_a),
-                             PersonInput(email="x@example.com", name="X", role=Role.PM))
+        people.create_person(
+            load(org.manager_a), PersonInput(email="x@example.com", name="X", role=Role.PM)
+        )
 
 
 def test_duplicate_email_is_refused_with_owner_named(org, ctx):
     with pytest.raises(ValidationError) as error:
-        people.create_person(load(org.head),
-                             PersonInput(email="ALICE@example.com", name="Other", role=Role.PM))
+        people.create_person(
+            load(org.head), PersonInput(email="ALICE@example.com", name="Other", role=Role.PM)
+        )
     assert error.value.field == "email"
     assert "Alice Pm already uses alice@example.com" in error.value.message
 
 
 def test_invalid_email_is_refused(org, ctx):
     with pytest.raises(ValidationError) as error:
-        people.create_person(load(org.head), PersonInput(email="not-an-email", name="X",
-                                                         role=Role.PM))
+        people.create_person(
+            load(org.head), PersonInput(email="not-an-email", name="X", role=Role.PM)
+        )
     assert error.value.field == "email"
 
 
@@ -71,8 +82,12 @@ def test_reporting_cycle_names_who_would_manage_themselves(org, ctx):
     # Ada manages Dora (director). Making Dora Ada's manager would close a loop.
     ada = load(org.manager_a)
     with pytest.raises(ValidationError) as error:
-        people.update_person(load(org.head), ada, edit_input(ada, manager_id=org.director.id),
-                             expected_version=ada.version)
+        people.update_person(
+            load(org.head),
+            ada,
+            edit_input(ada, manager_id=org.director.id),
+            expected_version=ada.version,
+        )
     assert error.value.field == "manager_id"
     assert error.value.message == (
         "Ada Manager would become their own manager: Ada Manager → Dora Director → Ada Manager."
@@ -82,44 +97,53 @@ def test_reporting_cycle_names_who_would_manage_themselves(org, ctx):
 def test_longer_cycle_lists_the_whole_loop(org, ctx):
     head = load(org.head)
     with pytest.raises(ValidationError) as error:
-        people.update_person(head, head, edit_input(head, manager_id=org.director.id),
-                             expected_version=head.version)
+        people.update_person(
+            head, head, edit_input(head, manager_id=org.director.id), expected_version=head.version
+        )
     assert "Hana Head → Dora Director → Ada Manager → Hana Head" in error.value.message
 
 
 def test_a_pm_cannot_be_a_manager(org, ctx):
     bea = load(org.pm_b1)
     with pytest.raises(ValidationError, match="Alice Pm is a product manager"):
-        people.update_person(load(org.head), bea, edit_input(bea, manager_id=org.pm_a1.id),
-                             expected_version=bea.version)
+        people.update_person(
+            load(org.head),
+            bea,
+            edit_input(bea, manager_id=org.pm_a1.id),
+            expected_version=bea.version,
+        )
 
 
 def test_stale_version_is_a_conflict_showing_current_values(org, ctx):
     head = load(org.head)
     alice = load(org.pm_a1)
     read_version = alice.version
-    people.update_person(head, alice, edit_input(alice, name="Alice Renamed"),
-                         expected_version=read_version)
+    people.update_person(
+        head, alice, edit_input(alice, name="Alice Renamed"), expected_version=read_version
+    )
     db.session.commit()
     with pytest.raises(ConflictError) as error:
-        people.update_person(head, alice, edit_input(alice, name="Alice Other"),
-                             expected_version=read_version)
+        people.update_person(
+            head, alice, edit_input(alice, name="Alice Other"), expected_version=read_version
+        )
     assert error.value.current["name"] == "Alice Renamed"
 
 
 def test_every_save_bumps_the_version_even_when_only_mentors_change(org, ctx):
     alice = load(org.pm_a1)
     before = alice.version
-    people.update_person(load(org.head), alice, edit_input(alice, mentor_ids=[org.pm_b1.id]),
-                         expected_version=before)
+    people.update_person(
+        load(org.head), alice, edit_input(alice, mentor_ids=[org.pm_b1.id]), expected_version=before
+    )
     db.session.commit()
     assert load(org.pm_a1).version == before + 1
 
 
 def test_update_audits_only_what_changed(org, ctx):
     alice = load(org.pm_a1)
-    people.update_person(load(org.head), alice, edit_input(alice, name="Alicia Pm"),
-                         expected_version=alice.version)
+    people.update_person(
+        load(org.head), alice, edit_input(alice, name="Alicia Pm"), expected_version=alice.version
+    )
     event = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "person.updated")
     ).scalar_one()
@@ -133,8 +157,9 @@ def test_manager_with_reports_cannot_be_deactivated_or_demoted(org, ctx):
     with pytest.raises(ValidationError, match=r"1 people report to them \(Dev Pm\)"):
         people.deactivate_person(head, director)
     with pytest.raises(ValidationError, match="cannot become a product manager"):
-        people.update_person(head, director, edit_input(director, role=Role.PM),
-                             expected_version=director.version)
+        people.update_person(
+            head, director, edit_input(director, role=Role.PM), expected_version=director.version
+        )
 
 
 def test_the_last_head_of_product_stays(org, ctx):
@@ -156,9 +181,15 @@ def test_deactivation_ends_sessions_and_keeps_history(org, ctx):
         people.deactivate_person(load(org.head), alice)
     people.reactivate_person(load(org.head), alice)
     assert alice.is_active
-    actions = db.session.execute(
-        select(AuditEvent.action).where(AuditEvent.entity_id == alice.id).order_by(AuditEvent.id)
-    ).scalars().all()
+    actions = (
+        db.session.execute(
+            select(AuditEvent.action)
+            .where(AuditEvent.entity_id == alice.id)
+            .order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert actions == ["person.deactivated", "person.reactivated"]
 
 
@@ -176,24 +207,32 @@ def test_mentors_must_be_active_and_not_oneself(org, make, ctx):
     gone = make.person(name="Gone Mentor", active=False)
     alice = load(org.pm_a1)
     with pytest.raises(ValidationError, match="cannot mentor themselves"):
-        people.update_person(load(org.head), alice, edit_input(alice, mentor_ids=[alice.id]),
-                             expected_version=alice.version)
+        people.update_person(
+            load(org.head),
+            alice,
+            edit_input(alice, mentor_ids=[alice.id]),
+            expected_version=alice.version,
+        )
     with pytest.raises(ValidationError, match="active people as mentors"):
-        people.update_person(load(org.head), alice, edit_input(alice, mentor_ids=[gone.id]),
-                             expected_version=alice.version)
+        people.update_person(
+            load(org.head),
+            alice,
+            edit_input(alice, mentor_ids=[gone.id]),
+            expected_version=alice.version,
+        )
 
 
 def test_the_command_line_operator_may_manage_people(org, ctx):
-    person = people.create_person(SYSTEM, PersonInput(email="cli@example.com", name="Cli",
-                                                      role=Role.PM))
+    person = people.create_person(
+        SYSTEM, PersonInput(email="cli@example.com", name="Cli", role=Role.PM)
+    )
     event = db.session.execute(select(AuditEvent)).scalar_one()
     assert person.id == event.entity_id
     assert event.actor_id is None
 
 
 def test_audit_log_is_append_only(org, ctx):
-    people.create_person(load(org.head), PersonInput(email="a@example.com", name="A",
-                                                     role=Role.PM))
+    people.create_person(load(org.head), PersonInput(email="a@example.com", name="A", role=Role.PM))
     db.session.commit()
     event = db.session.execute(select(AuditEvent)).scalar_one()
     event.action = "rewritten"

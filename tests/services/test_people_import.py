@@ -26,14 +26,21 @@ def import_errors(data: bytes) -> list[str]:
 
 
 def test_imports_people_with_managers_in_the_file_and_in_rungs(org, ctx):
-    created = people_import.import_people(SYSTEM, csv(
-        "cleo@example.com,Cleo Lead,manager,head@example.com",
-        "finn@example.com,Finn Pm,Product Manager,cleo@example.com",  # manager later in file
-        "gus@example.com,Gus Pm,pm,ben@example.com",
-        "hal@example.com,Hal Pm,pm,",
-    ))
+    created = people_import.import_people(
+        SYSTEM,
+        csv(
+            "cleo@example.com,Cleo Lead,manager,head@example.com",
+            "finn@example.com,Finn Pm,Product Manager,cleo@example.com",  # manager later in file
+            "gus@example.com,Gus Pm,pm,ben@example.com",
+            "hal@example.com,Hal Pm,pm,",
+        ),
+    )
     assert [p.email for p in created] == [
-        "cleo@example.com", "finn@example.com", "gus@example.com", "hal@example.com"]
+        "cleo@example.com",
+        "finn@example.com",
+        "gus@example.com",
+        "hal@example.com",
+    ]
     finn = people.find_by_email("finn@example.com")
     assert finn.manager_id == people.find_by_email("cleo@example.com").id
     assert finn.role is Role.PM
@@ -47,16 +54,18 @@ def test_imports_people_with_managers_in_the_file_and_in_rungs(org, ctx):
 
 def test_bad_rows_are_all_listed_with_line_numbers_and_nothing_is_imported(org, ctx):
     before = count_people()
-    errors = import_errors(csv(
-        "ok@example.com,Ok Person,pm,ada@example.com",
-        "not-an-email,Bad Email,pm,",
-        "nameless@example.com,,pm,",
-        "role@example.com,Role Person,ceo,",
-        "alice@example.com,Alice Again,pm,",
-        "ok@example.com,Ok Twice,pm,",
-        "orphan@example.com,Orphan,pm,nobody@example.com",
-        "under@example.com,Under Pm,pm,bea@example.com",
-    ))
+    errors = import_errors(
+        csv(
+            "ok@example.com,Ok Person,pm,ada@example.com",
+            "not-an-email,Bad Email,pm,",
+            "nameless@example.com,,pm,",
+            "role@example.com,Role Person,ceo,",
+            "alice@example.com,Alice Again,pm,",
+            "ok@example.com,Ok Twice,pm,",
+            "orphan@example.com,Orphan,pm,nobody@example.com",
+            "under@example.com,Under Pm,pm,bea@example.com",
+        )
+    )
     assert count_people() == before
     assert errors[0].startswith("Line 3: not-an-email is not a valid email address")
     assert errors[1:] == [
@@ -71,27 +80,35 @@ def test_bad_rows_are_all_listed_with_line_numbers_and_nothing_is_imported(org, 
 
 
 def test_a_loop_inside_the_file_is_refused(org, ctx):
-    errors = import_errors(csv(
-        "x@example.com,Xena Lead,manager,y@example.com",
-        "y@example.com,Yann Lead,manager,x@example.com",
-    ))
-    assert errors == ["Line 2: Xena Lead would become their own manager: "
-                      "Xena Lead → Yann Lead → Xena Lead."]
+    errors = import_errors(
+        csv(
+            "x@example.com,Xena Lead,manager,y@example.com",
+            "y@example.com,Yann Lead,manager,x@example.com",
+        )
+    )
+    assert errors == [
+        "Line 2: Xena Lead would become their own manager: Xena Lead → Yann Lead → Xena Lead."
+    ]
 
 
 def test_wrong_header_and_empty_file(org, ctx):
     assert import_errors(b"mail,name\nx@example.com,X\n") == [
-        "Line 1: the header must be email,name,role,manager_email (found mail,name)."]
+        "Line 1: the header must be email,name,role,manager_email (found mail,name)."
+    ]
     assert import_errors(csv()) == ["The file has a header but no people."]
     assert import_errors(b"") == [
-        "Line 1: the header must be email,name,role,manager_email (found nothing)."]
+        "Line 1: the header must be email,name,role,manager_email (found nothing)."
+    ]
 
 
 def test_not_utf8_and_extra_columns(org, ctx):
-    assert "not UTF-8" in import_errors("email,name,role,manager_email\nx@é.com,É,pm,\n"
-                                        .encode("latin-1"))[0]
+    assert (
+        "not UTF-8"
+        in import_errors("email,name,role,manager_email\nx@é.com,É,pm,\n".encode("latin-1"))[0]
+    )
     assert import_errors(csv("x@example.com,X,pm,,surplus")) == [
-        "Line 2: has 5 columns, expected 4"]
+        "Line 2: has 5 columns, expected 4"
+    ]
 
 
 def test_excel_bom_and_blank_lines_are_fine(org, ctx):
@@ -101,5 +118,6 @@ def test_excel_bom_and_blank_lines_are_fine(org, ctx):
 
 def test_only_head_of_product_may_import(org, ctx):
     with pytest.raises(ForbiddenError):
-        people_import.import_people(people.get_person(org.manager_a.id),
-                                    csv("z@example.com,Zoe,pm,"))
+        people_import.import_people(
+            people.get_person(org.manager_a.id), csv("z@example.com,Zoe,pm,")
+        )
