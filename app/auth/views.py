@@ -69,7 +69,7 @@ def login():
 @policy.requires("home.view")
 def logout():
     """Sign out: every session of this person ends, on every device."""
-    auth.end_sessions(current_user._get_current_object())
+    auth.sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")

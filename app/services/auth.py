@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from app import policy
 from app.extensions import db
@@ -42,6 +42,7 @@ def authenticate(email: str, password: str, *, client: str) -> User:
         db.session.add_all(LoginFailure(key=key) for key in keys)
         raise SignInError(SIGN_IN_REFUSED)
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    audit.record(person, "person.signed_in", person, after={"client": client})
     return person
 
 
@@ -75,15 +76,14 @@ def _refuse_if_throttled(account_key: str, client_key: str) -> None:
 
 def _as_utc(value: datetime) -> datetime:
     # Aggregates bypass the column type on SQLite, so the zone may be missing there.
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def end_sessions(person: User) -> None:
-    """Replace the person's session token: every cookie that carries the old one stops working."""
+def sign_out(person: User) -> None:
+    """End every session of the person: cookies carrying the old session token stop working."""
     person.session_token = new_session_token()
     db.session.flush()
+    audit.record(person, "person.signed_out", person)
 
 
 def change_password(person: User, *, current: str, new: str) -> None:
@@ -153,7 +153,7 @@ def _open_links(person: User) -> list[PasswordResetLink]:
         db.session.execute(
             select(PasswordResetLink).where(
                 PasswordResetLink.user_id == person.id,
-                or_(PasswordResetLink.used_at.is_(None)),
+                PasswordResetLink.used_at.is_(None),
             )
         ).scalars()
     )

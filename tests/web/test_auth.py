@@ -5,9 +5,10 @@ from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.models import AuditEvent, User
 from tests.factories import sign_in
 
 
@@ -18,7 +19,7 @@ def cookie_header(response, name: str) -> str:
     raise AssertionError(f"no {name} cookie set")
 
 
-def test_sign_in_lands_on_home_and_sign_out_returns_to_sign_in(client, org):
+def test_sign_in_lands_on_home_and_sign_out_returns_to_sign_in(app, client, org):
     response = sign_in(client, org.pm_a1)
     assert response.headers["Location"] == "/"
     home = client.get("/")
@@ -26,6 +27,11 @@ def test_sign_in_lands_on_home_and_sign_out_returns_to_sign_in(client, org):
     response = client.post_form("/logout")
     assert response.headers["Location"] == "/login"
     assert client.get("/").status_code == 302
+    with app.app_context():
+        actions = db.session.execute(
+            select(AuditEvent.action).where(AuditEvent.actor_id == org.pm_a1.id)
+        ).scalars().all()
+    assert actions == ["person.signed_in", "person.signed_out"]
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, org):
