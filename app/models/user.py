@@ -22,11 +22,21 @@ class Role(enum.StrEnum):
     def label(self) -> str:
         return ROLE_LABELS[self]
 
+    @property
+    def plural(self) -> str:
+        return ROLE_PLURALS[self]
+
 
 ROLE_LABELS = {
     Role.PM: "Product manager",
     Role.MANAGER: "Manager",
     Role.HEAD: "Head of product",
+}
+
+ROLE_PLURALS = {
+    Role.PM: "Product managers",
+    Role.MANAGER: "Managers",
+    Role.HEAD: "Heads of product",
 }
 
 mentorships = Table(

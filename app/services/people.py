@@ -69,16 +69,6 @@ def people_query(*, search: str = "", role: Role | None = None, status: str = "a
     return query
 
 
-def possible_managers() -> list[User]:
-    return list(
-        db.session.execute(
-            select(User)
-            .where(User.role.in_([Role.MANAGER, Role.HEAD]), User.deactivated_at.is_(None))
-            .order_by(User.name)
-        ).scalars()
-    )
-
-
 def active_people() -> list[User]:
     return list(
         db.session.execute(
