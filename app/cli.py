@@ -11,11 +11,14 @@ from app.models.user import ROLE_LABELS
 from app.policy import SYSTEM
 from app.services import auth, demo, people, people_import
 from app.services.errors import DomainError, RowErrors
+from app.services.frameworks import files, store
+from app.services.frameworks.document import InvalidFrameworkError
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(people_cli)
+    app.cli.add_command(frameworks_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")
@@ -92,3 +95,105 @@ def password_link(email: str, base_url: str):
     db.session.commit()
     with current_app.test_request_context(base_url=base_url):
         click.echo(url_for("auth.set_password", token=token, _external=True))
+
+
+frameworks_cli = AppGroup("frameworks", help="Career frameworks: validate, import, export, list.")
+
+
+def _print_problems(report, *, err: bool = True) -> None:
+    for problem in report.errors:
+        click.echo(f"error: {problem}", err=err)
+    for problem in report.warnings:
+        click.echo(f"warning: {problem}", err=err)
+
+
+def _read_framework(file, fmt: str | None):
+    fmt = fmt or files.guess_format(file.name)
+    try:
+        text = files.decode(file.read())
+        doc, report = files.validate(text, fmt, filename=file.name)
+    except InvalidFrameworkError as error:
+        _print_problems(error.report)
+        raise click.ClickException(f"{file.name}: {error.message}") from None
+    return fmt, text, doc, report
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(files.FORMATS),
+    help="The file's format (default: from its name: .csv → csv, .md → monzo, else yaml).",
+)
+
+
+@frameworks_cli.command("validate")
+@click.argument("file", type=click.File("rb"))
+@FORMAT_OPTION
+def frameworks_validate(file, fmt):
+    """Check a framework file and list its errors and warnings; changes nothing."""
+    _fmt, _text, doc, report = _read_framework(file, fmt)
+    _print_problems(report, err=False)
+    levels, competencies = len(doc.levels()), len(doc.competencies())
+    click.echo(
+        f"{file.name}: valid ({levels} levels, {competencies} competencies, "
+        f"{len(report.warnings)} warnings)."
+    )
+
+
+@frameworks_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@FORMAT_OPTION
+@click.option("--publish", is_flag=True, help="Publish the new version at once.")
+@click.option("--changelog", default="", help="What changed, for the version history.")
+def frameworks_import(file, fmt, publish, changelog):
+    """Import a framework file as a new draft version (of a new or existing framework)."""
+    fmt, text, _doc, _report = _read_framework(file, fmt)
+    try:
+        version, report = files.import_text(
+            SYSTEM, text, fmt, filename=file.name, publish=publish, changelog=changelog
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    _print_problems(report, err=False)
+    state = "published" if publish else "a draft"
+    click.echo(f"Imported {version.name} as version {version.number} ({state}).")
+
+
+@frameworks_cli.command("export")
+@click.argument("slug")
+@click.option("--version", "number", type=int, help="Version number (default: the published one).")
+@click.option(
+    "--format", "fmt", type=click.Choice(files.EXPORT_FORMATS), default="yaml", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write to this file instead of the screen.",
+)
+def frameworks_export(slug, number, fmt, output):
+    """Write a framework version as YAML or CSV."""
+    try:
+        version = store.find_version(slug, number)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    output.write(files.export(version.id, fmt))
+
+
+@frameworks_cli.command("list")
+def frameworks_list():
+    """List the frameworks and their versions."""
+    rows = store.list_frameworks()
+    if not rows:
+        click.echo("No frameworks yet. Import one: flask frameworks import FILE")
+    for framework, versions in rows:
+        click.echo(f"{framework.slug}  {framework.name}")
+        for version in versions:
+            note = version.changelog.splitlines()[0] if version.changelog else ""
+            click.echo(
+                f"  v{version.number}  {version.status.value:<9}  "
+                f"{version.created_at:%Y-%m-%d}  {note}"
+            )

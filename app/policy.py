@@ -71,11 +71,13 @@ def authorize(actor: Any, action: str, target: Any = None) -> None:
 
 @rule("home.view")
 @rule("account.manage")
+@rule("frameworks.view")
 def _any_signed_in(actor: User, target: Any) -> bool:
     return True
 
 
 @rule("people.manage")
+@rule("frameworks.manage")
 def _head_only(actor: User, target: Any) -> bool:
     return actor.role is Role.HEAD
 

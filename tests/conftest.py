@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, delete, inspect, update
+from sqlalchemy import delete, inspect, update
 
 from app import create_app
 from app.extensions import db
@@ -67,10 +67,11 @@ def app(database_uri, tmp_path_factory):
 
 def _drop_everything() -> None:
     """Start from an empty database even when TEST_DATABASE_URL points at a used one."""
-    reflected = MetaData()
-    reflected.reflect(db.engine)
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite: a new file in a temporary folder for every run
     with db.engine.begin() as connection:
-        reflected.drop_all(connection)
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +85,7 @@ def _empty_tables(app):
                 names = ", ".join(table.name for table in tables)
                 connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
                 return
-            connection.execute(update(User).values(manager_id=None))
+            connection.execute(update(User).values(manager_id=None, level_id=None))
             for table in tables:
                 connection.execute(delete(table))
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.framework import Level
 
 
 class Role(enum.StrEnum):
@@ -65,6 +68,12 @@ class User(Base):
     manager_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
+    # A level of a published framework version; publishing a newer version moves people along.
+    level_id: Mapped[int | None] = mapped_column(
+        # use_alter: users and framework versions refer to each other; this breaks the cycle.
+        ForeignKey("levels.id", ondelete="RESTRICT", use_alter=True),
+        index=True,
+    )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # The login id handed to Flask-Login; replacing it ends every session of this person.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
@@ -79,6 +88,7 @@ class User(Base):
     reports: Mapped[list[User]] = relationship(
         back_populates="manager", lazy="raise", order_by="User.name"
     )
+    level: Mapped[Level | None] = relationship(lazy="raise")
     mentors: Mapped[list[User]] = relationship(
         secondary=mentorships,
         primaryjoin=lambda: User.id == mentorships.c.mentee_id,

@@ -1,0 +1,1 @@
+"""Career frameworks: file formats, validation, storage, versions and publishing."""

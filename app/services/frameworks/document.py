@@ -1,0 +1,260 @@
+"""A framework as plain data, whatever file it came from, and the checks every source shares."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from app.models import CellStatus, DaciRole, IndicatorKind
+from app.services.errors import DomainError
+
+FORMAT = "rungs-framework/1"
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
+
+
+@dataclass
+class DecisionRightDoc:
+    decision: str
+    role: DaciRole
+    delegation: int
+
+
+@dataclass
+class LevelDoc:
+    code: str
+    title: str
+    rank: int
+    summary: str = ""
+    scope: str = ""
+    typical_experience: str = ""
+    decision_rights: list[DecisionRightDoc] = field(default_factory=list)
+
+
+@dataclass
+class TrackDoc:
+    key: str
+    name: str
+    levels: list[LevelDoc] = field(default_factory=list)
+
+
+@dataclass
+class IndicatorDoc:
+    kind: IndicatorKind
+    text: str
+
+
+@dataclass
+class CellDoc:
+    status: CellStatus
+    text: str = ""
+    indicators: list[IndicatorDoc] = field(default_factory=list)
+
+
+@dataclass
+class CompetencyDoc:
+    key: str
+    name: str
+    description: str = ""
+    tracks: list[str] | None = None  # None: every track
+    expectations: dict[str, CellDoc] = field(default_factory=dict)  # level code → cell
+
+
+@dataclass
+class AreaDoc:
+    key: str
+    name: str
+    description: str = ""
+    competencies: list[CompetencyDoc] = field(default_factory=list)
+
+
+@dataclass
+class FrameworkDoc:
+    slug: str
+    name: str
+    description: str = ""
+    tracks: list[TrackDoc] = field(default_factory=list)
+    areas: list[AreaDoc] = field(default_factory=list)
+
+    def levels(self) -> list[tuple[TrackDoc, LevelDoc]]:
+        return [(track, level) for track in self.tracks for level in track.levels]
+
+    def competencies(self) -> list[tuple[int, int, AreaDoc, CompetencyDoc]]:
+        return [
+            (a, c, area, competency)
+            for a, area in enumerate(self.areas)
+            for c, competency in enumerate(area.competencies)
+        ]
+
+    def track_keys_of(self, competency: CompetencyDoc) -> list[str]:
+        if competency.tracks is None:
+            return [track.key for track in self.tracks]
+        return competency.tracks
+
+    def cell_levels(self, competency: CompetencyDoc) -> list[LevelDoc]:
+        """The levels a competency has a cell for, in track and level order."""
+        keys = set(self.track_keys_of(competency))
+        return [level for track, level in self.levels() if track.key in keys]
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.path}: {self.message}{where}" if self.path else f"{self.message}{where}"
+
+
+@dataclass
+class Report:
+    """What a check found; `lines` maps a path in the document to its line in the source file."""
+
+    lines: dict[str, int] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(Problem(path, message, self.line_of(path)))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(path, message, self.line_of(path)))
+
+    def line_of(self, path: str) -> int | None:
+        """The line of the path, or of the nearest enclosing part of the file that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            shorter = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+            path = "" if shorter == path else shorter
+
+
+class InvalidFrameworkError(DomainError):
+    """A framework file with errors: nothing was stored."""
+
+    def __init__(self, report: Report):
+        count = len(report.errors)
+        super().__init__(f"{count} error{'s' if count != 1 else ''} found; nothing was imported.")
+        self.report = report
+
+
+def check(doc: FrameworkDoc, report: Report) -> Report:
+    """The rules every framework must follow, whichever format it came from."""
+    if not KEY_PATTERN.match(doc.slug or ""):
+        report.error("slug", f'"{doc.slug}" must be lower-case letters, digits and single dashes')
+    if not doc.name.strip():
+        report.error("name", "is required")
+    if not doc.tracks:
+        report.error("tracks", "at least one track is required")
+    if not doc.areas:
+        report.error("areas", "at least one competency area is required")
+    _check_tracks(doc, report)
+    _check_areas(doc, report)
+    return report
+
+
+def _duplicates(values) -> set:
+    return {value for value, count in Counter(values).items() if count > 1}
+
+
+def _check_tracks(doc: FrameworkDoc, report: Report) -> None:
+    twice = _duplicates(track.key for track in doc.tracks)
+    codes = _duplicates(level.code for _, level in doc.levels())
+    for t, track in enumerate(doc.tracks):
+        _check_key(report, f"tracks[{t}].key", track.key, twice)
+        if not track.levels:
+            report.error(f"tracks[{t}].levels", "a track needs at least one level")
+        for i, level in enumerate(track.levels):
+            below = track.levels[i - 1] if i else None
+            _check_level(report, f"tracks[{t}].levels[{i}]", level, below, codes)
+
+
+def _check_key(report: Report, path: str, key: str, twice: set) -> None:
+    if not KEY_PATTERN.match(key):
+        report.error(path, f'"{key}" must be lower-case letters, digits and single dashes')
+    elif key in twice:
+        report.error(path, f'"{key}" is used twice')
+
+
+def _check_level(report: Report, path: str, level: LevelDoc, below, codes: set) -> None:
+    if not CODE_PATTERN.match(level.code):
+        report.error(
+            f"{path}.code",
+            f'"{level.code}" must be 1 to 30 letters, digits, ".", "_" '
+            'or "-", starting with a letter or digit',
+        )
+    elif level.code in codes:
+        report.error(f"{path}.code", f'"{level.code}" is used twice')
+    if below is not None and level.rank <= below.rank:
+        report.error(
+            f"{path}.rank",
+            f"{level.rank} must be higher than the rank of "
+            f"{below.code} ({below.rank}), the level before it",
+        )
+    for d, right in enumerate(level.decision_rights):
+        if not 1 <= right.delegation <= 7:
+            report.error(
+                f"{path}.decision_rights[{d}].delegation",
+                f"{right.delegation} is not between 1 (tell) and 7 (delegate)",
+            )
+
+
+def _check_areas(doc: FrameworkDoc, report: Report) -> None:
+    area_twice = _duplicates(area.key for area in doc.areas)
+    competency_twice = _duplicates(c.key for *_, c in doc.competencies())
+    track_keys = {track.key for track in doc.tracks}
+    for a, area in enumerate(doc.areas):
+        _check_key(report, f"areas[{a}].key", area.key, area_twice)
+        if not area.competencies:
+            report.error(f"areas[{a}].competencies", "an area needs at least one competency")
+    for a, c, _area, competency in doc.competencies():
+        path = f"areas[{a}].competencies[{c}]"
+        _check_key(report, f"{path}.key", competency.key, competency_twice)
+        for i, key in enumerate(competency.tracks or []):
+            if key not in track_keys:
+                report.error(f"{path}.tracks[{i}]", f'"{key}" is not a track of this framework')
+        if competency.tracks == []:
+            report.warn(f"{path}.tracks", f"no track uses {competency.name}")
+        _check_cells(doc, competency, path, report)
+
+
+def _check_cells(doc: FrameworkDoc, competency: CompetencyDoc, path: str, report: Report) -> None:
+    all_codes = {level.code for _, level in doc.levels()}
+    in_scope = [level.code for level in doc.cell_levels(competency)]
+    for code, cell in competency.expectations.items():
+        where = f"{path}.expectations.{code}"
+        if code not in all_codes:
+            report.error(where, f'"{code}" is not a level of this framework')
+        elif code not in in_scope:
+            report.error(where, f"{competency.name} does not apply to the track of level {code}")
+        elif cell.status is CellStatus.DEFINED and not cell.text.strip():
+            report.error(f"{where}.text", "a defined expectation needs text")
+        elif cell.status is not CellStatus.DEFINED and (cell.text.strip() or cell.indicators):
+            report.error(
+                f"{where}.status",
+                f"is {cell.status.value} but the cell has text or indicators; use status: defined",
+            )
+    previous: tuple[str, str] | None = None
+    for track_key in doc.track_keys_of(competency):
+        previous = None
+        for level in next((t.levels for t in doc.tracks if t.key == track_key), []):
+            cell = competency.expectations.get(level.code)
+            if cell is None or cell.status is CellStatus.EMPTY:
+                report.warn(
+                    f"{path}.expectations.{level.code}",
+                    f"the expectation of {competency.name} at {level.code} is empty",
+                )
+                previous = None
+                continue
+            text = " ".join(cell.text.split())
+            if previous and text and text == previous[1]:
+                report.warn(
+                    f"{path}.expectations.{level.code}.text",
+                    f"is the same as at {previous[0]}, the level below",
+                )
+            previous = (level.code, text)

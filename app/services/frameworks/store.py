@@ -1,0 +1,263 @@
+"""Frameworks in the database: store a document as a new version, read a version back whole."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import policy
+from app.extensions import db
+from app.models import (
+    CellStatus,
+    Competency,
+    CompetencyArea,
+    DecisionRight,
+    Expectation,
+    Framework,
+    FrameworkVersion,
+    Indicator,
+    Level,
+    Track,
+    User,
+    VersionStatus,
+)
+from app.services import audit
+from app.services.errors import NotFoundError
+from app.services.frameworks.document import (
+    AreaDoc,
+    CellDoc,
+    CompetencyDoc,
+    DecisionRightDoc,
+    FrameworkDoc,
+    IndicatorDoc,
+    LevelDoc,
+    TrackDoc,
+)
+
+
+def get_framework(slug: str) -> Framework:
+    framework = db.session.execute(
+        select(Framework).where(Framework.slug == slug)
+    ).scalar_one_or_none()
+    if framework is None:
+        raise NotFoundError(f'There is no framework "{slug}".')
+    return framework
+
+
+def list_frameworks() -> list[tuple[Framework, list[FrameworkVersion]]]:
+    frameworks = db.session.execute(
+        select(Framework).options(selectinload(Framework.versions)).order_by(Framework.name)
+    ).scalars()
+    return [(framework, list(framework.versions)) for framework in frameworks]
+
+
+def version_options():
+    """Everything a version holds, loaded in a fixed number of queries whatever its size."""
+    return (
+        joinedload(FrameworkVersion.framework),
+        selectinload(FrameworkVersion.tracks)
+        .selectinload(Track.levels)
+        .selectinload(Level.decision_rights),
+        selectinload(FrameworkVersion.areas)
+        .selectinload(CompetencyArea.competencies)
+        .options(
+            selectinload(Competency.tracks),
+            selectinload(Competency.expectations).selectinload(Expectation.indicators),
+        ),
+    )
+
+
+def load_version(version_id: int) -> FrameworkVersion:
+    version = (
+        db.session.execute(
+            select(FrameworkVersion)
+            .where(FrameworkVersion.id == version_id)
+            .options(*version_options())
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if version is None:
+        raise NotFoundError("Not found.")
+    return version
+
+
+def find_version(slug: str, number: int | None = None) -> FrameworkVersion:
+    """A version by number, or else the published one, or else the newest."""
+    framework = get_framework(slug)
+    query = select(FrameworkVersion.id).where(FrameworkVersion.framework_id == framework.id)
+    if number is not None:
+        query = query.where(FrameworkVersion.number == number)
+    else:
+        published = FrameworkVersion.status == VersionStatus.PUBLISHED
+        query = query.order_by(published.desc(), FrameworkVersion.number.desc()).limit(1)
+    version_id = db.session.execute(query).scalar_one_or_none()
+    if version_id is None:
+        raise NotFoundError(
+            f'"{slug}" has no version {number}.' if number else f'"{slug}" has no versions.'
+        )
+    return load_version(version_id)
+
+
+def create_version(actor: User, doc: FrameworkDoc, *, based_on: FrameworkVersion | None = None):
+    """Store a checked document as the next draft of its framework (created when new)."""
+    policy.authorize(actor, "frameworks.manage")
+    framework = db.session.execute(
+        select(Framework).where(Framework.slug == doc.slug)
+    ).scalar_one_or_none()
+    if framework is None:
+        framework = Framework(slug=doc.slug, name=doc.name, description=doc.description)
+        db.session.add(framework)
+        db.session.flush()
+    number = (
+        db.session.execute(
+            select(func.coalesce(func.max(FrameworkVersion.number), 0)).where(
+                FrameworkVersion.framework_id == framework.id
+            )
+        ).scalar_one()
+        + 1
+    )
+    version = FrameworkVersion(
+        framework_id=framework.id,
+        number=number,
+        name=doc.name,
+        description=doc.description,
+        created_by_id=getattr(actor, "id", None),
+        based_on_id=based_on.id if based_on else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    _add_content(version, doc)
+    audit.record(
+        actor,
+        "framework.version_created",
+        version,
+        after={
+            "framework": doc.slug,
+            "number": number,
+            "based_on": based_on.number if based_on else None,
+        },
+    )
+    return version
+
+
+def _add_content(version: FrameworkVersion, doc: FrameworkDoc) -> None:
+    levels: dict[str, Level] = {}
+    tracks: dict[str, Track] = {}
+    for t, track_doc in enumerate(doc.tracks):
+        track = Track(version=version, key=track_doc.key, name=track_doc.name, position=t)
+        tracks[track.key] = track
+        for position, level_doc in enumerate(track_doc.levels):
+            level = Level(
+                version_id=version.id,
+                track=track,
+                code=level_doc.code,
+                title=level_doc.title,
+                rank=level_doc.rank,
+                position=position,
+                summary=level_doc.summary,
+                scope=level_doc.scope,
+                typical_experience=level_doc.typical_experience,
+                decision_rights=[
+                    DecisionRight(
+                        position=i, decision=r.decision, role=r.role, delegation=r.delegation
+                    )
+                    for i, r in enumerate(level_doc.decision_rights)
+                ],
+            )
+            levels[level.code] = level
+    db.session.add_all(tracks.values())
+    db.session.flush()
+    for a, area_doc in enumerate(doc.areas):
+        area = CompetencyArea(
+            version=version,
+            key=area_doc.key,
+            name=area_doc.name,
+            description=area_doc.description,
+            position=a,
+        )
+        for c, competency_doc in enumerate(area_doc.competencies):
+            competency = Competency(
+                version_id=version.id,
+                area=area,
+                key=competency_doc.key,
+                name=competency_doc.name,
+                description=competency_doc.description,
+                position=c,
+                tracks=[tracks[key] for key in doc.track_keys_of(competency_doc)],
+            )
+            for level_doc in doc.cell_levels(competency_doc):
+                cell = competency_doc.expectations.get(level_doc.code) or CellDoc(CellStatus.EMPTY)
+                competency.expectations.append(
+                    Expectation(
+                        level=levels[level_doc.code],
+                        status=cell.status,
+                        text=cell.text,
+                        indicators=[
+                            Indicator(position=i, kind=ind.kind, text=ind.text)
+                            for i, ind in enumerate(cell.indicators)
+                        ],
+                    )
+                )
+        db.session.add(area)
+    db.session.flush()
+
+
+def to_document(version: FrameworkVersion) -> FrameworkDoc:
+    """The version as a document (for export, diffs and checks); needs load_version's loading."""
+    all_track_keys = [track.key for track in version.tracks]
+    codes = {level.id: level.code for track in version.tracks for level in track.levels}
+    return FrameworkDoc(
+        slug=version.framework.slug,
+        name=version.name,
+        description=version.description,
+        tracks=[
+            TrackDoc(
+                track.key,
+                track.name,
+                [
+                    LevelDoc(
+                        code=level.code,
+                        title=level.title,
+                        rank=level.rank,
+                        summary=level.summary,
+                        scope=level.scope,
+                        typical_experience=level.typical_experience,
+                        decision_rights=[
+                            DecisionRightDoc(r.decision, r.role, r.delegation)
+                            for r in level.decision_rights
+                        ],
+                    )
+                    for level in track.levels
+                ],
+            )
+            for track in version.tracks
+        ],
+        areas=[
+            AreaDoc(
+                area.key,
+                area.name,
+                area.description,
+                [
+                    CompetencyDoc(
+                        key=c.key,
+                        name=c.name,
+                        description=c.description,
+                        tracks=None
+                        if [t.key for t in c.tracks] == all_track_keys
+                        else [t.key for t in c.tracks],
+                        expectations={
+                            codes[e.level_id]: CellDoc(
+                                e.status,
+                                e.text,
+                                [IndicatorDoc(i.kind, i.text) for i in e.indicators],
+                            )
+                            for e in c.expectations
+                        },
+                    )
+                    for c in area.competencies
+                ],
+            )
+            for area in version.areas
+        ],
+    )

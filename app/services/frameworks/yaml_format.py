@@ -1,0 +1,354 @@
+"""The rungs-framework/1 YAML format: read with line numbers for every error, write canonically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from app.models import CellStatus, DaciRole, IndicatorKind
+from app.services.frameworks.document import (
+    FORMAT,
+    AreaDoc,
+    CellDoc,
+    CompetencyDoc,
+    DecisionRightDoc,
+    FrameworkDoc,
+    IndicatorDoc,
+    LevelDoc,
+    Report,
+    TrackDoc,
+    check,
+)
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def parse(text: str) -> tuple[FrameworkDoc | None, Report]:
+    """Read a framework file. The document is None when its structure is wrong."""
+    report = Report()
+    if len(text.encode()) > MAX_BYTES:
+        report.error("", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        return None, report
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        report.lines[""] = mark.line + 1 if mark else None
+        report.error("", f"not valid YAML: {problem}")
+        return None, report
+    if node is None:
+        report.error("", "the file is empty")
+        return None, report
+    data = _to_python(node, "", report.lines)
+    doc = _Reader(report).framework(data)
+    if doc is None or report.errors:
+        return None, report
+    check(doc, report)
+    return (None if report.errors else doc), report
+
+
+def _to_python(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
+    """Plain Python values, recording the line of every path on the way."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            key = (
+                yaml.SafeLoader(key_node.value).construct_object(key_node)
+                if not isinstance(key_node, yaml.ScalarNode)
+                else key_node.value
+            )
+            child = f"{path}.{key}" if path else str(key)
+            lines[child] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, child, lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, f"{path}[{i}]", lines) for i, item in enumerate(node.value)]
+    return _SCALARS.construct_object(node, deep=True)
+
+
+class _ScalarConstructor(yaml.constructor.SafeConstructor):
+    pass
+
+
+_SCALARS = _ScalarConstructor()
+
+
+class _Reader:
+    """Turns parsed YAML into a FrameworkDoc, reporting every structural problem with its path."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def mapping(self, value, path, required=(), optional=()) -> dict | None:
+        if not isinstance(value, dict):
+            self.report.error(path, f"must be a mapping of keys to values, not {_kind(value)}")
+            return None
+        for key in value:
+            if key not in required and key not in optional:
+                allowed = ", ".join([*required, *optional])
+                self.report.error(
+                    f"{path}.{key}" if path else str(key),
+                    f"is not a known key here (known: {allowed})",
+                )
+        for key in required:
+            if key not in value:
+                self.report.error(path or key, f'"{key}" is required' if path else "is required")
+        return value
+
+    def text(self, data: dict, key: str, path: str, *, required=False) -> str:
+        value = data.get(key)
+        where = f"{path}.{key}" if path else key
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.report.error(where, f"must be text, not {_kind(value)}")
+            return ""
+        value = str(value).strip()
+        if required and not value:
+            self.report.error(where, "must not be empty")
+        return value
+
+    def integer(self, data: dict, key: str, path: str) -> int:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            if key in data:
+                self.report.error(f"{path}.{key}", f"must be a whole number, not {_kind(value)}")
+            return 0
+        return value
+
+    def items(self, data: dict, key: str, path: str, *, required=True) -> list:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.report.error(
+                f"{path}.{key}" if path else key, f"must be a list, not {_kind(value)}"
+            )
+            return []
+        if required and not value:
+            self.report.error(f"{path}.{key}" if path else key, "must not be empty")
+        return value
+
+    def choice(self, data: dict, key: str, path: str, enum_cls, default=None):
+        value = data.get(key)
+        if value is None and default is not None:
+            return default
+        try:
+            return enum_cls(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in enum_cls)
+            self.report.error(f"{path}.{key}", f'"{value}" is not one of {allowed}')
+            return default or next(iter(enum_cls))
+
+    # --- the document -------------------------------------------------------------------------
+
+    def framework(self, data) -> FrameworkDoc | None:
+        top = self.mapping(
+            data, "", ("format", "slug", "name", "tracks", "areas"), ("description",)
+        )
+        if top is None:
+            return None
+        if "format" in top and top["format"] != FORMAT:
+            self.report.error("format", f'"{top["format"]}" is not "{FORMAT}"')
+        return FrameworkDoc(
+            slug=self.text(top, "slug", "", required=True),
+            name=self.text(top, "name", "", required=True),
+            description=self.text(top, "description", ""),
+            tracks=[
+                self.track(t, f"tracks[{i}]") for i, t in enumerate(self.items(top, "tracks", ""))
+            ],
+            areas=[self.area(a, f"areas[{i}]") for i, a in enumerate(self.items(top, "areas", ""))],
+        )
+
+    def track(self, data, path) -> TrackDoc:
+        data = self.mapping(data, path, ("key", "name", "levels")) or {}
+        return TrackDoc(
+            key=self.text(data, "key", path, required=True),
+            name=self.text(data, "name", path, required=True),
+            levels=[
+                self.level(v, f"{path}.levels[{i}]")
+                for i, v in enumerate(self.items(data, "levels", path))
+            ],
+        )
+
+    def level(self, data, path) -> LevelDoc:
+        data = (
+            self.mapping(
+                data,
+                path,
+                ("code", "title", "rank"),
+                ("summary", "scope", "typical_experience", "decision_rights"),
+            )
+            or {}
+        )
+        return LevelDoc(
+            code=self.text(data, "code", path, required=True),
+            title=self.text(data, "title", path, required=True),
+            rank=self.integer(data, "rank", path),
+            summary=self.text(data, "summary", path),
+            scope=self.text(data, "scope", path),
+            typical_experience=self.text(data, "typical_experience", path),
+            decision_rights=[
+                self.decision_right(d, f"{path}.decision_rights[{i}]")
+                for i, d in enumerate(self.items(data, "decision_rights", path, required=False))
+            ],
+        )
+
+    def decision_right(self, data, path) -> DecisionRightDoc:
+        data = self.mapping(data, path, ("decision", "role", "delegation")) or {}
+        return DecisionRightDoc(
+            decision=self.text(data, "decision", path, required=True),
+            role=self.choice(data, "role", path, DaciRole),
+            delegation=self.integer(data, "delegation", path),
+        )
+
+    def area(self, data, path) -> AreaDoc:
+        data = self.mapping(data, path, ("key", "name", "competencies"), ("description",)) or {}
+        return AreaDoc(
+            key=self.text(data, "key", path, required=True),
+            name=self.text(data, "name", path, required=True),
+            description=self.text(data, "description", path),
+            competencies=[
+                self.competency(c, f"{path}.competencies[{i}]")
+                for i, c in enumerate(self.items(data, "competencies", path))
+            ],
+        )
+
+    def competency(self, data, path) -> CompetencyDoc:
+        data = (
+            self.mapping(data, path, ("key", "name"), ("description", "tracks", "expectations"))
+            or {}
+        )
+        tracks = None
+        if "tracks" in data:
+            tracks = [str(t) for t in self.items(data, "tracks", path, required=False)]
+        cells = data.get("expectations") or {}
+        if not isinstance(cells, dict):
+            self.report.error(f"{path}.expectations", "must map level codes to expectations")
+            cells = {}
+        return CompetencyDoc(
+            key=self.text(data, "key", path, required=True),
+            name=self.text(data, "name", path, required=True),
+            description=self.text(data, "description", path),
+            tracks=tracks,
+            expectations={
+                str(code): self.cell(cell, f"{path}.expectations.{code}")
+                for code, cell in cells.items()
+            },
+        )
+
+    def cell(self, data, path) -> CellDoc:
+        data = self.mapping(data, path, (), ("status", "text", "indicators")) or {}
+        text = self.text(data, "text", path)
+        default = CellStatus.DEFINED if text else CellStatus.EMPTY
+        return CellDoc(
+            status=self.choice(data, "status", path, CellStatus, default=default),
+            text=text,
+            indicators=[
+                self.indicator(i, f"{path}.indicators[{n}]")
+                for n, i in enumerate(self.items(data, "indicators", path, required=False))
+            ],
+        )
+
+    def indicator(self, data, path) -> IndicatorDoc:
+        data = self.mapping(data, path, ("kind", "text")) or {}
+        return IndicatorDoc(
+            kind=self.choice(data, "kind", path, IndicatorKind),
+            text=self.text(data, "text", path, required=True),
+        )
+
+
+def _kind(value) -> str:
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(doc: FrameworkDoc) -> str:
+    """The canonical text of a framework: the same document always gives the same text."""
+    data: dict[str, Any] = {"format": FORMAT, "slug": doc.slug, "name": doc.name}
+    if doc.description:
+        data["description"] = doc.description
+    data["tracks"] = [
+        {"key": t.key, "name": t.name, "levels": [_level(level) for level in t.levels]}
+        for t in doc.tracks
+    ]
+    data["areas"] = [_area(doc, area) for area in doc.areas]
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+
+
+def _optional(data: dict, **values) -> dict:
+    data.update({key: value for key, value in values.items() if value})
+    return data
+
+
+def _level(level: LevelDoc) -> dict:
+    data = _optional(
+        {"code": level.code, "title": level.title, "rank": level.rank},
+        summary=level.summary,
+        scope=level.scope,
+        typical_experience=level.typical_experience,
+    )
+    if level.decision_rights:
+        data["decision_rights"] = [
+            {"decision": r.decision, "role": r.role.value, "delegation": r.delegation}
+            for r in level.decision_rights
+        ]
+    return data
+
+
+def _area(doc: FrameworkDoc, area: AreaDoc) -> dict:
+    data = _optional({"key": area.key, "name": area.name}, description=area.description)
+    data["competencies"] = [_competency(doc, c) for c in area.competencies]
+    return data
+
+
+def _competency(doc: FrameworkDoc, competency: CompetencyDoc) -> dict:
+    data = _optional(
+        {"key": competency.key, "name": competency.name}, description=competency.description
+    )
+    if competency.tracks is not None and competency.tracks != [t.key for t in doc.tracks]:
+        data["tracks"] = list(competency.tracks)
+    cells = {}
+    for level in doc.cell_levels(competency):
+        cell = competency.expectations.get(level.code) or CellDoc(CellStatus.EMPTY)
+        entry: dict[str, Any] = {"status": cell.status.value}
+        if cell.text:
+            entry["text"] = cell.text
+        if cell.indicators:
+            entry["indicators"] = [{"kind": i.kind.value, "text": i.text} for i in cell.indicators]
+        cells[level.code] = entry
+    data["expectations"] = cells
+    return data
