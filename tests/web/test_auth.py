@@ -28,9 +28,11 @@ def test_sign_in_lands_on_home_and_sign_out_returns_to_sign_in(app, client, org)
     assert response.headers["Location"] == "/login"
     assert client.get("/").status_code == 302
     with app.app_context():
-        actions = db.session.execute(
-            select(AuditEvent.action).where(AuditEvent.actor_id == org.pm_a1.id)
-        ).scalars().all()
+        actions = (
+            db.session.execute(select(AuditEvent.action).where(AuditEvent.actor_id == org.pm_a1.id))
+            .scalars()
+            .all()
+        )
     assert actions == ["person.signed_in", "person.signed_out"]
 
 

@@ -22,6 +22,8 @@ from app.services.frameworks.document import (
 )
 
 MAX_BYTES = 5 * 1024 * 1024
+# One line per value: long text is never folded, so a changed sentence is a one-line diff.
+LINE_WIDTH = 1_000_000
 
 
 def parse(text: str) -> tuple[FrameworkDoc | None, Report]:
@@ -304,7 +306,7 @@ def dump(doc: FrameworkDoc) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
-        width=100,
+        width=LINE_WIDTH,
         default_flow_style=False,
     )
 
