@@ -41,6 +41,9 @@ class Config:
 
     PEOPLE_PER_PAGE = 25
 
+    # The career frameworks that ship with Rungs (`flask demo load` imports them).
+    SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
+
 
 class DevelopmentConfig(Config):
     """The embedded default that `make run` serves: SQLite under RUNGS_DATA_DIR."""

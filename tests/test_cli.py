@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
 from app.services import demo
 
 
@@ -38,6 +38,31 @@ def test_demo_load_creates_a_realistic_organisation(app):
         ).scalar_one()
     assert len(team_sizes) == 3 and min(team_sizes) >= 4  # every manager leads a team
     assert mentors >= 1
+
+
+def test_demo_load_publishes_the_shipped_frameworks_and_places_people(app):
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    with app.app_context():
+        placed = dict(
+            db.session.execute(
+                select(User.email, Level.code).join(Level, User.level_id == Level.id)
+            ).all()
+        )
+        published = (
+            db.session.execute(
+                select(Framework.slug)
+                .join(FrameworkVersion)
+                .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
+                .order_by(Framework.slug)
+            )
+            .scalars()
+            .all()
+        )
+    assert published == ["product-leadership", "product-management"]
+    assert len(placed) == 17
+    assert placed["maya@orbit.example.com"] == "CPO"
+    assert placed["lena@orbit.example.com"] == "SPM"
+    assert {"APM", "PM", "SPM", "GPM", "DIR"} <= set(placed.values())
 
 
 def test_demo_sign_ins_work(app, client):

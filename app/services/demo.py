@@ -1,41 +1,46 @@
-"""A realistic demo organisation: a head of product, three product groups, PMs and mentors."""
+"""A realistic demo organisation: the shipped frameworks, a head of product, three product
+groups, PMs on their levels, and mentors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
+from app.policy import SYSTEM
 from app.services import audit
+from app.services.frameworks import files, store, versions
 from app.services.passwords import hash_password
 
 DEMO_PASSWORD = "rungs-demo-2026"  # noqa: S105 - printed for people trying the demo
 DOMAIN = "orbit.example.com"
 
-# (name, role, manager's name or None, mentor names)
-ORGANISATION: list[tuple[str, Role, str | None, tuple[str, ...]]] = [
-    ("Maya Okafor", Role.HEAD, None, ()),
-    ("Daniel Brandt", Role.MANAGER, "Maya Okafor", ()),
-    ("Priya Raman", Role.MANAGER, "Maya Okafor", ()),
-    ("Tomás Vidal", Role.MANAGER, "Maya Okafor", ()),
+# (name, role, level code, manager's name or None, mentor names)
+ORGANISATION: list[tuple[str, Role, str, str | None, tuple[str, ...]]] = [
+    ("Maya Okafor", Role.HEAD, "CPO", None, ()),
+    ("Daniel Brandt", Role.MANAGER, "DIR", "Maya Okafor", ()),
+    ("Priya Raman", Role.MANAGER, "DIR", "Maya Okafor", ()),
+    ("Tomás Vidal", Role.MANAGER, "DIR", "Maya Okafor", ()),
     # Growth, under Daniel
-    ("Lena Fischer", Role.PM, "Daniel Brandt", ()),
-    ("Kwame Mensah", Role.PM, "Daniel Brandt", ("Lena Fischer",)),
-    ("Sofia Marquez", Role.PM, "Daniel Brandt", ()),
-    ("Ravi Patel", Role.PM, "Daniel Brandt", ("Lena Fischer",)),
-    ("Hannah Cole", Role.PM, "Daniel Brandt", ()),
+    ("Lena Fischer", Role.PM, "SPM", "Daniel Brandt", ()),
+    ("Kwame Mensah", Role.PM, "PM", "Daniel Brandt", ("Lena Fischer",)),
+    ("Sofia Marquez", Role.PM, "APM", "Daniel Brandt", ()),
+    ("Ravi Patel", Role.PM, "PM", "Daniel Brandt", ("Lena Fischer",)),
+    ("Hannah Cole", Role.PM, "PM", "Daniel Brandt", ()),
     # Platform, under Priya
-    ("Jonas Berg", Role.PM, "Priya Raman", ()),
-    ("Aisha Bello", Role.PM, "Priya Raman", ("Jonas Berg",)),
-    ("Mei Lin", Role.PM, "Priya Raman", ()),
-    ("Oliver Grant", Role.PM, "Priya Raman", ("Jonas Berg",)),
+    ("Jonas Berg", Role.PM, "GPM", "Priya Raman", ()),
+    ("Aisha Bello", Role.PM, "PM", "Priya Raman", ("Jonas Berg",)),
+    ("Mei Lin", Role.PM, "SPM", "Priya Raman", ()),
+    ("Oliver Grant", Role.PM, "APM", "Priya Raman", ("Jonas Berg",)),
     # Payments, under Tomás
-    ("Chloé Martin", Role.PM, "Tomás Vidal", ()),
-    ("Samuel Adeyemi", Role.PM, "Tomás Vidal", ("Lena Fischer",)),
-    ("Yuki Tanaka", Role.PM, "Tomás Vidal", ()),
-    ("Noah Williams", Role.PM, "Tomás Vidal", ("Jonas Berg",)),
+    ("Chloé Martin", Role.PM, "PM", "Tomás Vidal", ()),
+    ("Samuel Adeyemi", Role.PM, "SPM", "Tomás Vidal", ("Lena Fischer",)),
+    ("Yuki Tanaka", Role.PM, "PM", "Tomás Vidal", ()),
+    ("Noah Williams", Role.PM, "APM", "Tomás Vidal", ("Jonas Berg",)),
 ]
 
 
@@ -55,8 +60,35 @@ def has_people() -> bool:
     return db.session.execute(select(func.count()).select_from(User)).scalar_one() > 0
 
 
+def load_frameworks() -> list[str]:
+    """Import and publish the shipped frameworks whose slug is not in Rungs yet; their slugs."""
+    loaded = []
+    directory = Path(current_app.config["SHIPPED_FRAMEWORKS_DIR"])
+    for path in sorted(directory.glob("*.yaml")):
+        doc, _report = files.validate(path.read_text(encoding="utf-8"), "yaml")
+        exists = db.session.execute(select(Framework.id).where(Framework.slug == doc.slug)).first()
+        if exists is None:
+            version = store.create_version(SYSTEM, doc)
+            versions.publish(SYSTEM, version, changelog="The framework that ships with Rungs.")
+            loaded.append(doc.slug)
+    return loaded
+
+
+def published_levels() -> dict[str, int]:
+    """Level code → level id, over every published version."""
+    return dict(
+        db.session.execute(
+            select(Level.code, Level.id)
+            .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+            .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
+        ).all()
+    )
+
+
 def load() -> list[User]:
     """Create the demo people that do not exist yet (matched by email); existing ones are kept."""
+    load_frameworks()
+    levels = published_levels()
     existing = {
         person.email: person
         for person in db.session.execute(
@@ -66,10 +98,16 @@ def load() -> list[User]:
     password_hash = hash_password(DEMO_PASSWORD)
     by_name: dict[str, User] = {}
     created = []
-    for name, role, manager, mentors in ORGANISATION:
+    for name, role, level, manager, mentors in ORGANISATION:
         person = existing.get(email_for(name))
         if person is None:
-            person = User(email=email_for(name), name=name, role=role, password_hash=password_hash)
+            person = User(
+                email=email_for(name),
+                name=name,
+                role=role,
+                password_hash=password_hash,
+                level_id=levels.get(level),
+            )
             person.manager = by_name[manager] if manager else None
             person.mentors = [by_name[mentor] for mentor in mentors]
             db.session.add(person)
