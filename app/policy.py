@@ -90,6 +90,14 @@ def _can_view_person(actor: User, person: User | None) -> bool:
     return visible is None or person.id in visible
 
 
+@rule("framework_version.view")
+def _can_view_version(actor: User, version) -> bool:
+    """Published and archived versions are for everyone; drafts only for the head of product."""
+    if version is None:
+        return True
+    return not version.is_draft or actor.role is Role.HEAD
+
+
 def visible_people(actor: User) -> set[int] | None:
     """Whose profile the actor may see: None means everyone (the head of product).
 

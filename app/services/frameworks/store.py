@@ -99,6 +99,21 @@ def find_version(slug: str, number: int | None = None) -> FrameworkVersion:
     return load_version(version_id)
 
 
+def version_for(actor, slug: str, number: int) -> FrameworkVersion:
+    """The whole version if the actor may see it; NotFoundError otherwise (drafts stay hidden)."""
+    framework = get_framework(slug)
+    version_id = db.session.execute(
+        select(FrameworkVersion.id).where(
+            FrameworkVersion.framework_id == framework.id, FrameworkVersion.number == number
+        )
+    ).scalar_one_or_none()
+    if version_id is None:
+        raise NotFoundError("Not found.")
+    version = load_version(version_id)
+    policy.authorize(actor, "framework_version.view", version)
+    return version
+
+
 def create_version(actor: User, doc: FrameworkDoc, *, based_on: FrameworkVersion | None = None):
     """Store a checked document as the next draft of its framework (created when new)."""
     policy.authorize(actor, "frameworks.manage")

@@ -1,0 +1,1 @@
+"""Career frameworks in the browser: reading, history and diffs, and editing."""
