@@ -34,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app import auth, errors, policy, security
     from app.cli import register_cli
     from app.frameworks import editor, history, views
+    from app.frameworks import pdf as framework_pdf
     from app.main.views import bp as main_bp
     from app.people.views import bp as people_bp
 
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(views.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(editor.bp)
+    app.register_blueprint(framework_pdf.bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

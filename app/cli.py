@@ -12,6 +12,7 @@ from app.policy import SYSTEM
 from app.services import auth, demo, people, people_import
 from app.services.errors import DomainError, RowErrors
 from app.services.frameworks import files, store
+from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError
 
 
@@ -197,3 +198,17 @@ def frameworks_list():
                 f"  v{version.number}  {version.status.value:<9}  "
                 f"{version.created_at:%Y-%m-%d}  {note}"
             )
+
+
+@frameworks_cli.command("pdf")
+@click.argument("slug")
+@click.option("--version", "number", type=int, help="Version number (default: the published one).")
+@click.option("-o", "--output", type=click.File("wb"), required=True, help="The PDF file to write.")
+def frameworks_pdf(slug, number, output):
+    """Write a framework version as a PDF."""
+    try:
+        version = store.find_version(slug, number)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    output.write(framework_pdf.version_pdf(version).read_bytes())
+    click.echo(f"Wrote {version.name} version {version.number} to {output.name}.")

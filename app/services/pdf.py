@@ -1,0 +1,69 @@
+"""PDF rendering with WeasyPrint, behind a URL fetcher that denies everything by default.
+
+WeasyPrint's own fetcher follows file:, http(s): and ftp: URLs and redirects, so a single
+`<link rel="attachment" href="file:///etc/passwd">` or remote image in user-written text would
+leak a file or make a request (FACTS.md). Ours serves `data:` URLs and a short list of the app's
+own assets under the `rungs-asset:` scheme, and refuses the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
+
+ASSET_DIR = Path(__file__).resolve().parent.parent / "static" / "pdf"
+ASSET_SCHEME = "rungs-asset:"
+
+logger = logging.getLogger(__name__)
+
+
+class BlockedURLError(ValueError):
+    pass
+
+
+class SafeURLFetcher(URLFetcher):
+    """Only `data:` and `rungs-asset:<name>` for files in app/static/pdf; no redirects."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=("data",), allow_redirects=False, timeout=1)
+        self.blocked: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if url.startswith(ASSET_SCHEME):
+            return self._asset(url)
+        if url.lower().startswith("data:"):
+            return super().fetch(url, headers)
+        self.blocked.append(url)
+        raise BlockedURLError(f"blocked: {url[:200]}")
+
+    def _asset(self, url: str):
+        from weasyprint.urls import URLFetcherResponse
+
+        name = url[len(ASSET_SCHEME) :]
+        path = (ASSET_DIR / name).resolve()
+        if path.parent != ASSET_DIR or not path.is_file():
+            self.blocked.append(url)
+            raise BlockedURLError(f"no such asset: {name[:100]}")
+        return URLFetcherResponse(url, path.read_bytes())
+
+
+def render_pdf(html: str, *, stylesheet: str) -> bytes:
+    """Render HTML (metadata comes from its <title> and <meta> tags) with one of our stylesheets."""
+    fetcher = SafeURLFetcher()
+    css = CSS(
+        string=(ASSET_DIR / stylesheet).read_text(encoding="utf-8"),
+        url_fetcher=fetcher,
+        base_url=None,
+    )
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
+    pdf = document.write_pdf(stylesheets=[css], pdf_tags=True, uncompressed_pdf=False)
+    if fetcher.blocked:
+        logger.warning(
+            "PDF rendering blocked %d URL(s): %s",
+            len(fetcher.blocked),
+            ", ".join(fetcher.blocked[:5]),
+        )
+    return pdf
