@@ -1,5 +1,7 @@
 """A framework version as a PDF."""
 
+import io
+
 from flask import Blueprint, send_file
 from flask_login import current_user
 
@@ -14,6 +16,7 @@ bp = Blueprint("framework_pdf", __name__, url_prefix="/frameworks")
 def download(slug: str, number: int):
     """The version as a printable PDF (rendered on first request, then served from disk)."""
     version = store.version_for(current_user._get_current_object(), slug, number)
+    data = pdf.version_pdf(version).read_bytes()
     return send_file(
-        pdf.version_pdf(version), mimetype="application/pdf", download_name=f"{slug}-v{number}.pdf"
+        io.BytesIO(data), mimetype="application/pdf", download_name=f"{slug}-v{number}.pdf"
     )
