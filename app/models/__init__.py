@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.auth import LoginFailure, PasswordResetLink
 from app.models.base import Base
 from app.models.framework import (
+    DELEGATION_LEVELS,
     CellStatus,
     Competency,
     CompetencyArea,
@@ -22,6 +23,7 @@ from app.models.framework import (
 from app.models.user import Role, User, mentorships
 
 __all__ = [
+    "DELEGATION_LEVELS",
     "AuditEvent",
     "Base",
     "CellStatus",

@@ -34,12 +34,17 @@ class PersonForm(FlaskForm):
         validators=[InputRequired()],
     )
     manager_id = SelectField("Manager", coerce=_optional_int, validate_choice=True)
+    level_id = SelectField("Level", coerce=_optional_int, validate_choice=True)
     mentor_ids = SelectMultipleField(
         "Mentors", coerce=int, description="Hold Ctrl (or ⌘) to choose more than one."
     )
     version = HiddenField()
 
-    def set_choices(self, managers, mentors, *, exclude_id: int | None = None) -> None:
+    def set_choices(self, managers, mentors, levels, *, exclude_id: int | None = None) -> None:
+        self.level_id.choices = [SelectChoice(None, "Not placed on a level")] + [
+            SelectChoice(level_id, label, optgroup=framework)
+            for level_id, label, framework in levels
+        ]
         self.manager_id.choices = [SelectChoice(None, "No manager")] + [
             SelectChoice(m.id, f"{m.name} ({m.role.label})") for m in managers if m.id != exclude_id
         ]

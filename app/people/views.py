@@ -197,6 +197,7 @@ def _person_form(person=None) -> PersonForm:
     form.set_choices(
         [p for p in actives if p.is_manager],
         actives,
+        people.published_levels(),
         exclude_id=person.id if person else None,
     )
     return form
@@ -209,6 +210,7 @@ def _input(form: PersonForm) -> people.PersonInput:
         role=Role(form.role.data),
         manager_id=form.manager_id.data,
         mentor_ids=list(form.mentor_ids.data or []),
+        level_id=form.level_id.data,
     )
 
 

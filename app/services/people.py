@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
 from app.extensions import db
-from app.models import Role, User
+from app.models import FrameworkVersion, Level, Role, Track, User, VersionStatus
 from app.models.base import utcnow
 from app.models.user import new_session_token
 from app.services import audit, org
@@ -30,6 +30,7 @@ class PersonInput:
     role: Role
     manager_id: int | None = None
     mentor_ids: list[int] = field(default_factory=list)
+    level_id: int | None = None
 
 
 def get_person(person_id: int) -> User:
@@ -110,6 +111,7 @@ def snapshot(person: User, mentor_ids: Iterable[int] | None = None) -> dict[str,
         "role": person.role.value,
         "manager_id": person.manager_id,
         "mentor_ids": sorted(mentor_ids),
+        "level_id": person.level_id,
         "active": person.is_active,
     }
 
@@ -120,6 +122,7 @@ def create_person(actor: User, data: PersonInput) -> User:
     manager = _valid_manager(person, data.manager_id)
     person.manager_id = manager.id if manager else None
     person.mentors = _valid_mentors(person, data.mentor_ids)
+    person.level_id = _valid_level(data.level_id)
     db.session.add(person)
     db.session.flush()
     audit.record(actor, "person.created", person, after=snapshot(person))
@@ -143,7 +146,9 @@ def update_person(actor: User, person: User, data: PersonInput, *, expected_vers
         _has_no_active_reports(person, "become a product manager")
     manager = _valid_manager(person, data.manager_id)
     mentors = _valid_mentors(person, data.mentor_ids)
+    level_id = _valid_level(data.level_id) if data.level_id != person.level_id else data.level_id
     person.email, person.name, person.role = email, name, data.role
+    person.level_id = level_id
     person.manager_id = manager.id if manager else None
     person.mentors = mentors
     person.updated_at = utcnow()  # always an UPDATE, so the version check applies to every save
@@ -243,6 +248,32 @@ def _valid_mentors(person: User, mentor_ids: Iterable[int]) -> list[User]:
     if len(mentors) != len(ids):
         raise ValidationError("Choose active people as mentors.", field="mentor_ids")
     return mentors
+
+
+def published_levels() -> list[tuple[int, str, str]]:
+    """(level id, "CODE · Title", framework name) for every level of a published version."""
+    rows = db.session.execute(
+        select(Level.id, Level.code, Level.title, FrameworkVersion.name)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .join(Track, Level.track_id == Track.id)
+        .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
+        .order_by(FrameworkVersion.name, Track.position, Level.position)
+    ).all()
+    return [(level_id, f"{code} · {title}", framework) for level_id, code, title, framework in rows]
+
+
+def _valid_level(level_id: int | None) -> int | None:
+    """People are placed on levels of published versions only (a kept old level stays valid)."""
+    if level_id is None:
+        return None
+    published = db.session.execute(
+        select(Level.id)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .where(Level.id == level_id, FrameworkVersion.status == VersionStatus.PUBLISHED)
+    ).first()
+    if published is None:
+        raise ValidationError("Choose a level of a published career framework.", field="level_id")
+    return level_id
 
 
 def _keep_a_head(person: User, verb: str) -> None:

@@ -254,3 +254,21 @@ def test_organisation_summary_counts(org, make, ctx):
     assert summary.deactivated == 1
     assert summary.without_manager == 1  # No Password; the head is not counted
     assert summary.without_password == 1
+
+
+def test_people_are_placed_only_on_published_levels(org, ctx):
+    from app.models import Level
+    from app.services.frameworks import files
+    from tests.framework_samples import framework_yaml
+
+    draft = files.import_text(SYSTEM, framework_yaml(), "yaml")[0]
+    draft_level = db.session.execute(select(Level.id).where(Level.version_id == draft.id)).scalar()
+    alice = load(org.pm_a1)
+    with pytest.raises(ValidationError, match="published career framework") as error:
+        people.update_person(
+            load(org.head),
+            alice,
+            edit_input(alice, level_id=draft_level),
+            expected_version=alice.version,
+        )
+    assert error.value.field == "level_id"

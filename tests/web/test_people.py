@@ -224,3 +224,44 @@ def test_every_change_is_in_the_audit_log(app, head, org):
         ("person.reactivated", org.head.id),
         ("person.password_link_created", org.head.id),
     ]
+
+
+def test_place_a_person_on_a_level_of_a_published_framework(app, head, org):
+    from app.models import Level
+    from app.policy import SYSTEM
+    from app.services.frameworks import files
+    from tests.framework_samples import framework_yaml
+
+    with app.app_context():
+        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
+        draft = files.import_text(SYSTEM, framework_yaml(), "yaml")[0]
+        db.session.commit()
+        levels = dict(
+            db.session.execute(
+                select(Level.code, Level.id).where(Level.version_id != draft.id)
+            ).all()
+        )
+        draft_level = (
+            db.session.execute(select(Level.id).where(Level.version_id == draft.id))
+            .scalars()
+            .first()
+        )
+    url = f"/people/{org.pm_a1.id}/edit"
+    page = head.get(url).get_data(as_text=True)
+    assert '<optgroup label="Sample">' in page and "L2 · Level 2" in page
+    base = {
+        "name": "Alice Pm",
+        "email": org.pm_a1.email,
+        "role": "pm",
+        "manager_id": str(org.manager_a.id),
+        "version": form_version(page),
+    }
+    assert head.post_form(url, {**base, "level_id": str(levels["L2"])}).status_code == 302
+    assert stored(app, org.pm_a1.id).level_id == levels["L2"]
+    # A level of a draft is not offered, and forging one is refused next to the field.
+    refused = head.post_form(
+        url,
+        {**base, "level_id": str(draft_level), "version": str(stored(app, org.pm_a1.id).version)},
+    )
+    assert 'id="level_id-error">Not a valid choice' in refused.get_data(as_text=True)
+    assert stored(app, org.pm_a1.id).level_id == levels["L2"]
