@@ -59,8 +59,13 @@ def people_query(*, search: str = "", role: Role | None = None, status: str = "a
     """The people list as a select, with each person's manager loaded in the same query."""
     query = select(User).options(joinedload(User.manager)).order_by(User.name, User.id)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+        term = search.strip().lower()  # % and _ are matched literally (autoescape)
+        query = query.where(
+            or_(
+                func.lower(User.name).contains(term, autoescape=True),
+                User.email.contains(term, autoescape=True),
+            )
+        )
     if role is not None:
         query = query.where(User.role == role)
     if status == "active":

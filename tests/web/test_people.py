@@ -138,6 +138,8 @@ def test_people_list_search_filter_and_pages(app, head, make, org):
     assert "Ada Manager" in managers and "Alice Pm" not in managers
     nobody = head.get("/people/?q=nobody-matches").get_data(as_text=True)
     assert "Nobody matches these filters." in nobody
+    wildcard = head.get("/people/?q=%25").get_data(as_text=True)  # a literal %, not "anything"
+    assert "Nobody matches these filters." in wildcard
     assert head.get("/people/?role=wizard").status_code == 400
 
 
