@@ -9,7 +9,6 @@ from typing import ClassVar
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,13 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
+from app.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class VersionStatus(enum.StrEnum):
@@ -99,7 +92,9 @@ class FrameworkVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id", ondelete="CASCADE"))
     number: Mapped[int]
-    status: Mapped[VersionStatus] = mapped_column(_enum(VersionStatus), default=VersionStatus.DRAFT)
+    status: Mapped[VersionStatus] = mapped_column(
+        str_enum(VersionStatus), default=VersionStatus.DRAFT
+    )
     # Name and description as of this version (a version is a complete snapshot).
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -194,7 +189,7 @@ class DecisionRight(Base):
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     decision: Mapped[str] = mapped_column(Text)
-    role: Mapped[DaciRole] = mapped_column(_enum(DaciRole))
+    role: Mapped[DaciRole] = mapped_column(str_enum(DaciRole))
     delegation: Mapped[int]
 
     level: Mapped[Level] = relationship(back_populates="decision_rights", lazy="raise")
@@ -272,7 +267,7 @@ class Expectation(Base):
         ForeignKey("competencies.id", ondelete="CASCADE"), index=True
     )
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id", ondelete="CASCADE"), index=True)
-    status: Mapped[CellStatus] = mapped_column(_enum(CellStatus), default=CellStatus.EMPTY)
+    status: Mapped[CellStatus] = mapped_column(str_enum(CellStatus), default=CellStatus.EMPTY)
     text: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -296,7 +291,7 @@ class Indicator(Base):
         ForeignKey("expectations.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int]
-    kind: Mapped[IndicatorKind] = mapped_column(_enum(IndicatorKind))
+    kind: Mapped[IndicatorKind] = mapped_column(str_enum(IndicatorKind))
     text: Mapped[str] = mapped_column(Text)
 
     expectation: Mapped[Expectation] = relationship(back_populates="indicators", lazy="raise")
