@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask_login import current_user
+from sqlalchemy import select
 
-from app.extensions import login_manager
-from app.models import Role, User
+from app.extensions import db, login_manager
+from app.models import Corroboration, Role, User
 from app.services import org
 from app.services.errors import ForbiddenError, NotFoundError
 
@@ -72,6 +73,7 @@ def authorize(actor: Any, action: str, target: Any = None) -> None:
 @rule("home.view")
 @rule("account.manage")
 @rule("frameworks.view")
+@rule("evidence.log")
 def _any_signed_in(actor: User, target: Any) -> bool:
     return True
 
@@ -96,6 +98,56 @@ def _can_view_version(actor: User, version) -> bool:
     if version is None:
         return True
     return not version.is_draft or actor.role is Role.HEAD
+
+
+@rule("evidence.view")
+def _can_view_evidence(actor: User, evidence) -> bool:
+    """The owner; for shared items their managers up the line and their mentors; and a peer
+    asked to corroborate it. Nobody else, the head of product included, and never the Trash
+    except for its owner."""
+    if evidence is None:
+        return True
+    if evidence.owner_id == actor.id:
+        return True
+    if evidence.in_trash:
+        return False
+    if _is_corroborator(actor.id, evidence.id):
+        return True
+    if not evidence.is_shared:
+        return False
+    return actor.id in org.managers_above(evidence.owner_id) or actor.id in org.mentors_of(
+        evidence.owner_id
+    )
+
+
+@rule("evidence.edit")
+def _owns_evidence(actor: User, evidence) -> bool:
+    return evidence is None or evidence.owner_id == actor.id
+
+
+@rule("evidence.comment")
+def _can_comment(actor: User, evidence) -> bool:
+    """Shared items: the owner, their managers up the line and their mentors."""
+    if evidence is None:
+        return True
+    if evidence.in_trash or not evidence.is_shared:
+        return False
+    return (
+        evidence.owner_id == actor.id
+        or actor.id in org.managers_above(evidence.owner_id)
+        or actor.id in org.mentors_of(evidence.owner_id)
+    )
+
+
+def _is_corroborator(person_id: int, evidence_id: int) -> bool:
+    return (
+        db.session.execute(
+            select(Corroboration.id).where(
+                Corroboration.evidence_id == evidence_id, Corroboration.peer_id == person_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def visible_people(actor: User) -> set[int] | None:

@@ -61,3 +61,19 @@ def related_people(person_id: int) -> set[int]:
         *(mentor for mentor, _ in mentoring),
         *(mentee for _, mentee in mentoring),
     }
+
+
+def mentors_of(person_id: int) -> list[int]:
+    return list(
+        db.session.execute(
+            select(mentorships.c.mentor_id).where(mentorships.c.mentee_id == person_id)
+        ).scalars()
+    )
+
+
+def mentees_of(person_id: int) -> list[int]:
+    return list(
+        db.session.execute(
+            select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
+        ).scalars()
+    )
