@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import FrameworkVersion, Level, User, VersionStatus
 from app.models.base import utcnow
 from app.services import audit
-from app.services.errors import ValidationError
+from app.services.errors import ConflictError, ValidationError
 from app.services.frameworks import document, store
 
 
@@ -59,17 +59,28 @@ def stranded_people(version: FrameworkVersion) -> list[Stranded]:
 
 
 def publish(
-    actor, version: FrameworkVersion, *, changelog: str, mapping: dict[int, int] | None = None
+    actor,
+    version: FrameworkVersion,
+    *,
+    changelog: str,
+    mapping: dict[int, int] | None = None,
+    expected_revision: int | None = None,
 ) -> FrameworkVersion:
     """Publish a draft; the published version before it is archived and its people move along.
 
     People keep their level code. Where the code disappears, `mapping` (person id → level id of
-    this version) must say where they go, or LevelMappingRequiredError lists them.
+    this version) must say where they go, or LevelMappingRequiredError lists them. With
+    `expected_revision`, a draft changed since the publisher looked at it is refused.
     """
     policy.authorize(actor, "frameworks.manage")
     if not version.is_draft:
         raise ValidationError(
             f"Version {version.number} is {version.status.value}; only a draft can be published."
+        )
+    if expected_revision is not None and version.revision != expected_revision:
+        raise ConflictError(
+            "Someone changed this draft after you opened this page. "
+            "Look over their change, then publish again."
         )
     report = document.check(store.to_document(store.load_version(version.id)), document.Report())
     if report.errors:
