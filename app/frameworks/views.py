@@ -1,15 +1,90 @@
 """Career path pages for everyone: frameworks, the matrix, a level, and comparing two levels."""
 
-from flask import Blueprint, render_template
+import io
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
 from app import policy
-from app.services.frameworks import store
+from app.services.errors import ValidationError
+from app.services.frameworks import compare as comparing
+from app.services.frameworks import ladder
 
 bp = Blueprint("frameworks", __name__, url_prefix="/frameworks")
+
+VERSION = "/<slug>/v<int:number>"
+IMPORT_ENDPOINT = "framework_editor.import_file"
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _import_url() -> str:
+    """The editor's import page (built by its own blueprint; the path is stable either way)."""
+    if IMPORT_ENDPOINT in current_app.view_functions:
+        return url_for(IMPORT_ENDPOINT)
+    return f"{bp.url_prefix}/import"
 
 
 @bp.route("/")
 @policy.requires("frameworks.view")
 def index():
     """Every framework with its published version (drafts too, for the head of product)."""
-    return render_template("frameworks/index.html", frameworks=store.list_frameworks())
+    return render_template(
+        "frameworks/index.html", frameworks=ladder.catalogue(_actor()), import_url=_import_url()
+    )
+
+
+@bp.route("/<slug>/")
+@policy.requires("frameworks.view")
+def show(slug: str):
+    """Open a framework at its published version (the head's newest draft before publishing)."""
+    number = ladder.current_number(_actor(), slug)
+    return redirect(url_for("frameworks.version", slug=slug, number=number))
+
+
+@bp.route(f"{VERSION}/")
+@policy.requires("frameworks.view")
+def version(slug: str, number: int):
+    """The matrix: every competency's expectation at every level of one version."""
+    page = ladder.matrix(_actor(), slug, number)
+    return render_template("frameworks/matrix.html", page=page)
+
+
+@bp.route(f"{VERSION}/levels/<code>")
+@policy.requires("frameworks.view")
+def level(slug: str, number: int, code: str):
+    """One level: its role, decision rights and what every competency expects at it."""
+    page = ladder.level_page(_actor(), slug, number, code)
+    return render_template("frameworks/level.html", page=page)
+
+
+@bp.route(f"{VERSION}/compare")
+@policy.requires("frameworks.view")
+def compare(slug: str, number: int):
+    """What changes from level a to level b, with the changed words marked."""
+    page = ladder.version_page(_actor(), slug, number)
+    a, b = request.args.get("a"), request.args.get("b")
+    if a is None and b is None:
+        return render_template("frameworks/compare.html", page=page, comparison=None)
+    try:
+        comparison = comparing.compare_levels(page.version, a, b)
+    except ValidationError as error:
+        return render_template(
+            "frameworks/compare.html", page=page, comparison=None, error=error, a=a, b=b
+        ), 400
+    return render_template("frameworks/compare.html", page=page, comparison=comparison)
+
+
+@bp.route(f"{VERSION}/export.<fmt>")
+@policy.requires("frameworks.view")
+def export(slug: str, number: int, fmt: str):
+    """Download a version as YAML or CSV, the formats Rungs imports."""
+    download = ladder.export_file(_actor(), slug, number, fmt)
+    return send_file(
+        io.BytesIO(download.text.encode("utf-8")),
+        mimetype=download.mimetype,
+        as_attachment=True,
+        download_name=download.filename,
+    )

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app import policy
 from app.services import people
+from app.services.frameworks import ladder
 
 bp = Blueprint("main", __name__)
 
@@ -15,4 +16,5 @@ def home():
     """The signed-in person's home page, shaped by their role."""
     person = people.get_person(current_user.id)
     summary = people.organisation_summary() if person.is_head else None
-    return render_template("main/home.html", person=person, summary=summary)
+    placement = ladder.placement(person.level_id)
+    return render_template("main/home.html", person=person, summary=summary, placement=placement)

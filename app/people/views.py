@@ -22,6 +22,7 @@ from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.services import auth, people, people_import
 from app.services.errors import ConflictError, RowErrors, ValidationError
+from app.services.frameworks import ladder
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -72,7 +73,10 @@ def show(person_id: int):
     """A person's profile: role, manager, mentors, reports."""
     person = people.get_person(person_id)
     policy.authorize(_actor(), "person.view", person)
-    return render_template("people/show.html", person=person, confirm=ConfirmForm())
+    placement = ladder.placement(person.level_id)
+    return render_template(
+        "people/show.html", person=person, placement=placement, confirm=ConfirmForm()
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

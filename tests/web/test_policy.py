@@ -8,7 +8,24 @@ from app import policy
 from tests.factories import sign_in
 
 # Values for URL arguments when walking the URL map.
-SAMPLE_ARGS = {"person_id": 1, "token": "not-a-real-token", "filename": "css/rungs.css"}
+SAMPLE_ARGS = {
+    "person_id": 1,
+    "token": "not-a-real-token",
+    "filename": "css/rungs.css",
+    "slug": "no-such-framework",
+    "number": 1,
+    "code": "L1",
+    "fmt": "yaml",
+    # the framework editor's parts of a draft
+    "kind": "levels",
+    "item_id": 1,
+    "track_id": 1,
+    "level_id": 1,
+    "decision_id": 1,
+    "area_id": 1,
+    "competency_id": 1,
+    "expectation_id": 1,
+}
 
 
 def all_routes(app):

@@ -1,0 +1,313 @@
+"""What changes from one level to another: word-level differences, competency by competency."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from app.models import CellStatus, Competency, CompetencyArea, DecisionRight, Expectation, Level
+from app.models import FrameworkVersion as Version
+from app.services.errors import ValidationError
+
+# A word (with inner apostrophes) or a run of punctuation, each with the spaces before it.
+TOKEN = re.compile(r"(\s*)(\w+(?:['\u2019]\w+)*|[^\w\s]+)")
+# Decision rights whose wording is at least this similar count as the same decision, reworded.
+SIMILAR_DECISION = 0.6
+# Below this share of words in common a text was rewritten, not edited: marking nearly every word
+# would hide the few kept ones ("the", "their", "and"), so both texts are shown whole instead.
+REWRITTEN_BELOW = 0.4
+
+
+# --- word differences ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text, changed (removed on the before side, added on the after side) or not."""
+
+    text: str
+    is_changed: bool = False
+
+
+@dataclass(frozen=True)
+class TextDiff:
+    before: tuple[Piece, ...]
+    after: tuple[Piece, ...]
+    similarity: float = 1.0  # the share of words the two texts have in common, 0 to 1
+
+    @property
+    def is_same(self) -> bool:
+        return not any(piece.is_changed for piece in (*self.before, *self.after))
+
+    @property
+    def is_rewrite(self) -> bool:
+        return not self.is_same and self.similarity < REWRITTEN_BELOW
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    return [(match.group(1), match.group(2)) for match in TOKEN.finditer(text.strip())]
+
+
+def diff_words(before: str, after: str) -> TextDiff:
+    """Both texts as pieces: the words removed from `before` and added in `after` are marked."""
+    old, new = _tokens(before), _tokens(after)
+    matcher = SequenceMatcher(None, [w for _, w in old], [w for _, w in new], autojunk=False)
+    old_pieces: list[Piece] = []
+    new_pieces: list[Piece] = []
+    for tag, i1, i2, j1, j2 in _merge_small_islands(matcher.get_opcodes(), old):
+        changed = tag != "equal"
+        _append(old_pieces, old[i1:i2], changed)
+        _append(new_pieces, new[j1:j2], changed)
+    return TextDiff(tuple(old_pieces), tuple(new_pieces), matcher.ratio())
+
+
+def _merge_small_islands(opcodes, old: list[tuple[str, str]]):
+    """Fold a lone short word ("the", "a", ",") left equal between two changes into the change,
+    so that a rewritten sentence reads as one change instead of confetti."""
+    merged: list[list] = []
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        is_island = (
+            tag == "equal"
+            and i2 - i1 == 1
+            and len(old[i1][1]) <= 3
+            and 0 < index < len(opcodes) - 1
+            and merged
+            and merged[-1][0] != "equal"
+        )
+        if is_island or (tag != "equal" and merged and merged[-1][0] != "equal"):
+            merged[-1] = ["replace", merged[-1][1], i2, merged[-1][3], j2]
+        else:
+            merged.append([tag, i1, i2, j1, j2])
+    return merged
+
+
+def _append(pieces: list[Piece], tokens: list[tuple[str, str]], changed: bool) -> None:
+    if not tokens:
+        return
+    lead, first = tokens[0]
+    text = first + "".join(space + word for space, word in tokens[1:])
+    if not changed:
+        text, lead = lead + text, ""
+    if lead:  # the space before a change is not part of it
+        _add(pieces, Piece(lead))
+    _add(pieces, Piece(text, changed))
+
+
+def _add(pieces: list[Piece], piece: Piece) -> None:
+    if pieces and pieces[-1].is_changed == piece.is_changed:
+        pieces[-1] = Piece(pieces[-1].text + piece.text, piece.is_changed)
+    else:
+        pieces.append(piece)
+
+
+# --- comparing two levels -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellComparison:
+    """One competency at both levels; a side is None when the competency is not on its track."""
+
+    competency: Competency
+    before: Expectation | None
+    after: Expectation | None
+    text: TextDiff | None  # when both cells are defined
+
+    @property
+    def is_same(self) -> bool:
+        if self.before is None or self.after is None:
+            return False
+        if self.before.status is not self.after.status:
+            return False
+        return self.text is None or self.text.is_same
+
+
+@dataclass(frozen=True)
+class AreaComparison:
+    area: CompetencyArea
+    cells: list[CellComparison]
+
+
+@dataclass(frozen=True)
+class AttributeComparison:
+    label: str
+    before: str
+    after: str
+    text: TextDiff
+
+    @property
+    def is_same(self) -> bool:
+        return self.text.is_same
+
+
+@dataclass(frozen=True)
+class DecisionRightComparison:
+    before: DecisionRight | None  # None: new at the second level
+    after: DecisionRight | None  # None: not held at the second level
+    decision: TextDiff | None  # when both exist
+
+    @property
+    def change(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        if self.is_same:
+            return "same"
+        return "changed"
+
+    @property
+    def is_same(self) -> bool:
+        return (
+            self.before is not None
+            and self.after is not None
+            and self.before.role is self.after.role
+            and self.before.delegation == self.after.delegation
+            and self.decision is not None
+            and self.decision.is_same
+        )
+
+    @property
+    def delegation_trend(self) -> int:
+        """Above zero: more autonomy at the second level; below: less."""
+        if self.before is None or self.after is None:
+            return 0
+        return self.after.delegation - self.before.delegation
+
+
+@dataclass(frozen=True)
+class LevelComparison:
+    version: Version
+    before: Level
+    after: Level
+    attributes: list[AttributeComparison]
+    decision_rights: list[DecisionRightComparison]
+    areas: list[AreaComparison]
+
+    @property
+    def cells(self) -> list[CellComparison]:
+        return [cell for area in self.areas for cell in area.cells]
+
+    @property
+    def changed_count(self) -> int:
+        return sum(not cell.is_same for cell in self.cells)
+
+    @property
+    def is_upward(self) -> bool:
+        return self.after.rank > self.before.rank
+
+
+ATTRIBUTES = (
+    ("Summary", "summary"),
+    ("Scope", "scope"),
+    ("Typical experience", "typical_experience"),
+)
+
+
+def compare_levels(version: Version, code_a: str | None, code_b: str | None) -> LevelComparison:
+    """Level A against level B of a fully loaded version; ValidationError names a bad choice."""
+    levels = {level.code: level for track in version.tracks for level in track.levels}
+    before = _choose(levels, code_a, "a", "the level to compare from")
+    after = _choose(levels, code_b, "b", "the level to compare with")
+    if before.id == after.id:
+        raise ValidationError(f"Choose two different levels: both are {before.code}.", field="b")
+    attributes = [
+        AttributeComparison(
+            label,
+            getattr(before, name),
+            getattr(after, name),
+            diff_words(getattr(before, name), getattr(after, name)),
+        )
+        for label, name in ATTRIBUTES
+        if getattr(before, name) or getattr(after, name)
+    ]
+    return LevelComparison(
+        version=version,
+        before=before,
+        after=after,
+        attributes=attributes,
+        decision_rights=compare_decision_rights(before.decision_rights, after.decision_rights),
+        areas=_compare_areas(version, before, after),
+    )
+
+
+def _choose(levels: dict[str, Level], code: str | None, field: str, what: str) -> Level:
+    code = (code or "").strip()
+    if code in levels:
+        return levels[code]
+    choices = ", ".join(levels)
+    if not code:
+        raise ValidationError(f"Choose {what} ({choices}).", field=field)
+    raise ValidationError(
+        f'There is no level "{code[:40]}" in this version. Choose one of {choices}.', field=field
+    )
+
+
+def _compare_areas(version: Version, before: Level, after: Level) -> list[AreaComparison]:
+    areas = []
+    for area in version.areas:
+        cells = []
+        for competency in area.competencies:
+            by_level = {e.level_id: e for e in competency.expectations}
+            old, new = by_level.get(before.id), by_level.get(after.id)
+            if old is None and new is None:
+                continue  # on neither track: nothing to say
+            cells.append(CellComparison(competency, old, new, _cell_text(old, new)))
+        if cells:
+            areas.append(AreaComparison(area, cells))
+    return areas
+
+
+def _cell_text(old: Expectation | None, new: Expectation | None) -> TextDiff | None:
+    defined = CellStatus.DEFINED
+    if old is None or new is None or old.status is not defined or new.status is not defined:
+        return None
+    return diff_words(old.text, new.text)
+
+
+def compare_decision_rights(
+    before: list[DecisionRight], after: list[DecisionRight]
+) -> list[DecisionRightComparison]:
+    """Pair the decisions of two levels: same wording first, then the most similar wording.
+
+    In the second level's order, with the decisions it no longer holds at the end.
+    """
+    pairs: dict[int, DecisionRight] = {}  # index in `after` → its match in `before`
+    unmatched = list(before)
+    for index, right in enumerate(after):
+        same = next((r for r in unmatched if _norm(r.decision) == _norm(right.decision)), None)
+        if same is not None:
+            pairs[index] = same
+            unmatched.remove(same)
+    candidates = sorted(
+        (
+            (_similarity(old.decision, new.decision), index, old)
+            for index, new in enumerate(after)
+            if index not in pairs
+            for old in unmatched
+        ),
+        key=lambda candidate: -candidate[0],
+    )
+    for score, index, old in candidates:
+        if score >= SIMILAR_DECISION and index not in pairs and old in unmatched:
+            pairs[index] = old
+            unmatched.remove(old)
+    result = [
+        DecisionRightComparison(
+            pairs.get(index),
+            new,
+            diff_words(pairs[index].decision, new.decision) if index in pairs else None,
+        )
+        for index, new in enumerate(after)
+    ]
+    return result + [DecisionRightComparison(old, None, None) for old in unmatched]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _similarity(a: str, b: str) -> float:
+    words_a = [w.casefold() for _, w in _tokens(a)]
+    words_b = [w.casefold() for _, w in _tokens(b)]
+    return SequenceMatcher(None, words_a, words_b, autojunk=False).ratio()

@@ -1,0 +1,325 @@
+"""Reading a career path: the catalogue, the matrix, a level, a person's placement, downloads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app import policy
+from app.extensions import db
+from app.models import (
+    DELEGATION_LEVELS,
+    Competency,
+    CompetencyArea,
+    Expectation,
+    Framework,
+    FrameworkVersion,
+    Indicator,
+    IndicatorKind,
+    Level,
+    Track,
+    VersionStatus,
+)
+from app.services.errors import NotFoundError
+from app.services.frameworks import files, store
+
+INDICATOR_LABELS = {
+    IndicatorKind.CRITERION: "Criteria",
+    IndicatorKind.EXAMPLE: "Examples",
+    IndicatorKind.SIGNAL: "Signals",
+}
+DOWNLOADS = {"yaml": "text/yaml", "csv": "text/csv"}
+# Delegation poker, read from the person's side: who decides, and how.
+DELEGATION_MEANINGS = {
+    1: "the manager decides and explains the decision",
+    2: "the manager decides and convinces them it is right",
+    3: "the manager asks for their input, then decides",
+    4: "they and the manager decide together",
+    5: "the manager gives advice; they decide",
+    6: "they decide; the manager asks about it afterwards",
+    7: "they decide; the manager need not hear about it",
+}
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    version: FrameworkVersion
+    level_count: int
+    competency_count: int
+
+
+@dataclass(frozen=True)
+class FrameworkSummary:
+    framework: Framework
+    published: VersionSummary | None
+    drafts: list[VersionSummary]
+    archived: list[VersionSummary]  # newest first
+
+    @property
+    def current(self) -> VersionSummary | None:
+        """What the framework's name links to: published, else a draft (for the head)."""
+        return self.published or (self.drafts[-1] if self.drafts else None)
+
+
+def catalogue(actor) -> list[FrameworkSummary]:
+    """Every framework with its versions and their sizes; drafts only for those who manage."""
+    with_drafts = policy.can(actor, "frameworks.manage")
+    listed = store.list_frameworks()
+    levels = dict(
+        db.session.execute(select(Level.version_id, func.count()).group_by(Level.version_id)).all()
+    )
+    competencies = dict(
+        db.session.execute(
+            select(Competency.version_id, func.count()).group_by(Competency.version_id)
+        ).all()
+    )
+
+    def summary(version: FrameworkVersion) -> VersionSummary:
+        return VersionSummary(version, levels.get(version.id, 0), competencies.get(version.id, 0))
+
+    result = []
+    for framework, versions in listed:
+        by_status = {status: [] for status in VersionStatus}
+        for version in versions:
+            by_status[version.status].append(summary(version))
+        published = by_status[VersionStatus.PUBLISHED]
+        drafts = by_status[VersionStatus.DRAFT] if with_drafts else []
+        archived = list(reversed(by_status[VersionStatus.ARCHIVED]))
+        if published or drafts or archived:
+            result.append(
+                FrameworkSummary(framework, published[0] if published else None, drafts, archived)
+            )
+    return result
+
+
+def current_number(actor, slug: str) -> int:
+    """The version to open for a framework: published, else (for the head) the newest draft,
+    else the newest archived one."""
+    framework = store.get_framework(slug)
+    rows = db.session.execute(
+        select(FrameworkVersion.number, FrameworkVersion.status)
+        .where(FrameworkVersion.framework_id == framework.id)
+        .order_by(FrameworkVersion.number.desc())
+    ).all()
+    order = [VersionStatus.PUBLISHED, VersionStatus.ARCHIVED]
+    if policy.can(actor, "frameworks.manage"):
+        order.insert(1, VersionStatus.DRAFT)
+    for status in order:
+        for number, row_status in rows:
+            if row_status is status:
+                return number
+    raise NotFoundError(f"{framework.name} has no published version yet.")
+
+
+# --- pages of one version -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """An expectation with its indicators grouped by kind, in the order people read them."""
+
+    expectation: Expectation
+    indicator_groups: list[tuple[str, list[Indicator]]] = field(default_factory=list)
+
+    @property
+    def indicator_count(self) -> int:
+        return sum(len(items) for _, items in self.indicator_groups)
+
+
+def cell(expectation: Expectation) -> Cell:
+    groups = [
+        (label, [i for i in expectation.indicators if i.kind is kind])
+        for kind, label in INDICATOR_LABELS.items()
+    ]
+    return Cell(expectation, [(label, items) for label, items in groups if items])
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """A version as everyone reads it, with the published version's number for the banner."""
+
+    version: FrameworkVersion
+    published_number: int | None
+
+    @property
+    def framework(self) -> Framework:
+        return self.version.framework
+
+    @property
+    def levels(self) -> list[Level]:
+        return [level for track in self.version.tracks for level in track.levels]
+
+    def track_of(self, level: Level) -> Track:
+        return next(track for track in self.version.tracks if track.id == level.track_id)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    competency: Competency
+    cells: list[Cell | None]  # one per level, None where the competency is not on that track
+
+
+@dataclass(frozen=True)
+class MatrixArea:
+    area: CompetencyArea
+    rows: list[MatrixRow]
+
+
+@dataclass(frozen=True)
+class MatrixPage(VersionPage):
+    areas: list[MatrixArea]
+
+
+@dataclass(frozen=True)
+class LevelArea:
+    area: CompetencyArea
+    cells: list[tuple[Competency, Cell]]
+
+
+@dataclass(frozen=True)
+class LevelPage(VersionPage):
+    level: Level
+    track: Track
+    previous: Level | None
+    next: Level | None
+    areas: list[LevelArea]
+
+    @property
+    def delegation_scale(self) -> list[tuple[int, str, str]]:
+        return [(n, name, DELEGATION_MEANINGS[n]) for n, name in DELEGATION_LEVELS.items()]
+
+
+def version_page(actor, slug: str, number: int) -> VersionPage:
+    version = store.version_for(actor, slug, number)
+    return VersionPage(version, _published_number(version))
+
+
+def matrix(actor, slug: str, number: int) -> MatrixPage:
+    """Competencies by levels; NotFoundError when the actor may not see the version."""
+    page = version_page(actor, slug, number)
+    levels = page.levels
+    areas = []
+    for area in page.version.areas:
+        rows = []
+        for competency in area.competencies:
+            by_level = {e.level_id: e for e in competency.expectations}
+            cells = [cell(by_level[lv.id]) if lv.id in by_level else None for lv in levels]
+            rows.append(MatrixRow(competency, cells))
+        areas.append(MatrixArea(area, rows))
+    return MatrixPage(page.version, page.published_number, areas)
+
+
+def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
+    """One level: its role, decision rights and every expectation, with its neighbours."""
+    page = version_page(actor, slug, number)
+    level = next((lv for lv in page.levels if lv.code == code), None)
+    if level is None:
+        raise NotFoundError(
+            f'Version {number} of {page.framework.name} has no level "{code[:40]}".'
+        )
+    track = page.track_of(level)
+    index = track.levels.index(level)
+    areas = []
+    for area in page.version.areas:
+        cells = [
+            (competency, cell(expectation))
+            for competency in area.competencies
+            for expectation in competency.expectations
+            if expectation.level_id == level.id
+        ]
+        if cells:
+            areas.append(LevelArea(area, cells))
+    return LevelPage(
+        page.version,
+        page.published_number,
+        level=level,
+        track=track,
+        previous=track.levels[index - 1] if index else None,
+        next=track.levels[index + 1] if index + 1 < len(track.levels) else None,
+        areas=areas,
+    )
+
+
+def _published_number(version: FrameworkVersion) -> int | None:
+    if version.status is VersionStatus.PUBLISHED:
+        return version.number
+    return db.session.execute(
+        select(FrameworkVersion.number).where(
+            FrameworkVersion.framework_id == version.framework_id,
+            FrameworkVersion.status == VersionStatus.PUBLISHED,
+        )
+    ).scalar_one_or_none()
+
+
+# --- a person's place on the ladder -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    level: Level
+    track: Track
+    version: FrameworkVersion
+    framework: Framework
+    next_level: Level | None
+
+
+def placement(level_id: int | None) -> Placement | None:
+    """The level a person is on, its framework version and the next level up its track.
+
+    Two queries whatever the framework's size; none when the person is not placed.
+    """
+    if level_id is None:
+        return None
+    level = db.session.execute(
+        select(Level)
+        .where(Level.id == level_id)
+        .options(
+            joinedload(Level.track).joinedload(Track.version).joinedload(FrameworkVersion.framework)
+        )
+    ).scalar_one_or_none()
+    if level is None:
+        return None
+    next_level = db.session.execute(
+        select(Level)
+        .where(Level.track_id == level.track_id, Level.position > level.position)
+        .order_by(Level.position)
+        .limit(1)
+    ).scalar_one_or_none()
+    version = level.track.version
+    return Placement(level, level.track, version, version.framework, next_level)
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    mimetype: str
+    text: str
+
+
+def export_file(actor, slug: str, number: int, fmt: str) -> Download:
+    """A version as a file to download, in a format people can import again."""
+    if fmt not in DOWNLOADS:
+        raise NotFoundError(f'Versions can be downloaded as YAML or CSV, not "{fmt[:20]}".')
+    version = db.session.execute(
+        select(FrameworkVersion)
+        .join(Framework)
+        .where(Framework.slug == slug, FrameworkVersion.number == number)
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFoundError("Not found.")
+    policy.authorize(actor, "framework_version.view", version)
+    safe_slug = re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-") or "framework"
+    return Download(
+        filename=f"{safe_slug}-v{number}.{fmt}",
+        mimetype=DOWNLOADS[fmt],
+        text=files.export(version.id, fmt),
+    )
