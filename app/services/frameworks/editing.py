@@ -273,9 +273,10 @@ def import_upload(
 ):
     """Import an uploaded file (format from its name unless given). Returns (version, report)."""
     fmt = fmt or files.guess_format(filename)
-    return files.import_text(
+    version, report = files.import_text(
         actor, files.decode(data), fmt, filename=filename, publish=publish, changelog=changelog
     )
+    return store.load_version(version.id), report
 
 
 # --- creating a framework -----------------------------------------------------------------------
@@ -338,7 +339,7 @@ def create_framework(actor, data: NewFramework) -> FrameworkVersion:
     if report.errors:
         problem = report.errors[0]
         raise ValidationError(problem.message, field=NEW_FRAMEWORK_FIELDS.get(problem.path))
-    return store.create_version(actor, doc)
+    return store.load_version(store.create_version(actor, doc).id)
 
 
 # --- tracks -------------------------------------------------------------------------------------
@@ -1020,12 +1021,15 @@ def _cells_at(version: FrameworkVersion, level_ids: set[int]) -> int:
 # --- shared steps -------------------------------------------------------------------------------
 
 
+def locked_message(version: FrameworkVersion) -> str:
+    """Why a published or archived version refuses every edit."""
+    return f"Version {version.number} is {version.status.value}; start a new draft to change it."
+
+
 def _editable(actor, version: FrameworkVersion) -> None:
     policy.authorize(actor, "frameworks.manage")
     if not version.is_draft:
-        raise ValidationError(
-            f"Version {version.number} is {version.status.value}; start a new draft to change it."
-        )
+        raise ValidationError(locked_message(version))
 
 
 def _begin(actor, version: FrameworkVersion, expected_revision: int, target, snapshot) -> None:
