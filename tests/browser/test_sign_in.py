@@ -234,6 +234,8 @@ def test_add_a_person_with_the_keyboard_only(page, org, app):
     page.keyboard.press("ArrowDown")  # No manager → Ada Manager, the first by name
     expect(manager).to_have_value(str(org.manager_a.id))
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Level", exact=True)).to_be_focused()  # left as "Not placed"
+    page.keyboard.press("Tab")
     mentors = page.get_by_label("Mentors")
     expect(mentors).to_be_focused()
     page.keyboard.press("ArrowDown")  # nothing chosen → Ada Manager
