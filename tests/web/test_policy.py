@@ -15,6 +15,8 @@ def sample_value(rule, argument):
         return 1
     if converter == "PathConverter":
         return "css/rungs.css"
+    if converter == "AnyConverter":
+        return sorted(rule._converters[argument].items)[0]
     return "sample"
 
 
