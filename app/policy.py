@@ -80,6 +80,7 @@ def _any_signed_in(actor: User, target: Any) -> bool:
 
 @rule("people.manage")
 @rule("frameworks.manage")
+@rule("settings.manage")
 def _head_only(actor: User, target: Any) -> bool:
     return actor.role is Role.HEAD
 
@@ -118,6 +119,17 @@ def _can_view_evidence(actor: User, evidence) -> bool:
     return actor.id in org.managers_above(evidence.owner_id) or actor.id in org.mentors_of(
         evidence.owner_id
     )
+
+
+@rule("growth.view")
+def _can_view_growth(actor: User, person: User | None) -> bool:
+    """Readiness is read from evidence, so it follows who sees the evidence: the person, and
+    (computed from shared items only) their managers up the line and their mentors."""
+    if person is None:
+        return True
+    if person.id == actor.id:
+        return True
+    return actor.id in org.managers_above(person.id) or actor.id in org.mentors_of(person.id)
 
 
 @rule("evidence.edit")
