@@ -20,10 +20,11 @@ from app.models import (
 )
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services import readiness
+from app.services import readiness, readiness_thresholds
 from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.frameworks import files
-from app.services.readiness import Quarter, Status, Thresholds
+from app.services.readiness import Quarter, Status
+from app.services.readiness_thresholds import Thresholds
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_data
 
@@ -65,10 +66,10 @@ def by_key(result: readiness.Readiness) -> dict[str, readiness.CompetencyReadine
 
 def set_rules(app, **values) -> None:
     with app.app_context():
-        readiness.save_thresholds(
+        readiness_thresholds.save_thresholds(
             SYSTEM,
             Thresholds(**values),
-            expected_token=readiness.stored_thresholds().token,
+            expected_token=readiness_thresholds.stored_thresholds().token,
         )
         db.session.commit()
 
@@ -296,15 +297,15 @@ def head(org) -> User:
 
 
 def test_defaults_until_the_head_saves_thresholds_and_every_change_is_audited(app, org, ctx):
-    stored = readiness.stored_thresholds()
+    stored = readiness_thresholds.stored_thresholds()
     assert (stored.thresholds, stored.token, stored.is_default) == (
         Thresholds(3, 1, 365, 24),
         "",
         True,
     )
-    readiness.save_thresholds(head(org), Thresholds(4, 2, 180, 18), expected_token="")
+    readiness_thresholds.save_thresholds(head(org), Thresholds(4, 2, 180, 18), expected_token="")
     db.session.commit()
-    stored = readiness.stored_thresholds()
+    stored = readiness_thresholds.stored_thresholds()
     assert stored.thresholds == Thresholds(4, 2, 180, 18) and not stored.is_default
     row = db.session.get(Setting, "readiness")
     assert row.value == {
@@ -325,19 +326,19 @@ def test_defaults_until_the_head_saves_thresholds_and_every_change_is_audited(ap
 
 
 def test_a_stale_form_is_a_conflict_and_nothing_changes(app, org, ctx):
-    readiness.save_thresholds(head(org), Thresholds(4, 2, 180, 18), expected_token="")
+    readiness_thresholds.save_thresholds(head(org), Thresholds(4, 2, 180, 18), expected_token="")
     db.session.commit()
     with pytest.raises(ConflictError) as error:
-        readiness.save_thresholds(head(org), Thresholds(5, 1, 90, 12), expected_token="")
+        readiness_thresholds.save_thresholds(head(org), Thresholds(5, 1, 90, 12), expected_token="")
     assert error.value.current["min_items"] == 4
     db.session.rollback()
-    assert readiness.thresholds() == Thresholds(4, 2, 180, 18)
+    assert readiness_thresholds.thresholds() == Thresholds(4, 2, 180, 18)
 
 
 def test_only_the_head_of_product_sets_thresholds(app, org, ctx):
     manager = db.session.get(User, org.manager_a.id)
     with pytest.raises(ForbiddenError):
-        readiness.save_thresholds(manager, Thresholds(), expected_token="")
+        readiness_thresholds.save_thresholds(manager, Thresholds(), expected_token="")
 
 
 @pytest.mark.parametrize(
@@ -358,7 +359,7 @@ def test_only_the_head_of_product_sets_thresholds(app, org, ctx):
 )
 def test_bad_thresholds_are_refused_with_the_field(app, org, ctx, values, field, message):
     with pytest.raises(ValidationError, match=message) as error:
-        readiness.save_thresholds(head(org), Thresholds(**values), expected_token="")
+        readiness_thresholds.save_thresholds(head(org), Thresholds(**values), expected_token="")
     assert error.value.field == field
     assert db.session.get(Setting, "readiness") is None
     assert db.session.execute(select(AuditEvent)).first() is None
@@ -375,7 +376,7 @@ def test_bad_thresholds_are_refused_with_the_field(app, org, ctx, values, field,
 def test_damaged_stored_thresholds_fall_back_to_defaults(app, org, ctx, value):
     db.session.add(Setting(key="readiness", value=value))
     db.session.flush()
-    assert readiness.thresholds() == readiness.DEFAULTS
+    assert readiness_thresholds.thresholds() == readiness_thresholds.DEFAULTS
 
 
 # --- a team at a glance ----------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Readiness thresholds: when a competency's evidence counts as enough, set by the head of product.
+
+Stored as one JSON row in `settings`; checked, audited, and read back with the defaults filling
+anything missing or damaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from app import policy
+from app.extensions import db
+from app.models import AuditEvent, Setting
+from app.models.base import utcnow
+from app.services.errors import ConflictError, ValidationError
+
+SETTING_KEY = "readiness"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_items: int = 3
+    min_corroborated: int = 1
+    recent_days: int = 365
+    window_months: int = 24
+
+
+DEFAULTS = Thresholds()
+# field → (lowest, highest, what it is called in messages)
+LIMITS = {
+    "min_items": (1, 100, "The number of items"),
+    "min_corroborated": (0, 100, "The number of corroborated items"),
+    "recent_days": (1, 3660, "The number of days"),
+    "window_months": (1, 120, "The number of months"),
+}
+
+
+@dataclass(frozen=True)
+class StoredThresholds:
+    """The thresholds in force and a token of the saved row, to catch two people saving at once."""
+
+    thresholds: Thresholds
+    token: str  # "" while the defaults were never changed
+    is_default: bool
+
+
+def stored_thresholds() -> StoredThresholds:
+    row = db.session.get(Setting, SETTING_KEY)
+    if row is None:
+        return StoredThresholds(DEFAULTS, "", True)
+    return StoredThresholds(_from_json(row.value), row.updated_at.isoformat(), False)
+
+
+def thresholds() -> Thresholds:
+    return stored_thresholds().thresholds
+
+
+def save_thresholds(actor, wanted: Thresholds, *, expected_token: str) -> Thresholds:
+    """Check and store new thresholds (audited); a stale `expected_token` is a conflict."""
+    policy.authorize(actor, "settings.manage")
+    check_thresholds(wanted)
+    row = db.session.get(Setting, SETTING_KEY)
+    current = stored_thresholds()
+    if current.token != expected_token:
+        raise ConflictError(
+            "Someone else saved the thresholds while you were editing.",
+            current=asdict(current.thresholds),
+        )
+    if row is None:
+        row = Setting(key=SETTING_KEY, value={})
+        db.session.add(row)
+    row.value = asdict(wanted)
+    row.updated_at = utcnow()
+    row.updated_by_id = getattr(actor, "id", None)
+    # audit.record needs an integer id; a setting is known by its key, which goes in `after`.
+    db.session.add(
+        AuditEvent(
+            actor_id=getattr(actor, "id", None),
+            action="settings.readiness_changed",
+            entity_type=Setting.__tablename__,
+            entity_id=None,
+            before={"key": SETTING_KEY, **asdict(current.thresholds)},
+            after={"key": SETTING_KEY, **asdict(wanted)},
+        )
+    )
+    db.session.flush()
+    return wanted
+
+
+def check_thresholds(wanted: Thresholds) -> None:
+    """ValidationError naming the field when a number is not whole or out of its range."""
+    for name, (low, high, what) in LIMITS.items():
+        value = getattr(wanted, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError("Enter a whole number.", field=name)
+        if not low <= value <= high:
+            raise ValidationError(f"{what} must be between {low} and {high}.", field=name)
+    if wanted.min_corroborated > wanted.min_items:
+        raise ValidationError(
+            f"At most {wanted.min_items}: the corroborated items are among the "
+            f"{wanted.min_items} items counted.",
+            field="min_corroborated",
+        )
+    if wanted.recent_days > wanted.window_months * 31:
+        raise ValidationError(
+            f"At most {wanted.window_months * 31} days: the newest item must fall inside the "
+            f"{wanted.window_months} months that are counted.",
+            field="recent_days",
+        )
+
+
+def _from_json(value) -> Thresholds:
+    """Stored values, falling back to the default for anything missing or damaged."""
+    value = value if isinstance(value, dict) else {}
+    merged = {
+        f.name: value[f.name]
+        if isinstance(value.get(f.name), int) and not isinstance(value.get(f.name), bool)
+        else getattr(DEFAULTS, f.name)
+        for f in fields(Thresholds)
+    }
+    try:
+        result = Thresholds(**merged)
+        check_thresholds(result)
+    except ValidationError:
+        return DEFAULTS
+    return result
