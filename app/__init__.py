@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
 
     from app import auth, errors, policy, security
     from app.cli import register_cli
+    from app.conversation.views import bp as conversation_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.main.views import bp as main_bp
@@ -48,6 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(history.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(framework_pdf.bp)
+    app.register_blueprint(conversation_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -13,27 +13,25 @@ from app.services.frameworks import ladder
 bp = Blueprint("frameworks", __name__, url_prefix="/frameworks")
 
 VERSION = "/<slug>/v<int:number>"
-IMPORT_ENDPOINT = "framework_editor.import_file"
 
 
 def _actor():
     return current_user._get_current_object()
 
 
-def _import_url() -> str:
-    """The editor's import page (built by its own blueprint; the path is stable either way)."""
-    if IMPORT_ENDPOINT in current_app.view_functions:
-        return url_for(IMPORT_ENDPOINT)
-    return f"{bp.url_prefix}/import"
+@bp.app_template_global()
+def optional_url(endpoint: str, **values) -> str | None:
+    """The URL of another feature's page, or None when that feature is not installed."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
 
 
 @bp.route("/")
 @policy.requires("frameworks.view")
 def index():
     """Every framework with its published version (drafts too, for the head of product)."""
-    return render_template(
-        "frameworks/index.html", frameworks=ladder.catalogue(_actor()), import_url=_import_url()
-    )
+    return render_template("frameworks/index.html", frameworks=ladder.catalogue(_actor()))
 
 
 @bp.route("/<slug>/")
