@@ -74,6 +74,7 @@ def authorize(actor: Any, action: str, target: Any = None) -> None:
 @rule("account.manage")
 @rule("frameworks.view")
 @rule("evidence.log")
+@rule("notifications.view")
 def _any_signed_in(actor: User, target: Any) -> bool:
     return True
 
@@ -83,6 +84,12 @@ def _any_signed_in(actor: User, target: Any) -> bool:
 @rule("settings.manage")
 def _head_only(actor: User, target: Any) -> bool:
     return actor.role is Role.HEAD
+
+
+@rule("team.view")
+def _manages_people(actor: User, target: Any) -> bool:
+    """The team page: managers and the head of product."""
+    return actor.is_manager
 
 
 @rule("person.view")
@@ -148,6 +155,16 @@ def _can_comment(actor: User, evidence) -> bool:
         evidence.owner_id == actor.id
         or actor.id in org.managers_above(evidence.owner_id)
         or actor.id in org.mentors_of(evidence.owner_id)
+    )
+
+
+@rule("evidence.kudos")
+def _can_give_kudos(actor: User, evidence) -> bool:
+    """Shared items: everyone who may see them except the owner."""
+    if evidence is None:
+        return True
+    return (
+        evidence.is_shared and evidence.owner_id != actor.id and _can_view_evidence(actor, evidence)
     )
 
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select, union, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Notification, NotificationKind
+from app.models import (
+    Corroboration,
+    CorroborationStatus,
+    Evidence,
+    Notification,
+    NotificationKind,
+    User,
+)
 from app.models.base import utcnow
 
 
@@ -42,3 +53,87 @@ def mark_read(person_id: int, notification_ids: Iterable[int] | None = None) -> 
     if notification_ids is not None:
         query = query.where(Notification.id.in_(list(notification_ids)))
     db.session.execute(query.values(read_at=utcnow()))
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One notification as its recipient sees it; plain values, so it outlives the commit."""
+
+    id: int
+    kind: NotificationKind
+    actor_name: str | None
+    created_at: datetime
+    is_unread: bool  # as it was before this page was opened
+    evidence_id: int | None  # only while the recipient may still see the item
+    title: str | None
+    answer: CorroborationStatus | None = None  # for an answered corroboration request
+
+
+def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
+    """A page of the viewer's notifications, newest first; opening it marks the shown ones read."""
+    pagination = db.paginate(
+        select(Notification)
+        .where(Notification.recipient_id == viewer.id)
+        .options(joinedload(Notification.actor))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=page,
+        per_page=PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+    shown: list[Notification] = list(pagination.items)
+    titles = _visible_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
+    answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
+    entries = [
+        Entry(
+            id=n.id,
+            kind=n.kind,
+            actor_name=n.actor.name if n.actor else None,
+            created_at=n.created_at,
+            is_unread=n.read_at is None,
+            evidence_id=n.evidence_id if n.evidence_id in titles else None,
+            title=titles.get(n.evidence_id),
+            answer=answers.get((n.evidence_id, n.actor_id)),
+        )
+        for n in shown
+    ]
+    mark_read(viewer.id, [n.id for n in shown if n.read_at is None])
+    return pagination, entries
+
+
+def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
+    """Titles of the items the viewer may still open: their own line's shared items, their own
+    items, and items they were asked to corroborate (never anything in the Trash)."""
+    if not evidence_ids:
+        return {}
+    from app.services.evidence import visible_to  # evidence imports this module
+
+    in_line = visible_to(viewer, select(Evidence.id, Evidence.title))
+    asked = (
+        select(Evidence.id, Evidence.title)
+        .join(Corroboration, Corroboration.evidence_id == Evidence.id)
+        .where(Corroboration.peer_id == viewer.id, Evidence.deleted_at.is_(None))
+    )
+    rows = db.session.execute(
+        union(
+            in_line.where(Evidence.id.in_(evidence_ids)), asked.where(Evidence.id.in_(evidence_ids))
+        )
+    ).all()
+    return {evidence_id: title for evidence_id, title in rows}
+
+
+def _answers(answered: list[Notification]) -> dict[tuple[int, int], CorroborationStatus]:
+    if not answered:
+        return {}
+    rows = db.session.execute(
+        select(Corroboration.evidence_id, Corroboration.peer_id, Corroboration.status).where(
+            Corroboration.evidence_id.in_({n.evidence_id for n in answered}),
+            Corroboration.peer_id.in_({n.actor_id for n in answered}),
+        )
+    ).all()
+    return {(evidence_id, peer_id): status for evidence_id, peer_id, status in rows}

@@ -1,0 +1,1 @@
+"""Comments, kudos and corroboration on evidence; notifications; the manager's team page."""
