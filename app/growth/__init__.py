@@ -1,0 +1,1 @@
+"""Growth: a person's readiness for a level and their evidence over time; readiness thresholds."""

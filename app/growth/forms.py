@@ -1,0 +1,31 @@
+"""The readiness thresholds form."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+
+from app.services.readiness_thresholds import DEFAULTS, LIMITS
+
+NOT_WHOLE = "Enter a whole number, like 3."
+
+
+def _number(label: str, name: str, unit: str) -> IntegerField:
+    low, high, _what = LIMITS[name]
+    return IntegerField(
+        label,
+        invalid_value_message=NOT_WHOLE,
+        description=f"{low} to {high} {unit}. Default: {getattr(DEFAULTS, name)}.",
+        render_kw={"min": low, "max": high, "step": 1, "inputmode": "numeric"},
+    )
+
+
+class ThresholdsForm(FlaskForm):
+    min_items = _number("Items needed per competency", "min_items", "items")
+    min_corroborated = _number(
+        "Of those, corroborated by a peer", "min_corroborated", "items, at most the items needed"
+    )
+    recent_days = _number("Newest item at most this many days old", "recent_days", "days")
+    window_months = _number(
+        "Months of evidence counted", "window_months", "months; older items do not count"
+    )
+    # The saved row's time stamp when the form was shown: a later save by someone else conflicts.
+    token = HiddenField()
