@@ -29,7 +29,7 @@ tracks:
   - code: L1
     title: Associate
     rank: 1
-    summary: Learns the craft on one feature.
+    summary: Learns the craft on one feature of a product.
     scope: One feature of a product.
     typical_experience: 1 year
     decision_rights:
@@ -42,7 +42,7 @@ tracks:
   - code: L2
     title: Practitioner
     rank: 2
-    summary: Owns the outcomes of one team.
+    summary: Owns the outcomes of one feature of a product.
     scope: One feature of a product.
     typical_experience: 3 years
     decision_rights:
@@ -387,7 +387,7 @@ def test_level_page_shows_the_role_decisions_and_expectations(reader, crafted):
         "Typical experience 1 year",
     ):
         assert fact in page
-    assert "Learns the craft on one feature." in page
+    assert "Learns the craft on one feature of a product." in page
     rows = re.findall(
         r"<tr>\s*<td>([^<]+)</td>\s*<td>(\w+)</td>\s*<td class=\"delegation\">"
         r"<span class=\"delegation-number\">(\d)</span> (\w+)</td>",
@@ -455,8 +455,8 @@ def test_compare_shows_role_and_decision_right_changes(reader, crafted):
     response = reader.get("/frameworks/crafted/v1/compare?a=L1&b=L2")
     html = response.get_data(as_text=True)
     summary = re.search(r"<th scope=\"row\">Summary</th>.*?</tr>", html, re.S).group(0)
-    assert "<del>Learns the craft on one feature</del>" in summary
-    assert "<ins>Owns the outcomes of one team</ins>" in summary
+    assert "<del>Learns the craft on</del> one feature of a product." in summary
+    assert "<ins>Owns the outcomes of</ins> one feature of a product." in summary
     scope = re.search(r"<th scope=\"row\">Scope</th>.*?</tr>", html, re.S).group(0)
     assert "Same at both levels" in scope
     experience = re.search(r"<th scope=\"row\">Typical experience</th>.*?</tr>", html, re.S)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from app.models import CellStatus, Competency, CompetencyArea, DecisionRight, Expectation, Level
 from app.models import FrameworkVersion as Version
 from app.services.errors import ValidationError
+from app.services.text_diff import similarity, word_diff
 
-# A word (with inner apostrophes) or a run of punctuation, each with the spaces before it.
-TOKEN = re.compile(r"(\s*)(\w+(?:['\u2019]\w+)*|[^\w\s]+)")
 # Decision rights whose wording is at least this similar count as the same decision, reworded.
 SIMILAR_DECISION = 0.6
 # Below this share of words in common a text was rewritten, not edited: marking nearly every word
@@ -32,6 +29,8 @@ class Piece:
 
 @dataclass(frozen=True)
 class TextDiff:
+    """Two texts side by side: the first with its removed words marked, the second its added."""
+
     before: tuple[Piece, ...]
     after: tuple[Piece, ...]
     similarity: float = 1.0  # the share of words the two texts have in common, 0 to 1
@@ -45,60 +44,23 @@ class TextDiff:
         return not self.is_same and self.similarity < REWRITTEN_BELOW
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(match.group(1), match.group(2)) for match in TOKEN.finditer(text.strip())]
-
-
 def diff_words(before: str, after: str) -> TextDiff:
-    """Both texts as pieces: the words removed from `before` and added in `after` are marked."""
-    old, new = _tokens(before), _tokens(after)
-    matcher = SequenceMatcher(None, [w for _, w in old], [w for _, w in new], autojunk=False)
-    old_pieces: list[Piece] = []
-    new_pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in _merge_small_islands(matcher.get_opcodes(), old):
-        changed = tag != "equal"
-        _append(old_pieces, old[i1:i2], changed)
-        _append(new_pieces, new[j1:j2], changed)
-    return TextDiff(tuple(old_pieces), tuple(new_pieces), matcher.ratio())
+    """Both texts as pieces, from the app's word diff (app.services.text_diff)."""
+    segments = word_diff(before.strip(), after.strip())
+    old = [Piece(s.text, s.kind == "removed") for s in segments if s.kind != "added"]
+    new = [Piece(s.text, s.kind == "added") for s in segments if s.kind != "removed"]
+    return TextDiff(_joined(old), _joined(new), similarity(before, after))
 
 
-def _merge_small_islands(opcodes, old: list[tuple[str, str]]):
-    """Fold a lone short word ("the", "a", ",") left equal between two changes into the change,
-    so that a rewritten sentence reads as one change instead of confetti."""
-    merged: list[list] = []
-    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        is_island = (
-            tag == "equal"
-            and i2 - i1 == 1
-            and len(old[i1][1]) <= 3
-            and 0 < index < len(opcodes) - 1
-            and merged
-            and merged[-1][0] != "equal"
-        )
-        if is_island or (tag != "equal" and merged and merged[-1][0] != "equal"):
-            merged[-1] = ["replace", merged[-1][1], i2, merged[-1][3], j2]
-        else:
-            merged.append([tag, i1, i2, j1, j2])
-    return merged
-
-
-def _append(pieces: list[Piece], tokens: list[tuple[str, str]], changed: bool) -> None:
-    if not tokens:
-        return
-    lead, first = tokens[0]
-    text = first + "".join(space + word for space, word in tokens[1:])
-    if not changed:
-        text, lead = lead + text, ""
-    if lead:  # the space before a change is not part of it
-        _add(pieces, Piece(lead))
-    _add(pieces, Piece(text, changed))
-
-
-def _add(pieces: list[Piece], piece: Piece) -> None:
-    if pieces and pieces[-1].is_changed == piece.is_changed:
-        pieces[-1] = Piece(pieces[-1].text + piece.text, piece.is_changed)
-    else:
-        pieces.append(piece)
+def _joined(pieces: list[Piece]) -> tuple[Piece, ...]:
+    """Neighbours of the same kind as one piece (a removal next to an addition leaves two)."""
+    result: list[Piece] = []
+    for piece in pieces:
+        if result and result[-1].is_changed == piece.is_changed:
+            result[-1] = Piece(result[-1].text + piece.text, piece.is_changed)
+        elif piece.text:
+            result.append(piece)
+    return tuple(result)
 
 
 # --- comparing two levels -----------------------------------------------------------------------
@@ -308,6 +270,4 @@ def _norm(text: str) -> str:
 
 
 def _similarity(a: str, b: str) -> float:
-    words_a = [w.casefold() for _, w in _tokens(a)]
-    words_b = [w.casefold() for _, w in _tokens(b)]
-    return SequenceMatcher(None, words_a, words_b, autojunk=False).ratio()
+    return similarity(a.casefold(), b.casefold())
