@@ -139,6 +139,7 @@ def edit(slug: str, number: int):
         other_draft=None if version.is_draft else editing.other_draft(version),
         show_warnings=request.args.get("show") == "warnings",
         version_url=_version_url(slug, number),
+        compare_url=_compare_url(version),
         confirm=ConfirmForm(),
     )
 
@@ -494,7 +495,8 @@ def cell(slug: str, number: int, expectation_id: int):
         )
         message = f"{place.competency.name} at {place.level.code} was saved."
         if "save_next" in request.form and place.next is not None:
-            return message, url_for(".cell", slug=slug, number=number, expectation_id=place.next.id)
+            following = place.next[1].id
+            return message, url_for(".cell", slug=slug, number=number, expectation_id=following)
         return message, _editor_url(slug, number, f"cell-{expectation_id}")
 
     def place_of(version):
@@ -641,6 +643,8 @@ def _publish_page(version, form, stranded, refusal):
     return render_template(
         "framework_editor/publish.html",
         version=version,
+        published=versions.published_version(version.framework_id),
+        compare_url=_compare_url(version),
         form=form,
         stranded=stranded,
         errors=editing.findings(version, report.errors),
@@ -692,6 +696,18 @@ def new_draft(slug: str, number: int):
 
 def _editor_url(slug: str, number: int, anchor: str | None = None, **args) -> str:
     return url_for(".edit", slug=slug, number=number, _anchor=anchor, **args)
+
+
+def _compare_url(version: FrameworkVersion) -> str | None:
+    """The diff from the published version to this draft, when there is one to compare with."""
+    published = versions.published_version(version.framework_id)
+    if not version.is_draft or published is None:
+        return None
+    args = {"slug": version.framework.slug, "from": published.number, "to": version.number}
+    try:
+        return url_for("framework_history.diff", **args)
+    except BuildError:
+        return None
 
 
 def _version_url(slug: str, number: int) -> str:

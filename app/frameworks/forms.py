@@ -310,7 +310,6 @@ STATUS_LABELS = {
     CellStatus.EMPTY: "Empty (not written yet)",
     CellStatus.NOT_APPLICABLE: "Not applicable at this level",
 }
-ONE_PER_LINE = "One per line."
 
 
 class CellForm(DraftForm):
@@ -325,9 +324,9 @@ class CellForm(DraftForm):
         description="What a person at this level does, in concrete, observable terms.",
         render_kw={"rows": 6},
     )
-    criteria = TextAreaField("Criteria", description=ONE_PER_LINE, render_kw={"rows": 3})
-    examples = TextAreaField("Examples", description=ONE_PER_LINE, render_kw={"rows": 3})
-    signals = TextAreaField("Signals", description=ONE_PER_LINE, render_kw={"rows": 3})
+    criteria = TextAreaField("Criteria", render_kw={"rows": 3})
+    examples = TextAreaField("Examples", render_kw={"rows": 3})
+    signals = TextAreaField("Signals", render_kw={"rows": 3})
 
     def fill(self, snapshot: dict) -> None:
         for name, value in snapshot.items():
@@ -375,7 +374,7 @@ def publish_form(stranded, levels) -> PublishForm:
     class Form(PublishForm):
         pass
 
-    choices = [SelectChoice(None, "Choose a level")] + [
+    choices = [SelectChoice("", "Choose a level")] + [
         SelectChoice(level.id, f"{level.code} — {level.title}") for level in levels
     ]
     for person in stranded:

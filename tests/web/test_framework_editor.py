@@ -604,7 +604,7 @@ def test_publish_with_a_level_mapping_moves_the_person(app, head, org):
     field = f"level_for_{org.pm_a1.id}"
     missing = head.post_form(
         "/frameworks/sample/v2/publish",
-        {"changelog": "Two levels", "revision": hidden(page, "revision")},
+        {"changelog": "Two levels", field: "", "revision": hidden(page, "revision")},
     )
     assert f'id="{field}-error">Choose a level for Alice Pm.' in text(missing)
     no_note = head.post_form(

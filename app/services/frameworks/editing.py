@@ -196,8 +196,8 @@ class CellPlace:
     track: Track
     level: Level
     cell: Expectation
-    below: tuple[Level, Expectation] | None
-    next: Expectation | None
+    below: tuple[Level, Expectation] | None  # the same competency one level down the track
+    next: tuple[Level, Expectation] | None  # where "save, then the next" goes
 
 
 def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
@@ -213,7 +213,7 @@ def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
     ]
     at = next(i for i, (lv, _) in enumerate(in_order) if lv.id == level.id)
     below = in_order[at - 1] if at and found.levels[in_order[at - 1][0].id][0] is track else None
-    following = in_order[at + 1][1] if at + 1 < len(in_order) else None
+    following = in_order[at + 1] if at + 1 < len(in_order) else None
     return CellPlace(area, competency, track, level, cell, below, following)
 
 
