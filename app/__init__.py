@@ -34,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app import auth, errors, policy, security
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
+    from app.evidence.views import bp as evidence_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.main.views import bp as main_bp
@@ -45,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(editor.bp)

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models.user import ROLE_LABELS
 from app.policy import SYSTEM
 from app.services import auth, demo, people, people_import
+from app.services import evidence as evidence_service
 from app.services.errors import DomainError, RowErrors
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
@@ -20,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(frameworks_cli)
+    app.cli.add_command(evidence_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")
@@ -212,3 +214,13 @@ def frameworks_pdf(slug, number, output):
         raise click.ClickException(error.message) from None
     output.write(framework_pdf.version_pdf(version).read_bytes())
     click.echo(f"Wrote {version.name} version {version.number} to {output.name}.")
+
+evidence_cli = AppGroup("evidence", help="Evidence items.")
+
+
+@evidence_cli.command("purge-trash")
+def evidence_purge_trash():
+    """Delete for good the evidence that has been in the Trash for more than 30 days."""
+    purged = evidence_service.purge_trash()
+    db.session.commit()
+    click.echo(f"Deleted {purged} item{'' if purged == 1 else 's'} from the Trash for good.")

@@ -1,0 +1,1 @@
+"""Evidence pages: what PMs log every week, and what their managers and mentors read."""

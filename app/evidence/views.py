@@ -1,0 +1,280 @@
+"""Evidence pages: log, show, edit, history, the Trash and the owner's timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from app import policy
+from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterForm, by_area
+from app.extensions import db
+from app.forms import apply_domain_error
+from app.models import EvidenceKind, Visibility
+from app.services import evidence, evidence_history, evidence_timeline, markdown
+from app.services.errors import ConflictError, ValidationError
+from app.services.evidence_timeline import TimelineFilters
+
+bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+
+UNDO_KEY = "evidence_undo"  # the item just moved to the Trash, offered for restoring once
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.app_template_filter("evidence_excerpt")
+def excerpt(text: str) -> str:
+    """A short plain-text excerpt of a markdown body, for lists."""
+    return markdown.plain_excerpt(text, 180)
+
+
+@bp.app_template_filter("evidence_host")
+def host(url: str) -> str:
+    """The site a link goes to, shown next to its label."""
+    return urlsplit(url).hostname or ""
+
+
+@bp.route("/")
+@policy.requires("evidence.log")
+def index():
+    """Your evidence, newest first, with filters, search and pages."""
+    form = TimelineFilterForm(request.args)
+    form.set_competencies(evidence.competency_choices(current_user.id))
+    undo = session.pop(UNDO_KEY, None)
+    if not form.validate():
+        return render_template("evidence/index.html", form=form, timeline=None, undo=undo), 400
+    filters = _filters(form)
+    result = evidence_timeline.timeline(
+        _actor(), filters, page=request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "evidence/index.html",
+        form=form,
+        filters=filters,
+        timeline=result,
+        undo=undo,
+        args=_filter_args(form),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.requires("evidence.log")
+def create():
+    """Log an evidence item: what you did, what changed and which competencies it shows."""
+    choices = evidence.competency_choices(current_user.id)
+    if not choices:
+        return render_template("evidence/not_placed.html")
+    form = EvidenceForm()
+    form.set_competencies(choices)
+    if form.validate_on_submit():
+        try:
+            item = evidence.record_evidence(_actor(), _input(form))
+        except ValidationError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_saved_message(item), "success")
+            return redirect(url_for("evidence.show", evidence_id=item.id))
+    return _form_page(form, choices, None)
+
+
+@bp.route("/<int:evidence_id>")
+@policy.requires("evidence.view")
+def show(evidence_id: int):
+    """One item: what happened, the outcome, its competencies and links."""
+    item = evidence_timeline.item_for(_actor(), evidence_id)
+    return render_template(
+        "evidence/show.html",
+        item=item,
+        evidence=item.evidence,
+        body=markdown.render(item.evidence.body),
+    )
+
+
+@bp.route("/<int:evidence_id>/edit", methods=["GET", "POST"])
+@policy.requires("evidence.edit")
+def edit(evidence_id: int):
+    """Change an item; saving over a newer save shows both versions first."""
+    item = evidence_timeline.editable(_actor(), evidence_id)
+    if item.in_trash:
+        flash("This item is in the Trash; restore it to edit it.", "error")
+        return redirect(url_for("evidence.show", evidence_id=evidence_id))
+    choices = evidence.competency_choices(current_user.id)
+    if not choices:
+        return render_template("evidence/not_placed.html")
+    form = EvidenceForm() if request.method == "POST" else EvidenceForm(obj=item)
+    form.set_competencies(choices)
+    if not form.is_submitted():
+        form.competency_keys.data = [tag.competency_key for tag in item.competencies]
+        form.add_blank_links()
+    if form.validate_on_submit():
+        try:
+            evidence.update_evidence(
+                _actor(), item, _input(form), expected_revision=_int(form.revision.data)
+            )
+        except ConflictError as error:
+            db.session.rollback()
+            form.revision.data = item.revision  # saving again now overwrites, knowingly
+            return _form_page(form, choices, item, conflict=error, status=409)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_saved_message(item), "success")
+            return redirect(url_for("evidence.show", evidence_id=evidence_id))
+    return _form_page(form, choices, item)
+
+
+@bp.route("/<int:evidence_id>/delete", methods=["POST"])
+@policy.requires("evidence.edit")
+def delete(evidence_id: int):
+    """Move an item to the Trash, where its owner can restore it for 30 days."""
+    item = evidence_timeline.editable(_actor(), evidence_id)
+    title = item.title
+    try:
+        evidence.trash_evidence(_actor(), item)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("evidence.trash"))
+    db.session.commit()
+    flash(f"Moved to the Trash — restore it within {evidence.TRASH_DAYS} days.", "success")
+    session[UNDO_KEY] = {"id": evidence_id, "title": title}
+    return redirect(url_for("evidence.index"))
+
+
+@bp.route("/<int:evidence_id>/restore", methods=["POST"])
+@policy.requires("evidence.edit")
+def restore(evidence_id: int):
+    """Bring an item back from the Trash."""
+    item = evidence_timeline.editable(_actor(), evidence_id)
+    title = item.title
+    try:
+        evidence.restore_evidence(_actor(), item)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"“{title}” is back.", "success")
+    return redirect(url_for("evidence.show", evidence_id=evidence_id))
+
+
+@bp.route("/trash")
+@policy.requires("evidence.log")
+def trash():
+    """Your deleted items, restorable for 30 days; older ones are deleted for good."""
+    evidence.purge_trash()
+    db.session.commit()
+    page = evidence_timeline.trash(_actor(), page=request.args.get("page", 1, type=int))
+    return render_template(
+        "evidence/trash.html",
+        page=page,
+        days=evidence.TRASH_DAYS,
+        purge_after=timedelta(days=evidence.TRASH_DAYS),
+    )
+
+
+@bp.route("/<int:evidence_id>/history")
+@policy.requires("evidence.view")
+def history(evidence_id: int):
+    """Every saved state of an item and what changed each time."""
+    item = evidence_timeline.item_for(_actor(), evidence_id)
+    entries = evidence_history.history(_actor(), item.evidence)
+    return render_template(
+        "evidence/history.html", item=item, evidence=item.evidence, entries=entries
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _form_page(form, choices, item, *, conflict=None, status=None):
+    if status is None:
+        status = 400 if form.is_submitted() and form.errors else 200
+    names = {choice.key: choice.name for choice in choices}
+    page = render_template(
+        "evidence/form.html",
+        form=form,
+        areas=by_area(choices),
+        evidence=item,
+        conflict=conflict,
+        competency_names=names,
+        visibility_hints=VISIBILITY_HINTS,
+    )
+    return page, status
+
+
+def _show_error(form: EvidenceForm, error: ValidationError) -> None:
+    if error.field == "links":  # a list of rows: the message names the link, above the form
+        form.form_errors.append(error.message)
+    else:
+        apply_domain_error(form, error)
+
+
+def _input(form: EvidenceForm) -> evidence.EvidenceInput:
+    return evidence.EvidenceInput(
+        title=form.title.data or "",
+        occurred_on=form.occurred_on.data,
+        kind=EvidenceKind(form.kind.data),
+        competency_keys=list(form.competency_keys.data or []),
+        body=form.body.data or "",
+        visibility=Visibility(form.visibility.data),
+        metric=form.metric.data or "",
+        metric_before=form.metric_before.data or "",
+        metric_after=form.metric_after.data or "",
+        metric_unit=form.metric_unit.data or "",
+        links=form.link_pairs(),
+    )
+
+
+def _saved_message(item) -> str:
+    if item.is_shared:
+        return "Saved and shared with your manager and mentors."
+    return "Saved as a private draft. Share it when it is ready."
+
+
+def _filters(form: TimelineFilterForm) -> TimelineFilters:
+    return TimelineFilters(
+        search=form.q.data or "",
+        competency=form.competency.data or "",
+        kind=EvidenceKind(form.kind.data) if form.kind.data else None,
+        visibility=Visibility(form.visibility.data) if form.visibility.data else None,
+        since=form.since.data,
+        until=form.until.data,
+    )
+
+
+def _filter_args(form: TimelineFilterForm) -> dict[str, str]:
+    """The filters as query arguments, for page links that keep them."""
+    values = {
+        "q": (form.q.data or "").strip(),
+        "competency": form.competency.data,
+        "kind": form.kind.data,
+        "visibility": form.visibility.data,
+        "since": form.since.data.isoformat() if form.since.data else "",
+        "until": form.until.data.isoformat() if form.until.data else "",
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(400)
