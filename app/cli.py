@@ -215,6 +215,7 @@ def frameworks_pdf(slug, number, output):
     output.write(framework_pdf.version_pdf(version).read_bytes())
     click.echo(f"Wrote {version.name} version {version.number} to {output.name}.")
 
+
 evidence_cli = AppGroup("evidence", help="Evidence items.")
 
 
