@@ -1,0 +1,132 @@
+"""Growth in the browser: readiness changes when a PM logs evidence; the pages pass axe-core."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.test_sign_in import expect_home, main_nav, sign_in
+from tests.evidence_helpers import publish_and_place, record
+
+pytestmark = pytest.mark.browser
+
+
+def readiness_row(page: Page, competency: str) -> Locator:
+    """A competency's row in the readiness table (not the heatmap), found by its row header."""
+    table = page.get_by_role("table", name=re.compile(r"^Evidence per competency"))
+    header = page.get_by_role("rowheader", name=re.compile(rf"^{re.escape(competency)}\b"))
+    return table.get_by_role("row").filter(has=header)
+
+
+def heatmap_row(page: Page, competency: str) -> Locator:
+    table = page.get_by_role("table", name="Evidence items per competency and quarter")
+    return table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=competency, exact=True)
+    )
+
+
+def test_logging_evidence_changes_readiness(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    growth = page.get_by_role("region", name="Your growth")
+    expect(growth).to_contain_text("Evidence for the next level, Level 2 (L2)")
+    assert_accessible(page)
+
+    main_nav(page).get_by_role("link", name="Growth").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your growth")
+    row = readiness_row(page, "Skill 0.0")
+    expect(row.get_by_role("cell").nth(0)).to_have_text("○ No evidence yet")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("0")
+    expect(heatmap_row(page, "Skill 0.0").get_by_role("cell").nth(5)).to_have_text("0")
+
+    row.get_by_role("link", name="Log evidence for Skill 0.0").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log evidence")
+    page.get_by_label("Title").fill("Ran the pricing experiment")
+    page.get_by_label("Kind").select_option(label="Experiment")
+    page.get_by_role("checkbox", name="Skill 0.0").check()
+    page.get_by_role("button", name="Save evidence").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ran the pricing experiment")
+
+    main_nav(page).get_by_role("link", name="Growth").click()
+    row = readiness_row(page, "Skill 0.0")
+    expect(row.get_by_role("cell").nth(0)).to_have_text("◐ Thin")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("1")
+    today = date.today()
+    expect(row.get_by_role("cell").nth(3)).to_have_text(f"{today.day} {today:%b %Y}")
+    expect(row.get_by_role("cell").nth(4)).to_contain_text("2 more items")
+    # The current quarter is the last column of the heatmap.
+    expect(heatmap_row(page, "Skill 0.0").get_by_role("cell").nth(5)).to_have_text("1")
+    assert_accessible(page)
+
+
+def test_growth_page_is_accessible_with_an_expectation_open(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    for key in ("skill-0-0", "skill-0-0", "skill-1-0"):
+        record(app, org.pm_a1, competency_keys=[key], occurred_on=date.today())
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    page.goto("/growth")
+
+    row = readiness_row(page, "Skill 0.0")
+    row.get_by_text("What L2 expects").click()
+    expect(row.get_by_text("Does skill 0.0 at L2.")).to_be_visible()
+    page.get_by_text("How is “enough” worked out?").click()
+    expect(page.get_by_text("It is thin with some evidence")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_choose_another_level_with_the_keyboard(page, app, org):
+    publish_and_place(app, [org.pm_a1], "L1")
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    page.goto("/growth")
+    picker = page.get_by_label("Compare with")
+    picker.focus()
+    page.keyboard.press("ArrowDown")  # L2 → L3
+    expect(picker).to_have_value("L3")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Show")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(
+        page.get_by_role("heading", level=2, name=re.compile(r"^Readiness for Level 3"))
+    ).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/growth\?level=L3$"))
+
+
+def test_a_manager_reads_a_reports_growth(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    sign_in(page, org.manager_a)
+    expect_home(page, org.manager_a)
+    page.goto(f"/growth/{org.pm_a1.id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"{org.pm_a1.name}\N{RIGHT SINGLE QUOTATION MARK}s growth"
+    )
+    expect(page.get_by_text("private drafts stay private")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_thresholds_form_is_accessible_and_shows_errors_by_their_field(
+    page, org, assert_accessible
+):
+    sign_in(page, org.head)
+    expect_home(page, org.head)
+    page.get_by_role("link", name="Readiness thresholds").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Readiness thresholds")
+    assert_accessible(page)
+
+    page.get_by_label("Items needed per competency").fill("2")
+    page.get_by_label("Of those, corroborated by a peer").fill("3")
+    page.get_by_role("button", name="Save thresholds").click()
+    corroborated = page.get_by_label("Of those, corroborated by a peer")
+    expect(corroborated).to_have_attribute("aria-invalid", "true")
+    expect(corroborated).to_have_accessible_description(re.compile(r"At most 2"))
+    assert_accessible(page)
+
+    corroborated.fill("2")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_role("status")).to_have_text("The readiness thresholds were saved.")
+    expect(page.locator(".rule-preview")).to_contain_text("at least 2 items")
