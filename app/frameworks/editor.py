@@ -354,10 +354,10 @@ def edit_decision(slug: str, number: int, decision_id: int):
     """Change a decision right of a level."""
 
     def save(version, form):
-        level, _right = editing.find(version, "decisions", decision_id)
         editing.update_decision(
             _actor(), version, decision_id, form.to_input(), expected_revision=_revision(form)
         )
+        level, _right = editing.find(version, "decisions", decision_id)
         return "The decision right was saved.", _level_url(slug, number, level.id)
 
     def context(version):
@@ -489,10 +489,10 @@ def cell(slug: str, number: int, expectation_id: int):
     """Write one cell of the matrix: its status, its text and its indicators."""
 
     def save(version, form):
-        place = editing.cell_place(version, expectation_id)
         editing.update_cell(
             _actor(), version, expectation_id, form.to_input(), expected_revision=_revision(form)
         )
+        place = editing.cell_place(version, expectation_id)
         message = f"{place.competency.name} at {place.level.code} was saved."
         if "save_next" in request.form and place.next is not None:
             following = place.next[1].id

@@ -664,3 +664,25 @@ def test_archive_a_draft(app, head):
     assert "Version 1 is archived; start a new draft to change it." in text(
         head.get(f"{EDITOR}/tracks/new", follow_redirects=True)
     )
+
+
+def test_a_cell_removed_while_someone_writes_it_keeps_their_text_in_view(app, make_app, org):
+    found = ids(app, import_framework(app, per_area=2))
+    skill = found["competency:skill-0-0"]
+    cell_path = f"{EDITOR}/cells/{found['cell:skill-0-0:L1']}"
+    writer, remover = app.test_client(), make_app().test_client()
+    sign_in(writer, org.head)
+    sign_in(remover, org.head)
+    page = text(writer.get(cell_path))
+    confirm = text(remover.get(f"{EDITOR}/competencies/{skill}/remove"))
+    remover.post_form(
+        f"{EDITOR}/competencies/{skill}/remove", {"revision": hidden(confirm, "revision")}
+    )
+
+    response = writer.post_form(cell_path, cell_form(page, text="Words worth keeping"))
+
+    assert response.status_code == 409
+    gone = text(response)
+    assert "Removed meanwhile" in gone and "Words worth keeping" in gone
+    assert "someone removed its competency or its level" in gone
+    assert writer.get(cell_path).status_code == 404
