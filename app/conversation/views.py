@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app import policy
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
@@ -45,14 +55,25 @@ def conversation_counts(evidence_ids=()) -> dict[int, conversation.Counts]:
 
 
 @bp.app_template_global()
+def conversation_stylesheet() -> Markup:
+    """The stylesheet for panels and badges on other blueprints' pages, once per page."""
+    if g.get("conversation_stylesheet"):
+        return Markup("")
+    g.conversation_stylesheet = True
+    href = url_for("static", filename="css/conversation.css")
+    return Markup(f'<link rel="stylesheet" href="{escape(href)}">')  # noqa: S704 - escaped
+
+
+@bp.app_template_global()
 def conversation_item_url(evidence_id: int, anchor: str = "") -> str:
     return item_url(evidence_id, anchor)
 
 
 @bp.app_context_processor
 def unread_notifications() -> dict[str, int]:
-    """The navigation's unread count: one query per request, and none for anonymous pages."""
-    if not current_user.is_authenticated:
+    """The navigation's unread count: one query per request, and none for anonymous pages (or
+    templates rendered outside a request, such as PDFs)."""
+    if not has_request_context() or not current_user.is_authenticated:
         return {}
     if "unread_notifications" not in g:
         g.unread_notifications = notifications.unread_count(current_user.id)

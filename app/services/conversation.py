@@ -326,9 +326,14 @@ def conversation(viewer: User, evidence: Evidence) -> Conversation:
     Comments are coaching between the owner, their managers and mentors: a peer who was only
     asked to corroborate the item sees the item, kudos and confirmations, not the comments.
     """
-    policy.authorize(viewer, "evidence.view", evidence)
     is_owner = evidence.owner_id == viewer.id
     may_comment = policy.can(viewer, "evidence.comment", evidence)
+    # Whoever may comment may also see the item; only others cost the full check (and kudos).
+    if not (is_owner or may_comment):
+        policy.authorize(viewer, "evidence.view", evidence)
+    may_give_kudos = not is_owner and (
+        may_comment or policy.can(viewer, "evidence.kudos", evidence)
+    )
     comments = (
         db.session.execute(
             select(Comment)
@@ -359,7 +364,7 @@ def conversation(viewer: User, evidence: Evidence) -> Conversation:
         corroborations=list(corroborations),
         may_read_comments=is_owner or may_comment,
         may_comment=may_comment,
-        may_give_kudos=not is_owner and policy.can(viewer, "evidence.kudos", evidence),
+        may_give_kudos=may_give_kudos,
         peer_choices=peer_choices(viewer.id, evidence.id)
         if is_owner and not evidence.in_trash
         else [],

@@ -480,3 +480,19 @@ def test_a_peer_asked_to_corroborate_does_not_read_the_coaching(app, placed, ctx
     assert view.my_request is not None and not view.may_comment
     owner_view = conversation.conversation(person(placed.pm_a1), shared)
     assert owner_view.may_read_comments and owner_view.comment_count == 1
+
+
+def test_the_panel_is_refused_to_someone_who_may_not_see_the_item(app, placed, ctx):
+    shared_id, draft_id = (
+        record(app, placed.pm_a1),
+        record(app, placed.pm_a1, visibility=Visibility.PRIVATE),
+    )
+    with pytest.raises(NotFoundError):
+        conversation.conversation(person(placed.pm_a2), item(shared_id))  # a peer
+    with pytest.raises(NotFoundError):
+        conversation.conversation(person(placed.manager_a), item(draft_id))  # a draft
+    manager_view = conversation.conversation(person(placed.manager_a), item(shared_id))
+    assert manager_view.may_comment and manager_view.may_give_kudos
+    owner_view = conversation.conversation(person(placed.pm_a1), item(shared_id))
+    assert owner_view.may_comment and not owner_view.may_give_kudos
+    assert [name for _id, name in owner_view.peer_choices][:2] == ["Ada Manager", "Arun Pm"]

@@ -23,6 +23,7 @@ from app.models import (
 from app.services import notifications
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
+from tests.xss_corpus import COMMENT_PAYLOADS, PAYLOADS, assert_inert
 
 
 @pytest.fixture
@@ -434,3 +435,56 @@ def test_the_unread_count_is_one_query_whatever_the_number(app, client, placed):
             notifications.notify([placed.pm_a1.id], NotificationKind.KUDOS, actor_id=None)
         db.session.commit()
     assert count_queries(app, client, "/") == before
+
+
+# --- hostile input stays text -----------------------------------------------------------------
+
+
+def test_comment_and_note_payloads_render_inert_on_the_item_page(app, client, placed):
+    evidence_id = record(app, placed.pm_a1)
+    payloads = PAYLOADS + COMMENT_PAYLOADS
+    sign_in(client, placed.manager_a)
+    for payload in payloads:
+        response = client.post_form(f"/evidence/{evidence_id}/comments", {"body": payload})
+        assert response.status_code == 302, payload
+    top = comment_ids(app, evidence_id)[0]
+    client.post_form(
+        f"/evidence/{evidence_id}/comments", {"body": COMMENT_PAYLOADS[0], "reply_to": top}
+    )
+    assert len(comment_ids(app, evidence_id)) == len(payloads) + 1
+    client.post_form("/logout")
+    sign_in(client, placed.pm_a1)
+    client.post_form(f"/evidence/{evidence_id}/corroborations", {"peer_id": placed.pm_b1.id})
+    client.post_form("/logout")
+    sign_in(client, placed.pm_b1)
+    with app.app_context():
+        request_id = db.session.execute(select(Corroboration.id)).scalar_one()
+    note = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    client.post_form(f"/corroborations/{request_id}", {"note": note, "confirm": "Confirm"})
+    client.post_form("/logout")
+
+    for who in (placed.pm_a1, placed.manager_a):
+        sign_in(client, who)
+        page = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
+        assert_inert(page, f"item page for {who.name}")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text, not dropped
+        client.post_form("/logout")
+
+
+def test_hostile_titles_render_inert_in_notifications_and_requests(app, client, placed):
+    titles = [p for p in PAYLOADS if len(" ".join(p.split())) <= 200]
+    ids = [record(app, placed.pm_a1, title=title) for title in titles]
+    sign_in(client, placed.pm_a1)
+    for evidence_id in ids[:10]:
+        client.post_form(f"/evidence/{evidence_id}/corroborations", {"peer_id": placed.pm_b1.id})
+    client.post_form("/logout")
+    sign_in(client, placed.manager_a)
+    for number in range(1, 5):
+        assert_inert(client.get(f"/notifications?page={number}").get_data(as_text=True))
+    client.post_form("/logout")
+    sign_in(client, placed.pm_b1)
+    assert_inert(client.get("/notifications").get_data(as_text=True), "peer's notifications")
+    requests = client.get("/corroborations").get_data(as_text=True)
+    assert_inert(requests, "requests")
+    for request_id in re.findall(r'href="/corroborations/(\d+)"', requests):
+        assert_inert(client.get(f"/corroborations/{request_id}").get_data(as_text=True))
