@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -45,6 +45,16 @@ def excerpt(text: str) -> str:
 def host(url: str) -> str:
     """The site a link goes to, shown next to its label."""
     return urlsplit(url).hostname or ""
+
+
+@bp.app_template_filter("evidence_day")
+def iso_day(value: str) -> str:
+    """A stored ISO date ("2026-03-02") as people read it ("2 Mar 2026")."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value or ""
+    return f"{day.day} {day.strftime('%b %Y')}"
 
 
 @bp.route("/")

@@ -193,6 +193,8 @@ def test_bad_input_is_explained_next_to_its_field_and_nothing_is_stored(
     assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', page), page[-4000:]
     assert 'aria-invalid="true"' in page or f'id="{field}-error"' in page
     assert 'value="Launched self-serve CSV import"' in page or "title" in changes  # input kept
+    summary = re.search(r'<div class="error-summary" role="alert">(.*?)</div>', page, re.S)
+    assert summary and message in unescape(summary.group(1))
     with app.app_context():
         assert db.session.execute(select(Evidence.id)).first() is None
 
@@ -242,6 +244,8 @@ def test_a_stale_save_shows_the_saved_values_next_to_the_unsaved_input(app, plac
     page = clash.get_data(as_text=True)
     assert "You changed this item in another window or tab." in page
     assert "<dt>Title</dt><dd>Saved in the first tab</dd>" in page  # the saved value
+    saved_day = TODAY - timedelta(days=3)
+    assert f"<dt>Date</dt><dd>{saved_day.day} {saved_day.strftime('%b %Y')}</dd>" in page
     assert 'value="Typed in the second tab"' in page  # your input, still in the form
     assert "<dd>Skill 0.0, Skill 1.1</dd>" in page
     assert stored(app, item_id).title == "Saved in the first tab"
@@ -259,7 +263,7 @@ def test_delete_moves_to_the_trash_with_a_restore_button(app, alice, placed):
     assert "Moved to the Trash — restore it within 30 days." in text
     page = response.get_data(as_text=True)
     assert f'action="/evidence/{item_id}/restore"' in page
-    assert "Restore “Pricing experiment”" in text
+    assert "“Pricing experiment” is in the Trash. Restore" in text
     assert stored(app, item_id).in_trash
     assert "Pricing experiment" not in text_of(alice.get("/evidence/"))  # offered once only
     trash = alice.get("/evidence/trash")
