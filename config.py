@@ -41,6 +41,15 @@ class Config:
 
     PEOPLE_PER_PAGE = 25
 
+    # Evidence attachments: the largest file and how many files one item may carry.
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENTS_PER_EVIDENCE = 10
+    # Any request body; derived as ATTACHMENT_MAX_BYTES plus room for the form around the file,
+    # so that a larger upload is answered with a 413 page before it is read.
+    MAX_CONTENT_LENGTH: int | None = None
+    # Importing one's own data export (a ZIP with attachments) may send more.
+    PERSONAL_DATA_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+
     # The career frameworks that ship with Rungs (`flask demo load` imports them).
     SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
 
@@ -69,6 +78,9 @@ CONFIGS: dict[str, type[Config]] = {
 
 # Environment variables that override a setting of the same name.
 ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
+# The same, for settings that are whole numbers.
+ENV_INT_OVERRIDES = ("ATTACHMENT_MAX_BYTES", "PERSONAL_DATA_IMPORT_MAX_BYTES")
+MULTIPART_ALLOWANCE = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -86,12 +98,17 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
     settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
     settings["ENV_NAME"] = name
     settings.update({key: environ[key] for key in ENV_OVERRIDES if environ.get(key)})
+    settings.update(
+        {key: _bytes(key, environ[key]) for key in ENV_INT_OVERRIDES if environ.get(key)}
+    )
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
     settings.update(overrides)
     if not settings.get("SQLALCHEMY_DATABASE_URI"):
         data_dir = Path(settings["RUNGS_DATA_DIR"])
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'rungs.db'}"
+    if not settings.get("MAX_CONTENT_LENGTH"):
+        settings["MAX_CONTENT_LENGTH"] = settings["ATTACHMENT_MAX_BYTES"] + MULTIPART_ALLOWANCE
     if name == "production":
         _check_secret_key(settings["SECRET_KEY"])
     return settings
@@ -103,6 +120,12 @@ def _sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _bytes(key: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{key} must be a number of bytes (a whole number), not {value!r}")
+    return int(value)
 
 
 def _check_secret_key(key: str | None) -> None:

@@ -1,0 +1,239 @@
+"""Files attached to evidence: checked, stored outside the web root under random names, removed.
+
+A file lives at RUNGS_DATA_DIR/attachments/<first two characters>/<64 random hex characters>; the
+person's name for it is only a column. Files are written before the row is committed, so a
+rollback deletes the files written in that transaction, and files of deleted rows are deleted
+only after the commit: a failed transaction never leaves a row without its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session, joinedload
+
+from app import policy
+from app.extensions import db
+from app.models import Attachment, Evidence, User
+from app.models.base import utcnow
+from app.services import file_types
+from app.services.errors import NotFoundError, ValidationError
+
+FOLDER = "attachments"
+STORED_NAME = re.compile(r"[0-9a-f]{64}")
+WRITTEN = "rungs.attachments.written"  # session.info: files to delete if the transaction fails
+DOOMED = "rungs.attachments.doomed"  # session.info: files to delete once the transaction commits
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    per_item: int
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str
+    content: bytes
+    kind: file_types.FileType
+
+
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(config["ATTACHMENT_MAX_BYTES"], config["ATTACHMENTS_PER_EVIDENCE"])
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def attachments_of(evidence: Evidence) -> list[Attachment]:
+    """The item's files, oldest first: already loaded with the item, or in one query."""
+    if "attachments" not in inspect(evidence).unloaded:
+        return list(evidence.attachments)
+    return list(
+        db.session.execute(
+            select(Attachment).where(Attachment.evidence_id == evidence.id).order_by(Attachment.id)
+        ).scalars()
+    )
+
+
+def get_attachment(attachment_id: int) -> Attachment:
+    attachment = db.session.execute(
+        select(Attachment)
+        .where(Attachment.id == attachment_id)
+        .options(joinedload(Attachment.evidence))
+    ).scalar_one_or_none()
+    if attachment is None:
+        raise NotFoundError("Not found.")
+    return attachment
+
+
+def file_for_download(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
+    """The attachment and its file, for someone who may see the evidence (404 for others)."""
+    attachment = get_attachment(attachment_id)
+    policy.authorize(actor, "evidence.view", attachment.evidence)
+    path = path_of(attachment.stored_name)
+    if not path.is_file():
+        log.error("attachment %s: file %s is missing", attachment.id, path)
+        raise NotFoundError("The file is missing from storage. Tell your administrator.")
+    return attachment, path
+
+
+def path_of(stored_name: str) -> Path:
+    if not STORED_NAME.fullmatch(stored_name):
+        raise ValueError(f"not a stored attachment name: {stored_name!r}")
+    return _root() / stored_name[:2] / stored_name
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def add_attachment(actor: User, evidence: Evidence, filename: str | None, stream: BinaryIO):
+    """Check the file (size, count, type by name and by content), store it, record it."""
+    policy.authorize(actor, "evidence.edit", evidence)
+    if evidence.in_trash:
+        raise ValidationError("This item is in the Trash; restore it to add files.", field="file")
+    rules = limits()
+    count = db.session.execute(
+        select(func.count(Attachment.id)).where(Attachment.evidence_id == evidence.id)
+    ).scalar_one()
+    if count >= rules.per_item:
+        raise ValidationError(
+            f"An item can carry at most {rules.per_item} files; remove one to add another.",
+            field="file",
+        )
+    checked = check_file(filename, stream.read(rules.max_bytes + 1), rules)
+    return store(evidence, checked)
+
+
+def check_file(filename: str | None, content: bytes, rules: Limits) -> CheckedFile:
+    """Everything short of storing: name, size and type (by name and by content)."""
+    name = file_types.clean_name(filename)
+    if not name:
+        raise ValidationError("The file has no name. Rename it and try again.", field="file")
+    if len(content) > rules.max_bytes:
+        raise ValidationError(
+            f"“{name}” is larger than {megabytes(rules.max_bytes)}, the largest file "
+            "Rungs accepts. Make it smaller (export a PDF, crop a screenshot) or add a link.",
+            field="file",
+        )
+    return CheckedFile(name, content, file_types.check(name, content))
+
+
+def store(evidence: Evidence, checked: CheckedFile) -> Attachment:
+    """Write the file under a random name and add its row (the caller commits)."""
+    stored_name = _write(checked.content)
+    attachment = Attachment(
+        evidence_id=evidence.id,
+        stored_name=stored_name,
+        original_name=checked.name,
+        content_type=checked.kind.content_type,
+        size=len(checked.content),
+        sha256=hashlib.sha256(checked.content).hexdigest(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def remove_attachment(actor: User, attachment: Attachment) -> None:
+    """Delete the row now and the file once the transaction commits."""
+    policy.authorize(actor, "evidence.edit", attachment.evidence)
+    if attachment.evidence.in_trash:
+        raise ValidationError("This item is in the Trash; restore it to remove files.")
+    _doom(db.session, [attachment.stored_name])
+    db.session.delete(attachment)
+    db.session.flush()
+
+
+def delete_files_of(evidence_ids) -> int:
+    """Before evidence rows are deleted for good: their files go once the deletion commits."""
+    ids = list(evidence_ids)
+    if not ids:
+        return 0
+    names = list(
+        db.session.execute(
+            select(Attachment.stored_name).where(Attachment.evidence_id.in_(ids))
+        ).scalars()
+    )
+    _doom(db.session, names)
+    return len(names)
+
+
+def purge_trash(now=None) -> int:
+    """evidence.purge_trash, deleting the attachment files of what it purges too."""
+    # Imported here: evidence may call delete_files_of itself one day without an import cycle.
+    from app.services import evidence as evidence_service
+
+    cutoff = (now or utcnow()) - timedelta(days=evidence_service.TRASH_DAYS)
+    doomed = select(Evidence.id).where(Evidence.deleted_at < cutoff)
+    delete_files_of(db.session.execute(doomed).scalars())
+    return evidence_service.purge_trash(now)
+
+
+# --- files on disk ------------------------------------------------------------------------------
+
+
+def _root() -> Path:
+    return Path(current_app.config["RUNGS_DATA_DIR"]) / FOLDER
+
+
+def _write(content: bytes) -> str:
+    """Write to a temporary file beside the target, then rename: readers never see half a file."""
+    stored_name = secrets.token_hex(32)
+    target = path_of(stored_name)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    db.session.info.setdefault(WRITTEN, []).append(target)
+    return stored_name
+
+
+def _doom(session: Session, stored_names: list[str]) -> None:
+    session.info.setdefault(DOOMED, []).extend(path_of(name) for name in stored_names)
+
+
+def _unlink(paths) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:  # a stray file is better than a failed request
+            log.warning("could not delete attachment file %s: %s", path, error)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(WRITTEN, None)
+    _unlink(session.info.pop(DOOMED, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous) -> None:
+    if session.in_transaction():
+        return  # a savepoint rolled back; the outer transaction decides
+    session.info.pop(DOOMED, None)
+    _unlink(session.info.pop(WRITTEN, ()))
