@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
     from app.evidence.views import bp as evidence_bp
+    from app.evidence_files.views import bp as evidence_files_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.main.views import bp as main_bp
@@ -52,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(editor.bp)
     app.register_blueprint(framework_pdf.bp)
     app.register_blueprint(conversation_bp)
+    app.register_blueprint(evidence_files_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can
