@@ -89,7 +89,7 @@ def changes(before: dict[str, Any], after: dict[str, Any], names: dict[str, str]
             VISIBILITY_LABELS.get(after.get("visibility"), ""),
         ),
         _value("Outcome", outcome_text(before), outcome_text(after)),
-        _text("Body", before.get("body", ""), after.get("body", "")),
+        _text("What happened", before.get("body", ""), after.get("body", "")),
         _listed(
             "Competencies",
             [names.get(key, key) for key in before.get("competencies", [])],

@@ -330,6 +330,7 @@ def test_history_lists_every_revision_with_what_changed(app, alice, placed):
     assert text.count("Alice Pm ·") == 4
     assert "<del>self-serve</del>" in page and "<ins>for teams</ins>" in page
     assert "<del>account</del>" in page and "<ins>team</ins>" in page
+    assert re.search(r'<dt>What happened</dt>\s*<dd>\s*<div class="diff-text diff-body">', page)
     assert '<del><span class="visually-hidden">Removed: </span>Skill 1.1</del>' in page
     assert '<ins><span class="visually-hidden">Added: </span>Skill 0.1</ins>' in page
     assert "Visibility Private draft → Shared with manager and mentors" in text
