@@ -171,10 +171,10 @@ def _form_page(
     and the user's own still in the form; a refused edit shows why next to its field.
     """
     version = _load(slug, number)
-    if not version.is_draft:
+    form = make_form(version)
+    if not version.is_draft and not form.is_submitted():  # a POST gets the verb's refusal
         flash(editing.locked_message(version), "error")
         return redirect(_editor_url(slug, number))
-    form = make_form(version)
     if not form.is_submitted():
         if fill is not None:
             fill(version, form)

@@ -310,6 +310,14 @@ def test_forms_of_a_published_version_send_you_back_with_the_reason(app, head):
     assert response.headers["Location"] == f"{EDITOR}/edit"
     page = text(head.get(response.headers["Location"]))
     assert "Version 1 is published; start a new draft to change it." in page
+    # A form sent anyway (the version was published meanwhile) keeps what was typed.
+    refused = head.post_form(
+        f"{EDITOR}/cells/{found['cell:skill-0-0:L1']}",
+        {"status": "defined", "text": "Typed before it was published", "revision": "1"},
+    )
+    assert "Version 1 is published; start a new draft to change it." in text(refused)
+    assert "Typed before it was published" in text(refused)
+    assert stored_cell(app, found["cell:skill-0-0:L1"]).text == "Does skill 0.0 at L1."
 
 
 def count_queries(app, client, path) -> int:
