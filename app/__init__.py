@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.evidence_files.views import bp as evidence_files_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
+    from app.growth.views import bp as growth_bp
     from app.main.views import bp as main_bp
     from app.people.views import bp as people_bp
 
@@ -52,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(history.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(framework_pdf.bp)
+    app.register_blueprint(growth_bp)
     app.register_blueprint(conversation_bp)
     app.register_blueprint(evidence_files_bp)
     errors.register(app)
