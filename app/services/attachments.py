@@ -15,7 +15,6 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,7 +25,6 @@ from sqlalchemy.orm import Session, joinedload
 from app import policy
 from app.extensions import db
 from app.models import Attachment, Evidence, User
-from app.models.base import utcnow
 from app.services import file_types
 from app.services.errors import NotFoundError, ValidationError
 
@@ -174,17 +172,6 @@ def delete_files_of(evidence_ids) -> int:
     )
     _doom(db.session, names)
     return len(names)
-
-
-def purge_trash(now=None) -> int:
-    """evidence.purge_trash, deleting the attachment files of what it purges too."""
-    # Imported here: evidence may call delete_files_of itself one day without an import cycle.
-    from app.services import evidence as evidence_service
-
-    cutoff = (now or utcnow()) - timedelta(days=evidence_service.TRASH_DAYS)
-    doomed = select(Evidence.id).where(Evidence.deleted_at < cutoff)
-    delete_files_of(db.session.execute(doomed).scalars())
-    return evidence_service.purge_trash(now)
 
 
 # --- files on disk ------------------------------------------------------------------------------

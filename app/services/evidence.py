@@ -27,7 +27,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import notifications, org
+from app.services import attachments, notifications, org
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 
 TITLE_MAX = 200
@@ -211,6 +211,8 @@ def restore_evidence(actor: User, evidence: Evidence) -> Evidence:
 def purge_trash(now=None) -> int:
     """Delete for good what has been in the Trash for more than 30 days."""
     cutoff = (now or utcnow()) - timedelta(days=TRASH_DAYS)
+    expired = select(Evidence.id).where(Evidence.deleted_at < cutoff)
+    attachments.delete_files_of(db.session.execute(expired).scalars())  # once the delete commits
     result = db.session.execute(delete(Evidence).where(Evidence.deleted_at < cutoff))
     return result.rowcount or 0
 

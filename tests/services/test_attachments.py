@@ -244,16 +244,16 @@ def test_a_removed_file_goes_only_when_the_removal_commits(app, org, item, ctx):
         attachments.get_attachment(added.id)
 
 
-def test_purging_the_trash_deletes_the_files(app, org, item, ctx):
+def test_purging_the_trash_deletes_the_files_too(app, org, item, ctx):
     kept_item = record(app, org.pm_a1, title="Kept", visibility=Visibility.PRIVATE)
     doomed = attachments.path_of(attach(org.pm_a1, item).stored_name)
     kept = attachments.path_of(attach(org.pm_a1, kept_item).stored_name)
     evidence_service.trash_evidence(person(org.pm_a1), evidence_service.get_evidence(item))
     db.session.commit()
-    assert attachments.purge_trash() == 0
+    assert evidence_service.purge_trash() == 0
     db.session.commit()
     assert doomed.exists()
-    assert attachments.purge_trash(now=utcnow() + timedelta(days=31)) == 1
+    assert evidence_service.purge_trash(now=utcnow() + timedelta(days=31)) == 1
     assert doomed.exists()  # until the purge commits
     db.session.commit()
     assert not doomed.exists()
