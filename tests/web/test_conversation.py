@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -23,6 +23,7 @@ from app.models import (
 from app.services import notifications
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
+from tests.queries import count_queries
 from tests.xss_corpus import COMMENT_PAYLOADS, PAYLOADS, assert_inert
 
 
@@ -43,23 +44,6 @@ def count_rows(app, model, *conditions) -> int:
         return db.session.execute(
             select(func.count()).select_from(model).where(*conditions)
         ).scalar_one()
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def listen(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    return len(statements)
 
 
 def comment_ids(app, evidence_id) -> list[int]:

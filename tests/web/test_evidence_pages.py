@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 import yaml
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -26,6 +26,7 @@ from app.services.frameworks import files
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
 from tests.framework_samples import framework_data
+from tests.queries import count_queries
 
 TODAY = date.today()
 
@@ -594,22 +595,6 @@ def test_the_owner_is_named_for_other_readers(app, client, placed, owned):
 
 
 # --- a fixed number of queries --------------------------------------------------------------------
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 OWNER_PAGES = [

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import yaml
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -22,6 +22,7 @@ from app.policy import SYSTEM
 from app.services.frameworks import files, store
 from tests.factories import sign_in
 from tests.framework_samples import framework_data, framework_yaml
+from tests.queries import count_queries
 
 EDITOR = "/frameworks/sample/v1"
 
@@ -318,23 +319,6 @@ def test_forms_of_a_published_version_send_you_back_with_the_reason(app, head):
     assert "Version 1 is published; start a new draft to change it." in text(refused)
     assert "Typed before it was published" in text(refused)
     assert stored_cell(app, found["cell:skill-0-0:L1"]).text == "Does skill 0.0 at L1."
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200, path
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 @pytest.mark.parametrize("page", ["edit", "publish", "cell", "level", "competency", "remove"])

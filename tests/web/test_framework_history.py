@@ -8,13 +8,13 @@ import re
 
 import pytest
 import yaml
-from sqlalchemy import event
 
 from app.extensions import db
 from app.policy import SYSTEM
 from app.services.frameworks import files, store, versions
 from tests.factories import sign_in
 from tests.framework_samples import framework_data
+from tests.queries import count_queries
 
 
 def store_version(app, data: dict, *, changelog: str | None = None) -> int:
@@ -291,23 +291,6 @@ def test_every_kind_of_change_is_shown(pm, app):
 
 
 # --- a fixed number of queries -------------------------------------------------------------------
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def two_versions(app, slug: str, **size) -> None:

@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Framework, FrameworkVersion, Level, User
@@ -14,6 +14,7 @@ from app.policy import SYSTEM
 from app.services.frameworks import csv_format, files, yaml_format
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
+from tests.queries import count_queries
 
 # A small framework written to make every case of the pages visible: two tracks, a competency
 # for one track only, an unwritten and a not-applicable cell, reworded and changed decisions.
@@ -145,23 +146,6 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200, path
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 @pytest.fixture

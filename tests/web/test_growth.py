@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
@@ -25,6 +25,7 @@ from app.services.frameworks import files
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
+from tests.queries import count_queries
 
 TODAY = date.today()
 
@@ -197,22 +198,6 @@ def test_an_unknown_person_is_not_found(client, placed):
 
 
 # --- a fixed number of queries ----------------------------------------------------------------
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def bulk_evidence(app, owner, number: int) -> None:

@@ -4,11 +4,12 @@ import io
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Role, User
 from tests.factories import sign_in
+from tests.queries import count_queries
 
 
 @pytest.fixture
@@ -141,22 +142,6 @@ def test_people_list_search_filter_and_pages(app, head, make, org):
     wildcard = head.get("/people/?q=%25").get_data(as_text=True)  # a literal %, not "anything"
     assert "Nobody matches these filters." in wildcard
     assert head.get("/people/?role=wizard").status_code == 400
-
-
-def count_queries(app, client, path) -> int:
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 @pytest.mark.parametrize("path", ["/people/", "/", "/people/{manager}"])
