@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.growth.views import bp as growth_bp
     from app.main.views import bp as main_bp
     from app.people.views import bp as people_bp
+    from app.promotions import assessments, calibration, cycles, records
 
     auth.init_login_manager(login_manager)
     app.before_request(policy.enforce)
@@ -56,6 +57,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(growth_bp)
     app.register_blueprint(conversation_bp)
     app.register_blueprint(evidence_files_bp)
+    for promotions_bp in (cycles.bp, assessments.bp, calibration.bp, records.bp):
+        app.register_blueprint(promotions_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

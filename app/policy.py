@@ -15,9 +15,19 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db, login_manager
-from app.models import Corroboration, Role, User
+from app.models import (
+    CalibrationSession,
+    Corroboration,
+    PromotionCase,
+    PromotionCycle,
+    Role,
+    User,
+    Vote,
+    calibration_participants,
+)
 from app.services import org
 from app.services.errors import ForbiddenError, NotFoundError
+from app.services.promotions.phases import Activity, allows
 
 Rule = Callable[[User, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -165,6 +175,212 @@ def _can_give_kudos(actor: User, evidence) -> bool:
         return True
     return (
         evidence.is_shared and evidence.owner_id != actor.id and _can_view_evidence(actor, evidence)
+    )
+
+
+# --- promotion cycles --------------------------------------------------------------------------
+# Cases are seen by the candidate (their phase; results only once the cycle is published), the
+# candidate's manager chain, the people of the case's calibration session and the head of product.
+# What may be done also depends on the cycle's phase (app/services/promotions/phases.py).
+
+
+@rule("promotions.view")
+def _promotions_page(actor: User, target: Any) -> bool:
+    return True
+
+
+@rule("cycles.manage")
+@rule("fairness.view")
+def _runs_cycles(actor: User, target: Any) -> bool:
+    return actor.role is Role.HEAD
+
+
+@rule("case.nominate")
+def _can_nominate(actor: User, candidate: User | None) -> bool:
+    """Managers nominate people who report to them (at any depth); the head of product anyone."""
+    if not actor.is_manager:
+        return False
+    if candidate is None:
+        return True
+    if candidate.id == actor.id:
+        return False
+    return actor.role is Role.HEAD or actor.id in org.managers_above(candidate.id)
+
+
+def _cycle(case: PromotionCase) -> PromotionCycle:
+    return db.session.get(PromotionCycle, case.cycle_id)
+
+
+def _session(session_id: int | None) -> CalibrationSession | None:
+    return db.session.get(CalibrationSession, session_id) if session_id is not None else None
+
+
+def _session_member(actor_id: int, session: CalibrationSession | None) -> bool:
+    if session is None:
+        return False
+    return actor_id == session.facilitator_id or _is_participant(actor_id, session.id)
+
+
+def _is_participant(actor_id: int, session_id: int) -> bool:
+    return (
+        db.session.execute(
+            select(calibration_participants.c.user_id).where(
+                calibration_participants.c.session_id == session_id,
+                calibration_participants.c.user_id == actor_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _on_committee(actor: User, case: PromotionCase) -> bool:
+    """Everyone who may see a case's ratings before it is published (never the candidate)."""
+    if actor.id == case.candidate_id:
+        return False
+    return (
+        actor.role is Role.HEAD
+        or actor.id == case.manager_id
+        or actor.id in org.managers_above(case.candidate_id)
+        or _session_member(actor.id, _session(case.session_id))
+    )
+
+
+@rule("case.view")
+def _can_view_case(actor: User, case: PromotionCase | None) -> bool:
+    if case is None:
+        return True
+    return actor.id == case.candidate_id or _on_committee(actor, case)
+
+
+@rule("case.view_assessment")
+@rule("case.view_log")
+def _committee_only(actor: User, case: PromotionCase | None) -> bool:
+    """The manager's ratings and statement, and the decision log: never the candidate."""
+    return case is None or _on_committee(actor, case)
+
+
+@rule("case.view_self_assessment")
+def _can_view_self_assessment(actor: User, case: PromotionCase | None) -> bool:
+    """The candidate's own; for the committee only once the manager's assessment is in, so
+    that the manager rates without being anchored by it."""
+    if case is None:
+        return True
+    if actor.id == case.candidate_id:
+        return True
+    return case.manager_submitted_at is not None and _on_committee(actor, case)
+
+
+@rule("case.view_result")
+def _can_view_result(actor: User, case: PromotionCase | None) -> bool:
+    """Agreed ratings, outcome and decision: the committee; the candidate once published."""
+    if case is None:
+        return True
+    if actor.id == case.candidate_id:
+        return _cycle(case).is_published
+    return _on_committee(actor, case)
+
+
+@rule("case.self_assess")
+def _can_self_assess(actor: User, case: PromotionCase | None) -> bool:
+    if case is None:
+        return True
+    return (
+        actor.id == case.candidate_id
+        and case.is_open
+        and case.self_submitted_at is None
+        and allows(_cycle(case).phase, Activity.SELF_ASSESS)
+    )
+
+
+@rule("case.manager_assess")
+def _can_manager_assess(actor: User, case: PromotionCase | None) -> bool:
+    if case is None:
+        return actor.is_manager
+    return (
+        (actor.id == case.manager_id or actor.role is Role.HEAD)
+        and actor.id != case.candidate_id
+        and case.is_open
+        and case.manager_submitted_at is None
+        and allows(_cycle(case).phase, Activity.MANAGER_ASSESS)
+    )
+
+
+@rule("case.withdraw")
+def _can_withdraw(actor: User, case: PromotionCase | None) -> bool:
+    if case is None:
+        return actor.is_manager
+    return (
+        (actor.role is Role.HEAD or actor.id in (case.manager_id, case.nominated_by_id))
+        and actor.id != case.candidate_id
+        and case.is_open
+        and allows(_cycle(case).phase, Activity.WITHDRAW)
+    )
+
+
+@rule("case.decide")
+def _can_decide(actor: User, case: PromotionCase | None) -> bool:
+    if actor.role is not Role.HEAD:
+        return False
+    return case is None or (case.is_open and allows(_cycle(case).phase, Activity.DECIDE))
+
+
+@rule("session.view")
+def _can_view_session(actor: User, session: CalibrationSession | None) -> bool:
+    if session is None:
+        return actor.is_manager
+    return actor.role is Role.HEAD or _session_member(actor.id, session)
+
+
+@rule("session.vote")
+def _can_vote(actor: User, session: CalibrationSession | None) -> bool:
+    if session is None:
+        return actor.is_manager
+    return (
+        not session.is_locked
+        and _is_participant(actor.id, session.id)
+        and allows(db.session.get(PromotionCycle, session.cycle_id).phase, Activity.VOTE)
+    )
+
+
+@rule("session.facilitate")
+def _can_facilitate(actor: User, session: CalibrationSession | None) -> bool:
+    if session is None:
+        return actor.is_manager
+    return (
+        not session.is_locked
+        and actor.id == session.facilitator_id
+        and allows(db.session.get(PromotionCycle, session.cycle_id).phase, Activity.CALIBRATE)
+    )
+
+
+@rule("session.reopen")
+def _can_reopen(actor: User, session: CalibrationSession | None) -> bool:
+    if actor.role is not Role.HEAD:
+        return False
+    return session is None or (
+        session.is_locked
+        and allows(db.session.get(PromotionCycle, session.cycle_id).phase, Activity.CALIBRATE)
+    )
+
+
+@rule("votes.view")
+def _can_see_votes(actor: User, case: PromotionCase | None) -> bool:
+    """Others' pre-votes on a case: blind until the viewer has voted on it or the facilitator
+    reveals the session's votes; never for the candidate or outside the session."""
+    if case is None:
+        return True
+    session = _session(case.session_id)
+    if session is None or actor.id == case.candidate_id:
+        return False
+    if not (actor.role is Role.HEAD or _session_member(actor.id, session)):
+        return False
+    if session.votes_revealed:
+        return True
+    return (
+        db.session.execute(
+            select(Vote.id).where(Vote.case_id == case.id, Vote.voter_id == actor.id)
+        ).first()
+        is not None
     )
 
 

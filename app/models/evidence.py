@@ -244,6 +244,13 @@ class NotificationKind(enum.StrEnum):
     KUDOS = "kudos"
     CORROBORATION_REQUESTED = "corroboration_requested"
     CORROBORATION_ANSWERED = "corroboration_answered"
+    # Promotion cycles (case_id or session_id says which)
+    CASE_OPENED = "case_opened"
+    CASE_PHASE = "case_phase"
+    SESSION_ADDED = "session_added"
+    SESSION_LOCKED = "session_locked"
+    CASE_DECIDED = "case_decided"
+    CASE_PUBLISHED = "case_published"
 
 
 class Notification(Base):
@@ -256,6 +263,12 @@ class Notification(Base):
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, 30))
     evidence_id: Mapped[int | None] = mapped_column(
         ForeignKey("evidence.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotion_cases.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -587,6 +587,75 @@ def team_status(person_ids: Iterable[int], *, today: date | None = None) -> dict
     return result
 
 
+# --- for promotion cases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A competency that applies at a level, with that level's expectation."""
+
+    key: str
+    name: str
+    description: str
+    area: str
+    expectation: str  # "" when the cell is not defined yet
+    indicators: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def competencies_at(level_ids: Iterable[int]) -> dict[int, list[Expected]]:
+    """level id → the competencies that apply there, in reading order. Two queries."""
+    level_ids = set(level_ids)
+    found: dict[int, list[Expected]] = {level_id: [] for level_id in level_ids}
+    if not level_ids:
+        return found
+    query = _applicable(level_ids, CompetencyArea.name, Competency, Expectation)
+    for area, competency, expectation in db.session.execute(
+        query.options(selectinload(Expectation.indicators))
+    ):
+        found[expectation.level_id].append(
+            Expected(
+                key=competency.key,
+                name=competency.name,
+                description=competency.description,
+                area=area,
+                expectation=expectation.text if expectation.status is CellStatus.DEFINED else "",
+                indicators=_indicator_groups(expectation),
+            )
+        )
+    return found
+
+
+def sufficiency(
+    pairs: Iterable[tuple[int, int]], *, today: date | None = None
+) -> dict[tuple[int, str], Status]:
+    """For (person id, target level id) pairs: (person id, competency key) → how well the
+    person's SHARED evidence covers each competency that applies at the target level, with the
+    head of product's thresholds. A fixed number of queries for any number of people."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    today = today or date.today()
+    rules = thresholds()
+    frameworks = dict(
+        db.session.execute(
+            select(Level.id, FrameworkVersion.framework_id)
+            .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+            .where(Level.id.in_({level for _person, level in pairs}))
+        ).all()
+    )
+    keys = _keys_expected_at(set(frameworks))
+    start = window_start(today, rules.window_months)
+    tallies = _tallies({person for person, _level in pairs}, start, shared_only=True)
+    return {
+        (person, key): status_of(
+            tallies.get((person, frameworks[level], key), NO_EVIDENCE), rules, today
+        )
+        for person, level in pairs
+        if level in frameworks
+        for key in keys.get(level, [])
+    }
+
+
 # --- the growth page ---------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""Promotion pages: cycles and cases, assessments, calibration sessions, records."""

@@ -1,0 +1,1 @@
+"""Promotion cycles: phases, cases, assessments, calibration, decisions and the decision log."""
