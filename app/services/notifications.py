@@ -28,12 +28,19 @@ def notify(
     *,
     actor_id: int | None,
     evidence_id: int | None = None,
+    case_id: int | None = None,
+    session_id: int | None = None,
 ) -> None:
     """One notification per recipient; nobody is notified of their own action."""
     for recipient in sorted(set(recipients) - {actor_id}):
         db.session.add(
             Notification(
-                recipient_id=recipient, kind=kind, actor_id=actor_id, evidence_id=evidence_id
+                recipient_id=recipient,
+                kind=kind,
+                actor_id=actor_id,
+                evidence_id=evidence_id,
+                case_id=case_id,
+                session_id=session_id,
             )
         )
 

@@ -1,0 +1,55 @@
+"""Loading a cycle, a case or a session with what every page of it shows (relationships are
+lazy="raise" everywhere, so what is not loaded here cannot be read by accident)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import CalibrationSession, FrameworkVersion, Level, PromotionCase, PromotionCycle
+from app.services.errors import NotFoundError
+
+
+def cycle(cycle_id: int) -> PromotionCycle:
+    found = db.session.execute(
+        select(PromotionCycle)
+        .where(PromotionCycle.id == cycle_id)
+        .options(selectinload(PromotionCycle.versions).joinedload(FrameworkVersion.framework))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError("There is no such promotion cycle.")
+    return found
+
+
+def case(case_id: int) -> PromotionCase:
+    found = db.session.execute(
+        select(PromotionCase)
+        .where(PromotionCase.id == case_id)
+        .options(
+            joinedload(PromotionCase.cycle),
+            joinedload(PromotionCase.candidate),
+            joinedload(PromotionCase.manager),
+            joinedload(PromotionCase.current_level).joinedload(Level.track),
+            joinedload(PromotionCase.proposed_level).joinedload(Level.track),
+            joinedload(PromotionCase.session),
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError("There is no such promotion case.")
+    return found
+
+
+def session(session_id: int) -> CalibrationSession:
+    found = db.session.execute(
+        select(CalibrationSession)
+        .where(CalibrationSession.id == session_id)
+        .options(
+            joinedload(CalibrationSession.cycle),
+            joinedload(CalibrationSession.facilitator),
+            selectinload(CalibrationSession.participants),
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError("There is no such calibration session.")
+    return found
