@@ -39,14 +39,17 @@ lint: install-dev
 test-postgres: install-dev
 	$(BIN)/python .ci/postgres_suite.py
 
-## chromium: the browser tests drive Debian's Chromium; install it when we may
+## chromium: the browser tests drive Debian's Chromium, and WeasyPrint wants HarfBuzz's subsetter
+## (without it, it warns at import, which the suite treats as an error); install them when we may
+SYSTEM_PACKAGES := chromium libharfbuzz-subset0
 chromium:
-	@command -v chromium >/dev/null && exit 0; \
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing Debian's $$missing for the tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "The browser tests need Chromium: run 'sudo apt-get install chromium' and try again." >&2; \
+		echo "The tests need Debian's $$missing: run 'sudo apt-get install $$missing' and try again." >&2; \
 		exit 1; \
 	fi
 
