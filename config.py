@@ -53,6 +53,9 @@ class Config:
     # The career frameworks that ship with Rungs (`flask demo load` imports them).
     SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
 
+    # The fairness view hides any figure that aggregates fewer people than this.
+    FAIRNESS_MIN_GROUP = 3
+
 
 class DevelopmentConfig(Config):
     """The embedded default that `make run` serves: SQLite under RUNGS_DATA_DIR."""
@@ -80,6 +83,8 @@ CONFIGS: dict[str, type[Config]] = {
 ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
 # The same, for settings that are whole numbers.
 ENV_INT_OVERRIDES = ("ATTACHMENT_MAX_BYTES", "PERSONAL_DATA_IMPORT_MAX_BYTES")
+# Environment variables named apart from their setting: variable → setting (whole numbers ≥ 1).
+ENV_COUNT_OVERRIDES = {"RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP"}
 MULTIPART_ALLOWANCE = 1024 * 1024
 
 
@@ -100,6 +105,13 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
     settings.update({key: environ[key] for key in ENV_OVERRIDES if environ.get(key)})
     settings.update(
         {key: _bytes(key, environ[key]) for key in ENV_INT_OVERRIDES if environ.get(key)}
+    )
+    settings.update(
+        {
+            setting: _count(variable, environ[variable])
+            for variable, setting in ENV_COUNT_OVERRIDES.items()
+            if environ.get(variable)
+        }
     )
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
@@ -126,6 +138,16 @@ def _bytes(key: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"{key} must be a number of bytes (a whole number), not {value!r}")
     return int(value)
+
+
+def _count(variable: str, value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{variable} must be a whole number of at least 1, not {value!r}")
+    return number
 
 
 def _check_secret_key(key: str | None) -> None:

@@ -49,3 +49,27 @@ def test_templates_come_from_the_top_level_folder():
     app = create_app(environ={})
     assert app.template_folder.endswith("/templates")
     assert app.jinja_loader.searchpath[0] == app.template_folder
+
+
+def test_fairness_min_group_defaults_to_three():
+    assert config.load({})["FAIRNESS_MIN_GROUP"] == 3
+
+
+@pytest.mark.parametrize(("value", "expected"), [("5", 5), (" 2 ", 2), ("1", 1)])
+def test_fairness_min_group_comes_from_the_environment(value, expected):
+    settings = config.load({"RUNGS_FAIRNESS_MIN_GROUP": value})
+    assert settings["FAIRNESS_MIN_GROUP"] == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three", "2.5", "²"])
+def test_fairness_min_group_must_be_a_whole_number_of_at_least_one(value):
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({"RUNGS_FAIRNESS_MIN_GROUP": value})
+    assert str(refused.value) == (
+        f"RUNGS_FAIRNESS_MIN_GROUP must be a whole number of at least 1, not {value!r}"
+    )
+
+
+def test_an_app_refuses_to_start_with_a_bad_fairness_min_group():
+    with pytest.raises(config.ConfigError, match="RUNGS_FAIRNESS_MIN_GROUP"):
+        create_app(environ={"RUNGS_FAIRNESS_MIN_GROUP": "none"})
