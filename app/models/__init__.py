@@ -36,6 +36,7 @@ from app.models.framework import (
     VersionStatus,
     competency_tracks,
 )
+from app.models.jobs import Job, JobStatus, Packet, PacketView
 from app.models.promotion import (
     CalibrationSession,
     CaseRating,
@@ -81,6 +82,8 @@ __all__ = [
     "FrameworkVersion",
     "Indicator",
     "IndicatorKind",
+    "Job",
+    "JobStatus",
     "Kudos",
     "Level",
     "LevelPlacement",
@@ -88,6 +91,8 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "Outcome",
+    "Packet",
+    "PacketView",
     "PasswordResetLink",
     "PromotionCase",
     "PromotionCycle",
