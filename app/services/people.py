@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import FrameworkVersion, Level, Role, Track, User, VersionStatus
 from app.models.base import utcnow
 from app.models.user import new_session_token
-from app.services import audit, org
+from app.services import audit, level_history, org
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 
 NAME_MAX = 120
@@ -127,9 +127,10 @@ def create_person(actor: User, data: PersonInput) -> User:
     manager = _valid_manager(person, data.manager_id)
     person.manager_id = manager.id if manager else None
     person.mentors = _valid_mentors(person, data.mentor_ids)
-    person.level_id = _valid_level(data.level_id)
+    level_id = _valid_level(data.level_id)
     db.session.add(person)
     db.session.flush()
+    level_history.move(person, level_id, source="placed")
     audit.record(actor, "person.created", person, after=snapshot(person))
     return person
 
@@ -153,7 +154,7 @@ def update_person(actor: User, person: User, data: PersonInput, *, expected_vers
     mentors = _valid_mentors(person, data.mentor_ids)
     level_id = _valid_level(data.level_id) if data.level_id != person.level_id else data.level_id
     person.email, person.name, person.role = email, name, data.role
-    person.level_id = level_id
+    level_history.move(person, level_id, source="placed")
     person.manager_id = manager.id if manager else None
     person.mentors = mentors
     person.updated_at = utcnow()  # always an UPDATE, so the version check applies to every save

@@ -10,7 +10,7 @@ from app import policy
 from app.extensions import db
 from app.models import FrameworkVersion, Level, User, VersionStatus
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, level_history
 from app.services.errors import ConflictError, ValidationError
 from app.services.frameworks import document, store
 
@@ -131,7 +131,7 @@ def _move_people(
         target = mapping.get(person.id) or new_levels.get(code)
         if target not in valid_targets:
             raise ValidationError(f"Choose a level of version {version.number} for {person.name}.")
-        person.level_id = target
+        level_history.move(person, target, source="framework")
     db.session.flush()
     return len(rows)
 
