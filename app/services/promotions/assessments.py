@@ -79,6 +79,9 @@ KINDS = {
 }
 
 
+MANAGER = RatingSource.MANAGER
+
+
 def _kind(source: RatingSource) -> Kind:
     if source not in KINDS:
         raise ValueError(f"{source!r} is not an assessment (agreed ratings are calibration's)")
@@ -160,7 +163,8 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
     if not is_editable:
         policy.authorize(actor, kind.read, case)
     expected = _expected(case)
-    ratings = _ratings(case.id, source)
+    shows_ratings = _shows_ratings(actor, case, kind)
+    ratings = _ratings(case.id, source) if shows_ratings else {}
     linked = {key: [item.id for item in row.evidence] for key, row in ratings.items()}
     choices, more = _choices(case, [e.key for e in expected], linked) if is_editable else ({}, {})
     shown = {item.id for items in choices.values() for item in items}
@@ -193,7 +197,8 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
         case=case,
         source=source,
         entries=entries,
-        statement=_statement(case, source),
+        # The nomination statement is the case's from the start; the candidate's is a draft.
+        statement=_statement(case, source) if shows_ratings or source is MANAGER else "",
         submitted_at=_submitted_at(case, source),
         revision=case.revision,
         is_editable=is_editable,
@@ -213,6 +218,16 @@ def _statement(case: PromotionCase, source: RatingSource) -> str:
 
 def _submitted_at(case: PromotionCase, source: RatingSource) -> datetime | None:
     return case.self_submitted_at if source is RatingSource.SELF else case.manager_submitted_at
+
+
+def _shows_ratings(actor, case: PromotionCase, kind: Kind) -> bool:
+    """A draft is its author's until submitted: others (who may read the assessment at all)
+    see the ratings once it is in."""
+    if _submitted_at(case, kind.source) is not None:
+        return True
+    if kind.source is RatingSource.SELF:
+        return actor.id == case.candidate_id
+    return actor.id == case.manager_id or policy.can(actor, kind.fill, case)
 
 
 def _closed_reason(actor, case: PromotionCase, kind: Kind) -> str:
@@ -647,6 +662,7 @@ def panel(viewer, case: PromotionCase) -> Panel:
     shows_manager = policy.can(viewer, "case.view_assessment", case)
     sources = [RatingSource.SELF] if shows_self else []
     sources += [RatingSource.MANAGER] if shows_manager else []
+    sources = [s for s in sources if _shows_ratings(viewer, case, KINDS[s])]
     stored: dict[tuple[RatingSource, str], CaseRating] = {}
     started: set[RatingSource] = set()
     if sources:
