@@ -1,7 +1,68 @@
-"""Decision logs (per case and per session, CSV) and the fairness view."""
+"""Decision logs (per case, per session and per cycle, as pages or CSV) and the fairness view."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from app import policy
+from app.services.promotions import records
 
 bp = Blueprint("records", __name__)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.app_template_global()
+def records_link(endpoint: str, **values) -> str | None:
+    """A link to another promotion page, or None while that page does not exist (the pages are
+    built by separate blueprints; a missing one must not break the log)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.route("/cases/<int:case_id>/log")
+@policy.requires("case.view_log")
+def case_log(case_id: int):
+    """Everything decided on a case, newest first, with who, when and why (or as CSV)."""
+    return _log(records.case_scope(_actor(), case_id))
+
+
+@bp.route("/sessions/<int:session_id>/log")
+@policy.requires("session.view")
+def session_log(session_id: int):
+    """Everything decided in a calibration session, newest first (or as CSV)."""
+    return _log(records.session_scope(_actor(), session_id))
+
+
+@bp.route("/promotions/<int:cycle_id>/log")
+@policy.requires("cycles.manage")
+def cycle_log(cycle_id: int):
+    """Everything decided in a promotion cycle, newest first (or as CSV)."""
+    return _log(records.cycle_scope(_actor(), cycle_id))
+
+
+@bp.route("/promotions/<int:cycle_id>/fairness")
+@policy.requires("fairness.view")
+def fairness(cycle_id: int):
+    """Per manager: leniency against calibration and the gap to self-assessments."""
+    min_group = current_app.config["FAIRNESS_MIN_GROUP"]
+    figures = records.fairness(_actor(), cycle_id, min_group=min_group)
+    return render_template("records/fairness.html", fairness=figures)
+
+
+def _log(scope: records.LogScope):
+    if request.args.get("format") == "csv":
+        text = records.log_csv(scope, records.log_rows(_actor(), scope))
+        return Response(
+            text,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{scope.filename}"'},
+        )
+    page = records.log_page(_actor(), scope, request.args.get("page", 1, type=int))
+    return render_template("records/log.html", log=page, scope=scope)

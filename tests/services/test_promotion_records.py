@@ -361,7 +361,7 @@ def test_a_name_starting_with_a_formula_sign_is_made_text_too(app, org, make, ca
         odd,
         LogAction.CYCLE_PUBLISHED,
         cycle_id=calibrating.cycle_id,
-        to_value=CyclePhase.PUBLISHED,
+        to_value="-1 of 2 promoted",
         reason="A harmless reason - with a dash inside",
     )
 
@@ -373,7 +373,7 @@ def test_a_name_starting_with_a_formula_sign_is_made_text_too(app, org, make, ca
         "",
         "",
         "",
-        "Published",
+        "'-1 of 2 promoted",
         "A harmless reason - with a dash inside",
     ]
 

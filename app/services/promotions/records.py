@@ -52,18 +52,8 @@ HIDDEN_ACTOR = "A participant"
 
 _RATING_ACTIONS = {LogAction.VOTE, LogAction.AGREED_RATING}
 _OUTCOME_ACTIONS = {LogAction.OUTCOME, LogAction.DECISION}
-_PHASE_ACTIONS = {
-    LogAction.PHASE_FORWARD,
-    LogAction.PHASE_BACK,
-    LogAction.CYCLE_OPENED,
-    LogAction.CYCLE_PUBLISHED,
-}
-_LABELS: dict[str, str] = {
-    **{r.value: r.label for r in Rating},
-    **{o.value: o.label for o in Outcome},
-    **{p.value: p.label for p in CyclePhase},
-    **{s.value: s.label for s in RatingSource},
-}
+_PHASE_ACTIONS = {LogAction.PHASE_FORWARD, LogAction.PHASE_BACK}
+# Other actions store names, level codes or counts: shown as they were written.
 
 
 @dataclass(frozen=True)
@@ -245,7 +235,7 @@ def _action(value: str) -> LogAction | None:
 
 
 def _value_label(action: LogAction | None, value: str) -> str:
-    """A stored value as people read it: the label of the rating, outcome or phase."""
+    """A stored rating, outcome or phase as people read it (its label)."""
     if not value:
         return ""
     for actions, kind in (
@@ -255,7 +245,7 @@ def _value_label(action: LogAction | None, value: str) -> str:
     ):
         if action in actions and value in kind._value2member_map_:
             return kind(value).label
-    return _LABELS.get(value, value)
+    return value
 
 
 def _case_facts(case_ids: set[int]) -> dict[int, tuple[str, int]]:
