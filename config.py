@@ -56,6 +56,18 @@ class Config:
     # The fairness view hides any figure that aggregates fewer people than this.
     FAIRNESS_MIN_GROUP = 3
 
+    # Background jobs (packet renders, exports), each in its own process: how many run at once,
+    # the wall-clock seconds and the address space (MB) one may use before it is stopped.
+    # With REDIS_URL set, jobs go through RQ (queue JOB_QUEUE) to `rq worker` processes instead.
+    JOB_CONCURRENCY = 1
+    JOB_TIME_LIMIT = 120
+    JOB_MEMORY_LIMIT_MB = 1024
+    JOB_QUEUE = "rungs"
+    REDIS_URL: str | None = None
+    # Without Redis, the web process starts a job dispatcher thread on the first job; tests turn
+    # it off and run queued jobs explicitly (app.services.jobs.run_pending).
+    JOB_LOCAL_DISPATCH = True
+
 
 class DevelopmentConfig(Config):
     """The embedded default that `make run` serves: SQLite under RUNGS_DATA_DIR."""
@@ -65,6 +77,7 @@ class TestingConfig(Config):
     TESTING = True
     ARGON2_PROFILE = "CHEAPEST"  # hashing cost is not what the tests measure
     SECRET_KEY = "testing-secret-key-that-is-long-enough"  # noqa: S105
+    JOB_LOCAL_DISPATCH = False
 
 
 class ProductionConfig(Config):
@@ -84,7 +97,12 @@ ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
 # The same, for settings that are whole numbers.
 ENV_INT_OVERRIDES = ("ATTACHMENT_MAX_BYTES", "PERSONAL_DATA_IMPORT_MAX_BYTES")
 # Environment variables named apart from their setting: variable → setting (whole numbers ≥ 1).
-ENV_COUNT_OVERRIDES = {"RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP"}
+ENV_COUNT_OVERRIDES = {
+    "RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP",
+    "RUNGS_JOB_CONCURRENCY": "JOB_CONCURRENCY",
+    "RUNGS_JOB_TIME_LIMIT": "JOB_TIME_LIMIT",
+    "RUNGS_JOB_MEMORY_LIMIT_MB": "JOB_MEMORY_LIMIT_MB",
+}
 MULTIPART_ALLOWANCE = 1024 * 1024
 
 

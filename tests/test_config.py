@@ -73,3 +73,34 @@ def test_fairness_min_group_must_be_a_whole_number_of_at_least_one(value):
 def test_an_app_refuses_to_start_with_a_bad_fairness_min_group():
     with pytest.raises(config.ConfigError, match="RUNGS_FAIRNESS_MIN_GROUP"):
         create_app(environ={"RUNGS_FAIRNESS_MIN_GROUP": "none"})
+
+
+def test_job_limits_have_defaults():
+    settings = config.load({})
+    assert (settings["JOB_CONCURRENCY"], settings["JOB_TIME_LIMIT"]) == (1, 120)
+    assert settings["JOB_MEMORY_LIMIT_MB"] == 1024
+    assert settings["REDIS_URL"] is None
+
+
+def test_job_limits_come_from_the_environment():
+    settings = config.load(
+        {
+            "RUNGS_JOB_CONCURRENCY": "3",
+            "RUNGS_JOB_TIME_LIMIT": "30",
+            "RUNGS_JOB_MEMORY_LIMIT_MB": "512",
+            "REDIS_URL": "redis://queue:6379/0",
+        }
+    )
+    assert (settings["JOB_CONCURRENCY"], settings["JOB_TIME_LIMIT"]) == (3, 30)
+    assert settings["JOB_MEMORY_LIMIT_MB"] == 512
+    assert settings["REDIS_URL"] == "redis://queue:6379/0"
+
+
+@pytest.mark.parametrize(
+    "variable", ["RUNGS_JOB_CONCURRENCY", "RUNGS_JOB_TIME_LIMIT", "RUNGS_JOB_MEMORY_LIMIT_MB"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "2 minutes", "1.5"])
+def test_job_limits_must_be_whole_numbers_of_at_least_one(variable, value):
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({variable: value})
+    assert str(refused.value) == f"{variable} must be a whole number of at least 1, not {value!r}"
