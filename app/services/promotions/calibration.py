@@ -65,6 +65,7 @@ class CaseChoice:
     level: str  # the proposed level, "L2 · Senior PM"
     level_id: int
     session: str | None  # the other session it is in
+    in_session: bool = False  # in the session being edited
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def planning_choices(cycle_id: int, session_id: int | None = None) -> PlanningCh
             f"{level.code} · {level.title}",
             level.id,
             other if case.session_id not in (None, session_id) else None,
+            session_id is not None and case.session_id == session_id,
         )
         for case, name, level, other in rows
     ]
@@ -411,6 +413,45 @@ def vote(actor: User, session_id: int, case_id: int, ratings: dict[str, Rating |
         changed += 1
     db.session.flush()
     return changed
+
+
+@dataclass
+class Ballot:
+    """A case as one person in its session sees it: what they vote on, their votes so far."""
+
+    session: CalibrationSession
+    case: PromotionCase
+    competencies: list[readiness.Expected]
+    my_votes: dict[str, Rating]
+    agreed: dict[str, Rating | None]
+    can_vote: bool
+    can_facilitate: bool
+
+
+def ballot(viewer: User, session_id: int, case_id: int) -> Ballot:
+    """The vote and outcome page of a case in a session (five queries or so, any size)."""
+    session = _visible_session(viewer, session_id)
+    case = _case_in(session, case_id)
+    policy.authorize(viewer, "case.view_assessment", case)
+    mine = db.session.execute(
+        select(Vote.competency_key, Vote.rating).where(
+            Vote.session_id == session.id, Vote.case_id == case.id, Vote.voter_id == viewer.id
+        )
+    ).all()
+    agreed = db.session.execute(
+        select(CaseRating.competency_key, CaseRating.rating).where(
+            CaseRating.case_id == case.id, CaseRating.source == RatingSource.AGREED
+        )
+    ).all()
+    return Ballot(
+        session=session,
+        case=case,
+        competencies=_expected(case.proposed_level_id),
+        my_votes=dict(mine),
+        agreed=dict(agreed),
+        can_vote=policy.can(viewer, "session.vote", session) and viewer.id != case.candidate_id,
+        can_facilitate=policy.can(viewer, "session.facilitate", session),
+    )
 
 
 def reveal(actor: User, session_id: int) -> CalibrationSession:
