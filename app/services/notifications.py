@@ -79,6 +79,10 @@ class Entry:
     evidence_id: int | None  # only while the recipient may still see the item
     title: str | None
     answer: CorroborationStatus | None = None  # for an answered corroboration request
+    case_id: int | None = None  # only while the recipient may still open the case
+    case_title: str | None = None
+    session_id: int | None = None  # only while the recipient may still open the session
+    session_name: str | None = None
 
 
 def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
@@ -96,6 +100,7 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
     shown: list[Notification] = list(pagination.items)
     titles = _visible_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
+    cases, sessions = _promotion_titles(viewer, shown)
     entries = [
         Entry(
             id=n.id,
@@ -106,6 +111,10 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
             evidence_id=n.evidence_id if n.evidence_id in titles else None,
             title=titles.get(n.evidence_id),
             answer=answers.get((n.evidence_id, n.actor_id)),
+            case_id=n.case_id if n.case_id in cases else None,
+            case_title=cases.get(n.case_id),
+            session_id=n.session_id if n.session_id in sessions else None,
+            session_name=sessions.get(n.session_id),
         )
         for n in shown
     ]
@@ -144,3 +153,16 @@ def _answers(answered: list[Notification]) -> dict[tuple[int, int], Corroboratio
         )
     ).all()
     return {(evidence_id, peer_id): status for evidence_id, peer_id, status in rows}
+
+
+def _promotion_titles(
+    viewer: User, shown: list[Notification]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Titles of the promotion cases and calibration sessions the viewer may still open."""
+    case_ids = {n.case_id for n in shown if n.case_id}
+    session_ids = {n.session_id for n in shown if n.session_id}
+    if not case_ids and not session_ids:
+        return {}, {}
+    from app.services.promotions import case_lists  # the promotion services notify through here
+
+    return case_lists.case_titles(viewer, case_ids), case_lists.session_names(viewer, session_ids)
