@@ -437,9 +437,26 @@ def test_the_panel_hides_linked_items_made_private_from_everyone_but_their_owner
         rate(app, case_id, MANAGER, all_meets())
     with app.app_context():
         case = db.session.get(PromotionCase, case_id)
-        case.manager_submitted_at = utcnow()
+        case.self_submitted_at = case.manager_submitted_at = utcnow()
         db.session.commit()
         own = assessments.panel(user(org.pm_a1), case).rows[0].self
         theirs = assessments.panel(user(org.manager_a), case).rows[0].self
     assert [e.id for e in own.evidence] == [item]
     assert theirs.evidence == []
+
+
+def test_a_draft_stays_its_authors_until_submitted(app, org, cycle, ctx):
+    case_id = cycle.case_ids[org.pm_a1.id]
+    set_phase(app, cycle.cycle_id, CyclePhase.MANAGER_ASSESSMENT)
+    save(org.manager_a, case_id, MANAGER, statement="Nominated.")
+    case = db.session.get(PromotionCase, case_id)
+    # The head of product may read the manager assessment, and writes it too: sees the draft.
+    assert assessments.panel(user(org.head), case).rows[0].manager is not None
+    assert assessments.panel(user(org.manager_a), case).rows[0].manager is not None
+    db.session.rollback()  # SQLite: let set_phase's own session write
+    set_phase(app, cycle.cycle_id, CyclePhase.CALIBRATION)
+    db.session.expire_all()
+    case = db.session.get(PromotionCase, case_id)
+    # Unsubmitted when the phase moved on: the head no longer sees a draft as if it were in.
+    assert assessments.panel(user(org.head), case).rows[0].manager is None
+    assert assessments.panel(user(org.manager_a), case).rows[0].manager is not None
