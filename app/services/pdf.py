@@ -16,6 +16,8 @@ from weasyprint.urls import URLFetcher
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "static" / "pdf"
 ASSET_SCHEME = "rungs-asset:"
+# The folders an asset may come from: the stylesheets' own, and the fonts the app ships.
+ASSET_FOLDERS = (ASSET_DIR, ASSET_DIR / "fonts")
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ class BlockedURLError(ValueError):
 
 
 class SafeURLFetcher(URLFetcher):
-    """Only `data:` and `rungs-asset:<name>` for files in app/static/pdf; no redirects."""
+    """Only `data:` and `rungs-asset:<name>` for files in app/static/pdf (and its fonts/
+    folder, as `rungs-asset:fonts/<name>`); no redirects."""
 
     def __init__(self):
         super().__init__(allowed_protocols=("data",), allow_redirects=False, timeout=1)
@@ -44,7 +47,7 @@ class SafeURLFetcher(URLFetcher):
 
         name = url[len(ASSET_SCHEME) :]
         path = (ASSET_DIR / name).resolve()
-        if path.parent != ASSET_DIR or not path.is_file():
+        if path.parent not in ASSET_FOLDERS or not path.is_file():
             self.blocked.append(url)
             raise BlockedURLError(f"no such asset: {name[:100]}")
         return URLFetcherResponse(url, path.read_bytes())
@@ -52,18 +55,25 @@ class SafeURLFetcher(URLFetcher):
 
 def render_pdf(html: str, *, stylesheet: str) -> bytes:
     """Render HTML (metadata comes from its <title> and <meta> tags) with one of our stylesheets."""
+    return render_pdf_pages(html, stylesheet=stylesheet)[0]
+
+
+def render_pdf_pages(html: str, *, stylesheet: str) -> tuple[bytes, int]:
+    """As render_pdf, with the number of pages."""
     fetcher = SafeURLFetcher()
     css = CSS(
         string=(ASSET_DIR / stylesheet).read_text(encoding="utf-8"),
         url_fetcher=fetcher,
         base_url=None,
     )
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
-    pdf = document.write_pdf(stylesheets=[css], pdf_tags=True, uncompressed_pdf=False)
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
+        stylesheets=[css], pdf_tags=True
+    )
+    pdf = document.write_pdf(pdf_tags=True, uncompressed_pdf=False)
     if fetcher.blocked:
         logger.warning(
             "PDF rendering blocked %d URL(s): %s",
             len(fetcher.blocked),
             ", ".join(fetcher.blocked[:5]),
         )
-    return pdf
+    return pdf, len(document.pages)

@@ -1,0 +1,123 @@
+"""Packets on record: one file and one row per (case, view, data version), never made twice.
+
+Files live under RUNGS_DATA_DIR/packets/<case id>/, written then renamed so that a reader never
+sees half a file. Generating and downloading are in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Packet, PacketView, PromotionCase
+from app.services import audit
+from app.services.errors import NotFoundError
+from app.services.packets import access
+from app.services.packets.assembly import assemble
+from app.services.packets.rendering import data_version, html, render_html
+
+FOLDER = "packets"
+
+
+def generate(actor: Any, case_id: int, view: PacketView | str) -> Packet:
+    """The packet of the case's current data in this view: the stored one when the data has not
+    changed since, otherwise a new render on record. Flushes; the caller commits."""
+    view = PacketView(view)
+    access.authorize(actor, case_id, view)
+    data = assemble(case_id, view)
+    version = data_version(data)
+    packet = _stored(case_id, view, version)
+    if packet is not None and path_of(packet).is_file():
+        return packet
+    pdf, pages = render_html(html(data))
+    relative = Path(FOLDER) / str(case_id) / f"{view.value}-{version[:24]}.pdf"
+    _write(data_dir() / relative, pdf)
+    if packet is not None:  # the row outlived its file: the same data gives the same bytes
+        return packet
+    packet = Packet(
+        case_id=case_id,
+        view=view,
+        data_version=version,
+        content_hash=hashlib.sha256(pdf).hexdigest(),
+        file_path=relative.as_posix(),
+        size=len(pdf),
+        pages=pages,
+        generated_by_id=getattr(actor, "id", None),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(packet)
+    except IntegrityError:  # another job stored the same version meanwhile
+        return _stored(case_id, view, version)
+    audit.record(actor if getattr(actor, "id", None) else None, "packet.generated", packet)
+    return packet
+
+
+def versions(actor: Any, case_id: int) -> list[Packet]:
+    """The case's packets the actor may download, newest first."""
+    case = db.session.get(PromotionCase, case_id)
+    if case is None:
+        return []
+    allowed = access.views_for(actor, case)
+    return list(
+        db.session.scalars(
+            select(Packet)
+            .where(Packet.case_id == case_id, Packet.view.in_(allowed))
+            .order_by(Packet.generated_at.desc(), Packet.id.desc())
+        )
+    )
+
+
+def download(actor: Any, packet_id: int) -> tuple[Packet, Path]:
+    """A stored packet and its file, for whoever may have its view; audited."""
+    packet = db.session.get(Packet, packet_id)
+    if packet is None:
+        raise NotFoundError("Not found.")
+    access.authorize(actor, packet.case_id, packet.view)
+    path = path_of(packet)
+    if not path.is_file():
+        raise NotFoundError("This packet's file is missing; generate it again.")
+    audit.record(actor if getattr(actor, "id", None) else None, "packet.downloaded", packet)
+    return packet, path
+
+
+def download_name(packet: Packet) -> str:
+    return (
+        f"promotion-packet-case-{packet.case_id}-{packet.view.value}-{packet.data_version[:8]}.pdf"
+    )
+
+
+def data_dir() -> Path:
+    return Path(current_app.config["RUNGS_DATA_DIR"])
+
+
+def path_of(packet: Packet) -> Path:
+    return data_dir() / packet.file_path
+
+
+def _stored(case_id: int, view: PacketView, version: str) -> Packet | None:
+    return db.session.execute(
+        select(Packet).where(
+            Packet.case_id == case_id, Packet.view == view, Packet.data_version == version
+        )
+    ).scalar_one_or_none()
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
