@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models.user import ROLE_LABELS
+from app.packets.cli import packets_cli
 from app.policy import SYSTEM
 from app.services import auth, demo, people, people_import
 from app.services import evidence as evidence_service
@@ -22,6 +23,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(people_cli)
     app.cli.add_command(frameworks_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(packets_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")

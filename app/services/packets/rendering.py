@@ -71,4 +71,4 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _moment(value: datetime) -> str:
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    return f"{value.day} {value:%b %Y %H:%M} UTC"

@@ -1,0 +1,1 @@
+"""Promotion packets in the browser (the HTML preview) and at the command line."""
