@@ -39,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.growth.views import bp as growth_bp
+    from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
     from app.packets.views import bp as packets_bp
     from app.people.views import bp as people_bp
@@ -61,6 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     for promotions_bp in (cycles.bp, assessments.bp, calibration.bp, records.bp):
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
+    app.register_blueprint(jobs_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

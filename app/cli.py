@@ -7,6 +7,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.jobs.cli import jobs_cli
 from app.models.user import ROLE_LABELS
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(frameworks_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(packets_cli)
+    app.cli.add_command(jobs_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")

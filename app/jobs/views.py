@@ -1,0 +1,81 @@
+"""Job pages: a job's progress and its download (for whoever started it), and the list of yours."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, jsonify, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from app import policy
+from app.extensions import db
+from app.services import file_types, jobs
+
+bp = Blueprint("jobs", __name__)
+
+# The file is never shown by the browser: no scripts, no plugins, no same-origin access.
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+# Jobs are private to the person who started them (jobs.get_for answers 404 to anyone else), so
+# the route-level rule is only "signed in".
+ROUTE_RULE = "home.view"
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.app_template_global()
+def job_label(kind: str) -> str:
+    return jobs.label(kind)
+
+
+@bp.get("/jobs")
+@policy.requires(ROUTE_RULE)
+def index():
+    """The jobs you started, newest first."""
+    page = jobs.recent(_actor(), request.args.get("page", 1, type=int))
+    return render_template("jobs/index.html", page=page)
+
+
+@bp.get("/jobs/<int:job_id>")
+@policy.requires(ROUTE_RULE)
+def show(job_id: int):
+    """A job's progress; its file or its error once finished."""
+    job = jobs.get_for(_actor(), job_id)
+    if not job.status.is_finished:
+        jobs.ensure_dispatching()
+    return render_template("jobs/show.html", job=job)
+
+
+@bp.get("/jobs/<int:job_id>/status")
+@policy.requires(ROUTE_RULE)
+def status(job_id: int):
+    """A job's progress as JSON, polled by the job page's script."""
+    job = jobs.get_for(_actor(), job_id)
+    response = jsonify(
+        status=job.status.value,
+        label=job.status.label,
+        progress=job.progress,
+        message=job.message,
+        finished=job.status.is_finished,
+        url=url_for("jobs.show", job_id=job.id),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/jobs/<int:job_id>/download")
+@policy.requires(ROUTE_RULE)
+def download(job_id: int):
+    """The file a finished job made, always as a download."""
+    job, path = jobs.file_for_download(_actor(), job_id)
+    db.session.commit()  # the audit entry
+    name = job.result_name or path.name
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = send_file(path, mimetype=content_type, as_attachment=True, max_age=0)
+    response.headers["Content-Disposition"] = file_types.content_disposition(name)
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

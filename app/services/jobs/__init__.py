@@ -1,0 +1,37 @@
+"""Background jobs: work that must not run in a web request (packet renders, exports).
+
+    @jobs.register("packet", label="Promotion packet")
+    def render_packet(params: dict, progress) -> jobs.Result:
+        path, relative = jobs.output_file(".pdf")
+        ...; progress(50, "Rendering"); ...
+        return jobs.Result(relative, "Packet.pdf")
+
+    job = jobs.submit(actor, "packet", {"case_id": 7})  # in the view's transaction
+    db.session.commit()                                  # handed to a worker after the commit
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+Each job runs in a separate process with JOB_TIME_LIMIT and JOB_MEMORY_LIMIT_MB; without Redis a
+dispatcher thread of the app runs at most JOB_CONCURRENCY at once (local.py); with REDIS_URL, RQ
+workers run them (rq_backend.py). Only the person who submitted a job sees it (get_for).
+"""
+
+from app.services.jobs.backends import ensure_dispatching, run_pending, uses_redis
+from app.services.jobs.registry import Progress, Result, label, output_file, register, result_file
+from app.services.jobs.store import file_for_download, get, get_for, recent, submit
+
+__all__ = [
+    "Progress",
+    "Result",
+    "ensure_dispatching",
+    "file_for_download",
+    "get",
+    "get_for",
+    "label",
+    "output_file",
+    "recent",
+    "register",
+    "result_file",
+    "run_pending",
+    "submit",
+    "uses_redis",
+]

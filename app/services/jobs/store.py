@@ -1,0 +1,189 @@
+"""Job rows: submitting, finding, claiming (atomically) and finishing them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Job, JobStatus, User
+from app.models.base import utcnow
+from app.services import audit
+from app.services.errors import NotFoundError
+from app.services.jobs import registry
+
+PER_PAGE = 20
+MESSAGE_LENGTH = 200
+# Claims take this PostgreSQL advisory lock, so that counting the running jobs and claiming one
+# is a single step across processes (SQLite's BEGIN IMMEDIATE serialises them already).
+CLAIM_LOCK = 0x52756E6773  # "Rungs"
+# A job still marked running this long after its time limit lost its supervisor (a killed server).
+STALE_GRACE = timedelta(seconds=60)
+_PENDING = "rungs_jobs_to_dispatch"
+
+
+def submit(actor: User, kind: str, params: dict[str, Any]) -> Job:
+    """Queue a job of `kind` in the caller's transaction; it is handed to a worker after commit."""
+    registry.task(kind)  # an unknown kind is a programming error: fail now, not in the worker
+    try:
+        params = json.loads(json.dumps(params))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"job parameters must be JSON: {error}") from None
+    job = Job(
+        kind=kind,
+        params=params,
+        status=JobStatus.QUEUED,
+        progress=0,
+        message="Waiting for a worker",
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append((job.id, kind))
+    return job
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        from app.services.jobs import backends
+
+        backends.dispatch(current_app._get_current_object(), pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def get(job_id: int) -> Job | None:
+    return db.session.get(Job, job_id)
+
+
+def get_for(viewer: User, job_id: int) -> Job:
+    """A job its creator may see; anyone else gets NotFoundError (existence must not leak)."""
+    job = db.session.get(Job, job_id)
+    if job is None or viewer.id is None or job.created_by_id != viewer.id:
+        raise NotFoundError("Not found.")
+    return job
+
+
+def recent(viewer: User, page: int) -> Pagination:
+    """The viewer's jobs, newest first."""
+    return db.paginate(
+        select(Job)
+        .where(Job.created_by_id == viewer.id)
+        .order_by(Job.created_at.desc(), Job.id.desc()),
+        page=page,
+        per_page=PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+
+
+def file_for_download(viewer: User, job_id: int) -> tuple[Job, Path]:
+    """The finished job's file, for its creator; the download is recorded in the audit log."""
+    job = get_for(viewer, job_id)
+    if job.status is not JobStatus.DONE or not job.result_path:
+        raise NotFoundError("This job has no file to download yet.")
+    path = registry.result_file(job.result_path)
+    if not path.is_file():
+        raise NotFoundError("The file this job made is no longer there. Start the job again.")
+    audit.record(viewer, "job.downloaded", job, after={"kind": job.kind, "name": job.result_name})
+    return job, path
+
+
+# --- claiming and finishing: short transactions of their own, from workers --------------------
+
+
+def claim_next(limit: int, time_limit: int) -> tuple[int, str] | None:
+    """Take the oldest queued job, unless `limit` jobs run already: (id, kind) or None.
+
+    One transaction counts and claims; the UPDATE is conditional on the row still being queued,
+    so two dispatchers (threads, processes, machines) never take the same job.
+    """
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+        _fail_stale(connection, time_limit)
+        running = connection.scalar(
+            select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
+        )
+        if running >= limit:
+            return None
+        row = connection.execute(
+            select(Job.id, Job.kind)
+            .where(Job.status == JobStatus.QUEUED)
+            .order_by(Job.created_at, Job.id)
+            .limit(1)
+        ).first()
+        if row is None or not _take(connection, row.id):
+            return None
+        return row.id, row.kind
+
+
+def claim(job_id: int) -> str | None:
+    """Take one given job if it is still queued (RQ delivers ids): its kind, or None."""
+    with db.engine.begin() as connection:
+        kind = connection.scalar(select(Job.kind).where(Job.id == job_id))
+        if kind is None or not _take(connection, job_id):
+            return None
+        return kind
+
+
+def _take(connection, job_id: int) -> bool:
+    taken = connection.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow(), message="Starting")
+    )
+    return taken.rowcount == 1
+
+
+def _fail_stale(connection, time_limit: int) -> None:
+    cutoff = utcnow() - timedelta(seconds=time_limit) - STALE_GRACE
+    connection.execute(
+        update(Job)
+        .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
+        .values(
+            status=JobStatus.FAILED,
+            finished_at=utcnow(),
+            message="Interrupted",
+            error="The job was interrupted (its worker stopped). Start it again.",
+        )
+    )
+
+
+def has_queued() -> bool:
+    with db.engine.connect() as connection:
+        return (
+            connection.scalar(select(Job.id).where(Job.status == JobStatus.QUEUED).limit(1))
+            is not None
+        )
+
+
+def fail_if_unfinished(job_id: int, error: str, *, message: str = "Failed") -> bool:
+    """Mark a queued or running job failed (a supervisor's verdict); False if it had finished."""
+    with db.engine.begin() as connection:
+        failed = connection.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            .values(
+                status=JobStatus.FAILED, finished_at=utcnow(), message=message, error=error[:2000]
+            )
+        )
+        return failed.rowcount == 1
+
+
+def clip(message: str) -> str:
+    message = " ".join(str(message).split())
+    return message if len(message) <= MESSAGE_LENGTH else message[: MESSAGE_LENGTH - 1] + "…"
