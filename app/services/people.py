@@ -154,10 +154,11 @@ def update_person(actor: User, person: User, data: PersonInput, *, expected_vers
     mentors = _valid_mentors(person, data.mentor_ids)
     level_id = _valid_level(data.level_id) if data.level_id != person.level_id else data.level_id
     person.email, person.name, person.role = email, name, data.role
-    level_history.move(person, level_id, source="placed")
     person.manager_id = manager.id if manager else None
     person.mentors = mentors
     person.updated_at = utcnow()  # always an UPDATE, so the version check applies to every save
+    # Last: its query flushes the person, and one UPDATE per save keeps the version count honest.
+    level_history.move(person, level_id, source="placed")
     db.session.flush()
     old, new = audit.changes(before, snapshot(person))
     audit.record(actor, "person.updated", person, before=old, after=new)
