@@ -14,8 +14,8 @@ def dispatch(app: Flask, pending: list[tuple[int, str]]) -> None:
     if uses_redis(app):
         from app.services.jobs import rq_backend
 
-        for job_id, _kind in pending:
-            rq_backend.enqueue(app, job_id)
+        for job_id, kind in pending:
+            rq_backend.enqueue(app, job_id, kind)
     elif app.config.get("JOB_LOCAL_DISPATCH"):
         ensure_dispatching(app)
 

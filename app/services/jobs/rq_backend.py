@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from app.extensions import db
-from app.services.jobs import runner, store
+from app.services.jobs import registry, runner, store
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,15 @@ def queue(app: Flask) -> Queue:
     return Queue(app.config["JOB_QUEUE"], connection=connection(app))
 
 
-def enqueue(app: Flask, job_id: int) -> None:
-    """Hand one committed job to RQ; if Redis cannot be reached, the job fails with a reason."""
+def enqueue(app: Flask, job_id: int, kind: str) -> None:
+    """Hand one committed job to RQ; if Redis cannot be reached, the job fails with a reason.
+
+    The task's module goes along, so that the worker (which builds no web app) can import it."""
     try:
+        module = registry.task(kind).module
         queue(app).enqueue_call(
             "app.services.jobs.rq_backend.perform",
-            args=(job_id,),
+            args=(job_id, module),
             timeout=int(app.config["JOB_TIME_LIMIT"]) + BACKSTOP_SECONDS,
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
@@ -84,7 +87,7 @@ def supervisor_app() -> Flask:
     return app
 
 
-def perform(job_id: int) -> str:
+def perform(job_id: int, module: str) -> str:
     """The RQ job: claim the row and run it through the runner (in a limited child process)."""
     app = _app()
     with app.app_context():
@@ -92,5 +95,5 @@ def perform(job_id: int) -> str:
         kind = store.claim(job_id)
     if kind is None:
         return f"job {job_id} was not queued any more; nothing to do"
-    runner.supervise(app, job_id, kind)
+    runner.supervise(app, job_id, kind, module)
     return f"job {job_id} ran"

@@ -51,13 +51,13 @@ class Limits:
         )
 
 
-def supervise(app: Flask, job_id: int, kind: str) -> None:
-    """Run the claimed job `job_id` in a child process and make sure it ends finished."""
+def supervise(app: Flask, job_id: int, kind: str, module: str | None = None) -> None:
+    """Run the claimed job `job_id` in a child process and make sure it ends finished.
+
+    `module` is where the task is registered, when this process may not have imported it."""
     limits = Limits.of(app)
-    try:
+    if module is None:
         module = registry.task(kind).module
-    except LookupError:
-        module = None  # perhaps this process never imported it: the child may still find it
     payload = {
         "job_id": job_id,
         "kind": kind,
