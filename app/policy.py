@@ -7,12 +7,12 @@ Object-level refusals answer 404, so that a refusal does not reveal that the obj
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.extensions import db, login_manager
 from app.models import (
@@ -365,23 +365,54 @@ def _can_reopen(actor: User, session: CalibrationSession | None) -> bool:
 
 @rule("votes.view")
 def _can_see_votes(actor: User, case: PromotionCase | None) -> bool:
-    """Others' pre-votes on a case: blind until the viewer has voted on it or the facilitator
-    reveals the session's votes; never for the candidate or outside the session."""
-    if case is None:
-        return True
-    session = _session(case.session_id)
-    if session is None or actor.id == case.candidate_id:
-        return False
-    if not (actor.role is Role.HEAD or _session_member(actor.id, session)):
-        return False
-    if session.votes_revealed:
-        return True
-    return (
-        db.session.execute(
-            select(Vote.id).where(Vote.case_id == case.id, Vote.voter_id == actor.id)
-        ).first()
-        is not None
+    """Others' pre-votes on a case: blind until the viewer has voted on it in its session or
+    the facilitator revealed the session's votes; only for the session's people and the head,
+    never for the candidate."""
+    return case is None or case.id in votes_visible(actor, [case.id])
+
+
+def votes_visible(actor: User, case_ids: Iterable[int]) -> set[int]:
+    """The cases among `case_ids` whose votes the actor may see (the votes.view rule), for any
+    number of cases in one query: the meeting grid and the decision logs ask for many."""
+    case_ids = set(case_ids)
+    if not case_ids:
+        return set()
+    is_participant = (
+        exists()
+        .where(
+            calibration_participants.c.session_id == CalibrationSession.id,
+            calibration_participants.c.user_id == actor.id,
+        )
+        .correlate(CalibrationSession)
     )
+    has_voted = (
+        exists()
+        .where(
+            Vote.case_id == PromotionCase.id,
+            Vote.session_id == PromotionCase.session_id,
+            Vote.voter_id == actor.id,
+        )
+        .correlate(PromotionCase)
+    )
+    rows = db.session.execute(
+        select(
+            PromotionCase.id,
+            PromotionCase.candidate_id,
+            CalibrationSession.facilitator_id,
+            CalibrationSession.votes_revealed_at,
+            is_participant,
+            has_voted,
+        )
+        .join(CalibrationSession, PromotionCase.session_id == CalibrationSession.id)
+        .where(PromotionCase.id.in_(case_ids))
+    ).all()
+    return {
+        case_id
+        for case_id, candidate_id, facilitator_id, revealed_at, participant, voted in rows
+        if candidate_id != actor.id
+        and (actor.role is Role.HEAD or actor.id == facilitator_id or participant)
+        and (revealed_at is not None or voted)
+    }
 
 
 def _is_corroborator(person_id: int, evidence_id: int) -> bool:

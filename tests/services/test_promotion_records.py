@@ -298,7 +298,7 @@ def test_vote_visibility_agrees_with_the_policy_for_everyone(app, org, calibrati
                     for case_id in (a1, b1, outside)
                     if policy.can(viewer, "votes.view", db.session.get(PromotionCase, case_id))
                 }
-                assert records.votes_visible(viewer, {a1, b1, outside}) == by_policy, person.name
+                assert policy.votes_visible(viewer, {a1, b1, outside}) == by_policy, person.name
                 found[person.name] = by_policy
         return found
 

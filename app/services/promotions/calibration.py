@@ -571,8 +571,9 @@ def grid(viewer: User, session_id: int, *, today: date | None = None) -> Grid:
         [(c.candidate_id, c.proposed_level_id) for c in cases], today=today
     )
     voted = {v.case_id for v in votes if v.voter_id == viewer.id}
+    visible = policy.votes_visible(viewer, [case.id for case in cases])
     rows = [
-        _row(viewer, session, case, columns, expected, ratings, votes, voted, sufficiency)
+        _row(viewer, case, columns, expected, ratings, votes, visible, sufficiency)
         for case in cases
     ]
     return Grid(
@@ -591,18 +592,9 @@ def grid(viewer: User, session_id: int, *, today: date | None = None) -> Grid:
     )
 
 
-def votes_visible(viewer: User, session: CalibrationSession, case, voted: set[int]) -> bool:
-    """policy's votes.view for a case of `session`, from votes already read (the grid cannot
-    ask the database once per case). tests/services/test_calibration.py checks that it agrees
-    with policy.can for every kind of viewer."""
-    if case.candidate_id == viewer.id:
-        return False
-    return session.votes_revealed or case.id in voted
-
-
-def _row(viewer, session, case, columns, expected, ratings, votes, voted, sufficiency) -> GridRow:
+def _row(viewer, case, columns, expected, ratings, votes, votes_visible, sufficiency) -> GridRow:
     applies = {e.key for e in expected[case.proposed_level_id]}
-    visible = votes_visible(viewer, session, case, voted)
+    visible = case.id in votes_visible
     own = case.candidate_id == viewer.id
     case_votes = [v for v in votes if v.case_id == case.id]
     by_key: dict[str, list[Rating]] = {}

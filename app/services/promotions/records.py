@@ -18,7 +18,7 @@ from datetime import datetime
 from statistics import fmean
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from app import policy
@@ -35,10 +35,7 @@ from app.models import (
     PromotionCycle,
     Rating,
     RatingSource,
-    Role,
     User,
-    Vote,
-    calibration_participants,
 )
 from app.services.promotions import loading
 from app.services.promotions.log import LogAction
@@ -195,7 +192,7 @@ def _rows(viewer: User, entries: list[DecisionLogEntry]) -> list[LogRow]:
         {e.competency_key for e in entries if e.competency_key},
     )
     votes = {e.case_id for e in entries if e.action == LogAction.VOTE and e.case_id}
-    open_votes = votes_visible(viewer, votes)
+    open_votes = policy.votes_visible(viewer, votes)
     return [_row(e, cases, names, open_votes) for e in entries]
 
 
@@ -270,46 +267,6 @@ def _competency_names(version_ids: set[int], keys: set[str]) -> dict[tuple[int, 
         )
     ).all()
     return {(version_id, key): name for version_id, key, name in rows}
-
-
-def votes_visible(viewer: User, case_ids: Iterable[int]) -> set[int]:
-    """The cases among `case_ids` whose votes `viewer` may see: the policy's votes.view rule,
-    read for many cases in one query (tests hold it to `policy.can` case by case)."""
-    case_ids = set(case_ids)
-    if not case_ids:
-        return set()
-    is_participant = (
-        exists()
-        .where(
-            calibration_participants.c.session_id == CalibrationSession.id,
-            calibration_participants.c.user_id == viewer.id,
-        )
-        .correlate(CalibrationSession)
-    )
-    has_voted = (
-        exists()
-        .where(Vote.case_id == PromotionCase.id, Vote.voter_id == viewer.id)
-        .correlate(PromotionCase)
-    )
-    rows = db.session.execute(
-        select(
-            PromotionCase.id,
-            PromotionCase.candidate_id,
-            CalibrationSession.facilitator_id,
-            CalibrationSession.votes_revealed_at,
-            is_participant,
-            has_voted,
-        )
-        .join(CalibrationSession, PromotionCase.session_id == CalibrationSession.id)
-        .where(PromotionCase.id.in_(case_ids))
-    ).all()
-    return {
-        case_id
-        for case_id, candidate_id, facilitator_id, revealed_at, participant, voted in rows
-        if candidate_id != viewer.id
-        and (viewer.role is Role.HEAD or viewer.id == facilitator_id or participant)
-        and (revealed_at is not None or voted)
-    }
 
 
 # --- fairness ---------------------------------------------------------------------------------
