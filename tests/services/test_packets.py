@@ -269,3 +269,45 @@ def test_hostile_evidence_fetches_nothing_and_attaches_nothing(app, org, local_s
     # The hostile markup is shown as text, never as markup.
     assert '<link rel="attachment"' not in html and "&lt;link rel=&#34;attachment&#34;" in html
     assert "Evidence item 00" in _text(pdf)
+
+
+def test_votes_stay_blind_and_the_self_assessment_waits_for_the_manager(app, org):
+    from app.models import CyclePhase, RatingSource
+    from tests import promotion_helpers as rows
+
+    data = rows.cycle_with_cases(app, org, phase=CyclePhase.CALIBRATION, with_session=True)
+    case_id = data.case_ids[org.pm_a1.id]
+    rows.rate(app, case_id, RatingSource.SELF, rows.all_meets(), rationale="SELFDRAFTMARK")
+    rows.vote(app, data.session_id, case_id, org.manager_b, rows.all_meets())
+    with app.app_context():
+        committee = packets.assemble(case_id, "committee")
+    assert not committee.shows_self and not committee.shows_manager
+    assert all(not s.votes and not s.ratings for s in committee.competencies)
+    assert "SELFDRAFTMARK" not in repr(committee)
+    rows.rate(app, case_id, RatingSource.MANAGER, rows.all_meets(), rationale="MANAGERMARK")
+    with app.app_context():
+        from app.models import CalibrationSession
+        from app.models.base import utcnow
+
+        db.session.get(CalibrationSession, data.session_id).votes_revealed_at = utcnow()
+        db.session.commit()
+        committee = packets.assemble(case_id, "committee")
+        candidate = packets.assemble(case_id, "candidate")
+    assert committee.shows_self and committee.shows_manager
+    assert [v.voter for v in committee.competencies[0].votes] == ["Ben Manager"]
+    assert "MANAGERMARK" not in repr(candidate) and "Ben Manager" not in repr(candidate)
+    assert "SELFDRAFTMARK" in repr(candidate)  # the candidate's own assessment
+
+
+def test_a_withdrawn_case_says_so_on_the_cover(app, org):
+    from app.models import PromotionCase
+    from app.models.base import utcnow
+    from tests import promotion_helpers as rows
+
+    data = rows.cycle_with_cases(app, org)
+    case_id = data.case_ids[org.pm_a1.id]
+    with app.app_context():
+        db.session.get(PromotionCase, case_id).withdrawn_at = utcnow()
+        db.session.commit()
+        page = packets.html(packets.assemble(case_id, "committee"))
+    assert "Withdrawn on" in page and "No outcome yet" in page

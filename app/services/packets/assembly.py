@@ -48,6 +48,7 @@ from app.services import markdown, readiness
 from app.services.errors import NotFoundError
 from app.services.evidence import competency_names
 from app.services.packets import data as d
+from app.services.promotions.log import LogAction
 from app.services.readiness_thresholds import thresholds
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -131,6 +132,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         decision=case.decision.label if case.decision else "",
         decision_rationale=case.decision_rationale,
         decided_on=case.decided_at.date() if case.decided_at else None,
+        withdrawn_on=case.withdrawn_at.date() if case.withdrawn_at else None,
         session=case.session.name if case.session else "",
         facilitator=case.session.facilitator.name if committee and case.session else "",
         shows_manager=shows_manager,
@@ -318,8 +320,6 @@ def _votes(case: PromotionCase) -> list[Vote]:
 
 
 def _log(case: PromotionCase, names: dict[str, str], *, hide_votes: bool) -> list[d.LogLine]:
-    from app.services.promotions.log import LogAction
-
     entries = db.session.scalars(
         select(DecisionLogEntry)
         .where(DecisionLogEntry.case_id == case.id)

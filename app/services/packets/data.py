@@ -133,6 +133,7 @@ class PacketData:
     decision: str
     decision_rationale: str
     decided_on: date | None
+    withdrawn_on: date | None
     session: str  # name, "" without one
     facilitator: str  # committee view only
     shows_manager: bool  # the manager's assessment is in this packet
