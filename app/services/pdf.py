@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "static" / "pdf"
@@ -61,13 +62,17 @@ def render_pdf(html: str, *, stylesheet: str) -> bytes:
 def render_pdf_pages(html: str, *, stylesheet: str) -> tuple[bytes, int]:
     """As render_pdf, with the number of pages."""
     fetcher = SafeURLFetcher()
+    # Without a font configuration shared by the stylesheet and the render, WeasyPrint ignores
+    # the stylesheet's @font-face rules and silently uses the machine's fonts.
+    fonts = FontConfiguration()
     css = CSS(
         string=(ASSET_DIR / stylesheet).read_text(encoding="utf-8"),
         url_fetcher=fetcher,
         base_url=None,
+        font_config=fonts,
     )
     document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
-        stylesheets=[css], pdf_tags=True
+        font_config=fonts, stylesheets=[css], pdf_tags=True
     )
     pdf = document.write_pdf(pdf_tags=True, uncompressed_pdf=False)
     if fetcher.blocked:

@@ -141,6 +141,20 @@ def test_the_data_is_in_a_stable_order(rendered):
     assert log == sorted(log)
 
 
+def test_only_the_fonts_the_app_ships_are_used(rendered):
+    for view in ("committee", "candidate"):
+        reader = PdfReader(io.BytesIO(rendered[view]))
+        embedded, missing = reader.pages[1]._get_fonts()  # the summary, with the chart's text
+        names = {name.split("+", 1)[-1] for name in embedded}
+        assert missing == set() and names <= {
+            "Rungs-Sans",
+            "Rungs-Sans-Bold",
+            "Rungs-Sans-Italic",
+            "Rungs-Mono",
+        }, names
+        assert "Rungs-Sans" in names
+
+
 def test_the_chart_is_inline_svg_and_nothing_is_fetched(rendered):
     html = rendered["html"]
     assert html.count("<svg") == 1 and "http://www.w3.org/2000/svg" in html
