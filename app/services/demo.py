@@ -1,5 +1,6 @@
 """A realistic demo organisation: the shipped frameworks, a head of product, three product
-groups, PMs on their levels, and mentors."""
+groups, PMs on their levels, and mentors; a year of their evidence, and two promotion cycles
+(one published, one in calibration)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
 from app.policy import SYSTEM
-from app.services import audit
+from app.services import audit, demo_evidence, demo_promotions
 from app.services.frameworks import files, store, versions
 from app.services.passwords import hash_password
 
@@ -116,6 +117,8 @@ def load() -> list[User]:
     db.session.flush()
     for person in created:
         audit.record(None, "person.created", person, after={"email": person.email, "demo": True})
+    demo_evidence.load(list(by_name.values()))
+    demo_promotions.load()
     return created
 
 

@@ -171,6 +171,8 @@ def _open_cases(cycle_id: int) -> list[PromotionCase]:
                 joinedload(PromotionCase.session),
             )
             .order_by(User.name, PromotionCase.id)
+            # Cases already loaded in this transaction may hold a stale `session` (set by id)
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 

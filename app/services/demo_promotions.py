@@ -1,0 +1,238 @@
+"""Promotion cycles for the demo organisation, run through the same services as the pages:
+"H2 2026", finished and published, and "H1 2027", in calibration with some votes in.
+
+Every step is taken by the person who would take it (the head of product, the managers, the
+candidates), so the decision log, the notifications and the level history read as they would
+after a real cycle.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    CyclePhase,
+    Level,
+    Outcome,
+    PromotionCycle,
+    Rating,
+    RatingSource,
+    User,
+)
+from app.services import readiness
+from app.services.promotions import assessments, calibration, cycles, loading
+from app.services.promotions.assessments import EntryInput
+
+# (candidate, proposed level code, outcome agreed in calibration)
+FINISHED = [
+    ("Kwame Mensah", "SPM", Outcome.PROMOTE),
+    ("Aisha Bello", "SPM", Outcome.NOT_YET),
+    ("Noah Williams", "PM", Outcome.PROMOTE),
+]
+IN_CALIBRATION = [
+    ("Ravi Patel", "SPM"),
+    ("Chloé Martin", "SPM"),
+    ("Hannah Cole", "SPM"),
+]
+MANAGERS = ("Daniel Brandt", "Priya Raman", "Tomás Vidal")
+
+# Ratings follow the evidence: how well it covers a competency, and a nudge per person.
+BY_STATUS = {
+    readiness.Status.ENOUGH: Rating.EXCEEDS,
+    readiness.Status.THIN: Rating.MEETS,
+    readiness.Status.NONE: Rating.DEVELOPING,
+}
+SCALE = list(Rating)
+
+RATIONALES = {
+    Rating.EXCEEDS: "Consistently beyond the level: several shared items, confirmed by peers.",
+    Rating.MEETS: "Meets the expectation; the linked items show it in the last two quarters.",
+    Rating.DEVELOPING: "Some signs of it, not yet consistent; one item and no peer confirmation.",
+    Rating.BELOW: "Not yet seen at this level.",
+}
+
+
+def load() -> list[str]:
+    """Run the demo cycles whose names are not in Rungs yet; their names."""
+    people = {u.name: u for u in db.session.scalars(select(User))}
+    if not all(name in people for name in ("Maya Okafor", *MANAGERS)):
+        return []
+    existing = set(db.session.scalars(select(PromotionCycle.name)))
+    loaded = []
+    if "H2 2026" not in existing:
+        _finished_cycle(people)
+        loaded.append("H2 2026")
+    if "H1 2027" not in existing:
+        _cycle_in_calibration(people)
+        loaded.append("H1 2027")
+    return loaded
+
+
+def _finished_cycle(people: dict[str, User]) -> None:
+    head = people["Maya Okafor"]
+    cycle = cycles.create_cycle(head, "H2 2026")
+    cases = [_nominate(people, cycle.id, name, code) for name, code, _ in FINISHED]
+    _assess(people, cycle.id, cases)
+    session = calibration.create_session(
+        head,
+        cycle.id,
+        "Second-half calibration",
+        head.id,
+        [people[m].id for m in MANAGERS],
+        [case.id for case in cases],
+    )
+    _move(head, cycle.id, CyclePhase.CALIBRATION)
+    for offset, manager in enumerate(MANAGERS):
+        for case in cases:
+            _vote(people[manager], session.id, case.id, nudge=offset - 1)
+    calibration.reveal(head, session.id)
+    for case, (_name, _code, outcome) in zip(cases, FINISHED, strict=True):
+        _agree(head, session.id, case.id, lower=outcome is Outcome.NOT_YET)
+        fresh = loading.case(case.id)
+        calibration.set_outcome(
+            head,
+            case.id,
+            outcome,
+            _outcome_rationale(fresh.candidate.name, outcome),
+            expected_revision=fresh.revision,
+        )
+    calibration.lock(head, session.id)
+    _move(head, cycle.id, CyclePhase.DECISIONS)
+    for case, (_name, _code, outcome) in zip(cases, FINISHED, strict=True):
+        fresh = loading.case(case.id)
+        cycles.decide(head, case.id, outcome, "", expected_revision=fresh.revision)
+    _move(head, cycle.id, CyclePhase.PUBLISHED)
+
+
+def _cycle_in_calibration(people: dict[str, User]) -> None:
+    head = people["Maya Okafor"]
+    cycle = cycles.create_cycle(head, "H1 2027")
+    cases = [_nominate(people, cycle.id, name, code) for name, code in IN_CALIBRATION]
+    _assess(people, cycle.id, cases)
+    session = calibration.create_session(
+        head,
+        cycle.id,
+        "Senior PM calibration",
+        head.id,
+        [people[m].id for m in MANAGERS],
+        [case.id for case in cases],
+    )
+    _move(head, cycle.id, CyclePhase.CALIBRATION)
+    # Daniel and Priya have voted on every case; Tomás has not yet, so the votes stay blind.
+    for offset, manager in enumerate(MANAGERS[:2]):
+        for case in cases:
+            _vote(people[manager], session.id, case.id, nudge=offset)
+
+
+def _nominate(people, cycle_id: int, name: str, code: str):
+    candidate = people[name]
+    manager = db.session.get(User, candidate.manager_id)
+    level_id = db.session.execute(
+        select(Level.id).where(Level.code == code).order_by(Level.id.desc())
+    ).scalar()
+    first = name.split()[0]
+    statement = (
+        f"{first} has been working at the next level for two quarters. The evidence below shows "
+        "it most clearly in discovery and in how the team's outcomes moved.\n\n"
+        "- Leads the quarterly planning for the group without being asked\n"
+        "- Other PMs come to them for review of their briefs"
+    )
+    return cycles.nominate(manager, cycle_id, candidate.id, level_id, statement)
+
+
+def _assess(people, cycle_id: int, cases) -> None:
+    head = people["Maya Okafor"]
+    _move(head, cycle_id, CyclePhase.SELF_ASSESSMENT)
+    for case in cases:
+        candidate = db.session.get(User, case.candidate_id)
+        _fill(candidate, case.id, RatingSource.SELF, nudge=1)
+    _move(head, cycle_id, CyclePhase.MANAGER_ASSESSMENT)
+    for case in cases:
+        manager = db.session.get(User, case.manager_id)
+        _fill(manager, case.id, RatingSource.MANAGER, nudge=0)
+
+
+def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> None:
+    form = assessments.assessment(actor, case_id, source)
+    case = form.case
+    statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
+    entries = {}
+    for entry in form.entries:
+        rating = _shift(BY_STATUS[statuses[(case.candidate_id, entry.key)]], nudge)
+        entries[entry.key] = EntryInput(
+            rating=rating.value,
+            rationale=RATIONALES[rating],
+            evidence_ids=tuple(item.id for item in entry.choices[:2]),
+        )
+    statement = form.statement
+    if source is RatingSource.SELF:
+        statement = (
+            "I have led discovery for our group this half and coached two newer PMs. "
+            "I am proudest of the launch where we changed course after the first interviews."
+        )
+    assessments.save(
+        actor,
+        case_id,
+        source,
+        entries,
+        statement,
+        submit=True,
+        expected_revision=form.revision,
+    )
+
+
+def _vote(voter: User, session_id: int, case_id: int, *, nudge: int) -> None:
+    ballot = calibration.ballot(voter, session_id, case_id)
+    case = loading.case(case_id)
+    statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
+    ratings = {}
+    for number, item in enumerate(ballot.competencies):
+        base = BY_STATUS[statuses[(case.candidate_id, item.key)]]
+        ratings[item.key] = _shift(base, nudge if number % 3 == 0 else 0)
+    calibration.vote(voter, session_id, case_id, ratings)
+
+
+def _agree(head: User, session_id: int, case_id: int, *, lower: bool) -> None:
+    grid = calibration.grid(head, session_id)
+    row = next(r for r in grid.rows if r.case.id == case_id)
+    for number, cell in enumerate(row.cells):
+        if not cell.applies:
+            continue
+        rating = cell.manager or Rating.MEETS
+        reason = ""
+        if lower and number % 2 == 0:
+            rating = _shift(rating, -1)
+            reason = "The votes and the evidence put this a step below the manager's rating."
+        calibration.agree(
+            head,
+            session_id,
+            case_id,
+            cell.key,
+            rating,
+            RATIONALES[rating],
+            reason,
+            expected_revision=0,
+        )
+
+
+def _outcome_rationale(name: str, outcome: Outcome) -> str:
+    first = name.split()[0]
+    if outcome is Outcome.PROMOTE:
+        return (
+            f"{first} meets or exceeds the expectation of the level in every competency, "
+            "with recent evidence confirmed by peers."
+        )
+    return (
+        f"{first} is close. Strategy and prioritisation are not yet at the level; the group "
+        "agreed on two concrete goals for next half."
+    )
+
+
+def _move(head: User, cycle_id: int, to: CyclePhase) -> None:
+    cycle = loading.cycle(cycle_id)
+    cycles.move_phase(head, cycle_id, to, expected_revision=cycle.revision)
+
+
+def _shift(rating: Rating, steps: int) -> Rating:
+    return SCALE[max(0, min(len(SCALE) - 1, SCALE.index(rating) + steps))]
