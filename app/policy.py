@@ -415,6 +415,12 @@ def votes_visible(actor: User, case_ids: Iterable[int]) -> set[int]:
     }
 
 
+@rule("job.view")
+def _own_job(actor: User, job) -> bool:
+    """A background job and its file: only for whoever started it."""
+    return job is None or job.created_by_id == actor.id
+
+
 def _is_corroborator(person_id: int, evidence_id: int) -> bool:
     return (
         db.session.execute(

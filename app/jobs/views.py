@@ -15,9 +15,8 @@ bp = Blueprint("jobs", __name__)
 
 # The file is never shown by the browser: no scripts, no plugins, no same-origin access.
 DOWNLOAD_POLICY = "default-src 'none'; sandbox"
-# Jobs are private to the person who started them (jobs.get_for answers 404 to anyone else), so
-# the route-level rule is only "signed in".
-ROUTE_RULE = "home.view"
+# Jobs are private to the person who started them: the policy's job.view (404 for anyone else).
+ROUTE_RULE = "job.view"
 
 
 def _actor():

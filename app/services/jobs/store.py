@@ -12,6 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
+from app import policy
 from app.extensions import db
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
@@ -72,8 +73,9 @@ def get(job_id: int) -> Job | None:
 def get_for(viewer: User, job_id: int) -> Job:
     """A job its creator may see; anyone else gets NotFoundError (existence must not leak)."""
     job = db.session.get(Job, job_id)
-    if job is None or viewer.id is None or job.created_by_id != viewer.id:
+    if job is None:
         raise NotFoundError("Not found.")
+    policy.authorize(viewer, "job.view", job)
     return job
 
 
