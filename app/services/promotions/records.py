@@ -50,6 +50,12 @@ HIDDEN_ACTOR = "A participant"
 _RATING_ACTIONS = {LogAction.VOTE, LogAction.AGREED_RATING}
 _OUTCOME_ACTIONS = {LogAction.OUTCOME, LogAction.DECISION}
 _PHASE_ACTIONS = {LogAction.PHASE_FORWARD, LogAction.PHASE_BACK}
+# Events of a whole session that bear on each of its cases, so a case's log shows them too.
+_SESSION_EVENTS = [
+    LogAction.VOTES_REVEALED.value,
+    LogAction.SESSION_LOCKED.value,
+    LogAction.SESSION_REOPENED.value,
+]
 # Other actions store names, level codes or counts: shown as they were written.
 
 
@@ -173,7 +179,15 @@ def _entries(viewer: User, scope: LogScope) -> Select:
         .order_by(DecisionLogEntry.at.desc(), DecisionLogEntry.id.desc())
     )
     if scope.kind == "case":
-        return query.where(DecisionLogEntry.case_id == scope.case.id)
+        own = DecisionLogEntry.case_id == scope.case.id
+        if scope.case.session_id is None:
+            return query.where(own)
+        of_its_session = (
+            DecisionLogEntry.case_id.is_(None)
+            & (DecisionLogEntry.session_id == scope.case.session_id)
+            & DecisionLogEntry.action.in_(_SESSION_EVENTS)
+        )
+        return query.where(or_(own, of_its_session))
     if scope.kind == "session":
         query = query.where(DecisionLogEntry.session_id == scope.session.id)
     else:
