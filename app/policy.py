@@ -415,6 +415,32 @@ def votes_visible(actor: User, case_ids: Iterable[int]) -> set[int]:
     }
 
 
+@rule("packet.committee")
+def _gets_committee_packet(actor: User, case: PromotionCase | None) -> bool:
+    """The committee's packet (votes, rationales, the decision log): the head of product and
+    the candidate's manager chain; never the candidate."""
+    if case is None:
+        return actor.is_manager
+    if actor.id == case.candidate_id:
+        return False
+    return (
+        actor.role is Role.HEAD
+        or actor.id == case.manager_id
+        or actor.id in org.managers_above(case.candidate_id)
+    )
+
+
+@rule("packet.candidate")
+def _gets_candidate_packet(actor: User, case: PromotionCase | None) -> bool:
+    """The candidate's packet: the candidate once the cycle is published, and whoever may have
+    the committee's (it shows less)."""
+    if case is None:
+        return True
+    if actor.id == case.candidate_id:
+        return _cycle(case).is_published
+    return _gets_committee_packet(actor, case)
+
+
 @rule("job.view")
 def _own_job(actor: User, job) -> bool:
     """A background job and its file: only for whoever started it."""

@@ -58,6 +58,13 @@ MATRIX = {
     "session.facilitate": {**everyone(NEVER), "facilitator": {P.CALIBRATION}},
     "session.reopen": everyone(NEVER),  # only a locked session can be reopened
     "votes.view": everyone(NEVER),  # blind: nobody has voted, nothing revealed
+    "packet.committee": {**everyone(NEVER), "manager": ALL, "head": ALL},
+    "packet.candidate": {
+        **everyone(NEVER),
+        "candidate": {P.PUBLISHED},
+        "manager": ALL,
+        "head": ALL,
+    },
     "cycles.manage": {**everyone(NEVER), "head": ALL},
     "fairness.view": {**everyone(NEVER), "head": ALL},
 }
@@ -118,7 +125,7 @@ def test_the_matrix_covers_every_promotion_rule():
     promotion_rules = {
         action
         for action in policy.RULES
-        if action.split(".")[0] in ("case", "session", "votes", "cycles", "fairness")
+        if action.split(".")[0] in ("case", "session", "votes", "cycles", "fairness", "packet")
     }
     # case.nominate is about a person, not a case: its own test below
     assert promotion_rules == {*MATRIX, "case.nominate"}
