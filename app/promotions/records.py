@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app import policy
 from app.services.promotions import records
@@ -14,16 +13,6 @@ bp = Blueprint("records", __name__)
 
 def _actor():
     return current_user._get_current_object()
-
-
-@bp.app_template_global()
-def records_link(endpoint: str, **values) -> str | None:
-    """A link to another promotion page, or None while that page does not exist (the pages are
-    built by separate blueprints; a missing one must not break the log)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 @bp.route("/cases/<int:case_id>/log")
