@@ -158,8 +158,9 @@ def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> Non
     case = form.case
     statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
     entries = {}
-    for entry in form.entries:
-        rating = _shift(BY_STATUS[statuses[(case.candidate_id, entry.key)]], nudge)
+    for number, entry in enumerate(form.entries):
+        base = BY_STATUS[statuses[(case.candidate_id, entry.key)]]
+        rating = _shift(base, nudge + _variation(case.candidate_id, number))
         entries[entry.key] = EntryInput(
             rating=rating.value,
             rationale=RATIONALES[rating],
@@ -189,7 +190,8 @@ def _vote(voter: User, session_id: int, case_id: int, *, nudge: int) -> None:
     ratings = {}
     for number, item in enumerate(ballot.competencies):
         base = BY_STATUS[statuses[(case.candidate_id, item.key)]]
-        ratings[item.key] = _shift(base, nudge if number % 3 == 0 else 0)
+        step = nudge if number % 3 == 0 else 0
+        ratings[item.key] = _shift(base, step + _variation(case.candidate_id + voter.id, number))
     calibration.vote(voter, session_id, case_id, ratings)
 
 
@@ -232,6 +234,15 @@ def _outcome_rationale(name: str, outcome: Outcome) -> str:
 def _move(head: User, cycle_id: int, to: CyclePhase) -> None:
     cycle = loading.cycle(cycle_id)
     cycles.move_phase(head, cycle_id, to, expected_revision=cycle.revision)
+
+
+def _variation(seed: int, number: int) -> int:
+    """-1, 0 or +1 for some competencies, so that people and raters differ as they would."""
+    if (seed + number) % 4 == 0:
+        return 1
+    if (seed * 3 + number) % 5 == 0:
+        return -1
+    return 0
 
 
 def _shift(rating: Rating, steps: int) -> Rating:
