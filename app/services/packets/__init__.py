@@ -12,6 +12,10 @@ The functions a job, the CLI and the pages call:
 from __future__ import annotations
 
 from app.models import PacketView
+
+# The job tasks ("packet", "cycle_packets") register when the app imports this package, so that
+# jobs.submit knows them in the web process; a job's own process imports the module again.
+from app.services.packets import jobs as jobs
 from app.services.packets.access import authorize, may_get, views_for
 from app.services.packets.assembly import assemble
 from app.services.packets.data import PacketData

@@ -1,0 +1,251 @@
+"""Packets as background jobs: one case's packet, or every packet of a cycle as one ZIP.
+
+Rendering never runs in a web request: the pages submit these jobs (`jobs.submit(actor,
+"packet", {"case_id", "view", "actor_id"})`) and the job's own process runs them. Each task
+loads the person who asked again and checks their access again, since it may run a while after
+the request (a role or the cycle may have changed). `flask packets export` calls `write_zip`
+directly, as SYSTEM.
+
+A cycle's ZIP is reproducible: entries in a fixed order (candidate name, then case id) with fixed
+names ("<cycle>/<candidate>-<view>.pdf") and fixed timestamps, so the same packets give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Level, Packet, PacketView, PromotionCase, PromotionCycle, User
+from app.services import jobs
+from app.services.errors import NotFoundError, ValidationError
+from app.services.frameworks.keys import slugify
+from app.services.packets import access, store
+from app.services.promotions import loading
+
+# Every entry of a ZIP gets this date (the earliest a ZIP can hold): equal packets, equal bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+MANIFEST_COLUMNS = (
+    "file",
+    "candidate",
+    "current_level",
+    "proposed_level",
+    "track",
+    "view",
+    "pages",
+    "data_version",
+    "sha256",
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_zip` put in the archive."""
+
+    cycle_name: str
+    names: list[str]  # the PDFs' names in the archive, in order
+    made: int  # how many packets were rendered anew (the rest were on record already)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A packet on record, as the ZIP needs it."""
+
+    path: Path
+    pages: int
+    data_version: str
+    content_hash: str
+
+
+def _actor(actor_id: Any) -> User:
+    """The person who submitted the job, still active; else the job fails with 'Not found.'."""
+    actor = db.session.get(User, actor_id) if isinstance(actor_id, int) else None
+    if actor is None or not actor.is_active:
+        raise NotFoundError("Not found.")
+    return actor
+
+
+def _view(value: Any) -> PacketView:
+    try:
+        return PacketView(value)
+    except ValueError:
+        raise NotFoundError("Not found.") from None
+
+
+@jobs.register("packet", label="Promotion packet")
+def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
+    """One case's packet in one view: the stored PDF when its data has not changed, else a new
+    render on record; the job's file is a copy of it."""
+    actor = _actor(params.get("actor_id"))
+    view = _view(params.get("view"))
+    case_id = params.get("case_id")
+    progress(5, "Checking access")
+    access.authorize(actor, case_id, view)
+    progress(15, "Rendering the packet")
+    packet = store.generate(actor, case_id, view)
+    db.session.commit()
+    progress(90, f"{packet.pages} pages rendered")
+    path, relative = jobs.output_file(".pdf")
+    shutil.copyfile(store.path_of(packet), path)
+    return jobs.Result(relative, store.download_name(packet))
+
+
+@jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)")
+def export_cycle(params: dict, progress: jobs.Progress) -> jobs.Result:
+    """Every open case of the cycle that the person may have in this view, as one ZIP."""
+    actor = _actor(params.get("actor_id"))
+    view = _view(params.get("view"))
+    cycle_id = params.get("cycle_id")
+    if not isinstance(cycle_id, int):
+        raise NotFoundError("There is no such promotion cycle.")
+    path, relative = jobs.output_file(".zip")
+    written = write_zip(actor, cycle_id, view, path, progress)
+    return jobs.Result(relative, zip_name(written.cycle_name, view))
+
+
+def zip_name(cycle_name: str, view: PacketView) -> str:
+    return f"promotion-packets-{slugify(cycle_name, 'cycle')}-{view.value}.zip"
+
+
+def cases_of(actor: Any, cycle: PromotionCycle, view: PacketView) -> list[PromotionCase]:
+    """The cycle's open cases whose packet the actor may have in this view, by candidate name."""
+    cases = db.session.scalars(
+        select(PromotionCase)
+        .join(PromotionCase.candidate)
+        .where(PromotionCase.cycle_id == cycle.id, PromotionCase.withdrawn_at.is_(None))
+        .options(
+            joinedload(PromotionCase.candidate),
+            joinedload(PromotionCase.proposed_level).joinedload(Level.track),
+            joinedload(PromotionCase.current_level),
+        )
+        .order_by(User.name, PromotionCase.id)
+    ).all()
+    return [case for case in cases if access.may_get(actor, case, view)]
+
+
+def entry_names(cycle: PromotionCycle, cases: list[PromotionCase], view: PacketView) -> list[str]:
+    """'<cycle>/<candidate>-<view>.pdf' per case; the case id joins a name two people share."""
+    folder = slugify(cycle.name, "cycle")
+    slugs = [slugify(case.candidate.name, "candidate") for case in cases]
+    return [
+        f"{folder}/{slug}{f'-case-{case.id}' if slugs.count(slug) > 1 else ''}-{view.value}.pdf"
+        for case, slug in zip(cases, slugs, strict=True)
+    ]
+
+
+def write_zip(
+    actor: Any,
+    cycle_id: int,
+    view: PacketView | str,
+    target: Path,
+    progress: Callable[[int, str], None] | None = None,
+) -> Written:
+    """Generate (or reuse) the packet of every case `cases_of` gives, and write them with a
+    manifest to the ZIP file `target` (written aside, then renamed into place). Commits after
+    each packet, so that what was rendered stays on record and no transaction is held open."""
+    view = PacketView(view)
+    report = progress or (lambda _percent, _message: None)
+    cycle = loading.cycle(cycle_id)
+    cycle_name = cycle.name
+    cases = cases_of(actor, cycle, view)
+    if not cases:
+        raise ValidationError(
+            f"{cycle.name} has no open case whose {view.value} packet you may have, "
+            "so there is nothing to export."
+        )
+    names = entry_names(cycle, cases, view)
+    # Read before the loop: each commit expires what the session loaded (outside a job's process).
+    people = [
+        (
+            case.id,
+            case.candidate.name,
+            case.current_level.code,
+            case.proposed_level.code,
+            case.proposed_level.track.name,
+        )
+        for case in cases
+    ]
+    total = len(cases)
+    stored: list[Stored] = []
+    made = 0
+    for n, (case_id, name, *_levels) in enumerate(people, start=1):
+        report(5 + 85 * (n - 1) // total, f"Packet {n} of {total}: {name}")
+        before = _count(case_id, view)
+        packet = store.generate(actor, case_id, view)
+        made += _count(case_id, view) - before
+        stored.append(
+            Stored(
+                path=store.path_of(packet),
+                pages=packet.pages,
+                data_version=packet.data_version,
+                content_hash=packet.content_hash,
+            )
+        )
+        db.session.commit()
+    report(92, "Writing the ZIP file")
+    manifest = _manifest(view, people, stored, names)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
+            for name, packet in zip(names, stored, strict=True):
+                with packet.path.open("rb") as pdf:
+                    _add(archive, name, pdf, zipfile.ZIP_STORED)
+            folder = names[0].split("/", 1)[0]
+            _add(
+                archive,
+                f"{folder}/manifest.csv",
+                io.BytesIO(manifest.encode()),
+                zipfile.ZIP_DEFLATED,
+            )
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    report(98, f"{total} packets in the ZIP file")
+    return Written(cycle_name=cycle_name, names=names, made=made)
+
+
+def _count(case_id: int, view: PacketView) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Packet)
+        .where(Packet.case_id == case_id, Packet.view == view)
+    )
+
+
+def _add(archive: zipfile.ZipFile, name: str, source: BinaryIO, compression: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = compression  # PDFs are compressed already: stored as they are
+    info.external_attr = 0o644 << 16
+    with archive.open(info, "w") as entry:
+        shutil.copyfileobj(source, entry)
+
+
+def _manifest(view: PacketView, people: list[tuple], stored: list[Stored], names: list[str]) -> str:
+    """One line per packet: who, which levels, and which data and bytes it holds."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for name, (_id, *texts), packet in zip(names, people, stored, strict=True):
+        file_name = name.split("/", 1)[1]
+        facts = (view.value, packet.pages, packet.data_version, packet.content_hash)
+        writer.writerow([file_name, *(_inert(text) for text in texts), *facts])
+    return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (= + - @ tab CR first) is kept as text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
