@@ -1,14 +1,92 @@
-"""The HTML preview of a case's packet: the same templates as the PDF, in the browser."""
+"""Promotion packets in the browser: the HTML preview, the case's packet panel (generate as a job,
+the versions on record, their download) and a cycle's ZIP export (as a job).
+
+Nothing here renders a PDF: generating and exporting submit a job (app/services/packets/jobs.py)
+and send the person to its page, which shows the progress and offers the file.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from dataclasses import dataclass
+
+from flask import Blueprint, redirect, request, send_file, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from app import policy
-from app.services import packets
+from app.extensions import db
+from app.models import Packet, PacketView, PromotionCase, PromotionCycle
+from app.services import file_types, jobs, packets
+from app.services.errors import NotFoundError
+from app.services.promotions import loading
 
 bp = Blueprint("packets", __name__)
+
+# A downloaded packet is never shown by the browser: no scripts, no plugins (as job downloads).
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+VERSIONS_SHOWN = 20
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+class GenerateForm(FlaskForm):
+    view = HiddenField()
+
+
+class ExportForm(FlaskForm):
+    view = SelectField(
+        "Packets",
+        choices=[
+            SelectChoice(PacketView.COMMITTEE.value, "Committee packets (everything)"),
+            SelectChoice(
+                PacketView.CANDIDATE.value, "Candidate packets (what each candidate gets)"
+            ),
+        ],
+        default=PacketView.COMMITTEE.value,
+    )
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What the case page's packet panel shows the signed-in person."""
+
+    views: list[PacketView]
+    versions: list[Packet]  # newest first, generated_by loaded
+    total: int  # how many versions there are in those views
+    form: GenerateForm
+
+
+@bp.app_template_global()
+def packet_panel(case: PromotionCase) -> Panel | None:
+    """The views of the case's packet the signed-in person may have and the stored versions of
+    them; None when they may have none (a fixed number of queries)."""
+    views = packets.views_for(_actor(), case)
+    if not views:
+        return None
+    in_views = (Packet.case_id == case.id, Packet.view.in_(views))
+    versions = db.session.scalars(
+        select(Packet)
+        .where(*in_views)
+        .options(joinedload(Packet.generated_by))
+        .order_by(Packet.generated_at.desc(), Packet.id.desc())
+        .limit(VERSIONS_SHOWN)
+    ).all()
+    total = len(versions)
+    if total == VERSIONS_SHOWN:
+        total = db.session.scalar(select(func.count()).select_from(Packet).where(*in_views))
+    return Panel(views=views, versions=list(versions), total=total, form=GenerateForm())
+
+
+@bp.app_template_global()
+def packet_export_form(cycle: PromotionCycle) -> ExportForm | None:
+    """The cycle page's ZIP export form, for whoever runs cycles."""
+    return ExportForm() if policy.can(_actor(), "cycles.manage", cycle) else None
 
 
 @bp.get("/cases/<int:case_id>/packet/preview")
@@ -18,3 +96,51 @@ def preview(case_id: int):
     view = request.args.get("view", "committee")
     packets.authorize(current_user, case_id, view)
     return packets.html(packets.assemble(case_id, view), preview=True)
+
+
+@bp.post("/cases/<int:case_id>/packet")
+@policy.requires("case.view")
+def generate(case_id: int):
+    """Generate the case's packet in one view, as a job; its page shows the progress."""
+    form = GenerateForm()
+    view = form.view.data or ""
+    packets.authorize(_actor(), case_id, view)  # 404 unless this person may have this view
+    job = jobs.submit(
+        _actor(), "packet", {"case_id": case_id, "view": view, "actor_id": current_user.id}
+    )
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
+
+
+@bp.post("/promotions/<int:cycle_id>/packets")
+@policy.requires("cycles.manage")
+def export(cycle_id: int):
+    """Every packet of the cycle in one view, as a ZIP made by a job."""
+    cycle = loading.cycle(cycle_id)
+    policy.authorize(_actor(), "cycles.manage", cycle)
+    form = ExportForm()
+    if not form.validate():
+        raise NotFoundError("Not found.")  # only a forged form sends another view
+    job = jobs.submit(
+        _actor(),
+        "cycle_packets",
+        {"cycle_id": cycle.id, "view": form.view.data, "actor_id": current_user.id},
+    )
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
+
+
+@bp.get("/packets/<int:packet_id>/download")
+@policy.requires("case.view")
+def download(packet_id: int):
+    """A stored packet, always as a download; who downloaded which is in the audit log."""
+    packet, path = packets.download(_actor(), packet_id)
+    name = packets.download_name(packet)
+    db.session.commit()  # the audit entry
+    response = send_file(path, mimetype="application/pdf", as_attachment=True, max_age=0)
+    response.headers["Content-Disposition"] = file_types.content_disposition(name)
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
