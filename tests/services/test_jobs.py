@@ -278,7 +278,7 @@ def test_only_the_creator_sees_and_downloads_a_job(app, ctx, person, make):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "job.downloaded"))
     [event] = events.all()
     assert (event.actor_id, event.entity_type, event.entity_id) == (owner.id, "jobs", job_id)
-    assert event.after == {"kind": "test_write", "name": "Report.txt"}
+    assert event.after == {"kind": "test_write", "name": "Report.txt", "params": {}}
 
 
 def finished_job(app, owner: User, **values) -> int:

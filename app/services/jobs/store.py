@@ -100,7 +100,14 @@ def file_for_download(viewer: User, job_id: int) -> tuple[Job, Path]:
     path = registry.result_file(job.result_path)
     if not path.is_file():
         raise NotFoundError("The file this job made is no longer there. Start the job again.")
-    audit.record(viewer, "job.downloaded", job, after={"kind": job.kind, "name": job.result_name})
+    # The parameters say what the file is of (a packet job: the case and the view; its name
+    # carries the data version), so the audit log tells who downloaded which packet.
+    audit.record(
+        viewer,
+        "job.downloaded",
+        job,
+        after={"kind": job.kind, "name": job.result_name, "params": job.params},
+    )
     return job, path
 
 
