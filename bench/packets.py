@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.packet_helpers builds the case the packet tests use
 
+from app.services.jobs.runner import NICENESS  # noqa: E402 - after the path is set
+
 PDF_ASSETS = ROOT / "app" / "static" / "pdf"
 STYLESHEET = "packet.css"
 WORKERS = 2
@@ -424,6 +426,10 @@ def drive(browsers: list[Browser], path: str, seconds: float, *, name: str = "wa
     return phase
 
 
+def _as_a_job() -> None:
+    os.nice(NICENESS)
+
+
 class Renderers:
     """RENDERERS loops, each rendering the packet again and again in a fresh process."""
 
@@ -464,6 +470,8 @@ class Renderers:
                 command,
                 cwd=ROOT,
                 env=self.env,
+                # the priority the job runner gives every render (app/services/jobs/runner.py)
+                preexec_fn=_as_a_job,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,

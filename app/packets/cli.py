@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
 from app.models import PacketView
 from app.policy import SYSTEM
 from app.services import packets
@@ -35,7 +36,9 @@ def render_cmd(case_id: int, output, view: str):
         data = packets.assemble(case_id, view)
     except DomainError as error:
         raise click.ClickException(f"Case {case_id}: {error.message}") from None
-    pdf, pages = packets.render_html(packets.html(data))
+    document = packets.html(data)
+    db.session.commit()  # hold no database lock while WeasyPrint works (see packets.generate)
+    pdf, pages = packets.render_html(document)
     output.write(pdf)
     click.echo(
         f"Wrote the {view} packet of case {case_id}: {pages} pages, {len(pdf):,} bytes, "

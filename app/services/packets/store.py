@@ -29,7 +29,11 @@ FOLDER = "packets"
 
 def generate(actor: Any, case_id: int, view: PacketView | str) -> Packet:
     """The packet of the case's current data in this view: the stored one when the data has not
-    changed since, otherwise a new render on record. Flushes; the caller commits."""
+    changed since, otherwise a new render on record. Flushes; the caller commits.
+
+    The render takes seconds, so the transaction that read the data is committed before it: on
+    SQLite every transaction holds the write lock (BEGIN IMMEDIATE), and a render inside one
+    made the web requests of everyone else wait (bench/packets.py measured it)."""
     view = PacketView(view)
     access.authorize(actor, case_id, view)
     data = assemble(case_id, view)
@@ -37,7 +41,9 @@ def generate(actor: Any, case_id: int, view: PacketView | str) -> Packet:
     packet = _stored(case_id, view, version)
     if packet is not None and path_of(packet).is_file():
         return packet
-    pdf, pages = render_html(html(data))
+    document = html(data)
+    db.session.commit()
+    pdf, pages = render_html(document)
     relative = Path(FOLDER) / str(case_id) / f"{view.value}-{version[:24]}.pdf"
     _write(data_dir() / relative, pdf)
     if packet is not None:  # the row outlived its file: the same data gives the same bytes
