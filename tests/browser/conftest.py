@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 5_000  # a local page that takes longer than this is a failure, not a slow pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(app) -> Iterator[str]:
     """The session's app served over HTTP on a free port, in a background thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -41,7 +41,9 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Chromium is closed once the browser tests are done, instead of idling (and
+# using CPU) through the rest of the suite.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
