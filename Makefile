@@ -27,18 +27,10 @@ run: install
 	@echo "Rungs is starting on http://127.0.0.1:$(PORT)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## test: lint, the suite on SQLite, and on PostgreSQL too when CI=true or TEST_DATABASE_URL is set
-## (the two side by side: much of each run waits on a browser, a database or a job process;
-## PostgreSQL's report follows SQLite's)
+## test: lint, the suite on SQLite, then on PostgreSQL when CI=true or TEST_DATABASE_URL is set
 test: install-dev chromium lint
-	@if [ "$$CI" != "true" ] && [ -z "$$TEST_DATABASE_URL" ]; then exec $(BIN)/pytest; fi; \
-	log=$$(mktemp); \
-	$(BIN)/python .ci/postgres_suite.py -p no:cacheprovider >$$log 2>&1 & postgres=$$!; \
-	$(BIN)/pytest; sqlite=$$?; \
-	wait $$postgres; pg=$$?; \
-	cat $$log; rm -f $$log; \
-	echo "The suite on SQLite: exit $$sqlite; on PostgreSQL: exit $$pg."; \
-	[ $$sqlite -eq 0 ] && [ $$pg -eq 0 ]
+	$(BIN)/pytest
+	@if [ "$$CI" = "true" ] || [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 lint: install-dev
 	$(BIN)/ruff check .
