@@ -215,31 +215,11 @@ def _evidence_items(
 ) -> tuple[dict[int, d.EvidenceItem], datetime]:
     """The items as packet values, and the newest comment, kudos or corroboration on them."""
     ids = [e.id for e in rows]
-    comments: dict[int, list[Comment]] = defaultdict(list)
-    kudos: dict[int, list[Kudos]] = defaultdict(list)
-    corroborations: dict[int, list[Corroboration]] = defaultdict(list)
-    if ids:
-        for comment in db.session.scalars(
-            select(Comment)
-            .where(Comment.evidence_id.in_(ids))
-            .options(joinedload(Comment.author))
-            .order_by(Comment.created_at, Comment.id)
-        ):
-            comments[comment.evidence_id].append(comment)
-        for given in db.session.scalars(
-            select(Kudos)
-            .where(Kudos.evidence_id.in_(ids))
-            .options(joinedload(Kudos.giver))
-            .order_by(Kudos.created_at, Kudos.id)
-        ):
-            kudos[given.evidence_id].append(given)
-        for request in db.session.scalars(
-            select(Corroboration)
-            .where(Corroboration.evidence_id.in_(ids))
-            .options(joinedload(Corroboration.peer))
-            .order_by(Corroboration.requested_at, Corroboration.id)
-        ):
-            corroborations[request.evidence_id].append(request)
+    comments = _by_evidence(Comment, ids, Comment.author, Comment.created_at)
+    kudos = _by_evidence(Kudos, ids, Kudos.giver, Kudos.created_at)
+    corroborations = _by_evidence(
+        Corroboration, ids, Corroboration.peer, Corroboration.requested_at
+    )
     tag_names = competency_names({t.framework_id for e in rows for t in e.competencies})
     order = {key: position for position, key in enumerate(names)}
     items = {}
@@ -422,3 +402,18 @@ def _rating_entry(
         rationale=rating.rationale if rating else "",
         reason=rating.reason if rating and committee else "",
     )
+
+
+def _by_evidence(model, evidence_ids, person, when) -> dict[int, list]:
+    """Rows of `model` (comments, kudos, corroborations) per evidence id, oldest first, with
+    their person loaded: one query for every item."""
+    grouped: dict[int, list] = defaultdict(list)
+    if evidence_ids:
+        for row in db.session.scalars(
+            select(model)
+            .where(model.evidence_id.in_(evidence_ids))
+            .options(joinedload(person))
+            .order_by(when, model.id)
+        ):
+            grouped[row.evidence_id].append(row)
+    return grouped
