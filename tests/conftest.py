@@ -14,6 +14,7 @@ from sqlalchemy import delete, inspect, update
 from app import create_app
 from app.extensions import db
 from app.models import Base, User
+from tests.clock import midday
 from tests.factories import Factory
 
 RESTART_SEQUENCES = """
@@ -81,6 +82,16 @@ def _drop_everything() -> None:
     with db.engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")
+
+
+@pytest.fixture(autouse=True)
+def midday_clock(request):
+    """Tests marked `midday` (or in a module that is) run at noon UTC of tests.clock.TODAY."""
+    if request.node.get_closest_marker("midday") is None:
+        yield None
+        return
+    with midday() as day:
+        yield day
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 from tests.evidence_helpers import publish_and_place, record
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
 
 def readiness_row(page: Page, competency: str) -> Locator:

@@ -24,7 +24,7 @@ from tests.evidence_helpers import record
 from tests.factories import Person
 from tests.promotion_helpers import place, publish_sample
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
 CYCLE = "H1 2027"
 SESSION = "Level 2, H1 2027"

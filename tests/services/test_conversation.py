@@ -428,6 +428,7 @@ def test_a_manager_sees_direct_reports_then_skip_levels_under_their_manager(plac
     assert team.team(person(placed.pm_a1)) == []
 
 
+@pytest.mark.midday
 def test_team_counts_only_shared_recent_items_never_drafts(app, placed, ctx):
     today = date.today()
     record(app, placed.pm_a1, occurred_on=today - timedelta(days=3))

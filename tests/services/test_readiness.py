@@ -25,10 +25,11 @@ from app.services.errors import ConflictError, ForbiddenError, NotFoundError, Va
 from app.services.frameworks import files
 from app.services.readiness import Quarter, Status
 from app.services.readiness_thresholds import Thresholds
+from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_data
 
-TODAY = date.today()
+pytestmark = pytest.mark.midday  # the app's today and TODAY must be the same day
 PRIVATE, SHARED = Visibility.PRIVATE, Visibility.SHARED
 
 

@@ -23,12 +23,13 @@ from app.models import (
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services.frameworks import files
+from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
 from tests.framework_samples import framework_data
 from tests.queries import count_queries
 
-TODAY = date.today()
+pytestmark = pytest.mark.midday  # the app's today and TODAY must be the same day
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,12 +22,13 @@ from app.models import (
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
 from app.services.frameworks import files
+from tests.clock import TODAY
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 from tests.queries import count_queries
 
-TODAY = date.today()
+pytestmark = pytest.mark.midday  # the app's today and TODAY must be the same day
 
 
 @pytest.fixture

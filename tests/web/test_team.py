@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
 from app.models import Role, User, Visibility
 from app.models.base import utcnow
+from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
 from tests.web.test_conversation import count_queries, text_of
 
-TODAY = date.today()
+pytestmark = pytest.mark.midday  # the app's today and TODAY must be the same day
 
 
 @pytest.fixture
