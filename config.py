@@ -49,6 +49,12 @@ class Config:
     MAX_CONTENT_LENGTH: int | None = None
     # Importing one's own data export (a ZIP with attachments) may send more.
     PERSONAL_DATA_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+    # What one import may store: attachment files, and their bytes once unpacked. Every copy
+    # counts, since a crafted export can name one ZIP entry many times (issue 10: a 1.8 kB upload
+    # stored 200 MB). Files people attach are mostly compressed already, so 1 GB leaves an
+    # honest 200 MB export room to grow by unpacking.
+    PERSONAL_DATA_IMPORT_MAX_FILES = 2_000
+    PERSONAL_DATA_IMPORT_MAX_STORED_BYTES = 1024 * 1024 * 1024
 
     # The career frameworks that ship with Rungs (`flask demo load` imports them).
     SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
@@ -95,7 +101,12 @@ CONFIGS: dict[str, type[Config]] = {
 # Environment variables that override a setting of the same name.
 ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
 # The same, for settings that are whole numbers.
-ENV_INT_OVERRIDES = ("ATTACHMENT_MAX_BYTES", "PERSONAL_DATA_IMPORT_MAX_BYTES")
+ENV_INT_OVERRIDES = (
+    "ATTACHMENT_MAX_BYTES",
+    "PERSONAL_DATA_IMPORT_MAX_BYTES",
+    "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES",
+    "PERSONAL_DATA_IMPORT_MAX_FILES",
+)
 # Environment variables named apart from their setting: variable → setting (whole numbers ≥ 1).
 ENV_COUNT_OVERRIDES = {
     "RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP",

@@ -1,9 +1,11 @@
 """Issue 10: how many bytes one small "Your data" upload makes Rungs store. Not a test.
 
     .venv/bin/python bench/amplified_import.py [--items N] [--per-item N] [--entry-kib N]
+                                               [--distinct]
 
 It builds the hostile export of the issue: one ZIP entry (a text file of one repeated letter, which
-deflate shrinks about a thousandfold) and N items whose attachments all name that same entry.
+deflate shrinks about a thousandfold) and N items whose attachments all name that same entry
+(with --distinct, each attachment gets an entry of its own: compression alone, no sharing).
 It imports it as a placed person, in a scratch RUNGS_DATA_DIR with its own SQLite database built by
 the real migrations (removed at the end; ./instance is never touched), and prints the upload's size,
 the outcome and the bytes left under RUNGS_DATA_DIR/attachments.
@@ -37,15 +39,19 @@ from tests.evidence_helpers import publish_and_place  # noqa: E402
 ENTRY = "attachments/1/notes.txt"
 
 
-def hostile_export(items: int, per_item: int, entry_bytes: int) -> bytes:
-    """A ZIP with one entry and items × per_item attachments that all name it."""
+def hostile_export(items: int, per_item: int, entry_bytes: int, distinct: bool) -> bytes:
+    """A ZIP with one entry and items x per_item attachments that all name it (or, distinct,
+    as many entries as attachments)."""
     content = b"a" * entry_bytes
+    paths = [
+        [f"attachments/{item}/notes-{n}.txt" if distinct else ENTRY for n in range(per_item)]
+        for item in range(items)
+    ]
     listed = {
         "name": "notes.txt",
         "content_type": "text/plain; charset=utf-8",
         "size": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
-        "path": ENTRY,
     }
     evidence = [
         {
@@ -53,7 +59,7 @@ def hostile_export(items: int, per_item: int, entry_bytes: int) -> bytes:
             "occurred_on": "2026-01-02",
             "kind": "launch",
             "body": "",
-            "attachments": [listed] * per_item,
+            "attachments": [{**listed, "path": path} for path in paths[number]],
         }
         for number in range(items)
     ]
@@ -63,7 +69,8 @@ def hostile_export(items: int, per_item: int, entry_bytes: int) -> bytes:
             "rungs-export.json",
             json.dumps({"format": "rungs-personal-data/1", "evidence": evidence}),
         )
-        archive.writestr(ENTRY, content)
+        for path in sorted({path for item in paths for path in item}):
+            archive.writestr(path, content)
     return buffer.getvalue()
 
 
@@ -77,9 +84,10 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--per-item", type=int, default=10)
     parser.add_argument("--entry-kib", type=int, default=1024)
+    parser.add_argument("--distinct", action="store_true", help="one entry per attachment")
     args = parser.parse_args()
     print(f"Command: {shlex.join(['.venv/bin/python', *sys.argv])}")
-    upload = hostile_export(args.items, args.per_item, args.entry_kib * 1024)
+    upload = hostile_export(args.items, args.per_item, args.entry_kib * 1024, args.distinct)
     with tempfile.TemporaryDirectory(prefix="rungs-bench-") as scratch:
         app = create_app(
             {
@@ -109,7 +117,8 @@ def main() -> None:
             db.engine.dispose()
         files, size = stored_bytes(Path(scratch) / "attachments")
     copies = args.items * args.per_item
-    print(f"Upload: {len(upload):,} bytes; {copies} attachment entries naming one entry")
+    named = f"{copies} entries" if args.distinct else "one entry"
+    print(f"Upload: {len(upload):,} bytes; {copies} attachments naming {named}")
     print(f"Outcome: {outcome}")
     print(f"Stored under RUNGS_DATA_DIR/attachments: {files} files, {size:,} bytes")
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import posixpath
+import re
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -34,9 +38,41 @@ from app.services import attachments
 from app.services import evidence as evidence_service
 from app.services.errors import RowErrors, ValidationError
 from app.services.personal_data import FORMAT, JSON_NAME
+from app.services.text import check_text, unwanted_character
 
 ITEMS_MAX = 20_000
 PROBLEMS_SHOWN = 200
+SHA256 = re.compile(r"[0-9a-f]{64}")
+# What a damaged or hostile ZIP entry raises while it is read (zlib, bz2 and lzma streams,
+# encryption, a compression method Python does not have).
+ZIP_READ_ERRORS = (
+    KeyError,
+    zipfile.BadZipFile,
+    ValueError,
+    OSError,
+    RuntimeError,
+    EOFError,
+    NotImplementedError,
+    zlib.error,
+    lzma.LZMAError,
+)
+# The longest outcome texts the columns hold (the evidence form checks the same lengths).
+OUTCOME_MAX = {
+    "metric": Evidence.metric.type.length,
+    "before": Evidence.metric_before.type.length,
+    "after": Evidence.metric_after.type.length,
+    "unit": Evidence.metric_unit.type.length,
+}
+
+
+@dataclass(frozen=True)
+class _File:
+    """One attachment to bring from the ZIP: as the export describes it."""
+
+    name: str  # the name the export gives it
+    entry: str  # its entry in the ZIP
+    size: int  # bytes, as the export says and the ZIP's directory agrees
+    sha256: str
 
 
 @dataclass
@@ -48,7 +84,8 @@ class _Planned:
     links: list
     keys: list[str]
     dropped: list[str]  # tags with no match in the importer's framework, as "Name (key)"
-    files: list[tuple[str, str]] = field(default_factory=list)  # (clean name, ZIP entry)
+    number: int = 0  # its place in the export's list, for messages
+    files: list[_File] = field(default_factory=list)
     left_behind: int = 0  # attachments listed, but the upload was the JSON alone
 
     @property
@@ -92,7 +129,7 @@ class _Source:
         try:
             self.archive = zipfile.ZipFile(stream)
             names = [n for n in self.archive.namelist() if posixpath.basename(n) == JSON_NAME]
-        except (zipfile.BadZipFile, ValueError, OSError):
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
             raise RowErrors(["The ZIP file is damaged; export it again."]) from None
         if not names:
             raise RowErrors([f"The ZIP file has no {JSON_NAME}: is it a Rungs data export?"])
@@ -103,12 +140,22 @@ class _Source:
         except ValidationError as error:
             raise RowErrors([error.message]) from None
 
+    def size_of(self, name: str) -> int:
+        """The entry's size as the ZIP's directory gives it (a claim, checked when read)."""
+        assert self.archive is not None
+        try:
+            return self.archive.getinfo(name).file_size
+        except KeyError:
+            raise ValidationError(f"{name} is missing from the ZIP.") from None
+
     def read(self, name: str, limit: int) -> bytes:
+        """At most limit + 1 bytes of the entry: a ZIP's sizes are claims, so reading stops
+        there whatever the entry would unpack to."""
         assert self.archive is not None
         try:
             with self.archive.open(name) as entry:
                 return entry.read(limit + 1)
-        except (KeyError, zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
+        except ZIP_READ_ERRORS:
             raise ValidationError(f"{name} is missing from the ZIP or damaged.") from None
 
     def entry(self, path: str) -> str:
@@ -141,6 +188,7 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
         except ValidationError as error:
             problems.append(f"Item {number}{_titled(raw)}: {error.message}")
             continue
+        plan.number = number
         if plan.fingerprint in existing:
             report.duplicates.append(plan.title)
             continue
@@ -148,6 +196,9 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
         planned.append(plan)
     if problems:
         raise RowErrors(_shortened(problems))
+    _check_room(planned)
+    if source is not None and source.archive is not None:
+        _check_contents(planned, source)
     for plan in planned:
         report.imported.append(_create(actor, version.framework_id, plan, source))
         report.add(plan)
@@ -174,13 +225,15 @@ def _parse(content: bytes, limit: int) -> Any:
                 f"column {error.colno}: {error.msg})."
             ]
         ) from None
+    except ValueError:  # a number of more than 4,300 digits: Python refuses to convert it
+        raise RowErrors(["The JSON holds a number too long to be a Rungs export's."]) from None
 
 
 def _items(data: Any, version) -> list:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else None
         raise RowErrors(
-            [f"This is not a Rungs personal data export (format {FORMAT}); found {found!r}."]
+            [f"This is not a Rungs personal data export (format {FORMAT}); found {_shown(found)}."]
         )
     items = data.get("evidence")
     if not isinstance(items, list):
@@ -203,7 +256,10 @@ def _plan(raw: Any, known: dict[str, str], source: _Source | None) -> _Planned:
         raise ValidationError("is not an object.")
     data = _input(raw)
     fields = evidence_service._fields(data)  # the same rules as the form
-    links = evidence_service._links(data.links)
+    try:
+        links = evidence_service._links(data.links)
+    except ValueError as error:  # urlsplit refuses some addresses outright ("http://[::1")
+        raise ValidationError(f"a link is not a valid web address ({error}).") from None
     tags = _tags(raw.get("competencies"))
     keys = sorted({key for key, _name in tags if key in known})
     dropped = [f"{name} ({key})" for key, name in tags if key not in known]
@@ -222,15 +278,23 @@ def _input(raw: dict) -> evidence_service.EvidenceInput:
     try:
         occurred_on = date.fromisoformat(_text(raw, "occurred_on"))
     except ValueError:
-        raise ValidationError(f"the date {raw.get('occurred_on')!r} is not YYYY-MM-DD.") from None
+        raise ValidationError(
+            f"the date {_shown(raw.get('occurred_on'))} is not YYYY-MM-DD."
+        ) from None
     try:
         kind = EvidenceKind(raw.get("kind"))
-    except ValueError:
-        raise ValidationError(f"the kind {raw.get('kind')!r} is not one Rungs knows.") from None
+    except (ValueError, TypeError):
+        raise ValidationError(
+            f"the kind {_shown(raw.get('kind'))} is not one Rungs knows."
+        ) from None
     outcome = raw.get("outcome") or {}
     links = raw.get("links") or []
     if not isinstance(outcome, dict) or not isinstance(links, list):
         raise ValidationError("the outcome or the links are not in the export's format.")
+    measure = {key: _text(outcome, key, "the outcome") for key in OUTCOME_MAX}
+    for key, longest in OUTCOME_MAX.items():
+        if len(measure[key].strip()) > longest:
+            raise ValidationError(f"the outcome's {key} is longer than {longest} characters.")
     return evidence_service.EvidenceInput(
         title=_text(raw, "title"),
         occurred_on=occurred_on,
@@ -238,23 +302,29 @@ def _input(raw: dict) -> evidence_service.EvidenceInput:
         competency_keys=[],
         body=_text(raw, "body"),
         visibility=Visibility.PRIVATE,
-        metric=_text(outcome, "metric"),
-        metric_before=_text(outcome, "before"),
-        metric_after=_text(outcome, "after"),
-        metric_unit=_text(outcome, "unit"),
-        links=[(_text(link, "url"), _text(link, "label")) for link in links],
+        metric=measure["metric"],
+        metric_before=measure["before"],
+        metric_after=measure["after"],
+        metric_unit=measure["unit"],
+        links=[
+            (_text(link, "url", f"link {n}"), _text(link, "label", f"link {n}"))
+            for n, link in enumerate(links, start=1)
+        ],
     )
 
 
-def _text(values: Any, key: str) -> str:
+def _text(values: Any, key: str, where: str = "") -> str:
+    """The text at values[key] ("" when absent), refused when it is not text or holds a
+    control character; where names the part of the item ("link 2") in the message."""
+    name = f"{where}'s {key}" if where else key
     if not isinstance(values, dict):
-        raise ValidationError("a value is not in the export's format.")
+        raise ValidationError(f"{where or 'a value'} is not in the export's format.")
     value = values.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError(f"{key} must be text.")
-    return value
+        raise ValidationError(f"{name} must be text.")
+    return check_text(value, name)
 
 
 def _tags(raw: Any) -> list[tuple[str, str]]:
@@ -264,32 +334,119 @@ def _tags(raw: Any) -> list[tuple[str, str]]:
     if not isinstance(raw, list):
         raise ValidationError("competencies must be a list.")
     tags = []
-    for tag in raw:
-        key = tag if isinstance(tag, str) else _text(tag, "key")
+    for number, tag in enumerate(raw, start=1):
+        where = f"competency {number}"
+        key = (
+            check_text(tag, f"{where}'s key") if isinstance(tag, str) else _text(tag, "key", where)
+        )
         if not key:
             raise ValidationError("a competency has no key.")
-        name = _text(tag, "name") if isinstance(tag, dict) else ""
+        name = _text(tag, "name", where) if isinstance(tag, dict) else ""
         tags.append((key, name or key))
     return tags
 
 
-def _files(listed: list, source: _Source) -> list[tuple[str, str]]:
-    """Check each attachment in the ZIP like an upload, and that it is the file exported."""
+def _files(listed: list, source: _Source) -> list[_File]:
+    """Each attachment as the export describes it, agreeing with the ZIP's directory; nothing
+    is read yet (see _check_room and _check_contents)."""
     rules = attachments.limits()
     if len(listed) > rules.per_item:
         raise ValidationError(f"it has {len(listed)} attachments; at most {rules.per_item} fit.")
     files = []
-    for entry in listed:
-        path = _text(entry, "path")
+    for number, entry in enumerate(listed, start=1):
+        where = f"attachment {number}"
+        path = _text(entry, "path", where)
         if not path:
             continue  # missing from storage when it was exported: nothing to bring
-        content = source.read(source.entry(path), rules.max_bytes)
-        checked = attachments.check_file(_text(entry, "name") or path, content, rules)
-        expected = _text(entry, "sha256")
-        if expected and hashlib.sha256(content).hexdigest() != expected:
-            raise ValidationError(f"{path} is not the file that was exported (checksum differs).")
-        files.append((checked.name, source.entry(path)))
+        name = _text(entry, "name", where) or path
+        size = _declared_size(entry, where, rules)
+        sha256 = _text(entry, "sha256", where)
+        if not SHA256.fullmatch(sha256):
+            raise ValidationError(
+                f"{where} ({path}) has no sha256 checksum (64 hexadecimal digits), which every "
+                "Rungs export gives; export it again."
+            )
+        in_zip = source.size_of(source.entry(path))
+        if in_zip != size:
+            raise ValidationError(
+                f"{path} is {in_zip:,} bytes in the ZIP but the export says {size:,}: it is not "
+                "the file that was exported."
+            )
+        files.append(_File(name, source.entry(path), size, sha256))
     return files
+
+
+def _declared_size(entry: dict, where: str, rules: attachments.Limits) -> int:
+    size = entry.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValidationError(f"{where}'s size must be a whole number of bytes.")
+    if size > rules.max_bytes:
+        raise ValidationError(
+            f"{where} is {attachments.megabytes(size)}; files can be at most "
+            f"{attachments.megabytes(rules.max_bytes)}."
+        )
+    return size
+
+
+def _check_room(planned: list[_Planned]) -> None:
+    """Refuse the whole import, before a byte is unpacked, when its files would take more room
+    than one import may (every copy counts), or when attachments share a ZIP entry: an export
+    gives each attachment its own, so a shared one is a crafted file multiplying one entry."""
+    config = current_app.config
+    most_files = config["PERSONAL_DATA_IMPORT_MAX_FILES"]
+    most_bytes = config["PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"]
+    files = [file for plan in planned for file in plan.files]
+    entries = Counter(file.entry for file in files)
+    shared = [entry for entry, count in entries.items() if count > 1]
+    if shared:
+        raise RowErrors(
+            [
+                f"{len(files) - len(entries):,} attachments name a file in the ZIP that another "
+                f"attachment names already ({_listed(shared)}); a Rungs export gives each "
+                "attachment its own file. Export the data again."
+            ]
+        )
+    total = sum(file.size for file in files)
+    if len(files) > most_files or total > most_bytes:
+        raise RowErrors(
+            [
+                f"This import would store {len(files):,} attachments, "
+                f"{attachments.megabytes(total)} in all; one import may store at most "
+                f"{most_files:,} files and {attachments.megabytes(most_bytes)}. Import the "
+                f"{JSON_NAME} alone to bring the items without their files, or ask your "
+                "administrator about the limits PERSONAL_DATA_IMPORT_MAX_FILES and "
+                "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES."
+            ]
+        )
+
+
+def _listed(names: list[str], shown: int = 3) -> str:
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _check_contents(planned: list[_Planned], source: _Source) -> None:
+    """Read every file (no more than its declared size) and check it like an upload."""
+    rules = attachments.limits()
+    problems = []
+    for plan in planned:
+        for file in plan.files:
+            try:
+                _content(file, source, rules)
+            except ValidationError as error:
+                problems.append(f"Item {plan.number} (“{plan.title[:60]}”): {error.message}")
+    if problems:
+        raise RowErrors(_shortened(problems))
+
+
+def _content(file: _File, source: _Source, rules: attachments.Limits) -> attachments.CheckedFile:
+    """The file's bytes, when they are exactly what the export describes, checked as an upload."""
+    content = source.read(file.entry, file.size)
+    if len(content) != file.size or hashlib.sha256(content).hexdigest() != file.sha256:
+        raise ValidationError(
+            f"{file.entry} is not the file that was exported (size or checksum differs)."
+        )
+    return attachments.check_file(file.name, content, rules)
 
 
 def _existing(person_id: int) -> set[tuple]:
@@ -304,8 +461,16 @@ def _existing(person_id: int) -> set[tuple]:
 
 def _titled(raw: Any) -> str:
     title = raw.get("title") if isinstance(raw, dict) else None
-    title = " ".join(title.split())[:60] if isinstance(title, str) else ""
+    if not isinstance(title, str) or unwanted_character(title):
+        return ""  # a title with a control character is not repeated in the message
+    title = " ".join(title.split())[:60]
     return f" (“{title}”)" if title else ""
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, short and printable (repr escapes control characters)."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "…"
 
 
 def _shortened(problems: list[str]) -> list[str]:
@@ -335,8 +500,7 @@ def _create(actor: User, framework_id: int, plan: _Planned, source: _Source | No
         )
     )
     rules = attachments.limits()
-    for name, entry in plan.files:
+    for file in plan.files:
         assert source is not None
-        checked = attachments.check_file(name, source.read(entry, rules.max_bytes), rules)
-        attachments.store(evidence, checked)
+        attachments.store(evidence, _content(file, source, rules))
     return evidence
