@@ -3,8 +3,10 @@
 Items come in as private drafts for the person importing: whom they were shared with in the
 other organisation means nothing here. Tags are mapped by the competency's stable key to the
 importer's framework; a tag with no match is dropped and reported, the item is kept. Attachments
-come from the export ZIP through the same checks as an upload. Comments, kudos, corroborations
-and revisions belong to other people or to the other system's history and are not re-created.
+come from the export ZIP through the same checks as an upload, each exactly the size and SHA-256
+the export gives it; the files one import may store are capped in number and bytes, every copy
+counted, before a byte is unpacked. Comments, kudos, corroborations and revisions belong to other
+people or to the other system's history and are not re-created.
 """
 
 from __future__ import annotations
