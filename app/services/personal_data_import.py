@@ -138,6 +138,8 @@ class _Source:
         name = min(names, key=len)  # someone may have unpacked and zipped it again in a folder
         self.prefix = posixpath.dirname(name)
         try:
+            if self.size_of(name) > limit:  # refused unread; a smaller claim bounds the read
+                raise RowErrors([f"{JSON_NAME} is larger than {attachments.megabytes(limit)}."])
             return _parse(self.read(name, limit), limit)
         except ValidationError as error:
             raise RowErrors([error.message]) from None

@@ -322,3 +322,13 @@ def test_a_lone_surrogate_in_an_uploaded_json_names_its_item(pm, ctx):
     assert "\\ud800" in text  # what the file held: the escape, not the character
     (problem,) = refused(pm, text.encode())
     assert problem.startswith("Item 2: title contains a control character (U+D800 at character 5)")
+
+
+def test_an_export_json_that_unpacks_past_the_limit_is_refused_unread(app, pm, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "PERSONAL_DATA_IMPORT_MAX_BYTES", 64 * 1024)
+    padded = {**export(item()), "padding": " " * (64 * 1024)}
+    upload = zip_of(padded, {})
+    assert len(upload) < 2_000
+    assert refused(pm, upload) == ["rungs-export.json is larger than 0.0625 MB."]
+    lying = patched(upload, "rungs-export.json", size=1_000)
+    assert refused(pm, lying) == ["rungs-export.json is missing from the ZIP or damaged."]
