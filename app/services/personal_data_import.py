@@ -11,19 +11,10 @@ people or to the other system's history and are not re-created.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import lzma
-import posixpath
-import re
-import zipfile
-import zlib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import policy
@@ -39,25 +30,19 @@ from app.models import (
 from app.services import attachments
 from app.services import evidence as evidence_service
 from app.services.errors import RowErrors, ValidationError
-from app.services.personal_data import FORMAT, JSON_NAME
+from app.services.personal_data import FORMAT
+from app.services.personal_data_upload import (
+    ExportFile,
+    Upload,
+    check_room,
+    checked_content,
+    listed_files,
+    text_at,
+)
 from app.services.text import check_text, unwanted_character
 
 ITEMS_MAX = 20_000
 PROBLEMS_SHOWN = 200
-SHA256 = re.compile(r"[0-9a-f]{64}")
-# What a damaged or hostile ZIP entry raises while it is read (zlib, bz2 and lzma streams,
-# encryption, a compression method Python does not have).
-ZIP_READ_ERRORS = (
-    KeyError,
-    zipfile.BadZipFile,
-    ValueError,
-    OSError,
-    RuntimeError,
-    EOFError,
-    NotImplementedError,
-    zlib.error,
-    lzma.LZMAError,
-)
 # The longest outcome texts the columns hold (the evidence form checks the same lengths).
 OUTCOME_MAX = {
     "metric": Evidence.metric.type.length,
@@ -65,16 +50,6 @@ OUTCOME_MAX = {
     "after": Evidence.metric_after.type.length,
     "unit": Evidence.metric_unit.type.length,
 }
-
-
-@dataclass(frozen=True)
-class _File:
-    """One attachment to bring from the ZIP: as the export describes it."""
-
-    name: str  # the name the export gives it
-    entry: str  # its entry in the ZIP
-    size: int  # bytes, as the export says and the ZIP's directory agrees
-    sha256: str
 
 
 @dataclass
@@ -87,7 +62,7 @@ class _Planned:
     keys: list[str]
     dropped: list[str]  # tags with no match in the importer's framework, as "Name (key)"
     number: int = 0  # its place in the export's list, for messages
-    files: list[_File] = field(default_factory=list)
+    files: list[ExportFile] = field(default_factory=list)
     left_behind: int = 0  # attachments listed, but the upload was the JSON alone
 
     @property
@@ -113,67 +88,14 @@ class ImportReport:
         self.attachments_left_behind += plan.left_behind
 
 
-class _Source:
-    """The uploaded JSON, or the export ZIP with its attachments."""
-
-    def __init__(self, stream: IO[bytes]):
-        self.archive: zipfile.ZipFile | None = None
-        self.prefix = ""
-        limit = current_app.config["PERSONAL_DATA_IMPORT_MAX_BYTES"]
-        if stream.read(4) == b"PK\x03\x04":
-            stream.seek(0)
-            self.data = self._from_zip(stream, limit)
-        else:
-            stream.seek(0)
-            self.data = _parse(stream.read(limit + 1), limit)
-
-    def _from_zip(self, stream: IO[bytes], limit: int) -> Any:
-        try:
-            self.archive = zipfile.ZipFile(stream)
-            names = [n for n in self.archive.namelist() if posixpath.basename(n) == JSON_NAME]
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-            raise RowErrors(["The ZIP file is damaged; export it again."]) from None
-        if not names:
-            raise RowErrors([f"The ZIP file has no {JSON_NAME}: is it a Rungs data export?"])
-        name = min(names, key=len)  # someone may have unpacked and zipped it again in a folder
-        self.prefix = posixpath.dirname(name)
-        try:
-            if self.size_of(name) > limit:  # refused unread; a smaller claim bounds the read
-                raise RowErrors([f"{JSON_NAME} is larger than {attachments.megabytes(limit)}."])
-            return _parse(self.read(name, limit), limit)
-        except ValidationError as error:
-            raise RowErrors([error.message]) from None
-
-    def size_of(self, name: str) -> int:
-        """The entry's size as the ZIP's directory gives it (a claim, checked when read)."""
-        assert self.archive is not None
-        try:
-            return self.archive.getinfo(name).file_size
-        except KeyError:
-            raise ValidationError(f"{name} is missing from the ZIP.") from None
-
-    def read(self, name: str, limit: int) -> bytes:
-        """At most limit + 1 bytes of the entry: a ZIP's sizes are claims, so reading stops
-        there whatever the entry would unpack to."""
-        assert self.archive is not None
-        try:
-            with self.archive.open(name) as entry:
-                return entry.read(limit + 1)
-        except ZIP_READ_ERRORS:
-            raise ValidationError(f"{name} is missing from the ZIP or damaged.") from None
-
-    def entry(self, path: str) -> str:
-        return posixpath.join(self.prefix, path) if self.prefix else path
-
-
 def import_upload(actor: User, stream: IO[bytes]) -> ImportReport:
     """Read an uploaded export (JSON or ZIP) and import its items; RowErrors lists every problem."""
     policy.authorize(actor, "account.manage")
-    source = _Source(stream)
+    source = Upload(stream)
     return import_items(actor, source.data, source)
 
 
-def import_items(actor: User, data: Any, source: _Source | None = None) -> ImportReport:
+def import_items(actor: User, data: Any, source: Upload | None = None) -> ImportReport:
     """Check every item, then create them all as the actor's private drafts, or nothing."""
     policy.authorize(actor, "account.manage")
     version = evidence_service.published_version_of(actor.id)
@@ -200,7 +122,7 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
         planned.append(plan)
     if problems:
         raise RowErrors(_shortened(problems))
-    _check_room(planned)
+    check_room([file for plan in planned for file in plan.files])
     if source is not None and source.archive is not None:
         _check_contents(planned, source)
     for plan in planned:
@@ -211,26 +133,6 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
 
 
 # --- checking -----------------------------------------------------------------------------------
-
-
-def _parse(content: bytes, limit: int) -> Any:
-    if len(content) > limit:
-        raise RowErrors([f"The file is larger than {attachments.megabytes(limit)}."])
-    try:
-        return json.loads(content.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise RowErrors(["The file is neither a ZIP nor UTF-8 JSON."]) from None
-    except RecursionError:
-        raise RowErrors(["The JSON is nested too deeply to be a Rungs export."]) from None
-    except json.JSONDecodeError as error:
-        raise RowErrors(
-            [
-                f"The file is not valid JSON (line {error.lineno}, "
-                f"column {error.colno}: {error.msg})."
-            ]
-        ) from None
-    except ValueError:  # a number of more than 4,300 digits: Python refuses to convert it
-        raise RowErrors(["The JSON holds a number too long to be a Rungs export's."]) from None
 
 
 def _items(data: Any, version) -> list:
@@ -255,7 +157,7 @@ def _items(data: Any, version) -> list:
     return items
 
 
-def _plan(raw: Any, known: dict[str, str], source: _Source | None) -> _Planned:
+def _plan(raw: Any, known: dict[str, str], source: Upload | None) -> _Planned:
     if not isinstance(raw, dict):
         raise ValidationError("is not an object.")
     data = _input(raw)
@@ -274,13 +176,13 @@ def _plan(raw: Any, known: dict[str, str], source: _Source | None) -> _Planned:
     if source is None or source.archive is None:
         plan.left_behind = len(listed)
     else:
-        plan.files = _files(listed, source)
+        plan.files = listed_files(listed, source)
     return plan
 
 
 def _input(raw: dict) -> evidence_service.EvidenceInput:
     try:
-        occurred_on = date.fromisoformat(_text(raw, "occurred_on"))
+        occurred_on = date.fromisoformat(text_at(raw, "occurred_on"))
     except ValueError:
         raise ValidationError(
             f"the date {_shown(raw.get('occurred_on'))} is not YYYY-MM-DD."
@@ -295,40 +197,26 @@ def _input(raw: dict) -> evidence_service.EvidenceInput:
     links = raw.get("links") or []
     if not isinstance(outcome, dict) or not isinstance(links, list):
         raise ValidationError("the outcome or the links are not in the export's format.")
-    measure = {key: _text(outcome, key, "the outcome") for key in OUTCOME_MAX}
+    measure = {key: text_at(outcome, key, "the outcome") for key in OUTCOME_MAX}
     for key, longest in OUTCOME_MAX.items():
         if len(measure[key].strip()) > longest:
             raise ValidationError(f"the outcome's {key} is longer than {longest} characters.")
     return evidence_service.EvidenceInput(
-        title=_text(raw, "title"),
+        title=text_at(raw, "title"),
         occurred_on=occurred_on,
         kind=kind,
         competency_keys=[],
-        body=_text(raw, "body"),
+        body=text_at(raw, "body"),
         visibility=Visibility.PRIVATE,
         metric=measure["metric"],
         metric_before=measure["before"],
         metric_after=measure["after"],
         metric_unit=measure["unit"],
         links=[
-            (_text(link, "url", f"link {n}"), _text(link, "label", f"link {n}"))
+            (text_at(link, "url", f"link {n}"), text_at(link, "label", f"link {n}"))
             for n, link in enumerate(links, start=1)
         ],
     )
-
-
-def _text(values: Any, key: str, where: str = "") -> str:
-    """The text at values[key] ("" when absent), refused when it is not text or holds a
-    control character; where names the part of the item ("link 2") in the message."""
-    name = f"{where}'s {key}" if where else key
-    if not isinstance(values, dict):
-        raise ValidationError(f"{where or 'a value'} is not in the export's format.")
-    value = values.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be text.")
-    return check_text(value, name)
 
 
 def _tags(raw: Any) -> list[tuple[str, str]]:
@@ -341,116 +229,29 @@ def _tags(raw: Any) -> list[tuple[str, str]]:
     for number, tag in enumerate(raw, start=1):
         where = f"competency {number}"
         key = (
-            check_text(tag, f"{where}'s key") if isinstance(tag, str) else _text(tag, "key", where)
+            check_text(tag, f"{where}'s key")
+            if isinstance(tag, str)
+            else text_at(tag, "key", where)
         )
         if not key:
             raise ValidationError("a competency has no key.")
-        name = _text(tag, "name", where) if isinstance(tag, dict) else ""
+        name = text_at(tag, "name", where) if isinstance(tag, dict) else ""
         tags.append((key, name or key))
     return tags
 
 
-def _files(listed: list, source: _Source) -> list[_File]:
-    """Each attachment as the export describes it, agreeing with the ZIP's directory; nothing
-    is read yet (see _check_room and _check_contents)."""
-    rules = attachments.limits()
-    if len(listed) > rules.per_item:
-        raise ValidationError(f"it has {len(listed)} attachments; at most {rules.per_item} fit.")
-    files = []
-    for number, entry in enumerate(listed, start=1):
-        where = f"attachment {number}"
-        path = _text(entry, "path", where)
-        if not path:
-            continue  # missing from storage when it was exported: nothing to bring
-        name = _text(entry, "name", where) or path
-        size = _declared_size(entry, where, rules)
-        sha256 = _text(entry, "sha256", where)
-        if not SHA256.fullmatch(sha256):
-            raise ValidationError(
-                f"{where} ({path}) has no sha256 checksum (64 hexadecimal digits), which every "
-                "Rungs export gives; export it again."
-            )
-        in_zip = source.size_of(source.entry(path))
-        if in_zip != size:
-            raise ValidationError(
-                f"{path} is {in_zip:,} bytes in the ZIP but the export says {size:,}: it is not "
-                "the file that was exported."
-            )
-        files.append(_File(name, source.entry(path), size, sha256))
-    return files
-
-
-def _declared_size(entry: dict, where: str, rules: attachments.Limits) -> int:
-    size = entry.get("size")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ValidationError(f"{where}'s size must be a whole number of bytes.")
-    if size > rules.max_bytes:
-        raise ValidationError(
-            f"{where} is {attachments.megabytes(size)}; files can be at most "
-            f"{attachments.megabytes(rules.max_bytes)}."
-        )
-    return size
-
-
-def _check_room(planned: list[_Planned]) -> None:
-    """Refuse the whole import, before a byte is unpacked, when its files would take more room
-    than one import may (every copy counts), or when attachments share a ZIP entry: an export
-    gives each attachment its own, so a shared one is a crafted file multiplying one entry."""
-    config = current_app.config
-    most_files = config["PERSONAL_DATA_IMPORT_MAX_FILES"]
-    most_bytes = config["PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"]
-    files = [file for plan in planned for file in plan.files]
-    entries = Counter(file.entry for file in files)
-    shared = [entry for entry, count in entries.items() if count > 1]
-    if shared:
-        raise RowErrors(
-            [
-                f"{len(files) - len(entries):,} attachments name a file in the ZIP that another "
-                f"attachment names already ({_listed(shared)}); a Rungs export gives each "
-                "attachment its own file. Export the data again."
-            ]
-        )
-    total = sum(file.size for file in files)
-    if len(files) > most_files or total > most_bytes:
-        raise RowErrors(
-            [
-                f"This import would store {len(files):,} attachments, "
-                f"{attachments.megabytes(total)} in all; one import may store at most "
-                f"{most_files:,} files and {attachments.megabytes(most_bytes)}. Import the "
-                f"{JSON_NAME} alone to bring the items without their files, or ask your "
-                "administrator about the limits PERSONAL_DATA_IMPORT_MAX_FILES and "
-                "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES."
-            ]
-        )
-
-
-def _listed(names: list[str], shown: int = 3) -> str:
-    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
-def _check_contents(planned: list[_Planned], source: _Source) -> None:
+def _check_contents(planned: list[_Planned], source: Upload) -> None:
     """Read every file (no more than its declared size) and check it like an upload."""
     rules = attachments.limits()
     problems = []
     for plan in planned:
         for file in plan.files:
             try:
-                _content(file, source, rules)
+                checked_content(file, source, rules)
             except ValidationError as error:
                 problems.append(f"Item {plan.number} (“{plan.title[:60]}”): {error.message}")
     if problems:
         raise RowErrors(_shortened(problems))
-
-
-def _content(file: _File, source: _Source, rules: attachments.Limits) -> attachments.CheckedFile:
-    """The file's bytes, when they are exactly what the export describes, checked as an upload."""
-    content = source.read(file.entry, file.size)
-    if len(content) != file.size or hashlib.sha256(content).hexdigest() != file.sha256:
-        raise ValidationError(
-            f"{file.entry} is not the file that was exported (size or checksum differs)."
-        )
-    return attachments.check_file(file.name, content, rules)
 
 
 def _existing(person_id: int) -> set[tuple]:
@@ -486,7 +287,7 @@ def _shortened(problems: list[str]) -> list[str]:
 # --- storing ------------------------------------------------------------------------------------
 
 
-def _create(actor: User, framework_id: int, plan: _Planned, source: _Source | None) -> Evidence:
+def _create(actor: User, framework_id: int, plan: _Planned, source: Upload | None) -> Evidence:
     evidence = Evidence(owner_id=actor.id, **plan.fields)
     evidence.competencies = [
         EvidenceCompetency(framework_id=framework_id, competency_key=key) for key in plan.keys
@@ -506,5 +307,5 @@ def _create(actor: User, framework_id: int, plan: _Planned, source: _Source | No
     rules = attachments.limits()
     for file in plan.files:
         assert source is not None
-        attachments.store(evidence, _content(file, source, rules))
+        attachments.store(evidence, checked_content(file, source, rules))
     return evidence
