@@ -332,3 +332,50 @@ def test_an_export_json_that_unpacks_past_the_limit_is_refused_unread(app, pm, c
     assert refused(pm, upload) == ["rungs-export.json is larger than 0.0625 MB."]
     lying = patched(upload, "rungs-export.json", size=1_000)
     assert refused(pm, lying) == ["rungs-export.json is missing from the ZIP or damaged."]
+
+
+HOSTILE_VALUES = [None, 7, 2.5, True, -1, 10**30, [], ["x"], {}, {"a": 1}, "", "\x00", "\ud800"]
+HOSTILE_VALUES += ["x" * 100_000, "http://[::1", "9999-12-31", "../../etc/passwd"]
+
+
+def places_in_an_item():
+    """Every value of an exported item, as a path of keys and list indexes."""
+    full = item(attachments=[listed("attachments/1/notes.txt")])
+    for key, value in full.items():
+        yield (key,)
+        if isinstance(value, dict):
+            yield from ((key, inner) for inner in value)
+        if isinstance(value, list):
+            yield (key, 0)
+            if value and isinstance(value[0], dict):
+                yield from ((key, 0, inner) for inner in value[0])
+
+
+def test_any_value_anywhere_in_an_item_is_imported_or_refused_never_an_error(pm, ctx):
+    """No value in any place may raise anything but RowErrors or write half an import."""
+    outcomes = {"imported": 0, "refused": 0}
+    for place in places_in_an_item():
+        for value in HOSTILE_VALUES:
+            document = export(item(f"{place} {value!r}"[:150]))
+            document["evidence"][0]["attachments"] = [listed("attachments/1/notes.txt")]
+            target = document["evidence"][0]
+            for step in place[:-1]:
+                target = target[step]
+            target[place[-1]] = value
+            upload = zip_of(document, {"attachments/1/notes.txt": NOTES})
+            actor = db.session.get(User, pm.id)
+            try:
+                with db.session.begin_nested():
+                    personal_data_import.import_upload(actor, io.BytesIO(upload))
+                    db.session.flush()
+                    raise _Undo
+            except _Undo:
+                outcomes["imported"] += 1
+            except RowErrors:
+                outcomes["refused"] += 1
+            db.session.rollback()
+    assert outcomes["refused"] > 100 and outcomes["imported"] > 10, outcomes
+
+
+class _Undo(Exception):
+    """Leaves the savepoint after a successful import, so the next one starts empty."""
