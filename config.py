@@ -49,10 +49,9 @@ class Config:
     MAX_CONTENT_LENGTH: int | None = None
     # Importing one's own data export (a ZIP with attachments) may send more.
     PERSONAL_DATA_IMPORT_MAX_BYTES = 200 * 1024 * 1024
-    # What one import may store: attachment files, and their bytes once unpacked. Every copy
-    # counts, since a crafted export can name one ZIP entry many times (issue 10: a 1.8 kB upload
-    # stored 200 MB). Files people attach are mostly compressed already, so 1 GB leaves an
-    # honest 200 MB export room to grow by unpacking.
+    # What one import may store: attachment files, and their bytes once unpacked, every copy
+    # counted (a ZIP entry unpacks to about 1,000 times its size). Files people attach are mostly
+    # compressed already, so 1 GB leaves an honest 200 MB export room to grow by unpacking.
     PERSONAL_DATA_IMPORT_MAX_FILES = 2_000
     PERSONAL_DATA_IMPORT_MAX_STORED_BYTES = 1024 * 1024 * 1024
 
@@ -105,14 +104,14 @@ ENV_INT_OVERRIDES = (
     "ATTACHMENT_MAX_BYTES",
     "PERSONAL_DATA_IMPORT_MAX_BYTES",
     "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES",
-    "PERSONAL_DATA_IMPORT_MAX_FILES",
 )
-# Environment variables named apart from their setting: variable → setting (whole numbers ≥ 1).
+# Settings that are counts (whole numbers ≥ 1), by environment variable: variable → setting.
 ENV_COUNT_OVERRIDES = {
     "RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP",
     "RUNGS_JOB_CONCURRENCY": "JOB_CONCURRENCY",
     "RUNGS_JOB_TIME_LIMIT": "JOB_TIME_LIMIT",
     "RUNGS_JOB_MEMORY_LIMIT_MB": "JOB_MEMORY_LIMIT_MB",
+    "PERSONAL_DATA_IMPORT_MAX_FILES": "PERSONAL_DATA_IMPORT_MAX_FILES",
 }
 MULTIPART_ALLOWANCE = 1024 * 1024
 
