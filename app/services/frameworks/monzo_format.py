@@ -164,6 +164,9 @@ class _Reader:
             key=slugify(name, f"topic-{t + 1}"),
             name=self.text(topic, "title", where) or name,
         )
+        # Warnings name places in the Rungs document; point them at the topic's lines.
+        target = f"areas[0].competencies[{t}]"
+        self.report.lines[target] = self.report.line_of(where)
         cells: dict[int, CellDoc] = {}
         for c, entry in enumerate(self.listing(topic, "content", where)):
             path = f"{where}.content[{c}]"
@@ -179,6 +182,7 @@ class _Reader:
                 self.report.error(f"{path}.level", f"level {level} is listed twice for {name}")
                 continue
             cells[level] = self.cell(entry, path, level)
+            self.report.lines[f"{target}.expectations.L{level}"] = self.report.line_of(path)
         return competency, cells
 
     def cell(self, entry: dict, path: str, level: int) -> CellDoc:
