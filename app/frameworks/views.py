@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -59,7 +60,7 @@ def format_doc(name: str):
     path = Path(current_app.config["FORMAT_DOCS_DIR"]) / FORMAT_DOCS[name]
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="text/plain; charset=utf-8", max_age=0)
+    return Response(path.read_text(encoding="utf-8"), mimetype="text/plain")
 
 
 @bp.route("/<slug>/")
