@@ -400,6 +400,7 @@ def test_a_markdown_page_of_tables_is_not_a_yaml_error_but_names_the_formats():
         ("ladder.json", '{\n  "format": "rungs-framework/1"\n}\n', "yaml"),
         ("web.txt", "---\ntopics: []\n---\n", "monzo"),
         ("<stdin>", "track,level_code,level_title\n", "csv"),
+        ("export", "record,track_key,track,level_code\n", "csv"),
     ],
 )
 def test_formats_come_from_the_name_or_else_the_first_lines(filename, text, fmt):

@@ -27,7 +27,8 @@ EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".md": "monzo", ".markdown": "mon
 # file saved as .txt): the format line of a Rungs file, Monzo's front matter, the CSV header.
 _RUNGS_YAML = re.compile(r"""^\{?\s*["']?format["']?\s*:\s*["']?rungs-framework/""", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
-_CSV_HEADER = re.compile(r"\A\ufeff?track,level_code,", re.IGNORECASE)
+# (the CSV header starts with `track,level_code` or, since keys came in, `record,track_key`)
+_CSV_HEADER = re.compile(r"\A\ufeff?\"?(?:track\"?,\"?level_code|record\"?,\"?track)", re.I)
 
 
 def unreadable(message: str) -> InvalidFrameworkError:
