@@ -18,7 +18,7 @@ MAX_BYTES = 1024 * 1024
 MAX_RANK = 1000
 SUPPORTED_FORMATS = (
     "Rungs reads a Rungs YAML file (.yaml or .yml), a Monzo progression-framework page "
-    "(.md with YAML front matter) and a CSV with one row per cell (.csv); "
+    "(.md with YAML front matter) and a CSV in Rungs' columns (.csv); "
     "docs/framework-format.md, docs/monzo-format.md and docs/csv-format.md describe them"
 )
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
