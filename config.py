@@ -57,6 +57,8 @@ class Config:
 
     # The career frameworks that ship with Rungs (`flask demo load` imports them).
     SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
+    # The file-format documents the import page links to (served as plain text).
+    FORMAT_DOCS_DIR = str(BASE_DIR / "docs")
 
     # The fairness view hides any figure that aggregates fewer people than this.
     FAIRNESS_MIN_GROUP = 3
