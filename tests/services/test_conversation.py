@@ -365,7 +365,7 @@ def test_counts_for_many_items_in_one_query(app, placed, ctx):
 # --- notifications ----------------------------------------------------------------------------
 
 
-def test_inbox_newest_first_hides_what_is_no_longer_visible_and_marks_nothing_read(app, placed, ctx):
+def test_inbox_newest_first_hides_what_is_no_longer_visible_marks_nothing(app, placed, ctx):
     kept = record(app, placed.pm_a1, title="Still shared")
     hidden = record(app, placed.pm_a1, title="Later made a draft")
     trashed = record(app, placed.pm_a1, title="Thrown away")  # shared: three notices for Ada

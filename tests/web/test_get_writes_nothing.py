@@ -1,0 +1,105 @@
+"""A GET changes no data: every argument-free GET route, twice, as each role, leaves every table
+as it was (row count and a hash of every row).
+
+A GET that writes is wrong twice over: a link, a prefetch or a crawler changes data, and on
+SQLite a GET runs in a deferred read transaction that fails when it later writes after another
+writer committed (docs in /work/shared/FACTS.md). The routes come from the URL map, so a new page
+is covered the day it is added. The demo organisation gives every page something to show, plus
+what a lazy writer would act on: an item long past the Trash's 30 days and unread notifications.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Base, Evidence, NotificationKind, User
+from app.models.base import utcnow
+from app.services import demo, notifications
+from tests.factories import Person, sign_in
+
+# Someone of each kind in the demo organisation (app/services/demo.py), or nobody.
+ROLES = {
+    "anonymous": None,
+    "pm": "Kwame Mensah",
+    "manager": "Daniel Brandt",  # Kwame's manager
+    "mentor": "Lena Fischer",  # mentors Kwame, Ravi and Samuel
+    "head": "Maya Okafor",
+}
+
+
+def argument_free_get_routes(app) -> list[str]:
+    """Every GET route without a variable part, from the URL map (static files need one)."""
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+    )
+
+
+def snapshot() -> dict[str, tuple[int, str]]:
+    """table → (rows, a hash of every row in primary-key order)."""
+    tables = {}
+    for table in Base.metadata.sorted_tables:
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows = db.session.execute(select(table).order_by(*order)).all()
+        digest = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
+        tables[table.name] = (len(rows), digest[:16])
+    db.session.rollback()  # end the read transaction: the requests must not wait on it
+    return tables
+
+
+def changed(before: dict, after: dict) -> list[str]:
+    return [
+        f"{name}: {before[name][0]} → {after[name][0]} rows"
+        if before[name][0] != after[name][0]
+        else f"{name}: rows changed"
+        for name in before
+        if before[name] != after[name]
+    ]
+
+
+@pytest.fixture
+def demo_org(app):
+    """The demo organisation, with an expired Trash item and unread notifications for all."""
+    with app.app_context():
+        demo.load()
+        people = {u.name: u for u in db.session.scalars(select(User))}
+        expired = db.session.scalars(
+            select(Evidence).where(Evidence.owner_id == people["Ravi Patel"].id).limit(1)
+        ).one()
+        expired.deleted_at = utcnow() - timedelta(days=45)
+        for name in ROLES.values():
+            if name:
+                notifications.notify(
+                    [people[name].id], NotificationKind.KUDOS, actor_id=people["Mei Lin"].id
+                )
+        db.session.commit()
+        return {
+            name: Person(u.id, u.email, u.name, u.role, demo.DEMO_PASSWORD)
+            for name, u in people.items()
+        }
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_get_route_changes_any_table(app, client, demo_org, role):
+    routes = argument_free_get_routes(app)
+    assert "/evidence/trash" in routes and "/notifications" in routes  # the map was read
+    if ROLES[role]:
+        sign_in(client, demo_org[ROLES[role]])
+    with app.app_context():
+        before = snapshot()
+    writers = {}
+    for path in routes:
+        statuses = [client.get(path).status_code for _ in range(2)]
+        assert all(status < 500 for status in statuses), (path, statuses)
+        with app.app_context():
+            after = snapshot()
+        if after != before:
+            writers[path] = changed(before, after)
+            before = after
+    assert writers == {}, f"GET routes that wrote, as {role}: {writers}"
