@@ -1,5 +1,6 @@
-"""A GET changes no data: every argument-free GET route, twice, as each role, leaves every table
-as it was (row count and a hash of every row).
+"""A GET changes no data: every GET route, twice, as each role, leaves every table as it was (row
+count and a hash of every row). Argument-free routes for every role; routes with arguments,
+filled from the demo data, for the signed-in roles (downloads aside: they are audited).
 
 A GET that writes is wrong twice over: a link, a prefetch or a crawler changes data, and on
 SQLite a GET runs in a deferred read transaction that fails when it later writes after another
@@ -14,7 +15,8 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from flask import url_for
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Base, Evidence, NotificationKind, User
@@ -39,6 +41,56 @@ def argument_free_get_routes(app) -> list[str]:
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
     )
+
+
+# A value for each route argument, read from the demo data; a route with a new argument fails
+# the test until it gets one here, so it is covered too.
+ARGUMENTS = {
+    "evidence_id": "SELECT MIN(e.id) FROM evidence e JOIN users u ON u.id = e.owner_id "
+    "WHERE u.name = 'Kwame Mensah' AND e.visibility = 'shared'",
+    "person_id": "SELECT id FROM users WHERE name = 'Kwame Mensah'",
+    "slug": "SELECT MIN(slug) FROM frameworks",
+    "number": "SELECT MIN(number) FROM framework_versions",
+    "code": "SELECT MIN(code) FROM levels",
+    "key": "SELECT MIN(key) FROM competencies",
+    "fmt": "SELECT 'yaml'",
+    "kind": "SELECT 'levels'",
+    "item_id": "SELECT MIN(id) FROM levels",
+    "track_id": "SELECT MIN(id) FROM tracks",
+    "level_id": "SELECT MIN(id) FROM levels",
+    "area_id": "SELECT MIN(id) FROM competency_areas",
+    "competency_id": "SELECT MIN(id) FROM competencies",
+    "decision_id": "SELECT MIN(id) FROM decision_rights",
+    "expectation_id": "SELECT MIN(id) FROM expectations",
+    "corroboration_id": "SELECT MIN(id) FROM corroborations",
+    "attachment_id": "SELECT COALESCE(MIN(id), 1) FROM attachments",
+    "cycle_id": "SELECT MAX(id) FROM promotion_cycles",
+    "case_id": "SELECT MAX(id) FROM promotion_cases",
+    "session_id": "SELECT MAX(id) FROM calibration_sessions",
+    "job_id": "SELECT COALESCE(MAX(id), 1) FROM jobs",
+    "token": "SELECT 'not-a-token'",
+}
+# Downloads record who took which file (an audit entry, on purpose), and the framework PDF is
+# rendered to a file on first request: not pages, and not argument-free.
+NOT_PAGES = {"static"}
+
+
+def routes_with_arguments(app) -> list[str]:
+    """Every GET route with variable parts, filled in from ARGUMENTS (downloads left out)."""
+    with app.app_context():
+        values = {name: db.session.execute(text(sql)).scalar() for name, sql in ARGUMENTS.items()}
+        db.session.rollback()
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not rule.arguments or rule.endpoint in NOT_PAGES:
+            continue
+        if rule.endpoint.endswith(".download"):
+            continue
+        missing = rule.arguments - values.keys()
+        assert not missing, f"{rule.rule}: add a value for {missing} to ARGUMENTS"
+        with app.test_request_context():
+            paths.append(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
+    return sorted(paths)
 
 
 def snapshot() -> dict[str, tuple[int, str]]:
@@ -85,21 +137,36 @@ def demo_org(app):
         }
 
 
+def writers(app, client, paths: list[str]) -> dict[str, list[str]]:
+    """path → the tables that changed while it was requested twice."""
+    with app.app_context():
+        before = snapshot()
+    found = {}
+    for path in paths:
+        statuses = [client.get(path).status_code for _ in range(2)]
+        assert all(status < 500 for status in statuses), (path, statuses)
+        with app.app_context():
+            after = snapshot()
+        if after != before:
+            found[path] = changed(before, after)
+            before = after
+    return found
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_get_route_changes_any_table(app, client, demo_org, role):
     routes = argument_free_get_routes(app)
     assert "/evidence/trash" in routes and "/notifications" in routes  # the map was read
     if ROLES[role]:
         sign_in(client, demo_org[ROLES[role]])
-    with app.app_context():
-        before = snapshot()
-    writers = {}
-    for path in routes:
-        statuses = [client.get(path).status_code for _ in range(2)]
-        assert all(status < 500 for status in statuses), (path, statuses)
-        with app.app_context():
-            after = snapshot()
-        if after != before:
-            writers[path] = changed(before, after)
-            before = after
-    assert writers == {}, f"GET routes that wrote, as {role}: {writers}"
+    found = writers(app, client, routes)
+    assert found == {}, f"GET routes that wrote, as {role}: {found}"
+
+
+@pytest.mark.parametrize("role", [role for role, name in ROLES.items() if name])
+def test_no_get_route_with_arguments_changes_any_table(app, client, demo_org, role):
+    routes = routes_with_arguments(app)
+    assert any(path.startswith("/evidence/") for path in routes)  # the map was read
+    sign_in(client, demo_org[ROLES[role]])
+    found = writers(app, client, routes)
+    assert found == {}, f"GET routes that wrote, as {role}: {found}"
