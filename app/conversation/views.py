@@ -150,8 +150,8 @@ def request_corroboration(evidence_id: int):
     """Ask a peer to confirm one of your items."""
     evidence = conversation.own_item(_actor(), evidence_id)
     form = RequestForm()
-    asking = evidence.is_visible_to_others
-    form.set_choices(conversation.peer_choices(evidence.owner_id, evidence.id) if asking else [])
+    refusal = conversation.why_not_ask(evidence)
+    form.set_choices([] if refusal else conversation.peer_choices(evidence.owner_id, evidence.id))
     if form.validate_on_submit():
         try:
             asked = conversation.request_corroboration(_actor(), evidence, form.peer_id.data)
@@ -168,7 +168,7 @@ def request_corroboration(evidence_id: int):
         "conversation/request.html",
         evidence=evidence,
         form=form,
-        share_first="" if asking else conversation.SHARE_FIRST,
+        refusal=refusal,
     )
     return page, status
 

@@ -38,6 +38,7 @@ DELETE_WINDOW = timedelta(minutes=15)
 CORROBORATIONS_PER_PAGE = 30
 # A peer asked to corroborate reads the item, so only a shared item can be asked about: a
 # private draft stays the owner's alone, as its page promises.
+IN_TRASH = "This item is in the Trash; restore it first."
 SHARE_FIRST = (
     "This is a private draft: only you can see it. Share it first; then the colleagues you "
     "ask to corroborate it can read it."
@@ -188,10 +189,9 @@ def request_corroboration(actor: User, evidence: Evidence, peer_id: int | None) 
     """The owner asks another active person to confirm a shared item (they may then read it);
     each peer once per item."""
     policy.authorize(actor, "evidence.edit", evidence)
-    if evidence.in_trash:
-        raise ValidationError("This item is in the Trash; restore it first.")
-    if not evidence.is_visible_to_others:
-        raise ValidationError(SHARE_FIRST)
+    refusal = why_not_ask(evidence)
+    if refusal:
+        raise ValidationError(refusal)
     peer = db.session.get(User, peer_id) if peer_id is not None else None
     if peer is None or not peer.is_active:
         raise ValidationError("Choose a person to ask.", field="peer_id")
@@ -212,6 +212,13 @@ def request_corroboration(actor: User, evidence: Evidence, peer_id: int | None) 
         evidence_id=evidence.id,
     )
     return request
+
+
+def why_not_ask(evidence: Evidence) -> str:
+    """Why nobody can be asked about the item yet, or "" when they can (it is shared)."""
+    if evidence.in_trash:
+        return IN_TRASH
+    return "" if evidence.is_visible_to_others else SHARE_FIRST
 
 
 def get_request(actor: User, corroboration_id: int) -> Corroboration:
@@ -324,7 +331,7 @@ class Conversation:
     def share_first(self) -> str:
         """Why the owner cannot ask for corroboration yet (a private draft), or ""."""
         is_draft = not self.evidence.in_trash and not self.evidence.is_shared
-        return SHARE_FIRST if self.is_owner and is_draft else ""
+        return why_not_ask(self.evidence) if self.is_owner and is_draft else ""
 
     @property
     def comment_count(self) -> int:

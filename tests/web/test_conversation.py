@@ -245,6 +245,10 @@ def test_a_private_draft_cannot_be_asked_about_and_the_page_says_why(app, client
     refused = client.post_form(url, {"peer_id": placed.pm_b1.id})
     assert refused.status_code == 400 and "Share it first" in text_of(refused)
     assert count_rows(app, Corroboration) == 0
+    client.post_form(f"/evidence/{evidence_id}/delete")
+    assert "in the Trash; restore it first" in text_of(client.get(url))
+    assert client.post_form(url, {"peer_id": placed.pm_b1.id}).status_code == 400
+    assert count_rows(app, Corroboration) == 0
     client.post_form("/logout")
     sign_in(client, placed.pm_b1)
     assert client.get(f"/evidence/{evidence_id}").status_code == 404
