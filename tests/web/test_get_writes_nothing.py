@@ -69,6 +69,7 @@ ARGUMENTS = {
     "session_id": "SELECT MAX(id) FROM calibration_sessions",
     "job_id": "SELECT COALESCE(MAX(id), 1) FROM jobs",
     "token": "SELECT 'not-a-token'",
+    "name": "SELECT 'rungs-yaml'",  # a format document (/frameworks/formats/<name>.md)
 }
 # Downloads record who took which file (an audit entry, on purpose), and the framework PDF is
 # rendered to a file on first request: not pages, and not argument-free.
