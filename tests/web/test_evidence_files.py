@@ -300,7 +300,7 @@ def test_anonymous_downloads_go_to_sign_in(app, client, placed):
 def test_a_corroborating_peer_may_download_what_they_were_asked_about(app, placed):
     from app.models import Corroboration
 
-    item = record(app, placed.pm_a1, visibility=Visibility.PRIVATE)
+    item = record(app, placed.pm_a1)  # shared with Alice's line, which Bea is not in
     upload(signed_in(app, placed.pm_a1), item, "a.txt", b"text")
     (added,) = stored_attachments(app)
     peer = signed_in(app, placed.pm_b1)
@@ -311,6 +311,10 @@ def test_a_corroborating_peer_may_download_what_they_were_asked_about(app, place
     response = peer.get(f"/attachments/{added.id}")
     assert response.status_code == 200
     response.close()
+    with app.app_context():  # a private draft again: only Alice's, whoever was asked
+        db.session.get(Evidence, item).visibility = Visibility.PRIVATE
+        db.session.commit()
+    assert peer.get(f"/attachments/{added.id}").status_code == 404
 
 
 # --- file names are data ------------------------------------------------------------------------

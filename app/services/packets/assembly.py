@@ -41,7 +41,6 @@ from app.models import (
     PromotionCase,
     Rating,
     RatingSource,
-    Visibility,
     Vote,
 )
 from app.services import markdown, readiness
@@ -177,8 +176,7 @@ def _shared_evidence(owner_id: int) -> list[Evidence]:
             select(Evidence)
             .where(
                 Evidence.owner_id == owner_id,
-                Evidence.visibility == Visibility.SHARED,
-                Evidence.deleted_at.is_(None),
+                Evidence.is_visible_to_others,
             )
             .options(
                 selectinload(Evidence.competencies),
