@@ -13,6 +13,16 @@ FORMAT = "rungs-framework/1"
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 
+# The most text one field may hold, for files and the editor alike: every field reaches the PDF,
+# and a 4 MB cell took 536 MB and seconds to render. Real frameworks stay far below (the shipped
+# ladders: cells up to 284 characters, descriptions up to 431), so these leave room for long
+# prose: 5,000 characters is about 800 words, most of a printed page for one cell.
+NAME_MAX = 200  # names, titles, a level's typical experience
+TEXT_MAX = 5_000  # a cell's expectation, a description, a level's summary or scope
+INDICATOR_MAX = 1_000  # one indicator (an example, a signal): a sentence or a short paragraph
+DECISION_MAX = 1_000  # one decision right
+INDICATORS_MAX = 50  # per cell
+
 
 @dataclass
 class DecisionRightDoc:
@@ -155,7 +165,63 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
         report.error("areas", "at least one competency area is required")
     _check_tracks(doc, report)
     _check_areas(doc, report)
+    _check_lengths(doc, report)
     return report
+
+
+def _texts(doc: FrameworkDoc):
+    """(path, text, limit, what) for every text of the document that has a limit."""
+    yield "name", doc.name, NAME_MAX, "a name"
+    yield "description", doc.description, TEXT_MAX, "a description"
+    for t, track in enumerate(doc.tracks):
+        yield f"tracks[{t}].name", track.name, NAME_MAX, "a name"
+        for i, level in enumerate(track.levels):
+            path = f"tracks[{t}].levels[{i}]"
+            yield f"{path}.title", level.title, NAME_MAX, "a title"
+            yield (
+                f"{path}.typical_experience",
+                level.typical_experience,
+                NAME_MAX,
+                "a typical experience",
+            )
+            yield f"{path}.summary", level.summary, TEXT_MAX, "a summary"
+            yield f"{path}.scope", level.scope, TEXT_MAX, "a scope"
+            for d, right in enumerate(level.decision_rights):
+                yield (
+                    f"{path}.decision_rights[{d}].decision",
+                    right.decision,
+                    DECISION_MAX,
+                    "a decision",
+                )
+    for a, area in enumerate(doc.areas):
+        yield f"areas[{a}].name", area.name, NAME_MAX, "a name"
+        yield f"areas[{a}].description", area.description, TEXT_MAX, "a description"
+    for a, c, _area, competency in doc.competencies():
+        path = f"areas[{a}].competencies[{c}]"
+        yield f"{path}.name", competency.name, NAME_MAX, "a name"
+        yield f"{path}.description", competency.description, TEXT_MAX, "a description"
+        for code, cell in competency.expectations.items():
+            where = f"{path}.expectations.{code}"
+            yield f"{where}.text", cell.text, TEXT_MAX, "an expectation"
+            for n, indicator in enumerate(cell.indicators):
+                yield f"{where}.indicators[{n}].text", indicator.text, INDICATOR_MAX, "an indicator"
+
+
+def _check_lengths(doc: FrameworkDoc, report: Report) -> None:
+    for path, text, limit, what in _texts(doc):
+        if len(text) > limit:
+            report.error(
+                path,
+                f"is {len(text):,} characters long; {what} may have at most {limit:,}. Shorten it.",
+            )
+    for a, c, _area, competency in doc.competencies():
+        for code, cell in competency.expectations.items():
+            if len(cell.indicators) > INDICATORS_MAX:
+                report.error(
+                    f"areas[{a}].competencies[{c}].expectations.{code}.indicators",
+                    f"has {len(cell.indicators):,} indicators; a cell may have at most "
+                    f"{INDICATORS_MAX}. Keep the ones that tell levels apart.",
+                )
 
 
 def _duplicates(values) -> set:
