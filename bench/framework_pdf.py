@@ -18,6 +18,7 @@ fetch pages back to back; every answer of 500 or more, and every connection erro
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import shutil
@@ -52,13 +53,14 @@ JOB_PATH = re.compile(r"/jobs/(\d+)")
 def main() -> None:
     args = parse_args()
     print(f"Command: {shlex.join([sys.executable, *sys.argv])}  (in {Path.cwd()})")
+    print(f"Load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     scratch = Path(tempfile.mkdtemp(prefix="rungs-bench-"))
     try:
         app = build_database(scratch)
         people = build_frameworks(app, args.rounds, args.competencies)
         dispose(app)
         print(f"Scratch data in {scratch}; {args.rounds} frameworks imported.", flush=True)
-        rounds = serve_and_measure(scratch, people, args.rounds)
+        rounds = serve_and_measure(scratch, people, args)
         report(rounds, args)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -68,7 +70,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="PDFs made, one per round (3).")
     parser.add_argument(
-        "--competencies", type=int, default=40, help="Competencies of the framework (40)."
+        "--competencies", type=int, default=60, help="Competencies of the framework (60)."
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.1,
+        help="Seconds each client waits between its requests (0.1): people read pages; "
+        "clients in a tight loop starve the job, which runs at a lower priority.",
+    )
+    parser.add_argument(
+        "--job-time-limit",
+        type=int,
+        default=600,
+        help="RUNGS_JOB_TIME_LIMIT for the server (600; the app's default is 120): the job runs "
+        "at a lower priority, and on a busy shared machine it can take minutes.",
     )
     return parser.parse_args()
 
@@ -118,8 +134,9 @@ class Round:
     slowest: float = 0.0
 
 
-def serve_and_measure(scratch: Path, people: dict, rounds: int) -> list[Round]:
+def serve_and_measure(scratch: Path, people: dict, args: argparse.Namespace) -> list[Round]:
     env = child_env(scratch)
+    env["RUNGS_JOB_TIME_LIMIT"] = str(args.job_time_limit)
     port = free_port()
     server = start_gunicorn(env, port, scratch)
     try:
@@ -132,16 +149,16 @@ def serve_and_measure(scratch: Path, people: dict, rounds: int) -> list[Round]:
             browser.sign_in(*people["other"])
             others.append(browser)
         results = []
-        for n in range(1, rounds + 1):
+        for n in range(1, args.rounds + 1):
             print(f"Round {n}...", flush=True)
-            results.append(one_round(requester, others, slug_of(n)))
+            results.append(one_round(requester, others, slug_of(n), args.pause))
             time.sleep(1)
         return results
     finally:
         stop(server)
 
 
-def one_round(requester: Browser, others: list[Browser], slug: str) -> Round:
+def one_round(requester: Browser, others: list[Browser], slug: str, pause: float) -> Round:
     result = Round(slug)
     pages = ["/", "/evidence/", "/frameworks/", f"/frameworks/{slug}/v1/", "/jobs"]
     done = threading.Event()
@@ -164,6 +181,7 @@ def one_round(requester: Browser, others: list[Browser], slug: str) -> Round:
                 result.slowest = max(result.slowest, elapsed)
                 if problem:
                     result.failures.append(problem)
+            time.sleep(pause)
 
     threads = [threading.Thread(target=fetch_pages, args=(b,)) for b in others]
     for thread in threads:
@@ -172,6 +190,8 @@ def one_round(requester: Browser, others: list[Browser], slug: str) -> Round:
     started = time.monotonic()
     try:
         result.mode, result.pdf_bytes = ask_for_pdf(requester, slug)
+    except RuntimeError as error:  # the PDF did not come: say why, and go on
+        result.mode = f"failed: {error}"
     finally:
         result.seconds = time.monotonic() - started
         time.sleep(0.5)
@@ -201,7 +221,7 @@ def ask_for_pdf(browser: Browser, slug: str) -> tuple[str, int]:
     return "as a job", wait_for_job(browser, int(job.group(1)))
 
 
-def wait_for_job(browser: Browser, job_id: int, timeout: float = 300) -> int:
+def wait_for_job(browser: Browser, job_id: int, timeout: float = 900) -> int:
     import json
 
     deadline = time.monotonic() + timeout
@@ -221,8 +241,11 @@ def wait_for_job(browser: Browser, job_id: int, timeout: float = 300) -> int:
 
 def report(rounds: list[Round], args: argparse.Namespace) -> None:
     print()
-    print(f"Framework: {args.competencies} competencies x 12 levels (2 tracks), one PDF per round.")
-    print(f"{OTHERS} clients of another person fetch pages meanwhile; failures are 5xx or errors.")
+    print(f"Framework: {args.competencies} competencies x 12 levels (2 tracks), a PDF per round.")
+    print(
+        f"{OTHERS} clients of another person fetch pages meanwhile, {args.pause} s apart; "
+        "failures are 5xx or errors."
+    )
     print()
     print(f"{'round':<8}{'PDF made':<16}{'seconds':>8}{'requests':>10}{'failed':>8}{'slowest':>9}")
     for n, result in enumerate(rounds, start=1):
@@ -232,6 +255,7 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         )
     failures = [failure for result in rounds for failure in result.failures]
     total = sum(result.requests for result in rounds)
+    print(f"Load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
     print(f"Requests of the other person that failed: {len(failures)} of {total}")
     for failure in sorted(set(failures)):

@@ -128,7 +128,7 @@ def render_version(params: dict[str, Any], progress: jobs.Progress) -> jobs.Resu
     version = store.load_version(version_id)
     policy.authorize(actor, "framework_version.view", version)
     name = download_name(version)
-    progress(15, "Rendering the PDF")
+    progress(15, f"Rendering {version.name}, version {version.number}")
     cached = version_pdf(version)
     progress(95, "Rendered")
     path, relative = jobs.output_file(".pdf")
