@@ -182,3 +182,18 @@ def test_other_peoples_requests_succeed_while_a_framework_pdf_renders(app, org, 
     assert [status for *_, status, _ in answers] == [200, 200, 200, 200, 200, 303]
     assert max(seconds for *_, seconds in answers) < 3  # never waited for a lock (5 s)
     assert outcome["result"].name == "sample-v1.pdf"
+
+
+def test_the_cli_writes_the_same_bytes_as_the_job(app, org, sample, tmp_path):
+    """`flask frameworks pdf` renders directly (no job); the same content gives the same bytes,
+    rendered once: the job after it finds the file on disk."""
+    target = tmp_path / "sample.pdf"
+    result = app.test_cli_runner().invoke(args=["frameworks", "pdf", "sample", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote Sample version 1" in result.output
+    pm = signed_in(app, org.pm_a1)
+    served = pm.get("/frameworks/sample/v1.pdf")
+    assert served.mimetype == "application/pdf" and served.data == target.read_bytes()
+    served.close()
+    assert ask(pm).headers["Location"].endswith("/frameworks/sample/v1.pdf")
+    assert job_count(app) == 0
