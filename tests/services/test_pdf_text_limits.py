@@ -71,7 +71,10 @@ def test_a_file_at_the_limits_is_imported(ctx):
     import_with(
         lambda data: cell_of(data).update(
             text="x" * TEXT_MAX,
-            indicators=[{"kind": "example", "text": "e" * INDICATOR_MAX}] * INDICATORS_MAX,
+            indicators=[  # distinct dicts: a repeated one is dumped as a YAML alias
+                {"kind": "example", "text": f"{n:02d}" + "e" * (INDICATOR_MAX - 2)}
+                for n in range(INDICATORS_MAX)
+            ],
         )
     )
     assert db.session.scalar(select(func.count()).select_from(Framework)) == 1
