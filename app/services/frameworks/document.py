@@ -24,6 +24,16 @@ SUPPORTED_FORMATS = (
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 
+# The most text one field may hold, for files and the editor alike: every field reaches the PDF,
+# and a 4 MB cell took 536 MB and seconds to render. Real frameworks stay far below (the shipped
+# ladders: cells up to 284 characters, descriptions up to 431), so these leave room for long
+# prose: 5,000 characters is about 800 words, most of a printed page for one cell.
+NAME_MAX = 200  # names, titles, a level's typical experience
+TEXT_MAX = 5_000  # a cell's expectation, a description, a level's summary or scope
+INDICATOR_MAX = 1_000  # one indicator (an example, a signal): a sentence or a short paragraph
+DECISION_MAX = 1_000  # one decision right
+INDICATORS_MAX = 50  # per cell
+
 
 @dataclass
 class DecisionRightDoc:
@@ -195,6 +205,7 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
         report.error("areas", "at least one competency area is required")
     _check_tracks(doc, report)
     _check_areas(doc, report)
+    _check_lengths(doc, report)
     return report
 
 
@@ -241,6 +252,44 @@ def _check_characters(doc: FrameworkDoc, report: Report) -> None:
         problem = unwanted_character(text or "")
         if problem is not None:
             report.error(path, f"contains a control character ({problem}); remove it")
+
+
+# The limit of a text by the last part of its path (keys, codes and the slug have patterns).
+_LIMITS = {
+    "name": (NAME_MAX, "a name"),
+    "title": (NAME_MAX, "a title"),
+    "typical_experience": (NAME_MAX, "a typical experience"),
+    "description": (TEXT_MAX, "a description"),
+    "summary": (TEXT_MAX, "a summary"),
+    "scope": (TEXT_MAX, "a scope"),
+    "decision": (DECISION_MAX, "a decision"),
+    "text": (TEXT_MAX, "an expectation"),
+}
+
+
+def _limit_of(path: str) -> tuple[int, str] | None:
+    if ".indicators[" in path:
+        return INDICATOR_MAX, "an indicator"
+    return _LIMITS.get(path.rsplit(".", 1)[-1])
+
+
+def _check_lengths(doc: FrameworkDoc, report: Report) -> None:
+    for path, text in _texts(doc):
+        limit = _limit_of(path)
+        if limit is not None and len(text or "") > limit[0]:
+            report.error(
+                path,
+                f"is {len(text):,} characters long; {limit[1]} may have at most {limit[0]:,}. "
+                "Shorten it.",
+            )
+    for a, c, _area, competency in doc.competencies():
+        for code, cell in competency.expectations.items():
+            if len(cell.indicators) > INDICATORS_MAX:
+                report.error(
+                    f"areas[{a}].competencies[{c}].expectations.{code}.indicators",
+                    f"has {len(cell.indicators):,} indicators; a cell may have at most "
+                    f"{INDICATORS_MAX}. Keep the ones that tell levels apart.",
+                )
 
 
 def _duplicates(values) -> set:

@@ -47,6 +47,7 @@ from app.services import markdown, readiness
 from app.services.errors import NotFoundError
 from app.services.evidence import competency_names
 from app.services.packets import data as d
+from app.services.pdf_text import bounded
 from app.services.promotions.log import LogAction
 from app.services.readiness_thresholds import thresholds
 
@@ -110,7 +111,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         ]
     )
     appendix = tuple(items[e.id] for e in evidence_rows)
-    return d.PacketData(
+    data = d.PacketData(
         layout=d.LAYOUT,
         view=view,
         case_id=case.id,
@@ -141,6 +142,8 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         appendix=appendix,
         kudos_count=sum(len(item.kudos) for item in appendix),
     )
+    # Every text bounded, whatever was stored: a packet stays seconds of work (pdf_text.py).
+    return bounded(data)
 
 
 # --- reading ----------------------------------------------------------------------------------
