@@ -25,9 +25,13 @@ def worker(burst: bool):
         rq_backend.use_app(app)
         queue = rq_backend.queue(app)
         click.echo(f"Rendering jobs from the RQ queue {queue.name!r} ({app.config['REDIS_URL']}).")
-        # Sweeps when it starts and between jobs (stale running jobs, queued jobs Redis lost).
+        # Sweeps when it starts and between jobs (stale running jobs, queued jobs Redis lost);
+        # an idle worker wakes from waiting on Redis every worker_ttl - 15 s, so every minute.
         worker = rq_backend.SweepingWorker(
-            [queue], connection=queue.connection, maintenance_interval=SWEEP_INTERVAL
+            [queue],
+            connection=queue.connection,
+            maintenance_interval=SWEEP_INTERVAL,
+            worker_ttl=SWEEP_INTERVAL + 15,
         )
         worker.work(burst=burst)
         return
