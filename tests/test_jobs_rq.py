@@ -246,6 +246,15 @@ def submit_as(app, person: User, kind: str, **params) -> int:
     return job_id
 
 
+def submit_quietly(app, person: User) -> int:
+    """A job committed but not handed to Redis (as if its web process stopped in between)."""
+    with app.app_context():
+        job_id = jobs.submit(db.session.get(User, person.id), "test_write", {}).id
+        db.session.info.pop("rungs_jobs_to_dispatch")
+        db.session.commit()
+    return job_id
+
+
 def set_times(app, job_id: int, **values) -> None:
     """Move a job's clock back (as if it was queued or started that long ago)."""
     with app.app_context():
@@ -296,6 +305,11 @@ def test_a_job_whose_worker_horse_and_render_are_killed_is_failed_with_a_reason(
         while stored(faulty_app, job_id).message != "Sleeping":  # the render has begun
             assert time.monotonic() < deadline, "the worker never started the job"
             time.sleep(0.1)
+        # A live job past the silent window is left alone: its work horse keeps beating.
+        started = stored(faulty_app, job_id).started_at
+        time.sleep(max(0.0, 4 - (utcnow() - started).total_seconds()))
+        assert "0 without a live worker failed" in sweep(faulty_app)
+        assert stored(faulty_app, job_id).status is JobStatus.RUNNING
         horses = children(worker.pid)
         renders = [pid for horse in horses for pid in children(horse)]
         assert len(horses) == 1 and len(renders) == 1, (horses, renders)
@@ -356,6 +370,11 @@ def test_queued_jobs_that_redis_lost_are_enqueued_again_or_failed(faulty_app, ow
     page = client.get(f"/jobs/{too_old}").get_data(as_text=True)
     assert "was lost from the job queue (Redis restarted or was emptied)" in page
 
+    # A job that lost its worker since: the worker's job sweeps before it renders (plain
+    # `rq worker` has no sweep of its own).
+    overdue = submit_quietly(faulty_app, owner)
+    long_ago = now - timedelta(hours=1)
+    set_times(faulty_app, overdue, status=JobStatus.RUNNING, started_at=long_ago)
     command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", own_redis.url]
     done = subprocess.run(
         [*command, queue.name],
@@ -370,16 +389,13 @@ def test_queued_jobs_that_redis_lost_are_enqueued_again_or_failed(faulty_app, ow
     assert job.status is JobStatus.DONE, job.error
     with client.get(f"/jobs/{wanted}/download") as download:
         assert json.loads(download.data)["text"] == "again"
+    job = stored(faulty_app, overdue)
+    assert (job.status, job.error) == (JobStatus.FAILED, store.INTERRUPTED)
 
 
 def test_submitting_a_job_recovers_lost_ones_but_not_one_being_enqueued(faulty_app, make):
     owner = make.person(name="Gus Grace")
-    with faulty_app.app_context():
-        job = jobs.submit(db.session.get(User, owner.id), "test_write", {})
-        db.session.flush()
-        pending = job.id
-        db.session.info.pop("rungs_jobs_to_dispatch")  # committed, not handed to Redis yet
-        db.session.commit()
+    pending = submit_quietly(faulty_app, owner)  # committed, not handed to Redis yet
     queue = rq_backend.queue(faulty_app)
 
     assert "0 lost from Redis enqueued again" in sweep(faulty_app)

@@ -166,7 +166,9 @@ class Heartbeat:
     def __init__(self, app: Flask, job_id: int):
         self.key = heartbeat_key(app, job_id)
         self.ttl = silent_after(app)
-        self.redis = connection(app)
+        # A hung Redis must not hold up the supervisor, which enforces the time limit.
+        period = int(app.config["JOB_HEARTBEAT_SECONDS"])
+        self.redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=period)
 
     def __call__(self) -> None:
         try:
