@@ -433,3 +433,41 @@ def test_flask_jobs_worker_sweeps_when_it_starts(faulty_app, make):
     assert (job.status, job.error) == (JobStatus.FAILED, store.INTERRUPTED)
     job = stored(faulty_app, abandoned)
     assert (job.status, job.message) == (JobStatus.FAILED, "Lost")
+
+
+def test_a_job_rendering_while_redis_restarts_empty_is_not_taken_for_dead(
+    faulty_app, own_redis, make, tmp_path
+):
+    owner = make.person(name="Ray Running")
+    go_on, log = tmp_path / "go-on", tmp_path / "worker.log"
+    job_id = submit_as(faulty_app, owner, "test_write", text="survived", wait_for=str(go_on))
+    command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", own_redis.url]
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [*command, faulty_app.config["JOB_QUEUE"]],
+            cwd=ROOT,
+            env=worker_environ(faulty_app),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while stored(faulty_app, job_id).message != "Halfway there":
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.1)
+        own_redis.restart_empty()
+        redis = Redis.from_url(own_redis.url)
+        # Past the silent window, with Redis up long enough for the sweep to judge heartbeats.
+        while int(redis.info("server")["uptime_in_seconds"]) <= 3:
+            time.sleep(0.2)
+        redis.close()
+        assert "0 without a live worker failed" in sweep(faulty_app)
+        go_on.touch()
+        worker.wait(60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    job = stored(faulty_app, job_id)
+    assert job.status is JobStatus.DONE, (job.error, log.read_text()[-3000:])
