@@ -71,6 +71,11 @@ class Config:
     JOB_MEMORY_LIMIT_MB = 1024
     JOB_QUEUE = "rungs"
     REDIS_URL: str | None = None
+    # RQ only: a running job's work horse renews a heartbeat this often (seconds); after three
+    # missed, the job's worker is taken for dead and the job failed. A queued job Redis lost
+    # (restarted empty) is enqueued again if it was created within JOB_REQUEUE_MAX_AGE seconds.
+    JOB_HEARTBEAT_SECONDS = 5
+    JOB_REQUEUE_MAX_AGE = 3600
     # Without Redis, the web process starts a job dispatcher thread on the first job; tests turn
     # it off and run queued jobs explicitly (app.services.jobs.run_pending).
     JOB_LOCAL_DISPATCH = True
@@ -114,6 +119,8 @@ ENV_COUNT_OVERRIDES = {
     "RUNGS_JOB_TIME_LIMIT": "JOB_TIME_LIMIT",
     "RUNGS_JOB_MEMORY_LIMIT_MB": "JOB_MEMORY_LIMIT_MB",
     "PERSONAL_DATA_IMPORT_MAX_FILES": "PERSONAL_DATA_IMPORT_MAX_FILES",
+    "RUNGS_JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
+    "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
 }
 MULTIPART_ALLOWANCE = 1024 * 1024
 
