@@ -6,15 +6,15 @@ from pypdf import PdfReader
 
 from app.extensions import db
 from app.policy import SYSTEM
-from app.services.frameworks import files
+from app.services.frameworks import files, versions
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 
 
 def test_everyone_downloads_the_published_version_and_only_the_head_a_draft(app, client, org):
     with app.app_context():
-        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
-        files.import_text(SYSTEM, framework_yaml(), "yaml")
+        published = files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)[0]
+        versions.new_draft(SYSTEM, published)
         db.session.commit()
     sign_in(client, org.pm_a1)
     response = client.get("/frameworks/sample/v1.pdf")
