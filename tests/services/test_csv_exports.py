@@ -37,7 +37,7 @@ def test_the_packet_manifest_keeps_names_and_levels_inert():
     stored = packet_jobs.Stored(Path("x.pdf"), 3, "v1", "ab12")
     people = [(1, "=cmd|' /C calc'!A0", "-L1", "+L2", "@track")]
     text = packet_jobs._manifest(PacketView.COMMITTEE, people, [stored], ["h1/=evil.pdf"])
-    row = list(csv.DictReader(io.StringIO(text)))[0]
+    [row] = list(csv.DictReader(io.StringIO(text)))
     assert row["file"] == "'=evil.pdf"
     assert (row["candidate"], row["current_level"], row["proposed_level"], row["track"]) == (
         "'=cmd|' /C calc'!A0",

@@ -245,5 +245,3 @@ def _manifest(view: PacketView, people: list[tuple], stored: list[Stored], names
         facts = (view.value, packet.pages, packet.data_version, packet.content_hash)
         writer.writerow([inert_csv_cell(cell) for cell in (file_name, *texts, *facts)])
     return out.getvalue()
-
-
