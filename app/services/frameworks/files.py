@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from app import policy
 from app.services.frameworks import (
     csv_format,
     monzo_format,
@@ -72,12 +71,8 @@ def import_text(
 ) -> Imported:
     """Store the file as a new draft (and publish it if asked). A file identical to the
     published version or a draft stores nothing (a draft asked to be published is published)."""
-    policy.authorize(actor, "frameworks.manage")
     doc, report = validate(text, fmt, filename=filename)
-    version = store.identical_version(doc)
-    is_new = version is None
-    if version is None:
-        version = store.create_version(actor, doc)
+    version, is_new = store.import_document(actor, doc)
     if publish and version.is_draft:
         versions.publish(actor, version, changelog=changelog or "Imported from a file.")
     return Imported(version, report, is_new=is_new)

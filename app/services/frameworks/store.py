@@ -284,6 +284,16 @@ def to_document(version: FrameworkVersion) -> FrameworkDoc:
 # --- imports: the same file twice, and files that name things without keys ---------------------
 
 
+def import_document(actor: User, doc: FrameworkDoc) -> tuple[FrameworkVersion, bool]:
+    """Store an imported document as the next draft, unless the published version or a draft
+    holds exactly this document already: then that version, and False for "nothing new"."""
+    policy.authorize(actor, "frameworks.manage")
+    same = identical_version(doc)
+    if same is not None:
+        return same, False
+    return create_version(actor, doc), True
+
+
 def identical_version(doc: FrameworkDoc) -> FrameworkVersion | None:
     """The published version or a draft of the document's framework that already holds exactly
     this document (newest first), so importing the same file again adds no draft."""
