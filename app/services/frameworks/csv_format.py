@@ -227,7 +227,6 @@ class _Builder:
         self.track_use: dict[str, set[str]] = {}  # competency key → track keys of its cells
         self.cell_lines: dict[tuple[str, str], int] = {}
         self.declared: dict[int, int] = {}  # id of a doc object → its line
-        self.has_slug = False
 
     def error(self, row: Row, message: str) -> None:
         self.report.error("", f"line {row.line}: {message}")
@@ -250,18 +249,18 @@ class _Builder:
             used = self.track_use.get(competency.key, set())
             keys = [key for key in order if key in used]
             competency.tracks = None if keys == order else keys
-        if not self.has_slug:
+        missing = [name for name in ("slug", "name") if name not in self.report.lines]
+        if missing:
+            rows = " and ".join(f"framework_{name}" for name in missing)
+            made = " and ".join(f'{name} "{getattr(self.doc, name)}"' for name in missing)
             self.report.warn(
-                "slug",
-                f'the file has no framework_slug row; the slug "{self.doc.slug}" was made '
-                "from the file's name",
+                missing[0], f"the file has no {rows} row; the {made} came from the file's name"
             )
 
     def _framework(self, row: Row) -> None:
         attribute = FRAMEWORK_FIELDS[row["record"]]
         setattr(self.doc, attribute, row["text"])
         self.report.lines[attribute] = row.line
-        self.has_slug = self.has_slug or attribute == "slug"
 
     def _track_record(self, row: Row) -> None:
         if row["record"] in ("track", "level") and row["text"]:
