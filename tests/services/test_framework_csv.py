@@ -332,3 +332,23 @@ def test_validate_reports_the_matches_without_storing(ctx):
     assert db.session.scalar(select(func.count()).select_from(FrameworkVersion)) == 1
     with pytest.raises(InvalidFrameworkError):
         files.validate(LEGACY_HEADER + GOOD_ROW + "x,y\n", "csv")
+
+
+def test_a_hand_made_csv_of_cells_declares_what_it_names():
+    out = io.StringIO()
+    writer = csv.DictWriter(out, csv_format.COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    where = {"track": "IC", "area": "Craft", "competency_key": "research", "competency": "Research"}
+    writer.writerow({"record": "framework_slug", "text": "hand"})
+    writer.writerow({"record": "framework_name", "text": "Made by hand"})
+    for code, rank in (("P1", 1), ("P2", 2)):
+        level = {**where, "level_code": code, "level_title": f"PM {rank}", "level_rank": rank}
+        writer.writerow({**level, "text": f"Does research at {code}."})
+        writer.writerow({**level, "record": "", "indicator_kind": "example", "text": "An example."})
+    doc, report = csv_format.parse(out.getvalue())
+    assert report.errors == [] and report.warnings == []
+    assert (doc.slug, doc.name, [t.key for t in doc.tracks]) == ("hand", "Made by hand", ["ic"])
+    research = doc.areas[0].competencies[0]
+    assert (doc.areas[0].key, research.key, research.tracks) == ("craft", "research", None)
+    assert [i.text for i in research.expectations["P2"].indicators] == ["An example."]
+    assert sorted(type(item).__name__ for item in doc.named_only) == ["AreaDoc", "TrackDoc"]
