@@ -103,7 +103,9 @@ class Builder:
 
     def _track_record(self, row: Row) -> None:
         if row["record"] in ("track", "level") and row["text"]:
-            self.error(row, f"a {row['record']} row has no text; leave text empty")
+            self.error(
+                row, f"a {row['record']} row takes no text (its name has a column); leave it empty"
+            )
             return
         if row["record"] == "track":
             self._track(row, required=True)
