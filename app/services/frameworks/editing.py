@@ -271,9 +271,9 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
 def import_upload(
     actor, data: bytes, *, filename: str, fmt: str = "", publish: bool = False, changelog: str = ""
 ):
-    """Import an uploaded file (format from its name unless given): files.Imported, its version
-    loaded whole."""
-    fmt = fmt or files.guess_format(filename)
+    """Import an uploaded file (format from its name or content unless given): files.Imported,
+    its version loaded whole."""
+    fmt = fmt or files.detect_format(filename, data)
     imported = files.import_text(
         actor, files.decode(data), fmt, filename=filename, publish=publish, changelog=changelog
     )
