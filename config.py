@@ -34,9 +34,14 @@ class Config:
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_RESET_TTL = timedelta(hours=72)
 
-    # Failed sign-ins allowed per email address, and per client address, within the window.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    # Failed sign-ins within the window. One client on one email address, and one client on any
+    # email address, are refused once over their limit until failures leave the window. One email
+    # address from every client together is only slowed past its ceiling, to one password check
+    # per interval: a stranger can slow anyone's sign-in down but cannot lock anyone out.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT = 5
     LOGIN_MAX_FAILURES_PER_CLIENT = 30
+    LOGIN_ACCOUNT_SLOW_AFTER = 20
+    LOGIN_ACCOUNT_SLOW_INTERVAL = timedelta(seconds=30)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
     PEOPLE_PER_PAGE = 25

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from app import policy
 from app.extensions import db
@@ -19,8 +21,13 @@ from app.services import audit
 from app.services.errors import DomainError, NotFoundError, ValidationError
 from app.services.passwords import check_new_password, hash_password, verify_password
 from app.services.people import normalize_email
+from app.services.text import unwanted_character
 
 SIGN_IN_REFUSED = "Email or password is incorrect."
+# The first of the two 32-bit keys of the sign-in advisory locks on PostgreSQL ("Sign").
+SIGN_IN_LOCKS = 0x5369676E
+# A client address as Werkzeug gives it (IPv4 or IPv6) is stored readably; anything else digested.
+ADDRESS = re.compile(r"[0-9A-Fa-f:.]{1,45}")
 
 
 class SignInError(DomainError):
@@ -31,47 +38,144 @@ class ThrottledError(DomainError):
     status = 429
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """What one attempt counts against: the email address, the client, and the two together."""
+
+    account: str
+    client: str
+    pair: str
+
+    @classmethod
+    def of(cls, email: str, client: str) -> _Keys:
+        # Digests: what was typed as an email (sometimes a password) is not kept, and every key
+        # fits the column whatever its length or characters.
+        return cls(
+            account=f"account:{_digest(email)}",
+            client=f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{_digest(client)}",
+            pair=f"pair:{_digest(email + chr(10) + client)}",
+        )
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    """A password check allowed to go ahead, and what it needs once no transaction is open."""
+
+    row_ids: list[int]
+    person_id: int | None
+    password_hash: str | None
+
+
 def authenticate(email: str, password: str, *, client: str) -> User:
-    """The person with these credentials, or SignInError with one message for every failure."""
+    """The person with these credentials, or SignInError with one message for every failure.
+
+    Commits: the attempt is recorded (as a failure until the password proves right) and committed
+    before the slow password check, so that parallel attempts count it and no transaction or
+    lock is held while hashing.
+    """
     email = normalize_email(email)
-    keys = (f"account:{email}", f"client:{client}")
-    _refuse_if_throttled(*keys)
-    person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    password_hash = person.password_hash if person is not None else None
-    if not verify_password(password_hash, password) or not person.is_active:
-        db.session.add_all(LoginFailure(key=key) for key in keys)
+    keys = _Keys.of(email, client)
+    reservation = _reserve_check(keys, email)
+    db.session.commit()
+    if not verify_password(reservation.password_hash, password) or reservation.person_id is None:
+        raise SignInError(SIGN_IN_REFUSED)  # the reserved rows stay: they record this failure
+    person = db.session.get(User, reservation.person_id)
+    if person is None or not person.is_active:  # deactivated during the check
         raise SignInError(SIGN_IN_REFUSED)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    db.session.execute(
+        delete(LoginFailure).where(
+            or_(LoginFailure.id.in_(reservation.row_ids), LoginFailure.key == keys.pair)
+        )
+    )
     audit.record(person, "person.signed_in", person, after={"client": client})
     return person
 
 
-def _refuse_if_throttled(account_key: str, client_key: str) -> None:
-    config = current_app.config
-    window = config["LOGIN_FAILURE_WINDOW"]
-    since = utcnow() - window
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-    counts = dict(
-        db.session.execute(
-            select(LoginFailure.key, func.count())
-            .where(LoginFailure.key.in_([account_key, client_key]), LoginFailure.at >= since)
-            .group_by(LoginFailure.key)
-        ).all()
+def _reserve_check(keys: _Keys, email: str) -> _Reservation:
+    """Count the attempts and add this one in a single step, under a lock per email and client.
+
+    PostgreSQL: advisory locks on the email and the client key, taken in a fixed order so two
+    attempts never wait on each other crosswise. SQLite: every transaction begins IMMEDIATE
+    (app/database.py) and the purge below writes first, so the database's one write lock is held
+    from before the count until the commit.
+    """
+    _lock(keys.account, keys.client)
+    now = utcnow()
+    since = now - current_app.config["LOGIN_FAILURE_WINDOW"]
+    _purge_expired(since)
+    counted = db.session.execute(
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
+        .where(LoginFailure.key.in_([keys.account, keys.client, keys.pair]))
+        .where(LoginFailure.at >= since)
+        .group_by(LoginFailure.key)
+    ).all()
+    _refuse_if_throttled(keys, {key: (count, first, last) for key, count, first, last in counted})
+    rows = [LoginFailure(key=key, at=now) for key in (keys.account, keys.client, keys.pair)]
+    db.session.add_all(rows)
+    db.session.flush()
+    # An email with a control character cannot be anyone's, and PostgreSQL refuses NUL in a query.
+    person = None
+    if unwanted_character(email) is None:
+        person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    return _Reservation(
+        row_ids=[row.id for row in rows],
+        person_id=person.id if person is not None and person.is_active else None,
+        password_hash=person.password_hash if person is not None else None,
     )
-    oldest = db.session.execute(
-        select(func.min(LoginFailure.at)).where(
-            LoginFailure.key.in_([account_key, client_key]), LoginFailure.at >= since
-        )
-    ).scalar_one()
-    if (
-        counts.get(account_key, 0) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or counts.get(client_key, 0) >= config["LOGIN_MAX_FAILURES_PER_CLIENT"]
+
+
+def _lock(*keys: str) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for number in sorted(
+        {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
     ):
-        minutes = max(1, math.ceil((_as_utc(oldest) + window - utcnow()).total_seconds() / 60))
-        raise ThrottledError(
-            f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
-            "and try again, or ask your head of product for a new password link."
-        )
+        db.session.execute(select(func.pg_advisory_xact_lock(SIGN_IN_LOCKS, number)))
+
+
+def _purge_expired(since: datetime) -> None:
+    # Rows another attempt is purging right now are skipped rather than waited for: two purges
+    # meeting on the same rows in different orders would deadlock (SQLite ignores SKIP LOCKED).
+    expired = (
+        select(LoginFailure.id).where(LoginFailure.at < since).with_for_update(skip_locked=True)
+    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(expired.scalar_subquery())))
+
+
+def _refuse_if_throttled(keys: _Keys, counted: dict[str, tuple[int, datetime, datetime]]) -> None:
+    """Refuse before the password check: this client on this email, or this client on any email,
+    failed too often (refused until those failures leave the window); or this email failed too
+    often from everywhere (slowed to one check per interval, never locked)."""
+    config = current_app.config
+    now = utcnow()
+    limits = (
+        (keys.pair, config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT"]),
+        (keys.client, config["LOGIN_MAX_FAILURES_PER_CLIENT"]),
+    )
+    for key, limit in limits:
+        count, first, _ = counted.get(key, (0, now, now))
+        if count >= limit:
+            raise ThrottledError(
+                _wait_message(_as_utc(first) + config["LOGIN_FAILURE_WINDOW"] - now)
+            )
+    count, _, last = counted.get(keys.account, (0, now, now))
+    if count >= config["LOGIN_ACCOUNT_SLOW_AFTER"]:
+        wait = _as_utc(last) + config["LOGIN_ACCOUNT_SLOW_INTERVAL"] - now
+        if wait > timedelta(0):
+            raise ThrottledError(_wait_message(wait))
+
+
+def _wait_message(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        amount = f"{seconds} second{'s' if seconds > 1 else ''}"
+    else:
+        minutes = math.ceil(seconds / 60)
+        amount = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return (
+        f"Too many failed sign-ins. Wait {amount} and try again, "
+        "or ask your head of product for a new password link."
+    )
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -136,7 +240,9 @@ def reset_password(token: str, new: str) -> User:
     check_new_password(new, email=person.email, field="password")
     link.used_at = utcnow()
     _set_password(person, new)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == f"account:{person.email}"))
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.key == _Keys.of(person.email, "").account)
+    )
     audit.record(person, "person.password_reset", person)
     return person
 
@@ -160,4 +266,9 @@ def _open_links(person: User) -> list[PasswordResetLink]:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return _digest_bytes(token).hex()
+
+
+def _digest_bytes(text: str) -> bytes:
+    # surrogatepass: a lone surrogate typed into a form still digests instead of failing.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
