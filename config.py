@@ -43,6 +43,9 @@ class Config:
     LOGIN_ACCOUNT_SLOW_AFTER = 20
     LOGIN_ACCOUNT_SLOW_INTERVAL = timedelta(seconds=30)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (RUNGS_TRUSTED_PROXIES).
+    # 0 trusts no such header: the client is the address that connected.
+    TRUSTED_PROXIES = 0
 
     PEOPLE_PER_PAGE = 25
 
@@ -108,6 +111,8 @@ ENV_COUNT_OVERRIDES = {
     "RUNGS_JOB_TIME_LIMIT": "JOB_TIME_LIMIT",
     "RUNGS_JOB_MEMORY_LIMIT_MB": "JOB_MEMORY_LIMIT_MB",
 }
+# The same, for whole numbers that may be 0.
+ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES"}
 MULTIPART_ALLOWANCE = 1024 * 1024
 
 
@@ -133,6 +138,13 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         {
             setting: _count(variable, environ[variable])
             for variable, setting in ENV_COUNT_OVERRIDES.items()
+            if environ.get(variable)
+        }
+    )
+    settings.update(
+        {
+            setting: _count(variable, environ[variable], minimum=0)
+            for variable, setting in ENV_NUMBER_OVERRIDES.items()
             if environ.get(variable)
         }
     )
@@ -163,13 +175,13 @@ def _bytes(key: str, value: str) -> int:
     return int(value)
 
 
-def _count(variable: str, value: str) -> int:
+def _count(variable: str, value: str, *, minimum: int = 1) -> int:
     try:
         number = int(value.strip())
     except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigError(f"{variable} must be a whole number of at least 1, not {value!r}")
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{variable} must be a whole number of at least {minimum}, not {value!r}")
     return number
 
 

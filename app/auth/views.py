@@ -15,6 +15,7 @@ from app.forms import apply_domain_error
 from app.models import User
 from app.services import auth
 from app.services.errors import ValidationError
+from app.services.text import unwanted_character
 
 bp = Blueprint("auth", __name__)
 
@@ -34,8 +35,9 @@ def init_login_manager(manager) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path: no scheme, no host, not protocol-relative, no backslash tricks."""
-    if not target:
+    """Only a local path: no scheme, no host, not protocol-relative, no backslash tricks, and no
+    control character (a line break cannot go into the Location header)."""
+    if not target or unwanted_character(target) or any(char in target for char in "\t\n\r"):
         return url_for("main.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
