@@ -43,6 +43,9 @@ class Config:
     LOGIN_ACCOUNT_SLOW_AFTER = 20
     LOGIN_ACCOUNT_SLOW_INTERVAL = timedelta(seconds=30)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    # A browser that signed in keeps a device cookie this long; with it, its own failures count
+    # on that email address, not the address it shares or the strangers' (OWASP device cookies).
+    LOGIN_DEVICE_TTL = timedelta(days=90)
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (RUNGS_TRUSTED_PROXIES).
     # 0 trusts no such header: the client is the address that connected.
     TRUSTED_PROXIES = 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select
 
 from app import policy
@@ -40,21 +41,28 @@ class ThrottledError(DomainError):
 
 @dataclass(frozen=True)
 class _Keys:
-    """What one attempt counts against: the email address, the client, and the two together."""
+    """What one attempt counts against: the email address, the client, the two together, and
+    the browser when it signed in to this email address before (its device token)."""
 
     account: str
     client: str
     pair: str
+    device: str | None = None
 
     @classmethod
-    def of(cls, email: str, client: str) -> _Keys:
+    def of(cls, email: str, client: str, device_token: str | None = None) -> _Keys:
         # Digests: what was typed as an email (sometimes a password) is not kept, and every key
         # fits the column whatever its length or characters.
+        account = f"account:{_digest(email)}"
         return cls(
-            account=f"account:{_digest(email)}",
+            account=account,
             client=f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{_digest(client)}",
             pair=f"pair:{_digest(email + chr(10) + client)}",
+            device=_device_key(device_token, account),
         )
+
+    def all(self) -> list[str]:
+        return [key for key in (self.account, self.client, self.pair, self.device) if key]
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class _Reservation:
     password_hash: str | None
 
 
-def authenticate(email: str, password: str, *, client: str) -> User:
+def authenticate(email: str, password: str, *, client: str, device: str | None = None) -> User:
     """The person with these credentials, or SignInError with one message for every failure.
 
     Commits: the attempt is recorded (as a failure until the password proves right) and committed
@@ -74,7 +82,7 @@ def authenticate(email: str, password: str, *, client: str) -> User:
     lock is held while hashing.
     """
     email = normalize_email(email)
-    keys = _Keys.of(email, client)
+    keys = _Keys.of(email, client, device)
     reservation = _reserve_check(keys, email)
     db.session.commit()
     if not verify_password(reservation.password_hash, password) or reservation.person_id is None:
@@ -105,12 +113,12 @@ def _reserve_check(keys: _Keys, email: str) -> _Reservation:
     _purge_expired(since)
     counted = db.session.execute(
         select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
-        .where(LoginFailure.key.in_([keys.account, keys.client, keys.pair]))
+        .where(LoginFailure.key.in_(keys.all()))
         .where(LoginFailure.at >= since)
         .group_by(LoginFailure.key)
     ).all()
     _refuse_if_throttled(keys, {key: (count, first, last) for key, count, first, last in counted})
-    rows = [LoginFailure(key=key, at=now) for key in (keys.account, keys.client, keys.pair)]
+    rows = [LoginFailure(key=key, at=now) for key in keys.all()]
     db.session.add_all(rows)
     db.session.flush()
     # An email with a control character cannot be anyone's, and PostgreSQL refuses NUL in a query.
@@ -145,12 +153,16 @@ def _purge_expired(since: datetime) -> None:
 def _refuse_if_throttled(keys: _Keys, counted: dict[str, tuple[int, datetime, datetime]]) -> None:
     """Refuse before the password check: this client on this email, or this client on any email,
     failed too often (refused until those failures leave the window); or this email failed too
-    often from everywhere (slowed to one check per interval, never locked)."""
+    often from everywhere (slowed to one check per interval, never locked). A browser that
+    signed in to this email before is judged by its own failures alone, so strangers sharing
+    its address or guessing from everywhere do not slow it down (OWASP's device cookies)."""
     config = current_app.config
     now = utcnow()
+    tight = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT"]
     limits = (
-        (keys.pair, config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT"]),
-        (keys.client, config["LOGIN_MAX_FAILURES_PER_CLIENT"]),
+        [(keys.device, tight)]
+        if keys.device
+        else [(keys.pair, tight), (keys.client, config["LOGIN_MAX_FAILURES_PER_CLIENT"])]
     )
     for key, limit in limits:
         count, first, _ = counted.get(key, (0, now, now))
@@ -159,10 +171,34 @@ def _refuse_if_throttled(keys: _Keys, counted: dict[str, tuple[int, datetime, da
                 _wait_message(_as_utc(first) + config["LOGIN_FAILURE_WINDOW"] - now)
             )
     count, _, last = counted.get(keys.account, (0, now, now))
-    if count >= config["LOGIN_ACCOUNT_SLOW_AFTER"]:
+    if keys.device is None and count >= config["LOGIN_ACCOUNT_SLOW_AFTER"]:
         wait = _as_utc(last) + config["LOGIN_ACCOUNT_SLOW_INTERVAL"] - now
         if wait > timedelta(0):
             raise ThrottledError(_wait_message(wait))
+
+
+def device_token(person: User) -> str:
+    """A token for the browser that just signed in as the person (a cookie): with it, that
+    browser keeps its own failure count on this email address, apart from everyone else's."""
+    account = _Keys.of(person.email, "").account
+    return _device_serializer().dumps({"account": account, "device": secrets.token_urlsafe(16)})
+
+
+def _device_key(token: str | None, account: str) -> str | None:
+    if not token:
+        return None
+    max_age = current_app.config["LOGIN_DEVICE_TTL"].total_seconds()
+    try:
+        data = _device_serializer().loads(token, max_age=max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("account") != account:
+        return None  # a token of another email address is no token for this one
+    return f"device:{_digest(str(data.get('device')))}"
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rungs.sign-in-device")
 
 
 def _wait_message(wait: timedelta) -> str:

@@ -87,6 +87,29 @@ def test_past_the_account_ceiling_sign_in_is_slowed_not_locked(org, ctx, app):
         auth.authenticate("alice@example.com", "guess", client="203.0.113.98")
 
 
+def test_a_browser_that_signed_in_before_is_not_slowed_by_strangers(org, ctx, app):
+    alice = auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5")
+    token, bobs = auth.device_token(alice), auth.device_token(people.get_person(org.pm_a2.id))
+    for number in range(app.config["LOGIN_ACCOUNT_SLOW_AFTER"]):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "guess", client=f"203.0.113.{number}")
+    for device in (None, bobs, "forged"):  # a token of another account is no token
+        with pytest.raises(auth.ThrottledError):
+            auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5", device=device)
+    # Even from an address the strangers use, the known browser gets in.
+    known = auth.authenticate("alice@example.com", PASSWORD, client="203.0.113.0", device=token)
+    assert known.id == org.pm_a1.id
+
+
+def test_a_known_browser_has_its_own_limit(org, ctx):
+    token = auth.device_token(auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5"))
+    for number in range(5):  # from five addresses: the browser is what is counted
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "guess", client=f"10.0.1.{number}", device=token)
+    with pytest.raises(auth.ThrottledError, match="Wait 15 minutes"):
+        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5", device=token)
+
+
 @pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.com"])
 def test_throttle_reads_the_same_for_unknown_accounts(org, ctx, app, email):
     for _ in range(5):

@@ -230,6 +230,24 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, org):
     assert sign_in_client(app) == "10.0.0.2"
 
 
+def test_strangers_guessing_from_everywhere_do_not_slow_a_browser_that_signed_in_before(
+    app, client, org
+):
+    device = cookie_header(sign_in(client, org.head), "rungs_device")
+    assert "Path=/login" in device
+    assert "HttpOnly" in device
+    client.post_form("/logout")
+    for number in range(app.config["LOGIN_ACCOUNT_SLOW_AFTER"]):
+        stranger = app.test_client()
+        stranger.environ_base["REMOTE_ADDR"] = f"203.0.113.{number}"
+        stranger.post_form("/login", {"email": org.head.email, "password": "guess"})
+    newcomer = app.test_client()
+    newcomer.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    form = {"email": org.head.email, "password": org.head.password}
+    assert newcomer.post_form("/login", form).status_code == 429  # slowed, for 30 seconds
+    assert client.post_form("/login", form).status_code == 302
+
+
 def test_sign_in_page_carries_next_from_the_redirect(client, org):
     response = client.get("/people/")
     assert response.headers["Location"] == "/login?next=%2Fpeople%2F"
