@@ -53,7 +53,7 @@ class _Keys:
     def of(cls, email: str, client: str, device_token: str | None = None) -> _Keys:
         # Digests: what was typed as an email (sometimes a password) is not kept, and every key
         # fits the column whatever its length or characters.
-        account = f"account:{_digest(email)}"
+        account = _account_key(email)
         return cls(
             account=account,
             client=f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{_digest(client)}",
@@ -63,6 +63,10 @@ class _Keys:
 
     def all(self) -> list[str]:
         return [key for key in (self.account, self.client, self.pair, self.device) if key]
+
+
+def _account_key(email: str) -> str:
+    return f"account:{_digest(email)}"
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,9 @@ def authenticate(email: str, password: str, *, client: str, device: str | None =
 def _reserve_check(keys: _Keys, email: str) -> _Reservation:
     """Count the attempts and add this one in a single step, under a lock per email and client.
 
-    PostgreSQL: advisory locks on the email and the client key, taken in a fixed order so two
-    attempts never wait on each other crosswise. SQLite: every transaction begins IMMEDIATE
+    PostgreSQL: advisory locks on the email key (which also covers the pair and device keys, both
+    of one email) and the client key, taken in a fixed order so two attempts never wait on each
+    other crosswise. SQLite: every transaction begins IMMEDIATE
     (app/database.py) and the purge below writes first, so the database's one write lock is held
     from before the count until the commit.
     """
@@ -135,9 +140,8 @@ def _reserve_check(keys: _Keys, email: str) -> _Reservation:
 def _lock(*keys: str) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for number in sorted(
-        {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
-    ):
+    numbers = {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
+    for number in sorted(numbers):
         db.session.execute(select(func.pg_advisory_xact_lock(SIGN_IN_LOCKS, number)))
 
 
@@ -180,7 +184,7 @@ def _refuse_if_throttled(keys: _Keys, counted: dict[str, tuple[int, datetime, da
 def device_token(person: User) -> str:
     """A token for the browser that just signed in as the person (a cookie): with it, that
     browser keeps its own failure count on this email address, apart from everyone else's."""
-    account = _Keys.of(person.email, "").account
+    account = _account_key(person.email)
     return _device_serializer().dumps({"account": account, "device": secrets.token_urlsafe(16)})
 
 
@@ -276,9 +280,7 @@ def reset_password(token: str, new: str) -> User:
     check_new_password(new, email=person.email, field="password")
     link.used_at = utcnow()
     _set_password(person, new)
-    db.session.execute(
-        delete(LoginFailure).where(LoginFailure.key == _Keys.of(person.email, "").account)
-    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == _account_key(person.email)))
     audit.record(person, "person.password_reset", person)
     return person
 
