@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from tests.sign_in_worker import fire_sign_ins
 
-PROCESSES = 4
-PER_PROCESS = 10  # 40 attempts in flight together
+PROCESSES = 2
+PER_PROCESS = 20  # 40 attempts in flight together
 
 
 def burst(app, emails: str | list[str], clients: list[str], **overrides):
