@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Integer, cast, delete, func, or_, select
 
 from app import policy
 from app.extensions import db
@@ -142,7 +142,9 @@ def _lock(*keys: str) -> None:
         return
     numbers = {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
     for number in sorted(numbers):
-        db.session.execute(select(func.pg_advisory_xact_lock(SIGN_IN_LOCKS, number)))
+        # The (int4, int4) form: its locks never collide with the jobs' single bigint key.
+        pair = (cast(SIGN_IN_LOCKS, Integer), cast(number, Integer))
+        db.session.execute(select(func.pg_advisory_xact_lock(*pair)))
 
 
 def _purge_expired(since: datetime) -> None:
