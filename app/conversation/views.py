@@ -150,7 +150,8 @@ def request_corroboration(evidence_id: int):
     """Ask a peer to confirm one of your items."""
     evidence = conversation.own_item(_actor(), evidence_id)
     form = RequestForm()
-    form.set_choices(conversation.peer_choices(evidence.owner_id, evidence.id))
+    refusal = conversation.why_not_ask(evidence)
+    form.set_choices([] if refusal else conversation.peer_choices(evidence.owner_id, evidence.id))
     if form.validate_on_submit():
         try:
             asked = conversation.request_corroboration(_actor(), evidence, form.peer_id.data)
@@ -163,7 +164,13 @@ def request_corroboration(evidence_id: int):
             flash(message, "success")
             return redirect(item_url(evidence_id, "corroboration"))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("conversation/request.html", evidence=evidence, form=form), status
+    page = render_template(
+        "conversation/request.html",
+        evidence=evidence,
+        form=form,
+        refusal=refusal,
+    )
+    return page, status
 
 
 @bp.route("/corroborations")
@@ -210,17 +217,17 @@ def answer(corroboration_id: int):
 @bp.route("/notifications")
 @policy.requires("notifications.view")
 def inbox():
-    """Your notifications, newest first; the ones shown are marked read."""
+    """Your notifications, newest first; new ones stay new until you mark them read."""
     page, entries = notifications.inbox(_actor(), request.args.get("page", 1, type=int))
-    db.session.commit()
     return render_template("conversation/notifications.html", page=page, entries=entries)
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @policy.requires("notifications.view")
 def mark_all_read():
-    """Mark every notification as read."""
-    notifications.mark_read(current_user.id)
+    """Mark every notification as read, up to the newest the page showed."""
+    through = request.form.get("through", type=int)
+    notifications.mark_read(current_user.id, through_id=through)
     db.session.commit()
     flash("All notifications are marked as read.", "success")
     return redirect(url_for(".inbox"))

@@ -188,9 +188,7 @@ def restore(evidence_id: int):
 @bp.route("/trash")
 @policy.requires("evidence.log")
 def trash():
-    """Your deleted items, restorable for 30 days; older ones are deleted for good."""
-    evidence.purge_trash()
-    db.session.commit()
+    """Your deleted items, restorable for 30 days; the purge command deletes older ones."""
     page = evidence_timeline.trash(_actor(), page=request.args.get("page", 1, type=int))
     return render_template(
         "evidence/trash.html",

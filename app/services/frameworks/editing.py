@@ -39,7 +39,12 @@ from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.frameworks import document, files, store
 from app.services.frameworks.document import (
     CODE_PATTERN,
+    DECISION_MAX,
+    INDICATOR_MAX,
+    INDICATORS_MAX,
     KEY_PATTERN,
+    NAME_MAX,
+    TEXT_MAX,
     AreaDoc,
     CompetencyDoc,
     FrameworkDoc,
@@ -49,12 +54,10 @@ from app.services.frameworks.document import (
 )
 from app.services.frameworks.keys import slugify
 
-NAME_MAX = 200
 KEY_MAX = 60
 COMPETENCY_KEY_MAX = 80
 SLUG_MAX = 80
 CODE_MAX = 30
-TEXT_MAX = 5000
 # The cell form has one list per kind; their order here is the order they are stored in.
 INDICATOR_FIELDS = {
     IndicatorKind.CRITERION: "criteria",
@@ -271,8 +274,9 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
 def import_upload(
     actor, data: bytes, *, filename: str, fmt: str = "", publish: bool = False, changelog: str = ""
 ):
-    """Import an uploaded file (format from its name unless given). Returns (version, report)."""
-    fmt = fmt or files.guess_format(filename)
+    """Import an uploaded file (format from its name or content unless given).
+    Returns (version, report)."""
+    fmt = fmt or files.detect_format(filename, data)
     version, report = files.import_text(
         actor, files.decode(data), fmt, filename=filename, publish=publish, changelog=changelog
     )
@@ -309,7 +313,7 @@ def create_framework(actor, data: NewFramework) -> FrameworkVersion:
     doc = FrameworkDoc(
         slug=slug,
         name=_line(data.name, "name", "a name"),
-        description=_prose(data.description),
+        description=_prose(data.description, "description"),
         tracks=[
             TrackDoc(
                 _key(data.track_key, data.track_name, "track_key", KEY_MAX),
@@ -455,8 +459,8 @@ def _clean_level(
         code=code,
         title=_line(data.title, prefix + "title", "a title"),
         rank=data.rank,
-        summary=_prose(data.summary),
-        scope=_prose(data.scope),
+        summary=_prose(data.summary, prefix + "summary"),
+        scope=_prose(data.scope, prefix + "scope"),
         typical_experience=_line(
             data.typical_experience, prefix + "typical_experience", "", required=False
         ),
@@ -563,11 +567,9 @@ def update_decision(
 
 
 def _clean_decision(data: DecisionInput) -> dict[str, Any]:
-    decision = _prose(data.decision)
+    decision = _prose(data.decision, "decision", DECISION_MAX)
     if not decision:
         raise ValidationError("Describe the decision.", field="decision")
-    if len(decision) > 1000:
-        raise ValidationError("Use at most 1000 characters.", field="decision")
     if data.delegation not in range(1, 8):
         raise ValidationError("Choose a delegation level from 1 (tell) to 7.", field="delegation")
     return {"decision": decision, "role": DaciRole(data.role), "delegation": data.delegation}
@@ -628,7 +630,7 @@ def _clean_area(
     name = _line(data.name, "name", "a name")
     key = _key(data.key, name, "key", KEY_MAX)
     _unused(key, {a.key: a.name for a in version.areas if a is not exclude}, "key", "key")
-    return {"key": key, "name": name, "description": _prose(data.description)}
+    return {"key": key, "name": name, "description": _prose(data.description, "description")}
 
 
 def _remove_area(version: FrameworkVersion, area: CompetencyArea, confirmed: bool) -> dict:
@@ -684,7 +686,7 @@ def update_competency(
     if target is None:
         raise ValidationError("Choose an area of this framework.", field="area_id")
     competency.name = _line(data.name, "name", "a name")
-    competency.description = _prose(data.description)
+    competency.description = _prose(data.description, "description")
     _set_tracks(competency, tracks, allow_dropping=data.drop_written_cells)
     if target is not area:
         _move_to_area(competency, area, target)
@@ -704,7 +706,7 @@ def _new_competency(
         version_id=version.id,
         key=key,
         name=name,
-        description=_prose(data.description),
+        description=_prose(data.description, prefix + "description"),
         position=len(area.competencies),
         tracks=tracks,
         expectations=[_empty_cell(level) for track in tracks for level in track.levels],
@@ -831,11 +833,10 @@ def cell_snapshot(cell: Expectation) -> dict[str, Any]:
 
 def _clean_cell(data: CellInput) -> tuple[CellStatus, str, list[IndicatorDoc]]:
     status = CellStatus(data.status)
-    text = _prose(data.text)
-    if len(text) > TEXT_MAX:
-        raise ValidationError(f"Use at most {TEXT_MAX} characters.", field="text")
+    text = _prose(data.text, "text")
     indicators = [IndicatorDoc(i.kind, " ".join(i.text.split())) for i in data.indicators]
     indicators = [i for i in indicators if i.text]
+    _check_indicators(indicators)
     if status is CellStatus.DEFINED and not text:
         raise ValidationError(
             "A defined expectation needs text: say what is expected at this level.", field="text"
@@ -848,6 +849,22 @@ def _clean_cell(data: CellInput) -> tuple[CellStatus, str, list[IndicatorDoc]]:
             field="status",
         )
     return status, text, indicators
+
+
+def _check_indicators(indicators: list[IndicatorDoc]) -> None:
+    for indicator in indicators:
+        if len(indicator.text) > INDICATOR_MAX:
+            raise ValidationError(
+                f"Each line may have at most {INDICATOR_MAX:,} characters; one has "
+                f"{len(indicator.text):,}. Shorten it or split it into two lines.",
+                field=INDICATOR_FIELDS[indicator.kind],
+            )
+    if len(indicators) > INDICATORS_MAX:
+        raise ValidationError(
+            f"A cell may have at most {INDICATORS_MAX} indicators in all; this one has "
+            f"{len(indicators)}. Keep the ones that tell levels apart.",
+            field=INDICATOR_FIELDS[indicators[-1].kind],
+        )
 
 
 def _grouped(indicators) -> dict[IndicatorKind, list[str]]:
@@ -1113,9 +1130,14 @@ def _line(value: str | None, field_name: str, what: str, *, required=True, limit
     return value
 
 
-def _prose(value: str | None) -> str:
+def _prose(value: str | None, field_name: str, limit: int = TEXT_MAX) -> str:
     """Multi-line text: line endings made plain, blank space trimmed at both ends."""
-    return (value or "").replace("\r\n", "\n").strip()
+    value = (value or "").replace("\r\n", "\n").strip()
+    if len(value) > limit:
+        raise ValidationError(
+            f"Use at most {limit:,} characters (this has {len(value):,}).", field=field_name
+        )
+    return value
 
 
 def _key(value: str | None, name: str, field_name: str, limit: int) -> str:
