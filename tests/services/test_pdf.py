@@ -77,6 +77,7 @@ def test_framework_pdf_has_bookmarks_metadata_and_the_same_bytes_twice(app, ctx,
     path = framework_pdf.version_pdf(version)
     first = path.read_bytes()
     path.unlink()
+    version = store.load_version(version.id)  # the render committed, which expired it
     assert framework_pdf.version_pdf(version).read_bytes() == first
     reader = PdfReader(io.BytesIO(first))
     assert reader.metadata.title == "Sample — version 1"

@@ -67,7 +67,7 @@ def version_pdf(version: FrameworkVersion) -> Path:
     """The PDF file of the version. The same content is rendered only once.
 
     Commits the session before a render (see the module's docstring): call it with nothing
-    else pending."""
+    else pending, and load the version again to use it after a render (the commit expired it)."""
     html = version_html(version)
     path = _cache_path(version, html)
     if path.exists():
