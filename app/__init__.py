@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 import config as rungs_config
+from app import request_input
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -23,6 +24,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
         static_folder=str(ROOT / "app" / "static"),
     )
     app.config.from_mapping(rungs_config.load(environ, overrides))
+    app.url_map.converters["int"] = request_input.DatabaseIntConverter  # before any route
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -46,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.promotions import assessments, calibration, cycles, records
 
     auth.init_login_manager(login_manager)
+    app.before_request(request_input.check_request)
     app.before_request(policy.enforce)
     app.after_request(security.set_headers)
     app.register_blueprint(auth.bp)

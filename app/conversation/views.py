@@ -9,7 +9,6 @@ from flask import (
     has_request_context,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -19,6 +18,7 @@ from app import policy
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.extensions import db
 from app.forms import apply_domain_error
+from app.request_input import page_number
 from app.services import conversation, notifications, team
 from app.services.errors import ValidationError
 
@@ -172,6 +172,7 @@ def requests():
     """Requests to corroborate colleagues' items: pending first, then answered."""
     page = db.paginate(
         conversation.requests_for(current_user.id),
+        page=page_number(),
         per_page=conversation.CORROBORATIONS_PER_PAGE,
         error_out=False,
         count=True,
@@ -211,7 +212,7 @@ def answer(corroboration_id: int):
 @policy.requires("notifications.view")
 def inbox():
     """Your notifications, newest first; the ones shown are marked read."""
-    page, entries = notifications.inbox(_actor(), request.args.get("page", 1, type=int))
+    page, entries = notifications.inbox(_actor(), page_number())
     db.session.commit()
     return render_template("conversation/notifications.html", page=page, entries=entries)
 

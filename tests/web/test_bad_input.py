@@ -22,7 +22,10 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import pytest
 from sqlalchemy import event, select
+from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import AnyConverter, IntegerConverter
+from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import CyclePhase, Evidence, Framework, Level, User
@@ -271,12 +274,11 @@ def submit(probe: Probe, client, form: Form, target: str, value: str, what: str,
     if form.multipart:
         if "\ud800" in value:
             return None  # a multipart body carries UTF-8 only: a browser cannot send it
-        data: dict = {}
-        for n, v in pairs:
-            data.setdefault(n, []).append(v)
-        for name in form.files:
-            data[name] = (io.BytesIO(b""), "")
-        return probe.send(client, what, "POST", url, data=data)
+        files = [(n, FileStorage(io.BytesIO(b""), filename="")) for n in form.files]
+        # Encoded here, in memory: the test client spools a large body to a file it never closes.
+        boundary, body = encode_multipart(MultiDict(pairs + files))
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return probe.send(client, what, "POST", url, data=body, content_type=content_type)
     return probe.send(
         client,
         what,
@@ -306,9 +308,9 @@ def with_path_argument(app, url: str, method: str = "GET") -> list[str]:
     rule = next(iter(app.url_map.iter_rules(endpoint)))
     urls = []
     for name, converter in rule._converters.items():
-        if type(converter).__name__ == "AnyConverter":
+        if isinstance(converter, AnyConverter):
             continue
-        bad = int(HUGE) if type(converter).__name__ == "IntegerConverter" else "bad\x00value"
+        bad = int(HUGE) if isinstance(converter, IntegerConverter) else "bad\x00value"
         urls.append(rule.build({**args, name: bad})[1])
     return urls
 

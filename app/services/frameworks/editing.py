@@ -55,6 +55,11 @@ COMPETENCY_KEY_MAX = 80
 SLUG_MAX = 80
 CODE_MAX = 30
 TEXT_MAX = 5000
+INDICATOR_FIELDS = {
+    IndicatorKind.CRITERION: "criteria",
+    IndicatorKind.EXAMPLE: "examples",
+    IndicatorKind.SIGNAL: "signals",
+}
 # The cell form has one list per kind; their order here is the order they are stored in.
 INDICATOR_FIELDS = {
     IndicatorKind.CRITERION: "criteria",
@@ -309,7 +314,7 @@ def create_framework(actor, data: NewFramework) -> FrameworkVersion:
     doc = FrameworkDoc(
         slug=slug,
         name=_line(data.name, "name", "a name"),
-        description=_prose(data.description),
+        description=_prose(data.description, "description"),
         tracks=[
             TrackDoc(
                 _key(data.track_key, data.track_name, "track_key", KEY_MAX),
@@ -455,8 +460,8 @@ def _clean_level(
         code=code,
         title=_line(data.title, prefix + "title", "a title"),
         rank=data.rank,
-        summary=_prose(data.summary),
-        scope=_prose(data.scope),
+        summary=_prose(data.summary, prefix + "summary"),
+        scope=_prose(data.scope, prefix + "scope"),
         typical_experience=_line(
             data.typical_experience, prefix + "typical_experience", "", required=False
         ),
@@ -563,11 +568,9 @@ def update_decision(
 
 
 def _clean_decision(data: DecisionInput) -> dict[str, Any]:
-    decision = _prose(data.decision)
+    decision = _prose(data.decision, "decision", limit=1000)
     if not decision:
         raise ValidationError("Describe the decision.", field="decision")
-    if len(decision) > 1000:
-        raise ValidationError("Use at most 1000 characters.", field="decision")
     if data.delegation not in range(1, 8):
         raise ValidationError("Choose a delegation level from 1 (tell) to 7.", field="delegation")
     return {"decision": decision, "role": DaciRole(data.role), "delegation": data.delegation}
@@ -628,7 +631,7 @@ def _clean_area(
     name = _line(data.name, "name", "a name")
     key = _key(data.key, name, "key", KEY_MAX)
     _unused(key, {a.key: a.name for a in version.areas if a is not exclude}, "key", "key")
-    return {"key": key, "name": name, "description": _prose(data.description)}
+    return {"key": key, "name": name, "description": _prose(data.description, "description")}
 
 
 def _remove_area(version: FrameworkVersion, area: CompetencyArea, confirmed: bool) -> dict:
@@ -684,7 +687,7 @@ def update_competency(
     if target is None:
         raise ValidationError("Choose an area of this framework.", field="area_id")
     competency.name = _line(data.name, "name", "a name")
-    competency.description = _prose(data.description)
+    competency.description = _prose(data.description, "description")
     _set_tracks(competency, tracks, allow_dropping=data.drop_written_cells)
     if target is not area:
         _move_to_area(competency, area, target)
@@ -704,7 +707,7 @@ def _new_competency(
         version_id=version.id,
         key=key,
         name=name,
-        description=_prose(data.description),
+        description=_prose(data.description, prefix + "description"),
         position=len(area.competencies),
         tracks=tracks,
         expectations=[_empty_cell(level) for track in tracks for level in track.levels],
@@ -831,10 +834,13 @@ def cell_snapshot(cell: Expectation) -> dict[str, Any]:
 
 def _clean_cell(data: CellInput) -> tuple[CellStatus, str, list[IndicatorDoc]]:
     status = CellStatus(data.status)
-    text = _prose(data.text)
-    if len(text) > TEXT_MAX:
-        raise ValidationError(f"Use at most {TEXT_MAX} characters.", field="text")
-    indicators = [IndicatorDoc(i.kind, " ".join(i.text.split())) for i in data.indicators]
+    text = _prose(data.text, "text")
+    indicators = [
+        IndicatorDoc(
+            i.kind, _line(i.text, INDICATOR_FIELDS[i.kind], "", limit=TEXT_MAX, required=False)
+        )
+        for i in data.indicators
+    ]
     indicators = [i for i in indicators if i.text]
     if status is CellStatus.DEFINED and not text:
         raise ValidationError(
@@ -1113,9 +1119,14 @@ def _line(value: str | None, field_name: str, what: str, *, required=True, limit
     return value
 
 
-def _prose(value: str | None) -> str:
+def _prose(value: str | None, field_name: str, limit: int = TEXT_MAX) -> str:
     """Multi-line text: line endings made plain, blank space trimmed at both ends."""
-    return (value or "").replace("\r\n", "\n").strip()
+    value = (value or "").replace("\r\n", "\n").strip()
+    if len(value) > limit:
+        raise ValidationError(
+            f"Use at most {limit:,} characters (this has {len(value):,}).", field=field_name
+        )
+    return value
 
 
 def _key(value: str | None, name: str, field_name: str, limit: int) -> str:
