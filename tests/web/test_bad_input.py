@@ -45,6 +45,8 @@ BAD_VALUES: dict[str, str] = {
     "newline": "bad\nvalue",
 }
 HUGE = "99999999999999999999"
+# No field may store these: they must be refused (4xx), not accepted, wherever they are sent.
+NEVER_STORED = ("NUL", "control character", "1 MB")
 
 # Demo people who see different forms: head of product, a manager who voted, a mentor, a PM.
 ROLES = ("maya", "daniel", "lena", "noah")
@@ -188,6 +190,12 @@ class Probe:
     sent: int = 0
     server_errors: list[str] = field(default_factory=list)
     writes_on_refusal: list[str] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+
+    def refused(self, status: int | None, what: str) -> None:
+        """Record a request for a value no field may store that was not refused."""
+        if status is not None and not 400 <= status < 500:
+            self.accepted.append(f"{what}: HTTP {status}")
 
     def send(self, client, what: str, method: str, url: str, **kwargs) -> int:
         self.sent += 1
@@ -411,6 +419,7 @@ def test_bad_values_anywhere_get_a_4xx_and_write_nothing(world):
         + "\n".join(probe.server_errors[:40])
     )
     assert probe.writes_on_refusal == []
+    assert probe.accepted == [], "a NUL, a control character or 1 MB was not refused"
 
 
 def _probe_forms(probe, clients, found):
@@ -419,7 +428,9 @@ def _probe_forms(probe, clients, found):
         for target in dict.fromkeys(targets):
             for label, value in BAD_VALUES.items():
                 what = f"{role} {form.method} {endpoint} {target}={label}"
-                submit(probe, clients[role], form, target, value, what)
+                status = submit(probe, clients[role], form, target, value, what)
+                if label in NEVER_STORED:
+                    probe.refused(status, what)
 
 
 def _probe_queries(probe, clients, found):
@@ -428,7 +439,10 @@ def _probe_queries(probe, clients, found):
         for label, value in BAD_VALUES.items():
             changed = [(n, value if n == parameter else v) for n, v in pairs]
             target = f"{urlsplit(url).path}?{encoded(changed).decode()}"
-            probe.send(clients[role], f"{role} GET {url} {parameter}={label}", "GET", target)
+            what = f"{role} GET {url} {parameter}={label}"
+            status = probe.send(clients[role], what, "GET", target)
+            if label in NEVER_STORED:
+                probe.refused(status, what)
 
 
 def _probe_paths(app, probe, clients, found):
