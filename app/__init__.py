@@ -25,6 +25,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     )
     app.config.from_mapping(rungs_config.load(environ, overrides))
     app.url_map.converters["int"] = request_input.DatabaseIntConverter  # before any route
+    app.request_class = request_input.CheckedRequest
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
