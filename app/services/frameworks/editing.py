@@ -55,11 +55,6 @@ COMPETENCY_KEY_MAX = 80
 SLUG_MAX = 80
 CODE_MAX = 30
 TEXT_MAX = 5000
-INDICATOR_FIELDS = {
-    IndicatorKind.CRITERION: "criteria",
-    IndicatorKind.EXAMPLE: "examples",
-    IndicatorKind.SIGNAL: "signals",
-}
 # The cell form has one list per kind; their order here is the order they are stored in.
 INDICATOR_FIELDS = {
     IndicatorKind.CRITERION: "criteria",
