@@ -49,9 +49,16 @@ class Config:
     MAX_CONTENT_LENGTH: int | None = None
     # Importing one's own data export (a ZIP with attachments) may send more.
     PERSONAL_DATA_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+    # What one import may store: attachment files, and their bytes once unpacked, every copy
+    # counted (a ZIP entry unpacks to about 1,000 times its size). Files people attach are mostly
+    # compressed already, so 1 GB leaves an honest 200 MB export room to grow by unpacking.
+    PERSONAL_DATA_IMPORT_MAX_FILES = 2_000
+    PERSONAL_DATA_IMPORT_MAX_STORED_BYTES = 1024 * 1024 * 1024
 
     # The career frameworks that ship with Rungs (`flask demo load` imports them).
     SHIPPED_FRAMEWORKS_DIR = str(BASE_DIR / "frameworks")
+    # The file-format documents the import page links to (served as plain text).
+    FORMAT_DOCS_DIR = str(BASE_DIR / "docs")
 
     # The fairness view hides any figure that aggregates fewer people than this.
     FAIRNESS_MIN_GROUP = 3
@@ -64,6 +71,11 @@ class Config:
     JOB_MEMORY_LIMIT_MB = 1024
     JOB_QUEUE = "rungs"
     REDIS_URL: str | None = None
+    # RQ only: a running job's work horse renews a heartbeat this often (seconds); after three
+    # missed, the job's worker is taken for dead and the job failed. A queued job Redis lost
+    # (restarted empty) is enqueued again if it was created within JOB_REQUEUE_MAX_AGE seconds.
+    JOB_HEARTBEAT_SECONDS = 5
+    JOB_REQUEUE_MAX_AGE = 3600
     # Without Redis, the web process starts a job dispatcher thread on the first job; tests turn
     # it off and run queued jobs explicitly (app.services.jobs.run_pending).
     JOB_LOCAL_DISPATCH = True
@@ -95,13 +107,20 @@ CONFIGS: dict[str, type[Config]] = {
 # Environment variables that override a setting of the same name.
 ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
 # The same, for settings that are whole numbers.
-ENV_INT_OVERRIDES = ("ATTACHMENT_MAX_BYTES", "PERSONAL_DATA_IMPORT_MAX_BYTES")
-# Environment variables named apart from their setting: variable → setting (whole numbers ≥ 1).
+ENV_INT_OVERRIDES = (
+    "ATTACHMENT_MAX_BYTES",
+    "PERSONAL_DATA_IMPORT_MAX_BYTES",
+    "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES",
+)
+# Settings that are counts (whole numbers ≥ 1), by environment variable: variable → setting.
 ENV_COUNT_OVERRIDES = {
     "RUNGS_FAIRNESS_MIN_GROUP": "FAIRNESS_MIN_GROUP",
     "RUNGS_JOB_CONCURRENCY": "JOB_CONCURRENCY",
     "RUNGS_JOB_TIME_LIMIT": "JOB_TIME_LIMIT",
     "RUNGS_JOB_MEMORY_LIMIT_MB": "JOB_MEMORY_LIMIT_MB",
+    "PERSONAL_DATA_IMPORT_MAX_FILES": "PERSONAL_DATA_IMPORT_MAX_FILES",
+    "RUNGS_JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
+    "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
 }
 MULTIPART_ALLOWANCE = 1024 * 1024
 

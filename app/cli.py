@@ -115,9 +115,10 @@ def _print_problems(report, *, err: bool = True) -> None:
 
 
 def _read_framework(file, fmt: str | None):
-    fmt = fmt or files.guess_format(file.name)
+    data = file.read()
     try:
-        text = files.decode(file.read())
+        fmt = fmt or files.detect_format(file.name, data)
+        text = files.decode(data)
         doc, report = files.validate(text, fmt, filename=file.name)
     except InvalidFrameworkError as error:
         _print_problems(error.report)
@@ -129,7 +130,8 @@ FORMAT_OPTION = click.option(
     "--format",
     "fmt",
     type=click.Choice(files.FORMATS),
-    help="The file's format (default: from its name: .csv → csv, .md → monzo, else yaml).",
+    help="The file's format (default: from its name: .csv → csv, .md → monzo, .yaml → yaml; "
+    "else from its first lines).",
 )
 
 

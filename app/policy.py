@@ -12,12 +12,13 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from app.extensions import db, login_manager
 from app.models import (
     CalibrationSession,
     Corroboration,
+    Evidence,
     PromotionCase,
     PromotionCycle,
     Role,
@@ -120,21 +121,35 @@ def _can_view_version(actor: User, version) -> bool:
 
 @rule("evidence.view")
 def _can_view_evidence(actor: User, evidence) -> bool:
-    """The owner; for shared items their managers up the line and their mentors; and a peer
-    asked to corroborate it. Nobody else, the head of product included, and never the Trash
-    except for its owner."""
+    """The one rule for who sees an item, in the form of `evidence_readable_by` (read there)."""
     if evidence is None:
         return True
     if evidence.owner_id == actor.id:
         return True
-    if evidence.in_trash:
+    if not evidence.is_visible_to_others:
         return False
-    if _is_corroborator(actor.id, evidence.id):
-        return True
-    if not evidence.is_shared:
-        return False
-    return actor.id in org.managers_above(evidence.owner_id) or actor.id in org.mentors_of(
-        evidence.owner_id
+    return bool(
+        db.session.scalar(
+            select(exists().where(Evidence.id == evidence.id, evidence_readable_by(actor)))
+        )
+    )
+
+
+def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
+    """Which Evidence rows the viewer may open, as a condition for any query: the evidence.view
+    rule itself, so that the item page, lists, search, notifications and counts agree.
+
+    The owner, always (their Trash included). Anyone else only while the item is shared and out
+    of the Trash, and then only the owner's managers up the line, their mentors and the peers
+    the owner asked to corroborate it (asking needs a shared item). Nobody else: the head of
+    product sees an item only from that line (or, in a promotion case, in its packet).
+    """
+    line_and_mentees = {*org.reports_below(viewer.id), *org.mentees_of(viewer.id)}
+    asked = select(Corroboration.evidence_id).where(Corroboration.peer_id == viewer.id)
+    return or_(
+        Evidence.owner_id == viewer.id,
+        Evidence.is_visible_to_others
+        & or_(Evidence.owner_id.in_(line_and_mentees), Evidence.id.in_(asked)),
     )
 
 
@@ -159,7 +174,7 @@ def _can_comment(actor: User, evidence) -> bool:
     """Shared items: the owner, their managers up the line and their mentors."""
     if evidence is None:
         return True
-    if evidence.in_trash or not evidence.is_shared:
+    if not evidence.is_visible_to_others:
         return False
     return (
         evidence.owner_id == actor.id
@@ -445,17 +460,6 @@ def _gets_candidate_packet(actor: User, case: PromotionCase | None) -> bool:
 def _own_job(actor: User, job) -> bool:
     """A background job and its file: only for whoever started it."""
     return job is None or job.created_by_id == actor.id
-
-
-def _is_corroborator(person_id: int, evidence_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(Corroboration.id).where(
-                Corroboration.evidence_id == evidence_id, Corroboration.peer_id == person_id
-            )
-        ).first()
-        is not None
-    )
 
 
 def visible_people(actor: User) -> set[int] | None:

@@ -104,3 +104,17 @@ def test_job_limits_must_be_whole_numbers_of_at_least_one(variable, value):
     with pytest.raises(config.ConfigError) as refused:
         config.load({variable: value})
     assert str(refused.value) == f"{variable} must be a whole number of at least 1, not {value!r}"
+
+
+def test_what_one_personal_data_import_may_store_comes_from_the_environment():
+    defaults = config.load({})
+    assert defaults["PERSONAL_DATA_IMPORT_MAX_FILES"] == 2_000
+    assert defaults["PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"] == 1024**3
+    settings = config.load(
+        {"PERSONAL_DATA_IMPORT_MAX_FILES": "50", "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES": "4096"}
+    )
+    assert settings["PERSONAL_DATA_IMPORT_MAX_FILES"] == 50
+    assert settings["PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"] == 4096
+    for variable in ("PERSONAL_DATA_IMPORT_MAX_FILES", "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"):
+        with pytest.raises(config.ConfigError, match=variable):
+            config.load({variable: "0"})

@@ -2,6 +2,8 @@
 
 Needs Redis on 127.0.0.1:6379 (.ci/run starts it). Each run uses database 9 and a queue of its
 own, so that runs in parallel (SQLite and PostgreSQL suites) never take each other's jobs.
+The fault tests start a redis-server of their own on a free port (restarted empty, or left
+alone while they SIGKILL a worker, its work horse and the render).
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +26,14 @@ from flask_login import current_user
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
+from sqlalchemy import update
 
 from app import policy
 from app.extensions import db
 from app.models import Job, JobStatus, User
+from app.models.base import utcnow
 from app.services import jobs
-from app.services.jobs import rq_backend
+from app.services.jobs import rq_backend, store
 from tests.factories import sign_in
 from tests.services.test_jobs import sleep_forever, write_file
 
@@ -156,3 +164,310 @@ def test_a_job_fails_with_a_reason_when_redis_cannot_be_reached(app, make_app, m
         "The job queue (Redis) could not be reached, so the job was not started. "
         "Try again in a moment."
     )
+
+
+# --- faults: a Redis of the test's own (restarted empty) and workers killed with SIGKILL ------
+
+
+class OwnRedis:
+    """A redis-server of this test only, on a free port, that can restart empty."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        command = [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(self.folder),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        connection = Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                connection.ping()
+                break
+            except RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        connection.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+    def restart_empty(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed; the RQ fault tests start one of their own.")
+    server = OwnRedis(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def faulty_app(app, make_app, own_redis):
+    """The app on the test's own Redis, with heartbeats every second (silent after 3 s)."""
+    return make_app(
+        RUNGS_DATA_DIR=app.config["RUNGS_DATA_DIR"],
+        REDIS_URL=own_redis.url,
+        JOB_HEARTBEAT_SECONDS=1,
+    )
+
+
+def worker_environ(app, **environ: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RUNGS_ENV": "testing",
+        "FLASK_APP": "app",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RUNGS_DATA_DIR": app.config["RUNGS_DATA_DIR"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "RUNGS_JOB_HEARTBEAT_SECONDS": str(app.config["JOB_HEARTBEAT_SECONDS"]),
+        **environ,
+    }
+
+
+def submit_as(app, person: User, kind: str, **params) -> int:
+    with app.app_context():
+        job_id = jobs.submit(db.session.get(User, person.id), kind, params).id
+        db.session.commit()
+    return job_id
+
+
+def submit_quietly(app, person: User) -> int:
+    """A job committed but not handed to Redis (as if its web process stopped in between)."""
+    with app.app_context():
+        job_id = jobs.submit(db.session.get(User, person.id), "test_write", {}).id
+        db.session.info.pop("rungs_jobs_to_dispatch")
+        db.session.commit()
+    return job_id
+
+
+def set_times(app, job_id: int, **values) -> None:
+    """Move a job's clock back (as if it was queued or started that long ago)."""
+    with app.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+        db.session.commit()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    """Ended (or a zombie nobody reaped yet: it runs no more code)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def sweep(app) -> str:
+    done = app.test_cli_runner().invoke(args=["jobs", "sweep"])
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_a_job_whose_worker_horse_and_render_are_killed_is_failed_with_a_reason(faulty_app, make):
+    owner = make.person(name="Kim Killed")
+    job_id = submit_as(faulty_app, owner, "test_sleep")
+    command = [sys.executable, "-m", "rq.cli", "worker", "--url", faulty_app.config["REDIS_URL"]]
+    worker = subprocess.Popen(
+        [*command, faulty_app.config["JOB_QUEUE"]],
+        cwd=ROOT,
+        env=worker_environ(faulty_app),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while stored(faulty_app, job_id).message != "Sleeping":  # the render has begun
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.1)
+        # A live job past the silent window is left alone: its work horse keeps beating.
+        started = stored(faulty_app, job_id).started_at
+        time.sleep(max(0.0, 4 - (utcnow() - started).total_seconds()))
+        assert "0 without a live worker failed" in sweep(faulty_app)
+        assert stored(faulty_app, job_id).status is JobStatus.RUNNING
+        horses = children(worker.pid)
+        renders = [pid for horse in horses for pid in children(horse)]
+        assert len(horses) == 1 and len(renders) == 1, (horses, renders)
+        for pid in (worker.pid, *horses, *renders):
+            os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        worker.wait(10)
+        while not all(gone(pid) for pid in (*horses, *renders)):
+            assert time.monotonic() - killed < 10
+            time.sleep(0.05)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    # Before: nothing in RQ marks the job; it stays running until a sweep finds no heartbeat.
+    assert stored(faulty_app, job_id).status is JobStatus.RUNNING
+    while stored(faulty_app, job_id).status is JobStatus.RUNNING:
+        assert time.monotonic() - killed < 15, "the sweep never failed the job"
+        output = sweep(faulty_app)
+        time.sleep(0.25)
+    failed_after = time.monotonic() - killed
+
+    assert "1 without a live worker failed" in output
+    job = stored(faulty_app, job_id)
+    assert (job.status, job.message) == (JobStatus.FAILED, "Interrupted")
+    assert job.error == rq_backend.SILENT.format(seconds=3)
+    assert 2 <= failed_after < 8  # three missed beats of one second, give or take one
+    client = faulty_app.test_client()
+    sign_in(client, owner)
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "no sign of life from it for 3 seconds" in page
+
+
+def test_queued_jobs_that_redis_lost_are_enqueued_again_or_failed(faulty_app, own_redis, make):
+    owner = make.person(name="Roz Restart")
+    queue = rq_backend.queue(faulty_app)
+    wanted = submit_as(faulty_app, owner, "test_write", text="again")
+    too_old = submit_as(faulty_app, owner, "test_write", text="stale")
+    assert queue.count == 2
+
+    own_redis.restart_empty()
+    assert queue.count == 0
+    now = utcnow()
+    set_times(faulty_app, wanted, created_at=now - timedelta(minutes=5))
+    set_times(faulty_app, too_old, created_at=now - timedelta(hours=3))
+    # Before: both rows say "Waiting for a worker" and no worker will ever get them.
+    assert {stored(faulty_app, i).status for i in (wanted, too_old)} == {JobStatus.QUEUED}
+
+    assert "1 lost from Redis enqueued again, 1 too old" in sweep(faulty_app)
+
+    assert queue.job_ids == [rq_backend.rq_id(faulty_app, wanted)]
+    lost = stored(faulty_app, too_old)
+    assert (lost.status, lost.message) == (JobStatus.FAILED, "Lost")
+    assert lost.error == rq_backend.LOST.format(age="3 hours ago")
+    client = faulty_app.test_client()
+    sign_in(client, owner)
+    page = client.get(f"/jobs/{too_old}").get_data(as_text=True)
+    assert "was lost from the job queue (Redis restarted or was emptied)" in page
+
+    # A job that lost its worker since: the worker's job sweeps before it renders (plain
+    # `rq worker` has no sweep of its own).
+    overdue = submit_quietly(faulty_app, owner)
+    long_ago = now - timedelta(hours=1)
+    set_times(faulty_app, overdue, status=JobStatus.RUNNING, started_at=long_ago)
+    command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", own_redis.url]
+    done = subprocess.run(
+        [*command, queue.name],
+        cwd=ROOT,
+        env=worker_environ(faulty_app),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    job = stored(faulty_app, wanted)
+    assert job.status is JobStatus.DONE, job.error
+    with client.get(f"/jobs/{wanted}/download") as download:
+        assert json.loads(download.data)["text"] == "again"
+    job = stored(faulty_app, overdue)
+    assert (job.status, job.error) == (JobStatus.FAILED, store.INTERRUPTED)
+
+
+def test_submitting_a_job_recovers_lost_ones_but_not_one_being_enqueued(faulty_app, make):
+    owner = make.person(name="Gus Grace")
+    pending = submit_quietly(faulty_app, owner)  # committed, not handed to Redis yet
+    queue = rq_backend.queue(faulty_app)
+
+    assert "0 lost from Redis enqueued again" in sweep(faulty_app)
+    assert queue.count == 0
+    set_times(faulty_app, pending, created_at=utcnow() - rq_backend.ENQUEUE_GRACE * 2)
+    Redis.from_url(faulty_app.config["REDIS_URL"]).flushall()  # and the last sweep's mark
+    newer = submit_as(faulty_app, owner, "test_write")  # its commit sweeps
+
+    assert set(queue.job_ids) == {rq_backend.rq_id(faulty_app, i) for i in (pending, newer)}
+    assert stored(faulty_app, pending).status is JobStatus.QUEUED
+
+
+def test_flask_jobs_worker_sweeps_when_it_starts(faulty_app, make):
+    owner = make.person(name="Wes Worker")
+    overdue = submit_as(faulty_app, owner, "test_write")
+    abandoned = submit_as(faulty_app, owner, "test_write")
+    Redis.from_url(faulty_app.config["REDIS_URL"]).flushall()  # Redis lost both
+    long_ago = utcnow() - timedelta(hours=2)
+    set_times(faulty_app, abandoned, created_at=long_ago)
+    set_times(
+        faulty_app, overdue, status=JobStatus.RUNNING, created_at=long_ago, started_at=long_ago
+    )
+
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "jobs", "worker", "--burst"],
+        cwd=ROOT,
+        env=worker_environ(faulty_app),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    job = stored(faulty_app, overdue)
+    assert (job.status, job.error) == (JobStatus.FAILED, store.INTERRUPTED)
+    job = stored(faulty_app, abandoned)
+    assert (job.status, job.message) == (JobStatus.FAILED, "Lost")
+
+
+def test_a_job_rendering_while_redis_restarts_empty_is_not_taken_for_dead(
+    faulty_app, own_redis, make, tmp_path
+):
+    owner = make.person(name="Ray Running")
+    go_on, log = tmp_path / "go-on", tmp_path / "worker.log"
+    job_id = submit_as(faulty_app, owner, "test_write", text="survived", wait_for=str(go_on))
+    command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", own_redis.url]
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [*command, faulty_app.config["JOB_QUEUE"]],
+            cwd=ROOT,
+            env=worker_environ(faulty_app),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while stored(faulty_app, job_id).message != "Halfway there":
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.1)
+        own_redis.restart_empty()
+        redis = Redis.from_url(own_redis.url)
+        # Past the silent window, with Redis up long enough for the sweep to judge heartbeats.
+        while int(redis.info("server")["uptime_in_seconds"]) <= 3:
+            time.sleep(0.2)
+        redis.close()
+        assert "0 without a live worker failed" in sweep(faulty_app)
+        go_on.touch()
+        worker.wait(60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    job = stored(faulty_app, job_id)
+    assert job.status is JobStatus.DONE, (job.error, log.read_text()[-3000:])

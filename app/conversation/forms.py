@@ -33,7 +33,8 @@ class RequestForm(FlaskForm):
         "Whom to ask",
         coerce=optional_id,
         validate_choice=False,  # the service says why a person cannot be asked
-        description="Someone who saw the work: they confirm it with a short note or decline.",
+        description="Someone who saw the work: they can read this item, and confirm it with a "
+        "short note or decline.",
     )
 
     def set_choices(self, people: list[tuple[int, str]]) -> None:

@@ -9,6 +9,7 @@ from flask import (
     has_request_context,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -18,7 +19,7 @@ from app import policy
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.extensions import db
 from app.forms import apply_domain_error
-from app.request_input import page_number
+from app.request_input import ID_MAX, page_number
 from app.services import conversation, notifications, team
 from app.services.errors import ValidationError
 
@@ -150,7 +151,8 @@ def request_corroboration(evidence_id: int):
     """Ask a peer to confirm one of your items."""
     evidence = conversation.own_item(_actor(), evidence_id)
     form = RequestForm()
-    form.set_choices(conversation.peer_choices(evidence.owner_id, evidence.id))
+    refusal = conversation.why_not_ask(evidence)
+    form.set_choices([] if refusal else conversation.peer_choices(evidence.owner_id, evidence.id))
     if form.validate_on_submit():
         try:
             asked = conversation.request_corroboration(_actor(), evidence, form.peer_id.data)
@@ -163,7 +165,13 @@ def request_corroboration(evidence_id: int):
             flash(message, "success")
             return redirect(item_url(evidence_id, "corroboration"))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("conversation/request.html", evidence=evidence, form=form), status
+    page = render_template(
+        "conversation/request.html",
+        evidence=evidence,
+        form=form,
+        refusal=refusal,
+    )
+    return page, status
 
 
 @bp.route("/corroborations")
@@ -211,17 +219,19 @@ def answer(corroboration_id: int):
 @bp.route("/notifications")
 @policy.requires("notifications.view")
 def inbox():
-    """Your notifications, newest first; the ones shown are marked read."""
+    """Your notifications, newest first; new ones stay new until you mark them read."""
     page, entries = notifications.inbox(_actor(), page_number())
-    db.session.commit()
     return render_template("conversation/notifications.html", page=page, entries=entries)
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @policy.requires("notifications.view")
 def mark_all_read():
-    """Mark every notification as read."""
-    notifications.mark_read(current_user.id)
+    """Mark every notification as read, up to the newest the page showed."""
+    through = request.form.get("through", type=int)
+    if through is not None:
+        through = min(through, ID_MAX)  # past every id means all; the database holds no more
+    notifications.mark_read(current_user.id, through_id=through)
     db.session.commit()
     flash("All notifications are marked as read.", "success")
     return redirect(url_for(".inbox"))

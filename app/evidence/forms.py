@@ -33,7 +33,8 @@ VISIBILITY_CHOICES = [
 VISIBILITY_HINTS = {
     Visibility.PRIVATE.value: "Only you see it. Share it when it is ready.",
     Visibility.SHARED.value: "Your manager, the managers above them and your mentors can read "
-    "it and comment.",
+    "it and comment; colleagues you ask to corroborate it can read it; in a promotion case "
+    "of yours, the people deciding it see it too.",
 }
 # Where the error summary jumps for fields drawn as a group of inputs.
 ANCHORS = {"competency_keys": "competencies", "visibility": "visibility-0"}

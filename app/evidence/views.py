@@ -187,11 +187,8 @@ def restore(evidence_id: int):
 @bp.route("/trash")
 @policy.requires("evidence.log")
 def trash():
-    """Your deleted items, restorable for 30 days; older ones are deleted for good."""
-    number = page_number()  # refuse a page no list has before anything is written
-    evidence.purge_trash()
-    db.session.commit()
-    page = evidence_timeline.trash(_actor(), page=number)
+    """Your deleted items, restorable for 30 days; the purge command deletes older ones."""
+    page = evidence_timeline.trash(_actor(), page=page_number())
     return render_template(
         "evidence/trash.html",
         page=page,

@@ -228,7 +228,15 @@ def import_data():
             db.session.commit()
             return render_template("evidence_files/imported.html", report=report)
     status = 400 if problems or form.errors else 200
-    return render_template("evidence_files/import.html", form=form, problems=problems), status
+    return render_template(
+        "evidence_files/import.html",
+        form=form,
+        problems=problems,
+        most_files=current_app.config["PERSONAL_DATA_IMPORT_MAX_FILES"],
+        most_bytes=attachments.megabytes(
+            current_app.config["PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"]
+        ),
+    ), status
 
 
 def evidence_page(evidence_id: int, anchor: str | None = None) -> str:

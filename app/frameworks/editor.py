@@ -32,7 +32,7 @@ from app.frameworks.forms import (
 from app.models import FrameworkVersion
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.frameworks import editing, store, versions
-from app.services.frameworks.document import InvalidFrameworkError
+from app.services.frameworks.document import MAX_BYTES, InvalidFrameworkError
 
 bp = Blueprint("framework_editor", __name__, url_prefix="/frameworks")
 
@@ -107,7 +107,12 @@ def import_file():
             flash(message, "success")
             return redirect(_editor_url(*where, "warnings", show="warnings"))
     status = 400 if form.is_submitted() else 200
-    return render_template("framework_editor/import.html", form=form, problems=problems), status
+    return render_template(
+        "framework_editor/import.html",
+        form=form,
+        problems=problems,
+        max_megabytes=MAX_BYTES // (1024 * 1024),
+    ), status
 
 
 def _imported(version: FrameworkVersion, warnings: int) -> str:

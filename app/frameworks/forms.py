@@ -107,7 +107,9 @@ class NewFrameworkForm(FlaskForm):
 
 
 FORMAT_CHOICES = [
-    SelectChoice("", "From the file name (.csv: CSV, .md: Monzo, otherwise Rungs YAML)"),
+    SelectChoice(
+        "", "From the file name (.yaml: Rungs YAML, .md: Monzo, .csv: CSV) or its first lines"
+    ),
     SelectChoice("yaml", "Rungs YAML (rungs-framework/1)"),
     SelectChoice("monzo", "Monzo progression framework (Markdown with YAML front matter)"),
     SelectChoice("csv", "CSV, one row per cell"),

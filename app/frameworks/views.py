@@ -1,8 +1,19 @@
 """Career path pages for everyone: frameworks, the matrix, a level, and comparing two levels."""
 
 import io
+from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from app import policy
@@ -13,6 +24,12 @@ from app.services.frameworks import ladder
 bp = Blueprint("frameworks", __name__, url_prefix="/frameworks")
 
 VERSION = "/<slug>/v<int:number>"
+# The documents of the file formats Rungs imports, by the name in their URL.
+FORMAT_DOCS = {
+    "rungs-yaml": "framework-format.md",
+    "monzo": "monzo-format.md",
+    "csv": "csv-format.md",
+}
 
 
 def _actor():
@@ -32,6 +49,18 @@ def optional_url(endpoint: str, **values) -> str | None:
 def index():
     """Every framework with its published version (drafts too, for the head of product)."""
     return render_template("frameworks/index.html", frameworks=ladder.catalogue(_actor()))
+
+
+@bp.route("/formats/<name>.md")
+@policy.requires("frameworks.view")
+def format_doc(name: str):
+    """The description of a file format Rungs imports, as Markdown text."""
+    if name not in FORMAT_DOCS:
+        abort(404)
+    path = Path(current_app.config["FORMAT_DOCS_DIR"]) / FORMAT_DOCS[name]
+    if not path.is_file():
+        abort(404)
+    return Response(path.read_text(encoding="utf-8"), mimetype="text/plain")
 
 
 @bp.route("/<slug>/")

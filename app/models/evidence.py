@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -117,6 +118,18 @@ class Evidence(Base):
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+    @hybrid_property
+    def is_visible_to_others(self) -> bool:
+        """Shared and out of the Trash: the only state in which anyone but the owner sees the
+        item (app/policy.py says who). Also a SQL condition: `where(Evidence.is_visible_to_others)`.
+        """
+        return self.visibility is Visibility.SHARED and self.deleted_at is None
+
+    @is_visible_to_others.inplace.expression
+    @classmethod
+    def _is_visible_to_others_sql(cls):
+        return (cls.visibility == Visibility.SHARED) & cls.deleted_at.is_(None)
 
 
 class EvidenceCompetency(Base):

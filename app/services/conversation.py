@@ -36,6 +36,13 @@ NOTE_MAX = 500
 # An author may take a comment back for this long; after that others may have acted on it.
 DELETE_WINDOW = timedelta(minutes=15)
 CORROBORATIONS_PER_PAGE = 30
+# A peer asked to corroborate reads the item, so only a shared item can be asked about: a
+# private draft stays the owner's alone, as its page promises.
+IN_TRASH = "This item is in the Trash; restore it first."
+SHARE_FIRST = (
+    "This is a private draft: only you can see it. Share it first; then the colleagues you "
+    "ask to corroborate it can read it."
+)
 
 
 # --- comments ---------------------------------------------------------------------------------
@@ -179,10 +186,12 @@ def own_item(actor: User, evidence_id: int) -> Evidence:
 
 
 def request_corroboration(actor: User, evidence: Evidence, peer_id: int | None) -> Corroboration:
-    """The owner asks another active person to confirm an item; each peer once per item."""
+    """The owner asks another active person to confirm a shared item (they may then read it);
+    each peer once per item."""
     policy.authorize(actor, "evidence.edit", evidence)
-    if evidence.in_trash:
-        raise ValidationError("This item is in the Trash; restore it first.")
+    refusal = why_not_ask(evidence)
+    if refusal:
+        raise ValidationError(refusal)
     peer = db.session.get(User, peer_id) if peer_id is not None else None
     if peer is None or not peer.is_active:
         raise ValidationError("Choose a person to ask.", field="peer_id")
@@ -205,15 +214,24 @@ def request_corroboration(actor: User, evidence: Evidence, peer_id: int | None) 
     return request
 
 
+def why_not_ask(evidence: Evidence) -> str:
+    """Why nobody can be asked about the item yet, or "" when they can (it is shared)."""
+    if evidence.in_trash:
+        return IN_TRASH
+    return "" if evidence.is_visible_to_others else SHARE_FIRST
+
+
 def get_request(actor: User, corroboration_id: int) -> Corroboration:
-    """A request addressed to the actor, with its item and owner; anyone else gets 404."""
+    """A request addressed to the actor, with its item and owner, while the item is shared and
+    out of the Trash (the evidence.view rule); anyone else gets 404."""
     request = db.session.execute(
         select(Corroboration)
         .where(Corroboration.id == corroboration_id)
         .options(joinedload(Corroboration.evidence).joinedload(Evidence.owner))
     ).scalar_one_or_none()
-    if request is None or request.peer_id != actor.id or request.evidence.in_trash:
+    if request is None or request.peer_id != actor.id:
         raise NotFoundError("Not found.")
+    policy.authorize(actor, "evidence.view", request.evidence)
     return request
 
 
@@ -221,8 +239,9 @@ def answer_corroboration(
     actor: User, request: Corroboration, *, confirm: bool, note: str = ""
 ) -> Corroboration:
     """The asked peer confirms (with an optional short note) or declines, once."""
-    if request.peer_id != actor.id or request.evidence.in_trash:
+    if request.peer_id != actor.id:
         raise NotFoundError("Not found.")
+    policy.authorize(actor, "evidence.view", request.evidence)
     if request.status is not CorroborationStatus.PENDING:
         raise ValidationError("You already answered this request.")
     text = " ".join((note or "").split())
@@ -242,11 +261,12 @@ def answer_corroboration(
 
 
 def requests_for(peer_id: int):
-    """The peer's requests (items in the Trash left out): pending first, then the newest."""
+    """The peer's requests about items they may read (shared, out of the Trash): pending first,
+    then the newest."""
     return (
         select(Corroboration)
         .join(Evidence, Evidence.id == Corroboration.evidence_id)
-        .where(Corroboration.peer_id == peer_id, Evidence.deleted_at.is_(None))
+        .where(Corroboration.peer_id == peer_id, Evidence.is_visible_to_others)
         .options(joinedload(Corroboration.evidence).joinedload(Evidence.owner))
         .order_by(
             (Corroboration.status != CorroborationStatus.PENDING),
@@ -308,6 +328,12 @@ class Conversation:
         return next((c for c in self.corroborations if c.peer_id == self.viewer_id), None)
 
     @property
+    def share_first(self) -> str:
+        """Why the owner cannot ask for corroboration yet (a private draft), or ""."""
+        is_draft = not self.evidence.in_trash and not self.evidence.is_shared
+        return why_not_ask(self.evidence) if self.is_owner and is_draft else ""
+
+    @property
     def comment_count(self) -> int:
         return sum(1 + len(t.replies) for t in self.threads)
 
@@ -366,7 +392,7 @@ def conversation(viewer: User, evidence: Evidence) -> Conversation:
         may_comment=may_comment,
         may_give_kudos=may_give_kudos,
         peer_choices=peer_choices(viewer.id, evidence.id)
-        if is_owner and not evidence.in_trash
+        if is_owner and evidence.is_visible_to_others
         else [],
     )
 

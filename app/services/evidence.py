@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
@@ -209,18 +209,29 @@ def restore_evidence(actor: User, evidence: Evidence) -> Evidence:
 
 
 def purge_trash(now=None) -> int:
-    """Delete for good what has been in the Trash for more than 30 days."""
-    cutoff = (now or utcnow()) - timedelta(days=TRASH_DAYS)
+    """Delete for good what has been in the Trash for more than 30 days, everyone's.
+
+    Only `flask evidence purge-trash` (run daily by cron, see the README) calls this: a page
+    view never deletes, so a GET changes nothing. Until the purge runs, expired items are
+    already out of the Trash list (`trash_query`).
+    """
+    cutoff = trash_cutoff(now)
     expired = select(Evidence.id).where(Evidence.deleted_at < cutoff)
     attachments.delete_files_of(db.session.execute(expired).scalars())  # once the delete commits
     result = db.session.execute(delete(Evidence).where(Evidence.deleted_at < cutoff))
     return result.rowcount or 0
 
 
-def trash_query(owner_id: int):
+def trash_cutoff(now=None):
+    """Items moved to the Trash before this moment are past restoring, waiting for the purge."""
+    return (now or utcnow()) - timedelta(days=TRASH_DAYS)
+
+
+def trash_query(owner_id: int, now=None):
+    """The owner's Trash as its page promises it: items deleted in the last 30 days."""
     return (
         select(Evidence)
-        .where(Evidence.owner_id == owner_id, Evidence.deleted_at.is_not(None))
+        .where(Evidence.owner_id == owner_id, Evidence.deleted_at >= trash_cutoff(now))
         .order_by(Evidence.deleted_at.desc())
     )
 
@@ -339,16 +350,4 @@ def _announce(actor: User, evidence: Evidence) -> None:
         NotificationKind.EVIDENCE_SHARED,
         actor_id=actor.id,
         evidence_id=evidence.id,
-    )
-
-
-def visible_to(viewer: User, query, *, owner_id: int | None = None):
-    """Restrict an Evidence query to what the viewer may see (never the Trash)."""
-    query = query.where(Evidence.deleted_at.is_(None))
-    seen = set(org.reports_below(viewer.id)) | set(org.mentees_of(viewer.id))
-    return query.where(
-        or_(
-            Evidence.owner_id == viewer.id,
-            (Evidence.visibility == Visibility.SHARED) & Evidence.owner_id.in_(seen or {-1}),
-        )
     )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, union, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.extensions import db
 from app.models import (
     Corroboration,
@@ -53,12 +54,21 @@ def unread_count(person_id: int) -> int:
     ).scalar_one()
 
 
-def mark_read(person_id: int, notification_ids: Iterable[int] | None = None) -> None:
+def mark_read(
+    person_id: int,
+    notification_ids: Iterable[int] | None = None,
+    *,
+    through_id: int | None = None,
+) -> None:
+    """Mark the person's notifications read: these ids, or every one up to `through_id` (the
+    newest the page showed, so that one arriving meanwhile stays new), or all."""
     query = update(Notification).where(
         Notification.recipient_id == person_id, Notification.read_at.is_(None)
     )
     if notification_ids is not None:
         query = query.where(Notification.id.in_(list(notification_ids)))
+    if through_id is not None:
+        query = query.where(Notification.id <= through_id)
     db.session.execute(query.values(read_at=utcnow()))
 
 
@@ -75,7 +85,7 @@ class Entry:
     kind: NotificationKind
     actor_name: str | None
     created_at: datetime
-    is_unread: bool  # as it was before this page was opened
+    is_unread: bool
     evidence_id: int | None  # only while the recipient may still see the item
     title: str | None
     answer: CorroborationStatus | None = None  # for an answered corroboration request
@@ -86,7 +96,8 @@ class Entry:
 
 
 def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
-    """A page of the viewer's notifications, newest first; opening it marks the shown ones read."""
+    """A page of the viewer's notifications, newest first. Reading only: the page's "Mark all as
+    read" button (a POST) marks them, since a GET must not write."""
     pagination = db.paginate(
         select(Notification)
         .where(Notification.recipient_id == viewer.id)
@@ -118,26 +129,16 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
         )
         for n in shown
     ]
-    mark_read(viewer.id, [n.id for n in shown if n.read_at is None])
     return pagination, entries
 
 
 def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
-    """Titles of the items the viewer may still open: their own line's shared items, their own
-    items, and items they were asked to corroborate (never anything in the Trash)."""
+    """Titles of the items the viewer may still open (the policy's evidence.view rule)."""
     if not evidence_ids:
         return {}
-    from app.services.evidence import visible_to  # evidence imports this module
-
-    in_line = visible_to(viewer, select(Evidence.id, Evidence.title))
-    asked = (
-        select(Evidence.id, Evidence.title)
-        .join(Corroboration, Corroboration.evidence_id == Evidence.id)
-        .where(Corroboration.peer_id == viewer.id, Evidence.deleted_at.is_(None))
-    )
     rows = db.session.execute(
-        union(
-            in_line.where(Evidence.id.in_(evidence_ids)), asked.where(Evidence.id.in_(evidence_ids))
+        select(Evidence.id, Evidence.title).where(
+            Evidence.id.in_(evidence_ids), policy.evidence_readable_by(viewer)
         )
     ).all()
     return {evidence_id: title for evidence_id, title in rows}

@@ -3,21 +3,18 @@
 Items come in as private drafts for the person importing: whom they were shared with in the
 other organisation means nothing here. Tags are mapped by the competency's stable key to the
 importer's framework; a tag with no match is dropped and reported, the item is kept. Attachments
-come from the export ZIP through the same checks as an upload. Comments, kudos, corroborations
-and revisions belong to other people or to the other system's history and are not re-created.
+come from the export ZIP through the same checks as an upload, each exactly the size and SHA-256
+the export gives it; the files one import may store are capped in number and bytes, every copy
+counted, before a byte is unpacked. Comments, kudos, corroborations and revisions belong to other
+people or to the other system's history and are not re-created.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import posixpath
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import policy
@@ -33,10 +30,26 @@ from app.models import (
 from app.services import attachments
 from app.services import evidence as evidence_service
 from app.services.errors import RowErrors, ValidationError
-from app.services.personal_data import FORMAT, JSON_NAME
+from app.services.personal_data import FORMAT
+from app.services.personal_data_upload import (
+    ExportFile,
+    Upload,
+    check_room,
+    checked_content,
+    listed_files,
+    text_at,
+)
+from app.services.text import check_text, unwanted_character
 
 ITEMS_MAX = 20_000
 PROBLEMS_SHOWN = 200
+# The longest outcome texts the columns hold (the evidence form checks the same lengths).
+OUTCOME_MAX = {
+    "metric": Evidence.metric.type.length,
+    "before": Evidence.metric_before.type.length,
+    "after": Evidence.metric_after.type.length,
+    "unit": Evidence.metric_unit.type.length,
+}
 
 
 @dataclass
@@ -48,7 +61,8 @@ class _Planned:
     links: list
     keys: list[str]
     dropped: list[str]  # tags with no match in the importer's framework, as "Name (key)"
-    files: list[tuple[str, str]] = field(default_factory=list)  # (clean name, ZIP entry)
+    number: int = 0  # its place in the export's list, for messages
+    files: list[ExportFile] = field(default_factory=list)
     left_behind: int = 0  # attachments listed, but the upload was the JSON alone
 
     @property
@@ -74,55 +88,14 @@ class ImportReport:
         self.attachments_left_behind += plan.left_behind
 
 
-class _Source:
-    """The uploaded JSON, or the export ZIP with its attachments."""
-
-    def __init__(self, stream: IO[bytes]):
-        self.archive: zipfile.ZipFile | None = None
-        self.prefix = ""
-        limit = current_app.config["PERSONAL_DATA_IMPORT_MAX_BYTES"]
-        if stream.read(4) == b"PK\x03\x04":
-            stream.seek(0)
-            self.data = self._from_zip(stream, limit)
-        else:
-            stream.seek(0)
-            self.data = _parse(stream.read(limit + 1), limit)
-
-    def _from_zip(self, stream: IO[bytes], limit: int) -> Any:
-        try:
-            self.archive = zipfile.ZipFile(stream)
-            names = [n for n in self.archive.namelist() if posixpath.basename(n) == JSON_NAME]
-        except (zipfile.BadZipFile, ValueError, OSError):
-            raise RowErrors(["The ZIP file is damaged; export it again."]) from None
-        if not names:
-            raise RowErrors([f"The ZIP file has no {JSON_NAME}: is it a Rungs data export?"])
-        name = min(names, key=len)  # someone may have unpacked and zipped it again in a folder
-        self.prefix = posixpath.dirname(name)
-        try:
-            return _parse(self.read(name, limit), limit)
-        except ValidationError as error:
-            raise RowErrors([error.message]) from None
-
-    def read(self, name: str, limit: int) -> bytes:
-        assert self.archive is not None
-        try:
-            with self.archive.open(name) as entry:
-                return entry.read(limit + 1)
-        except (KeyError, zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
-            raise ValidationError(f"{name} is missing from the ZIP or damaged.") from None
-
-    def entry(self, path: str) -> str:
-        return posixpath.join(self.prefix, path) if self.prefix else path
-
-
 def import_upload(actor: User, stream: IO[bytes]) -> ImportReport:
     """Read an uploaded export (JSON or ZIP) and import its items; RowErrors lists every problem."""
     policy.authorize(actor, "account.manage")
-    source = _Source(stream)
+    source = Upload(stream)
     return import_items(actor, source.data, source)
 
 
-def import_items(actor: User, data: Any, source: _Source | None = None) -> ImportReport:
+def import_items(actor: User, data: Any, source: Upload | None = None) -> ImportReport:
     """Check every item, then create them all as the actor's private drafts, or nothing."""
     policy.authorize(actor, "account.manage")
     version = evidence_service.published_version_of(actor.id)
@@ -141,6 +114,7 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
         except ValidationError as error:
             problems.append(f"Item {number}{_titled(raw)}: {error.message}")
             continue
+        plan.number = number
         if plan.fingerprint in existing:
             report.duplicates.append(plan.title)
             continue
@@ -148,6 +122,9 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
         planned.append(plan)
     if problems:
         raise RowErrors(_shortened(problems))
+    check_room([file for plan in planned for file in plan.files])
+    if source is not None and source.archive is not None:
+        _check_contents(planned, source)
     for plan in planned:
         report.imported.append(_create(actor, version.framework_id, plan, source))
         report.add(plan)
@@ -158,29 +135,11 @@ def import_items(actor: User, data: Any, source: _Source | None = None) -> Impor
 # --- checking -----------------------------------------------------------------------------------
 
 
-def _parse(content: bytes, limit: int) -> Any:
-    if len(content) > limit:
-        raise RowErrors([f"The file is larger than {attachments.megabytes(limit)}."])
-    try:
-        return json.loads(content.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise RowErrors(["The file is neither a ZIP nor UTF-8 JSON."]) from None
-    except RecursionError:
-        raise RowErrors(["The JSON is nested too deeply to be a Rungs export."]) from None
-    except json.JSONDecodeError as error:
-        raise RowErrors(
-            [
-                f"The file is not valid JSON (line {error.lineno}, "
-                f"column {error.colno}: {error.msg})."
-            ]
-        ) from None
-
-
 def _items(data: Any, version) -> list:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else None
         raise RowErrors(
-            [f"This is not a Rungs personal data export (format {FORMAT}); found {found!r}."]
+            [f"This is not a Rungs personal data export (format {FORMAT}); found {_shown(found)}."]
         )
     items = data.get("evidence")
     if not isinstance(items, list):
@@ -198,12 +157,15 @@ def _items(data: Any, version) -> list:
     return items
 
 
-def _plan(raw: Any, known: dict[str, str], source: _Source | None) -> _Planned:
+def _plan(raw: Any, known: dict[str, str], source: Upload | None) -> _Planned:
     if not isinstance(raw, dict):
         raise ValidationError("is not an object.")
     data = _input(raw)
     fields = evidence_service._fields(data)  # the same rules as the form
-    links = evidence_service._links(data.links)
+    try:
+        links = evidence_service._links(data.links)
+    except ValueError as error:  # urlsplit refuses some addresses outright ("http://[::1")
+        raise ValidationError(f"a link is not a valid web address ({error}).") from None
     tags = _tags(raw.get("competencies"))
     keys = sorted({key for key, _name in tags if key in known})
     dropped = [f"{name} ({key})" for key, name in tags if key not in known]
@@ -214,47 +176,47 @@ def _plan(raw: Any, known: dict[str, str], source: _Source | None) -> _Planned:
     if source is None or source.archive is None:
         plan.left_behind = len(listed)
     else:
-        plan.files = _files(listed, source)
+        plan.files = listed_files(listed, source)
     return plan
 
 
 def _input(raw: dict) -> evidence_service.EvidenceInput:
     try:
-        occurred_on = date.fromisoformat(_text(raw, "occurred_on"))
+        occurred_on = date.fromisoformat(text_at(raw, "occurred_on"))
     except ValueError:
-        raise ValidationError(f"the date {raw.get('occurred_on')!r} is not YYYY-MM-DD.") from None
+        raise ValidationError(
+            f"the date {_shown(raw.get('occurred_on'))} is not YYYY-MM-DD."
+        ) from None
     try:
         kind = EvidenceKind(raw.get("kind"))
-    except ValueError:
-        raise ValidationError(f"the kind {raw.get('kind')!r} is not one Rungs knows.") from None
+    except (ValueError, TypeError):
+        raise ValidationError(
+            f"the kind {_shown(raw.get('kind'))} is not one Rungs knows."
+        ) from None
     outcome = raw.get("outcome") or {}
     links = raw.get("links") or []
     if not isinstance(outcome, dict) or not isinstance(links, list):
         raise ValidationError("the outcome or the links are not in the export's format.")
+    measure = {key: text_at(outcome, key, "the outcome") for key in OUTCOME_MAX}
+    for key, longest in OUTCOME_MAX.items():
+        if len(measure[key].strip()) > longest:
+            raise ValidationError(f"the outcome's {key} is longer than {longest} characters.")
     return evidence_service.EvidenceInput(
-        title=_text(raw, "title"),
+        title=text_at(raw, "title"),
         occurred_on=occurred_on,
         kind=kind,
         competency_keys=[],
-        body=_text(raw, "body"),
+        body=text_at(raw, "body"),
         visibility=Visibility.PRIVATE,
-        metric=_text(outcome, "metric"),
-        metric_before=_text(outcome, "before"),
-        metric_after=_text(outcome, "after"),
-        metric_unit=_text(outcome, "unit"),
-        links=[(_text(link, "url"), _text(link, "label")) for link in links],
+        metric=measure["metric"],
+        metric_before=measure["before"],
+        metric_after=measure["after"],
+        metric_unit=measure["unit"],
+        links=[
+            (text_at(link, "url", f"link {n}"), text_at(link, "label", f"link {n}"))
+            for n, link in enumerate(links, start=1)
+        ],
     )
-
-
-def _text(values: Any, key: str) -> str:
-    if not isinstance(values, dict):
-        raise ValidationError("a value is not in the export's format.")
-    value = values.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError(f"{key} must be text.")
-    return value
 
 
 def _tags(raw: Any) -> list[tuple[str, str]]:
@@ -264,32 +226,32 @@ def _tags(raw: Any) -> list[tuple[str, str]]:
     if not isinstance(raw, list):
         raise ValidationError("competencies must be a list.")
     tags = []
-    for tag in raw:
-        key = tag if isinstance(tag, str) else _text(tag, "key")
+    for number, tag in enumerate(raw, start=1):
+        where = f"competency {number}"
+        key = (
+            check_text(tag, f"{where}'s key")
+            if isinstance(tag, str)
+            else text_at(tag, "key", where)
+        )
         if not key:
             raise ValidationError("a competency has no key.")
-        name = _text(tag, "name") if isinstance(tag, dict) else ""
+        name = text_at(tag, "name", where) if isinstance(tag, dict) else ""
         tags.append((key, name or key))
     return tags
 
 
-def _files(listed: list, source: _Source) -> list[tuple[str, str]]:
-    """Check each attachment in the ZIP like an upload, and that it is the file exported."""
+def _check_contents(planned: list[_Planned], source: Upload) -> None:
+    """Read every file (no more than its declared size) and check it like an upload."""
     rules = attachments.limits()
-    if len(listed) > rules.per_item:
-        raise ValidationError(f"it has {len(listed)} attachments; at most {rules.per_item} fit.")
-    files = []
-    for entry in listed:
-        path = _text(entry, "path")
-        if not path:
-            continue  # missing from storage when it was exported: nothing to bring
-        content = source.read(source.entry(path), rules.max_bytes)
-        checked = attachments.check_file(_text(entry, "name") or path, content, rules)
-        expected = _text(entry, "sha256")
-        if expected and hashlib.sha256(content).hexdigest() != expected:
-            raise ValidationError(f"{path} is not the file that was exported (checksum differs).")
-        files.append((checked.name, source.entry(path)))
-    return files
+    problems = []
+    for plan in planned:
+        for file in plan.files:
+            try:
+                checked_content(file, source, rules)
+            except ValidationError as error:
+                problems.append(f"Item {plan.number} (“{plan.title[:60]}”): {error.message}")
+    if problems:
+        raise RowErrors(_shortened(problems))
 
 
 def _existing(person_id: int) -> set[tuple]:
@@ -304,8 +266,16 @@ def _existing(person_id: int) -> set[tuple]:
 
 def _titled(raw: Any) -> str:
     title = raw.get("title") if isinstance(raw, dict) else None
-    title = " ".join(title.split())[:60] if isinstance(title, str) else ""
+    if not isinstance(title, str) or unwanted_character(title):
+        return ""  # a title with a control character is not repeated in the message
+    title = " ".join(title.split())[:60]
     return f" (“{title}”)" if title else ""
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, short and printable (repr escapes control characters)."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "…"
 
 
 def _shortened(problems: list[str]) -> list[str]:
@@ -317,7 +287,7 @@ def _shortened(problems: list[str]) -> list[str]:
 # --- storing ------------------------------------------------------------------------------------
 
 
-def _create(actor: User, framework_id: int, plan: _Planned, source: _Source | None) -> Evidence:
+def _create(actor: User, framework_id: int, plan: _Planned, source: Upload | None) -> Evidence:
     evidence = Evidence(owner_id=actor.id, **plan.fields)
     evidence.competencies = [
         EvidenceCompetency(framework_id=framework_id, competency_key=key) for key in plan.keys
@@ -335,8 +305,7 @@ def _create(actor: User, framework_id: int, plan: _Planned, source: _Source | No
         )
     )
     rules = attachments.limits()
-    for name, entry in plan.files:
+    for file in plan.files:
         assert source is not None
-        checked = attachments.check_file(name, source.read(entry, rules.max_bytes), rules)
-        attachments.store(evidence, checked)
+        attachments.store(evidence, checked_content(file, source, rules))
     return evidence

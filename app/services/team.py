@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Comment, Evidence, User, Visibility
+from app.models import Comment, Evidence, User
 from app.services import org, readiness
 
 RECENT_DAYS = 90
@@ -79,7 +79,7 @@ def _stats(ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]
     """person id → (recent shared items, latest shared item or comment on a shared item)."""
     if not ids:
         return {}
-    shared = (Evidence.visibility == Visibility.SHARED) & Evidence.deleted_at.is_(None)
+    shared = Evidence.is_visible_to_others
     items = db.session.execute(
         select(
             Evidence.owner_id,

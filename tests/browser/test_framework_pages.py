@@ -139,3 +139,20 @@ def test_printing_shows_every_indicator_without_the_toggles(page: Page, org, cra
     expect(page.locator(".print-only").get_by_text("Six interviews this half.")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     expect(page.get_by_role("button", name="Compare")).to_be_hidden()
+
+
+def test_a_pm_asks_for_the_pdf_with_the_keyboard_and_lands_on_its_job(
+    page: Page, org, crafted, assert_accessible
+):
+    sign_in(page, org.pm_a1)
+    page.goto(MATRIX)
+    pdf = page.get_by_role("button", name="PDF")
+    pdf.focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Career path PDF")
+    expect(page.get_by_role("status")).to_contain_text("Waiting for a worker")
+    assert_accessible(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("row").filter(has_text="Career path PDF")).to_be_visible()

@@ -214,8 +214,15 @@ def test_who_may_not_give_kudos(app, placed, who, shared):
 # --- corroboration ----------------------------------------------------------------------------
 
 
-def test_a_peer_is_asked_sees_the_item_and_confirms(app, placed, ctx):
+def test_a_private_draft_cannot_be_asked_about(app, placed, ctx):
     draft = item(record(app, placed.pm_a1, visibility=Visibility.PRIVATE))
+    with pytest.raises(ValidationError, match="private draft: only you can see it"):
+        conversation.request_corroboration(person(placed.pm_a1), draft, placed.pm_b1.id)
+    assert not policy.can(person(placed.pm_b1), "evidence.view", draft)
+
+
+def test_a_peer_is_asked_sees_the_item_and_confirms(app, placed, ctx):
+    draft = item(record(app, placed.pm_a1))  # shared with Alice's line; Bea is not in it
     bea = person(placed.pm_b1)
     assert not policy.can(bea, "evidence.view", draft)
     clear_notifications()
@@ -358,7 +365,7 @@ def test_counts_for_many_items_in_one_query(app, placed, ctx):
 # --- notifications ----------------------------------------------------------------------------
 
 
-def test_inbox_newest_first_marks_shown_read_and_hides_what_is_no_longer_visible(app, placed, ctx):
+def test_inbox_newest_first_hides_what_is_no_longer_visible_marks_nothing(app, placed, ctx):
     kept = record(app, placed.pm_a1, title="Still shared")
     hidden = record(app, placed.pm_a1, title="Later made a draft")
     trashed = record(app, placed.pm_a1, title="Thrown away")  # shared: three notices for Ada
@@ -379,7 +386,8 @@ def test_inbox_newest_first_marks_shown_read_and_hides_what_is_no_longer_visible
     assert [e.title for e in entries] == [None, None, "Still shared"]
     assert [e.evidence_id for e in entries] == [None, None, kept]
     assert all(e.is_unread for e in entries)
-    assert notifications.unread_count(ada.id) == 0
+    assert notifications.unread_count(ada.id) == 3  # reading the inbox writes nothing
+    notifications.mark_read(ada.id, through_id=max(e.id for e in entries))
     _page, again = notifications.inbox(ada, 1)
     assert not any(e.is_unread for e in again)
 
@@ -403,7 +411,7 @@ def test_inbox_pages(app, placed, ctx):
         notifications.notify([ada.id], NotificationKind.KUDOS, actor_id=placed.pm_a1.id)
     page, entries = notifications.inbox(ada, 2)
     assert page.pages == 2 and len(entries) == 3
-    assert notifications.unread_count(ada.id) == notifications.PER_PAGE  # only page 2 was read
+    assert notifications.unread_count(ada.id) == notifications.PER_PAGE + 3  # none marked read
 
 
 # --- the team page ----------------------------------------------------------------------------

@@ -260,6 +260,25 @@ def test_a_job_whose_worker_died_is_failed_instead_of_blocking_the_queue(app, ct
     assert job.error == "The job was interrupted (its worker stopped). Start it again."
 
 
+def test_flask_jobs_sweep_fails_jobs_running_past_their_time_limit(app, ctx, person):
+    stuck, busy = submit(person, "test_write"), submit(person, "test_write")
+    assert store.claim(stuck) and store.claim(busy)
+    db.session.get(Job, stuck).started_at = utcnow() - timedelta(seconds=120 + 61)
+    db.session.get(Job, busy).started_at = utcnow() - timedelta(seconds=120 + 59)
+    db.session.commit()
+
+    done = app.test_cli_runner().invoke(args=["jobs", "sweep"])
+
+    assert (done.exit_code, done.output) == (0, "1 past the time limit failed.\n")
+    job = reload(stuck)
+    assert (job.status, job.message, job.error) == (
+        JobStatus.FAILED,
+        "Interrupted",
+        "The job was interrupted (its worker stopped). Start it again.",
+    )
+    assert reload(busy).status is JobStatus.RUNNING  # within its grace: it may still finish
+
+
 def test_only_the_creator_sees_and_downloads_a_job(app, ctx, person, make):
     other = db.session.get(User, make.person().id)
     owner = db.session.get(User, person.id)

@@ -425,14 +425,25 @@ def zip_with(document: dict, files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def listed_file(path: str, content: bytes, name: str = "chart.png") -> dict:
+    """An attachment entry as the export writes it."""
+    return {
+        "name": name,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "path": path,
+    }
+
+
 def test_attachments_from_the_zip_pass_the_upload_checks(app, org, ctx):
     publish_and_place(app, [org.pm_a1])
     document = bad_export()
-    listed = {"name": "chart.png", "path": "attachments/1/chart.png", "sha256": "0" * 64}
+    listed = listed_file("attachments/1/chart.png", samples.HTML)
     document["evidence"][1]["attachments"] = [listed]
     for content, message in [
         (samples.HTML, "is named as a PNG image but its content is a web page"),
         (samples.image("PNG"), "not the file that was exported"),
+        (samples.HTML.replace(b"<", b">"), "not the file that was exported"),  # same size
     ]:
         archive = zip_with(document, {"attachments/1/chart.png": content})
         with pytest.raises(RowErrors) as error:
@@ -449,13 +460,7 @@ def test_a_zip_unpacked_and_zipped_again_in_a_folder_still_imports(app, org, ctx
     publish_and_place(app, [org.pm_a1])
     document = bad_export()
     png = samples.image("PNG")
-    document["evidence"][0]["attachments"] = [
-        {
-            "name": "chart.png",
-            "path": "attachments/9/chart.png",
-            "sha256": hashlib.sha256(png).hexdigest(),
-        }
-    ]
+    document["evidence"][0]["attachments"] = [listed_file("attachments/9/chart.png", png)]
     archive = zip_with(document, {"attachments/9/chart.png": png})
     report = personal_data_import.import_upload(person(org.pm_a1), io.BytesIO(archive))
     assert report.attachments == 1

@@ -13,6 +13,7 @@ from app.models import (
     Comment,
     Corroboration,
     CorroborationStatus,
+    Evidence,
     Kudos,
     Notification,
     NotificationKind,
@@ -197,10 +198,11 @@ def test_the_owner_sees_kudos_but_has_no_button(app, client, placed):
 
 
 def test_a_peer_is_asked_answers_and_the_item_shows_who_confirmed(app, client, placed):
-    evidence_id = record(app, placed.pm_a1, visibility=Visibility.PRIVATE, title="Pricing test")
+    evidence_id = record(app, placed.pm_a1, title="Pricing test")
     sign_in(client, placed.pm_a1)
     page = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
     assert f'<option value="{placed.pm_b1.id}">Bea Pm</option>' in page
+    assert "The person you ask can read this item." in page
     assert f'<option value="{placed.pm_a1.id}">' not in page  # never the owner
     response = client.post_form(
         f"/evidence/{evidence_id}/corroborations", {"peer_id": placed.pm_b1.id}
@@ -215,7 +217,7 @@ def test_a_peer_is_asked_answers_and_the_item_shows_who_confirmed(app, client, p
     assert "asked you to corroborate “Pricing test”" in text_of(client.get("/notifications"))
     requests = client.get("/corroborations").get_data(as_text=True)
     [request_id] = re.findall(r'href="/corroborations/(\d+)"', requests)
-    item_page = client.get(f"/evidence/{evidence_id}")  # a draft, yet the asked peer may read it
+    item_page = client.get(f"/evidence/{evidence_id}")  # shared, and she was asked: she may read it
     assert item_page.status_code == 200
     assert "You were asked to corroborate this item." in text_of(item_page)
     response = client.post_form(
@@ -229,6 +231,45 @@ def test_a_peer_is_asked_answers_and_the_item_shows_who_confirmed(app, client, p
     page = text_of(client.get(f"/evidence/{evidence_id}"))
     assert "Confirmed by Bea Pm" in page and "I saw the dashboard." in page
     assert "Bea Pm confirmed “Pricing test”" in text_of(client.get("/notifications"))
+
+
+def test_a_private_draft_cannot_be_asked_about_and_the_page_says_why(app, client, placed):
+    evidence_id = record(app, placed.pm_a1, visibility=Visibility.PRIVATE, title="Pricing test")
+    sign_in(client, placed.pm_a1)
+    page = text_of(client.get(f"/evidence/{evidence_id}"))
+    assert "Not yet: only you can see it" in page
+    assert "This is a private draft: only you can see it. Share it first" in page
+    assert 'name="peer_id"' not in client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
+    url = f"/evidence/{evidence_id}/corroborations"
+    assert "Share it first" in text_of(client.get(url))
+    refused = client.post_form(url, {"peer_id": placed.pm_b1.id})
+    assert refused.status_code == 400 and "Share it first" in text_of(refused)
+    assert count_rows(app, Corroboration) == 0
+    client.post_form(f"/evidence/{evidence_id}/delete")
+    assert "in the Trash; restore it first" in text_of(client.get(url))
+    assert client.post_form(url, {"peer_id": placed.pm_b1.id}).status_code == 400
+    assert count_rows(app, Corroboration) == 0
+    client.post_form("/logout")
+    sign_in(client, placed.pm_b1)
+    assert client.get(f"/evidence/{evidence_id}").status_code == 404
+
+
+def test_an_item_made_private_again_is_hidden_from_the_peer_asked(app, client, placed):
+    evidence_id = record(app, placed.pm_a1, title="Pricing test")
+    sign_in(client, placed.pm_a1)
+    client.post_form(f"/evidence/{evidence_id}/corroborations", {"peer_id": placed.pm_b1.id})
+    with app.app_context():
+        request_id = db.session.execute(select(Corroboration.id)).scalar_one()
+        db.session.get(Evidence, evidence_id).visibility = Visibility.PRIVATE
+        db.session.commit()
+    client.post_form("/logout")
+    sign_in(client, placed.pm_b1)
+    assert client.get(f"/evidence/{evidence_id}").status_code == 404
+    assert client.get(f"/corroborations/{request_id}").status_code == 404
+    assert client.post_form(f"/corroborations/{request_id}", {"confirm": "1"}).status_code == 404
+    assert "Pricing test" not in text_of(client.get("/corroborations"))
+    inbox = text_of(client.get("/notifications"))
+    assert "Pricing test" not in inbox and "an item you can no longer see" in inbox
 
 
 def test_asking_yourself_or_twice_shows_the_reason_next_to_the_field(app, client, placed):
@@ -289,7 +330,7 @@ def test_declining_with_a_long_note_keeps_the_request_pending(app, client, place
 # --- notifications ----------------------------------------------------------------------------
 
 
-def test_opening_notifications_marks_them_read_and_mark_all_read(app, client, placed):
+def test_notifications_stay_new_until_marked_read_and_later_ones_stay_new(app, client, placed):
     for n in range(3):
         record(app, placed.pm_a1, title=f"Item {n}")  # shared: Ada hears of each
     sign_in(client, placed.manager_a)
@@ -299,14 +340,18 @@ def test_opening_notifications_marks_them_read_and_mark_all_read(app, client, pl
     assert page.count('class="notification is-unread"') == 3
     titles = re.findall(r"Alice Pm</strong> shared\s+<a [^>]+>“(Item \d)”", page)
     assert titles == ["Item 2", "Item 1", "Item 0"]  # newest first
-    assert 'class="nav-count"' not in page  # the shown ones are read now
-    assert 'class="notification is-unread"' not in client.get("/notifications").get_data(True)
+    # Opening the page writes nothing (a GET): they are still new the next time.
+    again = client.get("/notifications").get_data(as_text=True)
+    assert again.count('class="notification is-unread"') == 3
+    through = re.search(r'name="through" value="(\d+)"', again).group(1)
 
-    with app.app_context():
+    with app.app_context():  # arrives after the page was shown
         notifications.notify([placed.manager_a.id], NotificationKind.KUDOS, actor_id=None)
         db.session.commit()
-    response = client.post_form("/notifications/read")
+    response = client.post_form("/notifications/read", {"through": through})
     assert response.status_code == 302
+    assert count_rows(app, Notification, Notification.read_at.is_(None)) == 1
+    client.post_form("/notifications/read")
     assert count_rows(app, Notification, Notification.read_at.is_(None)) == 0
 
 

@@ -300,7 +300,7 @@ def test_anonymous_downloads_go_to_sign_in(app, client, placed):
 def test_a_corroborating_peer_may_download_what_they_were_asked_about(app, placed):
     from app.models import Corroboration
 
-    item = record(app, placed.pm_a1, visibility=Visibility.PRIVATE)
+    item = record(app, placed.pm_a1)  # shared with Alice's line, which Bea is not in
     upload(signed_in(app, placed.pm_a1), item, "a.txt", b"text")
     (added,) = stored_attachments(app)
     peer = signed_in(app, placed.pm_b1)
@@ -311,6 +311,10 @@ def test_a_corroborating_peer_may_download_what_they_were_asked_about(app, place
     response = peer.get(f"/attachments/{added.id}")
     assert response.status_code == 200
     response.close()
+    with app.app_context():  # a private draft again: only Alice's, whoever was asked
+        db.session.get(Evidence, item).visibility = Visibility.PRIVATE
+        db.session.commit()
+    assert peer.get(f"/attachments/{added.id}").status_code == 404
 
 
 # --- file names are data ------------------------------------------------------------------------
@@ -521,3 +525,41 @@ def test_pages_use_a_fixed_number_of_queries(app, placed, monkeypatch, path):
     manager = signed_in(app, placed.manager_a)
     if path.startswith("/evidence/") and not path.endswith("attachments"):
         assert "more-24.txt" in manager.get(path).get_data(as_text=True)
+
+
+def test_a_hostile_or_broken_import_gets_a_page_that_says_what_is_wrong(app, placed):
+    alice = signed_in(app, placed.pm_a1)
+    assert "One import brings at most 2,000 files, 1024 MB in all" in text_of(
+        alice.get("/account/import").get_data(as_text=True)
+    )
+    notes = b"Notes from the launch review.\n" * 40
+    shared = {
+        "name": "notes.txt",
+        "size": len(notes),
+        "sha256": hashlib.sha256(notes).hexdigest(),
+        "path": "attachments/1/notes.txt",
+    }
+    items = [
+        {"title": f"Item {n}", "occurred_on": "2026-01-02", "kind": "launch", "attachments": []}
+        for n in range(20)
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        document = {
+            "format": "rungs-personal-data/1",
+            "evidence": [{**item, "attachments": [shared] * 10} for item in items],
+        }
+        archive.writestr("rungs-export.json", json.dumps(document))
+        archive.writestr("attachments/1/notes.txt", notes)
+    broken = {"format": "rungs-personal-data/1", "evidence": [{**items[0], "title": "A\ud800"}]}
+    for upload, name, message in [
+        (buffer.getvalue(), "rungs-export.zip", "199 attachments name a file in the ZIP that"),
+        (json.dumps(broken).encode(), "rungs-export.json", "Item 1: title contains a control"),
+    ]:
+        response = import_file(alice, upload, name)
+        assert response.status_code == 400
+        page = text_of(response.get_data(as_text=True))
+        assert "Nothing was imported: 1 problem found" in page and message in page
+    with app.app_context():
+        assert db.session.execute(select(func.count(Evidence.id))).scalar_one() == 0
+        assert db.session.execute(select(func.count(Attachment.id))).scalar_one() == 0

@@ -8,10 +8,31 @@ from dataclasses import dataclass, field
 
 from app.models import CellStatus, DaciRole, IndicatorKind
 from app.services.errors import DomainError
+from app.services.text import UNWANTED, unwanted_character
 
 FORMAT = "rungs-framework/1"
+# The largest framework file Rungs reads. The shipped ladders are under 50 kB; the YAML reader
+# takes several seconds per megabyte (pure Python), so this bounds what one upload can cost.
+MAX_BYTES = 1024 * 1024
+# Ranks compare seniority; the database stores them as 32-bit integers.
+MAX_RANK = 1000
+SUPPORTED_FORMATS = (
+    "Rungs reads a Rungs YAML file (.yaml or .yml), a Monzo progression-framework page "
+    "(.md with YAML front matter) and a CSV in Rungs' columns (.csv); "
+    "docs/framework-format.md, docs/monzo-format.md and docs/csv-format.md describe them"
+)
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
+
+# The most text one field may hold, for files and the editor alike: every field reaches the PDF,
+# and a 4 MB cell took 536 MB and seconds to render. Real frameworks stay far below (the shipped
+# ladders: cells up to 284 characters, descriptions up to 431), so these leave room for long
+# prose: 5,000 characters is about 800 words, most of a printed page for one cell.
+NAME_MAX = 200  # names, titles, a level's typical experience
+TEXT_MAX = 5_000  # a cell's expectation, a description, a level's summary or scope
+INDICATOR_MAX = 1_000  # one indicator (an example, a signal): a sentence or a short paragraph
+DECISION_MAX = 1_000  # one decision right
+INDICATORS_MAX = 50  # per cell
 
 
 @dataclass
@@ -117,11 +138,11 @@ class Report:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(Problem(path, message, self.line_of(path)))
+    def error(self, path: str, message: str, *, line: int | None = None) -> None:
+        self.errors.append(Problem(path, message, line or self.line_of(path)))
 
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(Problem(path, message, self.line_of(path)))
+    def warn(self, path: str, message: str, *, line: int | None = None) -> None:
+        self.warnings.append(Problem(path, message, line or self.line_of(path)))
 
     def line_of(self, path: str) -> int | None:
         """The line of the path, or of the nearest enclosing part of the file that has one."""
@@ -143,8 +164,37 @@ class InvalidFrameworkError(DomainError):
         self.report = report
 
 
+def too_large(text: str, report: Report) -> bool:
+    """Whether the text is over MAX_BYTES (an error in the report if so)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_BYTES:
+        return False
+    report.error(
+        "",
+        f"the file is {size / (1024 * 1024):.1f} MB; Rungs reads framework files of up to "
+        f"{MAX_BYTES // (1024 * 1024)} MB",
+    )
+    return True
+
+
+def control_character(text: str, report: Report, *, first_line: int = 1) -> bool:
+    """Whether the raw text holds a control character (an error naming its line if so)."""
+    found = UNWANTED.search(text)
+    if found is None:
+        return False
+    line = first_line + text.count("\n", 0, found.start())
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    report.error(
+        "",
+        f"contains a control character (U+{ord(found.group()):04X} at column {column}); remove it",
+        line=line,
+    )
+    return True
+
+
 def check(doc: FrameworkDoc, report: Report) -> Report:
     """The rules every framework must follow, whichever format it came from."""
+    _check_characters(doc, report)
     if not KEY_PATTERN.match(doc.slug or ""):
         report.error("slug", f'"{doc.slug}" must be lower-case letters, digits and single dashes')
     if not doc.name.strip():
@@ -155,7 +205,91 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
         report.error("areas", "at least one competency area is required")
     _check_tracks(doc, report)
     _check_areas(doc, report)
+    _check_lengths(doc, report)
     return report
+
+
+def _texts(doc: FrameworkDoc):
+    """Every text of the document with its path."""
+    yield "slug", doc.slug
+    yield "name", doc.name
+    yield "description", doc.description
+    for t, track in enumerate(doc.tracks):
+        yield f"tracks[{t}].key", track.key
+        yield f"tracks[{t}].name", track.name
+        for i, level in enumerate(track.levels):
+            yield from _level_texts(f"tracks[{t}].levels[{i}]", level)
+    for a, area in enumerate(doc.areas):
+        for name in ("key", "name", "description"):
+            yield f"areas[{a}].{name}", getattr(area, name)
+    for a, c, _area, competency in doc.competencies():
+        yield from _competency_texts(f"areas[{a}].competencies[{c}]", competency)
+
+
+def _level_texts(path: str, level: LevelDoc):
+    for name in ("code", "title", "summary", "scope", "typical_experience"):
+        yield f"{path}.{name}", getattr(level, name)
+    for d, right in enumerate(level.decision_rights):
+        yield f"{path}.decision_rights[{d}].decision", right.decision
+
+
+def _competency_texts(path: str, competency: CompetencyDoc):
+    for name in ("key", "name", "description"):
+        yield f"{path}.{name}", getattr(competency, name)
+    for i, key in enumerate(competency.tracks or []):
+        yield f"{path}.tracks[{i}]", key
+    for code, cell in competency.expectations.items():
+        yield f"{path}.expectations.{code}", code
+        yield f"{path}.expectations.{code}.text", cell.text
+        for n, indicator in enumerate(cell.indicators):
+            yield f"{path}.expectations.{code}.indicators[{n}].text", indicator.text
+
+
+def _check_characters(doc: FrameworkDoc, report: Report) -> None:
+    # PostgreSQL refuses NUL and SQLite stores it: refuse every control character in one place,
+    # whatever the format (a YAML "\0" escape gets past a check of the raw file).
+    for path, text in _texts(doc):
+        problem = unwanted_character(text or "")
+        if problem is not None:
+            report.error(path, f"contains a control character ({problem}); remove it")
+
+
+# The limit of a text by the last part of its path (keys, codes and the slug have patterns).
+_LIMITS = {
+    "name": (NAME_MAX, "a name"),
+    "title": (NAME_MAX, "a title"),
+    "typical_experience": (NAME_MAX, "a typical experience"),
+    "description": (TEXT_MAX, "a description"),
+    "summary": (TEXT_MAX, "a summary"),
+    "scope": (TEXT_MAX, "a scope"),
+    "decision": (DECISION_MAX, "a decision"),
+    "text": (TEXT_MAX, "an expectation"),
+}
+
+
+def _limit_of(path: str) -> tuple[int, str] | None:
+    if ".indicators[" in path:
+        return INDICATOR_MAX, "an indicator"
+    return _LIMITS.get(path.rsplit(".", 1)[-1])
+
+
+def _check_lengths(doc: FrameworkDoc, report: Report) -> None:
+    for path, text in _texts(doc):
+        limit = _limit_of(path)
+        if limit is not None and len(text or "") > limit[0]:
+            report.error(
+                path,
+                f"is {len(text):,} characters long; {limit[1]} may have at most {limit[0]:,}. "
+                "Shorten it.",
+            )
+    for a, c, _area, competency in doc.competencies():
+        for code, cell in competency.expectations.items():
+            if len(cell.indicators) > INDICATORS_MAX:
+                report.error(
+                    f"areas[{a}].competencies[{c}].expectations.{code}.indicators",
+                    f"has {len(cell.indicators):,} indicators; a cell may have at most "
+                    f"{INDICATORS_MAX}. Keep the ones that tell levels apart.",
+                )
 
 
 def _duplicates(values) -> set:
@@ -190,7 +324,9 @@ def _check_level(report: Report, path: str, level: LevelDoc, below, codes: set) 
         )
     elif level.code in codes:
         report.error(f"{path}.code", f'"{level.code}" is used twice')
-    if below is not None and level.rank <= below.rank:
+    if not 0 <= level.rank <= MAX_RANK:
+        report.error(f"{path}.rank", f"{level.rank} is not between 0 and {MAX_RANK}")
+    elif below is not None and level.rank <= below.rank:
         report.error(
             f"{path}.rank",
             f"{level.rank} must be higher than the rank of "

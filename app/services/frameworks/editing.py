@@ -39,7 +39,12 @@ from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.frameworks import document, files, store
 from app.services.frameworks.document import (
     CODE_PATTERN,
+    DECISION_MAX,
+    INDICATOR_MAX,
+    INDICATORS_MAX,
     KEY_PATTERN,
+    NAME_MAX,
+    TEXT_MAX,
     AreaDoc,
     CompetencyDoc,
     FrameworkDoc,
@@ -49,12 +54,10 @@ from app.services.frameworks.document import (
 )
 from app.services.frameworks.keys import slugify
 
-NAME_MAX = 200
 KEY_MAX = 60
 COMPETENCY_KEY_MAX = 80
 SLUG_MAX = 80
 CODE_MAX = 30
-TEXT_MAX = 5000
 # The cell form has one list per kind; their order here is the order they are stored in.
 INDICATOR_FIELDS = {
     IndicatorKind.CRITERION: "criteria",
@@ -271,8 +274,9 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
 def import_upload(
     actor, data: bytes, *, filename: str, fmt: str = "", publish: bool = False, changelog: str = ""
 ):
-    """Import an uploaded file (format from its name unless given). Returns (version, report)."""
-    fmt = fmt or files.guess_format(filename)
+    """Import an uploaded file (format from its name or content unless given).
+    Returns (version, report)."""
+    fmt = fmt or files.detect_format(filename, data)
     version, report = files.import_text(
         actor, files.decode(data), fmt, filename=filename, publish=publish, changelog=changelog
     )
@@ -563,7 +567,7 @@ def update_decision(
 
 
 def _clean_decision(data: DecisionInput) -> dict[str, Any]:
-    decision = _prose(data.decision, "decision", limit=1000)
+    decision = _prose(data.decision, "decision", DECISION_MAX)
     if not decision:
         raise ValidationError("Describe the decision.", field="decision")
     if data.delegation not in range(1, 8):
@@ -830,13 +834,9 @@ def cell_snapshot(cell: Expectation) -> dict[str, Any]:
 def _clean_cell(data: CellInput) -> tuple[CellStatus, str, list[IndicatorDoc]]:
     status = CellStatus(data.status)
     text = _prose(data.text, "text")
-    indicators = [
-        IndicatorDoc(
-            i.kind, _line(i.text, INDICATOR_FIELDS[i.kind], "", limit=TEXT_MAX, required=False)
-        )
-        for i in data.indicators
-    ]
+    indicators = [IndicatorDoc(i.kind, " ".join(i.text.split())) for i in data.indicators]
     indicators = [i for i in indicators if i.text]
+    _check_indicators(indicators)
     if status is CellStatus.DEFINED and not text:
         raise ValidationError(
             "A defined expectation needs text: say what is expected at this level.", field="text"
@@ -849,6 +849,22 @@ def _clean_cell(data: CellInput) -> tuple[CellStatus, str, list[IndicatorDoc]]:
             field="status",
         )
     return status, text, indicators
+
+
+def _check_indicators(indicators: list[IndicatorDoc]) -> None:
+    for indicator in indicators:
+        if len(indicator.text) > INDICATOR_MAX:
+            raise ValidationError(
+                f"Each line may have at most {INDICATOR_MAX:,} characters; one has "
+                f"{len(indicator.text):,}. Shorten it or split it into two lines.",
+                field=INDICATOR_FIELDS[indicator.kind],
+            )
+    if len(indicators) > INDICATORS_MAX:
+        raise ValidationError(
+            f"A cell may have at most {INDICATORS_MAX} indicators in all; this one has "
+            f"{len(indicators)}. Keep the ones that tell levels apart.",
+            field=INDICATOR_FIELDS[indicators[-1].kind],
+        )
 
 
 def _grouped(indicators) -> dict[IndicatorKind, list[str]]:

@@ -1,6 +1,9 @@
-"""Reading and writing framework files in every supported format."""
+"""Reading and writing framework files in every supported format, and telling them apart."""
 
 from __future__ import annotations
+
+import re
+from pathlib import PurePath
 
 from app.services.frameworks import (
     csv_format,
@@ -9,28 +12,68 @@ from app.services.frameworks import (
     versions,
     yaml_format,
 )
-from app.services.frameworks.document import FrameworkDoc, InvalidFrameworkError, Report
+from app.services.frameworks.document import (
+    MAX_BYTES,
+    SUPPORTED_FORMATS,
+    FrameworkDoc,
+    InvalidFrameworkError,
+    Report,
+)
 
 FORMATS = ("yaml", "monzo", "csv")
 EXPORT_FORMATS = ("yaml", "csv")
+EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".md": "monzo", ".markdown": "monzo", ".csv": "csv"}
+# What a file of another name must start with to be read anyway (a download without a name, a
+# file saved as .txt): the format line of a Rungs file, Monzo's front matter, the CSV header.
+_RUNGS_YAML = re.compile(r"""^\{?\s*["']?format["']?\s*:\s*["']?rungs-framework/""", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
+# (the CSV header starts with `track,level_code` or, since keys came in, `record,track_key`)
+_CSV_HEADER = re.compile(r"\A\ufeff?\"?(?:track\"?,\"?level_code|record\"?,\"?track)", re.I)
 
 
-def guess_format(filename: str) -> str:
-    name = filename.lower()
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith(".md"):
+def unreadable(message: str) -> InvalidFrameworkError:
+    """The error for a file that cannot be read at all: one problem, no line."""
+    report = Report()
+    report.error("", message)
+    return InvalidFrameworkError(report)
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """The format of an uploaded file, from its name or else its first bytes; a file Rungs
+    cannot read (a web page, a script, a spreadsheet, a PDF) is refused naming the formats."""
+    known = EXTENSIONS.get(PurePath(filename.lower()).suffix)
+    if known:
+        return known
+    head = data[:4096].decode("utf-8", "replace")
+    if _FRONT_MATTER.match(head):
         return "monzo"
-    return "yaml"
+    if _RUNGS_YAML.search(head):
+        return "yaml"
+    if _CSV_HEADER.match(head):
+        return "csv"
+    name = PurePath(filename).name or "this file"
+    hint = ""
+    if PurePath(filename.lower()).suffix in (".xlsx", ".xls", ".ods", ".numbers"):
+        hint = " Save the spreadsheet as CSV (UTF-8) and import that."
+    raise unreadable(f'"{name}" is not in a format Rungs can import. {SUPPORTED_FORMATS}.{hint}')
 
 
 def decode(data: bytes) -> str:
+    """The text of a file: UTF-8 (with or without a byte order mark) and at most MAX_BYTES."""
+    if len(data) > MAX_BYTES:
+        raise unreadable(
+            f"the file is {len(data) / (1024 * 1024):.1f} MB; Rungs reads framework files of "
+            f"up to {MAX_BYTES // (1024 * 1024)} MB"
+        )
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report = Report()
-        report.error("", "the file is not UTF-8 text")
-        raise InvalidFrameworkError(report) from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise unreadable(
+            f"the file is not UTF-8 text (byte {error.start + 1}, on line {line}, is "
+            f"0x{data[error.start]:02X}): save it as UTF-8, or check that it is a framework "
+            f"file at all. {SUPPORTED_FORMATS}."
+        ) from None
 
 
 def parse(text: str, fmt: str, *, filename: str = "") -> tuple[FrameworkDoc | None, Report]:

@@ -3,18 +3,20 @@
 Front matter holds `topics`, each with `name`, `title` and `content` entries of `level` (a
 number), `criteria` (a list) and optional `exampleCriteria` (`criteria` with `examples`). Levels
 have no titles there, so they become L1, L2 … on one track; the topics become competencies of one
-area. Each level's criteria become the cell's text, one per line; example criteria and their
-examples become indicators.
+area. Every criterion becomes a criterion indicator of its cell, so it can be read and cited on
+its own; example criteria add their criterion and their examples. A level a topic leaves out
+expects nothing there (not applicable); the Markdown below the front matter becomes the
+framework's description. docs/monzo-format.md describes the mapping.
 """
 
 from __future__ import annotations
 
 import re
 
-import yaml
-
 from app.models import CellStatus, IndicatorKind
+from app.services.frameworks import yaml_format
 from app.services.frameworks.document import (
+    SUPPORTED_FORMATS,
     AreaDoc,
     CellDoc,
     CompetencyDoc,
@@ -24,100 +26,191 @@ from app.services.frameworks.document import (
     Report,
     TrackDoc,
     check,
+    control_character,
+    too_large,
 )
 from app.services.frameworks.keys import slugify
+from app.services.frameworks.yaml_format import kind_of
 
-FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# Monzo's own frameworks have up to 9 levels; more than this is a mistake, and every level makes
+# a cell per topic.
+MAX_LEVELS = 30
+
+
+def cell_text(level: int) -> str:
+    """The descriptor of a cell that has criteria: Monzo writes criteria, not a summary."""
+    return f"Meets the criteria listed for level {level}."
 
 
 def parse(text: str, *, filename: str = "framework.md") -> tuple[FrameworkDoc | None, Report]:
     report = Report()
+    if too_large(text, report) or control_character(text, report):
+        return None, report
     match = FRONT_MATTER.match(text)
     if match is None:
         report.error(
             "",
-            "no YAML front matter: the file must start with a line '---', the "
-            "framework, and another '---'",
+            "this Markdown file has no YAML front matter (a first line '---', the framework, "
+            f"and another '---'), so it is not a Monzo progression-framework page. "
+            f"{SUPPORTED_FORMATS}.",
         )
         return None, report
-    try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        report.lines[""] = mark.line + 2 if mark else None
-        report.error("", f"the front matter is not valid YAML: {getattr(error, 'problem', error)}")
+    data = yaml_format.load(match.group(1), report, first_line=2)
+    if data is None or report.errors:
         return None, report
-    topics = data.get("topics") if isinstance(data, dict) else None
-    if not isinstance(topics, list) or not topics:
-        report.error("topics", "the front matter needs a list of topics")
-        return None, report
-    doc = _document(data, topics, filename, report)
-    if report.errors:
+    reader = _Reader(report)
+    doc = reader.document(data, filename, _description(text[match.end() :]))
+    if doc is None or report.errors:
         return None, report
     check(doc, report)
     return (None if report.errors else doc), report
 
 
-def _document(data: dict, topics: list, filename: str, report: Report) -> FrameworkDoc:
-    title = str(data.get("title") or filename.rsplit(".", 1)[0]).strip()
-    path = str(data.get("path") or "").strip("/")
-    numbers = _level_numbers(data, topics, report)
-    levels = [LevelDoc(code=f"L{n}", title=f"Level {n}", rank=n) for n in numbers]
-    area = AreaDoc(key="competencies", name="Competencies")
-    for t, topic in enumerate(topics):
-        where = f"topics[{t}]"
-        if not isinstance(topic, dict) or not topic.get("name"):
-            report.error(where, "each topic needs a name")
-            continue
-        name = str(topic.get("title") or topic["name"]).strip()
-        competency = CompetencyDoc(key=slugify(str(topic["name"]), f"topic-{t + 1}"), name=name)
-        for c, entry in enumerate(topic.get("content") or []):
-            cell = _cell(entry, f"{where}.content[{c}]", report)
-            if cell is not None:
-                competency.expectations[f"L{entry['level']}"] = cell
-        area.competencies.append(competency)
-    return FrameworkDoc(
-        slug=slugify(path or title, "framework"),
-        name=title,
-        tracks=[
-            TrackDoc(key="main", name=str(data.get("sidebarTitle") or title).strip(), levels=levels)
-        ],
-        areas=[area],
-    )
+def _description(body: str) -> str:
+    """The prose below the front matter, without a first heading (it repeats the title)."""
+    return re.sub(r"\A# [^\n]*", "", body.strip()).strip()
 
 
-def _level_numbers(data: dict, topics: list, report: Report) -> list[int]:
-    found = {
-        entry.get("level")
-        for topic in topics
-        if isinstance(topic, dict)
-        for entry in topic.get("content") or []
-        if isinstance(entry, dict)
-    }
-    if any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in found):
-        report.error("topics", "every content entry needs a level that is a whole number from 1")
-        return []
-    declared = data.get("levels")
-    top = max([*found, declared if isinstance(declared, int) else 0], default=0)
-    return list(range(1, top + 1))
+class _Reader:
+    """Reads the front matter's values, reporting every wrong type with its path and line."""
 
+    def __init__(self, report: Report):
+        self.report = report
 
-def _cell(entry, where: str, report: Report) -> CellDoc | None:
-    if not isinstance(entry, dict):
-        report.error(where, "must be a mapping with level and criteria")
-        return None
-    criteria = [str(c).strip() for c in entry.get("criteria") or [] if str(c).strip()]
-    indicators = []
-    for example in entry.get("exampleCriteria") or []:
-        if not isinstance(example, dict):
-            report.error(f"{where}.exampleCriteria", "entries need criteria and examples")
-            continue
-        if example.get("criteria"):
-            indicators.append(IndicatorDoc(IndicatorKind.CRITERION, str(example["criteria"])))
-        indicators += [
-            IndicatorDoc(IndicatorKind.EXAMPLE, str(e)) for e in example.get("examples") or []
+    def text(self, data: dict, key: str, path: str, *, required=False) -> str:
+        value = data.get(key)
+        where = f"{path}.{key}" if path else key
+        if value is None:
+            if required:
+                self.report.error(where, "is required")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.report.error(where, f"must be text, not {kind_of(value)}")
+            return ""
+        return str(value).strip()
+
+    def listing(self, data: dict, key: str, path: str) -> list:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.report.error(f"{path}.{key}", f"must be a list, not {kind_of(value)}")
+            return []
+        return value
+
+    def level(self, value, where: str) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LEVELS:
+            shown = f"{value}" if isinstance(value, int) else kind_of(value)
+            self.report.error(
+                where, f"{shown} is not a level: use a whole number from 1 to {MAX_LEVELS}"
+            )
+            return None
+        return value
+
+    def document(self, data, filename: str, description: str) -> FrameworkDoc | None:
+        if not isinstance(data, dict):
+            self.report.error("", f"the front matter must be a mapping, not {kind_of(data)}")
+            return None
+        topics = data.get("topics")
+        if not isinstance(topics, list) or not topics:
+            self.report.error("topics", "the front matter needs a list of topics")
+            return None
+        title = self.text(data, "title", "") or filename.rsplit(".", 1)[0].strip()
+        path = self.text(data, "path", "").strip("/")
+        sidebar = self.text(data, "sidebarTitle", "")
+        declared = self.level(data["levels"], "levels") if "levels" in data else None
+        competencies = [self.topic(topic, f"topics[{t}]", t) for t, topic in enumerate(topics)]
+        found = [n for _, cells in competencies for n in cells]
+        top = max([*found, declared or 0], default=0)
+        if self.report.errors:
+            return None
+        for competency, cells in competencies:
+            for n in range(1, top + 1):
+                competency.expectations[f"L{n}"] = cells.get(n) or CellDoc(
+                    CellStatus.NOT_APPLICABLE
+                )
+        return FrameworkDoc(
+            slug=slugify(path or title, "framework"),
+            name=title,
+            description=description,
+            tracks=[
+                TrackDoc(
+                    key="main",
+                    name=sidebar or title,
+                    levels=[
+                        LevelDoc(code=f"L{n}", title=f"Level {n}", rank=n)
+                        for n in range(1, top + 1)
+                    ],
+                )
+            ],
+            areas=[
+                AreaDoc(
+                    key="competencies",
+                    name="Competencies",
+                    competencies=[competency for competency, _ in competencies],
+                )
+            ],
+        )
+
+    def topic(self, topic, where: str, t: int) -> tuple[CompetencyDoc, dict[int, CellDoc]]:
+        if not isinstance(topic, dict):
+            self.report.error(
+                where, f"must be a mapping with name and content, not {kind_of(topic)}"
+            )
+            return CompetencyDoc(key=f"topic-{t + 1}", name=""), {}
+        name = self.text(topic, "name", where, required=True)
+        competency = CompetencyDoc(
+            key=slugify(name, f"topic-{t + 1}"),
+            name=self.text(topic, "title", where) or name,
+        )
+        # Warnings name places in the Rungs document; point them at the topic's lines.
+        target = f"areas[0].competencies[{t}]"
+        self.report.lines[target] = self.report.line_of(where)
+        cells: dict[int, CellDoc] = {}
+        for c, entry in enumerate(self.listing(topic, "content", where)):
+            path = f"{where}.content[{c}]"
+            if not isinstance(entry, dict):
+                self.report.error(
+                    path, f"must be a mapping with level and criteria, not {kind_of(entry)}"
+                )
+                continue
+            level = self.level(entry.get("level"), f"{path}.level")
+            if level is None:
+                continue
+            if level in cells:
+                self.report.error(f"{path}.level", f"level {level} is listed twice for {name}")
+                continue
+            cells[level] = self.cell(entry, path, level)
+            self.report.lines[f"{target}.expectations.L{level}"] = self.report.line_of(path)
+        return competency, cells
+
+    def cell(self, entry: dict, path: str, level: int) -> CellDoc:
+        indicators = [
+            IndicatorDoc(IndicatorKind.CRITERION, text)
+            for text in self.texts(self.listing(entry, "criteria", path), f"{path}.criteria")
         ]
-    if not criteria and not indicators:
-        return CellDoc(CellStatus.EMPTY)
-    text = "\n".join(criteria) or indicators[0].text
-    return CellDoc(CellStatus.DEFINED, text, indicators)
+        for e, example in enumerate(self.listing(entry, "exampleCriteria", path)):
+            where = f"{path}.exampleCriteria[{e}]"
+            if not isinstance(example, dict):
+                self.report.error(
+                    where, f"must be a mapping with criteria and examples, not {kind_of(example)}"
+                )
+                continue
+            criterion = self.text(example, "criteria", where)
+            if criterion:
+                indicators.append(IndicatorDoc(IndicatorKind.CRITERION, criterion))
+            examples = self.texts(self.listing(example, "examples", where), f"{where}.examples")
+            indicators += [IndicatorDoc(IndicatorKind.EXAMPLE, text) for text in examples]
+        if not indicators:
+            return CellDoc(CellStatus.EMPTY)
+        return CellDoc(CellStatus.DEFINED, cell_text(level), indicators)
+
+    def texts(self, values: list, path: str) -> list[str]:
+        found = []
+        for i, value in enumerate(values):
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.report.error(f"{path}[{i}]", f"must be text, not {kind_of(value)}")
+            elif str(value).strip():
+                found.append(str(value).strip())
+        return found

@@ -1,16 +1,36 @@
-"""A framework version as a printable PDF, rendered once per content and kept on disk."""
+"""A framework version as a printable PDF, rendered once per content and kept on disk.
+
+The render takes seconds for a large framework, so it never runs in a web request: the version
+page asks `request_pdf`, which gives the PDF on disk when this content was rendered already, or
+else a job ("framework_pdf", run in its own process with the job runner's time and memory limits)
+that renders it. On SQLite a transaction holds the write lock (BEGIN IMMEDIATE), and a render
+inside one made other people's requests fail with "database is locked" (bench/framework_pdf.py),
+so `version_pdf` ends the transaction that read the version before it renders.
+`flask frameworks pdf` calls `version_pdf` directly.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, render_template
+from sqlalchemy import select
 
-from app.models import FrameworkVersion
+from app import policy
+from app.extensions import db
+from app.models import FrameworkVersion, Job, JobStatus, User
+from app.services import jobs
+from app.services.errors import NotFoundError
+from app.services.frameworks import store
+from app.services.pdf_text import bounded_text
+
+KIND = "framework_pdf"
 
 
 def version_html(version: FrameworkVersion) -> str:
@@ -27,23 +47,90 @@ def version_html(version: FrameworkVersion) -> str:
         cells_by_level=cells,
         status=f"published {moment:%d %B %Y}" if version.published_at else version.status.value,
         stamp=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        clip=bounded_text,  # whatever was stored, no field reaches the PDF unbounded
     )
 
 
-def version_pdf(version: FrameworkVersion) -> Path:
-    """The PDF file of the version. The same content is rendered only once."""
-    html = version_html(version)
+def _cache_path(version: FrameworkVersion, html: str) -> Path:
     digest = hashlib.sha256(html.encode()).hexdigest()[:16]
     directory = Path(current_app.config["RUNGS_DATA_DIR"]) / "pdf-cache"
-    path = directory / f"{version.framework.slug}-v{version.number}-{digest}.pdf"
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        from app.services.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
+    return directory / f"{version.framework.slug}-v{version.number}-{digest}.pdf"
 
-        data = render_pdf(html, stylesheet="framework.css")
-        # Write then rename, so a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".part")
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
+
+def cached_pdf(version: FrameworkVersion) -> Path | None:
+    """The PDF of the version's content as it is now, if it was rendered already (no render)."""
+    path = _cache_path(version, version_html(version))
+    return path if path.is_file() else None
+
+
+def version_pdf(version: FrameworkVersion) -> Path:
+    """The PDF file of the version. The same content is rendered only once.
+
+    Commits the session before a render (see the module's docstring): call it with nothing
+    else pending."""
+    html = version_html(version)
+    path = _cache_path(version, html)
+    if path.exists():
+        return path
+    db.session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from app.services.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
+
+    data = render_pdf(html, stylesheet="framework.css")
+    # Write then rename, so a reader never sees half a file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
     return path
+
+
+def download_name(version: FrameworkVersion) -> str:
+    return f"{version.framework.slug}-v{version.number}.pdf"
+
+
+def request_pdf(actor: User, version: FrameworkVersion) -> Path | Job:
+    """The PDF on disk when this content was rendered already; else the job that makes it: this
+    person's unfinished one for the version, or a new one (flushed; the caller commits).
+
+    Whoever may view the version may ask (the caller loaded it with store.version_for)."""
+    path = cached_pdf(version)
+    if path is not None:
+        return path
+    return _unfinished_job(actor, version.id) or jobs.submit(
+        actor, KIND, {"version_id": version.id, "actor_id": actor.id}
+    )
+
+
+def _unfinished_job(actor: User, version_id: int) -> Job | None:
+    waiting = db.session.scalars(
+        select(Job)
+        .where(
+            Job.created_by_id == actor.id,
+            Job.kind == KIND,
+            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+        )
+        .order_by(Job.id.desc())
+    )
+    return next((job for job in waiting if job.params.get("version_id") == version_id), None)
+
+
+@jobs.register(KIND, label="Career path PDF")
+def render_version(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result:
+    """The version's PDF, for the person who asked: rendered unless this content was rendered
+    already; the job's file is a copy. Access is checked again: the job may run a while after
+    the request (a draft published or replaced, a person deactivated)."""
+    actor_id, version_id = params.get("actor_id"), params.get("version_id")
+    actor = db.session.get(User, actor_id) if isinstance(actor_id, int) else None
+    if actor is None or not actor.is_active or not isinstance(version_id, int):
+        raise NotFoundError("Not found.")
+    progress(5, "Reading the career path")
+    version = store.load_version(version_id)
+    policy.authorize(actor, "framework_version.view", version)
+    name = download_name(version)
+    progress(15, f"Rendering {version.name}, version {version.number}")
+    cached = version_pdf(version)
+    progress(95, "Rendered")
+    path, relative = jobs.output_file(".pdf")
+    shutil.copyfile(cached, path)
+    return jobs.Result(relative, name)

@@ -1,4 +1,10 @@
-"""The rungs-framework/1 YAML format: read with line numbers for every error, write canonically."""
+"""The rungs-framework/1 YAML format: read with line numbers for every error, write canonically.
+
+Files come from people and from the internet, so the reader accepts only the plain part of YAML
+a framework needs: no anchors or aliases (a 600-byte file of nested aliases expands to millions
+of values), no tags beyond the standard scalar, list and mapping ones, no duplicate or non-text
+keys (the last of two `slug:` lines would silently win), bounded size and nesting.
+"""
 
 from __future__ import annotations
 
@@ -19,63 +25,179 @@ from app.services.frameworks.document import (
     Report,
     TrackDoc,
     check,
+    control_character,
+    too_large,
 )
+from app.services.text import unwanted_character
 
-MAX_BYTES = 5 * 1024 * 1024
+# A framework nests ten deep (areas → competencies → expectations → indicators); twice that
+# leaves room and stops a `[[[[…` file long before Python's recursion limit.
+MAX_DEPTH = 20
+# Values (keys, texts, lists, mappings) in one file: the shipped IC ladder has about 1,500. The
+# pure-Python reader spends about 0.1 ms per value on a busy machine, so this bounds the time of
+# one upload at a few seconds even for a file of tiny values such as `[1,1,1,…]`.
+MAX_NODES = 50_000
 # One line per value: long text is never folded, so a changed sentence is a one-line diff.
 LINE_WIDTH = 1_000_000
+
+_STANDARD = "tag:yaml.org,2002:"
+ALLOWED_TAGS = {_STANDARD + name for name in ("null", "bool", "int", "float", "str", "seq", "map")}
+
+
+class RefusedYAMLError(yaml.MarkedYAMLError):
+    """Valid YAML that a framework file may not use; `problem_mark` is where it starts."""
+
+
+class FrameworkLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases, unknown tags and deep nesting while composing,
+    before anything is expanded."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise RefusedYAMLError(
+                problem=f"the alias *{event.anchor} is not allowed in a framework file; "
+                "write the value out in full",
+                problem_mark=event.start_mark,
+            )
+        if event.anchor is not None:
+            raise RefusedYAMLError(
+                problem=f"the anchor &{event.anchor} is not allowed in a framework file; "
+                "remove it and write repeated values out in full",
+                problem_mark=event.start_mark,
+            )
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!") and tag not in ALLOWED_TAGS:
+            raise RefusedYAMLError(
+                problem=f"the tag {tag} is not supported; remove it "
+                "(a framework file holds only text, numbers, lists and mappings)",
+                problem_mark=event.start_mark,
+            )
+        if self.depth >= MAX_DEPTH:
+            raise RefusedYAMLError(
+                problem=f"the file nests deeper than {MAX_DEPTH} levels; "
+                "a framework file needs about ten",
+                problem_mark=event.start_mark,
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise RefusedYAMLError(
+                problem=f"the file holds more than {MAX_NODES:,} values; "
+                "a framework file needs a few thousand",
+                problem_mark=event.start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+# Dates, merge keys (<<) and the `=` value tag are left as text: a framework has no use for them,
+# and an impossible date such as 2026-02-30 would otherwise fail while the file is read.
+FrameworkLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in ALLOWED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load(text: str, report: Report, *, first_line: int = 1) -> Any:
+    """Plain Python values for the text, recording the line of every path in report.lines.
+
+    None (with an error in the report) when the text is not YAML a framework file may use.
+    `first_line` is the line of the file the text starts on (front matter starts on line 2).
+    """
+    if too_large(text, report):
+        return None
+    if control_character(text, report, first_line=first_line):
+        return None
+    loader = FrameworkLoader(text)
+    try:
+        node = loader.get_single_node()
+    except RefusedYAMLError as error:
+        report.error("", error.problem, line=error.problem_mark.line + first_line)
+        return None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        line = mark.line + first_line if mark else None
+        report.error("", f"not valid YAML: {problem}", line=line)
+        return None
+    finally:
+        loader.dispose()
+    if node is None:
+        report.error("", "the file is empty")
+        return None
+    return _Builder(loader, report, first_line - 1).value(node, "")
+
+
+class _Builder:
+    """Turns composed nodes into dicts, lists and scalars, refusing what a file may not hold."""
+
+    def __init__(self, loader: FrameworkLoader, report: Report, shift: int):
+        self.loader, self.report, self.shift = loader, report, shift
+
+    def line(self, node: yaml.Node) -> int:
+        return node.start_mark.line + 1 + self.shift
+
+    def value(self, node: yaml.Node, path: str) -> Any:
+        self.report.lines.setdefault(path, self.line(node))
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError:  # an int past Python's digit limit, `!!int abc`
+            self.report.error(path, f'"{node.value[:40]}" is not a number Rungs can read')
+            return None
+
+    def mapping(self, node: yaml.MappingNode, path: str) -> dict:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line = self.line(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = "a mapping" if isinstance(key_node, yaml.MappingNode) else "a list"
+                self.report.error(path, f"a key must be plain text, not {kind}", line=line)
+                continue
+            key = key_node.value
+            child = f"{path}.{key}" if path else key
+            if unwanted_character(key):
+                self.report.error(
+                    path, f"the key {key!r} contains a control character; remove it", line=line
+                )
+                continue
+            if key in first_seen:
+                self.report.error(
+                    child,
+                    f"appears twice in the same mapping (first on line {first_seen[key]}); "
+                    "keep one",
+                    line=line,
+                )
+                continue
+            first_seen[key] = line
+            self.report.lines[child] = line
+            result[key] = self.value(value_node, child)
+        return result
 
 
 def parse(text: str) -> tuple[FrameworkDoc | None, Report]:
     """Read a framework file. The document is None when its structure is wrong."""
     report = Report()
-    if len(text.encode()) > MAX_BYTES:
-        report.error("", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    data = load(text, report)
+    if data is None or report.errors:
         return None, report
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        report.lines[""] = mark.line + 1 if mark else None
-        report.error("", f"not valid YAML: {problem}")
-        return None, report
-    if node is None:
-        report.error("", "the file is empty")
-        return None, report
-    data = _to_python(node, "", report.lines)
     doc = _Reader(report).framework(data)
     if doc is None or report.errors:
         return None, report
     check(doc, report)
     return (None if report.errors else doc), report
-
-
-def _to_python(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
-    """Plain Python values, recording the line of every path on the way."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result = {}
-        for key_node, value_node in node.value:
-            key = (
-                yaml.SafeLoader(key_node.value).construct_object(key_node)
-                if not isinstance(key_node, yaml.ScalarNode)
-                else key_node.value
-            )
-            child = f"{path}.{key}" if path else str(key)
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _to_python(value_node, child, lines)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, f"{path}[{i}]", lines) for i, item in enumerate(node.value)]
-    return _SCALARS.construct_object(node, deep=True)
-
-
-class _ScalarConstructor(yaml.constructor.SafeConstructor):
-    pass
-
-
-_SCALARS = _ScalarConstructor()
 
 
 class _Reader:
@@ -86,7 +208,7 @@ class _Reader:
 
     def mapping(self, value, path, required=(), optional=()) -> dict | None:
         if not isinstance(value, dict):
-            self.report.error(path, f"must be a mapping of keys to values, not {_kind(value)}")
+            self.report.error(path, f"must be a mapping of keys to values, not {kind_of(value)}")
             return None
         for key in value:
             if key not in required and key not in optional:
@@ -106,7 +228,7 @@ class _Reader:
         if value is None:
             return ""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.report.error(where, f"must be text, not {_kind(value)}")
+            self.report.error(where, f"must be text, not {kind_of(value)}")
             return ""
         value = str(value).strip()
         if required and not value:
@@ -117,7 +239,7 @@ class _Reader:
         value = data.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             if key in data:
-                self.report.error(f"{path}.{key}", f"must be a whole number, not {_kind(value)}")
+                self.report.error(f"{path}.{key}", f"must be a whole number, not {kind_of(value)}")
             return 0
         return value
 
@@ -127,7 +249,7 @@ class _Reader:
             return []
         if not isinstance(value, list):
             self.report.error(
-                f"{path}.{key}" if path else key, f"must be a list, not {_kind(value)}"
+                f"{path}.{key}" if path else key, f"must be a list, not {kind_of(value)}"
             )
             return []
         if required and not value:
@@ -263,7 +385,7 @@ class _Reader:
         )
 
 
-def _kind(value) -> str:
+def kind_of(value) -> str:
     names = {
         dict: "a mapping",
         list: "a list",

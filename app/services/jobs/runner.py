@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.services.errors import DomainError
 from app.services.jobs import registry, store
 
 log = logging.getLogger(__name__)
+Heartbeat = Callable[[], None]
 
 MB = 1024 * 1024
 EXIT_OUT_OF_MEMORY = 3  # the child could not even start within the memory limit
@@ -56,13 +58,22 @@ class Limits:
         )
 
 
-def supervise(app: Flask, job_id: int, kind: str, module: str | None = None) -> None:
+def supervise(
+    app: Flask,
+    job_id: int,
+    kind: str,
+    module: str | None = None,
+    *,
+    heartbeat: Heartbeat | None = None,
+) -> None:
     """Run the claimed job `job_id` in a child process and make sure it ends finished.
 
-    `module` is where the task is registered, when this process may not have imported it."""
+    `module` is where the task is registered, when this process may not have imported it (None:
+    the child finds it among the tasks the app registers). `heartbeat` is called at once and
+    then every JOB_HEARTBEAT_SECONDS while the child runs (the RQ backend's sign of life)."""
     limits = Limits.of(app)
-    if module is None:
-        module = registry.task(kind).module
+    if module is None and kind in registry.TASKS:
+        module = registry.TASKS[kind].module
     payload = {
         "job_id": job_id,
         "kind": kind,
@@ -80,9 +91,8 @@ def supervise(app: Flask, job_id: int, kind: str, module: str | None = None) -> 
         process.stdin.close()
     except BrokenPipeError:
         pass  # it died at once; its exit code says how
-    try:
-        exitcode = process.wait(limits.seconds)
-    except subprocess.TimeoutExpired:
+    exitcode = _wait(process, started + limits.seconds, heartbeat, app)
+    if exitcode is None:
         process.kill()
         process.wait()
         verdict = (
@@ -99,6 +109,23 @@ def supervise(app: Flask, job_id: int, kind: str, module: str | None = None) -> 
         _fail(app, job_id, f"The job's process stopped unexpectedly (exit code {exitcode}).")
     else:  # a clean exit always records an outcome; this only catches a lost update
         _fail(app, job_id, "The job ended without recording a result.")
+
+
+def _wait(
+    process: subprocess.Popen, deadline: float, heartbeat: Heartbeat | None, app: Flask
+) -> int | None:
+    """The child's exit code, or None when it still runs at `deadline` (time.monotonic)."""
+    every = float(app.config.get("JOB_HEARTBEAT_SECONDS") or 5) if heartbeat else None
+    while True:
+        if heartbeat is not None:
+            heartbeat()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return process.poll()
+        try:
+            return process.wait(min(left, every) if every else left)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 # A fresh interpreter (not a fork: nothing of the parent's threads, locks or connections), which

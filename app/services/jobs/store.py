@@ -28,6 +28,7 @@ CLAIM_LOCK = 0x52756E6773  # "Rungs"
 # A job still marked running this long after its time limit lost its supervisor (a killed server).
 STALE_GRACE = timedelta(seconds=60)
 _PENDING = "rungs_jobs_to_dispatch"
+INTERRUPTED = "The job was interrupted (its worker stopped). Start it again."
 
 
 def submit(actor: User, kind: str, params: dict[str, Any]) -> Job:
@@ -158,18 +159,24 @@ def _take(connection, job_id: int) -> bool:
     return taken.rowcount == 1
 
 
-def _fail_stale(connection, time_limit: int) -> None:
+def fail_stale(time_limit: int) -> int:
+    """Fail every job still running past its time limit and STALE_GRACE: how many."""
+    with db.engine.begin() as connection:
+        return _fail_stale(connection, time_limit)
+
+
+def _fail_stale(connection, time_limit: int) -> int:
     cutoff = utcnow() - timedelta(seconds=time_limit) - STALE_GRACE
-    connection.execute(
+    return connection.execute(
         update(Job)
         .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
         .values(
             status=JobStatus.FAILED,
             finished_at=utcnow(),
             message="Interrupted",
-            error="The job was interrupted (its worker stopped). Start it again.",
+            error=INTERRUPTED,
         )
-    )
+    ).rowcount
 
 
 def has_queued() -> bool:
@@ -180,12 +187,35 @@ def has_queued() -> bool:
         )
 
 
-def fail_if_unfinished(job_id: int, error: str, *, message: str = "Failed") -> bool:
-    """Mark a queued or running job failed (a supervisor's verdict); False if it had finished."""
+def unfinished() -> tuple[list[Any], list[Any]]:
+    """The running jobs (id, started_at) and the queued ones (id, kind, created_at), for sweeps."""
+    with db.engine.connect() as connection:
+        running = connection.execute(
+            select(Job.id, Job.started_at).where(Job.status == JobStatus.RUNNING)
+        ).all()
+        queued = connection.execute(
+            select(Job.id, Job.kind, Job.created_at)
+            .where(Job.status == JobStatus.QUEUED)
+            .order_by(Job.created_at, Job.id)
+        ).all()
+    return running, queued
+
+
+def fail_if_unfinished(
+    job_id: int,
+    error: str,
+    *,
+    message: str = "Failed",
+    only: tuple[JobStatus, ...] = (JobStatus.QUEUED, JobStatus.RUNNING),
+) -> bool:
+    """Mark a queued or running job failed (a supervisor's verdict); False if it had finished.
+
+    `only` narrows the states it may be in (a sweep's verdict on a running job must not fail
+    one that was queued again meanwhile)."""
     with db.engine.begin() as connection:
         failed = connection.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            .where(Job.id == job_id, Job.status.in_(only))
             .values(
                 status=JobStatus.FAILED, finished_at=utcnow(), message=message, error=error[:2000]
             )

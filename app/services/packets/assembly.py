@@ -41,13 +41,13 @@ from app.models import (
     PromotionCase,
     Rating,
     RatingSource,
-    Visibility,
     Vote,
 )
 from app.services import markdown, readiness
 from app.services.errors import NotFoundError
 from app.services.evidence import competency_names
 from app.services.packets import data as d
+from app.services.pdf_text import bounded
 from app.services.promotions.log import LogAction
 from app.services.readiness_thresholds import thresholds
 
@@ -111,7 +111,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         ]
     )
     appendix = tuple(items[e.id] for e in evidence_rows)
-    return d.PacketData(
+    data = d.PacketData(
         layout=d.LAYOUT,
         view=view,
         case_id=case.id,
@@ -142,6 +142,8 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         appendix=appendix,
         kudos_count=sum(len(item.kudos) for item in appendix),
     )
+    # Every text bounded, whatever was stored: a packet stays seconds of work (pdf_text.py).
+    return bounded(data)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -177,8 +179,7 @@ def _shared_evidence(owner_id: int) -> list[Evidence]:
             select(Evidence)
             .where(
                 Evidence.owner_id == owner_id,
-                Evidence.visibility == Visibility.SHARED,
-                Evidence.deleted_at.is_(None),
+                Evidence.is_visible_to_others,
             )
             .options(
                 selectinload(Evidence.competencies),

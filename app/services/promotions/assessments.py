@@ -15,14 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.extensions import db
 from app.models import (
     CaseRating,
-    Corroboration,
     Evidence,
     EvidenceCompetency,
     EvidenceKind,
@@ -32,12 +31,10 @@ from app.models import (
     PromotionCase,
     Rating,
     RatingSource,
-    Visibility,
 )
 from app.models.base import utcnow
 from app.services import notifications, readiness
 from app.services.errors import ConflictError, NotFoundError, ValidationError
-from app.services.evidence import visible_to
 from app.services.promotions import loading, log, phases
 from app.services.promotions.log import LogAction
 from app.services.promotions.phases import Activity
@@ -264,7 +261,7 @@ def _linked_visible(actor, case: PromotionCase, row: CaseRating) -> list[Evidenc
     sees their own items that they made private or deleted since (nobody else does)."""
     if actor.id == case.candidate_id:
         return list(row.evidence)
-    return [e for e in row.evidence if e.is_shared and not e.in_trash]
+    return [e for e in row.evidence if e.is_visible_to_others]
 
 
 def _framework_of(level_id: int):
@@ -300,8 +297,7 @@ def _choices(
         .join(EvidenceCompetency, EvidenceCompetency.evidence_id == Evidence.id)
         .where(
             Evidence.owner_id == case.candidate_id,
-            Evidence.visibility == Visibility.SHARED,
-            Evidence.deleted_at.is_(None),
+            Evidence.is_visible_to_others,
             EvidenceCompetency.framework_id == _framework_of(case.proposed_level_id),
             EvidenceCompetency.competency_key.in_(keys),
         )
@@ -337,31 +333,23 @@ def _linkable(candidate_id: int, ids: Iterable[int]) -> dict[int, Evidence]:
         select(Evidence).where(
             Evidence.id.in_(ids),
             Evidence.owner_id == candidate_id,
-            Evidence.visibility == Visibility.SHARED,
-            Evidence.deleted_at.is_(None),
+            Evidence.is_visible_to_others,
         )
     )
     return {item.id: item for item in rows}
 
 
 def _openable(viewer, evidence_ids: set[int]) -> set[int]:
-    """Which of these items the viewer may open (policy evidence.view), in a fixed number of
-    queries: the viewer's own items, shared items of the people below them or their mentees,
-    items they were asked to corroborate; never the Trash except their own."""
+    """Which of these items the viewer may open (policy evidence.view), in one query."""
     if not evidence_ids:
         return set()
-    in_line = visible_to(viewer, select(Evidence.id)).where(Evidence.id.in_(evidence_ids))
-    own = select(Evidence.id).where(Evidence.id.in_(evidence_ids), Evidence.owner_id == viewer.id)
-    asked = (
-        select(Evidence.id)
-        .join(Corroboration, Corroboration.evidence_id == Evidence.id)
-        .where(
-            Evidence.id.in_(evidence_ids),
-            Corroboration.peer_id == viewer.id,
-            Evidence.deleted_at.is_(None),
+    return set(
+        db.session.scalars(
+            select(Evidence.id).where(
+                Evidence.id.in_(evidence_ids), policy.evidence_readable_by(viewer)
+            )
         )
     )
-    return set(db.session.scalars(union(in_line, own, asked)))
 
 
 # --- saving ------------------------------------------------------------------------------------

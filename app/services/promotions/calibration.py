@@ -29,7 +29,6 @@ from app.models import (
     RatingSource,
     Role,
     User,
-    Visibility,
     Vote,
     calibration_participants,
 )
@@ -743,7 +742,7 @@ def _shown(row: CaseRating, names: dict[int, str]) -> ShownRating:
             e.id, e.title, e.occurred_on, e.kind.label, markdown.plain_excerpt(e.body, 200)
         )
         for e in row.evidence
-        if e.deleted_at is None and e.visibility is Visibility.SHARED
+        if e.is_visible_to_others
     ]
     return ShownRating(
         row.source,
