@@ -34,10 +34,21 @@ class Config:
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_RESET_TTL = timedelta(hours=72)
 
-    # Failed sign-ins allowed per email address, and per client address, within the window.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    # Failed sign-ins within the window. One client on one email address, and one client on any
+    # email address, are refused once over their limit until failures leave the window. One email
+    # address from every client together is only slowed past its ceiling, to one password check
+    # per interval: a stranger can slow anyone's sign-in down but cannot lock anyone out.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT = 5
     LOGIN_MAX_FAILURES_PER_CLIENT = 30
+    LOGIN_ACCOUNT_SLOW_AFTER = 20
+    LOGIN_ACCOUNT_SLOW_INTERVAL = timedelta(seconds=30)
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    # A browser that signed in keeps a device cookie this long; with it, its own failures count
+    # on that email address, not the address it shares or the strangers' (OWASP device cookies).
+    LOGIN_DEVICE_TTL = timedelta(days=90)
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (RUNGS_TRUSTED_PROXIES).
+    # 0 trusts no such header: the client is the address that connected.
+    TRUSTED_PROXIES = 0
 
     PEOPLE_PER_PAGE = 25
 
@@ -122,6 +133,8 @@ ENV_COUNT_OVERRIDES = {
     "RUNGS_JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
     "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
 }
+# The same, for whole numbers that may be 0.
+ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES"}
 MULTIPART_ALLOWANCE = 1024 * 1024
 
 
@@ -147,6 +160,13 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         {
             setting: _count(variable, environ[variable])
             for variable, setting in ENV_COUNT_OVERRIDES.items()
+            if environ.get(variable)
+        }
+    )
+    settings.update(
+        {
+            setting: _count(variable, environ[variable], minimum=0)
+            for variable, setting in ENV_NUMBER_OVERRIDES.items()
             if environ.get(variable)
         }
     )
@@ -177,13 +197,13 @@ def _bytes(key: str, value: str) -> int:
     return int(value)
 
 
-def _count(variable: str, value: str) -> int:
+def _count(variable: str, value: str, *, minimum: int = 1) -> int:
     try:
         number = int(value.strip())
     except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigError(f"{variable} must be a whole number of at least 1, not {value!r}")
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{variable} must be a whole number of at least {minimum}, not {value!r}")
     return number
 
 

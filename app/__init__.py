@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as rungs_config
 from app import request_input
@@ -26,6 +27,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.config.from_mapping(rungs_config.load(environ, overrides))
     app.url_map.converters["int"] = request_input.DatabaseIntConverter  # before any route
     app.request_class = request_input.CheckedRequest
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind proxies, the client is the address the nearest trusted proxy saw; the headers
+        # are ignored without this, as anyone could send them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

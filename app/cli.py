@@ -158,15 +158,22 @@ def frameworks_import(file, fmt, publish, changelog):
     """Import a framework file as a new draft version (of a new or existing framework)."""
     fmt, text, _doc, _report = _read_framework(file, fmt)
     try:
-        version, report = files.import_text(
+        imported = files.import_text(
             SYSTEM, text, fmt, filename=file.name, publish=publish, changelog=changelog
         )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    _print_problems(report, err=False)
-    state = "published" if publish else "a draft"
+    _print_problems(imported.report, err=False)
+    version = imported.version
+    state = "a draft" if version.is_draft else version.status.value
+    if not imported.is_new:
+        click.echo(
+            f"{file.name} is identical to version {version.number} of {version.name} ({state}), "
+            "so no new draft was made."
+        )
+        return
     click.echo(f"Imported {version.name} as version {version.number} ({state}).")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
 from app.services import demo
+from tests.framework_samples import framework_yaml
 
 
 def count(app, *where) -> int:
@@ -131,3 +132,34 @@ def test_password_link_from_the_command_line(app, client, make):
     assert client.get(link.removeprefix("https://rungs.example")).status_code == 200
     missing = app.test_cli_runner().invoke(args=["people", "password-link", "no@example.com"])
     assert missing.exit_code == 1 and "Nobody in Rungs uses no@example.com." in missing.output
+
+
+def versions(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(FrameworkVersion))
+
+
+def test_framework_import_of_the_same_file_twice_adds_no_draft(app, tmp_path):
+    runner = app.test_cli_runner()
+    ladder = tmp_path / "ladder.yaml"
+    ladder.write_text(framework_yaml())
+    first = runner.invoke(args=["frameworks", "import", str(ladder), "--publish"])
+    assert first.exit_code == 0 and "Imported Sample as version 1 (published)." in first.output
+    exported = tmp_path / "ladder.csv"
+    runner.invoke(args=["frameworks", "export", "sample", "--format", "csv", "-o", str(exported)])
+    again = runner.invoke(args=["frameworks", "import", str(exported)])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"{exported} is identical to version 1 of Sample (published), so no new draft was made."
+        in again.output
+    )
+    assert versions(app) == 1
+
+
+def test_framework_csv_with_a_nul_byte_is_refused_with_its_line(app, tmp_path):
+    ladder = tmp_path / "ladder.csv"
+    ladder.write_text("track,level_code\nIC,P\x00M\n")
+    result = app.test_cli_runner().invoke(args=["frameworks", "import", str(ladder)])
+    assert result.exit_code == 1
+    assert "line 2 contains a control character (U+0000 at character 5)" in result.output
+    assert versions(app) == 0

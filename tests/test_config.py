@@ -118,3 +118,18 @@ def test_what_one_personal_data_import_may_store_comes_from_the_environment():
     for variable in ("PERSONAL_DATA_IMPORT_MAX_FILES", "PERSONAL_DATA_IMPORT_MAX_STORED_BYTES"):
         with pytest.raises(config.ConfigError, match=variable):
             config.load({variable: "0"})
+
+
+def test_trusted_proxies_default_to_none_and_come_from_the_environment():
+    assert config.load({})["TRUSTED_PROXIES"] == 0
+    assert config.load({"RUNGS_TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
+    assert config.load({"RUNGS_TRUSTED_PROXIES": "0"})["TRUSTED_PROXIES"] == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "yes", "1.5"])
+def test_trusted_proxies_must_be_a_whole_number(value):
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({"RUNGS_TRUSTED_PROXIES": value})
+    assert str(refused.value) == (
+        f"RUNGS_TRUSTED_PROXIES must be a whole number of at least 0, not {value!r}"
+    )

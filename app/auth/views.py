@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -15,8 +15,10 @@ from app.forms import apply_domain_error
 from app.models import User
 from app.services import auth
 from app.services.errors import ValidationError
+from app.services.text import unwanted_character
 
 bp = Blueprint("auth", __name__)
+DEVICE_COOKIE = "rungs_device"
 
 
 def init_login_manager(manager) -> None:
@@ -34,8 +36,9 @@ def init_login_manager(manager) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path: no scheme, no host, not protocol-relative, no backslash tricks."""
-    if not target:
+    """Only a local path: no scheme, no host, not protocol-relative, no backslash tricks, and no
+    control character (a line break cannot go into the Location header)."""
+    if not target or unwanted_character(target) or any(char in target for char in "\t\n\r"):
         return url_for("main.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
@@ -53,7 +56,10 @@ def login():
     if form.validate_on_submit():
         try:
             person = auth.authenticate(
-                form.email.data, form.password.data, client=request.remote_addr or "unknown"
+                form.email.data,
+                form.password.data,
+                client=request.remote_addr or "unknown",
+                device=request.cookies.get(DEVICE_COOKIE),
             )
         except (auth.SignInError, auth.ThrottledError) as error:
             db.session.commit()  # keep the recorded failure
@@ -61,8 +67,23 @@ def login():
             return render_template("auth/login.html", form=form), error.status
         db.session.commit()
         login_user(person, remember=form.remember.data)
-        return redirect(safe_next(form.next.data))
+        response = redirect(safe_next(form.next.data))
+        _remember_device(response, auth.device_token(person))
+        return response
     return render_template("auth/login.html", form=form)
+
+
+def _remember_device(response, token: str) -> None:
+    config = current_app.config
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=int(config["LOGIN_DEVICE_TTL"].total_seconds()),
+        path=url_for("auth.login"),  # only the sign-in form needs it
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -85,7 +85,7 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            version, report = editing.import_upload(
+            imported = editing.import_upload(
                 _actor(),
                 upload.read(),
                 filename=upload.filename or "",
@@ -101,8 +101,9 @@ def import_file():
             db.session.rollback()
             apply_domain_error(form, error)
         else:
+            version = imported.version
             where = (version.framework.slug, version.number)
-            message = _imported(version, len(report.warnings))
+            message = _imported(version, len(imported.report.warnings), is_new=imported.is_new)
             db.session.commit()
             flash(message, "success")
             return redirect(_editor_url(*where, "warnings", show="warnings"))
@@ -115,8 +116,13 @@ def import_file():
     ), status
 
 
-def _imported(version: FrameworkVersion, warnings: int) -> str:
+def _imported(version: FrameworkVersion, warnings: int, *, is_new: bool = True) -> str:
     state = version.status.value if not version.is_draft else "a draft"
+    if not is_new:
+        return (
+            f"The file is identical to version {version.number} ({state}), "
+            "so no new draft was made."
+        )
     if not warnings:
         return f"{version.name} was imported as version {version.number} ({state}), no warnings."
     noun = "warning" if warnings == 1 else "warnings"

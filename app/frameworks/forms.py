@@ -112,7 +112,7 @@ FORMAT_CHOICES = [
     ),
     SelectChoice("yaml", "Rungs YAML (rungs-framework/1)"),
     SelectChoice("monzo", "Monzo progression framework (Markdown with YAML front matter)"),
-    SelectChoice("csv", "CSV, one row per cell"),
+    SelectChoice("csv", "CSV, one row per record (as Rungs exports it)"),
 ]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import Integer, cast, delete, func, or_, select
 
 from app import policy
 from app.extensions import db
@@ -19,8 +22,13 @@ from app.services import audit
 from app.services.errors import DomainError, NotFoundError, ValidationError
 from app.services.passwords import check_new_password, hash_password, verify_password
 from app.services.people import normalize_email
+from app.services.text import unwanted_character
 
 SIGN_IN_REFUSED = "Email or password is incorrect."
+# The first of the two 32-bit keys of the sign-in advisory locks on PostgreSQL ("Sign").
+SIGN_IN_LOCKS = 0x5369676E
+# A client address as Werkzeug gives it (IPv4 or IPv6) is stored readably; anything else digested.
+ADDRESS = re.compile(r"[0-9A-Fa-f:.]{1,45}")
 
 
 class SignInError(DomainError):
@@ -31,47 +39,185 @@ class ThrottledError(DomainError):
     status = 429
 
 
-def authenticate(email: str, password: str, *, client: str) -> User:
-    """The person with these credentials, or SignInError with one message for every failure."""
+@dataclass(frozen=True)
+class _Keys:
+    """What one attempt counts against: the email address, the client, the two together, and
+    the browser when it signed in to this email address before (its device token)."""
+
+    account: str
+    client: str
+    pair: str
+    device: str | None = None
+
+    @classmethod
+    def of(cls, email: str, client: str, device_token: str | None = None) -> _Keys:
+        # Digests: what was typed as an email (sometimes a password) is not kept, and every key
+        # fits the column whatever its length or characters.
+        account = _account_key(email)
+        return cls(
+            account=account,
+            client=f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{_digest(client)}",
+            pair=f"pair:{_digest(email + chr(10) + client)}",
+            device=_device_key(device_token, account),
+        )
+
+    def all(self) -> list[str]:
+        return [key for key in (self.account, self.client, self.pair, self.device) if key]
+
+
+def _account_key(email: str) -> str:
+    return f"account:{_digest(email)}"
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    """A password check allowed to go ahead, and what it needs once no transaction is open."""
+
+    row_ids: list[int]
+    person_id: int | None
+    password_hash: str | None
+
+
+def authenticate(email: str, password: str, *, client: str, device: str | None = None) -> User:
+    """The person with these credentials, or SignInError with one message for every failure.
+
+    Commits: the attempt is recorded (as a failure until the password proves right) and committed
+    before the slow password check, so that parallel attempts count it and no transaction or
+    lock is held while hashing.
+    """
     email = normalize_email(email)
-    keys = (f"account:{email}", f"client:{client}")
-    _refuse_if_throttled(*keys)
-    person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    password_hash = person.password_hash if person is not None else None
-    if not verify_password(password_hash, password) or not person.is_active:
-        db.session.add_all(LoginFailure(key=key) for key in keys)
+    keys = _Keys.of(email, client, device)
+    reservation = _reserve_check(keys, email)
+    db.session.commit()
+    if not verify_password(reservation.password_hash, password) or reservation.person_id is None:
+        raise SignInError(SIGN_IN_REFUSED)  # the reserved rows stay: they record this failure
+    person = db.session.get(User, reservation.person_id)
+    if person is None or not person.is_active:  # deactivated during the check
         raise SignInError(SIGN_IN_REFUSED)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    db.session.execute(
+        delete(LoginFailure).where(
+            or_(LoginFailure.id.in_(reservation.row_ids), LoginFailure.key == keys.pair)
+        )
+    )
     audit.record(person, "person.signed_in", person, after={"client": client})
     return person
 
 
-def _refuse_if_throttled(account_key: str, client_key: str) -> None:
-    config = current_app.config
-    window = config["LOGIN_FAILURE_WINDOW"]
-    since = utcnow() - window
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-    counts = dict(
-        db.session.execute(
-            select(LoginFailure.key, func.count())
-            .where(LoginFailure.key.in_([account_key, client_key]), LoginFailure.at >= since)
-            .group_by(LoginFailure.key)
-        ).all()
+def _reserve_check(keys: _Keys, email: str) -> _Reservation:
+    """Count the attempts and add this one in a single step, under a lock per email and client.
+
+    PostgreSQL: advisory locks on the email key (which also covers the pair and device keys, both
+    of one email) and the client key, taken in a fixed order so two attempts never wait on each
+    other crosswise. SQLite: every transaction begins IMMEDIATE
+    (app/database.py) and the purge below writes first, so the database's one write lock is held
+    from before the count until the commit.
+    """
+    _lock(keys.account, keys.client)
+    now = utcnow()
+    since = now - current_app.config["LOGIN_FAILURE_WINDOW"]
+    _purge_expired(since)
+    counted = db.session.execute(
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
+        .where(LoginFailure.key.in_(keys.all()))
+        .where(LoginFailure.at >= since)
+        .group_by(LoginFailure.key)
+    ).all()
+    _refuse_if_throttled(keys, {key: (count, first, last) for key, count, first, last in counted})
+    rows = [LoginFailure(key=key, at=now) for key in keys.all()]
+    db.session.add_all(rows)
+    db.session.flush()
+    # An email with a control character cannot be anyone's, and PostgreSQL refuses NUL in a query.
+    person = None
+    if unwanted_character(email) is None:
+        person = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    return _Reservation(
+        row_ids=[row.id for row in rows],
+        person_id=person.id if person is not None and person.is_active else None,
+        password_hash=person.password_hash if person is not None else None,
     )
-    oldest = db.session.execute(
-        select(func.min(LoginFailure.at)).where(
-            LoginFailure.key.in_([account_key, client_key]), LoginFailure.at >= since
-        )
-    ).scalar_one()
-    if (
-        counts.get(account_key, 0) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or counts.get(client_key, 0) >= config["LOGIN_MAX_FAILURES_PER_CLIENT"]
-    ):
-        minutes = max(1, math.ceil((_as_utc(oldest) + window - utcnow()).total_seconds() / 60))
-        raise ThrottledError(
-            f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
-            "and try again, or ask your head of product for a new password link."
-        )
+
+
+def _lock(*keys: str) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    numbers = {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
+    for number in sorted(numbers):
+        # The (int4, int4) form: its locks never collide with the jobs' single bigint key.
+        pair = (cast(SIGN_IN_LOCKS, Integer), cast(number, Integer))
+        db.session.execute(select(func.pg_advisory_xact_lock(*pair)))
+
+
+def _purge_expired(since: datetime) -> None:
+    # Rows another attempt is purging right now are skipped rather than waited for: two purges
+    # meeting on the same rows in different orders would deadlock (SQLite ignores SKIP LOCKED).
+    expired = (
+        select(LoginFailure.id).where(LoginFailure.at < since).with_for_update(skip_locked=True)
+    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(expired.scalar_subquery())))
+
+
+def _refuse_if_throttled(keys: _Keys, counted: dict[str, tuple[int, datetime, datetime]]) -> None:
+    """Refuse before the password check: this client on this email, or this client on any email,
+    failed too often (refused until those failures leave the window); or this email failed too
+    often from everywhere (slowed to one check per interval, never locked). A browser that
+    signed in to this email before is judged by its own failures alone, so strangers sharing
+    its address or guessing from everywhere do not slow it down (OWASP's device cookies)."""
+    config = current_app.config
+    now = utcnow()
+    tight = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT"]
+    limits = (
+        [(keys.device, tight)]
+        if keys.device
+        else [(keys.pair, tight), (keys.client, config["LOGIN_MAX_FAILURES_PER_CLIENT"])]
+    )
+    for key, limit in limits:
+        count, first, _ = counted.get(key, (0, now, now))
+        if count >= limit:
+            raise ThrottledError(
+                _wait_message(_as_utc(first) + config["LOGIN_FAILURE_WINDOW"] - now)
+            )
+    count, _, last = counted.get(keys.account, (0, now, now))
+    if keys.device is None and count >= config["LOGIN_ACCOUNT_SLOW_AFTER"]:
+        wait = _as_utc(last) + config["LOGIN_ACCOUNT_SLOW_INTERVAL"] - now
+        if wait > timedelta(0):
+            raise ThrottledError(_wait_message(wait))
+
+
+def device_token(person: User) -> str:
+    """A token for the browser that just signed in as the person (a cookie): with it, that
+    browser keeps its own failure count on this email address, apart from everyone else's."""
+    account = _account_key(person.email)
+    return _device_serializer().dumps({"account": account, "device": secrets.token_urlsafe(16)})
+
+
+def _device_key(token: str | None, account: str) -> str | None:
+    if not token:
+        return None
+    max_age = current_app.config["LOGIN_DEVICE_TTL"].total_seconds()
+    try:
+        data = _device_serializer().loads(token, max_age=max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("account") != account:
+        return None  # a token of another email address is no token for this one
+    return f"device:{_digest(str(data.get('device')))}"
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rungs.sign-in-device")
+
+
+def _wait_message(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        amount = f"{seconds} second{'s' if seconds > 1 else ''}"
+    else:
+        minutes = math.ceil(seconds / 60)
+        amount = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return (
+        f"Too many failed sign-ins. Wait {amount} and try again, "
+        "or ask your head of product for a new password link."
+    )
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -136,7 +282,7 @@ def reset_password(token: str, new: str) -> User:
     check_new_password(new, email=person.email, field="password")
     link.used_at = utcnow()
     _set_password(person, new)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == f"account:{person.email}"))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == _account_key(person.email)))
     audit.record(person, "person.password_reset", person)
     return person
 
@@ -160,4 +306,9 @@ def _open_links(person: User) -> list[PasswordResetLink]:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return _digest_bytes(token).hex()
+
+
+def _digest_bytes(text: str) -> bytes:
+    # surrogatepass: a lone surrogate typed into a form still digests instead of failing.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()

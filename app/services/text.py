@@ -36,9 +36,22 @@ def check_text(text: str, where: str, *, field: str | None = None) -> str:
     return text
 
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def inert_csv_cell(value: object) -> str:
     """A cell a spreadsheet will show as text: OWASP's advice against CSV injection is to prefix
     a leading = + - @ tab or carriage return with an apostrophe, which keeps it from running as
-    a formula."""
+    a formula. A cell that already is apostrophes before such a character gets one more, so that
+    restore_csv_cell gives back exactly what was written."""
     cell = "" if value is None else str(value)
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return "'" + cell if cell.lstrip("'")[:1] in FORMULA_STARTS else cell
+
+
+def restore_csv_cell(cell: str) -> str:
+    """The inverse of inert_csv_cell, for CSV files Rungs reads back (framework CSV): one
+    apostrophe is taken off a cell that is apostrophes followed by = + - @ tab or CR."""
+    if cell[:1] == "'" and cell.lstrip("'")[:1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell

@@ -1,5 +1,6 @@
 """Sign-in, the throttle, passwords and one-time links, without HTTP."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -14,13 +15,20 @@ from app.services.passwords import verify_password
 from tests.factories import PASSWORD
 
 
-def test_right_password_signs_in_and_clears_account_failures(org, ctx):
-    with pytest.raises(auth.SignInError):
-        auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
+def test_right_password_signs_in_and_clears_this_clients_failures_on_the_account(org, ctx, app):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT"]
+    for _ in range(limit - 1):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
     person = auth.authenticate(" Alice@Example.com ", PASSWORD, client="10.0.0.1")
     assert person.id == org.pm_a1.id
+    # A typo after signing in is not the last one before being refused.
+    for _ in range(limit - 1):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
     keys = db.session.execute(select(LoginFailure.key)).scalars().all()
-    assert keys == ["client:10.0.0.1"]
+    assert "client:10.0.0.1" in keys
+    assert not any("alice" in key for key in keys)  # what was typed as an email is not kept
 
 
 @pytest.mark.parametrize(
@@ -29,6 +37,8 @@ def test_right_password_signs_in_and_clears_account_failures(org, ctx):
         ("alice@example.com", "wrong password"),  # known account, wrong password
         ("nobody@example.com", PASSWORD),  # unknown account
         ("ghost@example.com", PASSWORD),  # deactivated account, right password
+        ("alice@example.com\x00", PASSWORD),  # a control character (PostgreSQL refuses NUL)
+        ("a" * 10_000 + "@example.com", PASSWORD),  # longer than any key or address
     ],
 )
 def test_every_refusal_reads_the_same(org, make, email, password):
@@ -38,21 +48,85 @@ def test_every_refusal_reads_the_same(org, make, email, password):
     assert error.value.message == "Email or password is incorrect."
 
 
-def test_account_throttle_after_five_failures_even_with_the_right_password(org, ctx):
+def test_one_client_is_refused_on_an_account_after_five_failures_even_with_the_right_password(
+    org, ctx
+):
     for _ in range(5):
         with pytest.raises(auth.SignInError):
             auth.authenticate("alice@example.com", "wrong", client="10.0.0.1")
     with pytest.raises(auth.ThrottledError) as error:
-        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.2")
+        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.1")
     assert "Too many failed sign-ins. Wait 15 minutes" in error.value.message
 
 
-def test_throttle_reads_the_same_for_unknown_accounts(org, ctx):
+def test_an_attacker_cannot_lock_out_the_head_of_product(org, ctx):
+    refused = Counter()
+    for _ in range(40):
+        try:
+            auth.authenticate(org.head.email, "guess", client="203.0.113.9")
+        except (auth.SignInError, auth.ThrottledError) as error:
+            refused[type(error).__name__] += 1
+    assert refused == {"SignInError": 5, "ThrottledError": 35}
+    assert auth.authenticate(org.head.email, PASSWORD, client="10.0.0.5").id == org.head.id
+
+
+def test_past_the_account_ceiling_sign_in_is_slowed_not_locked(org, ctx, app):
+    ceiling = app.config["LOGIN_ACCOUNT_SLOW_AFTER"]
+    interval = app.config["LOGIN_ACCOUNT_SLOW_INTERVAL"]
+    for number in range(ceiling):  # many addresses, each under its own limit
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "guess", client=f"203.0.113.{number}")
+    with pytest.raises(auth.ThrottledError, match="Wait 30 seconds"):
+        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5")
+    db.session.execute(update(LoginFailure).values(at=utcnow() - interval))
+    assert auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5").id == org.pm_a1.id
+    # One check per interval from then on: the next guess right after waits again.
+    with pytest.raises(auth.SignInError):
+        auth.authenticate("alice@example.com", "guess", client="203.0.113.99")
+    with pytest.raises(auth.ThrottledError, match="Wait 30 seconds"):
+        auth.authenticate("alice@example.com", "guess", client="203.0.113.98")
+
+
+def test_a_browser_that_signed_in_before_is_not_slowed_by_strangers(org, ctx, app):
+    alice = auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5")
+    token, bobs = auth.device_token(alice), auth.device_token(people.get_person(org.pm_a2.id))
+    for number in range(app.config["LOGIN_ACCOUNT_SLOW_AFTER"]):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "guess", client=f"203.0.113.{number}")
+    for device in (None, bobs, "forged"):  # a token of another account is no token
+        with pytest.raises(auth.ThrottledError):
+            auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5", device=device)
+    # Even from an address the strangers use, the known browser gets in.
+    known = auth.authenticate("alice@example.com", PASSWORD, client="203.0.113.0", device=token)
+    assert known.id == org.pm_a1.id
+
+
+def test_a_known_browser_has_its_own_limit(org, ctx):
+    token = auth.device_token(auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5"))
+    for number in range(5):  # from five addresses: the browser is what is counted
+        with pytest.raises(auth.SignInError):
+            auth.authenticate("alice@example.com", "guess", client=f"10.0.1.{number}", device=token)
+    with pytest.raises(auth.ThrottledError, match="Wait 15 minutes"):
+        auth.authenticate("alice@example.com", PASSWORD, client="10.0.0.5", device=token)
+
+
+@pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.com"])
+def test_throttle_reads_the_same_for_unknown_accounts(org, ctx, app, email):
     for _ in range(5):
         with pytest.raises(auth.SignInError):
-            auth.authenticate("nobody@example.com", "wrong", client="10.0.0.1")
-    with pytest.raises(auth.ThrottledError, match="Too many failed sign-ins"):
-        auth.authenticate("nobody@example.com", "wrong", client="10.0.0.3")
+            auth.authenticate(email, "wrong", client="10.0.0.1")
+    with pytest.raises(auth.ThrottledError) as by_client:
+        auth.authenticate(email, "wrong", client="10.0.0.1")
+    for number in range(app.config["LOGIN_ACCOUNT_SLOW_AFTER"] - 5):
+        with pytest.raises(auth.SignInError):
+            auth.authenticate(email, "wrong", client=f"10.0.1.{number}")
+    with pytest.raises(auth.ThrottledError) as by_account:
+        auth.authenticate(email, "wrong", client="10.0.0.3")
+    assert by_client.value.message == (
+        "Too many failed sign-ins. Wait 15 minutes and try again, "
+        "or ask your head of product for a new password link."
+    )
+    assert by_account.value.message == by_client.value.message.replace("15 minutes", "30 seconds")
 
 
 def test_client_throttle_spans_accounts(org, ctx, app):

@@ -1,4 +1,5 @@
-"""Framework files: validation with paths and lines, warnings, and YAML/CSV/Monzo round trips."""
+"""Framework files: validation with paths and lines, warnings, and YAML/Monzo round trips
+(CSV: test_framework_csv.py)."""
 
 import textwrap
 from pathlib import Path
@@ -6,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.models import CellStatus, IndicatorKind
-from app.services.frameworks import csv_format, files, monzo_format, yaml_format
+from app.models import CellStatus
+from app.services.frameworks import files, monzo_format, yaml_format
 from app.services.frameworks.document import InvalidFrameworkError
 from tests.framework_samples import framework_data, framework_yaml
 
@@ -140,45 +141,6 @@ def test_multi_line_text_is_written_as_a_block():
     text = yaml_format.dump(doc)
     assert "text: |-\n          First line.\n          Second line." in text
     assert yaml_format.parse(text)[0] == doc
-
-
-def test_csv_round_trip():
-    doc, _ = yaml_format.parse(framework_yaml(tracks=2))
-    text = csv_format.dump(doc)
-    assert text.splitlines()[0] == (
-        "track,level_code,level_title,level_rank,area,competency,"
-        "competency_description,status,indicator_kind,text"
-    )
-    again, report = csv_format.parse(text, filename="sample.csv")
-    assert report.errors == []
-    assert csv_format.dump(again) == text
-    cell = again.areas[0].competencies[0].expectations["T1L2"]
-    assert cell.status is CellStatus.DEFINED and cell.indicators[0].kind is IndicatorKind.EXAMPLE
-
-
-def test_csv_errors_name_the_line():
-    text = (
-        "track,level_code,level_title,level_rank,area,competency,competency_description,"
-        "status,indicator_kind,text\n"
-        "IC,PM1,PM,one,Craft,Research,,defined,,Does research.\n"
-        "IC,PM2,PM 2,2,Craft,Research,,maybe,,Does more.\n"
-        "IC,PM2,PM 2,2,Craft,Research,,defined,story,An example.\n"
-    )
-    doc, report = csv_format.parse(text)
-    assert doc is None
-    assert [str(e) for e in report.errors] == [
-        'line 2: level_rank "one" is not a whole number',
-        'line 3: status "maybe" is not one of defined, empty, not_applicable',
-        'line 4: indicator_kind "story" is not one of criterion, example, signal',
-    ]
-    assert errors_of_csv("a,b\n1,2\n") == [
-        "line 1: the header must be track,level_code,level_title,level_rank,area,competency,"
-        "competency_description,status,indicator_kind,text"
-    ]
-
-
-def errors_of_csv(text):
-    return [str(e) for e in csv_format.parse(text)[1].errors]
 
 
 MONZO = textwrap.dedent("""\

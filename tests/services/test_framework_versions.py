@@ -30,9 +30,39 @@ def test_import_stores_a_draft_and_export_gives_the_same_text(ctx):
     version = import_sample(tracks=2)
     assert version.status is VersionStatus.DRAFT and version.number == 1
     exported = files.export(version.id, "yaml")
-    again = files.import_text(SYSTEM, exported, "yaml")[0]
-    assert again.number == 2
-    assert files.export(again.id, "yaml") == exported
+    copied = exported.replace("slug: sample", "slug: copy")
+    again = files.import_text(SYSTEM, copied, "yaml")[0]
+    assert again.number == 1 and again.id != version.id
+    assert files.export(again.id, "yaml") == copied
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+@pytest.mark.parametrize("publish", [False, True])
+def test_importing_the_same_file_again_adds_no_draft(ctx, fmt, publish):
+    version = import_sample(publish=publish, tracks=2)
+    exported = files.export(version.id, fmt)
+    again = files.import_text(SYSTEM, exported, fmt, filename=f"whatever.{fmt}")
+    assert again.is_new is False and again.version is version
+    assert db.session.scalar(select(func.count()).select_from(FrameworkVersion)) == 1
+    changed = files.import_text(SYSTEM, exported.replace("Does skill 0.0 at", "Does 0.0 at"), fmt)
+    assert changed.is_new is True and changed.version.number == 2
+
+
+def test_the_same_file_as_a_draft_asked_to_be_published_publishes_that_draft(ctx):
+    draft = import_sample()
+    again = files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True, changelog="Go")
+    assert again.is_new is False and again.version is draft
+    assert draft.status is VersionStatus.PUBLISHED and draft.changelog == "Go"
+    # Now the file is the published version, and importing it once more changes nothing.
+    assert files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True).version is draft
+
+
+def test_a_file_the_same_as_an_archived_version_is_a_new_draft(ctx):
+    first = import_sample(publish=True)
+    versions.publish(SYSTEM, import_sample(levels=2), changelog="Smaller")
+    assert first.status is VersionStatus.ARCHIVED
+    again = import_sample()
+    assert again.number == 3 and again.is_draft
 
 
 def test_a_file_with_errors_stores_nothing(ctx):
@@ -50,7 +80,7 @@ def test_only_the_head_of_product_may_import(org, ctx):
 def test_publishing_archives_the_previous_version_and_moves_people_by_code(org, ctx):
     first = import_sample(publish=True, levels=3)
     place(org.pm_a1, "L2", first)
-    second = import_sample(levels=3)
+    second = versions.new_draft(SYSTEM, first)
     versions.publish(SYSTEM, second, changelog="Sharper wording")
     assert first.status is VersionStatus.ARCHIVED and first.archived_at is not None
     assert second.status is VersionStatus.PUBLISHED and second.changelog == "Sharper wording"
@@ -93,7 +123,7 @@ def test_only_drafts_can_be_published(ctx):
 
 def test_the_database_allows_one_published_version_per_framework(ctx):
     first = import_sample(publish=True)
-    second = import_sample()
+    second = versions.new_draft(SYSTEM, first)
     second.status = VersionStatus.PUBLISHED
     with pytest.raises(Exception, match=r"(?i)unique"):
         db.session.flush()
@@ -123,8 +153,7 @@ def test_archiving(org, ctx):
 
 
 def test_find_version_prefers_the_published_one(ctx):
-    import_sample(publish=True)
-    import_sample()
+    versions.new_draft(SYSTEM, import_sample(publish=True))
     assert store.find_version("sample").number == 1
     assert store.find_version("sample", 2).number == 2
     with pytest.raises(Exception, match="has no version 7"):

@@ -100,7 +100,8 @@ def test_publishing_a_new_version_moves_people_along_with_history(app, org, ctx)
     person = db.session.get(User, org.pm_a1.id)
     level_history.move(person, levels["L1"], source="placed")
     db.session.commit()
-    files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
+    newer = framework_yaml().replace("at L1.", "at L1, well.")  # the same file adds no version
+    files.import_text(SYSTEM, newer, "yaml", publish=True)
     db.session.commit()
     history = placements(person.id)
     assert [(source, is_open) for _, source, is_open in history] == [

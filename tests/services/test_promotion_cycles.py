@@ -311,7 +311,8 @@ def test_a_promotion_lands_on_the_level_of_the_version_published_now(app, org, c
     )
     settle(app, list(data.case_ids.values()), decision=Outcome.PROMOTE)
     with app.app_context():  # a newer version of the same framework, published mid-cycle
-        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
+        newer = framework_yaml().replace("at L1.", "at L1, well.")
+        files.import_text(SYSTEM, newer, "yaml", publish=True)
         db.session.commit()
     move(user(org.head), data.cycle_id, CyclePhase.PUBLISHED)
     db.session.commit()

@@ -172,6 +172,82 @@ def test_next_redirects_only_to_local_paths(client, org, next_url, expected):
     assert response.headers["Location"] == expected
 
 
+@pytest.mark.parametrize(
+    "next_url",
+    ["/people/\nSet-Cookie: x=1", "/people/\r\n", "\n", "/\x00", "/people/\t", "/\x85"],
+)
+def test_next_with_a_control_character_goes_home(client, org, next_url):
+    response = client.post_form(
+        "/login", {"email": org.head.email, "password": org.head.password, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "x=1" not in str(response.headers)
+
+
+def sign_in_client(app) -> str:
+    """The client address the last sign-in was recorded from."""
+    with app.app_context():
+        event = (
+            db.session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.action == "person.signed_in")
+                .order_by(AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        return event.after["client"]
+
+
+def test_behind_a_trusted_proxy_the_client_comes_from_x_forwarded_for(make_app, org):
+    proxied = make_app(TRUSTED_PROXIES=1).test_client()
+    proxied.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the proxy
+    # The proxy appends the address it saw; what a client wrote to the left is not believed.
+    forwarded = {"X-Forwarded-For": "192.0.2.1, 203.0.113.7"}
+    for _ in range(10):  # an attacker behind the same proxy
+        proxied.post_form(
+            "/login",
+            {"email": org.head.email, "password": "guess"},
+            headers={"X-Forwarded-For": "198.51.100.66"},
+        )
+    response = proxied.post_form(
+        "/login", {"email": org.head.email, "password": org.head.password}, headers=forwarded
+    )
+    assert response.status_code == 302
+    assert sign_in_client(proxied.application) == "203.0.113.7"
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, org):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+    response = client.post_form(
+        "/login",
+        {"email": org.head.email, "password": org.head.password},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert response.status_code == 302
+    assert sign_in_client(app) == "10.0.0.2"
+
+
+def test_strangers_guessing_from_everywhere_do_not_slow_a_browser_that_signed_in_before(
+    app, client, org
+):
+    device = cookie_header(sign_in(client, org.head), "rungs_device")
+    assert "Path=/login" in device
+    assert "HttpOnly" in device
+    client.post_form("/logout")
+    for number in range(app.config["LOGIN_ACCOUNT_SLOW_AFTER"]):
+        stranger = app.test_client()
+        stranger.environ_base["REMOTE_ADDR"] = f"203.0.113.{number}"
+        stranger.post_form("/login", {"email": org.head.email, "password": "guess"})
+    newcomer = app.test_client()
+    newcomer.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    form = {"email": org.head.email, "password": org.head.password}
+    assert newcomer.post_form("/login", form).status_code == 429  # slowed, for 30 seconds
+    assert client.post_form("/login", form).status_code == 302
+
+
 def test_sign_in_page_carries_next_from_the_redirect(client, org):
     response = client.get("/people/")
     assert response.headers["Location"] == "/login?next=%2Fpeople%2F"

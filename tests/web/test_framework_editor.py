@@ -269,13 +269,27 @@ def test_import_and_publish_at_once(app, head):
 def test_import_a_csv_by_its_name(app, head):
     version_id = import_framework(app)
     with app.app_context():
-        csv_text = files.export(version_id, "csv")
+        csv_text = files.export(version_id, "csv").replace("Does skill 0.0 at L1.", "Does 0.0.")
     response = upload(head, csv_text, "from-csv.csv")
     assert response.status_code == 302, text(response)[:2000]
+    assert response.headers["Location"].startswith("/frameworks/sample/v2/edit")
     with app.app_context():
-        assert db.session.execute(
-            select(Framework).where(Framework.slug == "from-csv")
-        ).scalar_one()
+        version = store.find_version("sample", 2)
+        assert version.areas[0].competencies[0].expectations[0].text == "Does 0.0."
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+def test_importing_the_file_of_the_current_version_adds_no_draft(app, head, fmt):
+    version_id = import_framework(app, publish=True)
+    with app.app_context():
+        exported = files.export(version_id, fmt)
+    response = upload(head, exported, f"sample-v1.{fmt}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/frameworks/sample/v1/edit")
+    page = text(head.get(response.headers["Location"]))
+    assert "The file is identical to version 1 (published), so no new draft was made." in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FrameworkVersion)) == 1
 
 
 # --- the editor page ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.models import Job, JobStatus, User
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import jobs
-from app.services.frameworks import files, pdf, store
+from app.services.frameworks import files, pdf, store, versions
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 
@@ -28,8 +28,8 @@ JOB_URL = re.compile(r"/jobs/(\d+)$")
 def sample(app):
     """Version 1 published, version 2 a draft."""
     with app.app_context():
-        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
-        files.import_text(SYSTEM, framework_yaml(), "yaml")
+        published = files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)[0]
+        versions.new_draft(SYSTEM, published)
         db.session.commit()
 
 

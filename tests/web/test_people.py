@@ -216,12 +216,12 @@ def test_every_change_is_in_the_audit_log(app, head, org):
 def test_place_a_person_on_a_level_of_a_published_framework(app, head, org):
     from app.models import Level
     from app.policy import SYSTEM
-    from app.services.frameworks import files
+    from app.services.frameworks import files, versions
     from tests.framework_samples import framework_yaml
 
     with app.app_context():
-        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
-        draft = files.import_text(SYSTEM, framework_yaml(), "yaml")[0]
+        published = files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)[0]
+        draft = versions.new_draft(SYSTEM, published)
         db.session.commit()
         levels = dict(
             db.session.execute(

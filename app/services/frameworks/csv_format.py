@@ -1,10 +1,14 @@
-"""The long-format CSV: one row per cell or per indicator.
+"""The long-format CSV: one row per record, in a spreadsheet anyone can filter and sort.
 
-Columns: track, level_code, level_title, level_rank, area, competency, competency_description,
-status, indicator_kind, text. A row without indicator_kind is a cell (status and descriptor
-text); a row with one adds an indicator to that cell. Keys are made from the names, and the
-format has no room for level summaries or decision rights, so CSV is for spreadsheets, not for
-keeping a framework (use YAML for that).
+The `record` column says what a row is (framework_slug, framework_name, framework_description,
+track, level, level_summary, level_scope, level_typical_experience, decision_right, area,
+competency, cell, indicator) and the `text` column holds its text; the other columns say which
+track, level, area and competency the row belongs to. The file keeps everything a framework
+holds, keys included, so export → import → export gives the same file (docs/csv-format.md).
+
+The older ten-column CSV without keys (track, level_code, … text) is still read: keys are made
+from names, and files.validate then matches them by name against the framework's current
+version so evidence tagged with the old keys keeps its competency.
 """
 
 from __future__ import annotations
@@ -13,21 +17,44 @@ import csv
 import io
 from pathlib import PurePath
 
-from app.models import CellStatus, IndicatorKind
+from app.models import CellStatus
+from app.services.errors import ValidationError
+from app.services.frameworks.csv_records import (
+    FRAMEWORK_FIELDS,
+    LEVEL_FIELDS,
+    Builder,
+    Row,
+)
 from app.services.frameworks.document import (
-    AreaDoc,
     CellDoc,
-    CompetencyDoc,
     FrameworkDoc,
-    IndicatorDoc,
     LevelDoc,
     Report,
     TrackDoc,
     check,
 )
 from app.services.frameworks.keys import slugify
+from app.services.text import check_text, inert_csv_cell, restore_csv_cell
 
 COLUMNS = (
+    "record",
+    "track_key",
+    "track",
+    "level_code",
+    "level_title",
+    "level_rank",
+    "area_key",
+    "area",
+    "competency_key",
+    "competency",
+    "status",
+    "indicator_kind",
+    "role",
+    "delegation",
+    "text",
+)
+# The first CSV format: cells and indicators only, no keys.
+LEGACY_COLUMNS = (
     "track",
     "level_code",
     "level_title",
@@ -39,150 +66,184 @@ COLUMNS = (
     "indicator_kind",
     "text",
 )
+# Past this many errors the rest of the file is not worth reading (a wrong file, say).
+MAX_ERRORS = 50
 
 
 def parse(text: str, *, filename: str = "framework.csv") -> tuple[FrameworkDoc | None, Report]:
     report = Report()
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    if header[: len(COLUMNS)] != list(COLUMNS):
-        report.error("", f"line 1: the header must be {','.join(COLUMNS)}")
-        return None, report
-    reader.fieldnames = header
-    stem = PurePath(filename).stem
-    builder = _Builder(
-        FrameworkDoc(
-            slug=slugify(stem, "framework"),
-            name=stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Framework",
-        ),
-        report,
-    )
-    for row in reader:
-        if any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            builder.add(reader.line_num, {k: (row.get(k) or "").strip() for k in COLUMNS})
-    if not builder.doc.tracks and not report.errors:
-        report.error("", "the file has a header but no rows")
+    rows = _read(text, report)
     if report.errors:
         return None, report
+    if not rows:
+        report.error("", "the file has a header but no rows")
+        return None, report
+    builder = Builder(_named_after(filename), report)
+    for row in rows:
+        builder.add(row)
+        if len(report.errors) >= MAX_ERRORS:
+            break
+    if report.errors:
+        return None, report
+    builder.finish()
     check(builder.doc, report)
     return (None if report.errors else builder.doc), report
 
 
-class _Builder:
-    def __init__(self, doc: FrameworkDoc, report: Report):
-        self.doc, self.report = doc, report
-        self.tracks: dict[str, TrackDoc] = {}
-        self.levels: dict[str, LevelDoc] = {}
-        self.areas: dict[str, AreaDoc] = {}
-        self.competencies: dict[str, CompetencyDoc] = {}
+def _named_after(filename: str) -> FrameworkDoc:
+    stem = PurePath(filename).stem
+    return FrameworkDoc(
+        slug=slugify(stem, "framework"),
+        name=stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Framework",
+    )
 
-    def add(self, line: int, row: dict[str, str]) -> None:
-        missing = [key for key in ("track", "level_code", "area", "competency") if not row[key]]
-        if missing:
-            self.report.error("", f"line {line}: {', '.join(missing)} must not be empty")
-            return
-        track = self._track(row)
-        level = self._level(line, row, track)
-        competency = self._competency(row, track)
-        if level is None:
-            return
-        cell = competency.expectations.setdefault(level.code, CellDoc(CellStatus.EMPTY))
-        if row["indicator_kind"]:
-            self._indicator(line, row, cell)
-        else:
-            self._cell(line, row, cell)
 
-    def _track(self, row) -> TrackDoc:
-        key = slugify(row["track"], "track")
-        if key not in self.tracks:
-            self.tracks[key] = TrackDoc(key=key, name=row["track"])
-            self.doc.tracks.append(self.tracks[key])
-        return self.tracks[key]
+# --- reading rows -------------------------------------------------------------------------------
 
-    def _level(self, line: int, row, track: TrackDoc) -> LevelDoc | None:
-        code = row["level_code"]
-        if code not in self.levels:
-            try:
-                rank = int(row["level_rank"])
-            except ValueError:
-                self.report.error(
-                    "", f'line {line}: level_rank "{row["level_rank"]}" is not a whole number'
-                )
-                return None
-            self.levels[code] = LevelDoc(code=code, title=row["level_title"] or code, rank=rank)
-            track.levels.append(self.levels[code])
-            self.report.lines[f"level {code}"] = line
-        return self.levels[code]
 
-    def _competency(self, row, track: TrackDoc) -> CompetencyDoc:
-        area_key = slugify(row["area"], "area")
-        if area_key not in self.areas:
-            self.areas[area_key] = AreaDoc(key=area_key, name=row["area"])
-            self.doc.areas.append(self.areas[area_key])
-        key = slugify(row["competency"], "competency")
-        if key not in self.competencies:
-            self.competencies[key] = CompetencyDoc(
-                key=key,
-                name=row["competency"],
-                description=row["competency_description"],
-                tracks=[],
-            )
-            self.areas[area_key].competencies.append(self.competencies[key])
-        competency = self.competencies[key]
-        if track.key not in competency.tracks:
-            competency.tracks.append(track.key)
-        return competency
+def _read(text: str, report: Report) -> list[Row]:
+    """The rows as dicts by column, each with the line it starts on; errors go to the report."""
+    if not _clean(text, report):
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[Row] = []
+    last_line = 0
+    try:
+        header = next(reader, None)
+        last_line = reader.line_num
+        columns = _columns(header, report)
+        if columns is None:
+            return []
+        for fields in reader:
+            line, last_line = last_line + 1, reader.line_num
+            row = _row(line, columns, fields, report)
+            if row is not None:
+                rows.append(row)
+            if len(report.errors) >= MAX_ERRORS:
+                break
+    except csv.Error as error:
+        report.error("", f"line {last_line + 1}: {_csv_problem(error)}")
+    return rows
 
-    def _cell(self, line: int, row, cell: CellDoc) -> None:
+
+def _clean(text: str, report: Report) -> bool:
+    """Refuse control characters (NUL and the like) naming the line they are on."""
+    for number, line in enumerate(text.split("\n"), start=1):
         try:
-            cell.status = CellStatus(row["status"] or ("defined" if row["text"] else "empty"))
-        except ValueError:
-            self.report.error(
-                "",
-                f'line {line}: status "{row["status"]}" is not one of '
-                "defined, empty, not_applicable",
-            )
-        cell.text = row["text"]
+            check_text(line, f"line {number}")
+        except ValidationError as error:
+            report.error("", error.message)
+            return False
+    return True
 
-    def _indicator(self, line: int, row, cell: CellDoc) -> None:
-        try:
-            kind = IndicatorKind(row["indicator_kind"])
-        except ValueError:
-            self.report.error(
-                "",
-                f'line {line}: indicator_kind "{row["indicator_kind"]}" is '
-                "not one of criterion, example, signal",
-            )
-            return
-        if not row["text"]:
-            self.report.error("", f"line {line}: an indicator needs text")
-            return
-        cell.indicators.append(IndicatorDoc(kind, row["text"]))
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        limit = csv.field_size_limit()
+        return (
+            f"a field is longer than {limit:,} characters, the most a CSV field may hold; "
+            "shorten it (or check for a missing closing quote)"
+        )
+    return f"not valid CSV ({error})"
+
+
+def _columns(header: list[str] | None, report: Report) -> list[str] | None:
+    names = [name.strip().lower() for name in header or []]
+    if not names or names == [""]:
+        report.error("", "the file is empty")
+        return None
+    if set(names) == set(COLUMNS) and len(names) == len(COLUMNS):
+        return names
+    if names == list(LEGACY_COLUMNS):
+        return names
+    report.error(
+        "",
+        f"line 1: the header must be {','.join(COLUMNS)} (or the older "
+        f"{','.join(LEGACY_COLUMNS)}, without keys)",
+    )
+    return None
+
+
+def _row(line: int, columns: list[str], fields: list[str], report: Report) -> Row | None:
+    if not fields or not any(value.strip() for value in fields):
+        return None  # a blank line
+    if len(fields) != len(columns):
+        report.error(
+            "",
+            f"line {line}: has {len(fields)} fields but the header has {len(columns)}; "
+            "text with a comma, a quote or a line break must be in double quotes",
+        )
+        return None
+    values = {
+        name: restore_csv_cell(value.strip()) for name, value in zip(columns, fields, strict=True)
+    }
+    if not values.get("record"):  # the older format, or a hand-made row: a cell or indicator
+        values["record"] = "indicator" if values["indicator_kind"] else "cell"
+    return Row(line, values)
+
+
+# --- writing ------------------------------------------------------------------------------------
 
 
 def dump(doc: FrameworkDoc) -> str:
+    """The canonical CSV of a framework; every cell is kept inert for spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    tracks = {track.key: track for track in doc.tracks}
-    track_of = {level.code: track for track, level in doc.levels()}
+    for record in _records(doc):
+        writer.writerow([inert_csv_cell(record.get(column, "")) for column in COLUMNS])
+    return out.getvalue()
+
+
+def _records(doc: FrameworkDoc):
+    for record, attribute in FRAMEWORK_FIELDS.items():
+        yield {"record": record, "text": getattr(doc, attribute)}
+    for track in doc.tracks:
+        yield from _track_records(track)
+    levels = {level.code: (track, level) for track, level in doc.levels()}
     for area in doc.areas:
+        area_part = {"area_key": area.key, "area": area.name}
+        yield {"record": "area", **area_part, "text": area.description}
         for competency in area.competencies:
+            part = {**area_part, "competency_key": competency.key, "competency": competency.name}
+            yield {"record": "competency", **part, "text": competency.description}
             for level in doc.cell_levels(competency):
                 cell = competency.expectations.get(level.code) or CellDoc(CellStatus.EMPTY)
-                track = tracks[track_of[level.code].key]
-                base = [
-                    track.name,
-                    level.code,
-                    level.title,
-                    level.rank,
-                    area.name,
-                    competency.name,
-                    competency.description,
-                ]
-                writer.writerow([*base, cell.status.value, "", cell.text])
+                where = {**_level_part(*levels[level.code]), **part}
+                yield {"record": "cell", **where, "status": cell.status.value, "text": cell.text}
                 for indicator in cell.indicators:
-                    writer.writerow(
-                        [*base, cell.status.value, indicator.kind.value, indicator.text]
-                    )
-    return out.getvalue()
+                    kind = indicator.kind.value
+                    yield {
+                        "record": "indicator",
+                        **where,
+                        "indicator_kind": kind,
+                        "text": indicator.text,
+                    }
+
+
+def _track_records(track: TrackDoc):
+    yield {"record": "track", "track_key": track.key, "track": track.name}
+    for level in track.levels:
+        part = _level_part(track, level)
+        yield {"record": "level", **part}
+        for record, attribute in LEVEL_FIELDS.items():
+            if getattr(level, attribute):
+                yield {"record": record, **part, "text": getattr(level, attribute)}
+        for right in level.decision_rights:
+            yield {
+                "record": "decision_right",
+                **part,
+                "role": right.role.value,
+                "delegation": right.delegation,
+                "text": right.decision,
+            }
+
+
+def _level_part(track: TrackDoc, level: LevelDoc) -> dict:
+    return {
+        "track_key": track.key,
+        "track": track.name,
+        "level_code": level.code,
+        "level_title": level.title,
+        "level_rank": level.rank,
+    }

@@ -97,6 +97,9 @@ class FrameworkDoc:
     description: str = ""
     tracks: list[TrackDoc] = field(default_factory=list)
     areas: list[AreaDoc] = field(default_factory=list)
+    # Tracks, areas and competencies whose keys were made from their names (a CSV without keys):
+    # files.validate matches them by name against the framework's current version.
+    named_only: list = field(default_factory=list, compare=False, repr=False)
 
     def levels(self) -> list[tuple[TrackDoc, LevelDoc]]:
         return [(track, level) for track in self.tracks for level in track.levels]

@@ -274,13 +274,14 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
 def import_upload(
     actor, data: bytes, *, filename: str, fmt: str = "", publish: bool = False, changelog: str = ""
 ):
-    """Import an uploaded file (format from its name or content unless given).
-    Returns (version, report)."""
+    """Import an uploaded file (format from its name or content unless given): files.Imported,
+    its version loaded whole."""
     fmt = fmt or files.detect_format(filename, data)
-    version, report = files.import_text(
+    imported = files.import_text(
         actor, files.decode(data), fmt, filename=filename, publish=publish, changelog=changelog
     )
-    return store.load_version(version.id), report
+    version = store.load_version(imported.version.id)
+    return files.Imported(version, imported.report, is_new=imported.is_new)
 
 
 # --- creating a framework -----------------------------------------------------------------------

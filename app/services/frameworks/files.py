@@ -91,18 +91,34 @@ def validate(text: str, fmt: str, *, filename: str = "") -> tuple[FrameworkDoc, 
     doc, report = parse(text, fmt, filename=filename or f"framework.{fmt}")
     if doc is None or report.errors:
         raise InvalidFrameworkError(report)
+    store.adopt_keys_by_name(doc, report)
     return doc, report
+
+
+class Imported(tuple):
+    """(version, report) of an import, and `is_new`: False when the file was identical to the
+    published version or a draft, which is then given back instead of a new draft. A pair so
+    that `version, report = import_text(...)` reads as before."""
+
+    version = property(lambda self: self[0])
+    report = property(lambda self: self[1])
+
+    def __new__(cls, version, report: Report, *, is_new: bool):
+        imported = super().__new__(cls, (version, report))
+        imported.is_new = is_new
+        return imported
 
 
 def import_text(
     actor, text: str, fmt: str, *, filename: str = "", publish: bool = False, changelog: str = ""
-):
-    """Store the file as a new draft (and publish it if asked). Returns (version, report)."""
+) -> Imported:
+    """Store the file as a new draft (and publish it if asked). A file identical to the
+    published version or a draft stores nothing (a draft asked to be published is published)."""
     doc, report = validate(text, fmt, filename=filename)
-    version = store.create_version(actor, doc)
-    if publish:
+    version, is_new = store.import_document(actor, doc)
+    if publish and version.is_draft:
         versions.publish(actor, version, changelog=changelog or "Imported from a file.")
-    return version, report
+    return Imported(version, report, is_new=is_new)
 
 
 def export(version_id: int, fmt: str) -> str:

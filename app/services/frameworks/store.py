@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -31,6 +33,7 @@ from app.services.frameworks.document import (
     FrameworkDoc,
     IndicatorDoc,
     LevelDoc,
+    Report,
     TrackDoc,
 )
 
@@ -276,3 +279,132 @@ def to_document(version: FrameworkVersion) -> FrameworkDoc:
             for area in version.areas
         ],
     )
+
+
+# --- imports: the same file twice, and files that name things without keys ---------------------
+
+
+def import_document(actor: User, doc: FrameworkDoc) -> tuple[FrameworkVersion, bool]:
+    """Store an imported document as the next draft, unless the published version or a draft
+    holds exactly this document already: then that version, and False for "nothing new"."""
+    policy.authorize(actor, "frameworks.manage")
+    same = identical_version(doc)
+    if same is not None:
+        return same, False
+    return create_version(actor, doc), True
+
+
+def identical_version(doc: FrameworkDoc) -> FrameworkVersion | None:
+    """The published version or a draft of the document's framework that already holds exactly
+    this document (newest first), so importing the same file again adds no draft."""
+    candidates = db.session.execute(
+        select(FrameworkVersion.id)
+        .join(Framework)
+        .where(
+            Framework.slug == doc.slug,
+            FrameworkVersion.status.in_((VersionStatus.PUBLISHED, VersionStatus.DRAFT)),
+        )
+        .order_by(FrameworkVersion.number.desc())
+    ).scalars()
+    wanted = _canonical(doc)
+    for version_id in list(candidates):
+        version = load_version(version_id)
+        if _canonical(to_document(version)) == wanted:
+            return version
+    return None
+
+
+def _canonical(doc: FrameworkDoc) -> FrameworkDoc:
+    """The document as storing it would give it back: every cell present (empty when the file
+    left it out) and a competency on every track written as None, as to_document does."""
+    doc = copy.deepcopy(doc)
+    all_keys = [track.key for track in doc.tracks]
+    for *_, competency in doc.competencies():
+        if competency.tracks is not None and sorted(competency.tracks) == sorted(all_keys):
+            competency.tracks = None
+        for level in doc.cell_levels(competency):
+            competency.expectations.setdefault(level.code, CellDoc(CellStatus.EMPTY))
+    return doc
+
+
+def adopt_keys_by_name(doc: FrameworkDoc, report: Report) -> None:
+    """Tracks, areas and competencies that came without keys (a CSV with names only) take the
+    key of the one of the same name in the framework's current version, so evidence tagged with
+    that key keeps its competency; the report says which matched and which got new keys."""
+    if not doc.named_only:
+        return
+    framework = db.session.execute(
+        select(Framework.id).where(Framework.slug == doc.slug)
+    ).scalar_one_or_none()
+    if framework is None:
+        return  # a new framework: the keys made from names are its first keys
+    current = find_version(doc.slug)
+    known = _keys_by_name(to_document(current))
+    taken = {kind: {item.key for item in items} for kind, items in _items_by_kind(doc).items()}
+    paths = _paths(doc)
+    matched: dict[str, list[str]] = {kind: [] for kind in _KINDS.values()}
+    where = f"version {current.number}"
+    for item in list(doc.named_only):
+        kind = _KINDS[type(item)]
+        key = known[kind].get(_name_key(item.name))
+        if key is not None and (key == item.key or key not in taken[kind]):
+            matched[kind].append(f'{item.name} ("{key}")')
+            _rename(doc, item, key)
+            taken[kind].add(key)
+            continue
+        why = (
+            f"no {kind} of that name is in {where}"
+            if key is None
+            else f'it matches "{key}" of {where} by name, but the file uses that key elsewhere'
+        )
+        report.warn(
+            paths[id(item)],
+            f'{kind} "{item.name}" has no key in the file and {why}; it gets the new key '
+            f'"{item.key}" (evidence tagged before cannot follow it)',
+        )
+    for kind, names in matched.items():
+        if names:
+            report.warn(
+                "",
+                f"{len(names)} {_PLURAL[kind] if len(names) != 1 else kind} without a key in "
+                f"the file matched {where} by name and keep its keys: {', '.join(names)}",
+            )
+
+
+_KINDS = {TrackDoc: "track", AreaDoc: "area", CompetencyDoc: "competency"}
+_PLURAL = {"track": "tracks", "area": "areas", "competency": "competencies"}
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _items_by_kind(doc: FrameworkDoc) -> dict[str, list]:
+    return {
+        "track": list(doc.tracks),
+        "area": list(doc.areas),
+        "competency": [competency for *_, competency in doc.competencies()],
+    }
+
+
+def _keys_by_name(doc: FrameworkDoc) -> dict[str, dict[str, str]]:
+    return {
+        kind: {_name_key(item.name): item.key for item in items}
+        for kind, items in _items_by_kind(doc).items()
+    }
+
+
+def _paths(doc: FrameworkDoc) -> dict[int, str]:
+    """Where each track, area and competency is, for the report's line numbers."""
+    paths = {id(track): f"tracks[{t}]" for t, track in enumerate(doc.tracks)}
+    paths.update({id(area): f"areas[{a}]" for a, area in enumerate(doc.areas)})
+    paths.update({id(c): f"areas[{a}].competencies[{i}]" for a, i, _, c in doc.competencies()})
+    return paths
+
+
+def _rename(doc: FrameworkDoc, item, key: str) -> None:
+    if isinstance(item, TrackDoc):
+        for *_, competency in doc.competencies():
+            if competency.tracks is not None:
+                competency.tracks = [key if k == item.key else k for k in competency.tracks]
+    item.key = key

@@ -34,6 +34,7 @@ from app.services.errors import NotFoundError, ValidationError
 from app.services.frameworks.keys import slugify
 from app.services.packets import access, store
 from app.services.promotions import loading
+from app.services.text import inert_csv_cell
 
 # Every entry of a ZIP gets this date (the earliest a ZIP can hold): equal packets, equal bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -242,10 +243,5 @@ def _manifest(view: PacketView, people: list[tuple], stored: list[Stored], names
     for name, (_id, *texts), packet in zip(names, people, stored, strict=True):
         file_name = name.split("/", 1)[1]
         facts = (view.value, packet.pages, packet.data_version, packet.content_hash)
-        writer.writerow([file_name, *(_inert(text) for text in texts), *facts])
+        writer.writerow([inert_csv_cell(cell) for cell in (file_name, *texts, *facts)])
     return out.getvalue()
-
-
-def _inert(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula (= + - @ tab CR first) is kept as text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -39,6 +39,7 @@ from app.models import (
 )
 from app.services.promotions import loading
 from app.services.promotions.log import LogAction
+from app.services.text import inert_csv_cell
 
 PER_PAGE = 50
 HIDDEN_VOTE = "Vote recorded"
@@ -158,14 +159,8 @@ def log_csv(scope: LogScope, rows: Iterable[LogRow]) -> str:
             row.to_label,
             row.reason,
         ]
-        writer.writerow([_inert(cell) for cell in cells])
+        writer.writerow([inert_csv_cell(cell) for cell in cells])
     return out.getvalue()
-
-
-def _inert(cell: str) -> str:
-    """OWASP's advice against CSV injection: a leading = + - @ tab or carriage return makes a
-    spreadsheet read the cell as a formula; a leading apostrophe keeps it text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _slug(name: str) -> str:
