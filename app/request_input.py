@@ -24,6 +24,10 @@ VALUE_MAX = 50_000
 # Ids are PostgreSQL integers; a larger number in a path can name nothing (and SQLite's driver
 # raises OverflowError on a number past 64 bits instead of finding no row).
 ID_MAX = 2**31 - 1
+# Fields a view makes safe itself rather than refusing: the page to return to after signing in
+# is never stored, and one that is not a plain local path sends the person home instead, which
+# serves them better than a refused sign-in (a link they followed, not something they typed).
+SELF_CLEANED = frozenset({"next"})
 # No list has a million pages; past that the offset would overflow the database's integers.
 PAGE_MAX = 1_000_000
 
@@ -67,7 +71,8 @@ def _check_value(name: str, value: str) -> None:
             f"{label} is far too long ({len(value):,} characters); shorten it and try again.",
             field=name,
         )
-    check_text(value, label, field=name)
+    if name not in SELF_CLEANED:
+        check_text(value, label, field=name)
 
 
 def page_number(name: str = "page") -> int:
