@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as rungs_config
+from app import request_input
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -24,6 +25,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
         static_folder=str(ROOT / "app" / "static"),
     )
     app.config.from_mapping(rungs_config.load(environ, overrides))
+    app.url_map.converters["int"] = request_input.DatabaseIntConverter  # before any route
+    app.request_class = request_input.CheckedRequest
     if app.config["TRUSTED_PROXIES"]:
         # Behind proxies, the client is the address the nearest trusted proxy saw; the headers
         # are ignored without this, as anyone could send them.
@@ -52,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.promotions import assessments, calibration, cycles, records
 
     auth.init_login_manager(login_manager)
+    app.before_request(request_input.check_request)
     app.before_request(policy.enforce)
     app.after_request(security.set_headers)
     app.register_blueprint(auth.bp)

@@ -2,7 +2,18 @@
 
 from flask_wtf import FlaskForm
 
+from app.request_input import ID_MAX
 from app.services.errors import DomainError
+
+
+def optional_id(value) -> int | None:
+    """A chosen id, or None when nothing (or nothing that could be an id) was chosen: the
+    service then asks for a choice. A number past the database's integers names no row."""
+    try:
+        number = int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return None
+    return number if number is not None and 0 < number <= ID_MAX else None
 
 
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:

@@ -5,14 +5,8 @@ from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from app.forms import optional_id
 from app.services.conversation import COMMENT_MAX, NOTE_MAX
-
-
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return None
 
 
 class CommentForm(FlaskForm):
@@ -25,7 +19,7 @@ class CommentForm(FlaskForm):
         description="Markdown works: **bold**, _italic_, lists and links.",
         render_kw={"rows": 4, "maxlength": COMMENT_MAX},
     )
-    reply_to = HiddenField(filters=[_optional_int])
+    reply_to = HiddenField(filters=[optional_id])
 
 
 class KudosForm(FlaskForm):
@@ -37,7 +31,7 @@ class KudosForm(FlaskForm):
 class RequestForm(FlaskForm):
     peer_id = SelectField(
         "Whom to ask",
-        coerce=_optional_int,
+        coerce=optional_id,
         validate_choice=False,  # the service says why a person cannot be asked
         description="Someone who saw the work: they can read this item, and confirm it with a "
         "short note or decline.",

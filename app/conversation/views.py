@@ -19,6 +19,7 @@ from app import policy
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.extensions import db
 from app.forms import apply_domain_error
+from app.request_input import ID_MAX, page_number
 from app.services import conversation, notifications, team
 from app.services.errors import ValidationError
 
@@ -179,6 +180,7 @@ def requests():
     """Requests to corroborate colleagues' items: pending first, then answered."""
     page = db.paginate(
         conversation.requests_for(current_user.id),
+        page=page_number(),
         per_page=conversation.CORROBORATIONS_PER_PAGE,
         error_out=False,
         count=True,
@@ -218,7 +220,7 @@ def answer(corroboration_id: int):
 @policy.requires("notifications.view")
 def inbox():
     """Your notifications, newest first; new ones stay new until you mark them read."""
-    page, entries = notifications.inbox(_actor(), request.args.get("page", 1, type=int))
+    page, entries = notifications.inbox(_actor(), page_number())
     return render_template("conversation/notifications.html", page=page, entries=entries)
 
 
@@ -227,6 +229,8 @@ def inbox():
 def mark_all_read():
     """Mark every notification as read, up to the newest the page showed."""
     through = request.form.get("through", type=int)
+    if through is not None:
+        through = min(through, ID_MAX)  # past every id means all; the database holds no more
     notifications.mark_read(current_user.id, through_id=through)
     db.session.commit()
     flash("All notifications are marked as read.", "success")

@@ -22,6 +22,7 @@ from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterFor
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.models import EvidenceKind, Visibility
+from app.request_input import page_number
 from app.services import evidence, evidence_history, evidence_timeline, markdown
 from app.services.errors import ConflictError, ValidationError
 from app.services.evidence_timeline import TimelineFilters
@@ -67,9 +68,7 @@ def index():
     if not form.validate():
         return render_template("evidence/index.html", form=form, timeline=None, undo=undo), 400
     filters = _filters(form)
-    result = evidence_timeline.timeline(
-        _actor(), filters, page=request.args.get("page", 1, type=int)
-    )
+    result = evidence_timeline.timeline(_actor(), filters, page=page_number())
     return render_template(
         "evidence/index.html",
         form=form,
@@ -189,7 +188,7 @@ def restore(evidence_id: int):
 @policy.requires("evidence.log")
 def trash():
     """Your deleted items, restorable for 30 days; the purge command deletes older ones."""
-    page = evidence_timeline.trash(_actor(), page=request.args.get("page", 1, type=int))
+    page = evidence_timeline.trash(_actor(), page=page_number())
     return render_template(
         "evidence/trash.html",
         page=page,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, jsonify, render_template, send_file, url_for
 from flask_login import current_user
 
 from app import policy
 from app.extensions import db
+from app.request_input import page_number
 from app.services import file_types, jobs
 
 bp = Blueprint("jobs", __name__)
@@ -32,7 +33,7 @@ def job_label(kind: str) -> str:
 @policy.requires(ROUTE_RULE)
 def index():
     """The jobs you started, newest first."""
-    page = jobs.recent(_actor(), request.args.get("page", 1, type=int))
+    page = jobs.recent(_actor(), page_number())
     return render_template("jobs/index.html", page=page)
 
 

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.models import Role
 from app.models.user import ROLE_LABELS
-from app.services.people import NAME_MAX
+from app.services.people import EMAIL_MAX, NAME_MAX
 
 NO_MANAGER = ""
 
@@ -20,12 +20,18 @@ def _optional_int(value):
 class PersonForm(FlaskForm):
     name = StringField(
         "Full name",
-        validators=[DataRequired(message="Enter a name."), Length(max=NAME_MAX)],
+        validators=[
+            DataRequired(message="Enter a name."),
+            Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."),
+        ],
         render_kw={"autocomplete": "off"},
     )
     email = EmailField(
         "Email",
-        validators=[DataRequired(message="Enter an email address.")],
+        validators=[
+            DataRequired(message="Enter an email address."),
+            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
+        ],
         render_kw={"autocomplete": "off"},
     )
     role = SelectField(

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.forms import apply_domain_error
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
+from app.request_input import page_number
 from app.services import auth, people, people_import
 from app.services.errors import ConflictError, RowErrors, ValidationError
 from app.services.frameworks import ladder
@@ -52,6 +53,7 @@ def index():
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(
         people.people_query(search=search, role=Role(role) if role else None, status=status),
+        page=page_number(),
         per_page=current_app.config["PEOPLE_PER_PAGE"],
         error_out=False,
         count=True,
@@ -94,7 +96,8 @@ def create():
             db.session.commit()
             flash(f"{person.name} was added. Make a password link so they can sign in.", "success")
             return redirect(url_for("people.show", person_id=person.id))
-    return render_template("people/form.html", form=form, person=None)
+    status = 400 if form.is_submitted() else 200
+    return render_template("people/form.html", form=form, person=None), status
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -125,7 +128,8 @@ def edit(person_id: int):
             db.session.commit()
             flash(f"{person.name} was saved.", "success")
             return redirect(url_for("people.show", person_id=person.id))
-    return render_template("people/form.html", form=form, person=person)
+    status = 400 if form.is_submitted() else 200
+    return render_template("people/form.html", form=form, person=person), status
 
 
 @bp.route("/<int:person_id>/deactivate", methods=["POST"])

@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length
 
 from app import policy
 from app.extensions import db
-from app.forms import apply_domain_error
+from app.forms import apply_domain_error, optional_id
 from app.models import Outcome, Rating
 from app.services import markdown
 from app.services.errors import ConflictError, ValidationError
@@ -29,15 +29,6 @@ bp = Blueprint("calibration", __name__)
 RATING_CHOICES = [SelectChoice(r.value, r.label) for r in Rating]
 OUTCOME_CHOICES = [SelectChoice(o.value, o.label) for o in Outcome]
 TEXT_LIMIT = Length(max=calibration.TEXT_MAX, message="Use at most 5,000 characters.")
-
-
-def _optional_int(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _int(value) -> int:
@@ -66,14 +57,14 @@ class SessionForm(FlaskForm):
     )
     facilitator_id = SelectField(
         "Facilitator",
-        coerce=_optional_int,
+        coerce=optional_id,
         validate_choice=False,
         description="Runs the meeting: reveals the votes, sets agreed ratings and outcomes, locks.",
     )
-    participant_ids = CheckboxesField("Participants", coerce=_optional_int)
-    case_ids = CheckboxesField("Cases", coerce=_optional_int)
+    participant_ids = CheckboxesField("Participants", coerce=optional_id)
+    case_ids = CheckboxesField("Cases", coerce=optional_id)
     proposing_level_id = SelectField(
-        "And every case proposing", coerce=_optional_int, validate_choice=False
+        "And every case proposing", coerce=optional_id, validate_choice=False
     )
     revision = HiddenField()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -11,8 +11,9 @@ from wtforms.validators import DataRequired, Length
 
 from app import policy
 from app.extensions import db
-from app.forms import apply_domain_error
+from app.forms import apply_domain_error, optional_id
 from app.models import CyclePhase, FrameworkVersion, Outcome, User, VersionStatus
+from app.request_input import page_number
 from app.services import level_history, markdown
 from app.services.errors import ConflictError, ValidationError
 from app.services.promotions import case_lists, loading, phases
@@ -24,13 +25,6 @@ bp = Blueprint("cycles", __name__)
 
 def _at_most(limit: int) -> Length:
     return Length(max=limit, message=f"Use at most {limit:,} characters.")
-
-
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return None
 
 
 class Checkboxes(SelectMultipleField):
@@ -69,8 +63,8 @@ class PhaseForm(FlaskForm):
 
 
 class NominateForm(FlaskForm):
-    candidate_id = SelectField("Person", coerce=_optional_int, validate_choice=False)
-    proposed_level_id = SelectField("Proposed level", coerce=_optional_int, validate_choice=False)
+    candidate_id = SelectField("Person", coerce=optional_id, validate_choice=False)
+    proposed_level_id = SelectField("Proposed level", coerce=optional_id, validate_choice=False)
     statement = TextAreaField(
         "Manager statement",
         validators=[_at_most(service.STATEMENT_MAX)],
@@ -124,8 +118,8 @@ bp.add_app_template_global(CyclePhase, "cycle_phase")
 @policy.requires("promotions.view")
 def index():
     """Promotion cycles, your own cases and the cases you take part in."""
-    page = request.args.get("page", 1, type=int)
-    cycle_page, cycles = case_lists.cycles(request.args.get("cycles_page", 1, type=int))
+    page = page_number()
+    cycle_page, cycles = case_lists.cycles(page_number("cycles_page"))
     others = case_lists.visible_cases(_actor(), page) if current_user.is_manager else (None, [])
     return render_template(
         "promotions/index.html",
@@ -296,7 +290,7 @@ def withdraw(case_id: int):
 
 def _cycle_page(cycle_id: int, *, form: PhaseForm | None = None, conflict=None, status=200):
     cycle = loading.cycle(cycle_id)
-    pagination, rows = case_lists.cycle_cases(_actor(), cycle.id, request.args.get("page", 1, int))
+    pagination, rows = case_lists.cycle_cases(_actor(), cycle.id, page_number())
     is_head = policy.can(_actor(), "cycles.manage")
     page = render_template(
         "promotions/cycle.html",

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 
 from app import policy
+from app.request_input import page_number
 from app.services.promotions import records
 
 bp = Blueprint("records", __name__)
@@ -53,5 +54,5 @@ def _log(scope: records.LogScope):
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{scope.filename}"'},
         )
-    page = records.log_page(_actor(), scope, request.args.get("page", 1, type=int))
+    page = records.log_page(_actor(), scope, page_number())
     return render_template("records/log.html", log=page, scope=scope)

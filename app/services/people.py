@@ -19,6 +19,7 @@ from app.services import audit, level_history, org
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 
 NAME_MAX = 120
+EMAIL_MAX = 254  # the longest address SMTP carries; the column's length
 
 
 @dataclass

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.services import audit, people
 from app.services.errors import DomainError, RowErrors, ValidationError
+from app.services.text import unwanted_character
 
 COLUMNS = ("email", "name", "role", "manager_email")
 MAX_BYTES = 2 * 1024 * 1024
@@ -54,15 +55,25 @@ def read_rows(data: bytes) -> list[Row]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RowErrors(["The file is not UTF-8 text. Save it as CSV UTF-8 and retry."]) from None
+    _check_characters(text)
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows, errors = _read_records(reader)
+    if not rows and not errors:
+        raise RowErrors(["The file has a header but no people."])
+    errors += _cross_check(rows)
+    if errors:
+        raise RowErrors(sorted(errors, key=_line_number))
+    return rows
+
+
+def _read_records(reader: csv.DictReader) -> tuple[list[Row], list[str]]:
     header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     if header[: len(COLUMNS)] != list(COLUMNS):
         found = ",".join(header) or "nothing"
         raise RowErrors([f"Line 1: the header must be {','.join(COLUMNS)} (found {found})."])
     reader.fieldnames = header
     rows, errors = [], []
-    for record in reader:
-        line = reader.line_num
+    for line, record in _records(reader):
         if len(rows) + len(errors) >= MAX_ROWS:
             raise RowErrors([f"The file has more than {MAX_ROWS} rows; split it."])
         if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
@@ -71,12 +82,41 @@ def read_rows(data: bytes) -> list[Row]:
             rows.append(_parse(line, record))
         except DomainError as error:
             errors.append(f"Line {line}: {error.message}")
-    if not rows and not errors:
-        raise RowErrors(["The file has a header but no people."])
-    errors += _cross_check(rows)
+    return rows, errors
+
+
+def _records(reader: csv.DictReader):
+    """(line, record) pairs; a line the csv module cannot read is refused with its number."""
+    ended = reader.line_num  # the header's last line
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise RowErrors([f"Line {ended + 1}: {_csv_problem(error)}"]) from None
+        yield reader.line_num, record
+        ended = reader.line_num
+
+
+def _check_characters(text: str) -> None:
+    """Refuse control characters (NUL and the like) with the line they are on, before parsing."""
+    errors = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        problem = unwanted_character(line.removesuffix("\r"))
+        if problem is not None:
+            errors.append(f"Line {number}: a control character ({problem}); remove it.")
     if errors:
-        raise RowErrors(sorted(errors, key=_line_number))
-    return rows
+        raise RowErrors(errors[:20])
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return (
+            f"a value is longer than {csv.field_size_limit():,} characters; people's names and "
+            'email addresses are short, so look for a quote (") that is opened but not closed.'
+        )
+    return f"the line cannot be read as CSV ({error}); check its quotes and commas."
 
 
 def _line_number(error: str) -> int:

@@ -121,3 +121,18 @@ def test_only_head_of_product_may_import(org, ctx):
         people_import.import_people(
             people.get_person(org.manager_a.id), csv("z@example.com,Zoe,pm,")
         )
+
+
+def test_a_control_character_is_refused_with_its_line(org, ctx):
+    before = count_people()
+    errors = import_errors(csv("ok@example.com,Ok Person,pm,", "nul@example.com,Nu\x00l,pm,"))
+    assert errors == ["Line 3: a control character (U+0000 at character 19); remove it."]
+    assert count_people() == before
+
+
+def test_a_value_past_the_csv_field_limit_is_refused_with_its_line(org, ctx):
+    # An unclosed quote swallows the rest of the file into one value: the usual way to get here.
+    huge = "x" * 200_000
+    errors = import_errors(csv("ok@example.com,Ok Person,pm,", f'long@example.com,"{huge},pm,'))
+    assert len(errors) == 1 and errors[0].startswith("Line 3: a value is longer than 131,072")
+    assert "opened but not closed" in errors[0]

@@ -60,7 +60,7 @@ def test_errors_show_next_to_their_field_and_keep_the_input(head, org):
             "manager_id": "",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert re.search(r'id="email-error">Alice Pm already uses alice@example.com', page)
     assert 'aria-invalid="true"' in page and 'value="Nina New"' in page
