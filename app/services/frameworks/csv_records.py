@@ -159,19 +159,7 @@ class Builder:
         return slugify(row[name_column], name_column), True
 
     def _track(self, row: Row, *, required: bool) -> TrackDoc | None:
-        if not row["track_key"] and not row["track"]:
-            if required:
-                self.error(row, "track_key or track must not be empty")
-            return None
-        key, made = self._key(row, "track_key", "track")
-        track = self.tracks.get(key)
-        if track is not None:
-            return track if self._same(row, "track", row["track"], track.name, track) else None
-        track = TrackDoc(key=key, name=row["track"] or key)
-        self.tracks[key] = track
-        self._declare(row, track, made, f"tracks[{len(self.doc.tracks)}]")
-        self.doc.tracks.append(track)
-        return track
+        return self._named(row, "track", TrackDoc, self.tracks, self.doc.tracks, required)
 
     def _level(self, row: Row) -> tuple[TrackDoc, LevelDoc] | None:
         code = row["level_code"]
@@ -206,19 +194,25 @@ class Builder:
         return (declared_track, level) if same else None
 
     def _area(self, row: Row, *, required: bool) -> AreaDoc | None:
-        if not row["area_key"] and not row["area"]:
+        return self._named(row, "area", AreaDoc, self.areas, self.doc.areas, required)
+
+    def _named(self, row: Row, column: str, make, known: dict, declared: list, required: bool):
+        """The track or area the row names by `<column>_key` or `<column>`: the one declared
+        before (its name must agree), or a new one declared by this row."""
+        key_column = f"{column}_key"
+        if not row[key_column] and not row[column]:
             if required:
-                self.error(row, "area_key or area must not be empty")
+                self.error(row, f"{key_column} or {column} must not be empty")
             return None
-        key, made = self._key(row, "area_key", "area")
-        area = self.areas.get(key)
-        if area is not None:
-            return area if self._same(row, "area", row["area"], area.name, area) else None
-        area = AreaDoc(key=key, name=row["area"] or key)
-        self.areas[key] = area
-        self._declare(row, area, made, f"areas[{len(self.doc.areas)}]")
-        self.doc.areas.append(area)
-        return area
+        key, made = self._key(row, key_column, column)
+        found = known.get(key)
+        if found is not None:
+            return found if self._same(row, column, row[column], found.name, found) else None
+        found = make(key=key, name=row[column] or key)
+        known[key] = found
+        self._declare(row, found, made, f"{column}s[{len(declared)}]")
+        declared.append(found)
+        return found
 
     def _competency(self, row: Row) -> tuple[AreaDoc, CompetencyDoc] | None:
         if not row["competency_key"] and not row["competency"]:
