@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_sign_in import expect_home, sign_in
-from tests.web.test_framework_pages import import_framework, place
+from tests.web.test_framework_pages import CRAFTED, import_framework, place
 
 pytestmark = pytest.mark.browser
 
@@ -79,8 +79,9 @@ def test_framework_pages_are_accessible(page: Page, org, crafted, assert_accessi
 def test_draft_and_archived_banners_are_accessible(
     page: Page, app, org, crafted, assert_accessible
 ):
-    import_framework(app)  # version 2 published, version 1 archived
-    import_framework(app, publish=False)  # version 3, a draft
+    # An identical file makes no new version: each import changes the ladder's name.
+    import_framework(app, CRAFTED.replace("Crafted ladder", "Crafted ladder two"))  # v1 archived
+    import_framework(app, CRAFTED.replace("Crafted ladder", "Crafted ladder 3"), publish=False)
     sign_in(page, org.head)
     expect_home(page, org.head)
     page.goto(MATRIX)
