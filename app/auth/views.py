@@ -127,7 +127,7 @@ def set_password(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(token, form.password.data)
+            auth.reset_password(token, form.password.data, client=request.remote_addr or "unknown")
         except ValidationError as error:
             db.session.rollback()
             apply_domain_error(form, error)

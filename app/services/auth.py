@@ -276,13 +276,18 @@ def find_reset_link(token: str) -> PasswordResetLink:
     return link
 
 
-def reset_password(token: str, new: str) -> User:
+def reset_password(token: str, new: str, *, client: str | None = None) -> User:
+    """Set the password from a one-time link. The link proves the person, so the failures
+    counted against their email address, and against it from this client, are forgotten: the
+    throttle's message sends a locked-out person here, and it must let them in afterwards."""
     link = find_reset_link(token)
     person = db.session.get(User, link.user_id)
     check_new_password(new, email=person.email, field="password")
     link.used_at = utcnow()
     _set_password(person, new)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == _account_key(person.email)))
+    keys = _Keys.of(person.email, client) if client else None
+    forgotten = [_account_key(person.email), *([keys.pair] if keys else [])]
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(forgotten)))
     audit.record(person, "person.password_reset", person)
     return person
 

@@ -301,3 +301,22 @@ def test_password_link_flow(app, client, org):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, org.pm_a1.id).password_hash is not None
+
+
+def test_a_password_link_lets_a_locked_out_person_in_from_the_same_browser(app, client, org):
+    """The throttle's message says to ask for a new password link: following it must work."""
+    for _ in range(6):
+        client.post_form("/login", {"email": org.pm_a1.email, "password": "wrong"})
+    with app.app_context():
+        from app.services import auth
+
+        head = db.session.get(User, org.head.id)
+        token = auth.create_reset_link(head, db.session.get(User, org.pm_a1.id))
+        db.session.commit()
+    new_password = "a fresh one from the link 2027"
+    response = client.post_form(
+        f"/password/{token}", {"password": new_password, "confirm": new_password}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post_form("/login", {"email": org.pm_a1.email, "password": new_password})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
