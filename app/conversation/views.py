@@ -231,9 +231,9 @@ def mark_all_read():
     through = request.form.get("through", type=int)
     if through is not None:
         through = min(through, ID_MAX)  # past every id means all; the database holds no more
-    notifications.mark_read(current_user.id, through_id=through)
+    marked = notifications.mark_read(current_user.id, through_id=through)
     db.session.commit()
-    flash("All notifications are marked as read.", "success")
+    flash(f"{marked} notification{'' if marked == 1 else 's'} marked as read.", "success")
     return redirect(url_for(".inbox"))
 
 

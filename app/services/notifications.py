@@ -59,9 +59,10 @@ def mark_read(
     notification_ids: Iterable[int] | None = None,
     *,
     through_id: int | None = None,
-) -> None:
+) -> int:
     """Mark the person's notifications read: these ids, or every one up to `through_id` (the
-    newest the page showed, so that one arriving meanwhile stays new), or all."""
+    newest the page showed, so that one arriving meanwhile stays new), or all. Returns how
+    many were unread."""
     query = update(Notification).where(
         Notification.recipient_id == person_id, Notification.read_at.is_(None)
     )
@@ -69,7 +70,7 @@ def mark_read(
         query = query.where(Notification.id.in_(list(notification_ids)))
     if through_id is not None:
         query = query.where(Notification.id <= through_id)
-    db.session.execute(query.values(read_at=utcnow()))
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
 # --- the inbox --------------------------------------------------------------------------------

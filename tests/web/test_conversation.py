@@ -351,6 +351,7 @@ def test_notifications_stay_new_until_marked_read_and_later_ones_stay_new(app, c
     response = client.post_form("/notifications/read", {"through": through})
     assert response.status_code == 302
     assert count_rows(app, Notification, Notification.read_at.is_(None)) == 1
+    assert "3 notifications marked as read." in client.get("/notifications").get_data(as_text=True)
     client.post_form("/notifications/read")
     assert count_rows(app, Notification, Notification.read_at.is_(None)) == 0
 
