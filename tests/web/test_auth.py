@@ -29,7 +29,11 @@ def test_sign_in_lands_on_home_and_sign_out_returns_to_sign_in(app, client, org)
     assert client.get("/").status_code == 302
     with app.app_context():
         actions = (
-            db.session.execute(select(AuditEvent.action).where(AuditEvent.actor_id == org.pm_a1.id))
+            db.session.execute(
+                select(AuditEvent.action)
+                .where(AuditEvent.actor_id == org.pm_a1.id)
+                .order_by(AuditEvent.id)
+            )
             .scalars()
             .all()
         )

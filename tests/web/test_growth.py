@@ -294,7 +294,7 @@ def test_the_head_sees_the_defaults_and_saves_new_thresholds(app, client, placed
     assert "at least 1 item from the last 12 months, and the newest from the last 90 days" in saved
     with app.app_context():
         assert db.session.get(Setting, "readiness").value["recent_days"] == 90
-        assert db.session.execute(select(AuditEvent.action)).scalars().all()[-1] == (
+        assert db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()[-1] == (
             "settings.readiness_changed"
         )
     # The new rule shows on a PM's page: one recent item is now enough.
