@@ -15,9 +15,9 @@ dispatcher thread of the app runs at most JOB_CONCURRENCY at once (local.py); wi
 workers run them (rq_backend.py). Only the person who submitted a job sees it (get_for).
 """
 
-from app.services.jobs.backends import ensure_dispatching, run_pending, sweep, uses_redis
+from app.services.jobs.backends import ensure_dispatching, run_pending, submit, sweep, uses_redis
 from app.services.jobs.registry import Progress, Result, label, output_file, register, result_file
-from app.services.jobs.store import file_for_download, get, get_for, recent, submit
+from app.services.jobs.store import file_for_download, get, get_for, recent
 
 __all__ = [
     "Progress",

@@ -1,12 +1,61 @@
-"""Which backend runs a committed job: RQ when REDIS_URL is set, else the local dispatcher."""
+"""Submitting a job and handing it, once committed, to a backend: RQ when REDIS_URL is set, else
+the local dispatcher.
+
+Imports run one way: this module -> the backends (local, rq_backend) -> runner -> store (the rows)
+-> registry. Submitting lives here, not in store, so that the rows never call back up.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Job, JobStatus, User
+from app.models.base import utcnow
+from app.services.jobs import registry, store
 
 log = logging.getLogger(__name__)
+_PENDING = "rungs_jobs_to_dispatch"
+
+
+def submit(actor: User, kind: str, params: dict[str, Any]) -> Job:
+    """Queue a job of `kind` in the caller's transaction; it is handed to a worker after commit."""
+    registry.task(kind)  # an unknown kind is a programming error: fail now, not in the worker
+    try:
+        params = json.loads(json.dumps(params))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"job parameters must be JSON: {error}") from None
+    job = Job(
+        kind=kind,
+        params=params,
+        status=JobStatus.QUEUED,
+        progress=0,
+        message="Waiting for a worker",
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append((job.id, kind))
+    return job
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        dispatch(current_app._get_current_object(), pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def uses_redis(app: Flask | None = None) -> bool:
@@ -55,8 +104,6 @@ def sweep(app: Flask | None = None, *, force: bool = True) -> str:
             f"failed; {swept.requeued} lost from Redis enqueued again, {swept.lost} too old "
             "to start again failed."
         )
-    from app.services.jobs import store
-
     overdue = store.fail_stale(int(app.config["JOB_TIME_LIMIT"]))
     return f"{overdue} past the time limit failed."
 
@@ -68,7 +115,6 @@ def run_pending(app: Flask | None = None) -> None:
     Commits the caller's session first: the jobs' processes must see what it wrote, and on SQLite
     an open transaction would hold the write lock they need.
     """
-    from app.extensions import db
     from app.services.jobs import local
 
     if has_app_context():

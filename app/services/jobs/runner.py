@@ -82,6 +82,7 @@ def supervise(
         "memory_mb": limits.memory_mb,
         "seconds": limits.seconds,
         "sys_path": list(sys.path),
+        "entry": CHILD_ENTRY,
     }
     started = time.monotonic()
     command = [sys.executable, "-c", CHILD_BOOT]  # fixed: the payload goes through stdin
@@ -129,12 +130,15 @@ def _wait(
 
 
 # A fresh interpreter (not a fork: nothing of the parent's threads, locks or connections), which
-# takes the parent's import path and runs child_main; unlike multiprocessing's spawn it never
-# re-imports the parent's __main__ (a script without a main guard would run again).
+# takes the parent's import path and calls job_child of CHILD_ENTRY; unlike multiprocessing's
+# spawn it never re-imports the parent's __main__ (a script without a main guard would run again).
+# The child's entry is named, not imported: building the app is the worker module's job (the
+# factory imports the services, so a service that imported it would close a loop).
+CHILD_ENTRY = "app.worker"
 CHILD_BOOT = (
-    "import pickle, sys; payload = pickle.load(sys.stdin.buffer); "
+    "import importlib, pickle, sys; payload = pickle.load(sys.stdin.buffer); "
     "sys.path[:] = payload['sys_path']; "
-    "from app.services.jobs.runner import child_main; child_main(payload)"
+    "importlib.import_module(payload['entry']).job_child(payload)"
 )
 
 
@@ -151,7 +155,7 @@ def out_of_memory(memory_mb: int) -> str:
 
 
 def settings_for_child(app: Flask) -> dict[str, Any]:
-    """The parent app's settings, for the child's create_app (only what pickles)."""
+    """The parent app's settings, for the app the child builds (only what pickles)."""
     settings: dict[str, Any] = {}
     for key, value in app.config.items():
         if not key.isupper():
@@ -169,28 +173,22 @@ def settings_for_child(app: Flask) -> dict[str, Any]:
 # --- in the child process --------------------------------------------------------------------
 
 
-def child_main(payload: dict[str, Any]) -> None:
-    """The child's whole life: limit memory, build an app, run the task, record the outcome."""
-    memory_mb = payload["memory_mb"]
-    limit = memory_mb * MB
+def limit_child(payload: dict[str, Any]) -> None:
+    """First thing in the child: the memory limit, a lower priority and an orphan's deadline."""
+    limit = payload["memory_mb"] * MB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.nice(NICENESS)
     # Should the supervisor die (a killed server), the child still ends soon after its limit.
     signal.alarm(payload["seconds"] + ORPHAN_GRACE)
-    try:
-        from app import create_app
-        from app.extensions import db
 
-        app = create_app(payload["settings"], environ={})
-    except MemoryError:
-        sys.exit(EXIT_OUT_OF_MEMORY)
+
+def run_child(app: Flask, payload: dict[str, Any]) -> None:
+    """Run the payload's task in `app` (built by the child's entry) and record the outcome."""
+    from app.extensions import db
+
     with app.app_context():
-        _run_task(app, payload["job_id"], payload["kind"], payload["module"], memory_mb)
+        _run_task(app, payload["job_id"], payload["kind"], payload["module"], payload["memory_mb"])
         db.engine.dispose()
-    # The outcome is committed: skip the interpreter's slow teardown of every module.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb: int) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import event, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, text, update
 
 from app import policy
 from app.extensions import db
@@ -27,44 +24,7 @@ MESSAGE_LENGTH = 200
 CLAIM_LOCK = 0x52756E6773  # "Rungs"
 # A job still marked running this long after its time limit lost its supervisor (a killed server).
 STALE_GRACE = timedelta(seconds=60)
-_PENDING = "rungs_jobs_to_dispatch"
 INTERRUPTED = "The job was interrupted (its worker stopped). Start it again."
-
-
-def submit(actor: User, kind: str, params: dict[str, Any]) -> Job:
-    """Queue a job of `kind` in the caller's transaction; it is handed to a worker after commit."""
-    registry.task(kind)  # an unknown kind is a programming error: fail now, not in the worker
-    try:
-        params = json.loads(json.dumps(params))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"job parameters must be JSON: {error}") from None
-    job = Job(
-        kind=kind,
-        params=params,
-        status=JobStatus.QUEUED,
-        progress=0,
-        message="Waiting for a worker",
-        created_by_id=actor.id,
-        created_at=utcnow(),
-    )
-    db.session.add(job)
-    db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append((job.id, kind))
-    return job
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        from app.services.jobs import backends
-
-        backends.dispatch(current_app._get_current_object(), pending)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def get(job_id: int) -> Job | None:
