@@ -53,8 +53,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.packets.views import bp as packets_bp
     from app.people.views import bp as people_bp
     from app.promotions import assessments, calibration, cycles, records
+    from app.services import notifications
 
     auth.init_login_manager(login_manager)
+    notifications.subscribe()  # app.services.events receivers (again: no-op)
     app.before_request(request_input.check_request)
     app.before_request(policy.enforce)
     app.after_request(security.set_headers)

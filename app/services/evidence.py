@@ -22,12 +22,11 @@ from app.models import (
     EvidenceRevision,
     FrameworkVersion,
     Level,
-    NotificationKind,
     User,
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import attachments, notifications, org
+from app.services import attachments, events
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 
 TITLE_MAX = 200
@@ -340,14 +339,5 @@ def _remember(actor: User, evidence: Evidence, action: str) -> None:
 
 
 def _announce(actor: User, evidence: Evidence) -> None:
-    """New shared evidence: the owner's manager and mentors hear of it."""
-    mentors = org.mentors_of(evidence.owner_id)
-    manager = db.session.execute(
-        select(User.manager_id).where(User.id == evidence.owner_id)
-    ).scalar_one_or_none()
-    notifications.notify(
-        [*mentors, *([manager] if manager else [])],
-        NotificationKind.EVIDENCE_SHARED,
-        actor_id=actor.id,
-        evidence_id=evidence.id,
-    )
+    """New shared evidence: whoever listens hears of it (notifications: the manager, mentors)."""
+    events.evidence_shared.send(evidence, actor=actor)

@@ -21,6 +21,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services import events, org
 
 
 def notify(
@@ -44,6 +45,25 @@ def notify(
                 session_id=session_id,
             )
         )
+
+
+def on_evidence_shared(evidence: Evidence, *, actor: User) -> None:
+    """New shared evidence: the owner's manager and mentors hear of it (events.evidence_shared)."""
+    mentors = org.mentors_of(evidence.owner_id)
+    manager = db.session.execute(
+        select(User.manager_id).where(User.id == evidence.owner_id)
+    ).scalar_one_or_none()
+    notify(
+        [*mentors, *([manager] if manager else [])],
+        NotificationKind.EVIDENCE_SHARED,
+        actor_id=actor.id,
+        evidence_id=evidence.id,
+    )
+
+
+def subscribe() -> None:
+    """Connect the receivers to the events they turn into notifications (create_app calls it)."""
+    events.evidence_shared.connect(on_evidence_shared)
 
 
 def unread_count(person_id: int) -> int:
