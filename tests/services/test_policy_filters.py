@@ -31,11 +31,14 @@ FILTERS = {
 @pytest.fixture
 def world(app, make, org):
     """A cycle per phase, each with cases for four people, two of them in a session."""
-    lead = make.person(name="Lea Lead", manager=org.manager_b)  # a PM with a report
-    report = make.person(name="Rob Report", manager=lead)
+    # A PM with a line below them (as after a manager became a PM once their direct report
+    # was deactivated): Lea → Rob → Sam.
+    lead = make.person(name="Lea Lead", manager=org.manager_b)
+    report = make.person(name="Rob Report", role=Role.MANAGER, manager=lead)
+    skip = make.person(name="Sam Skip", manager=report)
     outsider = make.person(name="Omar Outsider", role=Role.MANAGER, manager=org.head)
     levels = helpers.publish_sample(app)
-    candidates = [org.pm_a1, org.pm_b1, org.pm_d1, report]
+    candidates = [org.pm_a1, org.pm_b1, org.pm_d1, skip, report]
     helpers.place(app, [*candidates, org.pm_a2], levels["L1"])
     for number, phase in enumerate(CyclePhase):
         cycle_id = helpers.make_cycle(app, name=f"Cycle {number}", phase=phase)
@@ -63,7 +66,7 @@ def world(app, make, org):
         with app.app_context():
             db.session.get(PromotionCase, case_ids[1]).withdrawn_at = utcnow()
             db.session.commit()
-    return [*org.__dict__.values(), lead, report, outsider]
+    return [*org.__dict__.values(), lead, report, skip, outsider]
 
 
 @pytest.mark.parametrize("action", sorted(FILTERS))
@@ -103,3 +106,37 @@ def test_every_filter_lets_someone_in_and_keeps_someone_out(app, world):
 def test_the_filters_cover_the_promotion_rules_about_seeing():
     seeing = {a for a in policy.RULES if a.startswith(("case.view", "session.view"))}
     assert seeing - {"case.view_self_assessment"} <= set(FILTERS)
+
+
+def test_the_lists_show_what_the_checks_allow(app, world):
+    """The case list and the sessions panel follow the rules' filters. Lea, a PM with a line
+    below her, sees Sam's cases in the list as on the case page (the old batch copy of the
+    rule counted people below only for managers, so it listed her direct report's alone)."""
+    from app.models import PromotionCycle
+    from app.services.promotions import calibration, case_lists
+
+    with app.app_context():
+        cycles = db.session.scalars(select(PromotionCycle)).all()
+        for person in world:
+            viewer = db.session.get(User, person.id)
+            for cycle in cycles:
+                cases = db.session.scalars(
+                    select(PromotionCase).where(PromotionCase.cycle_id == cycle.id)
+                ).all()
+                listed = {row.id: row for row in case_lists.cycle_cases(viewer, cycle.id, 1)[1]}
+                assert set(listed) == {c.id for c in cases if policy.can(viewer, "case.view", c)}
+                for case in cases:
+                    if case.id in listed and case.session_id is not None:
+                        session = db.session.get(CalibrationSession, case.session_id)
+                        shown = listed[case.id].may_open_session
+                        assert shown == policy.can(viewer, "session.view", session)
+                sessions = db.session.scalars(
+                    select(CalibrationSession).where(CalibrationSession.cycle_id == cycle.id)
+                ).all()
+                assert {s.id for s in calibration.sessions_of(viewer, cycle.id)} == {
+                    s.id for s in sessions if policy.can(viewer, "session.view", s)
+                }
+        lead = db.session.scalar(select(User).where(User.name == "Lea Lead"))
+        for cycle in cycles:
+            names = {row.candidate_name for row in case_lists.cycle_cases(lead, cycle.id, 1)[1]}
+            assert {"Rob Report", "Sam Skip"} <= names
