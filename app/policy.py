@@ -12,12 +12,13 @@ from typing import Any
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 
 from app.extensions import db, login_manager
 from app.models import (
     CalibrationSession,
     Corroboration,
+    CyclePhase,
     Evidence,
     PromotionCase,
     PromotionCycle,
@@ -212,56 +213,99 @@ def _runs_cycles(actor: User, target: Any) -> bool:
 
 @rule("case.nominate")
 def _can_nominate(actor: User, candidate: User | None) -> bool:
-    """Managers nominate people who report to them (at any depth); the head of product anyone."""
+    """In the form of `nominable_by` (read there)."""
     if not actor.is_manager:
         return False
     if candidate is None:
         return True
-    if candidate.id == actor.id:
-        return False
-    return actor.role is Role.HEAD or actor.id in org.managers_above(candidate.id)
+    return bool(
+        db.session.scalar(select(exists().where(User.id == candidate.id, nominable_by(actor))))
+    )
+
+
+def nominable_by(viewer: User) -> ColumnElement[bool]:
+    """Which User rows the viewer may nominate (the case.nominate rule): managers the people
+    who report to them at any depth, the head of product anyone; nobody themselves."""
+    if not viewer.is_manager:
+        return false()
+    if viewer.role is Role.HEAD:
+        return User.id != viewer.id
+    return (User.id != viewer.id) & User.id.in_(org.reports_below_query(viewer.id))
 
 
 def _cycle(case: PromotionCase) -> PromotionCycle:
     return db.session.get(PromotionCycle, case.cycle_id)
 
 
-def _session(session_id: int | None) -> CalibrationSession | None:
-    return db.session.get(CalibrationSession, session_id) if session_id is not None else None
+def _case_matches(case: PromotionCase, condition: ColumnElement[bool]) -> bool:
+    """One case against a rule's filter: the check and the list cannot disagree."""
+    return bool(db.session.scalar(select(exists().where(PromotionCase.id == case.id, condition))))
 
 
-def _session_member(actor_id: int, session: CalibrationSession | None) -> bool:
-    if session is None:
-        return False
-    return actor_id == session.facilitator_id or _is_participant(actor_id, session.id)
+def _sessions_with(person_id: int) -> Select:
+    """Ids of the sessions the person facilitates or takes part in, as a subquery."""
+    participating = select(calibration_participants.c.session_id).where(
+        calibration_participants.c.user_id == person_id
+    )
+    return select(CalibrationSession.id).where(
+        or_(
+            CalibrationSession.facilitator_id == person_id,
+            CalibrationSession.id.in_(participating),
+        )
+    )
 
 
-def _is_participant(actor_id: int, session_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(calibration_participants.c.user_id).where(
-                calibration_participants.c.session_id == session_id,
-                calibration_participants.c.user_id == actor_id,
-            )
-        ).first()
-        is not None
+def committee_cases_of(viewer: User) -> ColumnElement[bool]:
+    """The PromotionCase rows whose ratings the viewer may see before they are published:
+    the head of product, the candidate's manager and managers up the line, and the people of
+    the case's calibration session; never the candidate."""
+    not_candidate = PromotionCase.candidate_id != viewer.id
+    if viewer.role is Role.HEAD:
+        return not_candidate
+    return not_candidate & or_(
+        PromotionCase.manager_id == viewer.id,
+        PromotionCase.candidate_id.in_(org.reports_below_query(viewer.id)),
+        PromotionCase.session_id.in_(_sessions_with(viewer.id)),
     )
 
 
 def _on_committee(actor: User, case: PromotionCase) -> bool:
     """Everyone who may see a case's ratings before it is published (never the candidate)."""
-    if actor.id == case.candidate_id:
-        return False
-    return (
-        actor.role is Role.HEAD
-        or actor.id == case.manager_id
-        or actor.id in org.managers_above(case.candidate_id)
-        or _session_member(actor.id, _session(case.session_id))
+    return actor.id != case.candidate_id and _case_matches(case, committee_cases_of(actor))
+
+
+def cases_readable_by(viewer: User) -> ColumnElement[bool]:
+    """Which PromotionCase rows the viewer may open (the case.view rule), for any query: the
+    candidate and the committee (`committee_cases_of`)."""
+    return or_(PromotionCase.candidate_id == viewer.id, committee_cases_of(viewer))
+
+
+def results_readable_by(viewer: User) -> ColumnElement[bool]:
+    """Which PromotionCase rows' agreed ratings, outcome and decision the viewer may see (the
+    case.view_result rule): the committee; the candidate once the cycle is published."""
+    published = select(PromotionCycle.id).where(PromotionCycle.phase == CyclePhase.PUBLISHED)
+    return or_(
+        (PromotionCase.candidate_id == viewer.id) & PromotionCase.cycle_id.in_(published),
+        committee_cases_of(viewer),
     )
+
+
+def session_ids_readable_by(viewer: User, session_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The session.view rule on any column holding a session's id (a case's `session_id`
+    too): the head of product sees every session, the others the ones they are people of."""
+    if viewer.role is Role.HEAD:
+        return session_id.is_not(None)
+    return session_id.in_(_sessions_with(viewer.id))
+
+
+def sessions_readable_by(viewer: User) -> ColumnElement[bool]:
+    """Which CalibrationSession rows the viewer may open (the session.view rule)."""
+    return session_ids_readable_by(viewer, CalibrationSession.id)
 
 
 @rule("case.view")
 def _can_view_case(actor: User, case: PromotionCase | None) -> bool:
+    """In the form of `cases_readable_by` (read there)."""
     if case is None:
         return True
     return actor.id == case.candidate_id or _on_committee(actor, case)
@@ -287,12 +331,8 @@ def _can_view_self_assessment(actor: User, case: PromotionCase | None) -> bool:
 
 @rule("case.view_result")
 def _can_view_result(actor: User, case: PromotionCase | None) -> bool:
-    """Agreed ratings, outcome and decision: the committee; the candidate once published."""
-    if case is None:
-        return True
-    if actor.id == case.candidate_id:
-        return _cycle(case).is_published
-    return _on_committee(actor, case)
+    """In the form of `results_readable_by` (read there)."""
+    return case is None or _case_matches(case, results_readable_by(actor))
 
 
 @rule("case.self_assess")
@@ -341,9 +381,26 @@ def _can_decide(actor: User, case: PromotionCase | None) -> bool:
 
 @rule("session.view")
 def _can_view_session(actor: User, session: CalibrationSession | None) -> bool:
+    """In the form of `sessions_readable_by` (read there)."""
     if session is None:
         return actor.is_manager
-    return actor.role is Role.HEAD or _session_member(actor.id, session)
+    return bool(
+        db.session.scalar(
+            select(exists().where(CalibrationSession.id == session.id, sessions_readable_by(actor)))
+        )
+    )
+
+
+def _is_participant(actor_id: int, session_id: int) -> bool:
+    return (
+        db.session.execute(
+            select(calibration_participants.c.user_id).where(
+                calibration_participants.c.session_id == session_id,
+                calibration_participants.c.user_id == actor_id,
+            )
+        ).first()
+        is not None
+    )
 
 
 @rule("session.vote")
@@ -443,6 +500,13 @@ def _gets_committee_packet(actor: User, case: PromotionCase | None) -> bool:
         or actor.id == case.manager_id
         or actor.id in org.managers_above(case.candidate_id)
     )
+
+
+def packet_shows_votes(session: CalibrationSession | None) -> bool:
+    """Whether the committee packet of a case in `session` names the votes: once the session
+    is locked or its votes revealed. The packet is one document for everyone who may have it
+    (packet.committee), so this cannot follow votes.view, which is per viewer."""
+    return session is not None and (session.is_locked or session.votes_revealed)
 
 
 @rule("packet.candidate")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -33,6 +33,11 @@ def managers_above(person_id: int) -> list[int]:
 
 def reports_below(manager_id: int) -> list[int]:
     """Ids of everyone who reports to the manager, directly or through others."""
+    return list(db.session.execute(reports_below_query(manager_id)).scalars())
+
+
+def reports_below_query(manager_id: int) -> Select:
+    """`reports_below` as a subquery, for conditions that must cost no query of their own."""
     tree = (
         select(User.id, literal(1).label("depth"))
         .where(User.manager_id == manager_id)
@@ -44,7 +49,7 @@ def reports_below(manager_id: int) -> list[int]:
             lower.manager_id == tree.c.id, tree.c.depth < MAX_DEPTH
         )
     )
-    return list(db.session.execute(select(tree.c.id)).scalars())
+    return select(tree.c.id)
 
 
 def related_people(person_id: int) -> set[int]:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import policy
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -94,7 +95,11 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
     names = {c.key: c.name for c in expected}
     items, conversation_at = _evidence_items(evidence_rows, names)
     votes = _votes(case) if committee else []
-    log = _log(case, names, hide_votes=not _votes_visible(case.session)) if committee else []
+    log = (
+        _log(case, names, hide_votes=not policy.packet_shows_votes(case.session))
+        if committee
+        else []
+    )
     sufficiency = readiness.sufficiency(
         [(case.candidate_id, case.proposed_level_id)], today=period_end
     )
@@ -283,12 +288,8 @@ def _metric(e: Evidence) -> str:
     return f"{e.metric}: {e.metric_after or e.metric_before}{unit}".rstrip(": ")
 
 
-def _votes_visible(session: CalibrationSession | None) -> bool:
-    return session is not None and (session.is_locked or session.votes_revealed)
-
-
 def _votes(case: PromotionCase) -> list[Vote]:
-    if not _votes_visible(case.session):
+    if not policy.packet_shows_votes(case.session):
         return []
     return list(
         db.session.scalars(

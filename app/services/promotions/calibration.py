@@ -30,7 +30,6 @@ from app.models import (
     Role,
     User,
     Vote,
-    calibration_participants,
 )
 from app.models.base import utcnow
 from app.services import markdown, notifications, readiness
@@ -956,12 +955,12 @@ def lock(actor: User, session_id: int) -> CalibrationSession:
 def reopen(actor: User, session_id: int, reason: str) -> CalibrationSession:
     """The head of product reopens a locked session, saying why."""
     session = _visible_session(actor, session_id)
-    if actor.role is not Role.HEAD:
+    if not policy.can(actor, "session.reopen", session):
+        if actor.role is Role.HEAD:  # the rule refused the head: say what about the session
+            if not session.is_locked:
+                raise ValidationError(f"{session.name} is not locked.")
+            phases.require(session.cycle, Activity.CALIBRATE)
         raise ForbiddenError("Only the head of product reopens a session.")
-    if not session.is_locked:
-        raise ValidationError(f"{session.name} is not locked.")
-    phases.require(session.cycle, Activity.CALIBRATE)
-    policy.authorize(actor, "session.reopen", session)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(
@@ -1000,14 +999,7 @@ def sessions_of(viewer: User, cycle_id: int) -> list[SessionSummary]:
         .where(CalibrationSession.cycle_id == cycle_id)
         .order_by(CalibrationSession.name, CalibrationSession.id)
     )
-    if viewer.role is not Role.HEAD:
-        member = select(calibration_participants.c.session_id).where(
-            calibration_participants.c.user_id == viewer.id
-        )
-        query = query.where(
-            (CalibrationSession.facilitator_id == viewer.id) | CalibrationSession.id.in_(member)
-        )
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query.where(policy.sessions_readable_by(viewer))).all()
     if not rows:
         return []
     counts = dict(

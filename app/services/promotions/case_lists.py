@@ -1,9 +1,7 @@
 """What the promotion pages list, each in a fixed number of queries whatever the number of cases.
 
-Who sees which case follows the policy's rules `case.view`, `case.view_result` and
-`session.view` (app/policy.py), evaluated here for a whole page at once: the policy asks per
-case and would cost queries per row. tests/services/test_promotion_cycles.py checks that both
-agree for every person of an organisation and every case.
+Who sees which case is the policy's: the filters of the rules `case.view`, `case.view_result`,
+`session.view` and `case.nominate` (app/policy.py), evaluated for a whole page at once.
 """
 
 from __future__ import annotations
@@ -12,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -24,79 +23,34 @@ from app.models import (
     Outcome,
     PromotionCase,
     PromotionCycle,
-    Role,
     Track,
     User,
-    calibration_participants,
 )
-from app.services import org
 
 PER_PAGE = 25
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Who the viewer is to cases: read once per page (two queries at most)."""
+class _Seen:
+    """What the viewer may see of each listed case (one query for the page's cases)."""
 
-    viewer_id: int
-    is_head: bool
-    below: frozenset[int]  # everyone reporting to the viewer, at any depth
-    sessions: frozenset[int]  # sessions the viewer facilitates or takes part in
-
-    def sees_case(self, case) -> bool:
-        return self.viewer_id == case.candidate_id or self.on_committee(case)
-
-    def on_committee(self, case) -> bool:
-        if self.viewer_id == case.candidate_id:
-            return False
-        return (
-            self.is_head
-            or self.viewer_id == case.manager_id
-            or case.candidate_id in self.below
-            or (case.session_id is not None and case.session_id in self.sessions)
-        )
-
-    def sees_result(self, case, is_published: bool) -> bool:
-        if self.viewer_id == case.candidate_id:
-            return is_published
-        return self.on_committee(case)
-
-    def case_filter(self):
-        """SQL for `sees_case`."""
-        if self.is_head:
-            return true()
-        return or_(
-            PromotionCase.candidate_id == self.viewer_id,
-            PromotionCase.manager_id == self.viewer_id,
-            PromotionCase.candidate_id.in_(self.below) if self.below else false(),
-            PromotionCase.session_id.in_(self.sessions) if self.sessions else false(),
-        )
-
-    def sees_session(self, session_id: int | None) -> bool:
-        """The rule `session.view`: the head of product and the session's people."""
-        return session_id is not None and (self.is_head or session_id in self.sessions)
+    results: frozenset[int]  # case.view_result
+    sessions: frozenset[int]  # session.view, for the case's session
 
 
-def scope(viewer: User) -> Scope:
-    if viewer.role is Role.HEAD:
-        return Scope(viewer.id, True, frozenset(), frozenset(_sessions_of(viewer.id)))
-    below = frozenset(org.reports_below(viewer.id)) if viewer.is_manager else frozenset()
-    return Scope(viewer.id, False, below, frozenset(_sessions_of(viewer.id)))
-
-
-def _sessions_of(person_id: int) -> list[int]:
-    participating = select(calibration_participants.c.session_id).where(
-        calibration_participants.c.user_id == person_id
-    )
-    return list(
-        db.session.execute(
-            select(CalibrationSession.id).where(
-                or_(
-                    CalibrationSession.facilitator_id == person_id,
-                    CalibrationSession.id.in_(participating),
-                )
-            )
-        ).scalars()
+def _seen(viewer: User, cases: list[PromotionCase]) -> _Seen:
+    if not cases:
+        return _Seen(frozenset(), frozenset())
+    rows = db.session.execute(
+        select(
+            PromotionCase.id,
+            policy.results_readable_by(viewer),
+            policy.session_ids_readable_by(viewer, PromotionCase.session_id),
+        ).where(PromotionCase.id.in_([case.id for case in cases]))
+    ).all()
+    return _Seen(
+        frozenset(case_id for case_id, result, _ in rows if result),
+        frozenset(case_id for case_id, _, session in rows if session),
     )
 
 
@@ -140,8 +94,8 @@ def _case_query():
     )
 
 
-def _row(case: PromotionCase, seen: Scope) -> CaseRow:
-    shows_result = seen.sees_result(case, case.cycle.is_published)
+def _row(case: PromotionCase, viewer: User, seen: _Seen) -> CaseRow:
+    shows_result = case.id in seen.results
     return CaseRow(
         id=case.id,
         cycle_id=case.cycle_id,
@@ -158,35 +112,38 @@ def _row(case: PromotionCase, seen: Scope) -> CaseRow:
         is_manager_submitted=case.manager_submitted_at is not None,
         session_id=case.session_id,
         session_name=case.session.name if case.session else None,
-        may_open_session=seen.sees_session(case.session_id),
+        may_open_session=case.id in seen.sessions,
         outcome=case.outcome if shows_result else None,
         decision=case.decision if shows_result else None,
-        is_own=case.candidate_id == seen.viewer_id,
+        is_own=case.candidate_id == viewer.id,
     )
+
+
+def _rows(viewer: User, cases: list[PromotionCase]) -> list[CaseRow]:
+    seen = _seen(viewer, cases)
+    return [_row(case, viewer, seen) for case in cases]
 
 
 def cycle_cases(viewer: User, cycle_id: int, page: int) -> tuple[Pagination, list[CaseRow]]:
     """A page of the cycle's cases the viewer may see: open ones first, then by name."""
-    seen = scope(viewer)
     pagination = db.paginate(
         _case_query()
-        .where(PromotionCase.cycle_id == cycle_id, seen.case_filter())
+        .where(PromotionCase.cycle_id == cycle_id, policy.cases_readable_by(viewer))
         .order_by(PromotionCase.withdrawn_at.is_not(None), User.name, PromotionCase.id),
         page=page,
         per_page=PER_PAGE,
         error_out=False,
         count=True,
     )
-    return pagination, [_row(case, seen) for case in pagination.items]
+    return pagination, _rows(viewer, list(pagination.items))
 
 
 def visible_cases(viewer: User, page: int) -> tuple[Pagination, list[CaseRow]]:
     """Cases across cycles the viewer may see, apart from their own: newest cycle first."""
-    seen = scope(viewer)
     pagination = db.paginate(
         _case_query()
         .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
-        .where(seen.case_filter(), PromotionCase.candidate_id != viewer.id)
+        .where(policy.cases_readable_by(viewer), PromotionCase.candidate_id != viewer.id)
         .order_by(
             PromotionCycle.created_at.desc(),
             PromotionCycle.id.desc(),
@@ -199,19 +156,18 @@ def visible_cases(viewer: User, page: int) -> tuple[Pagination, list[CaseRow]]:
         error_out=False,
         count=True,
     )
-    return pagination, [_row(case, seen) for case in pagination.items]
+    return pagination, _rows(viewer, list(pagination.items))
 
 
 def own_cases(viewer: User) -> list[CaseRow]:
     """The viewer's own cases (a handful at most: one per cycle), newest first."""
-    seen = scope(viewer)
     cases = db.session.execute(
         _case_query()
         .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
         .where(PromotionCase.candidate_id == viewer.id)
         .order_by(PromotionCycle.created_at.desc(), PromotionCase.id.desc())
     ).scalars()
-    return [_row(case, seen) for case in cases]
+    return _rows(viewer, list(cases))
 
 
 @dataclass(frozen=True)
@@ -270,18 +226,11 @@ def nominees(viewer: User, cycle_id: int) -> list[Choice]:
         .join(Level, User.level_id == Level.id)
         .where(
             User.deactivated_at.is_(None),
-            User.id != viewer.id,
             User.id.not_in(with_case),
+            policy.nominable_by(viewer),
         )
         .order_by(User.name, User.id)
     )
-    if viewer.role is not Role.HEAD:
-        if not viewer.is_manager:
-            return []
-        below = org.reports_below(viewer.id)
-        if not below:
-            return []
-        query = query.where(User.id.in_(below))
     return [
         Choice(person_id, f"{name} — now {code} · {title}")
         for person_id, name, code, title in db.session.execute(query)
@@ -310,12 +259,11 @@ def case_titles(viewer: User, case_ids: set[int]) -> dict[int, str]:
     """ "Alice's case (H1 2027)" for the cases the viewer may still open (one query)."""
     if not case_ids:
         return {}
-    seen = scope(viewer)
     rows = db.session.execute(
         select(PromotionCase.id, User.name, PromotionCycle.name, PromotionCase.candidate_id)
         .join(User, PromotionCase.candidate_id == User.id)
         .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
-        .where(PromotionCase.id.in_(case_ids), seen.case_filter())
+        .where(PromotionCase.id.in_(case_ids), policy.cases_readable_by(viewer))
     ).all()
     return {
         case_id: (
@@ -329,14 +277,10 @@ def session_names(viewer: User, session_ids: set[int]) -> dict[int, str]:
     """Names of the calibration sessions the viewer may open (one query)."""
     if not session_ids:
         return {}
-    seen = scope(viewer)
-    visible = session_ids if seen.is_head else session_ids & seen.sessions
-    if not visible:
-        return {}
     return dict(
         db.session.execute(
             select(CalibrationSession.id, CalibrationSession.name).where(
-                CalibrationSession.id.in_(visible)
+                CalibrationSession.id.in_(session_ids), policy.sessions_readable_by(viewer)
             )
         ).all()
     )
