@@ -226,6 +226,14 @@ def faulty_app(app, make_app, own_redis):
     )
 
 
+def burst(app, command: list[str]) -> None:
+    """Run a worker command until its queue is empty; it must exit cleanly."""
+    done = subprocess.run(
+        command, cwd=ROOT, env=worker_environ(app), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def worker_environ(app, **environ: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -376,15 +384,7 @@ def test_queued_jobs_that_redis_lost_are_enqueued_again_or_failed(faulty_app, ow
     long_ago = now - timedelta(hours=1)
     set_times(faulty_app, overdue, status=JobStatus.RUNNING, started_at=long_ago)
     command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", own_redis.url]
-    done = subprocess.run(
-        [*command, queue.name],
-        cwd=ROOT,
-        env=worker_environ(faulty_app),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    burst(faulty_app, [*command, queue.name])
     job = stored(faulty_app, wanted)
     assert job.status is JobStatus.DONE, job.error
     with client.get(f"/jobs/{wanted}/download") as download:
@@ -419,16 +419,8 @@ def test_flask_jobs_worker_sweeps_when_it_starts(faulty_app, make):
         faulty_app, overdue, status=JobStatus.RUNNING, created_at=long_ago, started_at=long_ago
     )
 
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "flask"), "jobs", "worker", "--burst"],
-        cwd=ROOT,
-        env=worker_environ(faulty_app),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    burst(faulty_app, [str(Path(sys.executable).parent / "flask"), "jobs", "worker", "--burst"])
 
-    assert done.returncode == 0, done.stderr[-3000:]
     job = stored(faulty_app, overdue)
     assert (job.status, job.error) == (JobStatus.FAILED, store.INTERRUPTED)
     job = stored(faulty_app, abandoned)
