@@ -1,9 +1,17 @@
 """Helpers shared by the forms of every blueprint."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
+from app.extensions import db
 from app.request_input import ID_MAX
-from app.services.errors import DomainError
+from app.services.errors import ConflictError, DomainError, RowErrors, ValidationError
+
+T = TypeVar("T")
 
 
 def optional_id(value) -> int | None:
@@ -23,3 +31,60 @@ def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+Page = Callable[..., ResponseReturnValue]
+
+
+def submit(
+    form: FlaskForm,
+    save: Callable[[], T],
+    *,
+    page: Page,
+    done: Callable[[T], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """The one shape of a form view: show it, or validate → call the service → commit.
+
+    `page(status, error=None)` renders the page that holds the form: 200 before it is sent,
+    400 when the form or the service refuses it (the service's message is put next to the
+    field it names), 409 with the ConflictError when someone else saved first. `save()` calls
+    the service and returns what `done(result)` needs to answer after the commit (usually a
+    flash and a redirect). Anything else the service raises (not found, forbidden) reaches
+    errors.py, which rolls back too.
+    """
+    if not form.is_submitted():
+        return page(200)
+    if not form.validate():
+        return page(400)
+    try:
+        result = save()
+    except ConflictError as error:
+        db.session.rollback()
+        return page(409, error)
+    except (ValidationError, RowErrors) as error:
+        db.session.rollback()
+        apply_domain_error(form, error)
+        return page(400, error)
+    db.session.commit()
+    return done(result)
+
+
+def act(
+    save: Callable[[], T], *, back: str, done: Callable[[T], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """A button that changes state (deactivate, withdraw, lock): call the service and commit,
+    or roll back and go `back` (a URL) with the service's refusal as a message."""
+    try:
+        result = save()
+    except (ConflictError, ValidationError) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    return done(result)
+
+
+def saved(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:
+    """After a save: say what happened and go to the page that shows it."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))

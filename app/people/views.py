@@ -6,9 +6,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
-    redirect,
     render_template,
     request,
     url_for,
@@ -17,12 +15,12 @@ from flask_login import current_user
 
 from app import policy
 from app.extensions import db
-from app.forms import apply_domain_error
+from app.forms import act, saved, submit
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
 from app.services import auth, people, people_import
-from app.services.errors import ConflictError, RowErrors, ValidationError
+from app.services.errors import ConflictError, RowErrors
 from app.services.frameworks import ladder
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -86,18 +84,20 @@ def show(person_id: int):
 def create():
     """Add a person to the organisation."""
     form = _person_form()
-    if form.validate_on_submit():
-        try:
-            person = people.create_person(_actor(), _input(form))
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{person.name} was added. Make a password link so they can sign in.", "success")
-            return redirect(url_for("people.show", person_id=person.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("people/form.html", form=form, person=None), status
+
+    def page(status: int, error=None):
+        return render_template("people/form.html", form=form, person=None), status
+
+    return submit(
+        form,
+        lambda: people.create_person(_actor(), _input(form)),
+        page=page,
+        done=lambda person: saved(
+            f"{person.name} was added. Make a password link so they can sign in.",
+            "people.show",
+            person_id=person.id,
+        ),
+    )
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -110,26 +110,23 @@ def edit(person_id: int):
         form.role.data = person.role.value
         form.mentor_ids.data = [m.id for m in person.mentors]
         form.version.data = person.version
-    if form.validate_on_submit():
-        try:
-            people.update_person(
-                _actor(), person, _input(form), expected_version=_int(form.version.data)
-            )
-        except ConflictError as error:
-            db.session.rollback()
+
+    def page(status: int, error=None):
+        conflict = error if isinstance(error, ConflictError) else None
+        if conflict:
             form.version.data = person.version  # saving again now overwrites, knowingly
-            return render_template(
-                "people/form.html", form=form, person=person, conflict=error
-            ), 409
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{person.name} was saved.", "success")
-            return redirect(url_for("people.show", person_id=person.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("people/form.html", form=form, person=person), status
+        return render_template(
+            "people/form.html", form=form, person=person, conflict=conflict
+        ), status
+
+    return submit(
+        form,
+        lambda: people.update_person(
+            _actor(), person, _input(form), expected_version=_int(form.version.data)
+        ),
+        page=page,
+        done=lambda _: saved(f"{person.name} was saved.", "people.show", person_id=person.id),
+    )
 
 
 @bp.route("/<int:person_id>/deactivate", methods=["POST"])
@@ -151,13 +148,15 @@ def reactivate(person_id: int):
 def password_link(person_id: int):
     """Make a one-time link with which the person sets a password; shown once, to the admin."""
     person = people.get_person(person_id)
-    try:
-        token = auth.create_reset_link(_actor(), person)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("people.show", person_id=person.id))
-    db.session.commit()
+    back = url_for("people.show", person_id=person.id)
+    return act(
+        lambda: auth.create_reset_link(_actor(), person),
+        back=back,
+        done=lambda token: _show_password_link(person, token),
+    )
+
+
+def _show_password_link(person, token: str):
     link = url_for("auth.set_password", token=token, _external=True)
     return render_template(
         "people/password_link.html",
@@ -172,31 +171,26 @@ def password_link(person_id: int):
 def import_csv():
     """Import people from a CSV file: all rows or none."""
     form = ImportForm()
-    row_errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            created = people_import.import_people(_actor(), form.file.data.read())
-        except RowErrors as error:
-            db.session.rollback()
-            row_errors = error.errors
-        else:
-            db.session.commit()
-            return render_template("people/imported.html", created=created)
-    status = 400 if row_errors or form.errors else 200
-    return render_template("people/import.html", form=form, row_errors=row_errors), status
+
+    def page(status: int, error=None):
+        row_errors = error.errors if isinstance(error, RowErrors) else []
+        return render_template("people/import.html", form=form, row_errors=row_errors), status
+
+    return submit(
+        form,
+        lambda: people_import.import_people(_actor(), form.file.data.read()),
+        page=page,
+        done=lambda created: render_template("people/imported.html", created=created),
+    )
 
 
 def _state_change(person_id: int, change, message: str):
     person = people.get_person(person_id)
-    try:
-        change(_actor(), person)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message.format(person.name), "success")
-    return redirect(url_for("people.show", person_id=person_id))
+    return act(
+        lambda: change(_actor(), person),
+        back=url_for("people.show", person_id=person_id),
+        done=lambda _: saved(message.format(person.name), "people.show", person_id=person_id),
+    )
 
 
 def _person_form(person=None) -> PersonForm:
