@@ -55,15 +55,18 @@ WEB = {"app.forms", "app.errors", "app.request_input", "app.security", "app.acce
 
 
 def layer(module: str) -> str:
-    """infra, models, policy, services, cli, web, view or top (the factory and the worker)."""
+    """core, infra, models, policy, services, cli (and the demo loader), web, view or top (the
+    factory and the worker)."""
     parts = module.split(".")
+    if parts[1:2] == ["core"]:
+        return "core"
     if module in INFRA or parts[1:2] == ["infra"]:
         return "infra"
     if module in WEB:
         return "web"
     if len(parts) > 1 and parts[1] in {"models", "services", "policy"}:
         return parts[1]
-    if module == "app.cli" or parts[-1] == "cli":
+    if module == "app.cli" or parts[-1] == "cli" or parts[1:2] == ["demo"]:
         return "cli"
     if len(parts) > 2 or (len(parts) == 2 and (ROOT / "app" / parts[1]).is_dir()):
         return "view"
@@ -71,11 +74,13 @@ def layer(module: str) -> str:
 
 
 # What each layer may import (STYLE: views → services → policy → models; the CLI never views).
-BELOW_SERVICES = {"policy", "models", "infra"}
+# core (domain errors, signals) is the vocabulary every layer speaks and imports nothing else.
+BELOW_SERVICES = {"policy", "models", "infra", "core"}
 ALLOWED = {
-    "infra": {"infra", "models"},
-    "models": {"models", "infra"},
-    "policy": {"policy", "models", "infra"},
+    "core": {"core"},
+    "infra": {"infra", "models", "core"},
+    "models": {"models", "infra", "core"},
+    "policy": {"policy", "models", "infra", "core"},
     "services": {"services", *BELOW_SERVICES},
     "cli": {"cli", "services", *BELOW_SERVICES},
     "web": {"web", "services", *BELOW_SERVICES},
