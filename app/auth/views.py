@@ -100,6 +100,7 @@ def change_password():
         lambda: auth.change_password(
             person, current=form.current_password.data, new=form.new_password.data
         ),
+        # both password forms answer 200 with their errors, as they always have
         page=lambda status, error=None: render_template("auth/change_password.html", form=form),
         done=lambda _: _password_changed(person),
     )

@@ -23,7 +23,7 @@ from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterFor
 from app.forms import act, saved, submit
 from app.models import EvidenceKind, Visibility
 from app.request_input import page_number
-from app.services import evidence, evidence_history, evidence_pages, evidence_timeline, markdown
+from app.services import evidence, evidence_pages, evidence_timeline, markdown
 from app.services.errors import ConflictError
 from app.services.evidence_timeline import TimelineFilters
 
@@ -193,10 +193,9 @@ def trash():
 @policy.requires("evidence.view")
 def history(evidence_id: int):
     """Every saved state of an item and what changed each time."""
-    item = evidence_timeline.item_for(_actor(), evidence_id)
-    entries = evidence_history.history(_actor(), item.evidence)
+    page = evidence_pages.history_page(_actor(), evidence_id)
     return render_template(
-        "evidence/history.html", item=item, evidence=item.evidence, entries=entries
+        "evidence/history.html", item=page.item, evidence=page.item.evidence, entries=page.entries
     )
 
 

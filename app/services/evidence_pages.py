@@ -1,5 +1,5 @@
-"""Read-models of the evidence pages: the timeline with its conversation badges, and one item
-with its attachments and conversation."""
+"""Read-models of the evidence pages: the timeline with its conversation badges, one item with
+its attachments and conversation, and an item's history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from app.models import User
-from app.services import attachments, conversation, evidence_timeline, markdown
+from app.services import attachments, conversation, evidence_history, evidence_timeline, markdown
 from app.services.evidence_timeline import ItemView, Timeline, TimelineFilters
 from app.services.people_pages import PersonLinks, person_links
 
@@ -54,3 +54,16 @@ def item_page(viewer: User, evidence_id: int) -> ItemPage:
         conversation=conversation.conversation(viewer, item.evidence),
         links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),
     )
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Every saved state of an item the viewer may see, newest first."""
+
+    item: ItemView
+    entries: list[evidence_history.Entry]
+
+
+def history_page(viewer: User, evidence_id: int) -> HistoryPage:
+    item = evidence_timeline.item_for(viewer, evidence_id)
+    return HistoryPage(item=item, entries=evidence_history.history(viewer, item.evidence))
