@@ -40,20 +40,23 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     with app.app_context():
         configure_engine(db.engine)
 
-    from app import auth, errors, policy, security
+    from app import auth, errors, layout, policy, security
+    from app.attachments.views import bp as attachments_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
     from app.evidence.views import bp as evidence_bp
-    from app.evidence_files.views import bp as evidence_files_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.growth.views import bp as growth_bp
     from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
+    from app.notifications.views import bp as notifications_bp
     from app.packets.views import bp as packets_bp
     from app.people.views import bp as people_bp
+    from app.personal_data.views import bp as personal_data_bp
     from app.promotions import assessments, calibration, cycles, records
     from app.services import notifications
+    from app.team.views import bp as team_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
@@ -70,7 +73,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(framework_pdf.bp)
     app.register_blueprint(growth_bp)
     app.register_blueprint(conversation_bp)
-    app.register_blueprint(evidence_files_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(team_bp)
+    app.register_blueprint(attachments_bp)
+    app.register_blueprint(personal_data_bp)
     for promotions_bp in (cycles.bp, assessments.bp, calibration.bp, records.bp):
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
@@ -78,4 +84,5 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can
+    app.context_processor(layout.inject)
     return app

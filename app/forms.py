@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from wtforms import FieldList
 
 from app.extensions import db
 from app.request_input import ID_MAX
@@ -25,9 +26,10 @@ def optional_id(value) -> int | None:
 
 
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
-    """Show a service's refusal next to the field it names, or above the form."""
+    """Show a service's refusal next to the field it names, or above the form (also for a list
+    of rows: the message names the row)."""
     field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
+    if field is not None and hasattr(field, "errors") and not isinstance(field, FieldList):
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
@@ -47,10 +49,11 @@ def submit(
 
     `page(status, error=None)` renders the page that holds the form: 200 before it is sent,
     400 when the form or the service refuses it (the service's message is put next to the
-    field it names), 409 with the ConflictError when someone else saved first. `save()` calls
-    the service and returns what `done(result)` needs to answer after the commit (usually a
-    flash and a redirect). Anything else the service raises (not found, forbidden) reaches
-    errors.py, which rolls back too.
+    field it names; a file's RowErrors are listed by the page from `error.errors`), 409 with
+    the ConflictError when someone else saved first. `save()` calls the service and returns
+    what `done(result)` needs to answer after the commit (usually a flash and a redirect).
+    Anything else the service raises (not found, forbidden) reaches errors.py, which rolls back
+    too.
     """
     if not form.is_submitted():
         return page(200)
@@ -63,7 +66,8 @@ def submit(
         return page(409, error)
     except (ValidationError, RowErrors) as error:
         db.session.rollback()
-        apply_domain_error(form, error)
+        if isinstance(error, ValidationError):  # a file's RowErrors: the page lists the rows
+            apply_domain_error(form, error)
         return page(400, error)
     db.session.commit()
     return done(result)

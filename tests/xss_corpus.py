@@ -164,7 +164,7 @@ def assert_inert(html: str, where: str = "") -> None:
     assert not problems, f"{where}: executable content on the page: {problems}"
 
 
-# File names of attachments (evidence_files): shown on the evidence page, the removal page and in
+# File names of attachments: shown on the evidence page, the removal page and in
 # error messages, and sent in Content-Disposition. Quotes, angle brackets, path parts, line breaks
 # and a right-to-left override; each ends in .png so that a real PNG passes the type check.
 FILE_NAMES: list[str] = [

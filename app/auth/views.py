@@ -6,15 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from app import policy
 from app.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from app.extensions import db
-from app.forms import apply_domain_error
-from app.models import User
+from app.forms import saved, submit
 from app.services import auth
-from app.services.errors import ValidationError
 from app.services.text import unwanted_character
 
 bp = Blueprint("auth", __name__)
@@ -27,12 +24,7 @@ def init_login_manager(manager) -> None:
     manager.login_message_category = "info"
     manager.session_protection = "basic"
 
-    @manager.user_loader
-    def load_user(session_token: str) -> User | None:
-        person = db.session.execute(
-            select(User).where(User.session_token == session_token)
-        ).scalar_one_or_none()
-        return person if person is not None and person.is_active else None
+    manager.user_loader(auth.load_session_user)
 
 
 def safe_next(target: str | None) -> str:
@@ -102,40 +94,44 @@ def logout():
 def change_password():
     """Change one's own password; other sessions of this person end."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        person = current_user._get_current_object()
-        try:
-            auth.change_password(
-                person, current=form.current_password.data, new=form.new_password.data
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            login_user(person)  # this session continues under the new token
-            flash("Your password is changed. You were signed out everywhere else.", "success")
-            return redirect(url_for("main.home"))
-    return render_template("auth/change_password.html", form=form)
+    person = current_user._get_current_object()
+    return submit(
+        form,
+        lambda: auth.change_password(
+            person, current=form.current_password.data, new=form.new_password.data
+        ),
+        # both password forms answer 200 with their errors, as they always have
+        page=lambda status, error=None: render_template("auth/change_password.html", form=form),
+        done=lambda _: _password_changed(person),
+    )
+
+
+def _password_changed(person):
+    login_user(person)  # this session continues under the new token
+    return saved("Your password is changed. You were signed out everywhere else.", "main.home")
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
 @policy.public
 def set_password(token: str):
     """Set a password from a one-time link made by the head of product."""
-    link = auth.find_reset_link(token)
+    person = auth.reset_link_holder(token)
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth.reset_password(token, form.password.data, client=request.remote_addr or "unknown")
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            if current_user.is_authenticated:
-                logout_user()
-            flash("Your password is set. Sign in with it now.", "success")
-            return redirect(url_for("auth.login"))
-    person = db.session.get(User, link.user_id)
-    return render_template("auth/set_password.html", form=form, person=person)
+
+    def page(status: int, error=None):
+        return render_template("auth/set_password.html", form=form, person=person), 200
+
+    return submit(
+        form,
+        lambda: auth.reset_password(
+            token, form.password.data, client=request.remote_addr or "unknown"
+        ),
+        page=page,
+        done=lambda _: _password_set(),
+    )
+
+
+def _password_set():
+    if current_user.is_authenticated:
+        logout_user()
+    return saved("Your password is set. Sign in with it now.", "auth.login")

@@ -1,1 +1,1 @@
-"""Comments, kudos and corroboration on evidence; notifications; the manager's team page."""
+"""The conversation on an evidence item: comments, kudos and corroboration."""

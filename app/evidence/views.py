@@ -18,13 +18,13 @@ from flask import (
 from flask_login import current_user
 
 from app import policy
+from app.attachments.forms import AttachmentForm
 from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterForm, by_area
-from app.extensions import db
-from app.forms import apply_domain_error
+from app.forms import act, saved, submit
 from app.models import EvidenceKind, Visibility
 from app.request_input import page_number
-from app.services import evidence, evidence_history, evidence_timeline, markdown
-from app.services.errors import ConflictError, ValidationError
+from app.services import evidence, evidence_pages, evidence_timeline, markdown
+from app.services.errors import ConflictError
 from app.services.evidence_timeline import TimelineFilters
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
@@ -68,12 +68,13 @@ def index():
     if not form.validate():
         return render_template("evidence/index.html", form=form, timeline=None, undo=undo), 400
     filters = _filters(form)
-    result = evidence_timeline.timeline(_actor(), filters, page=page_number())
+    page = evidence_pages.timeline_page(_actor(), filters, page_number())
     return render_template(
         "evidence/index.html",
         form=form,
         filters=filters,
-        timeline=result,
+        timeline=page.timeline,
+        counts=page.counts,
         undo=undo,
         args=_filter_args(form),
     )
@@ -88,29 +89,24 @@ def create():
         return render_template("evidence/not_placed.html")
     form = EvidenceForm()
     form.set_competencies(choices)
-    if form.validate_on_submit():
-        try:
-            item = evidence.record_evidence(_actor(), _input(form))
-        except ValidationError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_saved_message(item), "success")
-            return redirect(url_for("evidence.show", evidence_id=item.id))
-    return _form_page(form, choices, None)
+    return submit(
+        form,
+        lambda: evidence.record_evidence(_actor(), _input(form)),
+        page=lambda status, error=None: _form_page(form, choices, None, status=status),
+        done=lambda item: saved(_saved_message(item), "evidence.show", evidence_id=item.id),
+    )
 
 
 @bp.route("/<int:evidence_id>")
 @policy.requires("evidence.view")
 def show(evidence_id: int):
-    """One item: what happened, the outcome, its competencies and links."""
-    item = evidence_timeline.item_for(_actor(), evidence_id)
+    """One item: what happened, the outcome, its competencies, links, files and conversation."""
+    page = evidence_pages.item_page(_actor(), evidence_id)
+    form = AttachmentForm(formdata=None, prefix="attachment")
     return render_template(
         "evidence/show.html",
-        item=item,
-        evidence=item.evidence,
-        body=markdown.render(item.evidence.body),
+        page=page,
+        attachment_form=form if page.attachments.may_manage else None,
     )
 
 
@@ -130,23 +126,21 @@ def edit(evidence_id: int):
     if not form.is_submitted():
         form.competency_keys.data = [tag.competency_key for tag in item.competencies]
         form.add_blank_links()
-    if form.validate_on_submit():
-        try:
-            evidence.update_evidence(
-                _actor(), item, _input(form), expected_revision=_int(form.revision.data)
-            )
-        except ConflictError as error:
-            db.session.rollback()
+
+    def page(status: int, error=None):
+        conflict = error if isinstance(error, ConflictError) else None
+        if conflict:
             form.revision.data = item.revision  # saving again now overwrites, knowingly
-            return _form_page(form, choices, item, conflict=error, status=409)
-        except ValidationError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_saved_message(item), "success")
-            return redirect(url_for("evidence.show", evidence_id=evidence_id))
-    return _form_page(form, choices, item)
+        return _form_page(form, choices, item, conflict=conflict, status=status)
+
+    return submit(
+        form,
+        lambda: evidence.update_evidence(
+            _actor(), item, _input(form), expected_revision=_int(form.revision.data)
+        ),
+        page=page,
+        done=lambda _: saved(_saved_message(item), "evidence.show", evidence_id=evidence_id),
+    )
 
 
 @bp.route("/<int:evidence_id>/delete", methods=["POST"])
@@ -155,16 +149,18 @@ def delete(evidence_id: int):
     """Move an item to the Trash, where its owner can restore it for 30 days."""
     item = evidence_timeline.editable(_actor(), evidence_id)
     title = item.title
-    try:
-        evidence.trash_evidence(_actor(), item)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("evidence.trash"))
-    db.session.commit()
-    flash(f"Moved to the Trash — restore it within {evidence.TRASH_DAYS} days.", "success")
+    return act(
+        lambda: evidence.trash_evidence(_actor(), item),
+        back=url_for("evidence.trash"),
+        done=lambda _: _trashed(evidence_id, title),
+    )
+
+
+def _trashed(evidence_id: int, title: str):
     session[UNDO_KEY] = {"id": evidence_id, "title": title}
-    return redirect(url_for("evidence.index"))
+    return saved(
+        f"Moved to the Trash — restore it within {evidence.TRASH_DAYS} days.", "evidence.index"
+    )
 
 
 @bp.route("/<int:evidence_id>/restore", methods=["POST"])
@@ -173,15 +169,11 @@ def restore(evidence_id: int):
     """Bring an item back from the Trash."""
     item = evidence_timeline.editable(_actor(), evidence_id)
     title = item.title
-    try:
-        evidence.restore_evidence(_actor(), item)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"“{title}” is back.", "success")
-    return redirect(url_for("evidence.show", evidence_id=evidence_id))
+    return act(
+        lambda: evidence.restore_evidence(_actor(), item),
+        back=url_for("evidence.show", evidence_id=evidence_id),
+        done=lambda _: saved(f"“{title}” is back.", "evidence.show", evidence_id=evidence_id),
+    )
 
 
 @bp.route("/trash")
@@ -201,19 +193,16 @@ def trash():
 @policy.requires("evidence.view")
 def history(evidence_id: int):
     """Every saved state of an item and what changed each time."""
-    item = evidence_timeline.item_for(_actor(), evidence_id)
-    entries = evidence_history.history(_actor(), item.evidence)
+    page = evidence_pages.history_page(_actor(), evidence_id)
     return render_template(
-        "evidence/history.html", item=item, evidence=item.evidence, entries=entries
+        "evidence/history.html", item=page.item, evidence=page.item.evidence, entries=page.entries
     )
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _form_page(form, choices, item, *, conflict=None, status=None):
-    if status is None:
-        status = 400 if form.is_submitted() and form.errors else 200
+def _form_page(form, choices, item, *, status: int, conflict=None):
     names = {choice.key: choice.name for choice in choices}
     page = render_template(
         "evidence/form.html",
@@ -225,13 +214,6 @@ def _form_page(form, choices, item, *, conflict=None, status=None):
         visibility_hints=VISIBILITY_HINTS,
     )
     return page, status
-
-
-def _show_error(form: EvidenceForm, error: ValidationError) -> None:
-    if error.field == "links":  # a list of rows: the message names the link, above the form
-        form.form_errors.append(error.message)
-    else:
-        apply_domain_error(form, error)
 
 
 def _input(form: EvidenceForm) -> evidence.EvidenceInput:

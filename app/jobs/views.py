@@ -24,27 +24,22 @@ def _actor():
     return current_user._get_current_object()
 
 
-@bp.app_template_global()
-def job_label(kind: str) -> str:
-    return jobs.label(kind)
-
-
 @bp.get("/jobs")
 @policy.requires(ROUTE_RULE)
 def index():
     """The jobs you started, newest first."""
-    page = jobs.recent(_actor(), page_number())
-    return render_template("jobs/index.html", page=page)
+    view = jobs.jobs_page(_actor(), page_number())
+    return render_template("jobs/index.html", page=view.page, labels=view.labels)
 
 
 @bp.get("/jobs/<int:job_id>")
 @policy.requires(ROUTE_RULE)
 def show(job_id: int):
     """A job's progress; its file or its error once finished."""
-    job = jobs.get_for(_actor(), job_id)
-    if not job.status.is_finished:
+    page = jobs.job_page(_actor(), job_id)
+    if not page.job.status.is_finished:
         jobs.ensure_dispatching()
-    return render_template("jobs/show.html", job=job)
+    return render_template("jobs/show.html", job=page.job, label=page.label)
 
 
 @bp.get("/jobs/<int:job_id>/status")

@@ -4,8 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app import policy
-from app.services import people
-from app.services.frameworks import ladder
+from app.services import people_pages
 
 bp = Blueprint("main", __name__)
 
@@ -14,7 +13,5 @@ bp = Blueprint("main", __name__)
 @policy.requires("home.view")
 def home():
     """The signed-in person's home page, shaped by their role."""
-    person = people.get_person(current_user.id)
-    summary = people.organisation_summary() if person.is_head else None
-    placement = ladder.placement(person.level_id)
-    return render_template("main/home.html", person=person, summary=summary, placement=placement)
+    page = people_pages.home_page(current_user._get_current_object())
+    return render_template("main/home.html", page=page)

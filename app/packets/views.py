@@ -7,19 +7,12 @@ and send the person to its page, which shows the progress and offers the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, redirect, request, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
-from wtforms import HiddenField, SelectField
-from wtforms.fields.choices import SelectChoice
 
 from app import policy
 from app.extensions import db
-from app.models import Packet, PacketView, PromotionCase, PromotionCycle
+from app.packets.forms import ExportForm, GenerateForm
 from app.services import file_types, jobs, packets
 from app.services.errors import NotFoundError
 from app.services.promotions import loading
@@ -28,65 +21,10 @@ bp = Blueprint("packets", __name__)
 
 # A downloaded packet is never shown by the browser: no scripts, no plugins (as job downloads).
 DOWNLOAD_POLICY = "default-src 'none'; sandbox"
-VERSIONS_SHOWN = 20
 
 
 def _actor():
     return current_user._get_current_object()
-
-
-class GenerateForm(FlaskForm):
-    view = HiddenField()
-
-
-class ExportForm(FlaskForm):
-    view = SelectField(
-        "Packets",
-        choices=[
-            SelectChoice(PacketView.COMMITTEE.value, "Committee packets (everything)"),
-            SelectChoice(
-                PacketView.CANDIDATE.value, "Candidate packets (what each candidate gets)"
-            ),
-        ],
-        default=PacketView.COMMITTEE.value,
-    )
-
-
-@dataclass(frozen=True)
-class Panel:
-    """What the case page's packet panel shows the signed-in person."""
-
-    views: list[PacketView]
-    versions: list[Packet]  # newest first, generated_by loaded
-    total: int  # how many versions there are in those views
-    form: GenerateForm
-
-
-@bp.app_template_global()
-def packet_panel(case: PromotionCase) -> Panel | None:
-    """The views of the case's packet the signed-in person may have and the stored versions of
-    them; None when they may have none (a fixed number of queries)."""
-    views = packets.views_for(_actor(), case)
-    if not views:
-        return None
-    in_views = (Packet.case_id == case.id, Packet.view.in_(views))
-    versions = db.session.scalars(
-        select(Packet)
-        .where(*in_views)
-        .options(joinedload(Packet.generated_by))
-        .order_by(Packet.generated_at.desc(), Packet.id.desc())
-        .limit(VERSIONS_SHOWN)
-    ).all()
-    total = len(versions)
-    if total == VERSIONS_SHOWN:
-        total = db.session.scalar(select(func.count()).select_from(Packet).where(*in_views))
-    return Panel(views=views, versions=list(versions), total=total, form=GenerateForm())
-
-
-@bp.app_template_global()
-def packet_export_form(cycle: PromotionCycle) -> ExportForm | None:
-    """The cycle page's ZIP export form, for whoever runs cycles."""
-    return ExportForm() if policy.can(_actor(), "cycles.manage", cycle) else None
 
 
 @bp.get("/cases/<int:case_id>/packet/preview")

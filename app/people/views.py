@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from app import policy
-from app.extensions import db
 from app.forms import act, saved, submit
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
-from app.services import auth, people, people_import
+from app.services import auth, people, people_import, people_pages
 from app.services.errors import ConflictError, RowErrors
-from app.services.frameworks import ladder
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-STATUSES = ("active", "deactivated", "all")
 
 
 def _actor():
     return current_user._get_current_object()
-
-
-@bp.app_template_global()
-def may_view_person(person) -> bool:
-    """Whether to link to a profile; the visible set is read once per request."""
-    if "visible_people" not in g:
-        g.visible_people = policy.visible_people(_actor())
-    return g.visible_people is None or person.id in g.visible_people
 
 
 @bp.route("/")
@@ -46,37 +26,25 @@ def index():
     """Everyone in the organisation, searchable and paginated."""
     role = request.args.get("role", "")
     status = request.args.get("status", "active")
-    if role not in {"", *Role} or status not in STATUSES:
+    if role not in {"", *Role} or status not in people_pages.STATUSES:
         abort(400)
-    search = request.args.get("q", "").strip()[:100]
-    page = db.paginate(
-        people.people_query(search=search, role=Role(role) if role else None, status=status),
-        page=page_number(),
-        per_page=current_app.config["PEOPLE_PER_PAGE"],
-        error_out=False,
-        count=True,
-    )
-    return render_template(
-        "people/index.html",
-        page=page,
-        search=search,
+    view = people_pages.people_page(
+        _actor(),
+        search=request.args.get("q", "").strip()[:100],
         role=role,
         status=status,
-        statuses=STATUSES,
-        roles=list(Role),
+        page=page_number(),
+        per_page=current_app.config["PEOPLE_PER_PAGE"],
     )
+    return render_template("people/index.html", view=view)
 
 
 @bp.route("/<int:person_id>")
 @policy.requires("person.view")
 def show(person_id: int):
     """A person's profile: role, manager, mentors, reports."""
-    person = people.get_person(person_id)
-    policy.authorize(_actor(), "person.view", person)
-    placement = ladder.placement(person.level_id)
-    return render_template(
-        "people/show.html", person=person, placement=placement, confirm=ConfirmForm()
-    )
+    page = people_pages.person_page(_actor(), person_id)
+    return render_template("people/show.html", page=page, confirm=ConfirmForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -180,7 +148,9 @@ def import_csv():
         form,
         lambda: people_import.import_people(_actor(), form.file.data.read()),
         page=page,
-        done=lambda created: render_template("people/imported.html", created=created),
+        done=lambda created: render_template(
+            "people/imported.html", created=created, links=people_pages.person_links(_actor())
+        ),
     )
 
 

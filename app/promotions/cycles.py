@@ -14,7 +14,7 @@ from app.extensions import db
 from app.forms import apply_domain_error, optional_id
 from app.models import CyclePhase, FrameworkVersion, Outcome, User, VersionStatus
 from app.request_input import page_number
-from app.services import level_history, markdown
+from app.services import level_history, markdown, packets
 from app.services.errors import ConflictError, ValidationError
 from app.services.promotions import case_lists, loading, phases
 from app.services.promotions import cycles as service
@@ -335,6 +335,7 @@ def _case_page(case_id: int, *, decision_form=None, withdraw_form=None, conflict
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         conflict=conflict,
         is_candidate=found.candidate_id == current_user.id,
+        packet=packets.case_panel(_actor(), found),
     )
     return page, status
 

@@ -71,6 +71,38 @@ def attachments_of(evidence: Evidence) -> list[Attachment]:
     )
 
 
+@dataclass(frozen=True)
+class Panel:
+    """What the attachments panel on an evidence page shows (the view adds the upload form when
+    `may_manage`)."""
+
+    items: list[Attachment]
+    may_manage: bool
+    limits: Limits
+
+    @property
+    def is_full(self) -> bool:
+        return len(self.items) >= self.limits.per_item
+
+    @property
+    def hint(self) -> str:
+        return (
+            "PDF; PNG, JPEG, GIF or WebP images; text, CSV or Markdown; Word, Excel, PowerPoint "
+            f"or OpenDocument files. Up to {megabytes(self.limits.max_bytes)} each, "
+            f"{self.limits.per_item} files per item. Everyone who can see this item can "
+            "download them."
+        )
+
+
+def panel(viewer: User, evidence: Evidence) -> Panel:
+    """The item's files (with the item, or one query) and whether the viewer may change them."""
+    return Panel(
+        items=attachments_of(evidence),
+        may_manage=policy.can(viewer, "evidence.edit", evidence) and not evidence.in_trash,
+        limits=limits(),
+    )
+
+
 def get_attachment(attachment_id: int) -> Attachment:
     attachment = db.session.execute(
         select(Attachment)

@@ -261,6 +261,19 @@ def create_reset_link(actor: User, person: User) -> str:
     return token
 
 
+def load_session_user(session_token: str) -> User | None:
+    """The active person a session's token names, or None (signed out everywhere, deactivated)."""
+    person = db.session.execute(
+        select(User).where(User.session_token == session_token)
+    ).scalar_one_or_none()
+    return person if person is not None and person.is_active else None
+
+
+def reset_link_holder(token: str) -> User:
+    """The person a valid one-time password link is for (NotFoundError for any other link)."""
+    return db.session.get(User, find_reset_link(token).user_id)
+
+
 def find_reset_link(token: str) -> PasswordResetLink:
     link = db.session.execute(
         select(PasswordResetLink).where(PasswordResetLink.token_hash == _digest(token))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -273,6 +274,17 @@ def requests_for(peer_id: int):
             Corroboration.requested_at.desc(),
             Corroboration.id.desc(),
         )
+    )
+
+
+def requests_page(actor: User, page: int) -> Pagination:
+    """The corroboration requests page: a page of the actor's requests, as `requests_for`."""
+    return db.paginate(
+        requests_for(actor.id),
+        page=page,
+        per_page=CORROBORATIONS_PER_PAGE,
+        error_out=False,
+        count=True,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Comment, Evidence, User
 from app.services import org, readiness
+from app.services.people_pages import PersonLinks, person_links
 
 RECENT_DAYS = 90
 
@@ -73,6 +74,19 @@ def team(actor: User, *, today: date | None = None) -> list[Group]:
             )
         stack.extend(p.id for p in reversed(reports))
     return groups
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    """The team page: the groups, the window "recent" means, and whose names link."""
+
+    groups: list[Group]
+    links: PersonLinks
+    recent_days: int = RECENT_DAYS
+
+
+def team_page(actor: User) -> TeamPage:
+    return TeamPage(groups=team(actor), links=person_links(actor))
 
 
 def _stats(ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]]:

@@ -60,7 +60,7 @@ NOT_CRAWLED = {
     "jobs.download",
     "jobs.status",
     "packets.download",
-    "evidence_files.download",
+    "attachments.download",
 }
 # POST routes that no page of the demo organisation leads to, with the reason.
 UNREACHED: dict[str, str] = {

@@ -184,6 +184,8 @@ def test_import_with_errors_lists_them_and_imports_nothing(app, head, org):
     assert "Nothing was imported: 2 problems found" in page
     assert "Line 3: bad is not a valid email address" in page
     assert "Line 4: role &#34;boss&#34; is not one of" in page
+    # The list says it once: the refusal's summary is not repeated above the form as well.
+    assert "problem(s) found" not in page
     with app.app_context():
         assert (
             db.session.execute(select(User).where(User.email == "ok@example.com")).first() is None

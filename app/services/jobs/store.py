@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,32 @@ def get_for(viewer: User, job_id: int) -> Job:
         raise NotFoundError("Not found.")
     policy.authorize(viewer, "job.view", job)
     return job
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """The list of the viewer's jobs, and what each kind on it is called."""
+
+    page: Pagination
+    labels: dict[str, str]
+
+
+def jobs_page(viewer: User, page: int) -> JobsPage:
+    found = recent(viewer, page)
+    return JobsPage(found, {job.kind: registry.label(job.kind) for job in found.items})
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One job's page: the job (its creator's only) and what its kind is called."""
+
+    job: Job
+    label: str
+
+
+def job_page(viewer: User, job_id: int) -> JobPage:
+    job = get_for(viewer, job_id)
+    return JobPage(job, registry.label(job.kind))
 
 
 def recent(viewer: User, page: int) -> Pagination:

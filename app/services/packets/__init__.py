@@ -6,7 +6,8 @@ The functions a job, the CLI and the pages call:
 - `render(case_id, view)` → PDF bytes; `data_version(data)` → SHA-256 of the data;
 - `generate(actor, case_id, view)` → the Packet on record (made only when the data changed);
 - `versions(actor, case_id)`, `download(actor, packet_id)` (audited), `download_name(packet)`;
-- `authorize(actor, case_id, view)` / `may_get(actor, case, view)` / `views_for(actor, case)`.
+- `authorize(actor, case_id, view)` / `may_get(actor, case, view)` / `views_for(actor, case)`;
+- `case_panel(actor, case)` → what the case page's packet panel shows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from app.models import PacketView
 # The job tasks ("packet", "cycle_packets") register when the app imports this package, so that
 # jobs.submit knows them in the web process; a job's own process imports the module again.
 from app.services.packets import jobs as jobs
-from app.services.packets.access import authorize, may_get, views_for
+from app.services.packets.access import authorize, case_panel, may_get, views_for
 from app.services.packets.assembly import assemble
 from app.services.packets.data import PacketData
 from app.services.packets.rendering import data_version, html, render_html
@@ -32,6 +33,7 @@ __all__ = [
     "PacketData",
     "assemble",
     "authorize",
+    "case_panel",
     "data_version",
     "download",
     "download_name",

@@ -1,17 +1,7 @@
-"""Forms for attaching a file and for importing one's own data export."""
+"""Forms for downloading one's data export and importing one."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-
-from app.services import file_types
-
-
-class AttachmentForm(FlaskForm):
-    file = FileField(
-        "Add a file",
-        validators=[FileRequired(message="Choose a file to attach.")],
-        render_kw={"accept": file_types.ACCEPT},
-    )
 
 
 class ImportForm(FlaskForm):

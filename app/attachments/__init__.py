@@ -1,0 +1,1 @@
+"""Files attached to evidence: add, download, remove."""

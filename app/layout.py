@@ -1,0 +1,25 @@
+"""What the base layout shows on every page, read once per request in this one place: the
+navigation's unread notification count (none for anonymous pages or templates rendered outside
+a request, such as PDFs)."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+from flask_login import current_user
+
+from app.services import notifications
+
+SIGNED_OUT = notifications.Layout(unread_notifications=0)
+
+
+def inject() -> dict[str, notifications.Layout]:
+    """Context processor: `layout` in every template."""
+    return {"layout": current()}
+
+
+def current() -> notifications.Layout:
+    if not has_request_context() or not current_user.is_authenticated:
+        return SIGNED_OUT
+    if "layout" not in g:
+        g.layout = notifications.layout(current_user._get_current_object())
+    return g.layout

@@ -1,0 +1,69 @@
+"""Read-models of the evidence pages: the timeline with its conversation badges, one item with
+its attachments and conversation, and an item's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from app.models import User
+from app.services import attachments, conversation, evidence_history, evidence_timeline, markdown
+from app.services.evidence_timeline import ItemView, Timeline, TimelineFilters
+from app.services.people_pages import PersonLinks, person_links
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of the owner's evidence and each row's comment, kudos and confirmation counts."""
+
+    timeline: Timeline
+    counts: dict[int, conversation.Counts]
+
+
+def timeline_page(owner: User, filters: TimelineFilters, page: int) -> TimelinePage:
+    timeline = evidence_timeline.timeline(owner, filters, page=page)
+    ids = [item.id for item in timeline.page.items]
+    found = conversation.counts(ids)
+    return TimelinePage(
+        timeline=timeline, counts={i: found.get(i, conversation.Counts()) for i in ids}
+    )
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One item as the viewer may see it, with its files and its conversation."""
+
+    item: ItemView
+    body: Markup
+    attachments: attachments.Panel
+    conversation: conversation.Conversation
+    links: PersonLinks  # whether the owner's name links to their profile
+
+    @property
+    def evidence(self):
+        return self.item.evidence
+
+
+def item_page(viewer: User, evidence_id: int) -> ItemPage:
+    item = evidence_timeline.item_for(viewer, evidence_id)
+    return ItemPage(
+        item=item,
+        body=markdown.render(item.evidence.body),
+        attachments=attachments.panel(viewer, item.evidence),
+        conversation=conversation.conversation(viewer, item.evidence),
+        links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Every saved state of an item the viewer may see, newest first."""
+
+    item: ItemView
+    entries: list[evidence_history.Entry]
+
+
+def history_page(viewer: User, evidence_id: int) -> HistoryPage:
+    item = evidence_timeline.item_for(viewer, evidence_id)
+    return HistoryPage(item=item, entries=evidence_history.history(viewer, item.evidence))

@@ -1,0 +1,1 @@
+"""The team page: everyone in a manager's line."""
