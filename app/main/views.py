@@ -6,6 +6,7 @@ from flask_login import current_user
 from app import policy
 from app.services import people
 from app.services.frameworks import ladder
+from app.services.growth import pages as growth
 
 bp = Blueprint("main", __name__)
 
@@ -17,4 +18,10 @@ def home():
     person = people.get_person(current_user.id)
     summary = people.organisation_summary() if person.is_head else None
     placement = ladder.placement(person.level_id)
-    return render_template("main/home.html", person=person, summary=summary, placement=placement)
+    return render_template(
+        "main/home.html",
+        person=person,
+        summary=summary,
+        placement=placement,
+        growth=growth.own_summary(current_user),
+    )

@@ -33,8 +33,9 @@ from app.models import (
     RatingSource,
 )
 from app.models.base import utcnow
-from app.services import notifications, readiness
+from app.services import notifications
 from app.services.errors import ConflictError, NotFoundError, ValidationError
+from app.services.growth import readiness
 from app.services.promotions import loading, log, phases
 from app.services.promotions.log import LogAction
 from app.services.promotions.phases import Activity
