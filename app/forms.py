@@ -42,6 +42,7 @@ def submit(
     *,
     page: Page,
     done: Callable[[T], ResponseReturnValue],
+    show: Callable[[FlaskForm, DomainError], None] = apply_domain_error,
 ) -> ResponseReturnValue:
     """The one shape of a form view: show it, or validate → call the service → commit.
 
@@ -50,7 +51,8 @@ def submit(
     field it names), 409 with the ConflictError when someone else saved first. `save()` calls
     the service and returns what `done(result)` needs to answer after the commit (usually a
     flash and a redirect). Anything else the service raises (not found, forbidden) reaches
-    errors.py, which rolls back too.
+    errors.py, which rolls back too. A form whose fields the service names its own way passes
+    its own `show` to put the message in place.
     """
     if not form.is_submitted():
         return page(200)
@@ -63,7 +65,7 @@ def submit(
         return page(409, error)
     except (ValidationError, RowErrors) as error:
         db.session.rollback()
-        apply_domain_error(form, error)
+        show(form, error)
         return page(400, error)
     db.session.commit()
     return done(result)

@@ -19,7 +19,7 @@ from app.forms import act, saved, submit
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
-from app.services import auth, people, people_import
+from app.services import auth, level_history, people, people_import
 from app.services.errors import ConflictError, RowErrors
 from app.services.frameworks import ladder
 
@@ -75,7 +75,11 @@ def show(person_id: int):
     policy.authorize(_actor(), "person.view", person)
     placement = ladder.placement(person.level_id)
     return render_template(
-        "people/show.html", person=person, placement=placement, confirm=ConfirmForm()
+        "people/show.html",
+        person=person,
+        placement=placement,
+        levels=level_history.history(person.id),
+        confirm=ConfirmForm(),
     )
 
 
