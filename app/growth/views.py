@@ -45,24 +45,24 @@ def thresholds():
     """When a competency's evidence counts as enough: the head of product's thresholds."""
     stored = rules.stored_thresholds()
     form = ThresholdsForm(data={**asdict(stored.thresholds), "token": stored.token})
-
-    def page(status: int, error=None):
-        conflict = error if isinstance(error, ConflictError) else None
-        if conflict:
-            form.token.data = stored.token  # saving again now overwrites, knowingly
-        return render_template(
-            "growth/thresholds.html", form=form, stored=stored, conflict=conflict
-        ), status
-
-    def save():
-        return rules.save_thresholds(_actor(), _wanted(form), expected_token=form.token.data or "")
-
     return submit(
         form,
-        save,
-        page=page,
+        lambda: rules.save_thresholds(_actor(), _wanted(form), expected_token=_token(form)),
+        page=lambda status, error=None: _thresholds_page(form, stored, status, error),
         done=lambda _: saved("The readiness thresholds were saved.", "growth.thresholds"),
     )
+
+
+def _thresholds_page(form: ThresholdsForm, stored: rules.StoredThresholds, status: int, error):
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
+        form.token.data = stored.token  # saving again now overwrites, knowingly
+    page = render_template("growth/thresholds.html", form=form, stored=stored, conflict=conflict)
+    return page, status
+
+
+def _token(form: ThresholdsForm) -> str:
+    return form.token.data or ""
 
 
 def _wanted(form: ThresholdsForm) -> rules.Thresholds:

@@ -144,25 +144,25 @@ def _assessment_page(case_id: int, source: RatingSource):
     model = assessments.assessment(_actor(), case_id, source)
     form = build_form(model)
     is_submit = request.form.get("action") == "submit"
-
-    def page(status: int, error=None):
-        # After a refusal the session was rolled back (expiring what was read): read again.
-        shown = model if error is None else assessments.assessment(_actor(), case_id, source)
-        conflict = error if isinstance(error, ConflictError) else None
-        if conflict:
-            form.revision.data = shown.revision  # saving again now replaces theirs, knowingly
-        template = "assessments/form.html" if shown.is_editable else "assessments/show.html"
-        return render_template(
-            template, model=shown, form=form, conflict=conflict, rating_hints=RATING_HINTS
-        ), status
-
     return submit(
         form,
         lambda: _save(model, form, is_submit),
-        page=page,
+        page=lambda status, error=None: _render(case_id, model, form, status, error),
         done=lambda _: saved(_saved_message(source, is_submit), request.endpoint, case_id=case_id),
         show=_show_error,
     )
+
+
+def _render(case_id: int, model: Assessment, form: AssessmentForm, status: int, error=None):
+    if error is not None:  # rolled back, which expires what was read: read it again
+        model = assessments.assessment(_actor(), case_id, model.source)
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
+        form.revision.data = model.revision  # saving again now replaces theirs, knowingly
+    template = "assessments/form.html" if model.is_editable else "assessments/show.html"
+    return render_template(
+        template, model=model, form=form, conflict=conflict, rating_hints=RATING_HINTS
+    ), status
 
 
 def _save(model: Assessment, form: AssessmentForm, is_submit: bool):

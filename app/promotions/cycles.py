@@ -150,17 +150,12 @@ def nominate(cycle_id: int):
     """Nominate a report for a higher level, with the manager statement."""
     page = pages.nominate_page(_actor(), cycle_id)
     if not page.is_open:
-        cycle = page.cycle
-        flash(f"Nominations are closed: {cycle.name} is in {cycle.phase.label.lower()}.", "error")
-        return redirect(url_for("cycles.show", cycle_id=cycle_id))
+        return _nominations_closed(page.cycle)
     form = _nominate_form(page)
     return submit(
         form,
         lambda: _nominate(cycle_id, form),
-        page=lambda status, error=None: (
-            render_template("promotions/nominate.html", form=form, cycle=page.cycle),
-            status,
-        ),
+        page=lambda status, error=None: _nominate_page(form, page.cycle, status),
         done=lambda nominated: saved(nominated[1], "cycles.case", case_id=nominated[0]),
     )
 
@@ -261,6 +256,15 @@ def _cycle_form() -> CycleForm:
     if not form.is_submitted():  # every published career path, unless the head unticks one
         form.version_ids.data = [choice.value for choice in form.version_ids.choices]
     return form
+
+
+def _nominations_closed(cycle):
+    flash(f"Nominations are closed: {cycle.name} is in {cycle.phase.label.lower()}.", "error")
+    return redirect(url_for("cycles.show", cycle_id=cycle.id))
+
+
+def _nominate_page(form: NominateForm, cycle, status: int):
+    return render_template("promotions/nominate.html", form=form, cycle=cycle), status
 
 
 def _nominate_form(page: pages.NominatePage) -> NominateForm:

@@ -14,7 +14,6 @@ from app.models import (
     CompetencyArea,
     Evidence,
     EvidenceCompetency,
-    Visibility,
     competency_tracks,
 )
 from app.services.growth.expectations import placement
@@ -120,7 +119,7 @@ def _counts(
         )
     )
     if shared_only:
-        query = query.where(Evidence.visibility == Visibility.SHARED)
+        query = query.where(Evidence.is_visible_to_others)  # what others may see of it
     column = {quarter: i for i, quarter in enumerate(periods)}
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
     for key, occurred_on in db.session.execute(query):

@@ -28,7 +28,6 @@ from app.models import (
     FrameworkVersion,
     Level,
     User,
-    Visibility,
 )
 from app.services.errors import NotFoundError
 
@@ -145,7 +144,7 @@ def _tallies(owner_ids: Iterable[int], start: date, *, shared_only: bool) -> dic
         )
     )
     if shared_only:
-        query = query.where(Evidence.visibility == Visibility.SHARED)
+        query = query.where(Evidence.is_visible_to_others)  # what others may see of it
     return {
         (owner, framework, key): Tally(count, corroborated, _as_date(latest), older)
         for owner, framework, key, count, corroborated, latest, older in db.session.execute(query)
