@@ -44,6 +44,7 @@ def submit(
     *,
     page: Page,
     done: Callable[[T], ResponseReturnValue],
+    show: Callable[[FlaskForm, DomainError], None] = apply_domain_error,
 ) -> ResponseReturnValue:
     """The one shape of a form view: show it, or validate → call the service → commit.
 
@@ -53,7 +54,7 @@ def submit(
     the ConflictError when someone else saved first. `save()` calls the service and returns
     what `done(result)` needs to answer after the commit (usually a flash and a redirect).
     Anything else the service raises (not found, forbidden) reaches errors.py, which rolls back
-    too.
+    too. A form whose fields the service names its own way passes its own `show`.
     """
     if not form.is_submitted():
         return page(200)
@@ -67,7 +68,7 @@ def submit(
     except (ValidationError, RowErrors) as error:
         db.session.rollback()
         if isinstance(error, ValidationError):  # a file's RowErrors: the page lists the rows
-            apply_domain_error(form, error)
+            show(form, error)
         return page(400, error)
     db.session.commit()
     return done(result)

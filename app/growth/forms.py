@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 
-from app.services.readiness_thresholds import DEFAULTS, LIMITS
+from app.services.growth.thresholds import DEFAULTS, LIMITS
 
 NOT_WHOLE = "Enter a whole number, like 3."
 

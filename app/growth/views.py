@@ -4,38 +4,28 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import policy
-from app.extensions import db
-from app.forms import apply_domain_error
+from app.forms import saved, submit
 from app.growth.forms import ThresholdsForm
-from app.services import readiness
-from app.services import readiness_thresholds as rules
-from app.services.errors import ConflictError, ValidationError
+from app.services.errors import ConflictError
+from app.services.growth import pages
+from app.services.growth import thresholds as rules
 
 bp = Blueprint("growth", __name__)
-# Templates name statuses as readiness_status.ENOUGH etc. (the home page uses them too).
-bp.add_app_template_global(readiness.Status, "readiness_status")
 
 
 def _actor():
     return current_user._get_current_object()
 
 
-@bp.app_template_global()
-def growth_summary():
-    """The signed-in person's readiness for their next level (None when not placed)."""
-    summary = readiness.readiness(current_user.id)
-    return summary if summary.is_placed else None
-
-
 @bp.route("/growth")
 @policy.requires("growth.view")
 def show():
     """Your readiness for the next level (or one you pick) and your evidence over time."""
-    page = readiness.growth_page(_actor(), current_user.id, level_code=_level_code())
+    page = pages.growth_page(_actor(), current_user.id, level_code=_level_code())
     return render_template("growth/show.html", page=page)
 
 
@@ -45,7 +35,7 @@ def person(person_id: int):
     """A report's or mentee's readiness, from the evidence they shared."""
     if person_id == current_user.id:
         return redirect(url_for("growth.show", level=_level_code()))
-    page = readiness.growth_page(_actor(), person_id, level_code=_level_code())
+    page = pages.growth_page(_actor(), person_id, level_code=_level_code())
     return render_template("growth/show.html", page=page)
 
 
@@ -55,24 +45,28 @@ def thresholds():
     """When a competency's evidence counts as enough: the head of product's thresholds."""
     stored = rules.stored_thresholds()
     form = ThresholdsForm(data={**asdict(stored.thresholds), "token": stored.token})
-    conflict = None
-    if form.validate_on_submit():
-        wanted = rules.Thresholds(**{name: getattr(form, name).data for name in rules.LIMITS})
-        try:
-            rules.save_thresholds(_actor(), wanted, expected_token=form.token.data or "")
-        except ConflictError as error:
-            db.session.rollback()
-            conflict, form.token.data = error, stored.token  # saving again overwrites, knowingly
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash("The readiness thresholds were saved.", "success")
-            return redirect(url_for("growth.thresholds"))
-    status = 409 if conflict else 400 if form.errors or form.form_errors else 200
+    return submit(
+        form,
+        lambda: rules.save_thresholds(_actor(), _wanted(form), expected_token=_token(form)),
+        page=lambda status, error=None: _thresholds_page(form, stored, status, error),
+        done=lambda _: saved("The readiness thresholds were saved.", "growth.thresholds"),
+    )
+
+
+def _thresholds_page(form: ThresholdsForm, stored: rules.StoredThresholds, status: int, error):
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
+        form.token.data = stored.token  # saving again now overwrites, knowingly
     page = render_template("growth/thresholds.html", form=form, stored=stored, conflict=conflict)
     return page, status
+
+
+def _token(form: ThresholdsForm) -> str:
+    return form.token.data or ""
+
+
+def _wanted(form: ThresholdsForm) -> rules.Thresholds:
+    return rules.Thresholds(**{name: getattr(form, name).data for name in rules.LIMITS})
 
 
 def _level_code() -> str | None:

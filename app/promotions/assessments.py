@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
-from werkzeug.routing import BuildError
 from wtforms import Form, FormField, HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app import policy
-from app.extensions import db
+from app.forms import saved, submit
 from app.models import Rating, RatingSource
-from app.services import markdown
 from app.services.errors import ConflictError, ValidationError
 from app.services.promotions import assessments
 from app.services.promotions.assessments import Assessment, EntryInput, IncompleteError
@@ -32,32 +29,6 @@ FIELD_PREFIX = "c_"  # competency keys become field names; the prefix keeps them
 
 def _actor():
     return current_user._get_current_object()
-
-
-# --- what the case page shows -----------------------------------------------------------------
-
-
-@bp.app_template_global()
-def assessment_panel(case) -> assessments.Panel:
-    """The case page's self and manager ratings, as the viewer may see them (fixed queries)."""
-    return assessments.panel(_actor(), case)
-
-
-@bp.app_template_global()
-def assessment_case_url(case_id: int) -> str:
-    """The case page (the cycles blueprint's); its path is fixed by the agreed convention."""
-    try:
-        return url_for("cycles.case", case_id=case_id)
-    except BuildError:
-        return f"/cases/{case_id}"
-
-
-@bp.app_template_filter("assessment_markdown")
-def render_markdown(text: str) -> Markup:
-    return markdown.render(text)
-
-
-bp.add_app_template_global(RATING_HINTS, "assessment_rating_hints")
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -172,43 +143,38 @@ def manager_assessment(case_id: int):
 def _assessment_page(case_id: int, source: RatingSource):
     model = assessments.assessment(_actor(), case_id, source)
     form = build_form(model)
-    if not form.validate_on_submit():
-        return _render(model, form)
-    submit = request.form.get("action") == "submit"
-    try:
-        assessments.save(
-            _actor(),
-            case_id,
-            source,
-            _entries(form, model),
-            form.statement.data or "",
-            submit=submit,
-            expected_revision=_int(form.revision.data),
-        )
-    except ConflictError as error:
-        model = _reloaded(case_id, source)
+    is_submit = request.form.get("action") == "submit"
+    return submit(
+        form,
+        lambda: _save(model, form, is_submit),
+        page=lambda status, error=None: _render(case_id, model, form, status, error),
+        done=lambda _: saved(_saved_message(source, is_submit), request.endpoint, case_id=case_id),
+        show=_show_error,
+    )
+
+
+def _render(case_id: int, model: Assessment, form: AssessmentForm, status: int, error=None):
+    if error is not None:  # rolled back, which expires what was read: read it again
+        model = assessments.assessment(_actor(), case_id, model.source)
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
         form.revision.data = model.revision  # saving again now replaces theirs, knowingly
-        return _render(model, form, conflict=error, status=409)
-    except ValidationError as error:
-        model = _reloaded(case_id, source)
-        _show_error(form, error)
-        return _render(model, form, status=400)
-    db.session.commit()
-    flash(_saved_message(source, submit), "success")
-    return redirect(request.path)
-
-
-def _reloaded(case_id: int, source: RatingSource) -> Assessment:
-    """After a refusal: roll back (which expires what was read) and read the page's data again."""
-    db.session.rollback()
-    return assessments.assessment(_actor(), case_id, source)
-
-
-def _render(model: Assessment, form: AssessmentForm, *, conflict=None, status=None):
-    if status is None:
-        status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
     template = "assessments/form.html" if model.is_editable else "assessments/show.html"
-    return render_template(template, model=model, form=form, conflict=conflict), status
+    return render_template(
+        template, model=model, form=form, conflict=conflict, rating_hints=RATING_HINTS
+    ), status
+
+
+def _save(model: Assessment, form: AssessmentForm, is_submit: bool):
+    return assessments.save(
+        _actor(),
+        model.case.id,
+        model.source,
+        _entries(form, model),
+        form.statement.data or "",
+        submit=is_submit,
+        expected_revision=_int(form.revision.data),
+    )
 
 
 def _saved_message(source: RatingSource, submit: bool) -> str:

@@ -10,15 +10,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app import policy
-from app.extensions import db
-from app.forms import apply_domain_error, optional_id
-from app.models import CyclePhase, FrameworkVersion, Outcome, User, VersionStatus
+from app.forms import optional_id, saved, submit
+from app.models import Outcome
 from app.request_input import page_number
-from app.services import level_history, markdown, packets
-from app.services.errors import ConflictError, ValidationError
-from app.services.promotions import case_lists, loading, phases
+from app.services.errors import ConflictError
 from app.services.promotions import cycles as service
-from app.services.promotions.phases import Activity
+from app.services.promotions import pages
 
 bp = Blueprint("cycles", __name__)
 
@@ -99,16 +96,8 @@ def _actor():
     return current_user._get_current_object()
 
 
-# --- template globals for the case and cycle partials -------------------------------------------
-
-
-@bp.app_template_global()
-def level_history_of(person_id: int) -> list[level_history.Entry]:
-    """Every level a person held, newest first (one query)."""
-    return level_history.history(person_id)
-
-
-bp.add_app_template_global(CyclePhase, "cycle_phase")
+def _conflict(error) -> ConflictError | None:
+    return error if isinstance(error, ConflictError) else None
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -118,52 +107,28 @@ bp.add_app_template_global(CyclePhase, "cycle_phase")
 @policy.requires("promotions.view")
 def index():
     """Promotion cycles, your own cases and the cases you take part in."""
-    page = page_number()
-    cycle_page, cycles = case_lists.cycles(page_number("cycles_page"))
-    others = case_lists.visible_cases(_actor(), page) if current_user.is_manager else (None, [])
-    return render_template(
-        "promotions/index.html",
-        cycles=cycles,
-        cycle_page=cycle_page,
-        own=case_lists.own_cases(_actor()),
-        others_page=others[0],
-        others=others[1],
-    )
+    page = pages.promotions_page(_actor(), page_number(), page_number("cycles_page"))
+    return render_template("promotions/index.html", page=page)
 
 
 @bp.route("/promotions/new", methods=["GET", "POST"])
 @policy.requires("cycles.manage")
 def create():
     """Open a promotion cycle pinned to published career paths."""
-    form = CycleForm()
-    published = db.session.execute(
-        db.select(FrameworkVersion)
-        .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
-        .order_by(FrameworkVersion.name)
-    ).scalars()
-    form.version_ids.choices = [SelectChoice(v.id, f"{v.name} (v{v.number})") for v in published]
-    if not form.is_submitted():
-        form.version_ids.data = [choice.value for choice in form.version_ids.choices]
-    if form.validate_on_submit():
-        try:
-            cycle = service.create_cycle(_actor(), form.name.data, form.version_ids.data)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            cycle_id, message = cycle.id, f"{cycle.name} is open for nominations."
-            db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("cycles.show", cycle_id=cycle_id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("promotions/new.html", form=form), status
+    form = _cycle_form()
+    return submit(
+        form,
+        lambda: _open(form),
+        page=lambda status, error=None: (render_template("promotions/new.html", form=form), status),
+        done=lambda opened: saved(opened[1], "cycles.show", cycle_id=opened[0]),
+    )
 
 
 @bp.route("/promotions/<int:cycle_id>")
 @policy.requires("promotions.view")
 def show(cycle_id: int):
     """A cycle: its phase, the moves, and the cases you may see."""
-    return _cycle_page(cycle_id)
+    return _cycle_page(cycle_id, 200)
 
 
 @bp.route("/promotions/<int:cycle_id>/phase", methods=["POST"])
@@ -171,71 +136,35 @@ def show(cycle_id: int):
 def move(cycle_id: int):
     """Move the cycle forward one phase, or back with a reason."""
     form = PhaseForm()
-    if not form.validate_on_submit():
-        return _cycle_page(cycle_id, form=form, status=400)
-    try:
-        cycle = service.move_phase(
-            _actor(),
-            cycle_id,
-            form.to_phase.data,
-            form.reason.data or "",
-            expected_revision=_int(form.revision.data),
-        )
-    except ConflictError as error:
-        db.session.rollback()
-        return _cycle_page(cycle_id, form=form, conflict=error, status=409)
-    except ValidationError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return _cycle_page(cycle_id, form=form, status=400)
-    message = f"{cycle.name} is now in {cycle.phase.label.lower()}."
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("cycles.show", cycle_id=cycle_id))
+    return submit(
+        form,
+        lambda: _move(cycle_id, form),
+        page=lambda status, error=None: _cycle_page(cycle_id, status, form, _conflict(error)),
+        done=lambda message: saved(message, "cycles.show", cycle_id=cycle_id),
+    )
 
 
 @bp.route("/promotions/<int:cycle_id>/nominate", methods=["GET", "POST"])
 @policy.requires("case.nominate")
 def nominate(cycle_id: int):
     """Nominate a report for a higher level, with the manager statement."""
-    cycle = loading.cycle(cycle_id)
-    if not phases.allows(cycle.phase, Activity.NOMINATE):
-        flash(f"Nominations are closed: {cycle.name} is in {cycle.phase.label.lower()}.", "error")
-        return redirect(url_for("cycles.show", cycle_id=cycle_id))
-    form = NominateForm()
-    form.candidate_id.choices = [SelectChoice(None, "Choose a person")] + [
-        SelectChoice(c.value, c.label) for c in case_lists.nominees(_actor(), cycle_id)
-    ]
-    form.proposed_level_id.choices = [SelectChoice(None, "Choose a level")] + [
-        SelectChoice(c.value, c.label, optgroup=c.group) for c in case_lists.proposed_levels(cycle)
-    ]
-    if form.validate_on_submit():
-        try:
-            case = service.nominate(
-                _actor(),
-                cycle_id,
-                form.candidate_id.data,
-                form.proposed_level_id.data,
-                form.statement.data or "",
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            name = db.session.get(User, case.candidate_id).name  # loaded by the service
-            case_id = case.id
-            db.session.commit()
-            flash(f"{name} was nominated.", "success")
-            return redirect(url_for("cycles.case", case_id=case_id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("promotions/nominate.html", form=form, cycle=cycle), status
+    page = pages.nominate_page(_actor(), cycle_id)
+    if not page.is_open:
+        return _nominations_closed(page.cycle)
+    form = _nominate_form(page)
+    return submit(
+        form,
+        lambda: _nominate(cycle_id, form),
+        page=lambda status, error=None: _nominate_page(form, page.cycle, status),
+        done=lambda nominated: saved(nominated[1], "cycles.case", case_id=nominated[0]),
+    )
 
 
 @bp.route("/cases/<int:case_id>")
 @policy.requires("case.view")
 def case(case_id: int):
     """A promotion case: who, from which level to which, where it stands, what comes next."""
-    return _case_page(case_id)
+    return _case_page(case_id, 200)
 
 
 @bp.route("/cases/<int:case_id>/decision", methods=["POST"])
@@ -243,27 +172,14 @@ def case(case_id: int):
 def decide(case_id: int):
     """Record the head of product's decision on a case."""
     form = _decision_form()
-    if not form.validate_on_submit():
-        return _case_page(case_id, decision_form=form, status=400)
-    try:
-        found = service.decide(
-            _actor(),
-            case_id,
-            form.decision.data or None,
-            form.rationale.data or "",
-            expected_revision=_int(form.revision.data),
-        )
-    except ConflictError as error:
-        db.session.rollback()
-        return _case_page(case_id, decision_form=form, conflict=error, status=409)
-    except ValidationError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return _case_page(case_id, decision_form=form, status=400)
-    message = f"Decision recorded: {found.decision.label}."
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("cycles.case", case_id=case_id))
+    return submit(
+        form,
+        lambda: _decide(case_id, form),
+        page=lambda status, error=None: _case_page(
+            case_id, status, decision_form=form, conflict=_conflict(error)
+        ),
+        done=lambda message: saved(message, "cycles.case", case_id=case_id),
+    )
 
 
 @bp.route("/cases/<int:case_id>/withdraw", methods=["POST"])
@@ -271,42 +187,95 @@ def decide(case_id: int):
 def withdraw(case_id: int):
     """Withdraw a case from its cycle, with a reason."""
     form = WithdrawForm()
-    if not form.validate_on_submit():
-        return _case_page(case_id, withdraw_form=form, status=400)
-    try:
-        found = service.withdraw(_actor(), case_id, form.reason.data or "")
-    except ValidationError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return _case_page(case_id, withdraw_form=form, status=400)
-    message = f"{found.candidate.name}'s case was withdrawn."
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("cycles.case", case_id=case_id))
+    return submit(
+        form,
+        lambda: _withdraw(case_id, form),
+        page=lambda status, error=None: _case_page(case_id, status, withdraw_form=form),
+        done=lambda message: saved(message, "cycles.case", case_id=case_id),
+    )
+
+
+# --- saving: call the service, say what happened (read before the commit expires it) ----------
+
+
+def _open(form: CycleForm) -> tuple[int, str]:
+    cycle = service.create_cycle(_actor(), form.name.data, form.version_ids.data)
+    return cycle.id, f"{cycle.name} is open for nominations."
+
+
+def _move(cycle_id: int, form: PhaseForm) -> str:
+    cycle = service.move_phase(
+        _actor(),
+        cycle_id,
+        form.to_phase.data,
+        form.reason.data or "",
+        expected_revision=_int(form.revision.data),
+    )
+    return f"{cycle.name} is now in {cycle.phase.label.lower()}."
+
+
+def _nominate(cycle_id: int, form: NominateForm) -> tuple[int, str]:
+    case = service.nominate(
+        _actor(),
+        cycle_id,
+        form.candidate_id.data,
+        form.proposed_level_id.data,
+        form.statement.data or "",
+    )
+    return case.id, f"{case.candidate.name} was nominated."
+
+
+def _decide(case_id: int, form: DecisionForm) -> str:
+    case = service.decide(
+        _actor(),
+        case_id,
+        form.decision.data or None,
+        form.rationale.data or "",
+        expected_revision=_int(form.revision.data),
+    )
+    return f"Decision recorded: {case.decision.label}."
+
+
+def _withdraw(case_id: int, form: WithdrawForm) -> str:
+    case = service.withdraw(_actor(), case_id, form.reason.data or "")
+    return f"{case.candidate.name}'s case was withdrawn."
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _cycle_page(cycle_id: int, *, form: PhaseForm | None = None, conflict=None, status=200):
-    cycle = loading.cycle(cycle_id)
-    pagination, rows = case_lists.cycle_cases(_actor(), cycle.id, page_number())
-    is_head = policy.can(_actor(), "cycles.manage")
-    page = render_template(
-        "promotions/cycle.html",
-        cycle=cycle,
-        phases=list(CyclePhase),
-        rows=rows,
-        page=pagination,
-        is_head=is_head,
-        blocker=service.next_move_blocker(cycle) if is_head else None,
-        form=form or PhaseForm(formdata=None, revision=cycle.revision),
-        revision=cycle.revision,
-        conflict=conflict,
-        may_nominate=policy.can(_actor(), "case.nominate")
-        and phases.allows(cycle.phase, Activity.NOMINATE),
-    )
-    return page, status
+def _cycle_page(cycle_id: int, status: int, form: PhaseForm | None = None, conflict=None):
+    page = pages.cycle_page(_actor(), cycle_id, page_number())
+    form = form or PhaseForm(formdata=None, revision=page.cycle.revision)
+    return render_template("promotions/cycle.html", page=page, form=form, conflict=conflict), status
+
+
+def _cycle_form() -> CycleForm:
+    form = CycleForm()
+    form.version_ids.choices = [SelectChoice(c.value, c.label) for c in pages.published_versions()]
+    if not form.is_submitted():  # every published career path, unless the head unticks one
+        form.version_ids.data = [choice.value for choice in form.version_ids.choices]
+    return form
+
+
+def _nominations_closed(cycle):
+    flash(f"Nominations are closed: {cycle.name} is in {cycle.phase.label.lower()}.", "error")
+    return redirect(url_for("cycles.show", cycle_id=cycle.id))
+
+
+def _nominate_page(form: NominateForm, cycle, status: int):
+    return render_template("promotions/nominate.html", form=form, cycle=cycle), status
+
+
+def _nominate_form(page: pages.NominatePage) -> NominateForm:
+    form = NominateForm()
+    form.candidate_id.choices = [SelectChoice(None, "Choose a person")] + [
+        SelectChoice(c.value, c.label) for c in page.nominees
+    ]
+    form.proposed_level_id.choices = [SelectChoice(None, "Choose a level")] + [
+        SelectChoice(c.value, c.label, optgroup=c.group) for c in page.levels
+    ]
+    return form
 
 
 def _decision_form(case=None) -> DecisionForm:
@@ -318,26 +287,17 @@ def _decision_form(case=None) -> DecisionForm:
     return form
 
 
-def _case_page(case_id: int, *, decision_form=None, withdraw_form=None, conflict=None, status=200):
-    found = loading.case(case_id)
-    policy.authorize(_actor(), "case.view", found)
-    if decision_form is not None:
-        fresh = _decision_form(found)
-        decision_form.decision.choices = fresh.decision.choices
-    page = render_template(
+def _case_page(case_id: int, status: int, *, decision_form=None, withdraw_form=None, conflict=None):
+    page = pages.case_page(_actor(), case_id)
+    if decision_form is not None:  # a sent form knows no case: its choices name the outcome
+        decision_form.decision.choices = _decision_form(page.case).decision.choices
+    return render_template(
         "promotions/case.html",
-        case=found,
-        cycle=found.cycle,
-        phases=list(CyclePhase),
-        statement=markdown.render(found.statement),
-        decision_rationale=markdown.render(found.decision_rationale),
-        decision_form=decision_form or _decision_form(found),
+        page=page,
+        decision_form=decision_form or _decision_form(page.case),
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         conflict=conflict,
-        is_candidate=found.candidate_id == current_user.id,
-        packet=packets.case_panel(_actor(), found),
-    )
-    return page, status
+    ), status
 
 
 def _int(value) -> int:

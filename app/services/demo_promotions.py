@@ -20,7 +20,7 @@ from app.models import (
     RatingSource,
     User,
 )
-from app.services import readiness
+from app.services.growth import readiness
 from app.services.promotions import assessments, calibration, cycles, loading
 from app.services.promotions.assessments import EntryInput
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Comment, Evidence, User
-from app.services import org, readiness
+from app.services import org
+from app.services.growth import readiness
 from app.services.people_pages import PersonLinks, person_links
 
 RECENT_DAYS = 90

@@ -26,7 +26,7 @@ from app.models.base import utcnow
 from app.policy import can
 from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.promotions import assessments
-from app.services.promotions.assessments import EntryInput, IncompleteError
+from app.services.promotions.assessments import EntryInput, IncompleteError, evidence_links
 from tests import evidence_helpers
 from tests.promotion_helpers import KEYS, all_meets, cycle_with_cases, rate, set_phase
 
@@ -138,7 +138,7 @@ def test_the_form_reads_in_a_fixed_number_of_queries(app, org, cycle):
 
 
 def test_at_most_so_many_items_are_offered_but_linked_ones_always_are(app, org, cycle, monkeypatch):
-    monkeypatch.setattr(assessments, "EVIDENCE_SHOWN", 2)
+    monkeypatch.setattr(evidence_links, "EVIDENCE_SHOWN", 2)
     ids = [
         evidence_helpers.record(app, org.pm_a1, title=f"Item {n}", occurred_on=date(2026, 1, n))
         for n in range(1, 5)

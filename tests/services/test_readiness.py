@@ -20,11 +20,13 @@ from app.models import (
 )
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services import readiness, readiness_thresholds
 from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.frameworks import files
-from app.services.readiness import Quarter, Status
-from app.services.readiness_thresholds import Thresholds
+from app.services.growth import expectations, heatmap, readiness
+from app.services.growth import thresholds as readiness_thresholds
+from app.services.growth.heatmap import Quarter
+from app.services.growth.readiness import Status
+from app.services.growth.thresholds import Thresholds
 from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_data
@@ -181,9 +183,9 @@ def test_the_target_is_the_next_level_by_default_and_any_level_on_request(app, p
     chosen = readiness.readiness(placed.pm_a1.id, level_id("L3"))
     assert (chosen.target.code, chosen.is_next_level) == ("L3", False)
     assert chosen.competencies[0].expectation == "Does skill 0.0 at L3."
-    assert readiness.level_id_for(placed.pm_a1.id, "L3") == level_id("L3")
+    assert expectations.level_id_for(placed.pm_a1.id, "L3") == level_id("L3")
     with pytest.raises(NotFoundError):
-        readiness.level_id_for(placed.pm_a1.id, "NOPE")
+        expectations.level_id_for(placed.pm_a1.id, "NOPE")
 
 
 def test_the_top_level_compares_with_itself_and_the_unplaced_have_no_target(app, org):
@@ -193,7 +195,7 @@ def test_the_top_level_compares_with_itself_and_the_unplaced_have_no_target(app,
         assert (top.is_top, top.target.code, top.is_next_level) == (True, "L3", False)
         unplaced = readiness.readiness(org.pm_b1.id)
         assert not unplaced.is_placed and unplaced.competencies == []
-        assert readiness.heatmap(org.pm_b1.id).areas == []
+        assert heatmap.heatmap(org.pm_b1.id).areas == []
 
 
 def two_track_framework() -> str:
@@ -229,7 +231,7 @@ def test_only_competencies_that_apply_at_the_target_level_are_listed(app, org):
         ]
         assert by_key(other_track)["skill-0-1"].count == 1
         # The heatmap follows the person's own track.
-        rows = [row.key for area in readiness.heatmap(org.pm_a1.id).areas for row in area.rows]
+        rows = [row.key for area in heatmap.heatmap(org.pm_a1.id).areas for row in area.rows]
         assert rows == ["skill-0-0", "skill-1-0", "skill-1-1"]
 
 
@@ -237,7 +239,7 @@ def test_only_competencies_that_apply_at_the_target_level_are_listed(app, org):
 
 
 def test_quarters_and_windows_cross_year_boundaries():
-    assert [q.label for q in readiness.quarters_ending(date(2026, 1, 15), 6)] == [
+    assert [q.label for q in heatmap.quarters_ending(date(2026, 1, 15), 6)] == [
         "Q4 2024",
         "Q1 2025",
         "Q2 2025",
@@ -245,8 +247,8 @@ def test_quarters_and_windows_cross_year_boundaries():
         "Q4 2025",
         "Q1 2026",
     ]
-    assert readiness.quarter_of(date(2025, 12, 31)) == Quarter(2025, 4)
-    assert readiness.quarter_of(date(2026, 1, 1)) == Quarter(2026, 1)
+    assert heatmap.quarter_of(date(2025, 12, 31)) == Quarter(2025, 4)
+    assert heatmap.quarter_of(date(2026, 1, 1)) == Quarter(2026, 1)
     assert Quarter(2025, 4).start == date(2025, 10, 1)
     assert readiness.window_start(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert readiness.window_start(date(2026, 3, 31), 24) == date(2024, 3, 31)
@@ -273,8 +275,8 @@ def test_heatmap_buckets_items_by_quarter_across_the_new_year(app, placed):
             db.session.get(User, pm.id), evidence_service.get_evidence(trashed)
         )
         db.session.commit()
-        heat = readiness.heatmap(pm.id, quarters=3, today=date(2026, 2, 15))
-        shared = readiness.heatmap(pm.id, quarters=3, shared_only=True, today=date(2026, 2, 15))
+        heat = heatmap.heatmap(pm.id, quarters=3, today=date(2026, 2, 15))
+        shared = heatmap.heatmap(pm.id, quarters=3, shared_only=True, today=date(2026, 2, 15))
     assert [q.label for q in heat.quarters] == ["Q3 2025", "Q4 2025", "Q1 2026"]
     counts = {row.key: row.counts for area in heat.areas for row in area.rows}
     assert counts == {
@@ -446,9 +448,9 @@ def test_readiness_uses_a_fixed_number_of_queries(app, placed):
     log(app, pm, "skill-0-0", confirmed=1)
     with app.app_context():
         few = count_statements(app, lambda: readiness.readiness(pm.id))
-        few_heat = count_statements(app, lambda: readiness.heatmap(pm.id))
+        few_heat = count_statements(app, lambda: heatmap.heatmap(pm.id))
     for n in range(30):
         log(app, pm, f"skill-{n % 2}-{n // 2 % 2}", days_ago=n * 20, confirmed=n % 2)
     with app.app_context():
         assert count_statements(app, lambda: readiness.readiness(pm.id)) == few
-        assert count_statements(app, lambda: readiness.heatmap(pm.id)) == few_heat
+        assert count_statements(app, lambda: heatmap.heatmap(pm.id)) == few_heat

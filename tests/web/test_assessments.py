@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.extensions import db
 from app.models import CaseRating, CyclePhase, Evidence, PromotionCase, RatingSource, Visibility
-from app.services.promotions import loading
+from app.services.promotions import assessments, loading
 from tests import evidence_helpers
 from tests.factories import sign_in
 from tests.promotion_helpers import (
@@ -306,6 +306,7 @@ def panel_app(make_app):
             '{% extends "base.html" %}{% block content %}'
             '{% include "assessments/_case_panel.html" %}{% endblock %}',
             case=case,
+            panel=assessments.panel(current_user, case),
         )
 
     return other

@@ -44,13 +44,14 @@ from app.models import (
     RatingSource,
     Vote,
 )
-from app.services import markdown, readiness
+from app.services import markdown
 from app.services.errors import NotFoundError
 from app.services.evidence import competency_names
+from app.services.growth import readiness
+from app.services.growth.thresholds import thresholds
 from app.services.packets import data as d
 from app.services.pdf_text import bounded
 from app.services.promotions.log import LogAction
-from app.services.readiness_thresholds import thresholds
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SOURCES = (RatingSource.SELF, RatingSource.MANAGER, RatingSource.AGREED)

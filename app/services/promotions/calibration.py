@@ -32,8 +32,9 @@ from app.models import (
     Vote,
 )
 from app.models.base import utcnow
-from app.services import markdown, notifications, readiness
+from app.services import markdown, notifications
 from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from app.services.growth import readiness
 from app.services.promotions import loading, phases
 from app.services.promotions.log import LogAction, record
 from app.services.promotions.phases import Activity

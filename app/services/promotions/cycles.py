@@ -337,6 +337,7 @@ def nominate(
     case = PromotionCase(
         cycle_id=cycle.id,
         candidate_id=candidate.id,
+        candidate=candidate,  # loaded: the caller names them
         current_level_id=current.id,
         proposed_level_id=proposed.id,
         manager_id=candidate.manager_id or actor.id,

@@ -1,0 +1,211 @@
+"""What a level expects: where a person is placed, the levels of their career path in ladder
+order, and the competencies that apply at a level with its expectation and indicators.
+
+Readiness, the heatmap, assessments, calibration and packets read levels through here, so the
+rule for "a competency applies at a level" is written once (`_applicable`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    CellStatus,
+    Competency,
+    CompetencyArea,
+    Expectation,
+    Framework,
+    FrameworkVersion,
+    IndicatorKind,
+    Level,
+    Track,
+    User,
+    competency_tracks,
+)
+from app.services.errors import NotFoundError
+
+INDICATOR_LABELS = {
+    IndicatorKind.CRITERION: "Criteria",
+    IndicatorKind.EXAMPLE: "Examples",
+    IndicatorKind.SIGNAL: "Signals",
+}
+
+
+# --- where a person stands ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    level: Level
+    framework_id: int
+    framework_slug: str
+    version_number: int
+    version_name: str
+
+
+def placement(person_id: int) -> Placement | None:
+    """The person's level with its framework and version, or None when not placed. One query."""
+    row = db.session.execute(
+        select(Level, FrameworkVersion.framework_id, Framework.slug, FrameworkVersion.number)
+        .add_columns(FrameworkVersion.name)
+        .join(User, User.level_id == Level.id)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .join(Framework, FrameworkVersion.framework_id == Framework.id)
+        .where(User.id == person_id)
+    ).one_or_none()
+    return Placement(*row) if row else None
+
+
+@dataclass(frozen=True)
+class LevelChoice:
+    id: int
+    code: str
+    title: str
+    track_id: int
+    track_name: str
+    position: int
+
+
+def level_choices(version_ids: Iterable[int]) -> dict[int, list[LevelChoice]]:
+    """version id → its levels, track by track, in ladder order. One query."""
+    rows = db.session.execute(
+        select(
+            Level.version_id,
+            Level.id,
+            Level.code,
+            Level.title,
+            Level.track_id,
+            Track.name,
+            Level.position,
+        )
+        .join(Track, Level.track_id == Track.id)
+        .where(Level.version_id.in_(list(version_ids)))
+        .order_by(Track.position, Level.position)
+    ).all()
+    levels: dict[int, list[LevelChoice]] = defaultdict(list)
+    for version_id, *values in rows:
+        levels[version_id].append(LevelChoice(*values))
+    return levels
+
+
+def next_level(levels: list[LevelChoice], current_id: int) -> LevelChoice | None:
+    """The level above `current_id` in its track, or None at the top."""
+    current = next(level for level in levels if level.id == current_id)
+    return next(
+        (
+            level
+            for level in levels
+            if level.track_id == current.track_id and level.position > current.position
+        ),
+        None,
+    )
+
+
+def target_id(levels: list[LevelChoice], level_id: int) -> int:
+    """The next level up in the track, or the level itself at the top."""
+    following = next_level(levels, level_id)
+    return following.id if following else level_id
+
+
+def level_id_for(person_id: int, code: str) -> int:
+    """The id of the level with this code in the person's framework version."""
+    own_version = (
+        select(Level.version_id)
+        .join(User, User.level_id == Level.id)
+        .where(User.id == person_id)
+        .scalar_subquery()
+    )
+    level_id = db.session.execute(
+        select(Level.id).where(Level.version_id == own_version, Level.code == code)
+    ).scalar_one_or_none()
+    if level_id is None:
+        raise NotFoundError(f'This career path has no level "{code[:40]}".')
+    return level_id
+
+
+# --- what a level expects ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A competency that applies at a level, with that level's expectation."""
+
+    key: str
+    name: str
+    description: str
+    area: str
+    expectation: str  # "" when the cell is not defined yet
+    indicators: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def _applicable(level_ids: Iterable[int], *columns):
+    """A select of `columns` over each competency that applies at the levels: on the level's
+    track and not marked not applicable there, in reading order."""
+    return (
+        select(*columns)
+        .select_from(Expectation)
+        .join(Competency, Expectation.competency_id == Competency.id)
+        .join(CompetencyArea, Competency.area_id == CompetencyArea.id)
+        .join(Level, Expectation.level_id == Level.id)
+        .join(
+            competency_tracks,
+            and_(
+                competency_tracks.c.competency_id == Competency.id,
+                competency_tracks.c.track_id == Level.track_id,
+            ),
+        )
+        .where(
+            Expectation.level_id.in_(list(level_ids)),
+            Expectation.status != CellStatus.NOT_APPLICABLE,
+        )
+        .order_by(CompetencyArea.position, Competency.position)
+    )
+
+
+def competencies_at(level_ids: Iterable[int]) -> dict[int, list[Expected]]:
+    """level id → the competencies that apply there, in reading order. Two queries."""
+    level_ids = set(level_ids)
+    found: dict[int, list[Expected]] = {level_id: [] for level_id in level_ids}
+    if not level_ids:
+        return found
+    query = _applicable(level_ids, CompetencyArea.name, Competency, Expectation)
+    for area, competency, expectation in db.session.execute(
+        query.options(selectinload(Expectation.indicators))
+    ):
+        found[expectation.level_id].append(
+            Expected(
+                key=competency.key,
+                name=competency.name,
+                description=competency.description,
+                area=area,
+                expectation=expectation.text if expectation.status is CellStatus.DEFINED else "",
+                indicators=_indicator_groups(expectation),
+            )
+        )
+    return found
+
+
+def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
+    """level id → the keys of the competencies that apply there. One query."""
+    keys: dict[int, list[str]] = defaultdict(list)
+    for level_id, key in db.session.execute(
+        _applicable(level_ids, Expectation.level_id, Competency.key)
+    ):
+        keys[level_id].append(key)
+    return keys
+
+
+def _indicator_groups(expectation: Expectation) -> list[tuple[str, list[str]]]:
+    if expectation.status is not CellStatus.DEFINED:
+        return []
+    groups = [
+        (label, [i.text for i in expectation.indicators if i.kind is kind])
+        for kind, label in INDICATOR_LABELS.items()
+    ]
+    return [(label, texts) for label, texts in groups if texts]

@@ -1,0 +1,44 @@
+"""The growth page's data (readiness and evidence over time for one person) and the home page's
+summary of the signed-in person's readiness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app import policy
+from app.extensions import db
+from app.models import User
+from app.services.errors import NotFoundError
+from app.services.growth.expectations import level_id_for
+from app.services.growth.heatmap import Heatmap, heatmap
+from app.services.growth.readiness import Readiness, readiness
+
+
+@dataclass(frozen=True)
+class GrowthPage:
+    person: User
+    is_own: bool  # the owner sees their private drafts counted; others only shared items
+    readiness: Readiness
+    heatmap: Heatmap | None
+
+
+def growth_page(
+    actor, person_id: int, *, level_code: str | None = None, today: date | None = None
+) -> GrowthPage:
+    """Readiness and evidence over time for a person the actor may follow (NotFoundError else)."""
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFoundError("Not found.")
+    policy.authorize(actor, "growth.view", person)
+    is_own = person.id == actor.id
+    target = level_id_for(person.id, level_code) if level_code else None
+    ready = readiness(person.id, target, shared_only=not is_own, today=today)
+    heat = heatmap(person.id, shared_only=not is_own, today=today) if ready.is_placed else None
+    return GrowthPage(person, is_own, ready, heat)
+
+
+def own_summary(actor) -> Readiness | None:
+    """The actor's readiness for their next level, drafts counted (None when not placed)."""
+    summary = readiness(actor.id)
+    return summary if summary.is_placed else None

@@ -1,0 +1,379 @@
+"""Readiness: how well a person's evidence covers what a level expects, and when they logged it.
+
+A competency's evidence is "enough" for a level when, counting only items from the last
+`window_months`, there are at least `min_items`, at least `min_corroborated` of them confirmed by a
+peer, and the newest is from the last `recent_days`; "thin" when there is some but not enough;
+"none" with no item at all. The head of product sets the four numbers (growth.thresholds).
+
+Every function here reads in a fixed number of queries, whatever the number of competencies,
+items or people.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from app.extensions import db
+from app.models import (
+    Corroboration,
+    CorroborationStatus,
+    Evidence,
+    EvidenceCompetency,
+    FrameworkVersion,
+    Level,
+    User,
+)
+from app.services.errors import NotFoundError
+
+# Expected is re-exported: assessments, calibration and packets read a level's competencies here.
+from app.services.growth.expectations import Expected as Expected
+from app.services.growth.expectations import (
+    LevelChoice,
+    Placement,
+    competencies_at,
+    keys_expected_at,
+    level_choices,
+    next_level,
+    placement,
+    target_id,
+)
+from app.services.growth.thresholds import Thresholds, thresholds
+
+
+class Status(enum.StrEnum):
+    NONE = "none"
+    THIN = "thin"
+    ENOUGH = "enough"
+    NOT_PLACED = "not placed"  # team_status only: no level, so nothing to be ready for
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.NONE: "No evidence yet",
+    Status.THIN: "Thin",
+    Status.ENOUGH: "Enough",
+    Status.NOT_PLACED: "Not placed",
+}
+
+
+# --- the numbers per competency ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int = 0  # items inside the window
+    corroborated: int = 0  # of those, confirmed by a peer
+    latest: date | None = None  # the newest inside the window
+    older: int = 0  # items before the window, not counted
+
+
+NO_EVIDENCE = Tally()
+
+
+def status_of(tally: Tally, rules: Thresholds, today: date) -> Status:
+    if tally.count == 0:
+        return Status.NONE
+    recent = tally.latest is not None and tally.latest >= today - timedelta(days=rules.recent_days)
+    if tally.count >= rules.min_items and tally.corroborated >= rules.min_corroborated and recent:
+        return Status.ENOUGH
+    return Status.THIN
+
+
+def missing(tally: Tally, rules: Thresholds, today: date) -> list[str]:
+    """What would make a competency's evidence enough, in words a person acts on."""
+    gaps = []
+    more = rules.min_items - tally.count
+    if more > 0:
+        gaps.append(f"{more} more item{'s' if more > 1 else ''}")
+    unconfirmed = rules.min_corroborated - tally.corroborated
+    if unconfirmed > 0:
+        gaps.append(
+            f"{unconfirmed} more item{'s' if unconfirmed > 1 else ''} corroborated by a peer"
+        )
+    cutoff = today - timedelta(days=rules.recent_days)
+    if tally.count and (tally.latest is None or tally.latest < cutoff):
+        gaps.append(f"an item from the last {rules.recent_days} days")
+    return gaps
+
+
+def window_start(today: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the month's last day when it is shorter)."""
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(today.day, (next_month - timedelta(days=1)).day))
+
+
+def _tallies(owner_ids: Iterable[int], start: date, *, shared_only: bool) -> dict[tuple, Tally]:
+    """(owner id, framework id, competency key) → Tally, in one grouped query."""
+    owner_ids = list(owner_ids)
+    if not owner_ids:
+        return {}
+    confirmed = (
+        select(Corroboration.evidence_id)
+        .where(Corroboration.status == CorroborationStatus.CONFIRMED)
+        .distinct()
+        .subquery()
+    )
+    inside = Evidence.occurred_on >= start
+    query = (
+        select(
+            Evidence.owner_id,
+            EvidenceCompetency.framework_id,
+            EvidenceCompetency.competency_key,
+            func.count(case((inside, Evidence.id))),
+            func.count(case((and_(inside, confirmed.c.evidence_id.is_not(None)), Evidence.id))),
+            func.max(case((inside, Evidence.occurred_on))),
+            func.count(case((~inside, Evidence.id))),
+        )
+        .join(EvidenceCompetency, EvidenceCompetency.evidence_id == Evidence.id)
+        .outerjoin(confirmed, confirmed.c.evidence_id == Evidence.id)
+        .where(Evidence.owner_id.in_(owner_ids), Evidence.deleted_at.is_(None))
+        .group_by(
+            Evidence.owner_id, EvidenceCompetency.framework_id, EvidenceCompetency.competency_key
+        )
+    )
+    if shared_only:
+        query = query.where(Evidence.is_visible_to_others)  # what others may see of it
+    return {
+        (owner, framework, key): Tally(count, corroborated, _as_date(latest), older)
+        for owner, framework, key, count, corroborated, latest, older in db.session.execute(query)
+    }
+
+
+def _as_date(value) -> date | None:
+    # SQLite hands back MAX() over a CASE as text; PostgreSQL as a date.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- one person's readiness --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompetencyReadiness:
+    key: str
+    name: str
+    description: str
+    expectation: str  # what the target level expects; "" when not written yet
+    indicators: list[tuple[str, list[str]]]  # (kind label, texts)
+    tally: Tally
+    status: Status
+    missing: list[str]
+
+    @property
+    def count(self) -> int:
+        return self.tally.count
+
+    @property
+    def corroborated(self) -> int:
+        return self.tally.corroborated
+
+    @property
+    def latest(self) -> date | None:
+        return self.tally.latest
+
+
+@dataclass(frozen=True)
+class AreaReadiness:
+    name: str
+    competencies: list[CompetencyReadiness]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    person_id: int
+    shared_only: bool
+    rules: Thresholds
+    counted_from: date
+    placement: Placement | None = None
+    target: LevelChoice | None = None
+    levels: list[LevelChoice] = field(default_factory=list)
+    is_next_level: bool = False  # the target is the next level up in the person's track
+    areas: list[AreaReadiness] = field(default_factory=list)
+
+    @property
+    def is_placed(self) -> bool:
+        return self.placement is not None
+
+    @property
+    def current(self) -> LevelChoice | None:
+        if self.placement is None:
+            return None
+        return next(level for level in self.levels if level.id == self.placement.level.id)
+
+    @property
+    def is_top(self) -> bool:
+        """No level above the person's in their track."""
+        return self.is_placed and next_level(self.levels, self.placement.level.id) is None
+
+    @property
+    def competencies(self) -> list[CompetencyReadiness]:
+        return [c for area in self.areas for c in area.competencies]
+
+    def count(self, status: Status | str) -> int:
+        return sum(1 for c in self.competencies if c.status == status)
+
+    @property
+    def tallies(self) -> list[tuple[Status, int]]:
+        """How many competencies are enough, thin and without evidence, in that order."""
+        shown = (Status.ENOUGH, Status.THIN, Status.NONE)
+        return [(status, self.count(status)) for status in shown]
+
+    @property
+    def focus(self) -> list[CompetencyReadiness]:
+        """Where another item helps most: competencies with none first, then thin ones."""
+        order = {Status.NONE: 0, Status.THIN: 1}
+        gaps = [c for c in self.competencies if c.status in order]
+        return sorted(gaps, key=lambda c: order[c.status])[:3]
+
+    @property
+    def status(self) -> Status:
+        return overall(c.status for c in self.competencies)
+
+
+def overall(statuses: Iterable[Status]) -> Status:
+    """One status for a level: enough only when every competency is; none when none has any
+    evidence; thin otherwise (and none when the level expects nothing at all)."""
+    statuses = list(statuses)
+    if statuses and all(s is Status.ENOUGH for s in statuses):
+        return Status.ENOUGH
+    if all(s is Status.NONE for s in statuses):
+        return Status.NONE
+    return Status.THIN
+
+
+def readiness(
+    person_id: int,
+    target_level_id: int | None = None,
+    *,
+    shared_only: bool = False,
+    today: date | None = None,
+) -> Readiness:
+    """The person's evidence per competency of the target level: the next level in their track
+    by default (their own at the top), any level of their framework version on request.
+
+    `shared_only` leaves out private drafts: what a manager or mentor may see.
+    """
+    today = today or date.today()
+    rules = thresholds()
+    start = window_start(today, rules.window_months)
+    empty = Readiness(person_id, shared_only, rules, start)
+    placed = placement(person_id)
+    if placed is None:
+        return empty
+    levels = level_choices([placed.level.version_id])[placed.level.version_id]
+    following = next_level(levels, placed.level.id)
+    if target_level_id is None:
+        target_level_id = target_id(levels, placed.level.id)
+    target = next((level for level in levels if level.id == target_level_id), None)
+    if target is None:
+        raise NotFoundError(f"{placed.version_name} has no such level.")
+    tallies = _tallies([person_id], start, shared_only=shared_only)
+    areas: dict[str, list[CompetencyReadiness]] = defaultdict(list)
+    for expected in competencies_at([target.id])[target.id]:
+        tally = tallies.get((person_id, placed.framework_id, expected.key), NO_EVIDENCE)
+        areas[expected.area].append(
+            CompetencyReadiness(
+                key=expected.key,
+                name=expected.name,
+                description=expected.description,
+                expectation=expected.expectation,
+                indicators=expected.indicators,
+                tally=tally,
+                status=status_of(tally, rules, today),
+                missing=missing(tally, rules, today),
+            )
+        )
+    return Readiness(
+        person_id,
+        shared_only,
+        rules,
+        start,
+        placement=placed,
+        target=target,
+        levels=levels,
+        is_next_level=following is not None and target.id == following.id,
+        areas=[AreaReadiness(name, items) for name, items in areas.items()],
+    )
+
+
+# --- a team at a glance ------------------------------------------------------------------------
+
+
+def team_status(person_ids: Iterable[int], *, today: date | None = None) -> dict[int, Status]:
+    """person id → readiness for their next level (their own at the top of a track), from
+    SHARED evidence only: enough when every competency is, none when no competency has any
+    evidence, thin otherwise; "not placed" without a level. Five queries for any team."""
+    today = today or date.today()
+    person_ids = set(person_ids)
+    result = dict.fromkeys(person_ids, Status.NOT_PLACED)
+    if not person_ids:
+        return result
+    rules = thresholds()
+    placed = db.session.execute(
+        select(User.id, User.level_id, Level.version_id, FrameworkVersion.framework_id)
+        .join(Level, User.level_id == Level.id)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .where(User.id.in_(person_ids))
+    ).all()
+    if not placed:
+        return result
+    levels = level_choices({row.version_id for row in placed})
+    targets = {
+        person: target_id(levels[version], level) for person, level, version, _framework in placed
+    }
+    keys = keys_expected_at(set(targets.values()))
+    start = window_start(today, rules.window_months)
+    tallies = _tallies([row.id for row in placed], start, shared_only=True)
+    for person, _level, _version, framework in placed:
+        result[person] = overall(
+            status_of(tallies.get((person, framework, key), NO_EVIDENCE), rules, today)
+            for key in keys.get(targets[person], [])
+        )
+    return result
+
+
+# --- for promotion cases ------------------------------------------------------------------------
+
+
+def sufficiency(
+    pairs: Iterable[tuple[int, int]], *, today: date | None = None
+) -> dict[tuple[int, str], Status]:
+    """For (person id, target level id) pairs: (person id, competency key) → how well the
+    person's SHARED evidence covers each competency that applies at the target level, with the
+    head of product's thresholds. A fixed number of queries for any number of people."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    today = today or date.today()
+    rules = thresholds()
+    frameworks = dict(
+        db.session.execute(
+            select(Level.id, FrameworkVersion.framework_id)
+            .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+            .where(Level.id.in_({level for _person, level in pairs}))
+        ).all()
+    )
+    keys = keys_expected_at(set(frameworks))
+    start = window_start(today, rules.window_months)
+    tallies = _tallies({person for person, _level in pairs}, start, shared_only=True)
+    return {
+        (person, key): status_of(
+            tallies.get((person, frameworks[level], key), NO_EVIDENCE), rules, today
+        )
+        for person, level in pairs
+        if level in frameworks
+        for key in keys.get(level, [])
+    }

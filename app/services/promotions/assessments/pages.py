@@ -1,0 +1,170 @@
+"""The assessment page: a form for whoever fills it in while it is open, read-only for those
+who may read it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from markupsafe import Markup
+
+from app import policy
+from app.models import CaseRating, PromotionCase, Rating, RatingSource
+from app.services import markdown
+from app.services.errors import ValidationError
+from app.services.growth.expectations import Expected
+from app.services.promotions import loading, phases
+from app.services.promotions.assessments.evidence_links import (
+    EvidenceItem,
+    item_of,
+    linkable_choices,
+    openable_ids,
+)
+from app.services.promotions.assessments.kinds import (
+    MANAGER,
+    Kind,
+    kind_of,
+    linked_visible,
+    may_see_ratings,
+    rated_competencies,
+    statement_of,
+    stored_ratings,
+    submitted_at_of,
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One competency of an assessment: what the level expects and what was said about it."""
+
+    key: str
+    name: str
+    area: str
+    description: str
+    expectation: str  # "" while the framework leaves the cell undefined
+    indicators: list[tuple[str, list[str]]]
+    rating: Rating | None
+    rationale: str
+    rationale_html: Markup  # the rationale's markdown, rendered safe
+    linked: list[EvidenceItem]  # the evidence this rating links to
+    choices: list[EvidenceItem] = field(default_factory=list)  # what may be linked (editable)
+    more: int = 0  # older tagged items not offered
+
+    @property
+    def linked_ids(self) -> list[int]:
+        return [item.id for item in self.linked]
+
+    @property
+    def is_complete(self) -> bool:
+        return self.rating is not None and bool(self.rationale.strip())
+
+
+@dataclass(frozen=True)
+class Assessment:
+    case: PromotionCase
+    source: RatingSource
+    entries: list[Entry]
+    statement: str  # SELF: the candidate's statement; MANAGER: the nomination statement
+    statement_html: Markup
+    submitted_at: datetime | None
+    revision: int  # the case's, carried in the form
+    is_editable: bool
+    closed_reason: str  # why it cannot be changed (when it cannot)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def by_area(self) -> list[tuple[str, list[Entry]]]:
+        grouped: dict[str, list[Entry]] = defaultdict(list)
+        for entry in self.entries:
+            grouped[entry.area].append(entry)
+        return list(grouped.items())
+
+    @property
+    def complete_count(self) -> int:
+        return sum(1 for entry in self.entries if entry.is_complete)
+
+
+def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
+    """The assessment as the actor may see it: a form for the person who fills it in while it
+    is open, read-only for those who may read it, NotFoundError for everybody else."""
+    kind = kind_of(source)
+    case = loading.case(case_id)
+    is_editable = policy.can(actor, kind.fill, case)
+    if not is_editable:
+        policy.authorize(actor, kind.read, case)
+    expected = rated_competencies(case)
+    shows_ratings = may_see_ratings(actor, case, kind)
+    ratings = stored_ratings(case.id, source) if shows_ratings else {}
+    linked = {key: [item.id for item in row.evidence] for key, row in ratings.items()}
+    choices, more = (
+        linkable_choices(case, [e.key for e in expected], linked) if is_editable else ({}, {})
+    )
+    visible = {key: linked_visible(actor, case, row) for key, row in ratings.items()}
+    shown = {item.id for items in [*choices.values(), *visible.values()] for item in items}
+    openable = openable_ids(actor, shown)
+    # The nomination statement is the case's from the start; the candidate's is a draft.
+    statement = statement_of(case, source) if shows_ratings or source is MANAGER else ""
+    return Assessment(
+        case=case,
+        source=source,
+        entries=[
+            _entry(
+                competency,
+                ratings.get(competency.key),
+                [item_of(e, openable) for e in visible.get(competency.key, [])],
+                [item_of(i, openable) for i in choices.get(competency.key, [])],
+                more.get(competency.key, 0),
+            )
+            for competency in expected
+        ],
+        statement=statement,
+        statement_html=markdown.render(statement),
+        submitted_at=submitted_at_of(case, source),
+        revision=case.revision,
+        is_editable=is_editable,
+        closed_reason="" if is_editable else _closed_reason(actor, case, kind),
+    )
+
+
+def _entry(
+    competency: Expected,
+    row: CaseRating | None,
+    linked: list[EvidenceItem],
+    choices: list[EvidenceItem],
+    more: int,
+) -> Entry:
+    rationale = row.rationale if row else ""
+    return Entry(
+        key=competency.key,
+        name=competency.name,
+        area=competency.area,
+        description=competency.description,
+        expectation=competency.expectation,
+        indicators=competency.indicators,
+        rating=row.rating if row else None,
+        rationale=rationale,
+        rationale_html=markdown.render(rationale),
+        linked=linked,
+        choices=choices,
+        more=more,
+    )
+
+
+def _closed_reason(actor, case: PromotionCase, kind: Kind) -> str:
+    submitted_at = submitted_at_of(case, kind.source)
+    if submitted_at is not None:
+        return f"Submitted on {submitted_at:%-d %b %Y}; a submitted {kind.name} cannot be changed."
+    if not case.is_open:
+        return f"This case was withdrawn, so its {kind.name} is closed."
+    if not phases.allows(case.cycle.phase, kind.activity):
+        try:
+            phases.require(case.cycle, kind.activity)
+        except ValidationError as error:
+            return error.message
+    if kind.source is RatingSource.SELF:
+        return f"Only {case.candidate.name} fills in their self-assessment."
+    return f"Only {case.manager.name} or the head of product fills in the manager assessment."

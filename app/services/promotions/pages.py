@@ -1,0 +1,125 @@
+"""The promotion pages' data, one call per page: the list of cycles and cases, a cycle, a case,
+opening a cycle and nominating."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_sqlalchemy.pagination import Pagination
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.models import CyclePhase, FrameworkVersion, PromotionCase, PromotionCycle, VersionStatus
+from app.services import markdown
+from app.services.packets import access as packet_access
+from app.services.promotions import assessments, case_lists, loading, phases
+from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary
+from app.services.promotions.cycles import next_move_blocker
+from app.services.promotions.phases import Activity
+
+PHASES = tuple(CyclePhase)  # in order, for the stepper
+
+
+@dataclass(frozen=True)
+class PromotionsPage:
+    cycles: list[CycleSummary]
+    cycles_pagination: Pagination
+    own: list[CaseRow]  # the viewer's own cases
+    others: list[CaseRow]  # cases the viewer takes part in (managers only)
+    others_pagination: Pagination | None
+
+
+def promotions_page(actor, page: int, cycles_page: int) -> PromotionsPage:
+    """Every cycle, the actor's own cases and, for a manager, the cases they take part in."""
+    cycles_pagination, cycles = case_lists.cycles(cycles_page)
+    others_pagination, others = (
+        case_lists.visible_cases(actor, page) if actor.is_manager else (None, [])
+    )
+    own = case_lists.own_cases(actor)
+    return PromotionsPage(cycles, cycles_pagination, own, others, others_pagination)
+
+
+@dataclass(frozen=True)
+class CyclePage:
+    cycle: PromotionCycle
+    rows: list[CaseRow]  # the cases the viewer may see, one page of them
+    pagination: Pagination
+    is_head: bool  # may move the cycle
+    blocker: str | None  # what stops the next move (for the head)
+    may_nominate: bool
+    phases: tuple[CyclePhase, ...] = PHASES
+
+
+def cycle_page(actor, cycle_id: int, page: int) -> CyclePage:
+    """A cycle with its phase, what stops the next move, and the cases the actor may see."""
+    cycle = loading.cycle(cycle_id)
+    pagination, rows = case_lists.cycle_cases(actor, cycle.id, page)
+    is_head = policy.can(actor, "cycles.manage")
+    return CyclePage(
+        cycle=cycle,
+        rows=rows,
+        pagination=pagination,
+        is_head=is_head,
+        blocker=next_move_blocker(cycle) if is_head else None,
+        may_nominate=policy.can(actor, "case.nominate")
+        and phases.allows(cycle.phase, Activity.NOMINATE),
+    )
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: PromotionCase
+    statement: Markup  # the nomination statement, rendered
+    decision_rationale: Markup
+    is_candidate: bool
+    assessments: assessments.Panel  # the self and manager ratings the actor may see
+    packet: packet_access.Panel | None  # the packet views the actor may have, and versions
+    phases: tuple[CyclePhase, ...] = PHASES
+
+    @property
+    def cycle(self) -> PromotionCycle:
+        return self.case.cycle
+
+
+def case_page(actor, case_id: int) -> CasePage:
+    """A case as the actor may see it: who, from which level to which, where it stands."""
+    case = loading.case(case_id)
+    policy.authorize(actor, "case.view", case)
+    return CasePage(
+        case=case,
+        statement=markdown.render(case.statement),
+        decision_rationale=markdown.render(case.decision_rationale),
+        is_candidate=case.candidate_id == actor.id,
+        assessments=assessments.panel(actor, case),
+        packet=packet_access.case_panel(actor, case),
+    )
+
+
+@dataclass(frozen=True)
+class NominatePage:
+    cycle: PromotionCycle
+    is_open: bool  # the cycle takes nominations
+    nominees: list[Choice]  # whom the actor may nominate
+    levels: list[Choice]  # the levels of the cycle's career paths
+
+
+def nominate_page(actor, cycle_id: int) -> NominatePage:
+    """Whom the actor may nominate in a cycle, and to which levels (nothing once it is closed)."""
+    cycle = loading.cycle(cycle_id)
+    if not phases.allows(cycle.phase, Activity.NOMINATE):
+        return NominatePage(cycle, False, [], [])
+    return NominatePage(
+        cycle, True, case_lists.nominees(actor, cycle_id), case_lists.proposed_levels(cycle)
+    )
+
+
+def published_versions() -> list[Choice]:
+    """The career path versions a new cycle may pin, by name."""
+    published = db.session.execute(
+        select(FrameworkVersion)
+        .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
+        .order_by(FrameworkVersion.name)
+    ).scalars()
+    return [Choice(v.id, f"{v.name} (v{v.number})") for v in published]
