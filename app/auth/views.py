@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from app import policy
+from app import access
 from app.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from app.extensions import db
 from app.forms import apply_domain_error
@@ -47,7 +47,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@policy.public
+@access.public
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -87,7 +87,7 @@ def _remember_device(response, token: str) -> None:
 
 
 @bp.route("/logout", methods=["POST"])
-@policy.requires("home.view")
+@access.requires("home.view")
 def logout():
     """Sign out: every session of this person ends, on every device."""
     auth.sign_out(current_user._get_current_object())
@@ -98,7 +98,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def change_password():
     """Change one's own password; other sessions of this person end."""
     form = ChangePasswordForm()
@@ -120,7 +120,7 @@ def change_password():
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
-@policy.public
+@access.public
 def set_password(token: str):
     """Set a password from a one-time link made by the head of product."""
     link = auth.find_reset_link(token)

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from app import policy
+from app import access
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.extensions import db
 from app.forms import apply_domain_error
@@ -85,7 +85,7 @@ def unread_notifications() -> dict[str, int]:
 
 
 @bp.route("/evidence/<int:evidence_id>/comments", methods=["POST"])
-@policy.requires("evidence.comment")
+@access.requires("evidence.comment")
 def comment(evidence_id: int):
     """Comment on a shared item, or reply to a comment on it."""
     evidence = conversation.commentable(_actor(), evidence_id)
@@ -106,7 +106,7 @@ def comment(evidence_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/comments/<int:comment_id>/delete", methods=["POST"])
-@policy.requires("evidence.comment")
+@access.requires("evidence.comment")
 def delete_comment(evidence_id: int, comment_id: int):
     """Take back your own comment in its first minutes."""
     try:
@@ -124,7 +124,7 @@ def delete_comment(evidence_id: int, comment_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/kudos", methods=["POST"])
-@policy.requires("evidence.kudos")
+@access.requires("evidence.kudos")
 def kudos(evidence_id: int):
     """Give kudos for a shared item, or take yours back."""
     giving = KudosForm().give.data != "0"
@@ -146,7 +146,7 @@ def kudos(evidence_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/corroborations", methods=["GET", "POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def request_corroboration(evidence_id: int):
     """Ask a peer to confirm one of your items."""
     evidence = conversation.own_item(_actor(), evidence_id)
@@ -175,7 +175,7 @@ def request_corroboration(evidence_id: int):
 
 
 @bp.route("/corroborations")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def requests():
     """Requests to corroborate colleagues' items: pending first, then answered."""
     page = db.paginate(
@@ -189,7 +189,7 @@ def requests():
 
 
 @bp.route("/corroborations/<int:corroboration_id>", methods=["GET", "POST"])
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def answer(corroboration_id: int):
     """Confirm, with a short note, or decline a request to corroborate a colleague's item."""
     asked = conversation.get_request(_actor(), corroboration_id)
@@ -217,7 +217,7 @@ def answer(corroboration_id: int):
 
 
 @bp.route("/notifications")
-@policy.requires("notifications.view")
+@access.requires("notifications.view")
 def inbox():
     """Your notifications, newest first; new ones stay new until you mark them read."""
     page, entries = notifications.inbox(_actor(), page_number())
@@ -225,7 +225,7 @@ def inbox():
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@policy.requires("notifications.view")
+@access.requires("notifications.view")
 def mark_all_read():
     """Mark every notification as read, up to the newest the page showed."""
     through = request.form.get("through", type=int)
@@ -241,7 +241,7 @@ def mark_all_read():
 
 
 @bp.route("/team")
-@policy.requires("team.view")
+@access.requires("team.view")
 def team_page():
     """Everyone in your line: recent shared evidence, readiness and last activity."""
     return render_template(

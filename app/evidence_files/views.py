@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from app import policy
+from app import access, policy
 from app.errors import render_error
 from app.evidence_files.forms import AttachmentForm, ConfirmForm, ImportForm
 from app.extensions import csrf, db
@@ -104,7 +104,7 @@ def too_large(_error):
 
 
 @bp.route("/evidence/<int:evidence_id>/attachments", methods=["GET", "POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def upload(evidence_id: int):
     """Attach a file to one of your evidence items."""
     evidence = evidence_service.get_evidence(evidence_id)
@@ -130,7 +130,7 @@ def upload(evidence_id: int):
 
 
 @bp.get("/attachments/<int:attachment_id>")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def download(attachment_id: int):
     """Download a file of an item you may see; always as a download, never shown in the page."""
     attachment, path = attachments.file_for_download(_actor(), attachment_id)
@@ -152,7 +152,7 @@ def download(attachment_id: int):
 
 
 @bp.get("/attachments/<int:attachment_id>/delete")
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def confirm_remove(attachment_id: int):
     """Ask before a file is removed for good."""
     attachment = attachments.get_attachment(attachment_id)
@@ -166,7 +166,7 @@ def confirm_remove(attachment_id: int):
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def remove(attachment_id: int):
     """Remove a file from one of your items."""
     attachment = attachments.get_attachment(attachment_id)
@@ -186,7 +186,7 @@ def remove(attachment_id: int):
 
 
 @bp.get("/account/export")
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def export_page():
     """What an export of all your data holds, and the button that downloads it."""
     return render_template(
@@ -198,7 +198,7 @@ def export_page():
 
 
 @bp.post("/account/export")
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def export():
     """Download all your own data as a ZIP: JSON, one Markdown file per item, the attachments."""
     archive = personal_data.export_zip(_actor())
@@ -211,7 +211,7 @@ def export():
 
 
 @bp.route("/account/import", methods=["GET", "POST"])
-@policy.requires("account.manage")
+@access.requires("account.manage")
 @csrf.exempt  # the form checks its own CSRF token, after the larger size limit below is set
 def import_data():
     """Bring the items of a Rungs data export into your evidence, as private drafts."""

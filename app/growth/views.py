@@ -7,7 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.growth.forms import ThresholdsForm
@@ -32,7 +32,7 @@ def growth_summary():
 
 
 @bp.route("/growth")
-@policy.requires("growth.view")
+@access.requires("growth.view")
 def show():
     """Your readiness for the next level (or one you pick) and your evidence over time."""
     page = readiness.growth_page(_actor(), current_user.id, level_code=_level_code())
@@ -40,7 +40,7 @@ def show():
 
 
 @bp.route("/growth/<int:person_id>")
-@policy.requires("growth.view")
+@access.requires("growth.view")
 def person(person_id: int):
     """A report's or mentee's readiness, from the evidence they shared."""
     if person_id == current_user.id:
@@ -50,7 +50,7 @@ def person(person_id: int):
 
 
 @bp.route("/settings/readiness", methods=["GET", "POST"])
-@policy.requires("settings.manage")
+@access.requires("settings.manage")
 def thresholds():
     """When a competency's evidence counts as enough: the head of product's thresholds."""
     stored = rules.stored_thresholds()

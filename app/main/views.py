@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.services import people
 from app.services.frameworks import ladder
 
@@ -11,7 +11,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@policy.requires("home.view")
+@access.requires("home.view")
 def home():
     """The signed-in person's home page, shaped by their role."""
     person = people.get_person(current_user.id)

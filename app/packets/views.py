@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from app import policy
+from app import access, policy
 from app.extensions import db
 from app.models import Packet, PacketView, PromotionCase, PromotionCycle
 from app.services import file_types, jobs, packets
@@ -90,7 +90,7 @@ def packet_export_form(cycle: PromotionCycle) -> ExportForm | None:
 
 
 @bp.get("/cases/<int:case_id>/packet/preview")
-@policy.requires("case.view")
+@access.requires("case.view")
 def preview(case_id: int):
     """The packet of a case as HTML, in the view asked for (committee by default)."""
     view = request.args.get("view", "committee")
@@ -99,7 +99,7 @@ def preview(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/packet")
-@policy.requires("case.view")
+@access.requires("case.view")
 def generate(case_id: int):
     """Generate the case's packet in one view, as a job; its page shows the progress."""
     form = GenerateForm()
@@ -113,7 +113,7 @@ def generate(case_id: int):
 
 
 @bp.post("/promotions/<int:cycle_id>/packets")
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def export(cycle_id: int):
     """Every packet of the cycle in one view, as a ZIP made by a job."""
     cycle = loading.cycle(cycle_id)
@@ -131,7 +131,7 @@ def export(cycle_id: int):
 
 
 @bp.get("/packets/<int:packet_id>/download")
-@policy.requires("case.view")
+@access.requires("case.view")
 def download(packet_id: int):
     """A stored packet, always as a download; who downloaded which is in the audit log."""
     packet, path = packets.download(_actor(), packet_id)

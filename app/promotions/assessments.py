@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 from wtforms import Form, FormField, HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.models import Rating, RatingSource
 from app.services import markdown
@@ -156,14 +156,14 @@ def _show_error(form: AssessmentForm, error: ValidationError) -> None:
 
 
 @bp.route("/cases/<int:case_id>/self-assessment", methods=["GET", "POST"])
-@policy.requires("case.view")
+@access.requires("case.view")
 def self_assessment(case_id: int):
     """The candidate's ratings of themselves against the proposed level, with their evidence."""
     return _assessment_page(case_id, RatingSource.SELF)
 
 
 @bp.route("/cases/<int:case_id>/manager-assessment", methods=["GET", "POST"])
-@policy.requires("case.view")
+@access.requires("case.view")
 def manager_assessment(case_id: int):
     """The manager's ratings of the candidate against the proposed level, and the statement."""
     return _assessment_page(case_id, RatingSource.MANAGER)

@@ -9,7 +9,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app import policy
+from app import access, policy
 from app.extensions import db
 from app.forms import apply_domain_error, optional_id
 from app.models import CyclePhase, FrameworkVersion, Outcome, User, VersionStatus
@@ -115,7 +115,7 @@ bp.add_app_template_global(CyclePhase, "cycle_phase")
 
 
 @bp.route("/promotions")
-@policy.requires("promotions.view")
+@access.requires("promotions.view")
 def index():
     """Promotion cycles, your own cases and the cases you take part in."""
     page = page_number()
@@ -132,7 +132,7 @@ def index():
 
 
 @bp.route("/promotions/new", methods=["GET", "POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def create():
     """Open a promotion cycle pinned to published career paths."""
     form = CycleForm()
@@ -160,14 +160,14 @@ def create():
 
 
 @bp.route("/promotions/<int:cycle_id>")
-@policy.requires("promotions.view")
+@access.requires("promotions.view")
 def show(cycle_id: int):
     """A cycle: its phase, the moves, and the cases you may see."""
     return _cycle_page(cycle_id)
 
 
 @bp.route("/promotions/<int:cycle_id>/phase", methods=["POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def move(cycle_id: int):
     """Move the cycle forward one phase, or back with a reason."""
     form = PhaseForm()
@@ -195,7 +195,7 @@ def move(cycle_id: int):
 
 
 @bp.route("/promotions/<int:cycle_id>/nominate", methods=["GET", "POST"])
-@policy.requires("case.nominate")
+@access.requires("case.nominate")
 def nominate(cycle_id: int):
     """Nominate a report for a higher level, with the manager statement."""
     cycle = loading.cycle(cycle_id)
@@ -232,14 +232,14 @@ def nominate(cycle_id: int):
 
 
 @bp.route("/cases/<int:case_id>")
-@policy.requires("case.view")
+@access.requires("case.view")
 def case(case_id: int):
     """A promotion case: who, from which level to which, where it stands, what comes next."""
     return _case_page(case_id)
 
 
 @bp.route("/cases/<int:case_id>/decision", methods=["POST"])
-@policy.requires("case.decide")
+@access.requires("case.decide")
 def decide(case_id: int):
     """Record the head of product's decision on a case."""
     form = _decision_form()
@@ -267,7 +267,7 @@ def decide(case_id: int):
 
 
 @bp.route("/cases/<int:case_id>/withdraw", methods=["POST"])
-@policy.requires("case.withdraw")
+@access.requires("case.withdraw")
 def withdraw(case_id: int):
     """Withdraw a case from its cycle, with a reason."""
     form = WithdrawForm()

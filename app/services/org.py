@@ -14,21 +14,31 @@ MAX_DEPTH = 64
 
 def managers_above(person_id: int) -> list[int]:
     """Ids of the person's manager, their manager, and so on up to the top, nearest first."""
+    chain = _chain_above(person_id)
+    rows = db.session.execute(
+        select(chain.c.id).where(chain.c.id.is_not(None)).order_by(chain.c.depth)
+    )
+    return list(rows.scalars())
+
+
+def managers_above_query(person_id: int) -> Select:
+    """`managers_above` as a subquery, for conditions that must cost no query of their own."""
+    chain = _chain_above(person_id)
+    return select(chain.c.id).where(chain.c.id.is_not(None))
+
+
+def _chain_above(person_id: int):
     chain = (
         select(User.manager_id.label("id"), literal(1).label("depth"))
         .where(User.id == person_id)
         .cte("chain", recursive=True)
     )
     upper = aliased(User)
-    chain = chain.union_all(
+    return chain.union_all(
         select(upper.manager_id, chain.c.depth + 1).where(
             upper.id == chain.c.id, chain.c.depth < MAX_DEPTH
         )
     )
-    rows = db.session.execute(
-        select(chain.c.id).where(chain.c.id.is_not(None)).order_by(chain.c.depth)
-    )
-    return list(rows.scalars())
 
 
 def reports_below(manager_id: int) -> list[int]:
@@ -69,16 +79,16 @@ def related_people(person_id: int) -> set[int]:
 
 
 def mentors_of(person_id: int) -> list[int]:
-    return list(
-        db.session.execute(
-            select(mentorships.c.mentor_id).where(mentorships.c.mentee_id == person_id)
-        ).scalars()
-    )
+    return list(db.session.execute(mentors_of_query(person_id)).scalars())
 
 
 def mentees_of(person_id: int) -> list[int]:
-    return list(
-        db.session.execute(
-            select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
-        ).scalars()
-    )
+    return list(db.session.execute(mentees_of_query(person_id)).scalars())
+
+
+def mentors_of_query(person_id: int) -> Select:
+    return select(mentorships.c.mentor_id).where(mentorships.c.mentee_id == person_id)
+
+
+def mentees_of_query(person_id: int) -> Select:
+    return select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
