@@ -31,7 +31,7 @@ def _chain_above(person_id: int):
     chain = (
         select(User.manager_id.label("id"), literal(1).label("depth"))
         .where(User.id == person_id)
-        .cte("chain", recursive=True)
+        .cte(recursive=True)  # unnamed: a query may hold several
     )
     upper = aliased(User)
     return chain.union_all(
@@ -51,7 +51,7 @@ def reports_below_query(manager_id: int) -> Select:
     tree = (
         select(User.id, literal(1).label("depth"))
         .where(User.manager_id == manager_id)
-        .cte("tree", recursive=True)
+        .cte(recursive=True)  # unnamed: a query may hold several
     )
     lower = aliased(User)
     tree = tree.union_all(
