@@ -18,12 +18,15 @@ def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
     the owner asked to corroborate it (asking needs a shared item). Nobody else: the head of
     product sees an item only from that line (or, in a promotion case, in its packet).
     """
-    line_and_mentees = {*org.reports_below(viewer.id), *org.mentees_of(viewer.id)}
     asked = select(Corroboration.evidence_id).where(Corroboration.peer_id == viewer.id)
     return or_(
         Evidence.owner_id == viewer.id,
         Evidence.is_visible_to_others
-        & or_(Evidence.owner_id.in_(line_and_mentees), Evidence.id.in_(asked)),
+        & or_(
+            Evidence.owner_id.in_(org.reports_below_query(viewer.id)),
+            Evidence.owner_id.in_(org.mentees_of_query(viewer.id)),
+            Evidence.id.in_(asked),
+        ),
     )
 
 

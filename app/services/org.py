@@ -62,28 +62,8 @@ def reports_below_query(manager_id: int) -> Select:
     return select(tree.c.id)
 
 
-def related_people(person_id: int) -> set[int]:
-    """The person, everyone above and below them in the reporting line, mentors and mentees."""
-    mentoring = db.session.execute(
-        select(mentorships.c.mentor_id, mentorships.c.mentee_id).where(
-            (mentorships.c.mentor_id == person_id) | (mentorships.c.mentee_id == person_id)
-        )
-    ).all()
-    return {
-        person_id,
-        *managers_above(person_id),
-        *reports_below(person_id),
-        *(mentor for mentor, _ in mentoring),
-        *(mentee for _, mentee in mentoring),
-    }
-
-
 def mentors_of(person_id: int) -> list[int]:
     return list(db.session.execute(mentors_of_query(person_id)).scalars())
-
-
-def mentees_of(person_id: int) -> list[int]:
-    return list(db.session.execute(mentees_of_query(person_id)).scalars())
 
 
 def mentors_of_query(person_id: int) -> Select:
