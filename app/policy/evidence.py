@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 
 from app.models import Corroboration, Evidence, User, Visibility
+from app.policy import lines
 from app.policy.rules import matches, rule
-from app.services import org
 
 
 def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
@@ -23,8 +23,8 @@ def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
         Evidence.owner_id == viewer.id,
         Evidence.is_visible_to_others
         & or_(
-            Evidence.owner_id.in_(org.reports_below_query(viewer.id)),
-            Evidence.owner_id.in_(org.mentees_of_query(viewer.id)),
+            Evidence.owner_id.in_(lines.reports_below_query(viewer.id)),
+            Evidence.owner_id.in_(lines.mentees_of_query(viewer.id)),
             Evidence.id.in_(asked),
         ),
     )
@@ -54,8 +54,8 @@ def evidence_commentable_by(viewer: User) -> ColumnElement[bool]:
     their managers up the line and their mentors. A peer asked to corroborate is not one."""
     return Evidence.is_visible_to_others & or_(
         Evidence.owner_id == viewer.id,
-        Evidence.owner_id.in_(org.reports_below_query(viewer.id)),
-        Evidence.owner_id.in_(org.mentees_of_query(viewer.id)),
+        Evidence.owner_id.in_(lines.reports_below_query(viewer.id)),
+        Evidence.owner_id.in_(lines.mentees_of_query(viewer.id)),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from app.models import CalibrationSession, PromotionCase, Role, User
+from app.policy import lines
 from app.policy.promotions import published_cycles
 from app.policy.rules import matches, rule
-from app.services import org
 
 
 def committee_packets_of(viewer: User) -> ColumnElement[bool]:
@@ -19,7 +19,7 @@ def committee_packets_of(viewer: User) -> ColumnElement[bool]:
         if viewer.role is Role.HEAD
         else or_(
             PromotionCase.manager_id == viewer.id,
-            PromotionCase.candidate_id.in_(org.reports_below_query(viewer.id)),
+            PromotionCase.candidate_id.in_(lines.reports_below_query(viewer.id)),
         )
     )
     return (PromotionCase.candidate_id != viewer.id) & chain

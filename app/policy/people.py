@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, or_, select, true
 
 from app.extensions import db
 from app.models import Role, User
+from app.policy import lines
 from app.policy.rules import matches, rule, where
-from app.services import org
 
 
 @rule("home.view", "account.manage", "frameworks.view", "evidence.log", "notifications.view")
@@ -36,10 +36,10 @@ def people_visible_to(viewer: User) -> ColumnElement[bool]:
         return true()
     return or_(
         User.id == viewer.id,
-        User.id.in_(org.managers_above_query(viewer.id)),
-        User.id.in_(org.reports_below_query(viewer.id)),
-        User.id.in_(org.mentors_of_query(viewer.id)),
-        User.id.in_(org.mentees_of_query(viewer.id)),
+        User.id.in_(lines.managers_above_query(viewer.id)),
+        User.id.in_(lines.reports_below_query(viewer.id)),
+        User.id.in_(lines.mentors_of_query(viewer.id)),
+        User.id.in_(lines.mentees_of_query(viewer.id)),
     )
 
 
@@ -66,8 +66,8 @@ def growth_visible_to(viewer: User) -> ColumnElement[bool]:
     managers up the line and their mentors."""
     return or_(
         User.id == viewer.id,
-        User.id.in_(org.reports_below_query(viewer.id)),
-        User.id.in_(org.mentees_of_query(viewer.id)),
+        User.id.in_(lines.reports_below_query(viewer.id)),
+        User.id.in_(lines.mentees_of_query(viewer.id)),
     )
 
 

@@ -22,8 +22,8 @@ from app.models import (
     User,
     calibration_participants,
 )
+from app.policy import lines
 from app.policy.rules import matches, rule
-from app.services import org
 from app.services.promotions.phases import Activity, allows
 
 
@@ -44,7 +44,7 @@ def nominable_by(viewer: User) -> ColumnElement[bool]:
         return false()
     if viewer.role is Role.HEAD:
         return User.id != viewer.id
-    return (User.id != viewer.id) & User.id.in_(org.reports_below_query(viewer.id))
+    return (User.id != viewer.id) & User.id.in_(lines.reports_below_query(viewer.id))
 
 
 @rule("case.nominate", on=User, where=nominable_by)
@@ -77,7 +77,7 @@ def committee_cases_of(viewer: User) -> ColumnElement[bool]:
         return not_candidate
     return not_candidate & or_(
         PromotionCase.manager_id == viewer.id,
-        PromotionCase.candidate_id.in_(org.reports_below_query(viewer.id)),
+        PromotionCase.candidate_id.in_(lines.reports_below_query(viewer.id)),
         PromotionCase.session_id.in_(sessions_with(viewer.id)),
     )
 
