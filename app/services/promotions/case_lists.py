@@ -1,7 +1,7 @@
 """What the promotion pages list, each in a fixed number of queries whatever the number of cases.
 
 Who sees which case is the policy's: the filters of the rules `case.view`, `case.view_result`,
-`session.view` and `case.nominate` (app/policy/promotions.py, sessions.py) through `policy.where`, evaluated for a whole page at once.
+`session.view` and `case.nominate` (`policy.where`), evaluated for a whole page at once.
 """
 
 from __future__ import annotations
