@@ -40,7 +40,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     with app.app_context():
         configure_engine(db.engine)
 
-    from app import auth, errors, layout, policy, security
+    from app import access, auth, errors, layout, policy, security
     from app.attachments.views import bp as attachments_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
@@ -61,7 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     app.before_request(request_input.check_request)
-    app.before_request(policy.enforce)
+    app.before_request(access.enforce)
     app.after_request(security.set_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)

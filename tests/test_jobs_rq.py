@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import update
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
@@ -72,7 +72,7 @@ def rq_app(app, make_app, redis_queue):
     )
 
     @web.post("/test-jobs/start")
-    @policy.requires("home.view")
+    @access.requires("home.view")
     def start_test_job():
         params = {"text": request.form["text"], "log": request.form["log"], "n": 1}
         job = jobs.submit(current_user._get_current_object(), "test_write", params)

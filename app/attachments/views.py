@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access, policy
 from app.attachments.forms import AttachmentForm, ConfirmForm
 from app.errors import render_error
 from app.forms import act, saved, submit
@@ -47,7 +47,7 @@ def too_large(_error):
 
 
 @bp.route("/evidence/<int:evidence_id>/attachments", methods=["GET", "POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def upload(evidence_id: int):
     """Attach a file to one of your evidence items."""
     evidence = evidence_service.get_evidence(evidence_id)
@@ -79,7 +79,7 @@ def upload(evidence_id: int):
 
 
 @bp.get("/attachments/<int:attachment_id>")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def download(attachment_id: int):
     """Download a file of an item you may see; always as a download, never shown in the page."""
     attachment, path = attachments.file_for_download(_actor(), attachment_id)
@@ -101,7 +101,7 @@ def download(attachment_id: int):
 
 
 @bp.get("/attachments/<int:attachment_id>/delete")
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def confirm_remove(attachment_id: int):
     """Ask before a file is removed for good."""
     attachment = attachments.get_attachment(attachment_id)
@@ -115,7 +115,7 @@ def confirm_remove(attachment_id: int):
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def remove(attachment_id: int):
     """Remove a file from one of your items."""
     attachment = attachments.get_attachment(attachment_id)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from app import policy
+from app import access
 from app.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from app.extensions import db
 from app.forms import saved, submit
@@ -39,7 +39,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@policy.public
+@access.public
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -79,7 +79,7 @@ def _remember_device(response, token: str) -> None:
 
 
 @bp.route("/logout", methods=["POST"])
-@policy.requires("home.view")
+@access.requires("home.view")
 def logout():
     """Sign out: every session of this person ends, on every device."""
     auth.sign_out(current_user._get_current_object())
@@ -90,7 +90,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def change_password():
     """Change one's own password; other sessions of this person end."""
     form = ChangePasswordForm()
@@ -112,7 +112,7 @@ def _password_changed(person):
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
-@policy.public
+@access.public
 def set_password(token: str):
     """Set a password from a one-time link made by the head of product."""
     person = auth.reset_link_holder(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.forms import act, saved, submit
 from app.request_input import page_number
@@ -32,7 +32,7 @@ def _back_to_item(message: str, evidence_id: int, anchor: str):
 
 
 @bp.route("/evidence/<int:evidence_id>/comments", methods=["POST"])
-@policy.requires("evidence.comment")
+@access.requires("evidence.comment")
 def comment(evidence_id: int):
     """Comment on a shared item, or reply to a comment on it."""
     evidence = conversation.commentable(_actor(), evidence_id)
@@ -54,7 +54,7 @@ def comment(evidence_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/comments/<int:comment_id>/delete", methods=["POST"])
-@policy.requires("evidence.comment")
+@access.requires("evidence.comment")
 def delete_comment(evidence_id: int, comment_id: int):
     """Take back your own comment in its first minutes."""
     return act(
@@ -68,7 +68,7 @@ def delete_comment(evidence_id: int, comment_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/kudos", methods=["POST"])
-@policy.requires("evidence.kudos")
+@access.requires("evidence.kudos")
 def kudos(evidence_id: int):
     """Give kudos for a shared item, or take yours back."""
     giving = KudosForm().give.data != "0"
@@ -86,7 +86,7 @@ def kudos(evidence_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/corroborations", methods=["GET", "POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def request_corroboration(evidence_id: int):
     """Ask a peer to confirm one of your items."""
     evidence = conversation.own_item(_actor(), evidence_id)
@@ -111,7 +111,7 @@ def request_corroboration(evidence_id: int):
 
 
 @bp.route("/corroborations")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def requests():
     """Requests to corroborate colleagues' items: pending first, then answered."""
     page = conversation.requests_page(_actor(), page_number())
@@ -119,7 +119,7 @@ def requests():
 
 
 @bp.route("/corroborations/<int:corroboration_id>", methods=["GET", "POST"])
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def answer(corroboration_id: int):
     """Confirm, with a short note, or decline a request to corroborate a colleague's item."""
     asked = conversation.get_request(_actor(), corroboration_id)

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.attachments.forms import AttachmentForm
 from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterForm, by_area
 from app.forms import act, saved, submit
@@ -59,7 +59,7 @@ def iso_day(value: str) -> str:
 
 
 @bp.route("/")
-@policy.requires("evidence.log")
+@access.requires("evidence.log")
 def index():
     """Your evidence, newest first, with filters, search and pages."""
     form = TimelineFilterForm(request.args)
@@ -81,7 +81,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@policy.requires("evidence.log")
+@access.requires("evidence.log")
 def create():
     """Log an evidence item: what you did, what changed and which competencies it shows."""
     choices = evidence.competency_choices(current_user.id)
@@ -98,7 +98,7 @@ def create():
 
 
 @bp.route("/<int:evidence_id>")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def show(evidence_id: int):
     """One item: what happened, the outcome, its competencies, links, files and conversation."""
     page = evidence_pages.item_page(_actor(), evidence_id)
@@ -111,7 +111,7 @@ def show(evidence_id: int):
 
 
 @bp.route("/<int:evidence_id>/edit", methods=["GET", "POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def edit(evidence_id: int):
     """Change an item; saving over a newer save shows both versions first."""
     item = evidence_timeline.editable(_actor(), evidence_id)
@@ -144,7 +144,7 @@ def edit(evidence_id: int):
 
 
 @bp.route("/<int:evidence_id>/delete", methods=["POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def delete(evidence_id: int):
     """Move an item to the Trash, where its owner can restore it for 30 days."""
     item = evidence_timeline.editable(_actor(), evidence_id)
@@ -164,7 +164,7 @@ def _trashed(evidence_id: int, title: str):
 
 
 @bp.route("/<int:evidence_id>/restore", methods=["POST"])
-@policy.requires("evidence.edit")
+@access.requires("evidence.edit")
 def restore(evidence_id: int):
     """Bring an item back from the Trash."""
     item = evidence_timeline.editable(_actor(), evidence_id)
@@ -177,7 +177,7 @@ def restore(evidence_id: int):
 
 
 @bp.route("/trash")
-@policy.requires("evidence.log")
+@access.requires("evidence.log")
 def trash():
     """Your deleted items, restorable for 30 days; the purge command deletes older ones."""
     page = evidence_timeline.trash(_actor(), page=page_number())
@@ -190,7 +190,7 @@ def trash():
 
 
 @bp.route("/<int:evidence_id>/history")
-@policy.requires("evidence.view")
+@access.requires("evidence.view")
 def history(evidence_id: int):
     """Every saved state of an item and what changed each time."""
     page = evidence_pages.history_page(_actor(), evidence_id)

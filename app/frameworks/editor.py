@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.frameworks.forms import (
@@ -58,7 +58,7 @@ def _load(slug: str, number: int) -> FrameworkVersion:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def create():
     """Start a framework from scratch: draft version 1 with a first track, level and competency."""
     form = NewFrameworkForm()
@@ -77,7 +77,7 @@ def create():
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def import_file():
     """Import a framework file (Rungs YAML, Monzo or CSV) as a draft, or publish it at once."""
     form = ImportForm()
@@ -136,7 +136,7 @@ def _imported(version: FrameworkVersion, warnings: int, *, is_new: bool = True) 
 
 
 @bp.route(f"{DRAFT}/edit")
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit(slug: str, number: int):
     """The whole draft on one page: tracks and levels, areas and competencies, the cell grid."""
     version = _load(slug, number)
@@ -244,7 +244,7 @@ def _revision(form) -> int:
 
 
 @bp.route(f"{DRAFT}/tracks/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def add_track(slug: str, number: int):
     """Add a track (a career path) with its first level."""
 
@@ -263,7 +263,7 @@ def add_track(slug: str, number: int):
 
 
 @bp.route(f"{DRAFT}/tracks/<int:track_id>/edit", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit_track(slug: str, number: int, track_id: int):
     """Rename a track or change its key."""
 
@@ -282,7 +282,7 @@ def edit_track(slug: str, number: int, track_id: int):
 
 
 @bp.route(f"{DRAFT}/tracks/<int:track_id>/levels/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def add_level(slug: str, number: int, track_id: int):
     """Add a level to a track; it takes its place by rank and gets an empty cell per competency."""
 
@@ -301,7 +301,7 @@ def add_level(slug: str, number: int, track_id: int):
 
 
 @bp.route(f"{DRAFT}/levels/<int:level_id>/edit", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit_level(slug: str, number: int, level_id: int):
     """Edit a level's code, title, rank and role attributes; list its decision rights."""
 
@@ -340,7 +340,7 @@ def _level_url(slug: str, number: int, level_id: int) -> str:
 
 
 @bp.route(f"{DRAFT}/levels/<int:level_id>/decisions/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def add_decision(slug: str, number: int, level_id: int):
     """Add a decision right to a level: the decision, the DACI role, the delegation level."""
 
@@ -360,7 +360,7 @@ def add_decision(slug: str, number: int, level_id: int):
 
 
 @bp.route(f"{DRAFT}/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit_decision(slug: str, number: int, decision_id: int):
     """Change a decision right of a level."""
 
@@ -391,7 +391,7 @@ def edit_decision(slug: str, number: int, decision_id: int):
 
 
 @bp.route(f"{DRAFT}/areas/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def add_area(slug: str, number: int):
     """Add a competency area with its first competency."""
 
@@ -410,7 +410,7 @@ def add_area(slug: str, number: int):
 
 
 @bp.route(f"{DRAFT}/areas/<int:area_id>/edit", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit_area(slug: str, number: int, area_id: int):
     """Rename a competency area, change its key or description."""
 
@@ -425,7 +425,7 @@ def edit_area(slug: str, number: int, area_id: int):
 
 
 @bp.route(f"{DRAFT}/areas/<int:area_id>/competencies/new", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def add_competency(slug: str, number: int, area_id: int):
     """Add a competency to an area, with an empty cell at every level of its tracks."""
 
@@ -450,7 +450,7 @@ def add_competency(slug: str, number: int, area_id: int):
 
 
 @bp.route(f"{DRAFT}/competencies/<int:competency_id>/edit", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def edit_competency(slug: str, number: int, competency_id: int):
     """Rename or describe a competency, move it to another area, choose its tracks."""
 
@@ -495,7 +495,7 @@ def _fill(kind: str, item_id: int):
 
 
 @bp.route(f"{DRAFT}/cells/<int:expectation_id>", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def cell(slug: str, number: int, expectation_id: int):
     """Write one cell of the matrix: its status, its text and its indicators."""
 
@@ -536,7 +536,7 @@ def cell(slug: str, number: int, expectation_id: int):
     f"{DRAFT}/<any(tracks, levels, areas, competencies):kind>/<int:item_id>/move",
     methods=["POST"],
 )
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def move(slug: str, number: int, kind: str, item_id: int):
     """Move a track, level, area or competency one place up or down."""
     version = _load(slug, number)
@@ -572,7 +572,7 @@ def move(slug: str, number: int, kind: str, item_id: int):
     f"{DRAFT}/<any(tracks, levels, decisions, areas, competencies):kind>/<int:item_id>/remove",
     methods=["GET", "POST"],
 )
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def remove(slug: str, number: int, kind: str, item_id: int):
     """Confirm, then remove a part of the draft with everything that hangs off it."""
     noun = NOUNS[kind]
@@ -610,7 +610,7 @@ def _section_url(slug: str, number: int, kind: str, parent) -> str:
 
 
 @bp.route(f"{DRAFT}/publish", methods=["GET", "POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def publish(slug: str, number: int):
     """Publish a draft with a changelog; people on levels that go away get a new level first."""
     version = _load(slug, number)
@@ -670,7 +670,7 @@ def _levels(version: FrameworkVersion) -> list:
 
 
 @bp.route(f"{DRAFT}/archive", methods=["POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def archive(slug: str, number: int):
     """Archive a version: a draft is set aside, a published version retired."""
     version = _load(slug, number)
@@ -686,7 +686,7 @@ def archive(slug: str, number: int):
 
 
 @bp.route(f"{DRAFT}/new-draft", methods=["POST"])
-@policy.requires("frameworks.manage")
+@access.requires("frameworks.manage")
 def new_draft(slug: str, number: int):
     """Start a new draft from this version; the version itself stays as it is."""
     version = _load(slug, number)

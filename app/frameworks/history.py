@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from app import policy
+from app import access
 from app.models import CellStatus
 from app.services.errors import ValidationError
 from app.services.frameworks import history
@@ -44,7 +44,7 @@ def version_url(slug: str, number: int) -> str:
 
 
 @bp.route("/<slug>/history")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def index(slug: str):
     """Every version of a framework the person may see, newest first, with a form to compare."""
     entries = history.version_history(current_user._get_current_object(), slug)
@@ -52,7 +52,7 @@ def index(slug: str):
 
 
 @bp.route("/<slug>/diff")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def diff(slug: str):
     """What changed from one version to another: framework, levels, areas, competencies, cells."""
     old, new = _version_number("from"), _version_number("to")

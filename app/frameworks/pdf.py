@@ -8,7 +8,7 @@ the file when this content was rendered already, or else to the page of the job 
 from flask import Blueprint, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.models import Job
 from app.services.frameworks import pdf, store
@@ -21,7 +21,7 @@ def _actor():
 
 
 @bp.get("/<slug>/v<int:number>.pdf")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def download(slug: str, number: int):
     """The version as a PDF when it was made already; otherwise a page that offers to make it."""
     version = store.version_for(_actor(), slug, number)
@@ -34,7 +34,7 @@ def download(slug: str, number: int):
 
 
 @bp.post("/<slug>/v<int:number>/pdf")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def make(slug: str, number: int):
     """Ask for the version's PDF: the file when it exists, else the job that makes it."""
     version = store.version_for(_actor(), slug, number)

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.services.errors import ValidationError
 from app.services.frameworks import compare as comparing
 from app.services.frameworks import ladder
@@ -45,14 +45,14 @@ def optional_url(endpoint: str, **values) -> str | None:
 
 
 @bp.route("/")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def index():
     """Every framework with its published version (drafts too, for the head of product)."""
     return render_template("frameworks/index.html", frameworks=ladder.catalogue(_actor()))
 
 
 @bp.route("/formats/<name>.md")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def format_doc(name: str):
     """The description of a file format Rungs imports, as Markdown text."""
     if name not in FORMAT_DOCS:
@@ -64,7 +64,7 @@ def format_doc(name: str):
 
 
 @bp.route("/<slug>/")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def show(slug: str):
     """Open a framework at its published version (the head's newest draft before publishing)."""
     number = ladder.current_number(_actor(), slug)
@@ -72,7 +72,7 @@ def show(slug: str):
 
 
 @bp.route(f"{VERSION}/")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def version(slug: str, number: int):
     """The matrix: every competency's expectation at every level of one version."""
     page = ladder.matrix(_actor(), slug, number)
@@ -80,7 +80,7 @@ def version(slug: str, number: int):
 
 
 @bp.route(f"{VERSION}/levels/<code>")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def level(slug: str, number: int, code: str):
     """One level: its role, decision rights and what every competency expects at it."""
     page = ladder.level_page(_actor(), slug, number, code)
@@ -88,7 +88,7 @@ def level(slug: str, number: int, code: str):
 
 
 @bp.route(f"{VERSION}/compare")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def compare(slug: str, number: int):
     """What changes from level a to level b, with the changed words marked."""
     page = ladder.version_page(_actor(), slug, number)
@@ -105,7 +105,7 @@ def compare(slug: str, number: int):
 
 
 @bp.route(f"{VERSION}/export.<fmt>")
-@policy.requires("frameworks.view")
+@access.requires("frameworks.view")
 def export(slug: str, number: int, fmt: str):
     """Download a version as YAML or CSV, the formats Rungs imports."""
     download = ladder.export_file(_actor(), slug, number, fmt)

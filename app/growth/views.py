@@ -7,7 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.forms import saved, submit
 from app.growth.forms import ThresholdsForm
 from app.services.errors import ConflictError
@@ -22,7 +22,7 @@ def _actor():
 
 
 @bp.route("/growth")
-@policy.requires("growth.view")
+@access.requires("growth.view")
 def show():
     """Your readiness for the next level (or one you pick) and your evidence over time."""
     page = pages.growth_page(_actor(), current_user.id, level_code=_level_code())
@@ -30,7 +30,7 @@ def show():
 
 
 @bp.route("/growth/<int:person_id>")
-@policy.requires("growth.view")
+@access.requires("growth.view")
 def person(person_id: int):
     """A report's or mentee's readiness, from the evidence they shared."""
     if person_id == current_user.id:
@@ -40,7 +40,7 @@ def person(person_id: int):
 
 
 @bp.route("/settings/readiness", methods=["GET", "POST"])
-@policy.requires("settings.manage")
+@access.requires("settings.manage")
 def thresholds():
     """When a competency's evidence counts as enough: the head of product's thresholds."""
     stored = rules.stored_thresholds()

@@ -7,7 +7,7 @@ import mimetypes
 from flask import Blueprint, jsonify, render_template, send_file, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.request_input import page_number
 from app.services import file_types, jobs
@@ -25,7 +25,7 @@ def _actor():
 
 
 @bp.get("/jobs")
-@policy.requires(ROUTE_RULE)
+@access.requires(ROUTE_RULE)
 def index():
     """The jobs you started, newest first."""
     view = jobs.jobs_page(_actor(), page_number())
@@ -33,7 +33,7 @@ def index():
 
 
 @bp.get("/jobs/<int:job_id>")
-@policy.requires(ROUTE_RULE)
+@access.requires(ROUTE_RULE)
 def show(job_id: int):
     """A job's progress; its file or its error once finished."""
     page = jobs.job_page(_actor(), job_id)
@@ -43,7 +43,7 @@ def show(job_id: int):
 
 
 @bp.get("/jobs/<int:job_id>/status")
-@policy.requires(ROUTE_RULE)
+@access.requires(ROUTE_RULE)
 def status(job_id: int):
     """A job's progress as JSON, polled by the job page's script."""
     job = jobs.get_for(_actor(), job_id)
@@ -60,7 +60,7 @@ def status(job_id: int):
 
 
 @bp.get("/jobs/<int:job_id>/download")
-@policy.requires(ROUTE_RULE)
+@access.requires(ROUTE_RULE)
 def download(job_id: int):
     """The file a finished job made, always as a download."""
     job, path = jobs.file_for_download(_actor(), job_id)

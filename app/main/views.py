@@ -3,14 +3,14 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.services import people_pages
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@policy.requires("home.view")
+@access.requires("home.view")
 def home():
     """The signed-in person's home page, shaped by their role."""
     page = people_pages.home_page(current_user._get_current_object())

@@ -122,7 +122,8 @@ class Evidence(Base):
     @hybrid_property
     def is_visible_to_others(self) -> bool:
         """Shared and out of the Trash: the only state in which anyone but the owner sees the
-        item (app/policy.py says who). Also a SQL condition: `where(Evidence.is_visible_to_others)`.
+        item (app/policy/evidence.py says who). Also a SQL condition:
+        `where(Evidence.is_visible_to_others)`.
         """
         return self.visibility is Visibility.SHARED and self.deleted_at is None
 

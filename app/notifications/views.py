@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.forms import saved
 from app.request_input import ID_MAX, page_number
@@ -15,7 +15,7 @@ bp = Blueprint("notifications", __name__)
 
 
 @bp.route("/notifications")
-@policy.requires("notifications.view")
+@access.requires("notifications.view")
 def inbox():
     """Your notifications, newest first; new ones stay new until you mark them read."""
     view = notifications.inbox_page(current_user._get_current_object(), page_number())
@@ -23,7 +23,7 @@ def inbox():
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@policy.requires("notifications.view")
+@access.requires("notifications.view")
 def mark_all_read():
     """Mark every notification as read, up to the newest the page showed."""
     through = request.form.get("through", type=int)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, send_file, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access, policy
 from app.extensions import db
 from app.packets.forms import ExportForm, GenerateForm
 from app.services import file_types, jobs, packets
@@ -28,7 +28,7 @@ def _actor():
 
 
 @bp.get("/cases/<int:case_id>/packet/preview")
-@policy.requires("case.view")
+@access.requires("case.view")
 def preview(case_id: int):
     """The packet of a case as HTML, in the view asked for (committee by default)."""
     view = request.args.get("view", "committee")
@@ -37,7 +37,7 @@ def preview(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/packet")
-@policy.requires("case.view")
+@access.requires("case.view")
 def generate(case_id: int):
     """Generate the case's packet in one view, as a job; its page shows the progress."""
     form = GenerateForm()
@@ -51,7 +51,7 @@ def generate(case_id: int):
 
 
 @bp.post("/promotions/<int:cycle_id>/packets")
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def export(cycle_id: int):
     """Every packet of the cycle in one view, as a ZIP made by a job."""
     cycle = loading.cycle(cycle_id)
@@ -69,7 +69,7 @@ def export(cycle_id: int):
 
 
 @bp.get("/packets/<int:packet_id>/download")
-@policy.requires("case.view")
+@access.requires("case.view")
 def download(packet_id: int):
     """A stored packet, always as a download; who downloaded which is in the audit log."""
     packet, path = packets.download(_actor(), packet_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.forms import act, saved, submit
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
@@ -21,7 +21,7 @@ def _actor():
 
 
 @bp.route("/")
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def index():
     """Everyone in the organisation, searchable and paginated."""
     role = request.args.get("role", "")
@@ -40,7 +40,7 @@ def index():
 
 
 @bp.route("/<int:person_id>")
-@policy.requires("person.view")
+@access.requires("person.view")
 def show(person_id: int):
     """A person's profile: role, manager, mentors, reports."""
     page = people_pages.person_page(_actor(), person_id)
@@ -48,7 +48,7 @@ def show(person_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def create():
     """Add a person to the organisation."""
     form = _person_form()
@@ -69,7 +69,7 @@ def create():
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def edit(person_id: int):
     """Change a person's name, email, role, manager and mentors."""
     person = people.get_person(person_id)
@@ -98,21 +98,21 @@ def edit(person_id: int):
 
 
 @bp.route("/<int:person_id>/deactivate", methods=["POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def deactivate(person_id: int):
     """Deactivate a person: they cannot sign in; their history stays."""
     return _state_change(person_id, people.deactivate_person, "{} was deactivated.")
 
 
 @bp.route("/<int:person_id>/reactivate", methods=["POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def reactivate(person_id: int):
     """Let a deactivated person sign in again."""
     return _state_change(person_id, people.reactivate_person, "{} was reactivated.")
 
 
 @bp.route("/<int:person_id>/password-link", methods=["POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def password_link(person_id: int):
     """Make a one-time link with which the person sets a password; shown once, to the admin."""
     person = people.get_person(person_id)
@@ -135,7 +135,7 @@ def _show_password_link(person, token: str):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@policy.requires("people.manage")
+@access.requires("people.manage")
 def import_csv():
     """Import people from a CSV file: all rows or none."""
     form = ImportForm()

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.errors import render_error
 from app.extensions import csrf
 from app.forms import submit
@@ -29,7 +29,7 @@ def too_large(_error):
 
 
 @bp.get("/account/export")
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def export_page():
     """What an export of all your data holds, and the button that downloads it."""
     return render_template(
@@ -41,7 +41,7 @@ def export_page():
 
 
 @bp.post("/account/export")
-@policy.requires("account.manage")
+@access.requires("account.manage")
 def export():
     """Download all your own data as a ZIP: JSON, one Markdown file per item, the attachments."""
     archive = personal_data.export_zip(_actor())
@@ -54,7 +54,7 @@ def export():
 
 
 @bp.route("/account/import", methods=["GET", "POST"])
-@policy.requires("account.manage")
+@access.requires("account.manage")
 @csrf.exempt  # the form checks its own CSRF token, after the larger size limit below is set
 def import_data():
     """Bring the items of a Rungs data export into your evidence, as private drafts."""

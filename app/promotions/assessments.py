@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form, FormField, HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from app import policy
+from app import access
 from app.forms import saved, submit
 from app.models import Rating, RatingSource
 from app.services.errors import ConflictError, ValidationError
@@ -127,14 +127,14 @@ def _show_error(form: AssessmentForm, error: ValidationError) -> None:
 
 
 @bp.route("/cases/<int:case_id>/self-assessment", methods=["GET", "POST"])
-@policy.requires("case.view")
+@access.requires("case.view")
 def self_assessment(case_id: int):
     """The candidate's ratings of themselves against the proposed level, with their evidence."""
     return _assessment_page(case_id, RatingSource.SELF)
 
 
 @bp.route("/cases/<int:case_id>/manager-assessment", methods=["GET", "POST"])
-@policy.requires("case.view")
+@access.requires("case.view")
 def manager_assessment(case_id: int):
     """The manager's ratings of the candidate against the proposed level, and the statement."""
     return _assessment_page(case_id, RatingSource.MANAGER)

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from app import policy
+from app import access, policy
 from app.extensions import db
 from app.forms import apply_domain_error, optional_id
 from app.models import Outcome, Rating
@@ -181,7 +181,7 @@ bp.add_app_template_global(markdown.render, "calibration_markdown")
 
 
 @bp.route("/promotions/<int:cycle_id>/sessions/new", methods=["GET", "POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def create(cycle_id: int):
     """Plan a calibration session: its facilitator, participants and cases."""
     cycle = loading.cycle(cycle_id)
@@ -211,7 +211,7 @@ def create(cycle_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def edit(session_id: int):
     """Change a session's name, people or cases before it is locked."""
     session = loading.session(session_id)
@@ -267,7 +267,7 @@ def _session_form(form, cycle, choices, session, *, conflict=None):
 
 
 @bp.route("/sessions/<int:session_id>")
-@policy.requires("session.view")
+@access.requires("session.view")
 def show(session_id: int):
     """The meeting: cases by competencies, widest disagreement first."""
     return _grid_page(session_id, ReopenForm())
@@ -282,14 +282,14 @@ def _grid_page(session_id: int, reopen_form: ReopenForm, status: int = 200):
 
 
 @bp.route("/sessions/<int:session_id>/reveal", methods=["POST"])
-@policy.requires("session.facilitate")
+@access.requires("session.facilitate")
 def reveal(session_id: int):
     """Show every participant everyone's votes."""
     return _act(session_id, calibration.reveal, "The votes are revealed to everyone.")
 
 
 @bp.route("/sessions/<int:session_id>/lock", methods=["POST"])
-@policy.requires("session.facilitate")
+@access.requires("session.facilitate")
 def lock(session_id: int):
     """Lock the session: nothing in it changes any more."""
     return _act(session_id, calibration.lock, "The session is locked.")
@@ -310,7 +310,7 @@ def _act(session_id: int, action, done: str):
 
 
 @bp.route("/sessions/<int:session_id>/reopen", methods=["POST"])
-@policy.requires("session.reopen")
+@access.requires("session.reopen")
 def reopen(session_id: int):
     """Reopen a locked session, saying why (the head of product)."""
     form = ReopenForm()
@@ -331,7 +331,7 @@ def reopen(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/cases/<int:case_id>/vote", methods=["GET", "POST"])
-@policy.requires("session.view")
+@access.requires("session.view")
 def vote(session_id: int, case_id: int):
     """Your blind vote on every competency of a case."""
     ballot = calibration.ballot(_actor(), session_id, case_id)
@@ -358,7 +358,7 @@ def _voted(changed: int) -> str:
 
 
 @bp.route("/sessions/<int:session_id>/cases/<int:case_id>/outcome", methods=["POST"])
-@policy.requires("session.facilitate")
+@access.requires("session.facilitate")
 def outcome(session_id: int, case_id: int):
     """The session's outcome for a case, with its rationale."""
     ballot = calibration.ballot(_actor(), session_id, case_id)
@@ -417,7 +417,7 @@ def _ballot_page(ballot, form, outcome_form, *, conflict=None):
 @bp.route(
     "/sessions/<int:session_id>/cases/<int:case_id>/competencies/<key>", methods=["GET", "POST"]
 )
-@policy.requires("session.view")
+@access.requires("session.view")
 def cell(session_id: int, case_id: int, key: str):
     """One cell: the expectation, the ratings and evidence, the votes, the agreed rating."""
     shown = calibration.cell(_actor(), session_id, case_id, key)

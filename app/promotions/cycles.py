@@ -9,7 +9,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app import policy
+from app import access
 from app.forms import optional_id, saved, submit
 from app.models import Outcome
 from app.request_input import page_number
@@ -104,7 +104,7 @@ def _conflict(error) -> ConflictError | None:
 
 
 @bp.route("/promotions")
-@policy.requires("promotions.view")
+@access.requires("promotions.view")
 def index():
     """Promotion cycles, your own cases and the cases you take part in."""
     page = pages.promotions_page(_actor(), page_number(), page_number("cycles_page"))
@@ -112,7 +112,7 @@ def index():
 
 
 @bp.route("/promotions/new", methods=["GET", "POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def create():
     """Open a promotion cycle pinned to published career paths."""
     form = _cycle_form()
@@ -125,14 +125,14 @@ def create():
 
 
 @bp.route("/promotions/<int:cycle_id>")
-@policy.requires("promotions.view")
+@access.requires("promotions.view")
 def show(cycle_id: int):
     """A cycle: its phase, the moves, and the cases you may see."""
     return _cycle_page(cycle_id, 200)
 
 
 @bp.route("/promotions/<int:cycle_id>/phase", methods=["POST"])
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def move(cycle_id: int):
     """Move the cycle forward one phase, or back with a reason."""
     form = PhaseForm()
@@ -145,7 +145,7 @@ def move(cycle_id: int):
 
 
 @bp.route("/promotions/<int:cycle_id>/nominate", methods=["GET", "POST"])
-@policy.requires("case.nominate")
+@access.requires("case.nominate")
 def nominate(cycle_id: int):
     """Nominate a report for a higher level, with the manager statement."""
     page = pages.nominate_page(_actor(), cycle_id)
@@ -161,14 +161,14 @@ def nominate(cycle_id: int):
 
 
 @bp.route("/cases/<int:case_id>")
-@policy.requires("case.view")
+@access.requires("case.view")
 def case(case_id: int):
     """A promotion case: who, from which level to which, where it stands, what comes next."""
     return _case_page(case_id, 200)
 
 
 @bp.route("/cases/<int:case_id>/decision", methods=["POST"])
-@policy.requires("case.decide")
+@access.requires("case.decide")
 def decide(case_id: int):
     """Record the head of product's decision on a case."""
     form = _decision_form()
@@ -183,7 +183,7 @@ def decide(case_id: int):
 
 
 @bp.route("/cases/<int:case_id>/withdraw", methods=["POST"])
-@policy.requires("case.withdraw")
+@access.requires("case.withdraw")
 def withdraw(case_id: int):
     """Withdraw a case from its cycle, with a reason."""
     form = WithdrawForm()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.request_input import page_number
 from app.services.promotions import records
 
@@ -17,28 +17,28 @@ def _actor():
 
 
 @bp.route("/cases/<int:case_id>/log")
-@policy.requires("case.view_log")
+@access.requires("case.view_log")
 def case_log(case_id: int):
     """Everything decided on a case, newest first, with who, when and why (or as CSV)."""
     return _log(records.case_scope(_actor(), case_id))
 
 
 @bp.route("/sessions/<int:session_id>/log")
-@policy.requires("session.view")
+@access.requires("session.view")
 def session_log(session_id: int):
     """Everything decided in a calibration session, newest first (or as CSV)."""
     return _log(records.session_scope(_actor(), session_id))
 
 
 @bp.route("/promotions/<int:cycle_id>/log")
-@policy.requires("cycles.manage")
+@access.requires("cycles.manage")
 def cycle_log(cycle_id: int):
     """Everything decided in a promotion cycle, newest first (or as CSV)."""
     return _log(records.cycle_scope(_actor(), cycle_id))
 
 
 @bp.route("/promotions/<int:cycle_id>/fairness")
-@policy.requires("fairness.view")
+@access.requires("fairness.view")
 def fairness(cycle_id: int):
     """Per manager: leniency against calibration and the gap to self-assessments."""
     min_group = current_app.config["FAIRNESS_MIN_GROUP"]

@@ -182,7 +182,7 @@ def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(
         select(Evidence.id, Evidence.title).where(
-            Evidence.id.in_(evidence_ids), policy.evidence_readable_by(viewer)
+            Evidence.id.in_(evidence_ids), policy.where("evidence.view", viewer)
         )
     ).all()
     return {evidence_id: title for evidence_id, title in rows}

@@ -1,30 +1,16 @@
-"""Reporting lines, read with one recursive query each whatever the depth."""
+"""Reporting lines, read with one recursive query each whatever the depth (app/policy/lines.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User, mentorships
-
-# Reporting lines are kept acyclic; the bound only protects against data damaged outside Rungs.
-MAX_DEPTH = 64
+from app.policy.lines import chain_above, mentors_of_query, reports_below_query
 
 
 def managers_above(person_id: int) -> list[int]:
     """Ids of the person's manager, their manager, and so on up to the top, nearest first."""
-    chain = (
-        select(User.manager_id.label("id"), literal(1).label("depth"))
-        .where(User.id == person_id)
-        .cte("chain", recursive=True)
-    )
-    upper = aliased(User)
-    chain = chain.union_all(
-        select(upper.manager_id, chain.c.depth + 1).where(
-            upper.id == chain.c.id, chain.c.depth < MAX_DEPTH
-        )
-    )
+    chain = chain_above(person_id)
     rows = db.session.execute(
         select(chain.c.id).where(chain.c.id.is_not(None)).order_by(chain.c.depth)
     )
@@ -36,49 +22,5 @@ def reports_below(manager_id: int) -> list[int]:
     return list(db.session.execute(reports_below_query(manager_id)).scalars())
 
 
-def reports_below_query(manager_id: int) -> Select:
-    """`reports_below` as a subquery, for conditions that must cost no query of their own."""
-    tree = (
-        select(User.id, literal(1).label("depth"))
-        .where(User.manager_id == manager_id)
-        .cte("tree", recursive=True)
-    )
-    lower = aliased(User)
-    tree = tree.union_all(
-        select(lower.id, tree.c.depth + 1).where(
-            lower.manager_id == tree.c.id, tree.c.depth < MAX_DEPTH
-        )
-    )
-    return select(tree.c.id)
-
-
-def related_people(person_id: int) -> set[int]:
-    """The person, everyone above and below them in the reporting line, mentors and mentees."""
-    mentoring = db.session.execute(
-        select(mentorships.c.mentor_id, mentorships.c.mentee_id).where(
-            (mentorships.c.mentor_id == person_id) | (mentorships.c.mentee_id == person_id)
-        )
-    ).all()
-    return {
-        person_id,
-        *managers_above(person_id),
-        *reports_below(person_id),
-        *(mentor for mentor, _ in mentoring),
-        *(mentee for _, mentee in mentoring),
-    }
-
-
 def mentors_of(person_id: int) -> list[int]:
-    return list(
-        db.session.execute(
-            select(mentorships.c.mentor_id).where(mentorships.c.mentee_id == person_id)
-        ).scalars()
-    )
-
-
-def mentees_of(person_id: int) -> list[int]:
-    return list(
-        db.session.execute(
-            select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
-        ).scalars()
-    )
+    return list(db.session.execute(mentors_of_query(person_id)).scalars())

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.extensions import db
 from app.models import Comment, Evidence, User
 from app.services import org
@@ -57,7 +58,7 @@ def team(actor: User, *, today: date | None = None) -> list[Group]:
         if person.is_active:
             by_manager.setdefault(person.manager_id, []).append(person)
             active_ids.append(person.id)
-    stats = _stats(active_ids, (today or date.today()) - timedelta(days=RECENT_DAYS))
+    stats = _stats(actor, active_ids, (today or date.today()) - timedelta(days=RECENT_DAYS))
     ready = readiness.team_status(active_ids) if active_ids else {}
 
     def member(person: User) -> Member:
@@ -90,7 +91,7 @@ def team_page(actor: User) -> TeamPage:
     return TeamPage(groups=team(actor), links=person_links(actor))
 
 
-def _stats(ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]]:
+def _stats(actor: User, ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]]:
     """person id → (recent shared items, latest shared item or comment on a shared item)."""
     if not ids:
         return {}
@@ -101,7 +102,7 @@ def _stats(ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]
             func.count(case((Evidence.occurred_on >= since, 1))),
             func.max(Evidence.shared_at),
         )
-        .where(Evidence.owner_id.in_(ids), shared)
+        .where(Evidence.owner_id.in_(ids), policy.where("evidence.view", actor))
         .group_by(Evidence.owner_id)
     ).all()
     comments = db.session.execute(

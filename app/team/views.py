@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from app import policy
+from app import access
 from app.services import team
 
 bp = Blueprint("team", __name__)
 
 
 @bp.route("/team")
-@policy.requires("team.view")
+@access.requires("team.view")
 def team_page():
     """Everyone in your line: recent shared evidence, readiness and last activity."""
     page = team.team_page(current_user._get_current_object())

@@ -308,6 +308,13 @@ def test_votes_stay_blind_and_the_self_assessment_waits_for_the_manager(app, org
         committee = packets.assemble(case_id, "committee")
         candidate = packets.assemble(case_id, "candidate")
     assert committee.shows_self and committee.shows_manager
+    # Revealed to the session's people, but the packet goes to the manager chain too: it names
+    # the votes only once the session is locked (then votes.view shows them in the app as well).
+    assert all(not s.votes for s in committee.competencies)
+    with app.app_context():
+        db.session.get(CalibrationSession, data.session_id).locked_at = utcnow()
+        db.session.commit()
+        committee = packets.assemble(case_id, "committee")
     assert [v.voter for v in committee.competencies[0].votes] == ["Ben Manager"]
     assert "MANAGERMARK" not in repr(candidate) and "Ben Manager" not in repr(candidate)
     assert "SELFDRAFTMARK" in repr(candidate)  # the candidate's own assessment

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import policy
+from app import access, policy
 from app.extensions import db
 from app.models import CaseRating, CyclePhase, Evidence, PromotionCase, RatingSource, Visibility
 from app.services.promotions import assessments, loading
@@ -298,7 +298,7 @@ def panel_app(make_app):
     other = make_app()
 
     @other.route("/test/cases/<int:case_id>/panel")
-    @policy.requires("case.view")
+    @access.requires("case.view")
     def panel_page(case_id):
         case = loading.case(case_id)
         policy.authorize(current_user, "case.view", case)

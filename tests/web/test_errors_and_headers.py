@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.models import User
 from app.services.errors import ConflictError
@@ -15,13 +15,13 @@ def fragile_app(make_app):
     """A second app on the same database with views that fail on purpose."""
     fragile = make_app(PROPAGATE_EXCEPTIONS=False)
 
-    @policy.requires("home.view")
+    @access.requires("home.view")
     def write_then_crash():
         db.session.add(User(email="half@example.com", name="Half Written", role="pm"))
         db.session.flush()
         raise RuntimeError("boom")
 
-    @policy.requires("home.view")
+    @access.requires("home.view")
     def conflict():
         raise ConflictError("Someone saved first.")
 

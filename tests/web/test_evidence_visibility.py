@@ -7,11 +7,11 @@ compared with what the rule below says. The rule is written here once, independe
 so a page that drifts from it (shows a draft, hides a shared item from someone who may read it)
 fails its row, and the message names the page.
 
-The rule (app/policy.py, `evidence_readable_by`): the owner sees their items (the Trash on its
-own page); anyone else only a shared item out of the Trash, and then only the owner's managers up
-the line, their mentors and the peers asked to corroborate it. The head of product is no reader
-by role; a promotion packet shows the candidate's shared items to the case's committee (the head
-of product and the manager chain) and to the candidate.
+The rule (app/policy/evidence.py, `evidence_readable_by`): the owner sees their items (the Trash
+on its own page); anyone else only a shared item out of the Trash, and then only the owner's
+managers up the line, their mentors and the peers asked to corroborate it. The head of product
+is no reader by role; a promotion packet shows the candidate's shared items to the case's
+committee (the head of product and the manager chain) and to the candidate.
 """
 
 from __future__ import annotations

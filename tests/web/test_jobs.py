@@ -14,7 +14,7 @@ from flask import redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import policy
+from app import access
 from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus
 from app.models.base import utcnow
@@ -178,7 +178,7 @@ def with_start_route(app):
     """The app plus a page that starts a job the way the packet pages do."""
 
     @app.post("/test-jobs/start")
-    @policy.requires("home.view")
+    @access.requires("home.view")
     def start_test_job():
         actor = current_user._get_current_object()
         job = jobs.submit(actor, "test_write", {"text": "from the web", "sleep": 1})

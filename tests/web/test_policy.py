@@ -5,7 +5,7 @@ import re
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from app import policy
+from app import access, policy
 from tests.factories import sign_in
 
 
@@ -33,7 +33,7 @@ def test_every_endpoint_is_behind_the_policy_or_explicitly_public(app):
     unmarked = []
     for endpoint, view in app.view_functions.items():
         marked = getattr(view, "policy_action", None) in policy.RULES
-        public = endpoint in policy.PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+        public = endpoint in access.PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
         if marked == public:  # neither, or (confusingly) both
             unmarked.append(endpoint)
     assert unmarked == []
@@ -41,7 +41,7 @@ def test_every_endpoint_is_behind_the_policy_or_explicitly_public(app):
 
 def test_public_endpoints_are_exactly_these(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "is_public", False)}
-    assert public | policy.PUBLIC_ENDPOINTS == {"static", "auth.login", "auth.set_password"}
+    assert public | access.PUBLIC_ENDPOINTS == {"static", "auth.login", "auth.set_password"}
 
 
 def test_an_unmarked_view_is_refused_at_run_time(make_app, org):
@@ -60,7 +60,7 @@ def test_unknown_actions_are_denied(org, ctx):
 
     assert not policy.can(people.get_person(org.head.id), "no.such.action")
     with pytest.raises(LookupError):
-        policy.requires("no.such.action")
+        access.requires("no.such.action")
 
 
 def test_anonymous_requests_never_reach_a_private_page(app, client):

@@ -71,7 +71,7 @@ def recent(viewer: User, page: int) -> Pagination:
     """The viewer's jobs, newest first."""
     return db.paginate(
         select(Job)
-        .where(Job.created_by_id == viewer.id)
+        .where(policy.where("job.view", viewer))
         .order_by(Job.created_at.desc(), Job.id.desc()),
         page=page,
         per_page=PER_PAGE,

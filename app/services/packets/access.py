@@ -1,5 +1,5 @@
 """Who may generate or download which view of a case's packet: the policy's packet.committee
-and packet.candidate rules (app/policy.py)."""
+and packet.candidate rules (app/policy/packets.py)."""
 
 from __future__ import annotations
 

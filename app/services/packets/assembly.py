@@ -6,7 +6,8 @@ more than the app would:
   `case.view_self_assessment`); the manager's assessment and statement once submitted, and never
   in the candidate view (`case.view_assessment`);
 - individual votes, with the voters' names, only in the committee view and only once the session
-  is locked or its votes revealed (until then they are blind for everyone);
+  is locked (`policy.packet_shows_votes`): everyone who may have that view may then see them in
+  the app too (`votes.view`); a reveal before the lock is for the session's people alone;
 - "private notes" — left out of the candidate view: the manager's statement and rationales, the
   reasons calibration gave for departing from the manager's rating, the decision log, the
   facilitator's name and every vote.
@@ -324,7 +325,7 @@ def _log(case: PromotionCase, names: dict[str, str], *, hide_votes: bool) -> lis
                 action=action,
                 competency=names.get(entry.competency_key or "", entry.competency_key or ""),
                 from_value="" if blind else _value_label(entry.from_value),
-                to_value="(blind until the votes are revealed)"
+                to_value="(blind until the session is locked)"
                 if blind
                 else _value_label(entry.to_value),
                 reason=entry.reason,

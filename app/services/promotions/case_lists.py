@@ -1,7 +1,7 @@
 """What the promotion pages list, each in a fixed number of queries whatever the number of cases.
 
 Who sees which case is the policy's: the filters of the rules `case.view`, `case.view_result`,
-`session.view` and `case.nominate` (app/policy.py), evaluated for a whole page at once.
+`session.view` and `case.nominate` (`policy.where`), evaluated for a whole page at once.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _seen(viewer: User, cases: list[PromotionCase]) -> _Seen:
     rows = db.session.execute(
         select(
             PromotionCase.id,
-            policy.results_readable_by(viewer),
+            policy.where("case.view_result", viewer),
             policy.session_ids_readable_by(viewer, PromotionCase.session_id),
         ).where(PromotionCase.id.in_([case.id for case in cases]))
     ).all()
@@ -128,7 +128,7 @@ def cycle_cases(viewer: User, cycle_id: int, page: int) -> tuple[Pagination, lis
     """A page of the cycle's cases the viewer may see: open ones first, then by name."""
     pagination = db.paginate(
         _case_query()
-        .where(PromotionCase.cycle_id == cycle_id, policy.cases_readable_by(viewer))
+        .where(PromotionCase.cycle_id == cycle_id, policy.where("case.view", viewer))
         .order_by(PromotionCase.withdrawn_at.is_not(None), User.name, PromotionCase.id),
         page=page,
         per_page=PER_PAGE,
@@ -143,7 +143,7 @@ def visible_cases(viewer: User, page: int) -> tuple[Pagination, list[CaseRow]]:
     pagination = db.paginate(
         _case_query()
         .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
-        .where(policy.cases_readable_by(viewer), PromotionCase.candidate_id != viewer.id)
+        .where(policy.where("case.view", viewer), PromotionCase.candidate_id != viewer.id)
         .order_by(
             PromotionCycle.created_at.desc(),
             PromotionCycle.id.desc(),
@@ -227,7 +227,7 @@ def nominees(viewer: User, cycle_id: int) -> list[Choice]:
         .where(
             User.deactivated_at.is_(None),
             User.id.not_in(with_case),
-            policy.nominable_by(viewer),
+            policy.where("case.nominate", viewer),
         )
         .order_by(User.name, User.id)
     )
@@ -263,7 +263,7 @@ def case_titles(viewer: User, case_ids: set[int]) -> dict[int, str]:
         select(PromotionCase.id, User.name, PromotionCycle.name, PromotionCase.candidate_id)
         .join(User, PromotionCase.candidate_id == User.id)
         .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
-        .where(PromotionCase.id.in_(case_ids), policy.cases_readable_by(viewer))
+        .where(PromotionCase.id.in_(case_ids), policy.where("case.view", viewer))
     ).all()
     return {
         case_id: (
@@ -280,7 +280,7 @@ def session_names(viewer: User, session_ids: set[int]) -> dict[int, str]:
     return dict(
         db.session.execute(
             select(CalibrationSession.id, CalibrationSession.name).where(
-                CalibrationSession.id.in_(session_ids), policy.sessions_readable_by(viewer)
+                CalibrationSession.id.in_(session_ids), policy.where("session.view", viewer)
             )
         ).all()
     )

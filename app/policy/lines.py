@@ -1,0 +1,61 @@
+"""Reporting lines and mentoring as subqueries: what the rules' filters are built from.
+
+Each costs no query of its own and reads the line with one recursive query whatever its depth.
+The recursive queries are unnamed, so that one statement may hold several (two filters joined).
+app/services/org.py runs them where a list of ids is wanted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CTE, Select, literal, select
+from sqlalchemy.orm import aliased
+
+from app.models import User, mentorships
+
+# Reporting lines are kept acyclic; the bound only protects against data damaged outside Rungs.
+MAX_DEPTH = 64
+
+
+def chain_above(person_id: int) -> CTE:
+    """(id, depth) of the person's manager (depth 1), their manager, and so on to the top."""
+    chain = (
+        select(User.manager_id.label("id"), literal(1).label("depth"))
+        .where(User.id == person_id)
+        .cte(recursive=True)
+    )
+    upper = aliased(User)
+    return chain.union_all(
+        select(upper.manager_id, chain.c.depth + 1).where(
+            upper.id == chain.c.id, chain.c.depth < MAX_DEPTH
+        )
+    )
+
+
+def managers_above_query(person_id: int) -> Select:
+    """Ids of the person's managers up the line."""
+    chain = chain_above(person_id)
+    return select(chain.c.id).where(chain.c.id.is_not(None))
+
+
+def reports_below_query(manager_id: int) -> Select:
+    """Ids of everyone who reports to the manager, directly or through others."""
+    tree = (
+        select(User.id, literal(1).label("depth"))
+        .where(User.manager_id == manager_id)
+        .cte(recursive=True)
+    )
+    lower = aliased(User)
+    tree = tree.union_all(
+        select(lower.id, tree.c.depth + 1).where(
+            lower.manager_id == tree.c.id, tree.c.depth < MAX_DEPTH
+        )
+    )
+    return select(tree.c.id)
+
+
+def mentors_of_query(person_id: int) -> Select:
+    return select(mentorships.c.mentor_id).where(mentorships.c.mentee_id == person_id)
+
+
+def mentees_of_query(person_id: int) -> Select:
+    return select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
