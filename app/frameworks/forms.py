@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import DELEGATION_LEVELS, CellStatus, DaciRole
 from app.services.frameworks import editing
-from app.services.frameworks.document import IndicatorDoc
+from app.services.frameworks.document import TEXT_MAX, IndicatorDoc
 
 KEY_HINT = "Lower-case letters, digits and dashes. Leave empty to make one from the name."
 
@@ -33,6 +33,16 @@ class DraftForm(FlaskForm):
     """A change to a draft: carries the revision its editor saw, for conflict checks."""
 
     revision = HiddenField()
+
+    @classmethod
+    def for_version(cls, version) -> DraftForm:
+        """The form for a part of `version` (choices that depend on it are set here)."""
+        return cls()
+
+    def fill(self, page: editing.PartPage) -> None:
+        """Before the first view: the part's stored values (nothing while adding one)."""
+        if page.item is not None:
+            self.process(obj=page.item)
 
     def conflict_rows(self, current: dict) -> list[tuple[str, str]]:
         """Someone else's stored values as (label, text) rows, in the words of this form."""
@@ -160,12 +170,14 @@ class NewTrackForm(TrackForm):
         description="Compares seniority across tracks: equal ranks are equally senior.",
     )
 
-    def level_input(self) -> editing.LevelInput:
-        return editing.LevelInput(
+    def to_input(self) -> editing.TrackInput:
+        data = super().to_input()
+        data.first = editing.LevelInput(
             code=self.level_code.data or "",
             title=self.level_title.data or "",
             rank=self.level_rank.data,
         )
+        return data
 
 
 class LevelForm(DraftForm):
@@ -261,14 +273,16 @@ class NewAreaForm(AreaForm):
         "Key of its first competency", description=KEY_HINT, render_kw={"spellcheck": "false"}
     )
 
-    def competency_input(self) -> editing.CompetencyInput:
-        return editing.CompetencyInput(
+    def to_input(self) -> editing.AreaInput:
+        data = super().to_input()
+        data.first = editing.CompetencyInput(
             key=self.competency_key.data or "",
             name=self.competency_name.data or "",
             description="",
             area_id=0,
             track_ids=[],
         )
+        return data
 
 
 class CompetencyForm(DraftForm):
@@ -290,9 +304,20 @@ class CompetencyForm(DraftForm):
         "Delete the written expectations of the tracks I untick",
     )
 
-    def set_choices(self, version) -> None:
-        self.area_id.choices = [SelectChoice(area.id, area.name) for area in version.areas]
-        self.track_ids.choices = [SelectChoice(track.id, track.name) for track in version.tracks]
+    @classmethod
+    def for_version(cls, version) -> CompetencyForm:
+        form = cls()
+        form.area_id.choices = [SelectChoice(area.id, area.name) for area in version.areas]
+        form.track_ids.choices = [SelectChoice(track.id, track.name) for track in version.tracks]
+        return form
+
+    def fill(self, page: editing.PartPage) -> None:
+        """A new competency starts in the area it is added to, on every track."""
+        super().fill(page)
+        if page.item is None:
+            self.area_id.data = page.parent.id
+        tracks = page.version.tracks if page.item is None else page.item.tracks
+        self.track_ids.data = [track.id for track in tracks]
 
     def to_input(self) -> editing.CompetencyInput:
         return editing.CompetencyInput(
@@ -322,7 +347,7 @@ class CellForm(DraftForm):
     )
     text = TextAreaField(
         "Expectation",
-        validators=[Length(max=editing.TEXT_MAX)],
+        validators=[Length(max=TEXT_MAX)],
         description="What a person at this level does, in concrete, observable terms.",
         render_kw={"rows": 6},
     )
@@ -330,8 +355,8 @@ class CellForm(DraftForm):
     examples = TextAreaField("Examples", render_kw={"rows": 3})
     signals = TextAreaField("Signals", render_kw={"rows": 3})
 
-    def fill(self, snapshot: dict) -> None:
-        for name, value in snapshot.items():
+    def fill(self, page: editing.PartPage) -> None:
+        for name, value in editing.cell_snapshot(page.item).items():
             self[name].data = value
 
     def to_input(self) -> editing.CellInput:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from app.models import CellStatus, DaciRole, IndicatorKind
-from app.services.errors import DomainError
+from app.services.errors import ValidationError
 from app.services.text import UNWANTED, unwanted_character
 
 FORMAT = "rungs-framework/1"
@@ -158,7 +158,7 @@ class Report:
             path = "" if shorter == path else shorter
 
 
-class InvalidFrameworkError(DomainError):
+class InvalidFrameworkError(ValidationError):
     """A framework file with errors: nothing was stored."""
 
     def __init__(self, report: Report):
