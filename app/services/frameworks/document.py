@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.models import CellStatus, DaciRole, IndicatorKind
+from app.models import DELEGATION_LEVELS, CellStatus, DaciRole, IndicatorKind
 from app.services.errors import ValidationError
 from app.services.text import UNWANTED, unwanted_character
 
@@ -40,6 +40,12 @@ class DecisionRightDoc:
     decision: str
     role: DaciRole
     delegation: int
+
+    @property
+    def held(self) -> str:
+        """How the right is held, such as "Driver, delegation 4 (Agree)"."""
+        label = DELEGATION_LEVELS.get(self.delegation, "?")
+        return f"{self.role.value.capitalize()}, delegation {self.delegation} ({label})"
 
 
 @dataclass
