@@ -1,18 +1,17 @@
 """For the head of product: create, import, the whole draft on one page, publish, archive.
 
-The forms of the draft's parts (tracks, levels … cells) are one table in parts.py, registered
-on this blueprint at the end of this module.
+The forms of the draft's parts (tracks, levels … cells) are one table in parts.py; their views
+(part_views.py) are registered on this blueprint at the end of this module.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app import policy
 from app.forms import act, saved, submit
-from app.frameworks import parts
+from app.frameworks import part_views
 from app.frameworks.forms import ConfirmForm, ImportForm, NewFrameworkForm, publish_form
 from app.models import FrameworkVersion
 from app.services.errors import ConflictError
@@ -21,7 +20,7 @@ from app.services.frameworks.document import MAX_BYTES, InvalidFrameworkError
 
 bp = Blueprint("framework_editor", __name__, url_prefix="/frameworks")
 
-DRAFT = parts.DRAFT
+DRAFT = part_views.DRAFT
 
 
 def _actor():
@@ -128,7 +127,7 @@ def edit(slug: str, number: int):
         warnings=page.warnings,
         other_draft=page.other_draft,
         show_warnings=request.args.get("show") == "warnings",
-        version_url=_version_url(slug, number),
+        version_url=url_for("frameworks.version", slug=slug, number=number),
         compare_url=_compare_url(page.version, page.published),
         confirm=ConfirmForm(),
     )
@@ -170,7 +169,12 @@ def publish(slug: str, number: int):
         )
 
     message = f"Version {number} of {version.name} is published."
-    return submit(form, save, page=page, done=lambda _: _went(message, _version_url(slug, number)))
+    return submit(
+        form,
+        save,
+        page=page,
+        done=lambda _: saved(message, "frameworks.version", slug=slug, number=number),
+    )
 
 
 def _publish_page(version, form, stranded, refusal):
@@ -204,7 +208,9 @@ def archive(slug: str, number: int):
     return act(
         lambda: versions.archive(_actor(), version),
         back=_editor_url(slug, number),
-        done=lambda _: _went(f"Version {number} is archived.", _version_url(slug, number)),
+        done=lambda _: saved(
+            f"Version {number} is archived.", "frameworks.version", slug=slug, number=number
+        ),
     )
 
 
@@ -239,11 +245,6 @@ def _revision(form) -> int:
         abort(400)
 
 
-def _went(message: str, url: str):
-    flash(message, "success")
-    return redirect(url)
-
-
 def _editor_url(slug: str, number: int, anchor: str | None = None) -> str:
     return url_for(".edit", slug=slug, number=number, _anchor=anchor)
 
@@ -253,18 +254,7 @@ def _compare_url(version: FrameworkVersion, published: FrameworkVersion | None) 
     if not version.is_draft or published is None:
         return None
     args = {"slug": version.framework.slug, "from": published.number, "to": version.number}
-    try:
-        return url_for("framework_history.diff", **args)
-    except BuildError:
-        return None
+    return url_for("framework_history.diff", **args)
 
 
-def _version_url(slug: str, number: int) -> str:
-    """The version page (the reading blueprint's); its literal path until that page exists."""
-    try:
-        return url_for("frameworks.version", slug=slug, number=number)
-    except BuildError:
-        return f"{url_for('frameworks.index')}{slug}/v{number}/"
-
-
-parts.register(bp)
+part_views.register(bp)
