@@ -75,14 +75,21 @@ def submit(
 
 
 def act(
-    save: Callable[[], T], *, back: str, done: Callable[[T], ResponseReturnValue]
+    save: Callable[[], T],
+    *,
+    back: str,
+    done: Callable[[T], ResponseReturnValue],
+    conflict: Callable[[ConflictError], ResponseReturnValue] | None = None,
 ) -> ResponseReturnValue:
     """A button that changes state (deactivate, withdraw, lock): call the service and commit,
-    or roll back and go `back` (a URL) with the service's refusal as a message."""
+    or roll back and go `back` (a URL) with the service's refusal as a message. `conflict`,
+    when given, answers a ConflictError instead (a page that offers to do it anyway)."""
     try:
         result = save()
     except (ConflictError, ValidationError) as error:
         db.session.rollback()
+        if conflict is not None and isinstance(error, ConflictError):
+            return conflict(error)
         flash(error.message, "error")
         return redirect(back)
     db.session.commit()

@@ -1,4 +1,5 @@
-"""Forms of the framework editor: new framework, import, every draft edit, publish."""
+"""Forms of the framework editor: new framework, import, publish; the base of every draft form
+(the forms of the draft's parts are in part_forms.py)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,20 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
-    RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import DELEGATION_LEVELS, CellStatus, DaciRole
 from app.services.frameworks import editing
-from app.services.frameworks.document import IndicatorDoc
 
 KEY_HINT = "Lower-case letters, digits and dashes. Leave empty to make one from the name."
 
 
-def _optional_int(value):
+def optional_int(value):
+    """A chosen id, or None when nothing was chosen."""
     return int(value) if value not in (None, "", "None") else None
 
 
@@ -33,6 +29,16 @@ class DraftForm(FlaskForm):
     """A change to a draft: carries the revision its editor saw, for conflict checks."""
 
     revision = HiddenField()
+
+    @classmethod
+    def for_version(cls, version) -> DraftForm:
+        """The form for a part of `version` (choices that depend on it are set here)."""
+        return cls()
+
+    def fill(self, page: editing.PartPage) -> None:
+        """Before the first view: the part's stored values (nothing while adding one)."""
+        if page.item is not None:
+            self.process(obj=page.item)
 
     def conflict_rows(self, current: dict) -> list[tuple[str, str]]:
         """Someone else's stored values as (label, text) rows, in the words of this form."""
@@ -51,13 +57,6 @@ class DraftForm(FlaskForm):
         labels = {str(choice.value): str(choice.label) for choice in choices}
         values = value if isinstance(value, list) else [value]
         return ", ".join(labels.get(str(v), str(v)) for v in values)
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes, rendered in a fieldset by the templates."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 # --- creating and importing ---------------------------------------------------------------------
@@ -134,227 +133,7 @@ class ImportForm(FlaskForm):
     )
 
 
-# --- tracks, levels, decision rights ------------------------------------------------------------
-
-
-class TrackForm(DraftForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter a name.")])
-    key = StringField("Key", description=KEY_HINT, render_kw={"spellcheck": "false"})
-
-    def to_input(self) -> editing.TrackInput:
-        return editing.TrackInput(key=self.key.data or "", name=self.name.data or "")
-
-
-class NewTrackForm(TrackForm):
-    """A track is added with its first level, so the draft never has an empty track."""
-
-    level_code = StringField(
-        "Code of its first level", validators=[DataRequired(message="Enter a code.")]
-    )
-    level_title = StringField(
-        "Title of its first level", validators=[DataRequired(message="Enter a title.")]
-    )
-    level_rank = IntegerField(
-        "Rank of its first level",
-        validators=[InputRequired(message="Enter a whole number.")],
-        description="Compares seniority across tracks: equal ranks are equally senior.",
-    )
-
-    def level_input(self) -> editing.LevelInput:
-        return editing.LevelInput(
-            code=self.level_code.data or "",
-            title=self.level_title.data or "",
-            rank=self.level_rank.data,
-        )
-
-
-class LevelForm(DraftForm):
-    code = StringField(
-        "Code",
-        validators=[DataRequired(message="Enter a code.")],
-        description="Short and unique in the framework, such as PM3. People are placed on a "
-        "level by its code; people on a code that goes away are moved when you publish.",
-    )
-    title = StringField("Title", validators=[DataRequired(message="Enter a title.")])
-    rank = IntegerField(
-        "Rank",
-        validators=[InputRequired(message="Enter a whole number.")],
-        description="Rises along the track; compares seniority across tracks.",
-    )
-    summary = TextAreaField(
-        "Summary", description="One or two sentences on what the level is about."
-    )
-    scope = TextAreaField("Scope", description="What the role is responsible for.")
-    typical_experience = StringField(
-        "Typical experience", description="A guide, never a rule, such as 2 to 5 years in product."
-    )
-
-    def to_input(self) -> editing.LevelInput:
-        return editing.LevelInput(
-            code=self.code.data or "",
-            title=self.title.data or "",
-            rank=self.rank.data,
-            summary=self.summary.data or "",
-            scope=self.scope.data or "",
-            typical_experience=self.typical_experience.data or "",
-        )
-
-
-DACI_LABELS = {
-    DaciRole.DRIVER: "Driver — drives the decision to an outcome",
-    DaciRole.APPROVER: "Approver — makes the final call",
-    DaciRole.CONTRIBUTOR: "Contributor — is consulted",
-    DaciRole.INFORMED: "Informed — is told of the decision",
-}
-
-
-class DecisionForm(DraftForm):
-    decision = TextAreaField(
-        "Decision",
-        validators=[DataRequired(message="Describe the decision."), Length(max=1000)],
-        description="Such as: Roadmap sequencing within their product area.",
-    )
-    role = SelectField(
-        "DACI role", choices=[SelectChoice(role.value, DACI_LABELS[role]) for role in DaciRole]
-    )
-    delegation = SelectField(
-        "Delegation level",
-        coerce=int,
-        choices=[SelectChoice(n, f"{n} — {name}") for n, name in DELEGATION_LEVELS.items()],
-        description="How far the decision is delegated to this level: "
-        "1 Tell (decided for them) … 7 Delegate (theirs entirely).",
-    )
-
-    def to_input(self) -> editing.DecisionInput:
-        return editing.DecisionInput(
-            decision=self.decision.data or "",
-            role=DaciRole(self.role.data),
-            delegation=self.delegation.data,
-        )
-
-
-# --- areas and competencies ---------------------------------------------------------------------
-
-
-class AreaForm(DraftForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter a name.")])
-    key = StringField("Key", description=KEY_HINT, render_kw={"spellcheck": "false"})
-    description = TextAreaField("Description")
-
-    def to_input(self) -> editing.AreaInput:
-        return editing.AreaInput(
-            key=self.key.data or "",
-            name=self.name.data or "",
-            description=self.description.data or "",
-        )
-
-
-class NewAreaForm(AreaForm):
-    """An area is added with its first competency, so the draft never has an empty area."""
-
-    competency_name = StringField(
-        "Name of its first competency",
-        validators=[DataRequired(message="Enter the name of the first competency.")],
-        description="It applies to every track; change that when you edit it.",
-    )
-    competency_key = StringField(
-        "Key of its first competency", description=KEY_HINT, render_kw={"spellcheck": "false"}
-    )
-
-    def competency_input(self) -> editing.CompetencyInput:
-        return editing.CompetencyInput(
-            key=self.competency_key.data or "",
-            name=self.competency_name.data or "",
-            description="",
-            area_id=0,
-            track_ids=[],
-        )
-
-
-class CompetencyForm(DraftForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter a name.")])
-    key = StringField(
-        "Key",
-        description="Stays the same across versions, so that evidence and assessments follow "
-        "the competency when it is renamed. " + KEY_HINT,
-        render_kw={"spellcheck": "false"},
-    )
-    description = TextAreaField("Description")
-    area_id = SelectField("Area", coerce=_optional_int)
-    track_ids = CheckboxesField(
-        "Tracks it applies to",
-        coerce=int,
-        description="It gets a cell at every level of these tracks.",
-    )
-    drop_written_cells = BooleanField(
-        "Delete the written expectations of the tracks I untick",
-    )
-
-    def set_choices(self, version) -> None:
-        self.area_id.choices = [SelectChoice(area.id, area.name) for area in version.areas]
-        self.track_ids.choices = [SelectChoice(track.id, track.name) for track in version.tracks]
-
-    def to_input(self) -> editing.CompetencyInput:
-        return editing.CompetencyInput(
-            key=self.key.data or "",
-            name=self.name.data or "",
-            description=self.description.data or "",
-            area_id=self.area_id.data or 0,
-            track_ids=list(self.track_ids.data or []),
-            drop_written_cells=bool(self.drop_written_cells.data),
-        )
-
-
-# --- cells --------------------------------------------------------------------------------------
-
-STATUS_LABELS = {
-    CellStatus.DEFINED: "Defined",
-    CellStatus.EMPTY: "Empty (not written yet)",
-    CellStatus.NOT_APPLICABLE: "Not applicable at this level",
-}
-
-
-class CellForm(DraftForm):
-    status = RadioField(
-        "Status",
-        choices=[SelectChoice(status.value, STATUS_LABELS[status]) for status in CellStatus],
-        validators=[InputRequired(message="Choose a status.")],
-    )
-    text = TextAreaField(
-        "Expectation",
-        validators=[Length(max=editing.TEXT_MAX)],
-        description="What a person at this level does, in concrete, observable terms.",
-        render_kw={"rows": 6},
-    )
-    criteria = TextAreaField("Criteria", render_kw={"rows": 3})
-    examples = TextAreaField("Examples", render_kw={"rows": 3})
-    signals = TextAreaField("Signals", render_kw={"rows": 3})
-
-    def fill(self, snapshot: dict) -> None:
-        for name, value in snapshot.items():
-            self[name].data = value
-
-    def to_input(self) -> editing.CellInput:
-        indicators = [
-            IndicatorDoc(kind, line)
-            for kind, name in editing.INDICATOR_FIELDS.items()
-            for line in (self[name].data or "").splitlines()
-            if line.strip()
-        ]
-        return editing.CellInput(
-            status=CellStatus(self.status.data), text=self.text.data or "", indicators=indicators
-        )
-
-
-# --- moving, removing, publishing ---------------------------------------------------------------
-
-
-class MoveForm(DraftForm):
-    direction = SelectField(choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")])
-
-
-class RemoveForm(DraftForm):
-    confirm = BooleanField("Yes, remove it with everything listed above")
+# --- publishing ---------------------------------------------------------------------------------
 
 
 class PublishForm(DraftForm):
@@ -385,7 +164,7 @@ def publish_form(stranded, levels) -> PublishForm:
             f"level_for_{person.person_id}",
             SelectField(
                 f"{person.name}, now {person.level_code}",
-                coerce=_optional_int,
+                coerce=optional_int,
                 choices=choices,
                 validators=[InputRequired(message=f"Choose a level for {person.name}.")],
             ),

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app import access
 from app.models import CellStatus
 from app.services.errors import ValidationError
 from app.services.frameworks import history
-from app.services.frameworks.diff import describe_right
 
 # What an unwritten side of a changed cell says, by the cell's status.
 EMPTY_CELL_LABELS = {
@@ -22,25 +18,6 @@ EMPTY_CELL_LABELS = {
 }
 
 bp = Blueprint("framework_history", __name__, url_prefix="/frameworks")
-
-
-@bp.context_processor
-def _helpers() -> dict:
-    return {
-        "version_url": version_url,
-        "describe_right": describe_right,
-        "empty_cell_labels": EMPTY_CELL_LABELS,
-    }
-
-
-def version_url(slug: str, number: int) -> str:
-    """The matrix page of a version (`/frameworks/<slug>/v<number>/`)."""
-    if "frameworks.version" in current_app.view_functions:
-        try:
-            return url_for("frameworks.version", slug=slug, number=number)
-        except BuildError:
-            pass  # its arguments are named differently: the path below is the same page
-    return f"{request.script_root}/frameworks/{quote(slug)}/v{number}/"
 
 
 @bp.route("/<slug>/history")
@@ -57,7 +34,9 @@ def diff(slug: str):
     """What changed from one version to another: framework, levels, areas, competencies, cells."""
     old, new = _version_number("from"), _version_number("to")
     comparison = history.compare_versions(current_user._get_current_object(), slug, old, new)
-    return render_template("framework_history/diff.html", comparison=comparison)
+    return render_template(
+        "framework_history/diff.html", comparison=comparison, empty_cell_labels=EMPTY_CELL_LABELS
+    )
 
 
 def _version_number(name: str) -> int:

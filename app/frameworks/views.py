@@ -17,8 +17,6 @@ from flask import (
 from flask_login import current_user
 
 from app import access
-from app.services.errors import ValidationError
-from app.services.frameworks import compare as comparing
 from app.services.frameworks import ladder
 
 bp = Blueprint("frameworks", __name__, url_prefix="/frameworks")
@@ -34,14 +32,6 @@ FORMAT_DOCS = {
 
 def _actor():
     return current_user._get_current_object()
-
-
-@bp.app_template_global()
-def optional_url(endpoint: str, **values) -> str | None:
-    """The URL of another feature's page, or None when that feature is not installed."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 @bp.route("/")
@@ -91,17 +81,17 @@ def level(slug: str, number: int, code: str):
 @access.requires("frameworks.view")
 def compare(slug: str, number: int):
     """What changes from level a to level b, with the changed words marked."""
-    page = ladder.version_page(_actor(), slug, number)
-    a, b = request.args.get("a"), request.args.get("b")
-    if a is None and b is None:
-        return render_template("frameworks/compare.html", page=page, comparison=None)
-    try:
-        comparison = comparing.compare_levels(page.version, a, b)
-    except ValidationError as error:
-        return render_template(
-            "frameworks/compare.html", page=page, comparison=None, error=error, a=a, b=b
-        ), 400
-    return render_template("frameworks/compare.html", page=page, comparison=comparison)
+    shown = ladder.compare_page(
+        _actor(), slug, number, request.args.get("a"), request.args.get("b")
+    )
+    return render_template(
+        "frameworks/compare.html",
+        page=shown.page,
+        comparison=shown.comparison,
+        error=shown.error,
+        a=shown.a,
+        b=shown.b,
+    ), (400 if shown.error else 200)
 
 
 @bp.route(f"{VERSION}/export.<fmt>")

@@ -163,8 +163,13 @@ def test_only_the_head_of_product_may_edit(org, ctx):
     version = draft()
     manager = people.get_person(org.manager_a.id)
     with pytest.raises(ForbiddenError):
-        editing.update_track(
-            manager, version, version.tracks[0].id, TrackInput("x", "X"), expected_revision=1
+        editing.update(
+            manager,
+            version,
+            "tracks",
+            version.tracks[0].id,
+            TrackInput("x", "X"),
+            expected_revision=1,
         )
     with pytest.raises(ForbiddenError):
         editing.create_framework(manager, new_framework())
@@ -179,42 +184,62 @@ def _every_verb(version):
     c = a.competencies[0]
     rev = version.revision
     return {
-        "add_track": lambda: editing.add_track(
-            SYSTEM, version, TrackInput("m", "M"), level_input(), expected_revision=rev
-        ),
-        "update_track": lambda: editing.update_track(
-            SYSTEM, version, t.id, TrackInput("ic", "IC"), expected_revision=rev
-        ),
-        "add_level": lambda: editing.add_level(
-            SYSTEM, version, t.id, level_input(), expected_revision=rev
-        ),
-        "update_level": lambda: editing.update_level(
-            SYSTEM, version, lv.id, level_input(code=lv.code, rank=lv.rank), expected_revision=rev
-        ),
-        "add_decision": lambda: editing.add_decision(
-            SYSTEM, version, lv.id, DecisionInput("x", DaciRole.DRIVER, 3), expected_revision=rev
-        ),
-        "add_area": lambda: editing.add_area(
+        "add_track": lambda: editing.add(
             SYSTEM,
             version,
-            AreaInput("", "New"),
-            competency_input(version),
+            "tracks",
+            TrackInput("m", "M", first=level_input()),
             expected_revision=rev,
         ),
-        "update_area": lambda: editing.update_area(
-            SYSTEM, version, a.id, AreaInput("", "Renamed"), expected_revision=rev
+        "update_track": lambda: editing.update(
+            SYSTEM, version, "tracks", t.id, TrackInput("ic", "IC"), expected_revision=rev
         ),
-        "add_competency": lambda: editing.add_competency(
-            SYSTEM, version, competency_input(version), expected_revision=rev
+        "add_level": lambda: editing.add(
+            SYSTEM, version, "levels", level_input(), under=t.id, expected_revision=rev
         ),
-        "update_competency": lambda: editing.update_competency(
-            SYSTEM, version, c.id, competency_input(version, name="X"), expected_revision=rev
+        "update_level": lambda: editing.update(
+            SYSTEM,
+            version,
+            "levels",
+            lv.id,
+            level_input(code=lv.code, rank=lv.rank),
+            expected_revision=rev,
+        ),
+        "add_decision": lambda: editing.add(
+            SYSTEM,
+            version,
+            "decisions",
+            DecisionInput("x", DaciRole.DRIVER, 3),
+            under=lv.id,
+            expected_revision=rev,
+        ),
+        "add_area": lambda: editing.add(
+            SYSTEM,
+            version,
+            "areas",
+            AreaInput("", "New", first=competency_input(version)),
+            expected_revision=rev,
+        ),
+        "update_area": lambda: editing.update(
+            SYSTEM, version, "areas", a.id, AreaInput("", "Renamed"), expected_revision=rev
+        ),
+        "add_competency": lambda: editing.add(
+            SYSTEM, version, "competencies", competency_input(version), expected_revision=rev
+        ),
+        "update_competency": lambda: editing.update(
+            SYSTEM,
+            version,
+            "competencies",
+            c.id,
+            competency_input(version, name="X"),
+            expected_revision=rev,
         ),
         "move": lambda: editing.move(SYSTEM, version, "areas", a.id, "down", expected_revision=rev),
         "remove": lambda: editing.remove(SYSTEM, version, "levels", lv.id, expected_revision=rev),
-        "update_cell": lambda: editing.update_cell(
+        "update_cell": lambda: editing.update(
             SYSTEM,
             version,
+            "cells",
             c.expectations[0].id,
             CellInput(CellStatus.EMPTY),
             expected_revision=c.expectations[0].revision,
@@ -271,15 +296,15 @@ def test_every_verb_works_on_a_draft_and_keeps_it_valid(ctx, verb):
 def test_add_a_track_with_its_first_level(ctx):
     version = draft(levels=2, per_area=2)
     only_ic = competency(version, "skill-0-1")
-    editing.update_competency(
-        SYSTEM, version, only_ic.id, competency_input(version, name=only_ic.name),
+    editing.update(
+        SYSTEM, version, "competencies", only_ic.id, competency_input(version, name=only_ic.name),
         expected_revision=version.revision,
     )  # fmt: skip
-    new = editing.add_track(
+    new = editing.add(
         SYSTEM,
         version,
-        TrackInput("", "Management"),
-        level_input(code="M1", title="Manager", rank=3),
+        "tracks",
+        TrackInput("", "Management", first=level_input(code="M1", title="Manager", rank=3)),
         expected_revision=version.revision,
     )
     version = fresh(version)
@@ -300,13 +325,15 @@ def test_track_keys_are_unique_and_names_required(ctx):
     version = draft(tracks=2)
     second = version.tracks[1]
     with pytest.raises(ValidationError) as error:
-        editing.update_track(
-            SYSTEM, version, second.id, TrackInput("track-0", "X"), expected_revision=1
+        editing.update(
+            SYSTEM, version, "tracks", second.id, TrackInput("track-0", "X"), expected_revision=1
         )
     assert error.value.field == "key" and "Track 0 uses the key" in error.value.message
     version = rejected(version)
     with pytest.raises(ValidationError) as error:
-        editing.update_track(SYSTEM, version, second.id, TrackInput("x", " "), expected_revision=1)
+        editing.update(
+            SYSTEM, version, "tracks", second.id, TrackInput("x", " "), expected_revision=1
+        )
     assert error.value.field == "name"
     version = rejected(version)
     assert [t.key for t in version.tracks] == ["track-0", "track-1"]
@@ -314,8 +341,13 @@ def test_track_keys_are_unique_and_names_required(ctx):
 
 def test_rename_a_track(ctx):
     version = draft()
-    editing.update_track(
-        SYSTEM, version, version.tracks[0].id, TrackInput("ic", "Individual"), expected_revision=1
+    editing.update(
+        SYSTEM,
+        version,
+        "tracks",
+        version.tracks[0].id,
+        TrackInput("ic", "Individual"),
+        expected_revision=1,
     )
     version = fresh(version)
     assert (version.tracks[0].key, version.tracks[0].name) == ("ic", "Individual")
@@ -356,15 +388,16 @@ def test_move_tracks(ctx):
 
 def test_add_a_level_takes_its_place_by_rank_with_empty_cells(ctx):
     version = draft(levels=3)  # ranks 1, 2, 3
-    editing.update_level(
-        SYSTEM, version, level(version, "L3").id,
+    editing.update(
+        SYSTEM, version, "levels", level(version, "L3").id,
         level_input(code="L3", title="Level 3", rank=5), expected_revision=1,
     )  # fmt: skip
-    editing.add_level(
+    editing.add(
         SYSTEM,
         version,
-        version.tracks[0].id,
+        "levels",
         level_input(code="L3a", title="Between", rank=4, scope="A product line."),
+        under=version.tracks[0].id,
         expected_revision=2,
     )
     version = fresh(version)
@@ -394,8 +427,13 @@ def test_a_bad_new_level_is_refused_and_changes_nothing(ctx, data, field, messag
     version = draft(levels=3)
     before = files.export(version.id, "yaml")
     with pytest.raises(ValidationError) as error:
-        editing.add_level(
-            SYSTEM, version, version.tracks[0].id, level_input(**data), expected_revision=1
+        editing.add(
+            SYSTEM,
+            version,
+            "levels",
+            level_input(**data),
+            under=version.tracks[0].id,
+            expected_revision=1,
         )
     assert error.value.field == field and message in error.value.message
     rejected(version)
@@ -405,9 +443,10 @@ def test_a_bad_new_level_is_refused_and_changes_nothing(ctx, data, field, messag
 def test_level_codes_are_unique_across_tracks(ctx):
     version = draft(tracks=2, levels=2)
     with pytest.raises(ValidationError, match='uses the code "T0L1"'):
-        editing.update_level(
+        editing.update(
             SYSTEM,
             version,
+            "levels",
             level(version, "T1L1").id,
             level_input(code="T0L1", rank=3),
             expected_revision=1,
@@ -417,9 +456,10 @@ def test_level_codes_are_unique_across_tracks(ctx):
 def test_editing_a_rank_must_keep_ranks_rising(ctx):
     version = draft(levels=3)
     with pytest.raises(ValidationError) as error:
-        editing.update_level(
+        editing.update(
             SYSTEM,
             version,
+            "levels",
             level(version, "L2").id,
             level_input(code="L2", title="Level 2", rank=3),
             expected_revision=1,
@@ -430,9 +470,10 @@ def test_editing_a_rank_must_keep_ranks_rising(ctx):
 
 def test_edit_a_level(ctx):
     version = draft(levels=2)
-    editing.update_level(
+    editing.update(
         SYSTEM,
         version,
+        "levels",
         level(version, "L2").id,
         level_input(
             code="PM", title="Product Manager", rank=7, summary=" Owns outcomes. ",
@@ -485,11 +526,12 @@ def test_the_last_level_of_a_track_stays(ctx):
 def test_decision_rights_add_edit_remove(ctx):
     version = draft(levels=2)
     l2 = level(version, "L2")
-    editing.add_decision(
+    editing.add(
         SYSTEM,
         version,
-        l2.id,
+        "decisions",
         DecisionInput("Pricing changes", DaciRole.CONTRIBUTOR, 3),
+        under=l2.id,
         expected_revision=1,
     )
     version = fresh(version)
@@ -498,9 +540,10 @@ def test_decision_rights_add_edit_remove(ctx):
         ("What to build next", DaciRole.DRIVER, 2, 0),
         ("Pricing changes", DaciRole.CONTRIBUTOR, 3, 1),
     ]
-    editing.update_decision(
+    editing.update(
         SYSTEM,
         version,
+        "decisions",
         rights[1].id,
         DecisionInput("Pricing and packaging", DaciRole.APPROVER, 6),
         expected_revision=2,
@@ -527,7 +570,9 @@ def test_decision_rights_add_edit_remove(ctx):
 def test_bad_decision_rights_are_refused(ctx, data, field):
     version = draft()
     with pytest.raises(ValidationError) as error:
-        editing.add_decision(SYSTEM, version, level(version, "L1").id, data, expected_revision=1)
+        editing.add(
+            SYSTEM, version, "decisions", data, under=level(version, "L1").id, expected_revision=1
+        )
     assert error.value.field == field
 
 
@@ -536,11 +581,16 @@ def test_bad_decision_rights_are_refused(ctx, data, field):
 
 def test_add_an_area_with_its_first_competency(ctx):
     version = draft(tracks=2, levels=2)
-    editing.add_area(
+    editing.add(
         SYSTEM,
         version,
-        AreaInput("", "Leadership & influence", "Bringing people along."),
-        CompetencyInput("", "Stakeholder management", "", 0, []),
+        "areas",
+        AreaInput(
+            "",
+            "Leadership & influence",
+            "Bringing people along.",
+            first=CompetencyInput("", "Stakeholder management", "", 0, []),
+        ),
         expected_revision=1,
     )
     version = fresh(version)
@@ -553,8 +603,13 @@ def test_add_an_area_with_its_first_competency(ctx):
 def test_area_keys_are_unique(ctx):
     version = draft(areas=2)
     with pytest.raises(ValidationError) as error:
-        editing.update_area(
-            SYSTEM, version, version.areas[1].id, AreaInput("area-0", "X"), expected_revision=1
+        editing.update(
+            SYSTEM,
+            version,
+            "areas",
+            version.areas[1].id,
+            AreaInput("area-0", "X"),
+            expected_revision=1,
         )
     assert error.value.field == "key"
 
@@ -587,9 +642,10 @@ def test_the_last_area_stays(ctx):
 def test_move_and_rename_areas(ctx):
     version = draft(areas=3)
     editing.move(SYSTEM, version, "areas", version.areas[2].id, "up", expected_revision=1)
-    editing.update_area(
+    editing.update(
         SYSTEM,
         version,
+        "areas",
         area(version, "area-0").id,
         AreaInput("discovery", "Discovery", "Finding problems."),
         expected_revision=2,
@@ -607,9 +663,10 @@ def test_move_and_rename_areas(ctx):
 
 def test_add_a_competency_with_a_cell_per_level_of_its_tracks(ctx):
     version = draft(tracks=2, levels=2)
-    editing.add_competency(
+    editing.add(
         SYSTEM,
         version,
+        "competencies",
         competency_input(version, name="Coaching", tracks=[version.tracks[1]]),
         expected_revision=1,
     )
@@ -627,8 +684,12 @@ def test_add_a_competency_with_a_cell_per_level_of_its_tracks(ctx):
 def test_a_bad_new_competency_is_refused(ctx, key, tracks, field):
     version = draft()
     with pytest.raises(ValidationError) as error:
-        editing.add_competency(
-            SYSTEM, version, competency_input(version, key=key, tracks=tracks), expected_revision=1
+        editing.add(
+            SYSTEM,
+            version,
+            "competencies",
+            competency_input(version, key=key, tracks=tracks),
+            expected_revision=1,
         )
     assert error.value.field == field
 
@@ -638,17 +699,18 @@ def test_changing_tracks_adds_and_removes_cells(ctx):
     skill = competency(version, "skill-0-0")
     to_track_1 = competency_input(version, name=skill.name, tracks=[version.tracks[1]])
     with pytest.raises(ValidationError) as error:  # its cells at T0L1, T0L2 are written
-        editing.update_competency(SYSTEM, version, skill.id, to_track_1, expected_revision=1)
+        editing.update(SYSTEM, version, "competencies", skill.id, to_track_1, expected_revision=1)
     assert error.value.field == "drop_written_cells" and "T0L1, T0L2" in error.value.message
     version = rejected(version)
     assert cell_codes(version, "skill-0-0") == ["T0L1", "T0L2", "T1L1", "T1L2"]
     to_track_1.drop_written_cells = True
-    editing.update_competency(SYSTEM, version, skill.id, to_track_1, expected_revision=1)
+    editing.update(SYSTEM, version, "competencies", skill.id, to_track_1, expected_revision=1)
     version = fresh(version)
     assert cell_codes(version, "skill-0-0") == ["T1L1", "T1L2"]
-    editing.update_competency(
+    editing.update(
         SYSTEM,
         version,
+        "competencies",
         skill.id,
         competency_input(version, name=skill.name),
         expected_revision=2,
@@ -664,9 +726,10 @@ def test_changing_tracks_adds_and_removes_cells(ctx):
 def test_move_a_competency_to_another_area(ctx):
     version = draft(areas=2, per_area=2)
     skill = competency(version, "skill-0-0")
-    editing.update_competency(
+    editing.update(
         SYSTEM,
         version,
+        "competencies",
         skill.id,
         competency_input(version, name="Renamed", area_id=version.areas[1].id),
         expected_revision=1,
@@ -682,9 +745,10 @@ def test_an_area_keeps_its_last_competency(ctx):
     version = draft(areas=2, per_area=1)
     only = competency(version, "skill-0-0")
     with pytest.raises(ValidationError) as error:
-        editing.update_competency(
+        editing.update(
             SYSTEM,
             version,
+            "competencies",
             only.id,
             competency_input(version, name=only.name, area_id=version.areas[1].id),
             expected_revision=1,
@@ -723,9 +787,10 @@ def test_move_and_remove_competencies(ctx):
 def test_write_a_cell(ctx):
     version = draft()
     target = cell(version, "skill-0-0", "L2")
-    editing.update_cell(
+    editing.update(
         SYSTEM,
         version,
+        "cells",
         target.id,
         CellInput(
             CellStatus.DEFINED,
@@ -754,9 +819,10 @@ def test_saving_a_cell_unchanged_keeps_its_indicators_in_their_order(ctx):
     target = cell(version, "skill-0-0", "L1")
     ids = [i.id for i in target.indicators]
     snapshot = editing.cell_snapshot(target)
-    editing.update_cell(
+    editing.update(
         SYSTEM,
         version,
+        "cells",
         target.id,
         CellInput(
             CellStatus.DEFINED,
@@ -785,7 +851,7 @@ def test_a_bad_cell_is_refused_and_changes_nothing(ctx, data, field):
     version = draft()
     target = cell(version, "skill-0-0", "L1")
     with pytest.raises(ValidationError) as error:
-        editing.update_cell(SYSTEM, version, target.id, data, expected_revision=target.revision)
+        editing.update(SYSTEM, version, "cells", target.id, data, expected_revision=target.revision)
     assert error.value.field == field
     kept = cell(rejected(version), "skill-0-0", "L1")
     assert (kept.status, kept.text) == (CellStatus.DEFINED, "Does skill 0.0 at L1.")
@@ -794,9 +860,10 @@ def test_a_bad_cell_is_refused_and_changes_nothing(ctx, data, field):
 def test_mark_a_cell_not_applicable(ctx):
     version = draft()
     target = cell(version, "skill-0-0", "L1")
-    editing.update_cell(
+    editing.update(
         SYSTEM,
         version,
+        "cells",
         target.id,
         CellInput(CellStatus.NOT_APPLICABLE),
         expected_revision=target.revision,
@@ -812,14 +879,20 @@ def test_a_second_save_of_the_same_cell_is_a_conflict_with_the_stored_values(ctx
     version = draft()
     target = cell(version, "skill-0-0", "L1")
     seen = target.revision  # both editors opened the cell at this revision
-    editing.update_cell(
-        SYSTEM, version, target.id, CellInput(CellStatus.DEFINED, "Theirs"), expected_revision=seen
+    editing.update(
+        SYSTEM,
+        version,
+        "cells",
+        target.id,
+        CellInput(CellStatus.DEFINED, "Theirs"),
+        expected_revision=seen,
     )
     version = fresh(version)
     with pytest.raises(ConflictError) as error:
-        editing.update_cell(
+        editing.update(
             SYSTEM,
             version,
+            "cells",
             target.id,
             CellInput(CellStatus.DEFINED, "Mine"),
             expected_revision=seen,
@@ -838,9 +911,10 @@ def test_changing_only_indicators_still_bumps_the_cell_revision(ctx):
     version = draft()
     target = cell(version, "skill-0-0", "L1")
     seen = target.revision
-    editing.update_cell(
+    editing.update(
         SYSTEM,
         version,
+        "cells",
         target.id,
         CellInput(CellStatus.DEFINED, target.text, [IndicatorDoc(IndicatorKind.SIGNAL, "New")]),
         expected_revision=seen,
@@ -852,19 +926,29 @@ def test_cells_do_not_conflict_with_each_other_or_with_structure(ctx):
     version = draft()
     a, b = cell(version, "skill-0-0", "L1"), cell(version, "skill-0-1", "L1")
     revision = version.revision
-    editing.update_cell(
-        SYSTEM, version, a.id, CellInput(CellStatus.DEFINED, "A"), expected_revision=a.revision
+    editing.update(
+        SYSTEM,
+        version,
+        "cells",
+        a.id,
+        CellInput(CellStatus.DEFINED, "A"),
+        expected_revision=a.revision,
     )
-    editing.update_cell(
-        SYSTEM, version, b.id, CellInput(CellStatus.DEFINED, "B"), expected_revision=b.revision
+    editing.update(
+        SYSTEM,
+        version,
+        "cells",
+        b.id,
+        CellInput(CellStatus.DEFINED, "B"),
+        expected_revision=b.revision,
     )
     assert fresh(version).revision == revision
 
 
 def test_every_structural_edit_bumps_the_version_revision(ctx):
     version = draft()
-    editing.update_track(
-        SYSTEM, version, version.tracks[0].id, TrackInput("track-0", "Track 0"),
+    editing.update(
+        SYSTEM, version, "tracks", version.tracks[0].id, TrackInput("track-0", "Track 0"),
         expected_revision=1,
     )  # fmt: skip
     assert fresh(version).revision == 2
@@ -873,14 +957,20 @@ def test_every_structural_edit_bumps_the_version_revision(ctx):
 def test_a_stale_structural_edit_is_a_conflict_with_the_stored_values(ctx):
     version = draft(levels=2)
     l2 = level(version, "L2")
-    editing.update_level(
-        SYSTEM, version, l2.id, level_input(code="PM", title="Theirs", rank=2), expected_revision=1
+    editing.update(
+        SYSTEM,
+        version,
+        "levels",
+        l2.id,
+        level_input(code="PM", title="Theirs", rank=2),
+        expected_revision=1,
     )
     version = fresh(version)
     with pytest.raises(ConflictError) as error:
-        editing.update_level(
+        editing.update(
             SYSTEM,
             version,
+            "levels",
             l2.id,
             level_input(code="L2", title="Mine", rank=2),
             expected_revision=1,
@@ -895,18 +985,18 @@ def test_a_stale_edit_of_something_removed_meanwhile_says_so(ctx):
     editing.remove(SYSTEM, version, "levels", l2, expected_revision=1)
     version = fresh(version)
     with pytest.raises(ConflictError, match="removed this"):
-        editing.update_level(SYSTEM, version, l2, level_input(), expected_revision=1)
+        editing.update(SYSTEM, version, "levels", l2, level_input(), expected_revision=1)
     version = rejected(version)
     with pytest.raises(NotFoundError):  # with the current revision, it is simply not there
-        editing.update_level(SYSTEM, version, l2, level_input(), expected_revision=2)
+        editing.update(SYSTEM, version, "levels", l2, level_input(), expected_revision=2)
 
 
 def test_ids_from_another_version_are_not_found(ctx):
     mine_id, other = draft(slug="mine").id, draft(slug="other")
     mine = store.load_version(mine_id)
     with pytest.raises(NotFoundError):
-        editing.update_track(
-            SYSTEM, mine, other.tracks[0].id, TrackInput("x", "X"), expected_revision=1
+        editing.update(
+            SYSTEM, mine, "tracks", other.tracks[0].id, TrackInput("x", "X"), expected_revision=1
         )
     with pytest.raises(NotFoundError):
         editing.find(mine, "cells", other.areas[0].competencies[0].expectations[0].id)
@@ -917,19 +1007,26 @@ def test_ids_from_another_version_are_not_found(ctx):
 
 def test_an_edited_draft_exports_and_imports_to_the_same_text(ctx):
     version = draft(tracks=2, levels=2)
-    editing.add_level(
-        SYSTEM, version, version.tracks[1].id, level_input(code="M9", rank=9), expected_revision=1
-    )
-    editing.add_competency(
+    editing.add(
         SYSTEM,
         version,
+        "levels",
+        level_input(code="M9", rank=9),
+        under=version.tracks[1].id,
+        expected_revision=1,
+    )
+    editing.add(
+        SYSTEM,
+        version,
+        "competencies",
         competency_input(version, name="Coaching", tracks=[version.tracks[1]]),
         expected_revision=2,
     )
     target = cell(version, "coaching", "M9")
-    editing.update_cell(
+    editing.update(
         SYSTEM,
         version,
+        "cells",
         target.id,
         CellInput(CellStatus.DEFINED, "Grows managers."),
         expected_revision=target.revision,

@@ -88,7 +88,7 @@ def test_the_editor_refuses_over_long_text_at_its_field(ctx):
     cell = competency.expectations[0]
 
     def write(data: CellInput):
-        editing.update_cell(SYSTEM, version, cell.id, data, expected_revision=cell.revision)
+        editing.update(SYSTEM, version, "cells", cell.id, data, expected_revision=cell.revision)
 
     with pytest.raises(ValidationError) as raised:
         write(CellInput(CellStatus.DEFINED, "x" * (TEXT_MAX + 1)))
@@ -98,9 +98,10 @@ def test_the_editor_refuses_over_long_text_at_its_field(ctx):
         write(CellInput(CellStatus.DEFINED, "Fine.", [long_line]))
     assert raised.value.field == "signals" and "at most 1,000 characters" in raised.value.message
     with pytest.raises(ValidationError) as raised:
-        editing.update_competency(
+        editing.update(
             SYSTEM,
             version,
+            "competencies",
             competency.id,
             editing.CompetencyInput(
                 key=competency.key,

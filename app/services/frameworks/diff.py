@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.models import CellStatus
-from app.models.framework import DELEGATION_LEVELS
 from app.services.frameworks.document import (
     CellDoc,
     CompetencyDoc,
-    DecisionRightDoc,
     FrameworkDoc,
     IndicatorDoc,
     LevelDoc,
@@ -549,9 +547,3 @@ def _cell_change(level: LevelDoc, old: CellDoc, new: CellDoc) -> CellChange | No
 
 def _indicator_text(indicator: IndicatorDoc) -> str:
     return indicator.text
-
-
-def describe_right(right: DecisionRightDoc) -> str:
-    """How a decision right is held, such as "Driver, delegation 4 (Agree)"."""
-    label = DELEGATION_LEVELS.get(right.delegation, "?")
-    return f"{right.role.value.capitalize()}, delegation {right.delegation} ({label})"

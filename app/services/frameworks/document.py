@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.models import CellStatus, DaciRole, IndicatorKind
-from app.services.errors import DomainError
+from app.models import DELEGATION_LEVELS, CellStatus, DaciRole, IndicatorKind
+from app.services.errors import ValidationError
 from app.services.text import UNWANTED, unwanted_character
 
 FORMAT = "rungs-framework/1"
@@ -40,6 +40,12 @@ class DecisionRightDoc:
     decision: str
     role: DaciRole
     delegation: int
+
+    @property
+    def held(self) -> str:
+        """How the right is held, such as "Driver, delegation 4 (Agree)"."""
+        label = DELEGATION_LEVELS.get(self.delegation, "?")
+        return f"{self.role.value.capitalize()}, delegation {self.delegation} ({label})"
 
 
 @dataclass
@@ -158,7 +164,7 @@ class Report:
             path = "" if shorter == path else shorter
 
 
-class InvalidFrameworkError(DomainError):
+class InvalidFrameworkError(ValidationError):
     """A framework file with errors: nothing was stored."""
 
     def __init__(self, report: Report):

@@ -23,8 +23,9 @@ from app.models import (
     Track,
     VersionStatus,
 )
-from app.services.errors import NotFoundError
+from app.services.errors import NotFoundError, ValidationError
 from app.services.frameworks import files, store
+from app.services.frameworks.compare import LevelComparison, compare_levels
 
 INDICATOR_LABELS = {
     IndicatorKind.CRITERION: "Criteria",
@@ -198,6 +199,28 @@ class LevelPage(VersionPage):
 def version_page(actor, slug: str, number: int) -> VersionPage:
     version = store.version_for(actor, slug, number)
     return VersionPage(version, _published_number(version))
+
+
+@dataclass(frozen=True)
+class ComparePage:
+    """Two levels side by side, or the form to choose them with why a choice was refused."""
+
+    page: VersionPage
+    comparison: LevelComparison | None
+    error: ValidationError | None = None
+    a: str | None = None  # the codes asked for, to show again in the form
+    b: str | None = None
+
+
+def compare_page(actor, slug: str, number: int, a: str | None, b: str | None) -> ComparePage:
+    """Level a against level b of a version (nothing to compare until one is chosen)."""
+    page = version_page(actor, slug, number)
+    if a is None and b is None:
+        return ComparePage(page, None)
+    try:
+        return ComparePage(page, compare_levels(page.version, a, b), a=a, b=b)
+    except ValidationError as error:
+        return ComparePage(page, None, error, a, b)
 
 
 def matrix(actor, slug: str, number: int) -> MatrixPage:
