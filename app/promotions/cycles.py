@@ -18,6 +18,7 @@ from app.services import level_history, markdown
 from app.services.errors import ConflictError, ValidationError
 from app.services.promotions import case_lists, loading, phases
 from app.services.promotions import cycles as service
+from app.services.promotions.calibration import panels as calibration_panels
 from app.services.promotions.phases import Activity
 
 bp = Blueprint("cycles", __name__)
@@ -305,6 +306,7 @@ def _cycle_page(cycle_id: int, *, form: PhaseForm | None = None, conflict=None, 
         conflict=conflict,
         may_nominate=policy.can(_actor(), "case.nominate")
         and phases.allows(cycle.phase, Activity.NOMINATE),
+        sessions_panel=calibration_panels.sessions_panel(_actor(), cycle),
     )
     return page, status
 
@@ -335,6 +337,7 @@ def _case_page(case_id: int, *, decision_form=None, withdraw_form=None, conflict
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         conflict=conflict,
         is_candidate=found.candidate_id == current_user.id,
+        calibration_panel=calibration_panels.case_panel(_actor(), found),
     )
     return page, status
 
