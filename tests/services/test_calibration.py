@@ -399,6 +399,10 @@ def test_agreeing_away_from_the_manager_needs_a_reason_and_is_logged(app, org, m
     with pytest.raises(ValidationError) as refused:
         decisions.agree(*args, D, "  ", "", expected_revision=0)
     assert refused.value.field == "rationale"
+    for rationale, reason, field in (("x" * 5001, "", "rationale"), ("Why.", "y" * 5001, "reason")):
+        with pytest.raises(ValidationError, match="at most 5,000") as refused:
+            decisions.agree(*args, E, rationale, reason, expected_revision=0)
+        assert refused.value.field == field  # the too-long text is named, not the other one
     same = decisions.agree(*args, D, "As the manager says.", "", expected_revision=0)
     db.session.commit()
     changed = decisions.agree(

@@ -66,7 +66,7 @@ def agree(
     )
     reason = (reason or "").strip()
     if len(reason) > TEXT_MAX:
-        raise ValidationError(f"Use at most {TEXT_MAX:,} characters.", field="rationale")
+        raise ValidationError(f"Use at most {TEXT_MAX:,} characters.", field="reason")
     stored = {
         r.source: r
         for r in db.session.scalars(
