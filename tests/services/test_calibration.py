@@ -544,6 +544,18 @@ def test_after_lock_every_edit_is_refused_until_the_head_reopens(app, org, meeti
         decisions.reopen(head, meeting.session_id, "Again.")
 
 
+def test_a_locked_session_is_not_reopened_once_the_cycle_left_calibration(app, org, meeting, ctx):
+    head = user(org.head)
+    _decide_all(meeting, head)
+    decisions.lock(head, meeting.session_id)
+    db.session.commit()
+    set_phase(app, meeting.cycle_id, CyclePhase.DECISIONS)
+    db.session.expire_all()
+    with pytest.raises(ValidationError, match="is open during calibration"):
+        decisions.reopen(user(org.head), meeting.session_id, "Too late.")
+    assert log_entries("session.reopened") == []
+
+
 # --- panels -------------------------------------------------------------------------------------
 
 

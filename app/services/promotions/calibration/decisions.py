@@ -234,11 +234,12 @@ def lock(actor: User, session_id: int) -> CalibrationSession:
 def reopen(actor: User, session_id: int, reason: str) -> CalibrationSession:
     """The head of product reopens a locked session, saying why."""
     session = visible_session(actor, session_id)
+    # What about the session refuses it first (as require_editable does), then the rule: who
+    # may reopen is the session.reopen rule's alone, not restated here.
+    if not session.is_locked:
+        raise ValidationError(f"{session.name} is not locked.")
+    phases.require(session.cycle, Activity.CALIBRATE)
     if not policy.can(actor, "session.reopen", session):
-        if actor.role is Role.HEAD:  # the rule refused the head: say what about the session
-            if not session.is_locked:
-                raise ValidationError(f"{session.name} is not locked.")
-            phases.require(session.cycle, Activity.CALIBRATE)
         raise ForbiddenError("Only the head of product reopens a session.")
     reason = (reason or "").strip()
     if not reason:
