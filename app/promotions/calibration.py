@@ -1,148 +1,30 @@
-"""Calibration sessions: blind pre-votes, the meeting grid, agreeing, locking."""
+"""Calibration sessions: planning, blind pre-votes, the meeting grid, agreeing, outcomes, lock."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from functools import partial
 
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import (
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
 from app import policy
-from app.forms import act, optional_id, saved, submit
-from app.models import Outcome, Rating
+from app.forms import act, saved, submit
+from app.promotions.calibration_forms import (
+    ActionForm,
+    AgreeForm,
+    OutcomeForm,
+    ReopenForm,
+    SessionForm,
+    agree_form,
+    outcome_form,
+    session_form,
+    vote_form,
+)
 from app.services.errors import ConflictError
 from app.services.promotions.calibration import decisions, grid, planning, votes
-from app.services.promotions.calibration.checks import TEXT_MAX
 
 bp = Blueprint("calibration", __name__)
-
-RATING_CHOICES = [SelectChoice(r.value, r.label) for r in Rating]
-OUTCOME_CHOICES = [SelectChoice(o.value, o.label) for o in Outcome]
-TEXT_LIMIT = Length(max=TEXT_MAX, message="Use at most 5,000 characters.")
-
-
-# --- forms --------------------------------------------------------------------------------------
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes, laid out by the template."""
-
-    def pre_validate(self, form) -> None:
-        """Unknown ids are the service's to refuse, with a message that names them."""
-
-
-class SessionForm(FlaskForm):
-    name = StringField(
-        "Name",
-        validators=[Length(max=planning.NAME_MAX, message="Use at most 120 characters.")],
-        description="What the meeting is about, e.g. “Senior PM, H1 2027”.",
-        render_kw={"autocomplete": "off", "maxlength": planning.NAME_MAX},
-    )
-    facilitator_id = SelectField(
-        "Facilitator",
-        coerce=optional_id,
-        validate_choice=False,
-        description="Runs the meeting: reveals the votes, sets agreed ratings and outcomes, locks.",
-    )
-    participant_ids = CheckboxesField("Participants", coerce=optional_id)
-    case_ids = CheckboxesField("Cases", coerce=optional_id)
-    proposing_level_id = SelectField(
-        "And every case proposing", coerce=optional_id, validate_choice=False
-    )
-    revision = HiddenField()
-
-    def set_choices(self, choices: planning.PlanningPage) -> None:
-        self.facilitator_id.choices = [SelectChoice(None, "Choose a person")] + [
-            SelectChoice(i, name) for i, name in choices.people
-        ]
-        self.participant_ids.choices = [SelectChoice(i, name) for i, name in choices.people]
-        self.case_ids.choices = [SelectChoice(c.id, c.candidate) for c in choices.cases]
-        self.proposing_level_id.choices = [
-            SelectChoice(None, "No level: only the cases ticked")
-        ] + [SelectChoice(i, label) for i, label in choices.levels]
-
-    def scope(self) -> planning.Scope:
-        return planning.Scope(
-            self.name.data or "",
-            self.facilitator_id.data,
-            [i for i in self.participant_ids.data or [] if i is not None],
-            [i for i in self.case_ids.data or [] if i is not None],
-            self.proposing_level_id.data,
-        )
-
-
-class AgreeForm(FlaskForm):
-    rating = RadioField("Agreed rating", choices=RATING_CHOICES, validate_choice=False)
-    rationale = TextAreaField(
-        "Rationale",
-        validators=[TEXT_LIMIT],
-        description="Why this rating, in words the candidate reads once the cycle is published.",
-        render_kw={"rows": 4},
-    )
-    reason = TextAreaField(
-        "Reason for departing from the manager's rating",
-        validators=[TEXT_LIMIT],
-        description="Needed whenever the agreed rating differs from the manager's; it is kept "
-        "in the decision log.",
-        render_kw={"rows": 3},
-    )
-    revision = HiddenField()
-
-
-class OutcomeForm(FlaskForm):
-    outcome = RadioField("Outcome", choices=OUTCOME_CHOICES, validate_choice=False)
-    outcome_rationale = TextAreaField(
-        "Rationale for the outcome",
-        validators=[TEXT_LIMIT],
-        description="The candidate reads it once the cycle is published.",
-        render_kw={"rows": 4},
-    )
-    revision = HiddenField()
-
-
-class ReopenForm(FlaskForm):
-    reason = TextAreaField(
-        "Why reopen it",
-        validators=[TEXT_LIMIT],
-        description="Kept in the decision log.",
-        render_kw={"rows": 2},
-    )
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
-def vote_form(ballot: votes.Ballot) -> FlaskForm:
-    """One radio group per competency, named by position (keys are the service's)."""
-
-    class VoteForm(FlaskForm):
-        pass
-
-    for i, competency in enumerate(ballot.competencies):
-        setattr(
-            VoteForm,
-            f"c{i}",
-            RadioField(
-                competency.name,
-                choices=RATING_CHOICES,
-                default=getattr(ballot.my_votes.get(competency.key), "value", None),
-                validators=[InputRequired(message="Choose a rating.")],
-            ),
-        )
-    return VoteForm()
 
 
 def _actor():
@@ -168,8 +50,7 @@ def _to_session(message: str, session_id: int):
 def create(cycle_id: int):
     """Plan a calibration session: its facilitator, participants and cases."""
     shown = planning.new_session_page(_actor(), cycle_id)
-    form = SessionForm()
-    form.set_choices(shown)
+    form = session_form(shown)
     return submit(
         form,
         lambda: _create(cycle_id, form.scope()),
@@ -197,10 +78,7 @@ def _create(cycle_id: int, scope: planning.Scope):
 def edit(session_id: int):
     """Change a session's name, people or cases before it is locked."""
     shown = planning.change_session_page(_actor(), session_id)
-    form = SessionForm()
-    form.set_choices(shown)
-    if not form.is_submitted():
-        form.process(data={**asdict(shown.current), "revision": shown.revision})
+    form = session_form(shown)
     return submit(
         form,
         lambda: planning.change_session(
@@ -302,7 +180,7 @@ def _voted(changed: int) -> str:
 
 
 def _vote_page(form: FlaskForm, ballot: votes.Ballot, status: int):
-    return _ballot_page(ballot, form, _outcome_form(ballot), status)
+    return _ballot_page(ballot, form, outcome_form(ballot), status)
 
 
 @bp.route("/sessions/<int:session_id>/cases/<int:case_id>/outcome", methods=["POST"])
@@ -332,18 +210,6 @@ def _set_outcome(form: OutcomeForm, case_id: int):
     )
 
 
-def _outcome_form(ballot: votes.Ballot) -> OutcomeForm:
-    case = ballot.case
-    return OutcomeForm(
-        formdata=None,
-        data={
-            "outcome": case.outcome.value if case.outcome else None,
-            "outcome_rationale": case.outcome_rationale,
-            "revision": case.revision,
-        },
-    )
-
-
 def _outcome_page(form: OutcomeForm, ballot: votes.Ballot, status: int, error=None):
     if isinstance(error, ConflictError):
         form.revision.data = ballot.case.revision  # saving again replaces theirs, knowingly
@@ -370,7 +236,7 @@ def cell(session_id: int, case_id: int, key: str):
     """One cell: the expectation, the ratings and evidence, the votes, the agreed rating."""
     read = partial(grid.cell_page, _actor(), session_id, case_id, key)
     shown = read()
-    form = AgreeForm(data=_agree_data(shown))
+    form = agree_form(shown)
     return submit(
         form,
         lambda: _agree(form, session_id, case_id, key),
@@ -398,13 +264,3 @@ def _cell_page(form: AgreeForm, shown: grid.Cell, status: int, error=None):
         form.revision.data = shown.agreed_revision  # saving again replaces theirs, knowingly
     page = render_template("calibration/cell.html", cell=shown, form=form, conflict=conflict)
     return page, status
-
-
-def _agree_data(shown: grid.Cell) -> dict:
-    start = shown.agreed or shown.manager
-    return {
-        "rating": start.rating.value if start and start.rating else None,
-        "rationale": shown.agreed.rationale if shown.agreed else "",
-        "reason": shown.agreed.reason if shown.agreed else "",
-        "revision": shown.agreed_revision,
-    }
