@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.models import CalibrationSession, PromotionCase, User
+from app.models import CalibrationSession, PromotionCase, PromotionCycle, User
 from app.services import readiness
 from app.services.errors import ForbiddenError, NotFoundError, ValidationError
 from app.services.promotions import loading, phases
@@ -51,6 +51,14 @@ def case_in(session: CalibrationSession, case_id: int) -> PromotionCase:
 def may_vote(viewer: User, session: CalibrationSession, case: PromotionCase) -> bool:
     """Whether the viewer votes on this case now: a participant, never on their own case."""
     return policy.can(viewer, "session.vote", session) and viewer.id != case.candidate_id
+
+
+def may_plan(viewer: User, cycle: PromotionCycle) -> bool:
+    """Whether the viewer may plan sessions of the cycle now: the head, in the phases that
+    allow it."""
+    return policy.can(viewer, "cycles.manage") and phases.allows(
+        cycle.phase, Activity.PLAN_SESSIONS
+    )
 
 
 def expected_at(level_id: int) -> list[readiness.Expected]:

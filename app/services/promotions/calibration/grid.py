@@ -25,16 +25,15 @@ from app.models import (
 )
 from app.services import markdown, readiness
 from app.services.errors import NotFoundError
-from app.services.promotions import phases
 from app.services.promotions.calibration.checks import (
     case_in,
     expected_at,
+    may_plan,
     may_vote,
     names_of,
     visible_session,
 )
 from app.services.promotions.calibration.votes import participant_votes
-from app.services.promotions.phases import Activity
 
 # --- the grid -----------------------------------------------------------------------------------
 
@@ -143,9 +142,7 @@ def session_page(viewer: User, session_id: int, *, today: date | None = None) ->
         can_vote=policy.can(viewer, "session.vote", session),
         can_facilitate=policy.can(viewer, "session.facilitate", session),
         can_reopen=policy.can(viewer, "session.reopen", session),
-        can_plan=policy.can(viewer, "cycles.manage")
-        and not session.is_locked
-        and phases.allows(session.cycle.phase, Activity.PLAN_SESSIONS),
+        can_plan=may_plan(viewer, session.cycle) and not session.is_locked,
         is_participant=viewer.id in participant_ids,
         voted_case_ids=frozenset(v.case_id for v in facts.votes if v.voter_id == viewer.id),
     )

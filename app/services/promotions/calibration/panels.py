@@ -21,9 +21,7 @@ from app.models import (
     User,
 )
 from app.services import markdown
-from app.services.promotions import phases
-from app.services.promotions.calibration.checks import expected_at
-from app.services.promotions.phases import Activity
+from app.services.promotions.calibration.checks import expected_at, may_plan
 
 # --- the cycle page -----------------------------------------------------------------------------
 
@@ -47,10 +45,7 @@ class SessionsPanel:
 
 def sessions_panel(viewer: User, cycle: PromotionCycle) -> SessionsPanel:
     """The cycle's sessions the viewer may open, and whether they may plan one now."""
-    may_plan = policy.can(viewer, "cycles.manage") and phases.allows(
-        cycle.phase, Activity.PLAN_SESSIONS
-    )
-    return SessionsPanel(cycle.id, sessions_of(viewer, cycle.id), may_plan)
+    return SessionsPanel(cycle.id, sessions_of(viewer, cycle.id), may_plan(viewer, cycle))
 
 
 def sessions_of(viewer: User, cycle_id: int) -> list[SessionSummary]:
