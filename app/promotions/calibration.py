@@ -1,34 +1,34 @@
-"""Calibration sessions: blind pre-votes, the meeting grid, agreeing, locking."""
+"""Calibration sessions: planning, blind pre-votes, the meeting grid, agreeing, outcomes, lock."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from functools import partial
+
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import (
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
-from app import access, policy
-from app.extensions import db
-from app.forms import apply_domain_error, optional_id
-from app.models import Outcome, Rating
-from app.services import markdown
-from app.services.errors import ConflictError, ValidationError
-from app.services.promotions import calibration, loading, phases
+from app import access
+from app.forms import act, saved, submit
+from app.promotions.calibration_forms import (
+    ActionForm,
+    AgreeForm,
+    OutcomeForm,
+    ReopenForm,
+    SessionForm,
+    agree_form,
+    outcome_form,
+    session_form,
+    vote_form,
+)
+from app.services.errors import ConflictError
+from app.services.promotions.calibration import decisions, grid, planning, votes
 
 bp = Blueprint("calibration", __name__)
 
-RATING_CHOICES = [SelectChoice(r.value, r.label) for r in Rating]
-OUTCOME_CHOICES = [SelectChoice(o.value, o.label) for o in Outcome]
-TEXT_LIMIT = Length(max=calibration.TEXT_MAX, message="Use at most 5,000 characters.")
+
+def _actor():
+    return current_user._get_current_object()
 
 
 def _int(value) -> int:
@@ -38,143 +38,8 @@ def _int(value) -> int:
         return -1
 
 
-# --- forms --------------------------------------------------------------------------------------
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes, laid out by the template."""
-
-    def pre_validate(self, form) -> None:
-        """Unknown ids are the service's to refuse, with a message that names them."""
-
-
-class SessionForm(FlaskForm):
-    name = StringField(
-        "Name",
-        validators=[Length(max=calibration.NAME_MAX, message="Use at most 120 characters.")],
-        description="What the meeting is about, e.g. “Senior PM, H1 2027”.",
-        render_kw={"autocomplete": "off", "maxlength": calibration.NAME_MAX},
-    )
-    facilitator_id = SelectField(
-        "Facilitator",
-        coerce=optional_id,
-        validate_choice=False,
-        description="Runs the meeting: reveals the votes, sets agreed ratings and outcomes, locks.",
-    )
-    participant_ids = CheckboxesField("Participants", coerce=optional_id)
-    case_ids = CheckboxesField("Cases", coerce=optional_id)
-    proposing_level_id = SelectField(
-        "And every case proposing", coerce=optional_id, validate_choice=False
-    )
-    revision = HiddenField()
-
-    def set_choices(self, choices: calibration.PlanningChoices) -> None:
-        self.facilitator_id.choices = [SelectChoice(None, "Choose a person")] + [
-            SelectChoice(i, name) for i, name in choices.people
-        ]
-        self.participant_ids.choices = [SelectChoice(i, name) for i, name in choices.people]
-        self.case_ids.choices = [SelectChoice(c.id, c.candidate) for c in choices.cases]
-        self.proposing_level_id.choices = [
-            SelectChoice(None, "No level: only the cases ticked")
-        ] + [SelectChoice(i, label) for i, label in choices.levels]
-
-    def scope(self) -> calibration.Scope:
-        return calibration.Scope(
-            self.name.data or "",
-            self.facilitator_id.data,
-            [i for i in self.participant_ids.data or [] if i is not None],
-            [i for i in self.case_ids.data or [] if i is not None],
-            self.proposing_level_id.data,
-        )
-
-
-class AgreeForm(FlaskForm):
-    rating = RadioField("Agreed rating", choices=RATING_CHOICES, validate_choice=False)
-    rationale = TextAreaField(
-        "Rationale",
-        validators=[TEXT_LIMIT],
-        description="Why this rating, in words the candidate reads once the cycle is published.",
-        render_kw={"rows": 4},
-    )
-    reason = TextAreaField(
-        "Reason for departing from the manager's rating",
-        validators=[TEXT_LIMIT],
-        description="Needed whenever the agreed rating differs from the manager's; it is kept "
-        "in the decision log.",
-        render_kw={"rows": 3},
-    )
-    revision = HiddenField()
-
-
-class OutcomeForm(FlaskForm):
-    outcome = RadioField("Outcome", choices=OUTCOME_CHOICES, validate_choice=False)
-    outcome_rationale = TextAreaField(
-        "Rationale for the outcome",
-        validators=[TEXT_LIMIT],
-        description="The candidate reads it once the cycle is published.",
-        render_kw={"rows": 4},
-    )
-    revision = HiddenField()
-
-
-class ReopenForm(FlaskForm):
-    reason = TextAreaField(
-        "Why reopen it",
-        validators=[TEXT_LIMIT],
-        description="Kept in the decision log.",
-        render_kw={"rows": 2},
-    )
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
-def vote_form(ballot: calibration.Ballot) -> FlaskForm:
-    """One radio group per competency, named by position (keys are the service's)."""
-
-    class VoteForm(FlaskForm):
-        pass
-
-    for i, competency in enumerate(ballot.competencies):
-        setattr(
-            VoteForm,
-            f"c{i}",
-            RadioField(
-                competency.name,
-                choices=RATING_CHOICES,
-                default=getattr(ballot.my_votes.get(competency.key), "value", None),
-                validators=[InputRequired(message="Choose a rating.")],
-            ),
-        )
-    return VoteForm()
-
-
-def _actor():
-    return current_user._get_current_object()
-
-
-@bp.app_template_global()
-def calibration_sessions(cycle) -> list[calibration.SessionSummary]:
-    """The cycle's sessions the signed-in person may open (two queries)."""
-    return calibration.sessions_of(_actor(), cycle.id)
-
-
-@bp.app_template_global()
-def calibration_case(case) -> calibration.CasePanel | None:
-    """A case's session, agreed ratings and outcome as the signed-in person may see them."""
-    return calibration.case_panel(_actor(), case)
-
-
-@bp.app_template_global()
-def calibration_may_plan(cycle) -> bool:
-    """Whether the signed-in person may plan a session of this cycle now."""
-    return policy.can(_actor(), "cycles.manage") and phases.allows(
-        cycle.phase, phases.Activity.PLAN_SESSIONS
-    )
-
-
-bp.add_app_template_global(markdown.render, "calibration_markdown")
+def _to_session(message: str, session_id: int):
+    return saved(message, "calibration.show", session_id=session_id)
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -184,82 +49,51 @@ bp.add_app_template_global(markdown.render, "calibration_markdown")
 @access.requires("cycles.manage")
 def create(cycle_id: int):
     """Plan a calibration session: its facilitator, participants and cases."""
-    cycle = loading.cycle(cycle_id)
-    choices = calibration.planning_choices(cycle.id)
-    form = SessionForm()
-    form.set_choices(choices)
-    if form.validate_on_submit():
-        scope = form.scope()
-        try:
-            session = calibration.create_session(
-                _actor(),
-                cycle.id,
-                scope.name,
-                scope.facilitator_id,
-                scope.participant_ids,
-                scope.case_ids,
-                scope.proposing_level_id,
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{session.name} is planned; its people were told.", "success")
-            return redirect(url_for("calibration.show", session_id=session.id))
-    return _session_form(form, cycle, choices, None)
+    shown = planning.new_session_page(_actor(), cycle_id)
+    form = session_form(shown)
+    return submit(
+        form,
+        lambda: _create(cycle_id, form.scope()),
+        page=lambda status, error=None: _session_form(form, shown, status),
+        done=lambda session: _to_session(
+            f"{session.name} is planned; its people were told.", session.id
+        ),
+    )
+
+
+def _create(cycle_id: int, scope: planning.Scope):
+    return planning.create_session(
+        _actor(),
+        cycle_id,
+        scope.name,
+        scope.facilitator_id,
+        scope.participant_ids,
+        scope.case_ids,
+        scope.proposing_level_id,
+    )
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @access.requires("cycles.manage")
 def edit(session_id: int):
     """Change a session's name, people or cases before it is locked."""
-    session = loading.session(session_id)
-    choices = calibration.planning_choices(session.cycle_id, session.id)
-    form = SessionForm()
-    form.set_choices(choices)
-    if not form.is_submitted():
-        form.process(data=_scope_data(session, choices))
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            calibration.change_session(
-                _actor(), session.id, form.scope(), expected_revision=_int(form.revision.data)
-            )
-        except ConflictError as error:
-            conflict = error
-        except ValidationError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash("The session was changed.", "success")
-            return redirect(url_for("calibration.show", session_id=session_id))
-        db.session.rollback()
-        session = loading.session(session_id)
-        form.revision.data = session.revision if conflict else form.revision.data
-    return _session_form(form, session.cycle, choices, session, conflict=conflict)
-
-
-def _scope_data(session, choices) -> dict:
-    return {
-        "name": session.name,
-        "facilitator_id": session.facilitator_id,
-        "participant_ids": [p.id for p in session.participants],
-        "case_ids": [c.id for c in choices.cases if c.in_session],
-        "revision": session.revision,
-    }
-
-
-def _session_form(form, cycle, choices, session, *, conflict=None):
-    status = 409 if conflict else 400 if form.errors or form.form_errors else 200
-    page = render_template(
-        "calibration/form.html",
-        form=form,
-        cycle=cycle,
-        choices=choices,
-        session=session,
-        conflict=conflict,
+    shown = planning.change_session_page(_actor(), session_id)
+    form = session_form(shown)
+    return submit(
+        form,
+        lambda: planning.change_session(
+            _actor(), session_id, form.scope(), expected_revision=_int(form.revision.data)
+        ),
+        page=lambda status, error=None: _session_form(form, shown, status, error),
+        done=lambda _: _to_session("The session was changed.", session_id),
     )
+
+
+def _session_form(form: SessionForm, shown: planning.PlanningPage, status: int, error=None):
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
+        form.revision.data = shown.revision  # saving again replaces theirs, knowingly
+    page = render_template("calibration/form.html", form=form, page=shown, conflict=conflict)
     return page, status
 
 
@@ -274,9 +108,9 @@ def show(session_id: int):
 
 
 def _grid_page(session_id: int, reopen_form: ReopenForm, status: int = 200):
-    grid = calibration.grid(_actor(), session_id)
+    shown = grid.session_page(_actor(), session_id)
     page = render_template(
-        "calibration/show.html", grid=grid, reopen_form=reopen_form, action_form=ActionForm()
+        "calibration/show.html", grid=shown, reopen_form=reopen_form, action_form=ActionForm()
     )
     return page, status
 
@@ -285,28 +119,22 @@ def _grid_page(session_id: int, reopen_form: ReopenForm, status: int = 200):
 @access.requires("session.facilitate")
 def reveal(session_id: int):
     """Show every participant everyone's votes."""
-    return _act(session_id, calibration.reveal, "The votes are revealed to everyone.")
+    return _act(session_id, votes.reveal, "The votes are revealed to everyone.")
 
 
 @bp.route("/sessions/<int:session_id>/lock", methods=["POST"])
 @access.requires("session.facilitate")
 def lock(session_id: int):
     """Lock the session: nothing in it changes any more."""
-    return _act(session_id, calibration.lock, "The session is locked.")
+    return _act(session_id, decisions.lock, "The session is locked.")
 
 
 def _act(session_id: int, action, done: str):
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            action(_actor(), session_id)
-        except ValidationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(done, "success")
-    return redirect(url_for("calibration.show", session_id=session_id))
+    return act(
+        lambda: action(_actor(), session_id),
+        back=url_for("calibration.show", session_id=session_id),
+        done=lambda _: _to_session(done, session_id),
+    )
 
 
 @bp.route("/sessions/<int:session_id>/reopen", methods=["POST"])
@@ -314,41 +142,35 @@ def _act(session_id: int, action, done: str):
 def reopen(session_id: int):
     """Reopen a locked session, saying why (the head of product)."""
     form = ReopenForm()
-    if form.validate_on_submit():
-        try:
-            calibration.reopen(_actor(), session_id, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash("The session is open again.", "success")
-            return redirect(url_for("calibration.show", session_id=session_id))
-    return _grid_page(session_id, form, 400)
+    return submit(
+        form,
+        lambda: decisions.reopen(_actor(), session_id, form.reason.data or ""),
+        page=lambda status, error=None: _grid_page(session_id, form, status),
+        done=lambda _: _to_session("The session is open again.", session_id),
+    )
 
 
 # --- a case in the session ----------------------------------------------------------------------
+# After the service refuses a save the session is rolled back, so the page is read again.
 
 
 @bp.route("/sessions/<int:session_id>/cases/<int:case_id>/vote", methods=["GET", "POST"])
 @access.requires("session.view")
 def vote(session_id: int, case_id: int):
     """Your blind vote on every competency of a case."""
-    ballot = calibration.ballot(_actor(), session_id, case_id)
+    read = partial(votes.ballot_page, _actor(), session_id, case_id)
+    ballot = read()
     form = vote_form(ballot)
-    if form.validate_on_submit():
-        ratings = {c.key: form[f"c{i}"].data for i, c in enumerate(ballot.competencies)}
-        try:
-            changed = calibration.vote(_actor(), session_id, case_id, ratings)
-        except ValidationError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            ballot = calibration.ballot(_actor(), session_id, case_id)
-        else:
-            db.session.commit()
-            flash(_voted(changed), "success")
-            return redirect(url_for("calibration.show", session_id=session_id))
-    return _ballot_page(ballot, form, _outcome_form(ballot))
+    return submit(
+        form,
+        lambda: votes.vote(_actor(), session_id, case_id, _ratings(form, ballot)),
+        page=lambda status, error=None: _vote_page(form, read() if error else ballot, status),
+        done=lambda changed: _to_session(_voted(changed), session_id),
+    )
+
+
+def _ratings(form: FlaskForm, ballot: votes.Ballot) -> dict[str, str]:
+    return {c.key: form[f"c{i}"].data for i, c in enumerate(ballot.competencies)}
 
 
 def _voted(changed: int) -> str:
@@ -357,59 +179,51 @@ def _voted(changed: int) -> str:
     return f"{changed} vote{'s' if changed > 1 else ''} saved. You now see the others' votes."
 
 
+def _vote_page(form: FlaskForm, ballot: votes.Ballot, status: int):
+    return _ballot_page(ballot, form, outcome_form(ballot), status)
+
+
 @bp.route("/sessions/<int:session_id>/cases/<int:case_id>/outcome", methods=["POST"])
 @access.requires("session.facilitate")
 def outcome(session_id: int, case_id: int):
     """The session's outcome for a case, with its rationale."""
-    ballot = calibration.ballot(_actor(), session_id, case_id)
+    read = partial(votes.ballot_page, _actor(), session_id, case_id)
+    ballot = read()
     form = OutcomeForm()
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            calibration.set_outcome(
-                _actor(),
-                case_id,
-                form.outcome.data or "",
-                form.outcome_rationale.data or "",
-                expected_revision=_int(form.revision.data),
-            )
-        except ConflictError as error:
-            conflict = error
-        except ValidationError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash("The outcome was saved.", "success")
-            return redirect(url_for("calibration.show", session_id=session_id))
-        db.session.rollback()
-        ballot = calibration.ballot(_actor(), session_id, case_id)
-        if conflict:
-            form.revision.data = ballot.case.revision  # saving again replaces theirs, knowingly
-    return _ballot_page(ballot, vote_form(ballot), form, conflict=conflict)
-
-
-def _outcome_form(ballot) -> OutcomeForm:
-    case = ballot.case
-    return OutcomeForm(
-        formdata=None,
-        data={
-            "outcome": case.outcome.value if case.outcome else None,
-            "outcome_rationale": case.outcome_rationale,
-            "revision": case.revision,
-        },
+    return submit(
+        form,
+        lambda: _set_outcome(form, case_id),
+        page=lambda status, error=None: _outcome_page(
+            form, read() if error else ballot, status, error
+        ),
+        done=lambda _: _to_session("The outcome was saved.", session_id),
     )
 
 
-def _ballot_page(ballot, form, outcome_form, *, conflict=None):
-    submitted = form.is_submitted() and (form.errors or form.form_errors)
-    status = 409 if conflict else 400 if submitted or outcome_form.errors else 200
+def _set_outcome(form: OutcomeForm, case_id: int):
+    return decisions.set_outcome(
+        _actor(),
+        case_id,
+        form.outcome.data or "",
+        form.outcome_rationale.data or "",
+        expected_revision=_int(form.revision.data),
+    )
+
+
+def _outcome_page(form: OutcomeForm, ballot: votes.Ballot, status: int, error=None):
+    if isinstance(error, ConflictError):
+        form.revision.data = ballot.case.revision  # saving again replaces theirs, knowingly
+    return _ballot_page(ballot, vote_form(ballot), form, status, error)
+
+
+def _ballot_page(ballot: votes.Ballot, form, outcome_form, status: int, error=None):
     page = render_template(
         "calibration/case.html",
         ballot=ballot,
         form=form,
         fields=[(form[f"c{i}"], c) for i, c in enumerate(ballot.competencies)],
         outcome_form=outcome_form,
-        conflict=conflict,
+        conflict=error if isinstance(error, ConflictError) else None,
     )
     return page, status
 
@@ -420,43 +234,33 @@ def _ballot_page(ballot, form, outcome_form, *, conflict=None):
 @access.requires("session.view")
 def cell(session_id: int, case_id: int, key: str):
     """One cell: the expectation, the ratings and evidence, the votes, the agreed rating."""
-    shown = calibration.cell(_actor(), session_id, case_id, key)
-    form = AgreeForm(data=_agree_data(shown))
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            calibration.agree(
-                _actor(),
-                session_id,
-                case_id,
-                key,
-                form.rating.data or "",
-                form.rationale.data or "",
-                form.reason.data or "",
-                expected_revision=_int(form.revision.data),
-            )
-        except ConflictError as error:
-            conflict = error
-        except ValidationError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Agreed rating saved for {shown.competency.name}.", "success")
-            return redirect(url_for("calibration.show", session_id=session_id))
-        db.session.rollback()
-        shown = calibration.cell(_actor(), session_id, case_id, key)
-        if conflict:
-            form.revision.data = shown.agreed_revision  # saving again replaces theirs, knowingly
-    status = 409 if conflict else 400 if form.errors or form.form_errors else 200
+    read = partial(grid.cell_page, _actor(), session_id, case_id, key)
+    shown = read()
+    form = agree_form(shown)
+    return submit(
+        form,
+        lambda: _agree(form, session_id, case_id, key),
+        page=lambda status, error=None: _cell_page(form, read() if error else shown, status, error),
+        done=lambda _: _to_session(f"Agreed rating saved for {shown.competency.name}.", session_id),
+    )
+
+
+def _agree(form: AgreeForm, session_id: int, case_id: int, key: str):
+    return decisions.agree(
+        _actor(),
+        session_id,
+        case_id,
+        key,
+        form.rating.data or "",
+        form.rationale.data or "",
+        form.reason.data or "",
+        expected_revision=_int(form.revision.data),
+    )
+
+
+def _cell_page(form: AgreeForm, shown: grid.Cell, status: int, error=None):
+    conflict = error if isinstance(error, ConflictError) else None
+    if conflict:
+        form.revision.data = shown.agreed_revision  # saving again replaces theirs, knowingly
     page = render_template("calibration/cell.html", cell=shown, form=form, conflict=conflict)
     return page, status
-
-
-def _agree_data(shown: calibration.Cell) -> dict:
-    start = shown.agreed or shown.manager
-    return {
-        "rating": start.rating.value if start and start.rating else None,
-        "rationale": shown.agreed.rationale if shown.agreed else "",
-        "reason": shown.agreed.reason if shown.agreed else "",
-        "revision": shown.agreed_revision,
-    }

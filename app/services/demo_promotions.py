@@ -21,8 +21,9 @@ from app.models import (
     User,
 )
 from app.services.growth import readiness
-from app.services.promotions import assessments, calibration, cycles, loading
+from app.services.promotions import assessments, cycles, loading
 from app.services.promotions.assessments import EntryInput
+from app.services.promotions.calibration import decisions, grid, planning, votes
 
 # (candidate, proposed level code, outcome agreed in calibration)
 FINISHED = [
@@ -74,7 +75,7 @@ def _finished_cycle(people: dict[str, User]) -> None:
     cycle = cycles.create_cycle(head, "H2 2026")
     cases = [_nominate(people, cycle.id, name, code) for name, code, _ in FINISHED]
     _assess(people, cycle.id, cases)
-    session = calibration.create_session(
+    session = planning.create_session(
         head,
         cycle.id,
         "Second-half calibration",
@@ -86,18 +87,18 @@ def _finished_cycle(people: dict[str, User]) -> None:
     for offset, manager in enumerate(MANAGERS):
         for case in cases:
             _vote(people[manager], session.id, case.id, nudge=offset - 1)
-    calibration.reveal(head, session.id)
+    votes.reveal(head, session.id)
     for case, (_name, _code, outcome) in zip(cases, FINISHED, strict=True):
         _agree(head, session.id, case.id, lower=outcome is Outcome.NOT_YET)
         fresh = loading.case(case.id)
-        calibration.set_outcome(
+        decisions.set_outcome(
             head,
             case.id,
             outcome,
             _outcome_rationale(fresh.candidate.name, outcome),
             expected_revision=fresh.revision,
         )
-    calibration.lock(head, session.id)
+    decisions.lock(head, session.id)
     _move(head, cycle.id, CyclePhase.DECISIONS)
     for case, (_name, _code, outcome) in zip(cases, FINISHED, strict=True):
         fresh = loading.case(case.id)
@@ -110,7 +111,7 @@ def _cycle_in_calibration(people: dict[str, User]) -> None:
     cycle = cycles.create_cycle(head, "H1 2027")
     cases = [_nominate(people, cycle.id, name, code) for name, code in IN_CALIBRATION]
     _assess(people, cycle.id, cases)
-    session = calibration.create_session(
+    session = planning.create_session(
         head,
         cycle.id,
         "Senior PM calibration",
@@ -184,7 +185,7 @@ def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> Non
 
 
 def _vote(voter: User, session_id: int, case_id: int, *, nudge: int) -> None:
-    ballot = calibration.ballot(voter, session_id, case_id)
+    ballot = votes.ballot_page(voter, session_id, case_id)
     case = loading.case(case_id)
     statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
     ratings = {}
@@ -192,12 +193,12 @@ def _vote(voter: User, session_id: int, case_id: int, *, nudge: int) -> None:
         base = BY_STATUS[statuses[(case.candidate_id, item.key)]]
         step = nudge if number % 3 == 0 else 0
         ratings[item.key] = _shift(base, step + _variation(case.candidate_id + voter.id, number))
-    calibration.vote(voter, session_id, case_id, ratings)
+    votes.vote(voter, session_id, case_id, ratings)
 
 
 def _agree(head: User, session_id: int, case_id: int, *, lower: bool) -> None:
-    grid = calibration.grid(head, session_id)
-    row = next(r for r in grid.rows if r.case.id == case_id)
+    meeting = grid.session_page(head, session_id)
+    row = next(r for r in meeting.rows if r.case.id == case_id)
     for number, cell in enumerate(row.cells):
         if not cell.applies:
             continue
@@ -206,7 +207,7 @@ def _agree(head: User, session_id: int, case_id: int, *, lower: bool) -> None:
         if lower and number % 2 == 0:
             rating = _shift(rating, -1)
             reason = "The votes and the evidence put this a step below the manager's rating."
-        calibration.agree(
+        decisions.agree(
             head,
             session_id,
             case_id,

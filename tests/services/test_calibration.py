@@ -23,7 +23,7 @@ from app.models import (
     case_rating_evidence,
 )
 from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from app.services.promotions import calibration
+from app.services.promotions.calibration import decisions, grid, panels, planning, votes
 from tests.evidence_helpers import record as record_evidence
 from tests.promotion_helpers import (
     KEYS,
@@ -59,7 +59,7 @@ def ratings(*values: Rating) -> dict[str, Rating]:
 
 
 @pytest.fixture
-def planning(app, org):
+def unplanned(app, org):
     """A cycle in manager assessment with cases for pm_a1 and pm_b1 (L1 → L2), no session."""
     return cycle_with_cases(app, org, phase=CyclePhase.MANAGER_ASSESSMENT)
 
@@ -78,19 +78,19 @@ def meeting(app, org):
 # --- planning -----------------------------------------------------------------------------------
 
 
-def test_the_head_creates_a_session_logged_and_announced(app, org, planning, ctx):
-    session = calibration.create_session(
+def test_the_head_creates_a_session_logged_and_announced(app, org, unplanned, ctx):
+    session = planning.create_session(
         user(org.head),
-        planning.cycle_id,
+        unplanned.cycle_id,
         "  Senior   PM  ",
         org.head.id,
         [org.manager_a.id, org.manager_b.id],
-        [planning.case_ids[org.pm_a1.id]],
+        [unplanned.case_ids[org.pm_a1.id]],
     )
     db.session.commit()
     assert session.name == "Senior PM"
-    assert db.session.get(PromotionCase, planning.case_ids[org.pm_a1.id]).session_id == session.id
-    assert db.session.get(PromotionCase, planning.case_ids[org.pm_b1.id]).session_id is None
+    assert db.session.get(PromotionCase, unplanned.case_ids[org.pm_a1.id]).session_id == session.id
+    assert db.session.get(PromotionCase, unplanned.case_ids[org.pm_b1.id]).session_id is None
     [entry] = log_entries("session.created")
     assert (entry.session_id, entry.to_value, entry.actor_id) == (
         session.id,
@@ -107,20 +107,20 @@ def test_the_head_creates_a_session_logged_and_announced(app, org, planning, ctx
     assert sorted(told) == sorted([org.manager_a.id, org.manager_b.id])  # not the head: her action
 
 
-def test_every_case_proposing_a_level_is_added(app, org, planning, ctx):
-    session = calibration.create_session(
+def test_every_case_proposing_a_level_is_added(app, org, unplanned, ctx):
+    session = planning.create_session(
         user(org.head),
-        planning.cycle_id,
+        unplanned.cycle_id,
         "L2",
         org.manager_a.id,
         [org.manager_b.id, org.head.id],
         [],
-        proposing_level_id=planning.level_ids["L2"],
+        proposing_level_id=unplanned.level_ids["L2"],
     )
     in_scope = db.session.scalars(
         select(PromotionCase.id).where(PromotionCase.session_id == session.id)
     ).all()
-    assert sorted(in_scope) == sorted(planning.case_ids.values())
+    assert sorted(in_scope) == sorted(unplanned.case_ids.values())
 
 
 @pytest.mark.parametrize(
@@ -134,13 +134,13 @@ def test_every_case_proposing_a_level_is_added(app, org, planning, ctx):
         ({"participant_ids": ["director"]}, "participant_ids", "candidate in this session"),
     ],
 )
-def test_bad_plans_are_refused_with_the_field(app, org, planning, ctx, change, field, message):
+def test_bad_plans_are_refused_with_the_field(app, org, unplanned, ctx, change, field, message):
     director_case = make_case(
         app,
-        planning.cycle_id,
+        unplanned.cycle_id,
         org.director,
-        current_level_id=planning.level_ids["L1"],
-        proposed_level_id=planning.level_ids["L2"],
+        current_level_id=unplanned.level_ids["L1"],
+        proposed_level_id=unplanned.level_ids["L2"],
     )
     people = {"pm": org.pm_a2.id, "director": org.director.id}
     values = {
@@ -158,54 +158,54 @@ def test_bad_plans_are_refused_with_the_field(app, org, planning, ctx, change, f
             else value
         )
     with pytest.raises(ValidationError) as refused:
-        calibration.create_session(user(org.head), planning.cycle_id, **values)
+        planning.create_session(user(org.head), unplanned.cycle_id, **values)
     assert refused.value.field == field
     assert message in refused.value.message
 
 
 def test_a_case_in_another_session_a_duplicate_name_and_a_withdrawn_case_are_refused(
-    app, org, planning, ctx
+    app, org, unplanned, ctx
 ):
     head = user(org.head)
-    a1, b1 = planning.case_ids[org.pm_a1.id], planning.case_ids[org.pm_b1.id]
-    calibration.create_session(
-        head, planning.cycle_id, "First", org.head.id, [org.manager_a.id], [a1]
+    a1, b1 = unplanned.case_ids[org.pm_a1.id], unplanned.case_ids[org.pm_b1.id]
+    planning.create_session(
+        head, unplanned.cycle_id, "First", org.head.id, [org.manager_a.id], [a1]
     )
     with pytest.raises(ValidationError, match="already in another session"):
-        calibration.create_session(
-            head, planning.cycle_id, "Second", org.head.id, [org.manager_a.id], [a1]
+        planning.create_session(
+            head, unplanned.cycle_id, "Second", org.head.id, [org.manager_a.id], [a1]
         )
     with pytest.raises(ValidationError, match="already has a session called"):
-        calibration.create_session(
-            head, planning.cycle_id, "first", org.head.id, [org.manager_a.id], [b1]
+        planning.create_session(
+            head, unplanned.cycle_id, "first", org.head.id, [org.manager_a.id], [b1]
         )
     db.session.get(PromotionCase, b1).withdrawn_at = db.func.now()
     db.session.flush()
     with pytest.raises(ValidationError, match="open cases of this cycle"):
-        calibration.create_session(
-            head, planning.cycle_id, "Third", org.head.id, [org.manager_a.id], [b1]
+        planning.create_session(
+            head, unplanned.cycle_id, "Third", org.head.id, [org.manager_a.id], [b1]
         )
 
 
-def test_only_the_head_plans_and_only_before_decisions(app, org, planning, ctx):
-    args = ("S", org.head.id, [org.manager_a.id], [planning.case_ids[org.pm_a1.id]])
+def test_only_the_head_plans_and_only_before_decisions(app, org, unplanned, ctx):
+    args = ("S", org.head.id, [org.manager_a.id], [unplanned.case_ids[org.pm_a1.id]])
     with pytest.raises(ForbiddenError):
-        calibration.create_session(user(org.manager_a), planning.cycle_id, *args)
+        planning.create_session(user(org.manager_a), unplanned.cycle_id, *args)
     db.session.rollback()  # the helper writes from its own connection
-    set_phase(app, planning.cycle_id, CyclePhase.DECISIONS)
+    set_phase(app, unplanned.cycle_id, CyclePhase.DECISIONS)
     with pytest.raises(ValidationError, match="Planning calibration sessions is open during"):
-        calibration.create_session(user(org.head), planning.cycle_id, *args)
+        planning.create_session(user(org.head), unplanned.cycle_id, *args)
 
 
 def test_changing_the_scope_is_logged_with_what_changed(app, org, meeting, ctx):
     session = db.session.get(CalibrationSession, meeting.session_id)
-    scope = calibration.Scope(
+    scope = planning.Scope(
         "Renamed",
         org.head.id,
         [org.manager_a.id, org.director.id],
         [meeting.case_ids[org.pm_a1.id]],
     )
-    calibration.change_session(
+    planning.change_session(
         user(org.head), meeting.session_id, scope, expected_revision=session.revision
     )
     db.session.commit()
@@ -216,7 +216,7 @@ def test_changing_the_scope_is_logged_with_what_changed(app, org, meeting, ctx):
     assert "Cases removed: Bea Pm" in entry.reason
     assert db.session.get(PromotionCase, meeting.case_ids[org.pm_b1.id]).session_id is None
     with pytest.raises(ConflictError):
-        calibration.change_session(user(org.head), meeting.session_id, scope, expected_revision=1)
+        planning.change_session(user(org.head), meeting.session_id, scope, expected_revision=1)
 
 
 # --- votes --------------------------------------------------------------------------------------
@@ -226,11 +226,9 @@ def test_a_vote_needs_every_competency_and_each_change_is_logged(app, org, meeti
     a1 = meeting.case_ids[org.pm_a1.id]
     ada = user(org.manager_a)
     with pytest.raises(ValidationError, match=r"still open: Skill 1\.1"):
-        calibration.vote(ada, meeting.session_id, a1, dict(list(all_meets().items())[:3]))
-    assert calibration.vote(ada, meeting.session_id, a1, all_meets()) == 4
-    assert (
-        calibration.vote(ada, meeting.session_id, a1, {**all_meets(), "skill-1-1": "exceeds"}) == 1
-    )
+        votes.vote(ada, meeting.session_id, a1, dict(list(all_meets().items())[:3]))
+    assert votes.vote(ada, meeting.session_id, a1, all_meets()) == 4
+    assert votes.vote(ada, meeting.session_id, a1, {**all_meets(), "skill-1-1": "exceeds"}) == 1
     db.session.commit()
     entries = log_entries("vote")
     assert len(entries) == 5
@@ -246,22 +244,22 @@ def test_a_vote_needs_every_competency_and_each_change_is_logged(app, org, meeti
 def test_only_participants_vote_and_only_in_calibration(app, org, meeting, ctx):
     a1 = meeting.case_ids[org.pm_a1.id]
     with pytest.raises(ForbiddenError, match="only the participants vote"):
-        calibration.vote(user(org.head), meeting.session_id, a1, all_meets())  # facilitator
+        votes.vote(user(org.head), meeting.session_id, a1, all_meets())  # facilitator
     with pytest.raises(NotFoundError):
-        calibration.vote(user(org.director), meeting.session_id, a1, all_meets())
+        votes.vote(user(org.director), meeting.session_id, a1, all_meets())
     with pytest.raises(NotFoundError):
-        calibration.vote(user(org.pm_a1), meeting.session_id, a1, all_meets())
+        votes.vote(user(org.pm_a1), meeting.session_id, a1, all_meets())
     db.session.rollback()  # the helper writes from its own connection
     set_phase(app, meeting.cycle_id, CyclePhase.DECISIONS)
     with pytest.raises(ValidationError, match="Voting is open during calibration"):
-        calibration.vote(user(org.manager_a), meeting.session_id, a1, all_meets())
+        votes.vote(user(org.manager_a), meeting.session_id, a1, all_meets())
 
 
 # --- the grid -----------------------------------------------------------------------------------
 
 
-def _spread_shown(grid, case_id) -> bool:
-    row = next(r for r in grid.rows if r.case.id == case_id)
+def _spread_shown(page, case_id) -> bool:
+    row = next(r for r in page.rows if r.case.id == case_id)
     return row.votes_visible and all(c.spread is not None for c in row.cells)
 
 
@@ -270,26 +268,26 @@ def test_votes_are_blind_until_you_vote_or_the_facilitator_reveals(app, org, mee
     vote(app, meeting.session_id, a1, org.manager_b, ratings(B, M, E, M))
     db.session.expire_all()
     ada = user(org.manager_a)
-    before = calibration.grid(ada, meeting.session_id)
+    before = grid.session_page(ada, meeting.session_id)
     row = next(r for r in before.rows if r.case.id == a1)
     assert not row.votes_visible and row.voters == 1 and before.voters == 2
     assert all(c.spread is None for c in row.cells)
     assert [c.manager for c in row.cells] == [M, M, D, D]  # the manager's rating is no secret
-    calibration.vote(ada, meeting.session_id, a1, all_meets())
+    votes.vote(ada, meeting.session_id, a1, all_meets())
     db.session.commit()
-    after = calibration.grid(ada, meeting.session_id)
+    after = grid.session_page(ada, meeting.session_id)
     assert _spread_shown(after, a1)
     cell = next(r for r in after.rows if r.case.id == a1).cells[0]
     assert cell.spread.counts[B] == 1 and cell.spread.counts[M] == 1
     assert (cell.spread.low, cell.spread.high) == (B, M)
     assert not _spread_shown(after, meeting.case_ids[org.pm_b1.id])
-    assert not _spread_shown(calibration.grid(user(org.head), meeting.session_id), a1)
-    calibration.reveal(user(org.head), meeting.session_id)
+    assert not _spread_shown(grid.session_page(user(org.head), meeting.session_id), a1)
+    votes.reveal(user(org.head), meeting.session_id)
     db.session.commit()
-    assert _spread_shown(calibration.grid(user(org.head), meeting.session_id), a1)
+    assert _spread_shown(grid.session_page(user(org.head), meeting.session_id), a1)
     assert len(log_entries("votes.revealed")) == 1
     with pytest.raises(ValidationError, match="already revealed"):
-        calibration.reveal(user(org.head), meeting.session_id)
+        votes.reveal(user(org.head), meeting.session_id)
 
 
 def test_the_grid_s_vote_visibility_is_the_policy_s(app, org, meeting, ctx):
@@ -299,17 +297,17 @@ def test_the_grid_s_vote_visibility_is_the_policy_s(app, org, meeting, ctx):
     for revealed in (False, True):
         for person in (org.head, org.manager_a, org.manager_b):
             viewer = user(person)
-            grid = calibration.grid(viewer, meeting.session_id)
-            for row in grid.rows:
+            page = grid.session_page(viewer, meeting.session_id)
+            for row in page.rows:
                 assert row.votes_visible == policy.can(viewer, "votes.view", row.case), (
                     person.name,
                     row.case.id,
                     revealed,
                 )
         if not revealed:
-            calibration.reveal(user(org.head), meeting.session_id)
+            votes.reveal(user(org.head), meeting.session_id)
             db.session.commit()
-    assert {a1, b1} == {r.case.id for r in grid.rows}
+    assert {a1, b1} == {r.case.id for r in page.rows}
 
 
 def test_the_agenda_puts_the_widest_disagreement_first_among_cases_you_may_see(
@@ -331,14 +329,14 @@ def test_the_agenda_puts_the_widest_disagreement_first_among_cases_you_may_see(
     vote(app, meeting.session_id, b1, org.manager_b, ratings(B, E, D, D))  # width 2
     vote(app, meeting.session_id, third, org.manager_b, ratings(E, E, E, B))  # width 3
     db.session.expire_all()
-    ben = calibration.grid(user(org.manager_b), meeting.session_id)
+    ben = grid.session_page(user(org.manager_b), meeting.session_id)
     assert [r.case.id for r in ben.rows] == [third, b1, a1]
     assert [r.width for r in ben.rows] == [3, 2, 0]
     # Ada has voted on a1 only: that one comes first, the blind ones after it by name (Arun, Bea).
     db.session.rollback()  # the helper writes from its own connection
     vote(app, meeting.session_id, a1, org.manager_a, all_meets())
     db.session.expire_all()
-    ada = calibration.grid(user(org.manager_a), meeting.session_id)
+    ada = grid.session_page(user(org.manager_a), meeting.session_id)
     assert [r.case.id for r in ada.rows] == [a1, third, b1]
 
 
@@ -363,20 +361,20 @@ def test_a_cell_shows_ratings_with_evidence_and_votes_with_names_only_when_allow
     vote(app, meeting.session_id, a1, org.manager_b, ratings(B, M, M, M))
     db.session.expire_all()
     ada = user(org.manager_a)
-    shown = calibration.cell(ada, meeting.session_id, a1, "skill-0-0")
+    shown = grid.cell_page(ada, meeting.session_id, a1, "skill-0-0")
     assert shown.competency.expectation == "Does skill 0.0 at L2."
     assert shown.manager.rating is M and shown.self_rating.rating is M
     [linked] = shown.manager.evidence
     assert (linked.title, linked.excerpt) == ("Ran the pricing test", "Won 4 %")
     assert shown.votes is None and shown.voters == 1
-    calibration.vote(ada, meeting.session_id, a1, all_meets())
+    votes.vote(ada, meeting.session_id, a1, all_meets())
     db.session.commit()
-    shown = calibration.cell(ada, meeting.session_id, a1, "skill-0-0")
+    shown = grid.cell_page(ada, meeting.session_id, a1, "skill-0-0")
     assert [(v.voter, v.rating) for v in shown.votes] == [("Ada Manager", M), ("Ben Manager", B)]
     with pytest.raises(NotFoundError):
-        calibration.cell(user(org.director), meeting.session_id, a1, "skill-0-0")
+        grid.cell_page(user(org.director), meeting.session_id, a1, "skill-0-0")
     with pytest.raises(NotFoundError):
-        calibration.cell(ada, meeting.session_id, a1, "no-such-skill")
+        grid.cell_page(ada, meeting.session_id, a1, "no-such-skill")
 
 
 def test_the_self_rating_waits_for_the_manager_s(app, org, ctx):
@@ -384,7 +382,7 @@ def test_the_self_rating_waits_for_the_manager_s(app, org, ctx):
     a1 = data.case_ids[org.pm_a1.id]
     rate(app, a1, RatingSource.SELF, all_meets())
     rate(app, a1, RatingSource.MANAGER, all_meets(), submit=False)
-    shown = calibration.cell(user(org.manager_b), data.session_id, a1, "skill-0-0")
+    shown = grid.cell_page(user(org.manager_b), data.session_id, a1, "skill-0-0")
     assert shown.self_rating is None and shown.self_hidden and shown.manager is None
 
 
@@ -396,14 +394,18 @@ def test_agreeing_away_from_the_manager_needs_a_reason_and_is_logged(app, org, m
     head = user(org.head)
     args = (head, meeting.session_id, a1, "skill-1-0")
     with pytest.raises(ValidationError) as refused:
-        calibration.agree(*args, E, "Strong launches.", "", expected_revision=0)
+        decisions.agree(*args, E, "Strong launches.", "", expected_revision=0)
     assert refused.value.field == "reason" and "Developing" in refused.value.message
     with pytest.raises(ValidationError) as refused:
-        calibration.agree(*args, D, "  ", "", expected_revision=0)
+        decisions.agree(*args, D, "  ", "", expected_revision=0)
     assert refused.value.field == "rationale"
-    same = calibration.agree(*args, D, "As the manager says.", "", expected_revision=0)
+    for rationale, reason, field in (("x" * 5001, "", "rationale"), ("Why.", "y" * 5001, "reason")):
+        with pytest.raises(ValidationError, match="at most 5,000") as refused:
+            decisions.agree(*args, E, rationale, reason, expected_revision=0)
+        assert refused.value.field == field  # the too-long text is named, not the other one
+    same = decisions.agree(*args, D, "As the manager says.", "", expected_revision=0)
     db.session.commit()
-    changed = calibration.agree(
+    changed = decisions.agree(
         *args, E, "Strong launches.", "Two launches the manager missed.", expected_revision=1
     )
     db.session.commit()
@@ -421,10 +423,10 @@ def test_two_saves_of_the_same_cell_the_second_gets_a_conflict_with_the_stored_v
 ):
     a1 = meeting.case_ids[org.pm_a1.id]
     args = (user(org.head), meeting.session_id, a1, "skill-0-0")
-    calibration.agree(*args, M, "Agreed in the room.", "", expected_revision=0)
+    decisions.agree(*args, M, "Agreed in the room.", "", expected_revision=0)
     db.session.commit()
     with pytest.raises(ConflictError) as conflict:  # read before the first save: revision 0
-        calibration.agree(*args, E, "Mine.", "Because.", expected_revision=0)
+        decisions.agree(*args, E, "Mine.", "Because.", expected_revision=0)
     assert conflict.value.current["rating"] is M
     assert conflict.value.current["rationale"] == "Agreed in the room."
     assert conflict.value.current["by"] == "Hana Head"
@@ -445,7 +447,7 @@ def test_the_database_refuses_a_second_save_that_raced_past_the_check(app, org, 
         return row
 
     with pytest.raises(ConflictError) as conflict:
-        calibration._save_or_conflict(second_insert, a1, "skill-0-0")
+        decisions._save_or_conflict(second_insert, a1, "skill-0-0")
     assert conflict.value.current["rating"] is M and conflict.value.current["by"] == "Hana Head"
 
 
@@ -454,16 +456,16 @@ def test_outcomes_need_a_rationale_and_a_current_revision(app, org, meeting, ctx
     head = user(org.head)
     revision = db.session.get(PromotionCase, a1).revision
     with pytest.raises(ValidationError) as refused:
-        calibration.set_outcome(head, a1, Outcome.PROMOTE, "", expected_revision=revision)
+        decisions.set_outcome(head, a1, Outcome.PROMOTE, "", expected_revision=revision)
     assert refused.value.field == "outcome_rationale"
     with pytest.raises(ForbiddenError):
-        calibration.set_outcome(
+        decisions.set_outcome(
             user(org.manager_a), a1, Outcome.PROMOTE, "Ready.", expected_revision=revision
         )
-    calibration.set_outcome(head, a1, "promote", "Ready.", expected_revision=revision)
+    decisions.set_outcome(head, a1, "promote", "Ready.", expected_revision=revision)
     db.session.commit()
     with pytest.raises(ConflictError) as conflict:
-        calibration.set_outcome(head, a1, Outcome.DEFER, "Wait.", expected_revision=revision)
+        decisions.set_outcome(head, a1, Outcome.DEFER, "Wait.", expected_revision=revision)
     assert conflict.value.current == {"outcome": Outcome.PROMOTE, "rationale": "Ready."}
     [entry] = log_entries("outcome")
     assert (entry.from_value, entry.to_value, entry.reason) == ("", "promote", "Ready.")
@@ -475,7 +477,7 @@ def test_outcomes_need_a_rationale_and_a_current_revision(app, org, meeting, ctx
 def _decide_all(meeting, head):
     for case_id in meeting.case_ids.values():
         revision = db.session.get(PromotionCase, case_id).revision
-        calibration.set_outcome(
+        decisions.set_outcome(
             head, case_id, Outcome.NOT_YET, "Next cycle.", expected_revision=revision
         )
     db.session.commit()
@@ -485,11 +487,11 @@ def test_locking_needs_every_outcome_and_tells_the_people(app, org, meeting, ctx
     head = user(org.head)
     a1 = meeting.case_ids[org.pm_a1.id]
     revision = db.session.get(PromotionCase, a1).revision
-    calibration.set_outcome(head, a1, Outcome.PROMOTE, "Ready.", expected_revision=revision)
+    decisions.set_outcome(head, a1, Outcome.PROMOTE, "Ready.", expected_revision=revision)
     with pytest.raises(ValidationError, match=r"still without one: Bea Pm\."):
-        calibration.lock(head, meeting.session_id)
+        decisions.lock(head, meeting.session_id)
     _decide_all(meeting, head)
-    calibration.lock(head, meeting.session_id)
+    decisions.lock(head, meeting.session_id)
     db.session.commit()
     assert len(log_entries("session.locked")) == 1
     told = db.session.scalars(
@@ -503,25 +505,25 @@ def test_locking_needs_every_outcome_and_tells_the_people(app, org, meeting, ctx
 def test_after_lock_every_edit_is_refused_until_the_head_reopens(app, org, meeting, ctx):
     head = user(org.head)
     _decide_all(meeting, head)
-    calibration.lock(head, meeting.session_id)
+    decisions.lock(head, meeting.session_id)
     db.session.commit()
     a1 = meeting.case_ids[org.pm_a1.id]
     revision = db.session.get(PromotionCase, a1).revision
     session_revision = db.session.get(CalibrationSession, meeting.session_id).revision
     edits = [
-        lambda: calibration.vote(user(org.manager_a), meeting.session_id, a1, all_meets()),
-        lambda: calibration.agree(
+        lambda: votes.vote(user(org.manager_a), meeting.session_id, a1, all_meets()),
+        lambda: decisions.agree(
             head, meeting.session_id, a1, "skill-0-0", M, "Yes.", "", expected_revision=0
         ),
-        lambda: calibration.set_outcome(
+        lambda: decisions.set_outcome(
             head, a1, Outcome.PROMOTE, "Yes.", expected_revision=revision
         ),
-        lambda: calibration.reveal(head, meeting.session_id),
-        lambda: calibration.lock(head, meeting.session_id),
-        lambda: calibration.change_session(
+        lambda: votes.reveal(head, meeting.session_id),
+        lambda: decisions.lock(head, meeting.session_id),
+        lambda: planning.change_session(
             head,
             meeting.session_id,
-            calibration.Scope("New name", org.head.id, [org.manager_a.id], [a1]),
+            planning.Scope("New name", org.head.id, [org.manager_a.id], [a1]),
             expected_revision=session_revision,
         ),
     ]
@@ -529,17 +531,29 @@ def test_after_lock_every_edit_is_refused_until_the_head_reopens(app, org, meeti
         with pytest.raises(ValidationError, match=LOCKED):
             edit()
     with pytest.raises(ForbiddenError):
-        calibration.reopen(user(org.manager_a), meeting.session_id, "Missed a case.")
+        decisions.reopen(user(org.manager_a), meeting.session_id, "Missed a case.")
     with pytest.raises(ValidationError) as refused:
-        calibration.reopen(head, meeting.session_id, " ")
+        decisions.reopen(head, meeting.session_id, " ")
     assert refused.value.field == "reason"
-    calibration.reopen(head, meeting.session_id, "A late piece of evidence.")
+    decisions.reopen(head, meeting.session_id, "A late piece of evidence.")
     db.session.commit()
     [entry] = log_entries("session.reopened")
     assert entry.reason == "A late piece of evidence."
-    assert calibration.vote(user(org.manager_a), meeting.session_id, a1, all_meets()) == 4
+    assert votes.vote(user(org.manager_a), meeting.session_id, a1, all_meets()) == 4
     with pytest.raises(ValidationError, match="is not locked"):
-        calibration.reopen(head, meeting.session_id, "Again.")
+        decisions.reopen(head, meeting.session_id, "Again.")
+
+
+def test_a_locked_session_is_not_reopened_once_the_cycle_left_calibration(app, org, meeting, ctx):
+    head = user(org.head)
+    _decide_all(meeting, head)
+    decisions.lock(head, meeting.session_id)
+    db.session.commit()
+    set_phase(app, meeting.cycle_id, CyclePhase.DECISIONS)
+    db.session.expire_all()
+    with pytest.raises(ValidationError, match="is open during calibration"):
+        decisions.reopen(user(org.head), meeting.session_id, "Too late.")
+    assert log_entries("session.reopened") == []
 
 
 # --- panels -------------------------------------------------------------------------------------
@@ -548,20 +562,20 @@ def test_after_lock_every_edit_is_refused_until_the_head_reopens(app, org, meeti
 def test_the_case_panel_shows_the_candidate_results_only_once_published(app, org, meeting, ctx):
     a1 = meeting.case_ids[org.pm_a1.id]
     head = user(org.head)
-    calibration.agree(
+    decisions.agree(
         head, meeting.session_id, a1, "skill-0-0", M, "Clear wins.", "", expected_revision=0
     )
     _decide_all(meeting, head)
     from app.services.promotions import loading
 
-    panel = calibration.case_panel(user(org.pm_a1), loading.case(a1))
+    panel = panels.case_panel(user(org.pm_a1), loading.case(a1))
     assert not panel.shows_result and panel.agreed == [] and panel.outcome is None
     assert not panel.may_open_session
-    committee = calibration.case_panel(user(org.manager_b), loading.case(a1))
+    committee = panels.case_panel(user(org.manager_b), loading.case(a1))
     assert committee.shows_result and committee.outcome is Outcome.NOT_YET
     db.session.rollback()  # the helper writes from its own connection
     set_phase(app, meeting.cycle_id, CyclePhase.PUBLISHED)
-    panel = calibration.case_panel(user(org.pm_a1), loading.case(a1))
+    panel = panels.case_panel(user(org.pm_a1), loading.case(a1))
     assert panel.shows_result and panel.outcome is Outcome.NOT_YET
     assert [(line.name, line.rating, line.rationale) for line in panel.agreed] == [
         ("Skill 0.0", M, "Clear wins.")
@@ -577,7 +591,7 @@ def test_the_cycle_panel_lists_the_sessions_a_person_may_open(app, org, meeting,
         case_ids=[],
         name="Another",
     )
-    names = lambda person: [s.name for s in calibration.sessions_of(user(person), meeting.cycle_id)]  # noqa: E731
+    names = lambda person: [s.name for s in panels.sessions_of(user(person), meeting.cycle_id)]  # noqa: E731
     assert names(org.head) == ["Another", "Senior PM calibration"]
     assert names(org.manager_a) == ["Senior PM calibration"]
     assert names(org.director) == ["Another"]

@@ -63,7 +63,8 @@ def test_the_lists_show_what_the_checks_allow(app, world):
     below her, sees Sam's cases in the list as on the case page (the old batch copy of the
     rule counted people below only for managers, so it listed her direct report's alone)."""
     from app.models import PromotionCycle
-    from app.services.promotions import calibration, case_lists
+    from app.services.promotions import case_lists
+    from app.services.promotions.calibration import panels
 
     with app.app_context():
         cycles = db.session.scalars(select(PromotionCycle)).all()
@@ -83,7 +84,7 @@ def test_the_lists_show_what_the_checks_allow(app, world):
                 sessions = db.session.scalars(
                     select(CalibrationSession).where(CalibrationSession.cycle_id == cycle.id)
                 ).all()
-                assert {s.id for s in calibration.sessions_of(viewer, cycle.id)} == {
+                assert {s.id for s in panels.sessions_of(viewer, cycle.id)} == {
                     s.id for s in sessions if policy.can(viewer, "session.view", s)
                 }
         lead = db.session.scalar(select(User).where(User.name == "Lea Lead"))

@@ -15,6 +15,7 @@ from app.models import CyclePhase, FrameworkVersion, PromotionCase, PromotionCyc
 from app.services import markdown
 from app.services.packets import access as packet_access
 from app.services.promotions import assessments, case_lists, loading, phases
+from app.services.promotions.calibration import panels as calibration_panels
 from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary
 from app.services.promotions.cycles import next_move_blocker
 from app.services.promotions.phases import Activity
@@ -49,6 +50,7 @@ class CyclePage:
     is_head: bool  # may move the cycle
     blocker: str | None  # what stops the next move (for the head)
     may_nominate: bool
+    sessions: calibration_panels.SessionsPanel  # the calibration sessions the viewer may open
     phases: tuple[CyclePhase, ...] = PHASES
 
 
@@ -65,6 +67,7 @@ def cycle_page(actor, cycle_id: int, page: int) -> CyclePage:
         blocker=next_move_blocker(cycle) if is_head else None,
         may_nominate=policy.can(actor, "case.nominate")
         and phases.allows(cycle.phase, Activity.NOMINATE),
+        sessions=calibration_panels.sessions_panel(actor, cycle),
     )
 
 
@@ -76,6 +79,7 @@ class CasePage:
     is_candidate: bool
     assessments: assessments.Panel  # the self and manager ratings the actor may see
     packet: packet_access.Panel | None  # the packet views the actor may have, and versions
+    calibration: calibration_panels.CasePanel | None  # the case's session, votes and agreed ratings
     phases: tuple[CyclePhase, ...] = PHASES
 
     @property
@@ -94,6 +98,7 @@ def case_page(actor, case_id: int) -> CasePage:
         is_candidate=case.candidate_id == actor.id,
         assessments=assessments.panel(actor, case),
         packet=packet_access.case_panel(actor, case),
+        calibration=calibration_panels.case_panel(actor, case),
     )
 
 

@@ -1,0 +1,258 @@
+"""What a session decides: the agreed rating of each competency, the outcome of each case, and
+locking the session (reopened only by the head of product, saying why)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import policy
+from app.extensions import db
+from app.models import (
+    CalibrationSession,
+    CaseRating,
+    NotificationKind,
+    Outcome,
+    PromotionCase,
+    Rating,
+    RatingSource,
+    Role,
+    User,
+)
+from app.models.base import utcnow
+from app.services import notifications
+from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from app.services.promotions import loading, phases
+from app.services.promotions.calibration.checks import (
+    TEXT_MAX,
+    case_in,
+    choice,
+    expected_at,
+    names_of,
+    require_editable,
+    required_text,
+    visible_session,
+)
+from app.services.promotions.log import LogAction, record
+from app.services.promotions.phases import Activity
+
+# --- agreed ratings -----------------------------------------------------------------------------
+
+
+def agree(
+    actor: User,
+    session_id: int,
+    case_id: int,
+    key: str,
+    rating: Rating | str,
+    rationale: str,
+    reason: str,
+    *,
+    expected_revision: int,
+) -> CaseRating:
+    """Set the agreed rating of one competency; a change away from the manager's rating needs a
+    reason. A save over someone else's newer save is a ConflictError with their values."""
+    session = visible_session(actor, session_id)
+    require_editable(actor, session, Activity.CALIBRATE, "session.facilitate")
+    case = case_in(session, case_id)
+    if key not in {e.key for e in expected_at(case.proposed_level_id)}:
+        raise NotFoundError("This competency does not apply at the proposed level.")
+    rating = choice(Rating, rating, "rating", "Choose a rating.")
+    rationale = required_text(
+        rationale,
+        "rationale",
+        "Write the rationale: the candidate reads it once the cycle is published.",
+    )
+    reason = (reason or "").strip()
+    if len(reason) > TEXT_MAX:
+        raise ValidationError(f"Use at most {TEXT_MAX:,} characters.", field="reason")
+    stored = {
+        r.source: r
+        for r in db.session.scalars(
+            select(CaseRating).where(
+                CaseRating.case_id == case.id,
+                CaseRating.competency_key == key,
+                CaseRating.source.in_([RatingSource.MANAGER, RatingSource.AGREED]),
+            )
+        )
+    }
+    manager = stored.get(RatingSource.MANAGER)
+    manager_rating = manager.rating if manager and case.manager_submitted_at else None
+    if rating is not manager_rating and not reason:
+        raise ValidationError(
+            "This differs from the manager's rating "
+            f"({manager_rating.label if manager_rating else 'none'}): give the reason.",
+            field="reason",
+        )
+    agreed = stored.get(RatingSource.AGREED)
+    current_revision = agreed.revision if agreed else 0
+    if current_revision != expected_revision:
+        raise _agree_conflict(agreed)
+    if agreed and (agreed.rating, agreed.rationale, agreed.reason) == (rating, rationale, reason):
+        return agreed
+    before = agreed.rating if agreed else manager_rating
+
+    def save() -> CaseRating:
+        row = agreed or CaseRating(case_id=case.id, competency_key=key, source=RatingSource.AGREED)
+        db.session.add(row)
+        row.rating, row.rationale, row.reason = rating, rationale, reason
+        row.updated_at, row.updated_by_id = utcnow(), actor.id
+        return row
+
+    agreed = _save_or_conflict(save, case.id, key)
+    record(
+        actor,
+        LogAction.AGREED_RATING,
+        cycle_id=session.cycle_id,
+        session_id=session.id,
+        case_id=case.id,
+        competency_key=key,
+        from_value=before,
+        to_value=rating,
+        reason=reason or rationale,
+    )
+    db.session.flush()
+    return agreed
+
+
+def _save_or_conflict(save, case_id: int, key: str) -> CaseRating:
+    """Two saves racing past the revision check: the database refuses the second (a stale
+    revision or a duplicate row), inside a savepoint so that the refusal can be reported."""
+    try:
+        with db.session.begin_nested():
+            row = save()
+            db.session.flush()
+            return row
+    except (StaleDataError, IntegrityError):
+        db.session.expire_all()
+        stored = db.session.scalars(
+            select(CaseRating).where(
+                CaseRating.case_id == case_id,
+                CaseRating.competency_key == key,
+                CaseRating.source == RatingSource.AGREED,
+            )
+        ).one_or_none()
+        raise _agree_conflict(stored) from None
+
+
+def _agree_conflict(stored: CaseRating | None) -> ConflictError:
+    names = names_of({stored.updated_by_id} - {None}) if stored else {}
+    return ConflictError(
+        "Someone saved this agreed rating while you were editing it.",
+        current={
+            "rating": stored.rating if stored else None,
+            "rationale": stored.rationale if stored else "",
+            "reason": stored.reason if stored else "",
+            "by": names.get(stored.updated_by_id) if stored else None,
+            "at": stored.updated_at if stored else None,
+            "revision": stored.revision if stored else 0,
+        },
+    )
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def set_outcome(
+    actor: User, case_id: int, outcome: Outcome | str, rationale: str, *, expected_revision: int
+) -> PromotionCase:
+    """The session's outcome for a case (promote, not yet, defer), with its rationale."""
+    case = loading.case(case_id)
+    if case.session_id is None:
+        raise ValidationError("This case is not in a calibration session.")
+    session = visible_session(actor, case.session_id)
+    require_editable(actor, session, Activity.CALIBRATE, "session.facilitate")
+    if not case.is_open:
+        raise ValidationError("This case was withdrawn.")
+    outcome = choice(Outcome, outcome, "outcome", "Choose an outcome.")
+    rationale = required_text(
+        rationale,
+        "outcome_rationale",
+        "Write the rationale for the outcome: the candidate reads it once published.",
+    )
+    if case.revision != expected_revision:
+        raise ConflictError(
+            "This case changed since you opened the page.",
+            current={"outcome": case.outcome, "rationale": case.outcome_rationale},
+        )
+    if (case.outcome, case.outcome_rationale) == (outcome, rationale):
+        return case
+    before = case.outcome
+    case.outcome, case.outcome_rationale, case.updated_at = outcome, rationale, utcnow()
+    record(
+        actor,
+        LogAction.OUTCOME,
+        cycle_id=case.cycle_id,
+        session_id=session.id,
+        case_id=case.id,
+        from_value=before,
+        to_value=outcome,
+        reason=rationale,
+    )
+    db.session.flush()
+    return case
+
+
+# --- lock and reopen ----------------------------------------------------------------------------
+
+
+def lock(actor: User, session_id: int) -> CalibrationSession:
+    """Nothing in the session can change after this, unless the head of product reopens it."""
+    session = visible_session(actor, session_id)
+    require_editable(actor, session, Activity.CALIBRATE, "session.facilitate")
+    undecided = db.session.scalars(
+        select(User.name)
+        .join(PromotionCase, PromotionCase.candidate_id == User.id)
+        .where(
+            PromotionCase.session_id == session.id,
+            PromotionCase.withdrawn_at.is_(None),
+            PromotionCase.outcome.is_(None),
+        )
+        .order_by(User.name)
+    ).all()
+    if undecided:
+        raise ValidationError(
+            f"Set an outcome on every case before locking; still without one: "
+            f"{', '.join(undecided)}."
+        )
+    session.locked_at, session.locked_by_id = utcnow(), actor.id
+    record(actor, LogAction.SESSION_LOCKED, cycle_id=session.cycle_id, session_id=session.id)
+    heads = db.session.scalars(
+        select(User.id).where(User.role == Role.HEAD, User.deactivated_at.is_(None))
+    ).all()
+    notifications.notify(
+        {*(p.id for p in session.participants), *heads},
+        NotificationKind.SESSION_LOCKED,
+        actor_id=actor.id,
+        session_id=session.id,
+    )
+    db.session.flush()
+    return session
+
+
+def reopen(actor: User, session_id: int, reason: str) -> CalibrationSession:
+    """The head of product reopens a locked session, saying why."""
+    session = visible_session(actor, session_id)
+    # What about the session refuses it first (as require_editable does), then the rule: who
+    # may reopen is the session.reopen rule's alone, not restated here.
+    if not session.is_locked:
+        raise ValidationError(f"{session.name} is not locked.")
+    phases.require(session.cycle, Activity.CALIBRATE)
+    if not policy.can(actor, "session.reopen", session):
+        raise ForbiddenError("Only the head of product reopens a session.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "Say why the session is reopened; it is kept in the decision log.", field="reason"
+        )
+    session.locked_at, session.locked_by_id = None, None
+    record(
+        actor,
+        LogAction.SESSION_REOPENED,
+        cycle_id=session.cycle_id,
+        session_id=session.id,
+        reason=reason[:TEXT_MAX],
+    )
+    db.session.flush()
+    return session
