@@ -6,17 +6,20 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
 
+from app import demo
+from app.core.errors import DomainError, RowErrors
 from app.extensions import db
 from app.jobs.cli import jobs_cli
 from app.models.user import ROLE_LABELS
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
-from app.services import auth, demo, people, people_import
 from app.services import evidence as evidence_service
-from app.services.errors import DomainError, RowErrors
+from app.services import people
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError
+from app.services.people import auth
+from app.services.people import importing as people_import
 
 
 def register_cli(app: Flask) -> None:

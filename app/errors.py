@@ -7,8 +7,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.core.errors import DomainError
 from app.extensions import db
-from app.services.errors import DomainError
 
 TITLES = {
     400: "That request could not be handled",

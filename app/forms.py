@@ -8,9 +8,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList
 
+from app.core.errors import ConflictError, DomainError, RowErrors, ValidationError
 from app.extensions import db
 from app.request_input import ID_MAX
-from app.services.errors import ConflictError, DomainError, RowErrors, ValidationError
 
 T = TypeVar("T")
 

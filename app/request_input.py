@@ -15,8 +15,8 @@ import re
 from flask import Request, abort, request
 from werkzeug.routing import IntegerConverter
 
-from app.services.errors import ValidationError
-from app.services.text import check_text
+from app.core.errors import ValidationError
+from app.infra.text import check_text
 
 # The longest text a field may hold is 20,000 characters (an evidence body, a statement); a
 # value far past that is a mistake or an attack, refused before a view renders it back.

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))  # tests.evidence_helpers publishes and places, li
 from flask_migrate import upgrade  # noqa: E402 - after the path is set
 
 from app import create_app  # noqa: E402
+from app.core.errors import DomainError  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Role, User  # noqa: E402
-from app.services import personal_data_import  # noqa: E402
-from app.services.errors import DomainError  # noqa: E402
+from app.services.personal_data import importing as personal_data_import  # noqa: E402
 from tests.evidence_helpers import publish_and_place  # noqa: E402
 
 ENTRY = "attachments/1/notes.txt"

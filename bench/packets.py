@@ -224,7 +224,7 @@ def _floor(document: str, result: Renders) -> None:
 def bare_weasyprint(document: str, *, tags: bool = True) -> bytes:
     """The app's HTML and stylesheet through WeasyPrint alone: the fonts come from the same files
     (file: URLs instead of the app's rungs-asset: fetcher), with one FontConfiguration shared by
-    the stylesheet and the render, and the same tagging as app/services/pdf.py."""
+    the stylesheet and the render, and the same tagging as app/infra/pdf.py."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 

@@ -3,10 +3,10 @@
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import create_app
+from app.core.errors import ConflictError
 from app.extensions import db
 from app.policy import SYSTEM
 from app.services import people
-from app.services.errors import ConflictError
 from app.services.people import PersonInput
 
 

@@ -6,8 +6,8 @@ import itertools
 from dataclasses import dataclass
 
 from app.extensions import db
+from app.infra.passwords import hash_password
 from app.models import Role, User
-from app.services.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)

@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import conversation
+from app.services.evidence import conversation
 from tests import evidence_helpers, promotion_helpers
 from tests.factories import Organisation
 

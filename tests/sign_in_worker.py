@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from app import create_app
 from app.extensions import db
-from app.services import auth
+from app.services.people import auth
 
 CHECK_SECONDS = 0.2
 

@@ -3,9 +3,9 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from app import demo
 from app.extensions import db
 from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
-from app.services import demo
 from tests.framework_samples import framework_yaml
 
 

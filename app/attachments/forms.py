@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from app.services import file_types
+from app.infra import file_types
 
 
 class AttachmentForm(FlaskForm):

@@ -9,8 +9,9 @@ from app import access, policy
 from app.attachments.forms import AttachmentForm, ConfirmForm
 from app.errors import render_error
 from app.forms import act, saved, submit
-from app.services import attachments, file_types
+from app.infra import file_types
 from app.services import evidence as evidence_service
+from app.services.evidence import attachments
 
 bp = Blueprint("attachments", __name__)
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.services.passwords import MAX_LENGTH
+from app.infra.passwords import MAX_LENGTH
 
 
 class SignInForm(FlaskForm):

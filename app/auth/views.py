@@ -11,8 +11,8 @@ from app import access
 from app.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from app.extensions import db
 from app.forms import saved, submit
-from app.services import auth
-from app.services.text import unwanted_character
+from app.infra.text import unwanted_character
+from app.services.people import auth
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rungs_device"

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.forms import optional_id
-from app.services.conversation import COMMENT_MAX, NOTE_MAX
+from app.services.evidence.conversation import COMMENT_MAX, NOTE_MAX
 
 
 class CommentForm(FlaskForm):

@@ -9,7 +9,7 @@ from app import access
 from app.conversation.forms import AnswerForm, CommentForm, KudosForm, RequestForm
 from app.forms import act, saved, submit
 from app.request_input import page_number
-from app.services import conversation
+from app.services.evidence import conversation
 
 bp = Blueprint("conversation", __name__)
 

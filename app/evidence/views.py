@@ -19,13 +19,16 @@ from flask_login import current_user
 
 from app import access
 from app.attachments.forms import AttachmentForm
+from app.core.errors import ConflictError
 from app.evidence.forms import VISIBILITY_HINTS, EvidenceForm, TimelineFilterForm, by_area
 from app.forms import act, saved, submit
+from app.infra import markdown
 from app.models import EvidenceKind, Visibility
 from app.request_input import page_number
-from app.services import evidence, evidence_pages, evidence_timeline, markdown
-from app.services.errors import ConflictError
-from app.services.evidence_timeline import TimelineFilters
+from app.services import evidence
+from app.services.evidence import pages as evidence_pages
+from app.services.evidence import timeline as evidence_timeline
+from app.services.evidence.timeline import TimelineFilters
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 

@@ -10,11 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ConflictError
 from app.forms import act, saved, submit
 from app.frameworks import part_views
 from app.frameworks.forms import ConfirmForm, ImportForm, NewFrameworkForm, publish_form
 from app.models import FrameworkVersion
-from app.services.errors import ConflictError
 from app.services.frameworks import editing, store, versions
 from app.services.frameworks.document import MAX_BYTES, InvalidFrameworkError
 

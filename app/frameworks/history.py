@@ -6,8 +6,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ValidationError
 from app.models import CellStatus
-from app.services.errors import ValidationError
 from app.services.frameworks import history
 
 # What an unwritten side of a changed cell says, by the cell's status.

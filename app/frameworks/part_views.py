@@ -12,12 +12,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ConflictError, NotFoundError
 from app.forms import act, saved, submit
 from app.frameworks.forms import DraftForm
 from app.frameworks.part_forms import MoveForm, RemoveForm
 from app.frameworks.parts import DRAFT, TABLE, VIEWS, PartView
 from app.models import FrameworkVersion
-from app.services.errors import ConflictError, NotFoundError
 from app.services.frameworks import editing, store
 
 

@@ -8,9 +8,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ConflictError
 from app.forms import saved, submit
 from app.growth.forms import ThresholdsForm
-from app.services.errors import ConflictError
 from app.services.growth import pages
 from app.services.growth import thresholds as rules
 

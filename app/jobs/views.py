@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from app import access
 from app.extensions import db
+from app.infra import file_types
 from app.request_input import page_number
-from app.services import file_types, jobs
+from app.services import jobs
 
 bp = Blueprint("jobs", __name__)
 

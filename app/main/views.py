@@ -4,7 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app import access
-from app.services import people_pages
+from app.services.people import pages as people_pages
 
 bp = Blueprint("main", __name__)
 

@@ -1,7 +1,7 @@
 """Promotion cycles: cases, assessments, calibration sessions, votes and the decision log.
 
 A cycle moves through phases (`CyclePhase`); what may be done in each is decided by
-app/services/promotions/phases.py and app/policy/. Ratings are kept per competency by the
+app/policy/ (its phase table, phases.py, among the rules). Ratings are kept per competency by the
 competency's stable key, from the framework version of the proposed level.
 """
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.core.errors import DomainError
 from app.extensions import db
 from app.models import PacketView
 from app.policy import SYSTEM
 from app.services import packets
-from app.services.errors import DomainError
 from app.services.packets import jobs as packet_jobs
 
 packets_cli = AppGroup("packets", help="Promotion packets.")

@@ -11,10 +11,11 @@ from flask import Blueprint, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from app import access, policy
+from app.core.errors import NotFoundError
 from app.extensions import db
+from app.infra import file_types
 from app.packets.forms import ExportForm, GenerateForm
-from app.services import file_types, jobs, packets
-from app.services.errors import NotFoundError
+from app.services import jobs, packets
 from app.services.promotions import loading
 
 bp = Blueprint("packets", __name__)

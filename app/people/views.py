@@ -6,12 +6,15 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ConflictError, RowErrors
 from app.forms import act, saved, submit
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
-from app.services import auth, people, people_import, people_pages
-from app.services.errors import ConflictError, RowErrors
+from app.services import people
+from app.services.people import auth
+from app.services.people import importing as people_import
+from app.services.people import pages as people_pages
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 

@@ -8,12 +8,14 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user
 
 from app import access
+from app.core.errors import RowErrors
 from app.errors import render_error
 from app.extensions import csrf
 from app.forms import submit
 from app.personal_data.forms import ConfirmForm, ImportForm
-from app.services import attachments, personal_data, personal_data_import
-from app.services.errors import RowErrors
+from app.services import personal_data
+from app.services.evidence import attachments
+from app.services.personal_data import importing as personal_data_import
 
 bp = Blueprint("personal_data", __name__)
 

@@ -2,7 +2,7 @@
 
 Each costs no query of its own and reads the line with one recursive query whatever its depth.
 The recursive queries are unnamed, so that one statement may hold several (two filters joined).
-app/services/org.py runs them where a list of ids is wanted.
+app/services/people/org.py runs them where a list of ids is wanted.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ who acts on it in which phase.
 
 Cases are seen by the candidate (their phase; results only once the cycle is published), the
 candidate's manager chain, the people of the case's calibration session and the head of product.
-What may be done also depends on the cycle's phase (app/services/promotions/phases.py).
+What may be done also depends on the cycle's phase (app/policy/phases.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from app.models import (
     calibration_participants,
 )
 from app.policy import lines
+from app.policy.phases import Activity, allows
 from app.policy.rules import matches, rule
-from app.services.promotions.phases import Activity, allows
 
 
 @rule("promotions.view")

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 
+from app.core.errors import ForbiddenError, NotFoundError
 from app.extensions import db
 from app.models import User
-from app.services.errors import ForbiddenError, NotFoundError
 
 Check = Callable[[User, Any], bool]
 Filter = Callable[[User], ColumnElement[bool]]

@@ -17,9 +17,9 @@ from app.models import (
     calibration_participants,
 )
 from app.policy.packets import committee_packets_of
+from app.policy.phases import Activity, allows
 from app.policy.promotions import sessions_with
 from app.policy.rules import matches, rule
-from app.services.promotions.phases import Activity, allows
 
 
 def session_ids_readable_by(viewer: User, session_id: ColumnElement[int]) -> ColumnElement[bool]:

@@ -9,9 +9,9 @@ from wtforms import Form, FormField, HiddenField, RadioField, SelectMultipleFiel
 from wtforms.fields.choices import SelectChoice
 
 from app import access
+from app.core.errors import ConflictError, ValidationError
 from app.forms import saved, submit
 from app.models import Rating, RatingSource
-from app.services.errors import ConflictError, ValidationError
 from app.services.promotions import assessments
 from app.services.promotions.assessments import Assessment, EntryInput, IncompleteError
 

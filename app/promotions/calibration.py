@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app import access
+from app.core.errors import ConflictError
 from app.forms import act, saved, submit
 from app.promotions.calibration_forms import (
     ActionForm,
@@ -21,7 +22,6 @@ from app.promotions.calibration_forms import (
     session_form,
     vote_form,
 )
-from app.services.errors import ConflictError
 from app.services.promotions.calibration import decisions, grid, planning, votes
 
 bp = Blueprint("calibration", __name__)

@@ -10,10 +10,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app import access
+from app.core.errors import ConflictError
 from app.forms import optional_id, saved, submit
 from app.models import Outcome
 from app.request_input import page_number
-from app.services.errors import ConflictError
 from app.services.promotions import cycles as service
 from app.services.promotions import pages
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core import events
 from app.extensions import db
 from app.models import (
     Corroboration,
@@ -21,7 +22,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import events, org
+from app.services.people import org
 
 
 def notify(

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app import access
-from app.services import team
+from app.services.people import team
 
 bp = Blueprint("team", __name__)
 

@@ -79,8 +79,8 @@ def test_attach_download_and_remove_a_file(page, app, placed, tmp_path, assert_a
 def test_export_then_import_as_someone_else(page, app, placed, make, assert_accessible):
     item = record(app, placed.pm_a1, title="Launched CSV import")
     with app.app_context():
-        from app.services import attachments
         from app.services import evidence as evidence_service
+        from app.services.evidence import attachments
 
         alice = db.session.get(User, placed.pm_a1.id)
         attachments.add_attachment(

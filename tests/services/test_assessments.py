@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     CaseRating,
@@ -24,7 +25,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import can
-from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.promotions import assessments
 from app.services.promotions.assessments import EntryInput, IncompleteError, evidence_links
 from tests import evidence_helpers

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra import file_types
 from app.models import Attachment, User, Visibility
 from app.models.base import utcnow
-from app.services import attachments, file_types
 from app.services import evidence as evidence_service
-from app.services.errors import NotFoundError, ValidationError
+from app.services.evidence import attachments
 from tests import file_samples as samples
 from tests.evidence_helpers import publish_and_place, record
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra.passwords import verify_password
 from app.models import LoginFailure, PasswordResetLink, User
 from app.models.base import utcnow
-from app.services import auth, people
-from app.services.errors import NotFoundError, ValidationError
-from app.services.passwords import verify_password
+from app.services import people
+from app.services.people import auth
 from tests.factories import PASSWORD
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -22,7 +23,6 @@ from app.models import (
     Vote,
     case_rating_evidence,
 )
-from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.promotions.calibration import decisions, grid, panels, planning, votes
 from tests.evidence_helpers import record as record_evidence
 from tests.promotion_helpers import (

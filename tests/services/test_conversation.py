@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app import policy
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     Comment,
@@ -18,9 +19,10 @@ from app.models import (
     mentorships,
 )
 from app.models.base import utcnow
-from app.services import conversation, notifications, team
 from app.services import evidence as evidence_service
-from app.services.errors import NotFoundError, ValidationError
+from app.services import notifications
+from app.services.evidence import conversation
+from app.services.people import team
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 
 

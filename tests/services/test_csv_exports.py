@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app.infra.text import inert_csv_cell, restore_csv_cell
 from app.models import PacketView
 from app.services.packets import jobs as packet_jobs
-from app.services.text import inert_csv_cell, restore_csv_cell
 
 FORMULAS = ['=HYPERLINK("http://evil.example")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1+1"]
 

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app import policy
+from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.models import Evidence, EvidenceRevision, Notification, User, Visibility
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import evidence as service
-from app.services.errors import ConflictError, ValidationError
 from app.services.frameworks import files
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.framework_samples import framework_yaml

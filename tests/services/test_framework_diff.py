@@ -7,10 +7,10 @@ import copy
 import pytest
 import yaml
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import CellStatus, DaciRole, IndicatorKind, Role, User
 from app.policy import SYSTEM
-from app.services.errors import NotFoundError
 from app.services.frameworks import files, history, versions
 from app.services.frameworks.diff import Segment, diff_documents, word_diff
 from app.services.frameworks.document import FrameworkDoc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -18,7 +19,6 @@ from app.models import (
 )
 from app.policy import SYSTEM
 from app.services import people
-from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.frameworks import editing, files, store, versions
 from app.services.frameworks.document import IndicatorDoc
 from app.services.frameworks.editing import (

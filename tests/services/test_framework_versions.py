@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import event, func, select
 
+from app.core.errors import ForbiddenError, ValidationError
 from app.extensions import db
 from app.models import AuditEvent, Framework, FrameworkVersion, Level, User, VersionStatus
 from app.policy import SYSTEM
 from app.services import people
-from app.services.errors import ForbiddenError, ValidationError
 from app.services.frameworks import files, store, versions
 from app.services.frameworks.document import InvalidFrameworkError
 from tests.framework_samples import framework_yaml

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus, User
 from app.models.base import utcnow
 from app.services import jobs
-from app.services.errors import NotFoundError, ValidationError
 from app.services.jobs import store
 
 MB = 1024 * 1024

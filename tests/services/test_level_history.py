@@ -10,9 +10,9 @@ from app.extensions import db
 from app.models import LevelPlacement, Role, User
 from app.models.base import utcnow
 from app.policy import SYSTEM
-from app.services import level_history, people
+from app.services import people
 from app.services.frameworks import files
-from app.services.people import PersonInput
+from app.services.people import PersonInput, level_history
 from tests import promotion_helpers as ph
 from tests.framework_samples import framework_yaml
 

@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus, Packet, PromotionCase, User
 from app.models.base import utcnow
 from app.services import jobs, packets
-from app.services.errors import NotFoundError
 from app.services.packets import jobs as packet_jobs
 from tests import evidence_helpers, promotion_helpers
 from tests.factories import Person

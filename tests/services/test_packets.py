@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import event
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import AuditEvent, Packet, PacketView, User
 from app.policy import SYSTEM
 from app.services import packets
-from app.services.errors import NotFoundError
 from tests import packet_helpers
 from tests.packet_helpers import COMMITTEE_ONLY, SHARED_TEXT
 from tests.services.test_pdf import local_server  # noqa: F401 - a fixture

@@ -7,10 +7,10 @@ import threading
 import pytest
 from pypdf import PdfReader
 
+from app.infra.pdf import render_pdf
 from app.policy import SYSTEM
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
-from app.services.pdf import render_pdf
 from tests.framework_samples import framework_yaml
 
 

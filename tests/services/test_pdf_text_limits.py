@@ -10,11 +10,12 @@ import pytest
 import yaml
 from sqlalchemy import func, select, update
 
+from app.core.errors import ValidationError
 from app.extensions import db
+from app.infra.pdf_text import PDF_TEXT_MAX, bounded, bounded_text
 from app.models import CellStatus, Evidence, Expectation, Framework, IndicatorKind
 from app.policy import SYSTEM
 from app.services import packets
-from app.services.errors import ValidationError
 from app.services.frameworks import editing, files, pdf, store
 from app.services.frameworks.document import (
     INDICATOR_MAX,
@@ -25,7 +26,6 @@ from app.services.frameworks.document import (
     InvalidFrameworkError,
 )
 from app.services.frameworks.editing import CellInput
-from app.services.pdf_text import PDF_TEXT_MAX, bounded, bounded_text
 from tests import packet_helpers
 from tests.framework_samples import framework_data, framework_yaml
 

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.extensions import db
 from app.models import AuditEvent, Role, User
 from app.policy import SYSTEM
 from app.services import people
-from app.services.errors import ConflictError, ForbiddenError, ValidationError
 from app.services.people import PersonInput
 
 

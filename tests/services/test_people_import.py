@@ -3,11 +3,12 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.core.errors import ForbiddenError, RowErrors
 from app.extensions import db
 from app.models import AuditEvent, Role, User
 from app.policy import SYSTEM
-from app.services import people, people_import
-from app.services.errors import ForbiddenError, RowErrors
+from app.services import people
+from app.services.people import importing as people_import
 
 
 def csv(*lines: str) -> bytes:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import event, select
 
+from app.core.errors import RowErrors
 from app.extensions import db
 from app.models import (
     Comment,
@@ -25,10 +26,11 @@ from app.models import (
     Visibility,
 )
 from app.policy import SYSTEM
-from app.services import attachments, personal_data, personal_data_import
 from app.services import evidence as evidence_service
-from app.services.errors import RowErrors
+from app.services import personal_data
+from app.services.evidence import attachments
 from app.services.frameworks import files
+from app.services.personal_data import importing as personal_data_import
 from tests import file_samples as samples
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_yaml

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.core.errors import RowErrors
 from app.extensions import db
 from app.models import Attachment, Evidence, User
-from app.services import personal_data_import
-from app.services.errors import RowErrors
+from app.services.personal_data import importing as personal_data_import
 from tests.evidence_helpers import publish_and_place
 
 NOTES = b"Notes from the launch review.\n" * 40

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -25,7 +26,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import SYSTEM, can
-from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.frameworks import files
 from app.services.promotions import case_lists, cycles, loading
 from app.services.promotions.cycles import STATEMENT_MAX

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.errors import ValidationError
 from app.models import CalibrationSession, CyclePhase, PromotionCycle
 from app.models.base import utcnow
-from app.services.errors import ValidationError
-from app.services.promotions import phases
-from app.services.promotions.phases import Activity
+from app.policy import phases
+from app.policy.phases import Activity
 
 P = CyclePhase
 ORDER = [

@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -28,7 +29,6 @@ from app.models import (
     calibration_participants,
 )
 from app.models.base import utcnow
-from app.services.errors import NotFoundError
 from app.services.promotions import log as decision_log
 from app.services.promotions import records
 from app.services.promotions.log import LogAction

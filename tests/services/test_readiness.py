@@ -8,6 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import event, select
 
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -20,7 +21,6 @@ from app.models import (
 )
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.services.frameworks import files
 from app.services.growth import expectations, heatmap, readiness
 from app.services.growth import thresholds as readiness_thresholds

@@ -312,7 +312,7 @@ def test_a_password_link_lets_a_locked_out_person_in_from_the_same_browser(app, 
     for _ in range(6):
         client.post_form("/login", {"email": org.pm_a1.email, "password": "wrong"})
     with app.app_context():
-        from app.services import auth
+        from app.services.people import auth
 
         head = db.session.get(User, org.head.id)
         token = auth.create_reset_link(head, db.session.get(User, org.pm_a1.id))

@@ -27,12 +27,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 from werkzeug.test import encode_multipart
 
+from app import demo
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import CyclePhase, Evidence, Framework, Level, User
 from app.request_input import SELF_CLEANED
-from app.services import attachments, auth, conversation, demo, evidence, people
-from app.services.demo import DEMO_PASSWORD
+from app.services import evidence, people
+from app.services.evidence import attachments, conversation
 from app.services.frameworks import versions
+from app.services.people import auth
 from app.services.promotions import cycles as promotion_cycles
 
 BAD_VALUES: dict[str, str] = {

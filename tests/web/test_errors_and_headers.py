@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from app import access
+from app.core.errors import ConflictError
 from app.extensions import db
 from app.models import User
-from app.services.errors import ConflictError
 from tests.factories import sign_in
 
 

@@ -17,8 +17,8 @@ from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import Attachment, Evidence, User, Visibility
-from app.services import attachments
 from app.services import evidence as evidence_service
+from app.services.evidence import attachments
 from tests import file_samples as samples
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.factories import sign_in

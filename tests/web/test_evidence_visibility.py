@@ -25,8 +25,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CyclePhase, Level, NotificationKind, Role, User, Visibility
-from app.services import conversation, notifications
 from app.services import evidence as evidence_service
+from app.services import notifications
+from app.services.evidence import conversation
 from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import Person, sign_in

@@ -40,7 +40,7 @@ def no_render_here(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("a PDF was rendered in the web request")
 
-    monkeypatch.setattr("app.services.pdf.render_pdf", refuse)
+    monkeypatch.setattr("app.infra.pdf.render_pdf", refuse)
 
 
 def signed_in(app, person):
@@ -148,7 +148,7 @@ def test_other_peoples_requests_succeed_while_a_framework_pdf_renders(app, org, 
         finish.wait(10)  # as long as the other person's requests take, up to 10 s
         return b"%PDF-1.7 rendered"
 
-    monkeypatch.setattr("app.services.pdf.render_pdf", slow_render)
+    monkeypatch.setattr("app.infra.pdf.render_pdf", slow_render)
     requester = signed_in(app, org.pm_a1)
     job_id = job_id_of(ask(requester))
     other = signed_in(app, org.manager_b)

@@ -18,13 +18,14 @@ import pytest
 from flask import url_for
 from sqlalchemy import select, text
 
+from app import demo
 from app.extensions import db
 from app.models import Base, Evidence, NotificationKind, User
 from app.models.base import utcnow
-from app.services import demo, notifications
+from app.services import notifications
 from tests.factories import Person, sign_in
 
-# Someone of each kind in the demo organisation (app/services/demo.py), or nobody.
+# Someone of each kind in the demo organisation (app/demo/__init__.py), or nobody.
 ROLES = {
     "anonymous": None,
     "pm": "Kwame Mensah",

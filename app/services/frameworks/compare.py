@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.errors import ValidationError
+from app.infra.text_diff import similarity, word_diff
 from app.models import CellStatus, Competency, CompetencyArea, DecisionRight, Expectation, Level
 from app.models import FrameworkVersion as Version
-from app.services.errors import ValidationError
-from app.services.text_diff import similarity, word_diff
 
 # Decision rights whose wording is at least this similar count as the same decision, reworded.
 SIMILAR_DECISION = 0.6

@@ -17,8 +17,9 @@ import csv
 import io
 from pathlib import PurePath
 
+from app.core.errors import ValidationError
+from app.infra.text import check_text, inert_csv_cell, restore_csv_cell
 from app.models import CellStatus
-from app.services.errors import ValidationError
 from app.services.frameworks.csv_records import (
     FRAMEWORK_FIELDS,
     LEVEL_FIELDS,
@@ -34,7 +35,6 @@ from app.services.frameworks.document import (
     check,
 )
 from app.services.frameworks.keys import slugify
-from app.services.text import check_text, inert_csv_cell, restore_csv_cell
 
 COLUMNS = (
     "record",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.infra.text_diff import Segment, normalized, similarity, word_diff
 from app.models import CellStatus
 from app.services.frameworks.document import (
     CellDoc,
@@ -19,7 +20,6 @@ from app.services.frameworks.document import (
     IndicatorDoc,
     LevelDoc,
 )
-from app.services.text_diff import Segment, normalized, similarity, word_diff
 
 __all__ = ["Segment", "VersionDiff", "diff_documents", "word_diff"]
 

@@ -6,9 +6,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from app.core.errors import ValidationError
+from app.infra.text import UNWANTED, unwanted_character
 from app.models import DELEGATION_LEVELS, CellStatus, DaciRole, IndicatorKind
-from app.services.errors import ValidationError
-from app.services.text import UNWANTED, unwanted_character
 
 FORMAT = "rungs-framework/1"
 # The largest framework file Rungs reads. The shipped ladders are under 50 kB; the YAML reader

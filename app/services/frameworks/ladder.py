@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     DELEGATION_LEVELS,
@@ -23,7 +24,6 @@ from app.models import (
     Track,
     VersionStatus,
 )
-from app.services.errors import NotFoundError, ValidationError
 from app.services.frameworks import files, store
 from app.services.frameworks.compare import LevelComparison, compare_levels
 

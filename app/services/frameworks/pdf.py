@@ -23,12 +23,12 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
+from app.infra.pdf_text import bounded_text
 from app.models import FrameworkVersion, Job, JobStatus, User
 from app.services import jobs
-from app.services.errors import NotFoundError
 from app.services.frameworks import store
-from app.services.pdf_text import bounded_text
 
 KIND = "framework_pdf"
 
@@ -74,7 +74,7 @@ def version_pdf(version: FrameworkVersion) -> Path:
         return path
     db.session.commit()
     path.parent.mkdir(parents=True, exist_ok=True)
-    from app.services.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
+    from app.infra.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
 
     data = render_pdf(html, stylesheet="framework.css")
     # Write then rename, so a reader never sees half a file.

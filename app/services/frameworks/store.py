@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import (
     CellStatus,
@@ -24,7 +25,6 @@ from app.models import (
     VersionStatus,
 )
 from app.services import audit
-from app.services.errors import NotFoundError
 from app.services.frameworks.document import (
     AreaDoc,
     CellDoc,

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.models import FrameworkVersion, Level, User, VersionStatus
 from app.models.base import utcnow
-from app.services import audit, level_history
-from app.services.errors import ConflictError, ValidationError
+from app.services import audit
 from app.services.frameworks import document, store
+from app.services.people import level_history
 
 
 @dataclass(frozen=True)

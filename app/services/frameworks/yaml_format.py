@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from app.infra.text import unwanted_character
 from app.models import CellStatus, DaciRole, IndicatorKind
 from app.services.frameworks.document import (
     FORMAT,
@@ -28,7 +29,6 @@ from app.services.frameworks.document import (
     control_character,
     too_large,
 )
-from app.services.text import unwanted_character
 
 # A framework nests ten deep (areas → competencies → expectations → indicators); twice that
 # leaves room and stops a `[[[[…` file long before Python's recursion limit.

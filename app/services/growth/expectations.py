@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import (
     CellStatus,
@@ -28,7 +29,6 @@ from app.models import (
     User,
     competency_tracks,
 )
-from app.services.errors import NotFoundError
 
 INDICATOR_LABELS = {
     IndicatorKind.CRITERION: "Criteria",

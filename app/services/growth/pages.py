@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import User
-from app.services.errors import NotFoundError
 from app.services.growth.expectations import level_id_for
 from app.services.growth.heatmap import Heatmap, heatmap
 from app.services.growth.readiness import Readiness, readiness

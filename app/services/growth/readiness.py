@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import (
     Corroboration,
@@ -29,7 +30,6 @@ from app.models import (
     Level,
     User,
 )
-from app.services.errors import NotFoundError
 
 # Expected is re-exported: assessments, calibration and packets read a level's competencies here.
 from app.services.growth.expectations import Expected as Expected

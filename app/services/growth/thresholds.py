@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from app import policy
+from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.models import AuditEvent, Setting
 from app.models.base import utcnow
-from app.services.errors import ConflictError, ValidationError
 
 SETTING_KEY = "readiness"
 

@@ -26,9 +26,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import update
 
+from app.core.errors import DomainError
 from app.models import Job, JobStatus
 from app.models.base import utcnow
-from app.services.errors import DomainError
 from app.services.jobs import registry, store
 
 log = logging.getLogger(__name__)

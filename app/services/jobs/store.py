@@ -11,11 +11,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, text, update
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.errors import NotFoundError
 from app.services.jobs import registry
 
 PER_PAGE = 20

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import Packet, PacketView, PromotionCase
-from app.services.errors import NotFoundError
 
 
 def may_get(actor: Any, case: PromotionCase, view: PacketView | str) -> bool:

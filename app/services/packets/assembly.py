@@ -27,7 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
+from app.infra import markdown
+from app.infra.pdf_text import bounded
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -45,13 +48,10 @@ from app.models import (
     RatingSource,
     Vote,
 )
-from app.services import markdown
-from app.services.errors import NotFoundError
 from app.services.evidence import competency_names
 from app.services.growth import readiness
 from app.services.growth.thresholds import thresholds
 from app.services.packets import data as d
-from app.services.pdf_text import bounded
 from app.services.promotions.log import LogAction
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

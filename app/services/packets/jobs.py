@@ -27,14 +27,14 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra.text import inert_csv_cell
 from app.models import Level, Packet, PacketView, PromotionCase, PromotionCycle, User
 from app.services import jobs
-from app.services.errors import NotFoundError, ValidationError
 from app.services.frameworks.keys import slugify
 from app.services.packets import access, store
 from app.services.promotions import loading
-from app.services.text import inert_csv_cell
 
 # Every entry of a ZIP gets this date (the earliest a ZIP can hold): equal packets, equal bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

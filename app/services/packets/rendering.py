@@ -10,7 +10,7 @@ from enum import Enum
 
 from flask import render_template
 
-from app.services import markdown
+from app.infra import markdown
 from app.services.packets.chart import summary_chart
 from app.services.packets.data import PacketData
 
@@ -59,7 +59,7 @@ def html(data: PacketData, *, preview: bool = False) -> str:
 
 def render_html(document: str) -> tuple[bytes, int]:
     """The PDF of a packet's HTML, and its number of pages."""
-    from app.services.pdf import render_pdf_pages  # WeasyPrint takes ~0.8 s to import: only here
+    from app.infra.pdf import render_pdf_pages  # WeasyPrint takes ~0.8 s to import: only here
 
     return render_pdf_pages(document, stylesheet=STYLESHEET)
 

@@ -16,10 +16,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import Packet, PacketView, PromotionCase
 from app.services import audit
-from app.services.errors import NotFoundError
 from app.services.packets import access
 from app.services.packets.assembly import assemble
 from app.services.packets.rendering import data_version, html, render_html

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.extensions import db
 from app.models import (
     CyclePhase,
@@ -23,11 +24,12 @@ from app.models import (
     VersionStatus,
 )
 from app.models.base import utcnow
-from app.services import level_history, notifications
-from app.services.errors import ConflictError, ForbiddenError, ValidationError
-from app.services.promotions import loading, phases
+from app.policy import phases
+from app.policy.phases import Activity
+from app.services import notifications
+from app.services.people import level_history
+from app.services.promotions import loading
 from app.services.promotions.log import LogAction, record
-from app.services.promotions.phases import Activity
 
 NAME_MAX = 120
 STATEMENT_MAX = 10_000

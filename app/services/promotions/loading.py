@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import CalibrationSession, FrameworkVersion, Level, PromotionCase, PromotionCycle
-from app.services.errors import NotFoundError
 
 
 def cycle(cycle_id: int) -> PromotionCycle:

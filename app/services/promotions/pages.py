@@ -11,14 +11,15 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
+from app.infra import markdown
 from app.models import CyclePhase, FrameworkVersion, PromotionCase, PromotionCycle, VersionStatus
-from app.services import markdown
+from app.policy import phases
+from app.policy.phases import Activity
 from app.services.packets import access as packet_access
-from app.services.promotions import assessments, case_lists, loading, phases
+from app.services.promotions import assessments, case_lists, loading
 from app.services.promotions.calibration import panels as calibration_panels
 from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary
 from app.services.promotions.cycles import next_move_blocker
-from app.services.promotions.phases import Activity
 
 PHASES = tuple(CyclePhase)  # in order, for the stepper
 

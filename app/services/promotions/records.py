@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.extensions import db
+from app.infra.text import inert_csv_cell
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -39,7 +40,6 @@ from app.models import (
 )
 from app.services.promotions import loading
 from app.services.promotions.log import LogAction
-from app.services.text import inert_csv_cell
 
 PER_PAGE = 50
 HIDDEN_VOTE = "Vote recorded"

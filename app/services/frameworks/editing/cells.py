@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm.attributes import flag_modified
 
+from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.models import CellStatus, Expectation, FrameworkVersion, Indicator, IndicatorKind
 from app.services import audit
-from app.services.errors import ConflictError, ValidationError
 from app.services.frameworks.document import INDICATOR_MAX, INDICATORS_MAX, IndicatorDoc
 from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import CellInput

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import ValidationError
 from app.models import CellStatus, Competency, CompetencyArea, FrameworkVersion, Track
-from app.services.errors import ValidationError
 from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import COMPETENCY_KEY_MAX, CompetencyInput, count
 from app.services.frameworks.editing.part import (

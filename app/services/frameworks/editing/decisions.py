@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import ValidationError
 from app.models import DaciRole, DecisionRight, FrameworkVersion, Level
-from app.services.errors import ValidationError
 from app.services.frameworks.document import DECISION_MAX
 from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import DecisionInput

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ValidationError
 from app.extensions import db
 from app.models import Framework, FrameworkVersion, VersionStatus
-from app.services.errors import ValidationError
 from app.services.frameworks import document, files, store
 from app.services.frameworks.document import (
     AreaDoc,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.errors import ValidationError
 from app.models import CellStatus, DaciRole
-from app.services.errors import ValidationError
 from app.services.frameworks.document import (
     CODE_PATTERN,
     KEY_PATTERN,

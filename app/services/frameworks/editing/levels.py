@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import ValidationError
 from app.models import FrameworkVersion, Level, Track
-from app.services.errors import ValidationError
 from app.services.frameworks.document import LevelDoc
 from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import LevelInput, count

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.errors import NotFoundError
 from app.models import (
     CellStatus,
     Competency,
@@ -16,7 +17,6 @@ from app.models import (
     Level,
     Track,
 )
-from app.services.errors import NotFoundError
 from app.services.frameworks import document, store, versions
 from app.services.frameworks.editing.drafts import other_draft
 from app.services.frameworks.editing.part import Index, check, find

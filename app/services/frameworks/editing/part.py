@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import policy
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import CellStatus, Competency, Expectation, FrameworkVersion, Level
 from app.services import audit
-from app.services.errors import ConflictError, NotFoundError, ValidationError
 from app.services.frameworks import document, store
 
 # A part where it sits: (its parent, the part); the parent of a track or an area is the version.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services.errors import NotFoundError
+from app.core.errors import NotFoundError
 from app.services.frameworks.editing.areas import AREAS
 from app.services.frameworks.editing.cells import CELLS
 from app.services.frameworks.editing.competencies import COMPETENCIES

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import ValidationError
 from app.models import FrameworkVersion, Track
-from app.services.errors import ValidationError
 from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import KEY_MAX, TrackInput, count
 from app.services.frameworks.editing.levels import clean_level, insert_level

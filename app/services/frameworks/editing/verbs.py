@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.errors import ValidationError
 from app.models import FrameworkVersion
 from app.services import audit
-from app.services.errors import ValidationError
 from app.services.frameworks.editing.part import Index, begin, find, finish, nothing
 from app.services.frameworks.editing.registry import part as part_of
 

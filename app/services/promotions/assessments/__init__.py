@@ -4,7 +4,7 @@ proposed level, a short rationale and links to the candidate's shared evidence.
 The candidate fills in the self-assessment during the self-assessment phase, the manager (or the
 head of product) the manager assessment during the next one. Drafts may be partial; submitting
 needs every competency rated and explained, and makes the assessment read-only. Who may see what
-is decided by app/policy.py: the manager sees the self-assessment only once their own is in, and
+is decided by app/policy/: the manager sees the self-assessment only once their own is in, and
 the candidate never sees the manager's ratings.
 
 kinds: what differs between the two, and the reads both share; evidence_links: the evidence a

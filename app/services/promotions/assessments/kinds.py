@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.extensions import db
 from app.models import CaseRating, Evidence, PromotionCase, RatingSource
+from app.policy.phases import Activity
 from app.services.growth.expectations import Expected, competencies_at
 from app.services.promotions.log import LogAction
-from app.services.promotions.phases import Activity
 
 RATIONALE_MAX = 1_000
 STATEMENT_MAX = 20_000

@@ -10,11 +10,12 @@ from datetime import datetime
 from markupsafe import Markup
 
 from app import policy
+from app.core.errors import ValidationError
+from app.infra import markdown
 from app.models import CaseRating, PromotionCase, Rating, RatingSource
-from app.services import markdown
-from app.services.errors import ValidationError
+from app.policy import phases
 from app.services.growth.expectations import Expected
-from app.services.promotions import loading, phases
+from app.services.promotions import loading
 from app.services.promotions.assessments.evidence_links import (
     EvidenceItem,
     item_of,

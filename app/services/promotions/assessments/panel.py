@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.extensions import db
+from app.infra import markdown
 from app.models import CaseRating, PromotionCase, Rating, RatingSource
-from app.services import markdown
 from app.services.promotions.assessments.evidence_links import EvidenceItem, item_of, openable_ids
 from app.services.promotions.assessments.kinds import (
     KINDS,

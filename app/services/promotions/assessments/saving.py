@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app import policy
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import CaseRating, Evidence, NotificationKind, PromotionCase, Rating, RatingSource
 from app.models.base import utcnow
+from app.policy import phases
 from app.services import notifications
-from app.services.errors import ConflictError, NotFoundError, ValidationError
-from app.services.promotions import loading, log, phases
+from app.services.promotions import loading, log
 from app.services.promotions.assessments.evidence_links import linkable
 from app.services.promotions.assessments.kinds import (
     RATIONALE_MAX,

@@ -10,12 +10,13 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import CalibrationSession, PromotionCase, PromotionCycle, User
-from app.services.errors import ForbiddenError, NotFoundError, ValidationError
+from app.policy import phases
+from app.policy.phases import Activity
 from app.services.growth import readiness
-from app.services.promotions import loading, phases
-from app.services.promotions.phases import Activity
+from app.services.promotions import loading
 
 TEXT_MAX = 5000
 

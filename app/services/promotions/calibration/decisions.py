@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import policy
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -21,9 +22,10 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.policy import phases
+from app.policy.phases import Activity
 from app.services import notifications
-from app.services.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from app.services.promotions import loading, phases
+from app.services.promotions import loading
 from app.services.promotions.calibration.checks import (
     TEXT_MAX,
     case_in,
@@ -35,7 +37,6 @@ from app.services.promotions.calibration.checks import (
     visible_session,
 )
 from app.services.promotions.log import LogAction, record
-from app.services.promotions.phases import Activity
 
 # --- agreed ratings -----------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
+from app.core.errors import NotFoundError
 from app.extensions import db
+from app.infra import markdown
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -23,8 +25,6 @@ from app.models import (
     User,
     Vote,
 )
-from app.services import markdown
-from app.services.errors import NotFoundError
 from app.services.growth import readiness
 from app.services.promotions.calibration.checks import (
     case_in,

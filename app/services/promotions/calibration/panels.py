@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app import policy
 from app.extensions import db
+from app.infra import markdown
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -20,7 +21,6 @@ from app.models import (
     RatingSource,
     User,
 )
-from app.services import markdown
 from app.services.promotions.calibration.checks import expected_at, may_plan
 
 # --- the cycle page -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.models import (
     CalibrationSession,
@@ -18,11 +19,11 @@ from app.models import (
     Role,
     User,
 )
+from app.policy import phases
+from app.policy.phases import Activity
 from app.services import notifications
-from app.services.errors import ConflictError, ValidationError
-from app.services.promotions import loading, phases
+from app.services.promotions import loading
 from app.services.promotions.log import LogAction, record
-from app.services.promotions.phases import Activity
 
 NAME_MAX = 120
 

@@ -9,7 +9,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ForbiddenError, ValidationError
 from app.extensions import db
+from app.infra import markdown
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -20,8 +22,7 @@ from app.models import (
     Vote,
 )
 from app.models.base import utcnow
-from app.services import markdown
-from app.services.errors import ForbiddenError, ValidationError
+from app.policy.phases import Activity
 from app.services.growth import readiness
 from app.services.promotions.calibration.checks import (
     case_in,
@@ -32,7 +33,6 @@ from app.services.promotions.calibration.checks import (
     visible_session,
 )
 from app.services.promotions.log import LogAction, record
-from app.services.promotions.phases import Activity
 
 
 def participant_votes(session: CalibrationSession, *criteria, options=()) -> list[Vote]:

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from app import policy
 from app.extensions import db
+from app.infra import file_types
 from app.models import (
     Attachment,
     Comment,
@@ -39,8 +40,8 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import attachments, file_types
 from app.services import evidence as evidence_service
+from app.services.evidence import attachments
 
 FORMAT = "rungs-personal-data/1"
 JSON_NAME = "rungs-export.json"

@@ -18,7 +18,9 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import RowErrors, ValidationError
 from app.extensions import db
+from app.infra.text import check_text, unwanted_character
 from app.models import (
     Evidence,
     EvidenceCompetency,
@@ -27,11 +29,10 @@ from app.models import (
     User,
     Visibility,
 )
-from app.services import attachments
 from app.services import evidence as evidence_service
-from app.services.errors import RowErrors, ValidationError
+from app.services.evidence import attachments
 from app.services.personal_data import FORMAT
-from app.services.personal_data_upload import (
+from app.services.personal_data.upload import (
     ExportFile,
     Upload,
     check_room,
@@ -39,7 +40,6 @@ from app.services.personal_data_upload import (
     listed_files,
     text_at,
 )
-from app.services.text import check_text, unwanted_character
 
 ITEMS_MAX = 20_000
 PROBLEMS_SHOWN = 200

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from app.core.errors import ValidationError
 from app.models import CalibrationSession, CyclePhase, PromotionCycle
-from app.services.errors import ValidationError
 
 
 class Activity(enum.StrEnum):

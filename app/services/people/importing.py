@@ -7,11 +7,11 @@ import io
 from dataclasses import dataclass
 
 from app import policy
+from app.core.errors import DomainError, RowErrors, ValidationError
 from app.extensions import db
+from app.infra.text import unwanted_character
 from app.models import Role, User
 from app.services import audit, people
-from app.services.errors import DomainError, RowErrors, ValidationError
-from app.services.text import unwanted_character
 
 COLUMNS = ("email", "name", "role", "manager_email")
 MAX_BYTES = 2 * 1024 * 1024

@@ -1,4 +1,8 @@
-"""Evidence: record, edit, share, trash and restore what a PM did, keeping every version of it."""
+"""Evidence: record, edit, share, trash and restore what a PM did, keeping every version of it.
+
+Beside these verbs: its history and timeline, attachments, the conversation around an item
+(comments, kudos, corroboration) and the evidence pages' read-models.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
+from app.core import events
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
     Competency,
@@ -26,8 +32,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import attachments, events
-from app.services.errors import ConflictError, NotFoundError, ValidationError
+from app.services.evidence import attachments
 
 TITLE_MAX = 200
 BODY_MAX = 20_000

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from app.infra import markdown
 from app.models import User
-from app.services import attachments, conversation, evidence_history, evidence_timeline, markdown
-from app.services.evidence_timeline import ItemView, Timeline, TimelineFilters
-from app.services.people_pages import PersonLinks, person_links
+from app.services.evidence import attachments, conversation
+from app.services.evidence import history as evidence_history
+from app.services.evidence import timeline as evidence_timeline
+from app.services.evidence.timeline import ItemView, Timeline, TimelineFilters
+from app.services.people.pages import PersonLinks, person_links
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from typing import IO, Any
 
 from flask import current_app
 
-from app.services import attachments
-from app.services.errors import RowErrors, ValidationError
+from app.core.errors import RowErrors, ValidationError
+from app.infra.text import check_text
+from app.services.evidence import attachments
 from app.services.personal_data import JSON_NAME
-from app.services.text import check_text
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # What a damaged or hostile ZIP entry raises while it is read (zlib, bz2 and lzma streams,

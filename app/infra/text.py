@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.services.errors import ValidationError
+from app.core.errors import ValidationError
 
 # C0 controls except \t \n \r, DEL, C1 controls, and UTF-16 surrogates (never valid on their own).
 UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra import markdown
 from app.models import (
     Comment,
     Corroboration,
@@ -29,8 +31,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import markdown, notifications
-from app.services.errors import NotFoundError, ValidationError
+from app.services import notifications
 
 COMMENT_MAX = 5_000
 NOTE_MAX = 500

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from app.services.errors import ValidationError
+from app.core.errors import ValidationError
 
 NAME_MAX = 150
 ZIP_ENTRIES_MAX = 5_000

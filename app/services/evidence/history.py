@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
+from app.infra.text_diff import Segment, word_diff
 from app.models import Evidence, EvidenceKind, User, Visibility
 from app.services import evidence as evidence_service
-from app.services.text_diff import Segment, word_diff
 
 ACTIONS = {
     "created": "Created",

@@ -23,10 +23,10 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import policy
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra import file_types
 from app.models import Attachment, Evidence, User
-from app.services import file_types
-from app.services.errors import NotFoundError, ValidationError
 
 FOLDER = "attachments"
 STORED_NAME = re.compile(r"[0-9a-f]{64}")

@@ -10,12 +10,14 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.demo import evidence_samples as demo_evidence
+from app.demo import promotion_samples as demo_promotions
 from app.extensions import db
+from app.infra.passwords import hash_password
 from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
 from app.policy import SYSTEM
-from app.services import audit, demo_evidence, demo_promotions
+from app.services import audit
 from app.services.frameworks import files, store, versions
-from app.services.passwords import hash_password
 
 DEMO_PASSWORD = "rungs-demo-2026"  # noqa: S105 - printed for people trying the demo
 DOMAIN = "orbit.example.com"

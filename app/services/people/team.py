@@ -15,9 +15,9 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.extensions import db
 from app.models import Comment, Evidence, User
-from app.services import org
 from app.services.growth import readiness
-from app.services.people_pages import PersonLinks, person_links
+from app.services.people import org
+from app.services.people.pages import PersonLinks, person_links
 
 RECENT_DAYS = 90
 

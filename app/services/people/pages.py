@@ -9,9 +9,10 @@ from flask_sqlalchemy.pagination import Pagination
 from app import policy
 from app.extensions import db
 from app.models import Role, User
-from app.services import level_history, people
+from app.services import people
 from app.services.frameworks import ladder
 from app.services.growth import readiness
+from app.services.people import level_history
 
 STATUSES = ("active", "deactivated", "all")
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Evidence, EvidenceKind, Level, User, Visibility
-from app.services import conversation
 from app.services import evidence as evidence_service
+from app.services.evidence import conversation
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""People: create, edit, deactivate, and keep reporting lines sound."""
+"""People: create, edit, deactivate, and keep reporting lines sound.
+
+Beside these verbs: importing people from CSV, sign-in and password links (auth), reporting
+lines (org), the levels a person held, the team page and the people pages' read-models.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import FrameworkVersion, Level, Role, Track, User, VersionStatus
 from app.models.base import utcnow
 from app.models.user import new_session_token
-from app.services import audit, level_history, org
-from app.services.errors import ConflictError, NotFoundError, ValidationError
+from app.services import audit
+from app.services.people import level_history, org
 
 NAME_MAX = 120
 EMAIL_MAX = 254  # the longest address SMTP carries; the column's length

@@ -14,15 +14,15 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Integer, cast, delete, func, or_, select
 
 from app import policy
+from app.core.errors import DomainError, NotFoundError, ValidationError
 from app.extensions import db
+from app.infra.passwords import check_new_password, hash_password, verify_password
+from app.infra.text import unwanted_character
 from app.models import LoginFailure, PasswordResetLink, User
 from app.models.base import utcnow
 from app.models.user import new_session_token
 from app.services import audit
-from app.services.errors import DomainError, NotFoundError, ValidationError
-from app.services.passwords import check_new_password, hash_password, verify_password
 from app.services.people import normalize_email
-from app.services.text import unwanted_character
 
 SIGN_IN_REFUSED = "Email or password is incorrect."
 # The first of the two 32-bit keys of the sign-in advisory locks on PostgreSQL ("Sign").

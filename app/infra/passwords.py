@@ -6,7 +6,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from app.services.errors import ValidationError
+from app.core.errors import ValidationError
 
 MAX_LENGTH = 256
 

@@ -1,0 +1,3 @@
+"""What the domain uses and that knows nothing of it: PDFs, markdown, file types,
+passwords, text checks.
+"""
