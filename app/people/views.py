@@ -12,6 +12,7 @@ from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
 from app.services import people
+from app.services.evidence.shared import FilterInput
 from app.services.people import auth
 from app.services.people import importing as people_import
 from app.services.people import pages as people_pages
@@ -45,9 +46,16 @@ def index():
 @bp.route("/<int:person_id>")
 @access.requires("person.view")
 def show(person_id: int):
-    """A person's profile: role, manager, mentors, reports."""
-    page = people_pages.person_page(_actor(), person_id)
-    return render_template("people/show.html", page=page, confirm=ConfirmForm())
+    """A person's page: details, and as far as the viewer may see them their growth, shared
+    evidence (filtered by competency and dates), the viewer's comments and kudos, cases, levels."""
+    typed = FilterInput(**{name: _arg(name) for name in ("competency", "since", "until")})
+    page = people_pages.person_page(_actor(), person_id, typed, page_number())
+    status = 400 if page.has_filter_errors else 200
+    return render_template("people/show.html", page=page, confirm=ConfirmForm()), status
+
+
+def _arg(name: str) -> str:
+    return request.args.get(name, "").strip()[:100]
 
 
 @bp.route("/new", methods=["GET", "POST"])

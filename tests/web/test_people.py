@@ -2,13 +2,18 @@
 
 import io
 import re
+from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Role, User
+from app.models import AuditEvent, Evidence, Role, User, Visibility
+from app.services.evidence import conversation
+from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
+from tests.promotion_helpers import cycle_with_cases
 from tests.queries import count_queries
 
 
@@ -254,3 +259,189 @@ def test_place_a_person_on_a_level_of_a_published_framework(app, head, org):
     )
     assert 'id="level_id-error">Not a valid choice' in refused.get_data(as_text=True)
     assert stored(app, org.pm_a1.id).level_id == levels["L2"]
+
+
+# --- a person's page as the hub their manager, mentor or they themselves work from -------------
+
+
+@pytest.fixture
+def hub(app, org):
+    """pm_a1 placed on L1 with shared items on three days, a draft, and manager_a's comment and
+    kudos on the newest; pm_b1 (manager_b's report, mentored by pm_a2) with one shared item."""
+    publish_and_place(app, [org.pm_a1, org.pm_a2, org.pm_b1])
+    items = {
+        "old": record(
+            app,
+            org.pm_a1,
+            title="Old discovery",
+            occurred_on=date(2026, 3, 2),
+            competency_keys=["skill-0-0"],
+        ),
+        "mid": record(
+            app,
+            org.pm_a1,
+            title="Pricing experiment",
+            occurred_on=date(2026, 6, 15),
+            competency_keys=["skill-1-0"],
+        ),
+        "new": record(
+            app,
+            org.pm_a1,
+            title="CSV import launch",
+            occurred_on=date(2026, 9, 1),
+            competency_keys=["skill-0-0", "skill-1-1"],
+        ),
+        "draft": record(app, org.pm_a1, title="Secret draft", visibility=Visibility.PRIVATE),
+        "bea": record(app, org.pm_b1, title="Bea shipped search"),
+    }
+    with app.app_context():
+        manager = db.session.get(User, org.manager_a.id)
+        evidence = db.session.get(Evidence, items["new"])
+        conversation.add_comment(
+            manager, evidence, "Great **launch** — the activation lift is clear."
+        )
+        conversation.give_kudos(manager, items["mid"])
+        db.session.commit()
+    return items
+
+
+def titles(page: str) -> list[str]:
+    return [
+        unescape(t) for t in re.findall(r'class="evidence-row-title"[^>]*><a [^>]*>(.*?)</a>', page)
+    ]
+
+
+def test_a_manager_works_from_a_reports_page(client, org, hub):
+    sign_in(client, org.manager_a)
+    page = client.get(f"/people/{org.pm_a1.id}").get_data(as_text=True)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "0 of 4 competencies with enough evidence" in text
+    assert 'aria-label="0 of 4 competencies with enough evidence"' in page
+    assert f'href="/growth/{org.pm_a1.id}"' in page  # the full growth page, one click away
+    # Shared items newest first; the draft and other people's items are nowhere.
+    assert titles(page) == ["CSV import launch", "Pricing experiment", "Old discovery"]
+    assert "Secret draft" not in page and "Bea shipped search" not in page
+    assert "3 items" in text
+    # What the manager said about them, newest first.
+    assert "Your comments and kudos" in text
+    assert "Comment on CSV import launch" in text and "Kudos on Pricing experiment" in text
+    assert "Great launch — the activation lift is clear." in text
+
+
+def test_filter_shared_evidence_by_competency_and_dates(client, org, hub):
+    sign_in(client, org.manager_a)
+    url = f"/people/{org.pm_a1.id}"
+    by_skill = client.get(f"{url}?competency=skill-0-0").get_data(as_text=True)
+    assert titles(by_skill) == ["CSV import launch", "Old discovery"]
+    assert '<option value="skill-0-0" selected>' in by_skill
+    assert "2 items match these filters" in by_skill
+    by_dates = client.get(f"{url}?since=2026-04-01&until=2026-08-31").get_data(as_text=True)
+    assert titles(by_dates) == ["Pricing experiment"]
+    both = client.get(f"{url}?competency=skill-1-0&since=2026-07-01").get_data(as_text=True)
+    assert titles(both) == []
+    assert "Nothing matches these filters." in both and "Clear the filters" in both
+
+
+def test_shared_evidence_is_paginated_keeping_the_filters(app, client, org, hub):
+    for n in range(12):
+        record(
+            app,
+            org.pm_a1,
+            title=f"Weekly note {n:02}",
+            occurred_on=date(2026, 1, 1 + n),
+            competency_keys=["skill-0-1"],
+        )
+    sign_in(client, org.manager_a)
+    url = f"/people/{org.pm_a1.id}"
+    first = client.get(f"{url}?competency=skill-0-1").get_data(as_text=True)
+    assert len(titles(first)) == 10 and titles(first)[0] == "Weekly note 11"
+    assert "Page 1 of 2 · 12 items" in first
+    assert f'href="{url}?page=2&amp;competency=skill-0-1"' in first
+    second = client.get(f"{url}?competency=skill-0-1&page=2").get_data(as_text=True)
+    assert titles(second) == ["Weekly note 01", "Weekly note 00"]
+    past = client.get(f"{url}?page=9").get_data(as_text=True)
+    assert titles(past) == [] and "There is no page 9." in past
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("since=yesterday", "Enter a date as YYYY-MM-DD, for example 2026-03-02."),
+        ("until=2026-13-45", "Enter a date as YYYY-MM-DD, for example 2026-03-02."),
+        ("since=2026-09-01&until=2026-01-01", "The end date is before the start date."),
+        ("competency=no-such-skill", "Choose a competency from the list."),
+    ],
+)
+def test_bad_filters_answer_400_with_a_clear_message(client, org, hub, query, message):
+    sign_in(client, org.manager_a)
+    response = client.get(f"/people/{org.pm_a1.id}?{query}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page and 'aria-invalid="true"' in page
+    assert titles(page) == []  # nothing listed under filters that could not be read
+    assert "0 of 4 competencies with enough evidence" in page  # the rest of the page stays
+
+
+def test_a_report_without_shared_evidence_shows_an_empty_state(client, org, hub):
+    sign_in(client, org.manager_a)
+    page = client.get(f"/people/{org.pm_a2.id}").get_data(as_text=True)
+    assert "No shared evidence yet." in page
+    assert "You have not commented on or given kudos" in page
+
+
+def test_a_mentor_sees_the_mentees_growth_and_shared_evidence_but_not_cases(app, client, org, hub):
+    data = cycle_with_cases(app, org, candidates=("pm_b1",))
+    sign_in(client, org.pm_a2)  # mentors pm_b1
+    page = client.get(f"/people/{org.pm_b1.id}").get_data(as_text=True)
+    assert f'href="/growth/{org.pm_b1.id}"' in page
+    assert titles(page) == ["Bea shipped search"]
+    assert "Promotion cases" not in page
+    manager = app.test_client()
+    sign_in(manager, org.manager_b)  # the manager does see the case
+    managed = manager.get(f"/people/{org.pm_b1.id}").get_data(as_text=True)
+    assert "Promotion cases" in managed
+    assert f'href="/cases/{data.case_ids[org.pm_b1.id]}"' in managed
+
+
+def test_an_unrelated_pm_cannot_open_the_page(client, org, hub):
+    sign_in(client, org.pm_b1)
+    assert client.get(f"/people/{org.pm_a1.id}").status_code == 404
+    assert client.get(f"/people/{org.pm_a1.id}?competency=skill-0-0").status_code == 404
+
+
+def test_a_report_sees_their_managers_details_only(client, org, hub):
+    sign_in(client, org.pm_a1)
+    page = client.get(f"/people/{org.manager_a.id}").get_data(as_text=True)
+    assert "Details" in page
+    assert 'id="evidence-heading"' not in page and 'id="growth-heading"' not in page
+    assert "Your comments and kudos" not in page
+
+
+def test_a_person_sees_their_own_hub(client, org, hub):
+    sign_in(client, org.pm_a1)
+    page = client.get(f"/people/{org.pm_a1.id}").get_data(as_text=True)
+    assert "Your growth" in page and 'href="/growth"' in page
+    assert titles(page) == ["CSV import launch", "Pricing experiment", "Old discovery"]
+    assert "Secret draft" not in page  # shared evidence: what the manager sees
+    assert "Your comments and kudos" not in page
+
+
+def test_the_hub_reads_a_fixed_number_of_queries(app, client, org, hub):
+    sign_in(client, org.manager_a)
+    path = f"/people/{org.pm_a1.id}?competency=skill-0-0"
+
+    def more(number):
+        ids = [
+            record(app, org.pm_a1, competency_keys=["skill-0-0", "skill-1-1"])
+            for _ in range(number)
+        ]
+        with app.app_context():
+            manager = db.session.get(User, org.manager_a.id)
+            for item_id in ids:
+                conversation.add_comment(manager, db.session.get(Evidence, item_id), "Nice.")
+                conversation.give_kudos(manager, item_id)
+            db.session.commit()
+
+    few = count_queries(app, client, path)
+    more(25)
+    assert count_queries(app, client, path) == few

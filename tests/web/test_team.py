@@ -13,6 +13,7 @@ from app.models.base import utcnow
 from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
+from tests.services.test_readiness import set_rules
 from tests.web.test_conversation import count_queries, text_of
 
 pytestmark = pytest.mark.midday  # the app's today and TODAY must be the same day
@@ -68,11 +69,24 @@ def test_counts_readiness_and_activity_from_shared_items_only(app, client, place
     team = rows(client.get("/team").get_data(as_text=True))
     level, recent, readiness, activity = team["Alice Pm"]
     assert level == "Level 1"
-    assert recent == "1" and readiness != "No evidence yet"
+    assert recent == "1" and readiness == "0 of 4 enough"  # one item is thin, not enough
     now = utcnow()
     assert activity == f"{now.day} {now.strftime('%b %Y')}"  # shared just now
-    assert team["Arun Pm"][1:] == ["0", "No evidence yet", "—"]
+    assert team["Arun Pm"][1:] == ["0", "0 of 4 enough", "—"]
     assert "4" not in team["Arun Pm"]
+
+
+def test_readiness_is_a_figure_with_a_bar_and_each_name_opens_the_persons_page(app, client, placed):
+    set_rules(app, min_items=1, min_corroborated=0, recent_days=365, window_months=24)
+    record(app, placed.pm_a1, occurred_on=TODAY, competency_keys=["skill-0-0", "skill-1-0"])
+    sign_in(client, placed.manager_a)
+    page = client.get("/team").get_data(as_text=True)
+    assert rows(page)["Alice Pm"][2] == "2 of 4 enough"
+    assert (
+        '<meter min="0" max="4" value="2" '
+        'aria-label="Alice Pm: 2 of 4 competencies with enough evidence"></meter>'
+    ) in page
+    assert f'<a href="/people/{placed.pm_a1.id}">Alice Pm</a>' in page
 
 
 def test_someone_not_placed_says_so(app, client, placed, make):

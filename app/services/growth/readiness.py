@@ -312,13 +312,37 @@ def readiness(
 # --- a team at a glance ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TeamReadiness:
+    """One person's readiness at a glance: the overall status and how many of the target
+    level's competencies have enough evidence ("9 of 13")."""
+
+    status: Status = Status.NOT_PLACED
+    enough: int = 0
+    total: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.status.label
+
+
 def team_status(person_ids: Iterable[int], *, today: date | None = None) -> dict[int, Status]:
     """person id → readiness for their next level (their own at the top of a track), from
     SHARED evidence only: enough when every competency is, none when no competency has any
     evidence, thin otherwise; "not placed" without a level. Five queries for any team."""
+    return {
+        person: ready.status for person, ready in team_readiness(person_ids, today=today).items()
+    }
+
+
+def team_readiness(
+    person_ids: Iterable[int], *, today: date | None = None
+) -> dict[int, TeamReadiness]:
+    """person id → status and "enough of total" for their next level (their own at the top of
+    a track), from SHARED evidence only (see team_status). Five queries for any team."""
     today = today or date.today()
     person_ids = set(person_ids)
-    result = dict.fromkeys(person_ids, Status.NOT_PLACED)
+    result = dict.fromkeys(person_ids, TeamReadiness())
     if not person_ids:
         return result
     rules = thresholds()
@@ -338,9 +362,12 @@ def team_status(person_ids: Iterable[int], *, today: date | None = None) -> dict
     start = window_start(today, rules.window_months)
     tallies = _tallies([row.id for row in placed], start, shared_only=True)
     for person, _level, _version, framework in placed:
-        result[person] = overall(
+        statuses = [
             status_of(tallies.get((person, framework, key), NO_EVIDENCE), rules, today)
             for key in keys.get(targets[person], [])
+        ]
+        result[person] = TeamReadiness(
+            overall(statuses), sum(1 for s in statuses if s is Status.ENOUGH), len(statuses)
         )
     return result
 

@@ -1,4 +1,5 @@
-"""Read-models of the people pages: home, the admin list and a profile, and whose names link."""
+"""Read-models of the people pages: home, the admin list, a person's page (the hub their manager
+works from) and whose names link."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from app import policy
 from app.extensions import db
 from app.models import Role, User
 from app.services import people
+from app.services.evidence import shared
 from app.services.frameworks import ladder
 from app.services.growth import readiness
 from app.services.people import level_history
+from app.services.promotions import case_lists
 
 STATUSES = ("active", "deactivated", "all")
 
@@ -86,21 +89,70 @@ def people_page(
 
 
 @dataclass(frozen=True)
+class Growth:
+    """Readiness for the person's next level as the viewer may see it: from shared items only
+    unless the viewer is the person."""
+
+    readiness: readiness.Readiness
+    is_own: bool
+
+    @property
+    def enough(self) -> int:
+        return self.readiness.count(readiness.Status.ENOUGH)
+
+    @property
+    def total(self) -> int:
+        return len(self.readiness.competencies)
+
+
+@dataclass(frozen=True)
 class PersonPage:
-    """A person's profile."""
+    """A person's page: their details and, for whoever may see each part, a hub to work from:
+    growth, shared evidence, what the viewer said about it, promotion cases and level history.
+    A part the viewer may not see is None."""
 
     person: User
     placement: ladder.Placement | None
-    levels: list[level_history.Entry]
+    levels: list[level_history.Entry] | None
     links: PersonLinks
+    is_own: bool
+    growth: Growth | None  # growth.view, once the person is placed
+    evidence: shared.SharedEvidence | None  # evidence.view on the person's shared items
+    given: list[shared.Given] | None  # the viewer's comments and kudos on those items
+    cases: list[case_lists.CaseRow]  # case.view
+
+    @property
+    def has_filter_errors(self) -> bool:
+        return bool(self.evidence and self.evidence.errors)
 
 
-def person_page(actor: User, person_id: int) -> PersonPage:
+def person_page(
+    actor: User,
+    person_id: int,
+    typed: shared.FilterInput | None = None,
+    page: int = 1,
+) -> PersonPage:
     person = people.get_person(person_id)
     policy.authorize(actor, "person.view", person)
+    is_own = person.id == actor.id
+    follows = policy.can(actor, "growth.view", person)
+    growth = None
+    if follows:
+        ready = readiness.readiness(person.id, shared_only=not is_own)
+        growth = Growth(ready, is_own) if ready.is_placed else None
+    # Evidence is read by the people who follow the person's growth (their line and mentors);
+    # the list itself is the policy's filter, so a viewer outside it would see nothing anyway.
+    evidence = None
+    if follows:
+        evidence = shared.shared_evidence(actor, person.id, typed or shared.FilterInput(), page)
     return PersonPage(
         person=person,
         placement=ladder.placement(person.level_id),
         levels=level_history.history(person.id),
         links=person_links(actor),
+        is_own=is_own,
+        growth=growth,
+        evidence=evidence,
+        given=shared.given_by(actor, person.id) if follows and not is_own else None,
+        cases=case_lists.person_cases(actor, person.id),
     )

@@ -26,7 +26,7 @@ RECENT_DAYS = 90
 class Member:
     person: User
     recent_evidence: int  # shared items that happened in the last RECENT_DAYS days
-    readiness: readiness.Status  # for their next level, from shared evidence only
+    readiness: readiness.TeamReadiness  # for their next level, from shared evidence only
     last_activity_at: datetime | None  # newest shared item or comment
 
 
@@ -59,11 +59,11 @@ def team(actor: User, *, today: date | None = None) -> list[Group]:
             by_manager.setdefault(person.manager_id, []).append(person)
             active_ids.append(person.id)
     stats = _stats(actor, active_ids, (today or date.today()) - timedelta(days=RECENT_DAYS))
-    ready = readiness.team_status(active_ids) if active_ids else {}
+    ready = readiness.team_readiness(active_ids) if active_ids else {}
 
     def member(person: User) -> Member:
         recent, last = stats.get(person.id, (0, None))
-        return Member(person, recent, ready.get(person.id), last)
+        return Member(person, recent, ready.get(person.id, readiness.TeamReadiness()), last)
 
     groups: list[Group] = []
     stack = [actor.id]

@@ -170,6 +170,17 @@ def own_cases(viewer: User) -> list[CaseRow]:
     return _rows(viewer, list(cases))
 
 
+def person_cases(viewer: User, person_id: int) -> list[CaseRow]:
+    """The person's cases the viewer may see (`case.view`), newest cycle first (one per cycle)."""
+    cases = db.session.execute(
+        _case_query()
+        .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
+        .where(PromotionCase.candidate_id == person_id, policy.where("case.view", viewer))
+        .order_by(PromotionCycle.created_at.desc(), PromotionCase.id.desc())
+    ).scalars()
+    return _rows(viewer, list(cases))
+
+
 @dataclass(frozen=True)
 class CycleSummary:
     id: int
