@@ -421,6 +421,21 @@ def test_team_status_per_person_from_shared_evidence_only(app, placed, make):
     assert statuses[org.pm_d1.id] == "not placed"  # plain strings for the team page
 
 
+def test_team_readiness_counts_competencies_with_enough_shared_evidence(app, placed):
+    """The team page's figure: "2 of 4", from shared items only."""
+    org = placed
+    for key in ("skill-0-0", "skill-1-0"):
+        for _ in range(3):
+            log(app, org.pm_a1, key, confirmed=1)
+    for _ in range(3):  # a draft counts nowhere, however well corroborated
+        log(app, org.pm_a1, "skill-1-1", visibility=PRIVATE, confirmed=1)
+    with app.app_context():
+        ready = readiness.team_readiness([org.pm_a1.id, org.pm_a2.id, org.pm_d1.id])
+    assert ready[org.pm_a1.id] == readiness.TeamReadiness(Status.THIN, 2, 4)
+    assert ready[org.pm_a2.id] == readiness.TeamReadiness(Status.NONE, 0, 4)
+    assert ready[org.pm_d1.id] == readiness.TeamReadiness(Status.NOT_PLACED, 0, 0)
+
+
 def test_team_status_uses_a_fixed_number_of_queries(app, placed, make):
     org = placed
     few = [org.pm_a1, org.pm_a2]
