@@ -166,17 +166,6 @@ def inbox_page(viewer: User, page: int) -> InboxPage:
     return InboxPage(*inbox(viewer, page))
 
 
-@dataclass(frozen=True)
-class Layout:
-    """What every page's layout shows the signed-in person: the navigation's unread count."""
-
-    unread_notifications: int
-
-
-def layout(viewer: User) -> Layout:
-    return Layout(unread_notifications=unread_count(viewer.id))
-
-
 def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
     """Titles of the items the viewer may still open (the policy's evidence.view rule)."""
     if not evidence_ids:
