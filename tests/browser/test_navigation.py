@@ -3,11 +3,16 @@ with the keyboard and without JavaScript; at 1280 px every link is in sight."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from app.extensions import db
+from app.models import CyclePhase, PromotionCycle, User
+from app.services.promotions import cycles
+from tests import promotion_helpers as ph
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 
@@ -96,3 +101,32 @@ def test_on_a_laptop_every_link_is_in_sight_without_a_menu(laptop: Page, org, as
     assert_accessible(laptop)
     nav.get_by_role("link", name="Evidence").click()
     expect(laptop.get_by_role("heading", level=1)).to_have_text("Your evidence")
+
+
+def test_on_a_phone_a_manager_reads_what_happened_in_a_cycle(
+    phone: Page, javascript: bool, app, org, assert_accessible
+):
+    data = ph.cycle_with_cases(app, org, candidates=("pm_a1",))
+    with app.app_context():
+        cycles.move_phase(
+            db.session.get(User, org.head.id),
+            data.cycle_id,
+            CyclePhase.SELF_ASSESSMENT,
+            expected_revision=db.session.get(PromotionCycle, data.cycle_id).revision,
+        )
+        db.session.commit()
+    sign_in(phone, org.manager_a)
+    expect_home(phone, org.manager_a)
+    expect(menu_button(phone)).to_have_text("Menu 1 unread")
+    menu_button(phone).click()
+    main_nav(phone).get_by_role("link", name="Notifications 1 unread").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Notifications")
+    entry = phone.get_by_role("listitem").filter(has_text="moved H1 2027 to Self-assessment")
+    expect(entry).to_contain_text(
+        f"{org.head.name} moved H1 2027 to Self-assessment: Alice Pm's case"
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if javascript:
+        assert_accessible(phone)
+    entry.get_by_role("link", name="Alice Pm's case").click()
+    expect(phone).to_have_url(re.compile(rf"/cases/{data.case_ids[org.pm_a1.id]}$"))
