@@ -16,7 +16,7 @@ from app.extensions import db
 from app.infra.passwords import hash_password
 from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
 from app.policy import SYSTEM
-from app.services import audit
+from app.services import audit, notifications
 from app.services.frameworks import files, store, versions
 
 DEMO_PASSWORD = "rungs-demo-2026"  # noqa: S105 - printed for people trying the demo
@@ -120,8 +120,23 @@ def load() -> list[User]:
     for person in created:
         audit.record(None, "person.created", person, after={"email": person.email, "demo": True})
     demo_evidence.load(list(by_name.values()))
-    demo_promotions.load()
+    cycles = demo_promotions.load()
+    if created or cycles:
+        settle_inboxes(list(by_name.values()))
     return created
+
+
+# Everything in the demo happened at load time, so without this each person would start with
+# 50-75 unread notifications. A real organisation's people have read most of theirs.
+FEWEST_UNREAD, MOST_UNREAD = 3, 8
+
+
+def settle_inboxes(people: list[User]) -> None:
+    """Leave each demo person a realistic handful of unread notifications, the newest ones:
+    between 3 and 8, varied from person to person."""
+    spread = MOST_UNREAD - FEWEST_UNREAD + 1
+    for index, person in enumerate(people):
+        notifications.keep_newest_unread(person.id, FEWEST_UNREAD + (index * 5) % spread)
 
 
 def sign_ins() -> list[SignIn]:

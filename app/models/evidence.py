@@ -265,6 +265,7 @@ class NotificationKind(enum.StrEnum):
     SESSION_LOCKED = "session_locked"
     CASE_DECIDED = "case_decided"
     CASE_PUBLISHED = "case_published"
+    SELF_ASSESSMENT_SUBMITTED = "self_assessment_submitted"
 
 
 class Notification(Base):
@@ -284,6 +285,9 @@ class Notification(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
     )
+    # What the message needs that the references cannot tell later: the phase a cycle moved to
+    # (CASE_PHASE), the decision recorded (CASE_DECIDED). None on rows from before it existed.
+    detail: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

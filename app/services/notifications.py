@@ -14,11 +14,17 @@ from app import policy
 from app.core import events
 from app.extensions import db
 from app.models import (
+    CalibrationSession,
     Corroboration,
     CorroborationStatus,
+    CyclePhase,
     Evidence,
+    Level,
     Notification,
     NotificationKind,
+    Outcome,
+    PromotionCase,
+    PromotionCycle,
     User,
 )
 from app.models.base import utcnow
@@ -33,8 +39,10 @@ def notify(
     evidence_id: int | None = None,
     case_id: int | None = None,
     session_id: int | None = None,
+    detail: str | None = None,
 ) -> None:
-    """One notification per recipient; nobody is notified of their own action."""
+    """One notification per recipient; nobody is notified of their own action. `detail` keeps
+    what the message needs that the references cannot tell later (the phase moved to)."""
     for recipient in sorted(set(recipients) - {actor_id}):
         db.session.add(
             Notification(
@@ -44,6 +52,7 @@ def notify(
                 evidence_id=evidence_id,
                 case_id=case_id,
                 session_id=session_id,
+                detail=detail,
             )
         )
 
@@ -94,9 +103,42 @@ def mark_read(
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
+def keep_newest_unread(person_id: int, keep: int) -> int:
+    """Mark read all but the person's `keep` newest unread notifications (the demo starts each
+    person with a handful new, not a year's worth). Returns how many it marked."""
+    newest = db.session.scalars(
+        select(Notification.id)
+        .where(Notification.recipient_id == person_id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(keep)
+    ).all()
+    query = update(Notification).where(
+        Notification.recipient_id == person_id,
+        Notification.read_at.is_(None),
+        Notification.id.not_in(newest),
+    )
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
 # --- the inbox --------------------------------------------------------------------------------
 
 PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A promotion case as a notification names it, for a reader who may still open it."""
+
+    id: int
+    candidate_id: int
+    candidate_name: str  # "you" when the reader is the candidate
+    cycle_name: str
+    level_title: str  # the level proposed
+
+    @property
+    def title(self) -> str:
+        """ "your case" or "Ravi Patel's case"."""
+        return "your case" if self.candidate_name == "you" else f"{self.candidate_name}'s case"
 
 
 @dataclass(frozen=True)
@@ -111,10 +153,29 @@ class Entry:
     evidence_id: int | None  # only while the recipient may still see the item
     title: str | None
     answer: CorroborationStatus | None = None  # for an answered corroboration request
-    case_id: int | None = None  # only while the recipient may still open the case
-    case_title: str | None = None
+    case: CaseRef | None = None  # only while the recipient may still open the case
     session_id: int | None = None  # only while the recipient may still open the session
     session_name: str | None = None
+    phase: CyclePhase | None = None  # the phase a cycle moved to (CASE_PHASE)
+    decision: Outcome | None = None  # the decision recorded (CASE_DECIDED)
+    actor_id: int | None = None
+
+    @property
+    def case_id(self) -> int | None:
+        return self.case.id if self.case else None
+
+    @property
+    def is_self_assessment(self) -> bool:
+        """Submitted self-assessments were CASE_PHASE rows before they had a kind of their own:
+        the candidate was the actor (only the head of product moves a cycle)."""
+        if self.kind is NotificationKind.SELF_ASSESSMENT_SUBMITTED:
+            return True
+        return (
+            self.kind is NotificationKind.CASE_PHASE
+            and self.phase is None
+            and self.case is not None
+            and self.actor_id == self.case.candidate_id
+        )
 
 
 def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
@@ -133,21 +194,26 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
     shown: list[Notification] = list(pagination.items)
     titles = _visible_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
-    cases, sessions = _promotion_titles(viewer, shown)
+    cases = _cases(viewer, {n.case_id for n in shown if n.case_id})
+    sessions = _session_names(viewer, {n.session_id for n in shown if n.session_id})
     entries = [
         Entry(
             id=n.id,
             kind=n.kind,
             actor_name=n.actor.name if n.actor else None,
+            actor_id=n.actor_id,
             created_at=n.created_at,
             is_unread=n.read_at is None,
             evidence_id=n.evidence_id if n.evidence_id in titles else None,
             title=titles.get(n.evidence_id),
             answer=answers.get((n.evidence_id, n.actor_id)),
-            case_id=n.case_id if n.case_id in cases else None,
-            case_title=cases.get(n.case_id),
+            case=cases.get(n.case_id),
             session_id=n.session_id if n.session_id in sessions else None,
             session_name=sessions.get(n.session_id),
+            phase=_member(CyclePhase, n.detail) if n.kind is NotificationKind.CASE_PHASE else None,
+            decision=_member(Outcome, n.detail)
+            if n.kind is NotificationKind.CASE_DECIDED
+            else None,
         )
         for n in shown
     ]
@@ -164,17 +230,6 @@ class InboxPage:
 
 def inbox_page(viewer: User, page: int) -> InboxPage:
     return InboxPage(*inbox(viewer, page))
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What every page's layout shows the signed-in person: the navigation's unread count."""
-
-    unread_notifications: int
-
-
-def layout(viewer: User) -> Layout:
-    return Layout(unread_notifications=unread_count(viewer.id))
 
 
 def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
@@ -201,14 +256,52 @@ def _answers(answered: list[Notification]) -> dict[tuple[int, int], Corroboratio
     return {(evidence_id, peer_id): status for evidence_id, peer_id, status in rows}
 
 
-def _promotion_titles(
-    viewer: User, shown: list[Notification]
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Titles of the promotion cases and calibration sessions the viewer may still open."""
-    case_ids = {n.case_id for n in shown if n.case_id}
-    session_ids = {n.session_id for n in shown if n.session_id}
-    if not case_ids and not session_ids:
-        return {}, {}
-    from app.services.promotions import case_lists  # the promotion services notify through here
+def _member(enum_type, value: str | None):
+    """The enum member a stored detail names, or None (older rows, or a value since renamed)."""
+    try:
+        return enum_type(value) if value else None
+    except ValueError:
+        return None
 
-    return case_lists.case_titles(viewer, case_ids), case_lists.session_names(viewer, session_ids)
+
+def _cases(viewer: User, case_ids: set[int]) -> dict[int, CaseRef]:
+    """The cases the viewer may still open (the policy's case.view), with what their
+    notifications say of them: candidate, cycle and proposed level (one query)."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            PromotionCase.id,
+            PromotionCase.candidate_id,
+            User.name,
+            PromotionCycle.name,
+            Level.title,
+        )
+        .join(User, PromotionCase.candidate_id == User.id)
+        .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
+        .join(Level, PromotionCase.proposed_level_id == Level.id)
+        .where(PromotionCase.id.in_(case_ids), policy.where("case.view", viewer))
+    ).all()
+    return {
+        case_id: CaseRef(
+            id=case_id,
+            candidate_id=candidate_id,
+            candidate_name="you" if candidate_id == viewer.id else name,
+            cycle_name=cycle,
+            level_title=level,
+        )
+        for case_id, candidate_id, name, cycle, level in rows
+    }
+
+
+def _session_names(viewer: User, session_ids: set[int]) -> dict[int, str]:
+    """Names of the calibration sessions the viewer may still open (one query)."""
+    if not session_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(CalibrationSession.id, CalibrationSession.name).where(
+                CalibrationSession.id.in_(session_ids), policy.where("session.view", viewer)
+            )
+        ).all()
+    )

@@ -63,7 +63,7 @@ def test_the_panel_offers_each_view_with_a_preview_and_an_empty_state(app, org, 
         assert f'href="/cases/{case_id}/packet/preview?view={view}"' in page
     assert page.count(f'action="/cases/{case_id}/packet"') == 2
     assert "No packet generated yet." in page
-    assert 'href="/jobs"' in page  # the Jobs link in the navigation
+    assert 'href="/jobs"' not in page  # "Jobs" is offered once the head has started one
 
 
 def test_the_candidate_sees_the_panel_only_once_published_and_only_their_view(

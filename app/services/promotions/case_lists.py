@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.extensions import db
 from app.models import (
-    CalibrationSession,
     CyclePhase,
     FrameworkVersion,
     Level,
@@ -261,37 +260,3 @@ def proposed_levels(cycle: PromotionCycle) -> list[Choice]:
         Choice(level_id, f"{code} · {title}", f"{framework} — {track}")
         for level_id, code, title, track, framework in rows
     ]
-
-
-# --- notifications -----------------------------------------------------------------------------
-
-
-def case_titles(viewer: User, case_ids: set[int]) -> dict[int, str]:
-    """ "Alice's case (H1 2027)" for the cases the viewer may still open (one query)."""
-    if not case_ids:
-        return {}
-    rows = db.session.execute(
-        select(PromotionCase.id, User.name, PromotionCycle.name, PromotionCase.candidate_id)
-        .join(User, PromotionCase.candidate_id == User.id)
-        .join(PromotionCycle, PromotionCase.cycle_id == PromotionCycle.id)
-        .where(PromotionCase.id.in_(case_ids), policy.where("case.view", viewer))
-    ).all()
-    return {
-        case_id: (
-            f"your case in {cycle}" if candidate_id == viewer.id else f"{name}'s case in {cycle}"
-        )
-        for case_id, name, cycle, candidate_id in rows
-    }
-
-
-def session_names(viewer: User, session_ids: set[int]) -> dict[int, str]:
-    """Names of the calibration sessions the viewer may open (one query)."""
-    if not session_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(CalibrationSession.id, CalibrationSession.name).where(
-                CalibrationSession.id.in_(session_ids), policy.where("session.view", viewer)
-            )
-        ).all()
-    )

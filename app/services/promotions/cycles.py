@@ -148,7 +148,7 @@ def move_phase(
         if to is not CyclePhase.PUBLISHED:
             people.add(case.candidate_id)
         notifications.notify(
-            people, NotificationKind.CASE_PHASE, actor_id=actor.id, case_id=case.id
+            people, NotificationKind.CASE_PHASE, actor_id=actor.id, case_id=case.id, detail=to
         )
     db.session.flush()
     return cycle
@@ -507,7 +507,11 @@ def decide(
         reason=rationale,
     )
     notifications.notify(
-        [case.manager_id], NotificationKind.CASE_DECIDED, actor_id=actor.id, case_id=case.id
+        [case.manager_id],
+        NotificationKind.CASE_DECIDED,
+        actor_id=actor.id,
+        case_id=case.id,
+        detail=chosen,
     )
     db.session.flush()
     return case

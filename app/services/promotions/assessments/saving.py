@@ -241,7 +241,10 @@ def _submit(actor, case: PromotionCase, kind: Kind, wanted: Mapping[str, _Wanted
         case.self_submitted_at = now
         # The manager is told it is in; they read it only after submitting their own (policy).
         notifications.notify(
-            [case.manager_id], NotificationKind.CASE_PHASE, actor_id=actor.id, case_id=case.id
+            [case.manager_id],
+            NotificationKind.SELF_ASSESSMENT_SUBMITTED,
+            actor_id=actor.id,
+            case_id=case.id,
         )
     else:
         case.manager_submitted_at = now

@@ -1,0 +1,62 @@
+"""The navigation fits the person: "Jobs" only for people who have started a job, read in the
+same single query as the unread count."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import NotificationKind
+from app.policy import SYSTEM
+from app.services import notifications
+from app.services.frameworks import files
+from tests.factories import sign_in
+from tests.framework_samples import framework_yaml
+from tests.queries import count_queries
+
+JOBS_LINK = '<a href="/jobs"'
+
+
+@pytest.fixture
+def sample(app):
+    with app.app_context():
+        files.import_text(SYSTEM, framework_yaml(), "yaml", publish=True)
+        db.session.commit()
+
+
+def test_jobs_appear_in_the_navigation_once_the_person_has_started_one(app, client, org, sample):
+    sign_in(client, org.pm_a1)
+    assert JOBS_LINK not in client.get("/").get_data(as_text=True)
+
+    started = client.post_form("/frameworks/sample/v1/pdf")  # the version page's "PDF" button
+    assert started.status_code == 303 and "/jobs/" in started.headers["Location"]
+    home = client.get("/").get_data(as_text=True)
+    assert JOBS_LINK in home
+    assert '<summary class="menu-button">' in home  # the same navigation, behind the menu
+
+    other = app.test_client()
+    sign_in(other, org.pm_a2)  # jobs are private: someone else's job gives no link
+    assert JOBS_LINK not in other.get("/").get_data(as_text=True)
+
+
+def test_the_layout_stays_one_query_with_jobs_and_notifications(app, client, org, sample):
+    sign_in(client, org.pm_a1)
+    before = count_queries(app, client, "/")
+    client.post_form("/frameworks/sample/v1/pdf")
+    with app.app_context():
+        for _ in range(5):
+            notifications.notify([org.pm_a1.id], NotificationKind.KUDOS, actor_id=None)
+        db.session.commit()
+    assert count_queries(app, client, "/") == before
+
+
+def test_the_menu_button_is_named_and_carries_the_unread_count(app, client, org):
+    with app.app_context():
+        notifications.notify([org.pm_a1.id], NotificationKind.KUDOS, actor_id=None)
+        db.session.commit()
+    sign_in(client, org.pm_a1)
+    page = client.get("/").get_data(as_text=True)
+    assert '<details class="site-menu">' in page
+    badge = '<span class="nav-count">1<span class="visually-hidden"> unread</span></span>'
+    assert f"Menu {badge}</summary>" in page
+    assert 'aria-label="Main"' in page.split("</summary>", 1)[1]  # the navigation is inside
