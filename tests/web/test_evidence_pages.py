@@ -185,7 +185,7 @@ def test_sharing_twice_or_from_the_trash_is_refused_with_a_message(app, alice, p
     item_id = record(app, placed.pm_a1, visibility=Visibility.SHARED)
     response = alice.post_form(f"/evidence/{item_id}/share", follow_redirects=True)
     assert "This item is already shared with your manager and mentors." in text_of(response)
-    draft_id = record(app, placed.pm_a1)
+    draft_id = record(app, placed.pm_a1, visibility=Visibility.PRIVATE)
     alice.post_form(f"/evidence/{draft_id}/delete")
     response = alice.post_form(f"/evidence/{draft_id}/share", follow_redirects=True)
     assert "This item is in the Trash; restore it to share it." in text_of(response)
