@@ -146,6 +146,24 @@ def edit(evidence_id: int):
     )
 
 
+@bp.route("/<int:evidence_id>/share", methods=["POST"])
+@access.requires("evidence.edit")
+def share(evidence_id: int):
+    """Share a private draft with your manager and mentors, without opening the form."""
+    item = evidence_timeline.editable(_actor(), evidence_id)
+    title = item.title
+    back = url_for("evidence.show", evidence_id=evidence_id)
+    return act(
+        lambda: evidence.share_evidence(_actor(), item),
+        back=back,
+        done=lambda _: saved(
+            f"“{title}” is now shared with your manager and mentors.",
+            "evidence.show",
+            evidence_id=evidence_id,
+        ),
+    )
+
+
 @bp.route("/<int:evidence_id>/delete", methods=["POST"])
 @access.requires("evidence.edit")
 def delete(evidence_id: int):

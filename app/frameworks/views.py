@@ -38,7 +38,7 @@ def _actor():
 @access.requires("frameworks.view")
 def index():
     """Every framework with its published version (drafts too, for the head of product)."""
-    return render_template("frameworks/index.html", frameworks=ladder.catalogue(_actor()))
+    return render_template("frameworks/index.html", page=ladder.catalogue_page(_actor()))
 
 
 @bp.route("/formats/<name>.md")

@@ -221,3 +221,56 @@ def test_file_formats_are_guessed_from_the_name():
     assert files.detect_format("ladder.CSV", b"") == "csv"
     assert files.detect_format("engineering.md", b"") == "monzo"
     assert files.detect_format("pm.yaml", b"") == "yaml"
+
+
+# --- every problem of a file at once --------------------------------------------------------
+
+
+def test_a_structural_problem_and_a_rule_broken_elsewhere_are_both_listed():
+    text = (
+        framework_yaml(levels=3)
+        .replace("    rank: 1\n", "    rank: 1\n    colour: blue\n", 1)
+        .replace("code: L3", "code: L2")
+    )
+    found = errors_of(text)
+    assert found == [
+        "tracks[0].levels[0].colour: is not a known key here (known: code, title, rank, "
+        "summary, scope, typical_experience, decision_rights) (line 11)",
+        'tracks[0].levels[1].code: "L2" is used twice (line 17)',
+        'tracks[0].levels[2].code: "L2" is used twice (line 25)',
+    ]
+
+
+def test_a_key_written_twice_does_not_hide_a_delegation_out_of_range():
+    text = (
+        framework_yaml(levels=3)
+        .replace("name: Sample\n", "name: Sample\nname: Sample again\n", 1)
+        .replace("delegation: 3", "delegation: 9")
+    )
+    found = errors_of(text)
+    assert found == [
+        "name: appears twice in the same mapping (first on line 3); keep one (line 4)",
+        "tracks[0].levels[2].decision_rights[0].delegation: 9 is not between 1 (tell) and "
+        "7 (delegate) (line 32)",
+    ]
+
+
+def test_a_problem_is_not_reported_again_through_the_stand_in_value_read_past_it():
+    # A rank that is not a number reads as 0: no second error says 0 is too low. A level
+    # without a code: the cells keyed by its code are not called unknown levels.
+    text = (
+        framework_yaml(levels=3)
+        .replace("rank: 2", "rank: high")
+        .replace("  - code: L3\n    title", "  - title")
+    )
+    found = errors_of(text)
+    assert found == [
+        "tracks[0].levels[1].rank: must be a whole number, not text (line 18)",
+        'tracks[0].levels[2]: "code" is required (line 24)',
+    ]
+
+
+def test_a_yaml_syntax_error_stops_at_that_line():
+    text = framework_yaml(levels=3).replace("code: L3", "code: L2").replace("rank: 2", "rank: [2")
+    found = errors_of(text)
+    assert len(found) == 1 and found[0].startswith("not valid YAML")

@@ -365,6 +365,15 @@ def _more_than_the_demo() -> dict[str, list[str]]:
     conversation.add_comment(daniel, shared, "A comment to delete.")
     asked = conversation.request_corroboration(lena, shared, noah.id)
     attachments.add_attachment(lena, shared, "notes.txt", io.BytesIO(b"notes"))
+    private = evidence.record_evidence(  # its page has the Share button
+        lena,
+        evidence.EvidenceInput(
+            title="A private draft",
+            occurred_on=shared.occurred_on,
+            kind=shared.kind,
+            competency_keys=[evidence.competency_choices(lena.id)[0].key],
+        ),
+    )
     nominating = promotion_cycles.create_cycle(maya, "Bad input nominations")
     assessing = promotion_cycles.create_cycle(maya, "Bad input assessments")
     case = promotion_cycles.nominate(daniel, assessing.id, lena.id, _next_level(lena), "Ready.")
@@ -375,9 +384,6 @@ def _more_than_the_demo() -> dict[str, list[str]]:
     return {
         "anonymous": ["/login", f"/password/{token}"],
         "maya": [
-            # No page links to these two once a framework exists.
-            "/frameworks/new",
-            "/frameworks/import",
             f"/frameworks/{framework.slug}/v{draft.number}/edit",
             f"/frameworks/{other.slug}/v1/edit",
             f"/people/{leaving.id}",
@@ -385,7 +391,7 @@ def _more_than_the_demo() -> dict[str, list[str]]:
             f"/cases/{case.id}",
         ],
         "daniel": [f"/evidence/{shared.id}", f"/cases/{case.id}"],
-        "lena": [f"/evidence/{shared.id}", f"/cases/{case.id}"],
+        "lena": [f"/evidence/{shared.id}", f"/evidence/{private.id}", f"/cases/{case.id}"],
         "noah": [f"/corroborations/{asked.id}", "/evidence/trash"],
     }
 

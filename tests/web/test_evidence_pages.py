@@ -17,6 +17,7 @@ from app.models import (
     EvidenceKind,
     EvidenceLink,
     EvidenceRevision,
+    Notification,
     User,
     Visibility,
 )
@@ -151,6 +152,44 @@ def test_a_private_draft_says_so(alice):
     text = text_of(shown)
     assert "Saved as a private draft. Share it when it is ready." in text
     assert "Private draft" in text and "Not yet: only you can see it" in text
+
+
+def test_a_private_draft_is_shared_with_one_button(app, alice, placed):
+    item_id = item_id_from(alice.post_form("/evidence/new", form_data(visibility="private")))
+    share = f'action="/evidence/{item_id}/share"'
+    assert share in alice.get(f"/evidence/{item_id}").get_data(as_text=True)
+
+    response = alice.post_form(f"/evidence/{item_id}/share")
+
+    assert response.headers["Location"] == f"/evidence/{item_id}"
+    shown = alice.get(f"/evidence/{item_id}")
+    text = text_of(shown)
+    assert "“Launched self-serve CSV import” is now shared with your manager and mentors." in text
+    assert share not in shown.get_data(as_text=True) and "Not yet: only you" not in text
+    item = stored(app, item_id)
+    assert item.visibility is Visibility.SHARED and item.shared_at is not None
+    with app.app_context():
+        actions = db.session.execute(
+            select(EvidenceRevision.action)
+            .where(EvidenceRevision.evidence_id == item_id)
+            .order_by(EvidenceRevision.number)
+        ).scalars()
+        assert list(actions) == ["created", "shared"]
+        told = db.session.execute(
+            select(Notification.recipient_id).where(Notification.evidence_id == item_id)
+        ).scalars()
+        assert placed.manager_a.id in set(told)
+
+
+def test_sharing_twice_or_from_the_trash_is_refused_with_a_message(app, alice, placed):
+    item_id = record(app, placed.pm_a1, visibility=Visibility.SHARED)
+    response = alice.post_form(f"/evidence/{item_id}/share", follow_redirects=True)
+    assert "This item is already shared with your manager and mentors." in text_of(response)
+    draft_id = record(app, placed.pm_a1, visibility=Visibility.PRIVATE)
+    alice.post_form(f"/evidence/{draft_id}/delete")
+    response = alice.post_form(f"/evidence/{draft_id}/share", follow_redirects=True)
+    assert "This item is in the Trash; restore it to share it." in text_of(response)
+    assert stored(app, draft_id).visibility is Visibility.PRIVATE
 
 
 @pytest.mark.parametrize(
@@ -556,6 +595,9 @@ def test_who_may_show_edit_see_the_history_of_and_delete_an_item(
     assert client.get(f"/evidence/{item_id}/edit").status_code == (200 if is_owner else 404)
     edit = client.post_form(f"/evidence/{item_id}/edit", form_data(revision="1"))
     assert edit.status_code == (302 if is_owner else 404)
+    share = client.post_form(f"/evidence/{item_id}/share")
+    assert share.status_code == (302 if is_owner else 404)
+    assert stored(app, item_id).is_shared is (shared or is_owner)
     delete = client.post_form(f"/evidence/{item_id}/delete")
     assert delete.status_code == (302 if is_owner else 404)
     assert stored(app, item_id).in_trash is is_owner

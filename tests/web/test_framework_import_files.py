@@ -126,3 +126,19 @@ def test_a_monzo_page_imports_with_one_indicator_per_criterion(app, head):
         ]
     page = head.get("/frameworks/web/v1/").get_data(as_text=True)
     assert "How web engineers grow at Monzo." in page
+
+
+def test_a_file_with_two_independent_problems_lists_both(app, head):
+    text = (
+        framework_yaml(levels=3)
+        .replace("name: Sample\n", "name: Sample\nname: Sample again\n", 1)
+        .replace("delegation: 3", "delegation: 9")
+    )
+    response = upload(head, text.encode(), "two-problems.yaml")
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "2 errors in the file" in page
+    assert "appears twice in the same mapping (first on line 3); keep one" in page
+    assert "9 is not between 1 (tell) and 7 (delegate)" in page
+    assert "every problem is listed with its line" not in page  # the claim says what it does
+    assert frameworks(app) == 0

@@ -219,6 +219,55 @@ def test_a_framework_with_only_a_draft_is_not_listed_for_others(app, pm):
     assert "No career framework is published yet" in pm.get("/frameworks/").get_data(as_text=True)
 
 
+# --- where the head of product edits -----------------------------------------------------------
+
+NEW_DRAFT_OF_V1 = 'action="/frameworks/crafted/v1/new-draft"'
+EDITOR_OF_V2 = 'href="/frameworks/crafted/v2/edit"'
+
+
+def test_the_catalogue_offers_the_head_new_import_and_a_new_draft(app, head, crafted):
+    page = head.get("/frameworks/").get_data(as_text=True)
+    assert 'href="/frameworks/new"' in page and "New framework" in page
+    assert 'href="/frameworks/import"' in page and "Import a framework" in page
+    assert NEW_DRAFT_OF_V1 in page and "Start a new draft" in text_of(head.get("/frameworks/"))
+    assert 'href="/frameworks/crafted/history"' in page
+
+
+def test_with_a_draft_the_catalogue_opens_it_instead_of_starting_one(app, head, crafted):
+    import_framework(app, CRAFTED.replace("Learns the craft", "Learns the trade"), publish=False)
+    page = head.get("/frameworks/").get_data(as_text=True)
+    assert EDITOR_OF_V2 in page and "Open the draft (version 2)" in text_of(
+        head.get("/frameworks/")
+    )
+    assert "new-draft" not in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/frameworks/", "/frameworks/crafted/v1/", "/frameworks/crafted/history"]
+)
+def test_a_pm_sees_no_editing_action(app, pm, crafted, path):
+    import_framework(app, CRAFTED.replace("Learns the craft", "Learns the trade"), publish=False)
+    page = pm.get(path).get_data(as_text=True)
+    for action in ("/frameworks/new", "/frameworks/import", "new-draft", "/edit", "Open the draft"):
+        assert action not in page, action
+
+
+@pytest.mark.parametrize("path", ["/frameworks/crafted/v1/", "/frameworks/crafted/history"])
+def test_the_version_page_and_the_history_start_or_open_the_draft(app, head, crafted, path):
+    assert NEW_DRAFT_OF_V1 in head.get(path).get_data(as_text=True)
+    response = head.post_form("/frameworks/crafted/v1/new-draft")
+    assert response.headers["Location"] == "/frameworks/crafted/v2/edit"
+    page = head.get(path).get_data(as_text=True)
+    assert EDITOR_OF_V2 in page and "new-draft" not in page
+    assert "Open the draft (version 2)" in text_of(head.get(path))
+
+
+def test_an_archived_version_starts_a_new_draft_from_the_published_one(app, head, crafted):
+    import_framework(app, CRAFTED.replace("Crafted ladder", "Crafted ladder two"))  # v1 archived
+    page = head.get("/frameworks/crafted/v1/").get_data(as_text=True)
+    assert 'action="/frameworks/crafted/v2/new-draft"' in page
+
+
 # --- opening a framework ------------------------------------------------------------------------
 
 
@@ -585,8 +634,9 @@ def test_profile_shows_the_level(app, client, org, crafted):
         "/frameworks/{slug}/v1/compare?a=T0L1&b=T1L2",
         "/frameworks/{slug}/v1/export.yaml",
         "/frameworks/",
+        "/frameworks/{slug}/history",
     ],
-    ids=["matrix", "level", "compare", "export", "catalogue"],
+    ids=["matrix", "level", "compare", "export", "catalogue", "history"],
 )
 def test_pages_use_a_fixed_number_of_queries(app, head, path):
     import_framework(app, framework_yaml(slug="small", levels=2, areas=1, per_area=1, tracks=2))

@@ -191,6 +191,22 @@ def update_evidence(
     return evidence
 
 
+def share_evidence(actor: User, evidence: Evidence) -> Evidence:
+    """Share a private draft with the owner's manager and mentors, as it is (the Share button:
+    the same sharing as choosing "shared" in the form, without editing anything else)."""
+    policy.authorize(actor, "evidence.edit", evidence)
+    if evidence.in_trash:
+        raise ValidationError("This item is in the Trash; restore it to share it.")
+    if evidence.is_shared:
+        raise ValidationError("This item is already shared with your manager and mentors.")
+    evidence.visibility = Visibility.SHARED
+    evidence.shared_at = evidence.updated_at = utcnow()
+    db.session.flush()
+    _remember(actor, evidence, "shared")
+    _announce(actor, evidence)
+    return evidence
+
+
 def trash_evidence(actor: User, evidence: Evidence) -> Evidence:
     """Move to the Trash: hidden everywhere, restorable by the owner for 30 days."""
     policy.authorize(actor, "evidence.edit", evidence)

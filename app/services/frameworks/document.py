@@ -164,6 +164,47 @@ class Report:
             path = "" if shorter == path else shorter
 
 
+def independent(report: Report, since: int, causes: list[Problem]) -> None:
+    """Drop the errors found after index `since` that only follow from one of `causes`.
+
+    A file read on past a problem gives a stand-in ("" for a text that was not text, 0 for a
+    rank that was not a number); the later checks would report that stand-in again in other
+    words. An error follows from a cause when it is about the same part of the file, a part
+    inside it or around it; a cell's level code or a competency's track follows from any
+    problem in the tracks; a level's rank from a problem in the level before it.
+    """
+    if not causes:
+        return
+    report.errors[since:] = [e for e in report.errors[since:] if not _follows(e.path, causes)]
+
+
+_REFERENCE = re.compile(r"^areas\[\d+\]\.competencies\[\d+\]\.(expectations\.[^.]+|tracks\[\d+\])$")
+_RANK = re.compile(r"^(tracks\[\d+\]\.levels\[)(\d+)\]\.rank$")
+
+
+def _related(path: str, cause: str) -> bool:
+    if path == cause:
+        return True
+    if not path or not cause:
+        return False
+    inside = path.startswith((cause + ".", cause + "["))
+    return inside or cause.startswith((path + ".", path + "["))
+
+
+def _follows(path: str, causes: list[Problem]) -> bool:
+    for cause in causes:
+        if _related(path, cause.path):
+            return True
+        if _REFERENCE.match(path) and cause.path.startswith("tracks"):
+            return True
+        rank = _RANK.match(path)
+        if rank and int(rank.group(2)) > 0:
+            before = f"{rank.group(1)}{int(rank.group(2)) - 1}]"
+            if _related(cause.path, before):
+                return True
+    return False
+
+
 class InvalidFrameworkError(ValidationError):
     """A framework file with errors: nothing was stored."""
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.models import AuditEvent, Framework, FrameworkVersion, User
+from app.models import AuditEvent, Framework, FrameworkVersion, User, VersionStatus
 from app.services.frameworks import store
 from app.services.frameworks.diff import VersionDiff, diff_documents
 
@@ -26,10 +26,27 @@ class HistoryEntry:
 class History:
     framework: Framework
     entries: list[HistoryEntry]  # newest first
+    may_manage: bool  # the head of product: open the draft or start one from here
 
     @property
     def numbers(self) -> list[int]:
         return [entry.version.number for entry in self.entries]
+
+    @property
+    def draft_number(self) -> int | None:
+        """The draft's number (drafts are listed only for those who manage)."""
+        return next((e.version.number for e in self.entries if e.version.is_draft), None)
+
+    @property
+    def new_draft_from(self) -> int | None:
+        """The version a new draft would copy: the published one, else the newest; None when
+        the viewer may not start one or a draft exists."""
+        if not self.may_manage or self.draft_number is not None or not self.entries:
+            return None
+        published = [
+            e.version.number for e in self.entries if e.version.status is VersionStatus.PUBLISHED
+        ]
+        return published[0] if published else self.entries[0].version.number
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,7 @@ def version_history(actor, slug: str) -> History:
         )
         for i, (version, creator) in enumerate(rows)
     ]
-    return History(framework, entries)
+    return History(framework, entries, policy.can(actor, "frameworks.manage"))
 
 
 def compare_versions(actor, slug: str, old_number: int, new_number: int) -> Comparison:

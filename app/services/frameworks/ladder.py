@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -66,6 +66,28 @@ class FrameworkSummary:
     def current(self) -> VersionSummary | None:
         """What the framework's name links to: published, else a draft (for the head)."""
         return self.published or (self.drafts[-1] if self.drafts else None)
+
+    @property
+    def draft(self) -> VersionSummary | None:
+        """The draft being edited (a framework has at most one), for those who manage."""
+        return self.drafts[-1] if self.drafts else None
+
+    @property
+    def new_draft_from(self) -> VersionSummary | None:
+        """The version a new draft copies: the published one, else the newest archived."""
+        return self.published or (self.archived[0] if self.archived else None)
+
+
+@dataclass(frozen=True)
+class CataloguePage:
+    """The career paths, and whether the viewer may create, import and edit them."""
+
+    frameworks: list[FrameworkSummary]
+    may_manage: bool
+
+
+def catalogue_page(actor) -> CataloguePage:
+    return CataloguePage(catalogue(actor), policy.can(actor, "frameworks.manage"))
 
 
 def catalogue(actor) -> list[FrameworkSummary]:
@@ -143,10 +165,20 @@ def cell(expectation: Expectation) -> Cell:
 
 @dataclass(frozen=True)
 class VersionPage:
-    """A version as everyone reads it, with the published version's number for the banner."""
+    """A version as everyone reads it, with the published version's number for the banner;
+    for the head of product also the draft's number (None: there is none to open)."""
 
     version: FrameworkVersion
     published_number: int | None
+    may_manage: bool
+    draft_number: int | None
+
+    @property
+    def new_draft_from(self) -> int | None:
+        """The version a new draft would copy, when the head may start one from this page."""
+        if not self.may_manage or self.draft_number is not None:
+            return None
+        return self.published_number or self.version.number
 
     @property
     def framework(self) -> Framework:
@@ -198,7 +230,14 @@ class LevelPage(VersionPage):
 
 def version_page(actor, slug: str, number: int) -> VersionPage:
     version = store.version_for(actor, slug, number)
-    return VersionPage(version, _published_number(version))
+    may_manage = policy.can(actor, "frameworks.manage")
+    published, draft = _published_and_draft(version)
+    return VersionPage(version, published, may_manage, draft if may_manage else None)
+
+
+def _base(page: VersionPage) -> dict:
+    """The fields of a VersionPage, to build one of its kinds from it."""
+    return {f.name: getattr(page, f.name) for f in fields(VersionPage)}
 
 
 @dataclass(frozen=True)
@@ -235,7 +274,7 @@ def matrix(actor, slug: str, number: int) -> MatrixPage:
             cells = [cell(by_level[lv.id]) if lv.id in by_level else None for lv in levels]
             rows.append(MatrixRow(competency, cells))
         areas.append(MatrixArea(area, rows))
-    return MatrixPage(page.version, page.published_number, areas)
+    return MatrixPage(**_base(page), areas=areas)
 
 
 def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
@@ -259,8 +298,7 @@ def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
         if cells:
             areas.append(LevelArea(area, cells))
     return LevelPage(
-        page.version,
-        page.published_number,
+        **_base(page),
         level=level,
         track=track,
         previous=track.levels[index - 1] if index else None,
@@ -269,15 +307,16 @@ def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
     )
 
 
-def _published_number(version: FrameworkVersion) -> int | None:
-    if version.status is VersionStatus.PUBLISHED:
-        return version.number
-    return db.session.execute(
-        select(FrameworkVersion.number).where(
+def _published_and_draft(version: FrameworkVersion) -> tuple[int | None, int | None]:
+    """The numbers of the framework's published version and of its draft, in one query."""
+    rows = db.session.execute(
+        select(FrameworkVersion.status, FrameworkVersion.number).where(
             FrameworkVersion.framework_id == version.framework_id,
-            FrameworkVersion.status == VersionStatus.PUBLISHED,
+            FrameworkVersion.status.in_([VersionStatus.PUBLISHED, VersionStatus.DRAFT]),
         )
-    ).scalar_one_or_none()
+    ).all()
+    numbers = {status: number for status, number in rows}
+    return numbers.get(VersionStatus.PUBLISHED), numbers.get(VersionStatus.DRAFT)
 
 
 # --- a person's place on the ladder -------------------------------------------------------------

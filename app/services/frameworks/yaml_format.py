@@ -27,6 +27,7 @@ from app.services.frameworks.document import (
     TrackDoc,
     check,
     control_character,
+    independent,
     too_large,
 )
 
@@ -188,15 +189,25 @@ class _Builder:
 
 
 def parse(text: str) -> tuple[FrameworkDoc | None, Report]:
-    """Read a framework file. The document is None when its structure is wrong."""
+    """Read a framework file: the document, or None with every problem found in the report.
+
+    Reading stops only where nothing after it can be read: a file too large, a control
+    character, or text that is not YAML a framework may use (the parser stops at its first
+    syntax error). Otherwise each later stage (the structure, then the rules every framework
+    follows) runs too, and reports what does not follow from a problem already found.
+    """
     report = Report()
     data = load(text, report)
-    if data is None or report.errors:
+    if data is None:
         return None, report
+    found = len(report.errors)
     doc = _Reader(report).framework(data)
-    if doc is None or report.errors:
+    independent(report, found, report.errors[:found])
+    if doc is None:
         return None, report
+    found = len(report.errors)
     check(doc, report)
+    independent(report, found, report.errors[:found])
     return (None if report.errors else doc), report
 
 
