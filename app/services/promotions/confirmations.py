@@ -68,7 +68,9 @@ def publish_page(actor: User, cycle_id: int) -> Confirmation:
     cycle = loading.cycle(cycle_id)
     cases = cycles.open_cases(cycle.id)
     blockers = _refusal(lambda: phases.check_move(cycle, CyclePhase.PUBLISHED, ""))
-    if not blockers:
+    if cycle.is_published:
+        blockers = [f"{cycle.name} is already published; publishing cannot be undone."]
+    elif not blockers:
         blocker = cycles.publish_blocker(cycle, cases)
         blockers = [blocker] if blocker else []
     promoted = [c for c in cases if c.decision is Outcome.PROMOTE]
