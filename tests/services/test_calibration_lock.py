@@ -32,6 +32,7 @@ B, D, M, E = Rating.BELOW, Rating.DEVELOPING, Rating.MEETS, Rating.EXCEEDS
 LOCKED = "is locked; nothing in it can be changed"
 AGREED_LOG = "Agreed with the manager's rating."
 
+
 def user(person) -> User:
     return db.session.get(User, person.id)
 

@@ -96,7 +96,7 @@ def test_agree_with_the_manager_for_the_rest_then_lock_through_the_confirmation(
     case_page = f"/sessions/{meeting.session_id}/cases/{a1}/vote"
     page = text(client.get(case_page))
     assert "0 of 4 competencies have an agreed rating." in page
-    assert "Skill 1.1 : manager Developing" in page
+    assert "Skill 1.1 : not agreed yet · manager Developing" in page
     assert "Agree with the manager's rating for the rest" in page
     done = client.post_form(
         f"/sessions/{meeting.session_id}/cases/{a1}/agree-rest", follow_redirects=True
