@@ -1,5 +1,6 @@
-"""What a session decides: the agreed rating of each competency, the outcome of each case, and
-locking the session (reopened only by the head of product, saying why)."""
+"""What a session decides: the agreed rating of each competency (one by one, or the manager's
+for all the rest of a case), the outcome of each case, and locking the session, which needs
+both for every case (reopened only by the head of product, saying why)."""
 
 from __future__ import annotations
 
