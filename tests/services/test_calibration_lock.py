@@ -402,3 +402,6 @@ def test_a_case_log_shows_the_cycle_s_moves_and_publication_while_the_case_was_o
     ]
     assert [r for r in log_of(b1) if r.is_cycle_event] == []  # withdrawn before the moves
     assert not any(r.is_cycle_event for r in log_of(a1) if r.case_id is not None)
+    scope = records.case_scope(head, a1)
+    table = records.log_csv(scope, log_of(a1))
+    assert ",Cycle published (cycle event),," in table and ",Decision,," in table

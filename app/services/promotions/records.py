@@ -154,12 +154,13 @@ def log_csv(scope: LogScope, rows: Iterable[LogRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = CSV_HEADER if scope.shows_cases else tuple(h for h in CSV_HEADER if h != "Case")
+    marks_cycle = scope.kind == "case"  # in a case's log, what concerns the whole cycle
     writer.writerow(header)
     for row in rows:
         cells = [
             row.at.strftime("%Y-%m-%d %H:%M:%S"),
             row.who,
-            row.action,
+            f"{row.action} (cycle event)" if marks_cycle and row.is_cycle_event else row.action,
             *([row.candidate or ""] if scope.shows_cases else []),
             row.competency or "",
             row.from_label,
