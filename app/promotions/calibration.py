@@ -22,6 +22,7 @@ from app.promotions.calibration_forms import (
     session_form,
     vote_form,
 )
+from app.services.promotions import confirmations
 from app.services.promotions.calibration import decisions, grid, planning, votes
 
 bp = Blueprint("calibration", __name__)
@@ -109,32 +110,82 @@ def show(session_id: int):
 
 def _grid_page(session_id: int, reopen_form: ReopenForm, status: int = 200):
     shown = grid.session_page(_actor(), session_id)
-    page = render_template(
-        "calibration/show.html", grid=shown, reopen_form=reopen_form, action_form=ActionForm()
-    )
+    page = render_template("calibration/show.html", grid=shown, reopen_form=reopen_form)
     return page, status
 
 
-@bp.route("/sessions/<int:session_id>/reveal", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/reveal", methods=["GET", "POST"])
 @access.requires("session.facilitate")
 def reveal(session_id: int):
-    """Show every participant everyone's votes."""
-    return _act(session_id, votes.reveal, "The votes are revealed to everyone.")
+    """Confirm, then show every participant everyone's votes."""
+    return _confirmed(
+        session_id,
+        confirmations.reveal_page(_actor(), session_id),
+        lambda: votes.reveal(_actor(), session_id),
+        lambda session: f"The votes of {session.name} are revealed to everyone in it.",
+        "calibration.reveal",
+    )
 
 
-@bp.route("/sessions/<int:session_id>/lock", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/lock", methods=["GET", "POST"])
 @access.requires("session.facilitate")
 def lock(session_id: int):
-    """Lock the session: nothing in it changes any more."""
-    return _act(session_id, decisions.lock, "The session is locked.")
-
-
-def _act(session_id: int, action, done: str):
-    return act(
-        lambda: action(_actor(), session_id),
-        back=url_for("calibration.show", session_id=session_id),
-        done=lambda _: _to_session(done, session_id),
+    """Confirm, then lock the session: nothing in it changes any more."""
+    return _confirmed(
+        session_id,
+        confirmations.lock_page(_actor(), session_id),
+        lambda: decisions.lock(_actor(), session_id),
+        lambda session: f"The session {session.name} is locked.",
+        "calibration.lock",
     )
+
+
+def _confirmed(session_id: int, shown, save, said, endpoint: str):
+    form = ActionForm()
+    back = url_for("calibration.show", session_id=session_id)
+    return submit(
+        form,
+        lambda: said(save()),
+        page=lambda status, error=None: (
+            render_template(
+                "calibration/confirm.html",
+                confirm=shown,
+                form=form,
+                action=url_for(endpoint, session_id=session_id),
+                back=back,
+                session_id=session_id,
+            ),
+            status,
+        ),
+        done=lambda message: _to_session(message, session_id),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/cases/<int:case_id>/agree-rest", methods=["POST"])
+@access.requires("session.facilitate")
+def agree_rest(session_id: int, case_id: int):
+    """Agree the manager's rating on every competency of a case not agreed yet."""
+    return act(
+        lambda: decisions.agree_rest(_actor(), session_id, case_id),
+        back=url_for("calibration.vote", session_id=session_id, case_id=case_id),
+        done=lambda done: saved(
+            _agreed_rest(done), "calibration.vote", session_id=session_id, case_id=case_id
+        ),
+    )
+
+
+def _agreed_rest(done: decisions.AgreedRest) -> str:
+    n = len(done.filled)
+    said = (
+        f"The manager's rating is now the agreed rating for {n} "
+        f"{'competency' if n == 1 else 'competencies'} of {done.candidate}'s case."
+    )
+    if done.no_manager:
+        said += (
+            f" The manager gave no rating for {', '.join(done.no_manager)}: agree "
+            f"{'it' if len(done.no_manager) == 1 else 'each'} on its own cell."
+        )
+    return said
 
 
 @bp.route("/sessions/<int:session_id>/reopen", methods=["POST"])
@@ -144,9 +195,9 @@ def reopen(session_id: int):
     form = ReopenForm()
     return submit(
         form,
-        lambda: decisions.reopen(_actor(), session_id, form.reason.data or ""),
+        lambda: decisions.reopen(_actor(), session_id, form.reason.data or "").name,
         page=lambda status, error=None: _grid_page(session_id, form, status),
-        done=lambda _: _to_session("The session is open again.", session_id),
+        done=lambda name: _to_session(f"The session {name} is open again.", session_id),
     )
 
 
@@ -196,18 +247,19 @@ def outcome(session_id: int, case_id: int):
         page=lambda status, error=None: _outcome_page(
             form, read() if error else ballot, status, error
         ),
-        done=lambda _: _to_session("The outcome was saved.", session_id),
+        done=lambda message: _to_session(message, session_id),
     )
 
 
-def _set_outcome(form: OutcomeForm, case_id: int):
-    return decisions.set_outcome(
+def _set_outcome(form: OutcomeForm, case_id: int) -> str:
+    case = decisions.set_outcome(
         _actor(),
         case_id,
         form.outcome.data or "",
         form.outcome_rationale.data or "",
         expected_revision=_int(form.revision.data),
     )
+    return f"The outcome for {case.candidate.name} is saved: {case.outcome.label}."
 
 
 def _outcome_page(form: OutcomeForm, ballot: votes.Ballot, status: int, error=None):
@@ -223,6 +275,7 @@ def _ballot_page(ballot: votes.Ballot, form, outcome_form, status: int, error=No
         form=form,
         fields=[(form[f"c{i}"], c) for i, c in enumerate(ballot.competencies)],
         outcome_form=outcome_form,
+        action_form=ActionForm(formdata=None),
         conflict=error if isinstance(error, ConflictError) else None,
     )
     return page, status

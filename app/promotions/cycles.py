@@ -12,10 +12,10 @@ from wtforms.validators import DataRequired, Length
 from app import access
 from app.core.errors import ConflictError
 from app.forms import optional_id, saved, submit
-from app.models import Outcome
+from app.models import CyclePhase, Outcome
 from app.request_input import page_number
+from app.services.promotions import confirmations, pages
 from app.services.promotions import cycles as service
-from app.services.promotions import pages
 
 bp = Blueprint("cycles", __name__)
 
@@ -83,6 +83,10 @@ class DecisionForm(FlaskForm):
     revision = HiddenField()
 
 
+class PublishForm(FlaskForm):
+    revision = HiddenField()
+
+
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
         "Why withdraw",
@@ -134,12 +138,36 @@ def show(cycle_id: int):
 @bp.route("/promotions/<int:cycle_id>/phase", methods=["POST"])
 @access.requires("cycles.manage")
 def move(cycle_id: int):
-    """Move the cycle forward one phase, or back with a reason."""
+    """Move the cycle forward one phase, or back with a reason (publishing has its own page)."""
     form = PhaseForm()
+    if form.to_phase.data == CyclePhase.PUBLISHED.value:
+        return redirect(url_for("cycles.publish", cycle_id=cycle_id), code=303)
     return submit(
         form,
         lambda: _move(cycle_id, form),
         page=lambda status, error=None: _cycle_page(cycle_id, status, form, _conflict(error)),
+        done=lambda message: saved(message, "cycles.show", cycle_id=cycle_id),
+    )
+
+
+@bp.route("/promotions/<int:cycle_id>/publish", methods=["GET", "POST"])
+@access.requires("cycles.manage")
+def publish(cycle_id: int):
+    """Confirm, then publish the cycle: who is promoted, who sees their outcome."""
+    shown = confirmations.publish_page(_actor(), cycle_id)
+    form = PublishForm(data={"revision": shown.revision})
+    return submit(
+        form,
+        lambda: _publish(cycle_id, form),
+        page=lambda status, error=None: _confirm_page(
+            shown,
+            _knowingly(form, shown, error),
+            "cycles.publish",
+            url_for("cycles.show", cycle_id=cycle_id),
+            status,
+            error,
+            cycle_id=cycle_id,
+        ),
         done=lambda message: saved(message, "cycles.show", cycle_id=cycle_id),
     )
 
@@ -182,15 +210,25 @@ def decide(case_id: int):
     )
 
 
-@bp.route("/cases/<int:case_id>/withdraw", methods=["POST"])
+@bp.route("/cases/<int:case_id>/withdraw", methods=["GET", "POST"])
 @access.requires("case.withdraw")
 def withdraw(case_id: int):
-    """Withdraw a case from its cycle, with a reason."""
+    """Confirm, then withdraw a case from its cycle, with a reason."""
+    shown = confirmations.withdraw_page(_actor(), case_id)
     form = WithdrawForm()
     return submit(
         form,
         lambda: _withdraw(case_id, form),
-        page=lambda status, error=None: _case_page(case_id, status, withdraw_form=form),
+        page=lambda status, error=None: _confirm_page(
+            shown,
+            form,
+            "cycles.withdraw",
+            url_for("cycles.case", case_id=case_id),
+            status,
+            error,
+            danger=True,
+            case_id=case_id,
+        ),
         done=lambda message: saved(message, "cycles.case", case_id=case_id),
     )
 
@@ -211,7 +249,7 @@ def _move(cycle_id: int, form: PhaseForm) -> str:
         form.reason.data or "",
         expected_revision=_int(form.revision.data),
     )
-    return f"{cycle.name} is now in {cycle.phase.label.lower()}."
+    return f"{cycle.name} is now in {cycle.phase.label.lower()}."  # publishing: _publish
 
 
 def _nominate(cycle_id: int, form: NominateForm) -> tuple[int, str]:
@@ -225,6 +263,16 @@ def _nominate(cycle_id: int, form: NominateForm) -> tuple[int, str]:
     return case.id, f"{case.candidate.name} was nominated."
 
 
+def _publish(cycle_id: int, form: PublishForm) -> str:
+    cycle = service.move_phase(
+        _actor(),
+        cycle_id,
+        CyclePhase.PUBLISHED,
+        expected_revision=_int(form.revision.data),
+    )
+    return f"{cycle.name} is now published."
+
+
 def _decide(case_id: int, form: DecisionForm) -> str:
     case = service.decide(
         _actor(),
@@ -233,12 +281,12 @@ def _decide(case_id: int, form: DecisionForm) -> str:
         form.rationale.data or "",
         expected_revision=_int(form.revision.data),
     )
-    return f"Decision recorded: {case.decision.label}."
+    return f"The decision on {case.candidate.name}'s case is recorded: {case.decision.label}."
 
 
 def _withdraw(case_id: int, form: WithdrawForm) -> str:
     case = service.withdraw(_actor(), case_id, form.reason.data or "")
-    return f"{case.candidate.name}'s case was withdrawn."
+    return f"{case.candidate.name}'s case is withdrawn from {case.cycle.name}."
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -248,6 +296,26 @@ def _cycle_page(cycle_id: int, status: int, form: PhaseForm | None = None, confl
     page = pages.cycle_page(_actor(), cycle_id, page_number())
     form = form or PhaseForm(formdata=None, revision=page.cycle.revision)
     return render_template("promotions/cycle.html", page=page, form=form, conflict=conflict), status
+
+
+def _confirm_page(shown, form, endpoint: str, back: str, status: int, error, danger=False, **args):
+    page = render_template(
+        "promotions/confirm.html",
+        confirm=shown,
+        form=form,
+        action=url_for(endpoint, **args),
+        back=back,
+        danger=danger,
+        conflict=_conflict(error),
+    )
+    return page, status
+
+
+def _knowingly(form: PublishForm, shown, error) -> PublishForm:
+    """After a conflict the form carries the revision shown now: confirming again is knowing."""
+    if isinstance(error, ConflictError):
+        form.revision.data = shown.revision
+    return form
 
 
 def _cycle_form() -> CycleForm:
@@ -287,7 +355,7 @@ def _decision_form(case=None) -> DecisionForm:
     return form
 
 
-def _case_page(case_id: int, status: int, *, decision_form=None, withdraw_form=None, conflict=None):
+def _case_page(case_id: int, status: int, *, decision_form=None, conflict=None):
     page = pages.case_page(_actor(), case_id)
     if decision_form is not None:  # a sent form knows no case: its choices name the outcome
         decision_form.decision.choices = _decision_form(page.case).decision.choices
@@ -295,7 +363,6 @@ def _case_page(case_id: int, status: int, *, decision_form=None, withdraw_form=N
         "promotions/case.html",
         page=page,
         decision_form=decision_form or _decision_form(page.case),
-        withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         conflict=conflict,
     ), status
 

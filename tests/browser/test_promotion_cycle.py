@@ -18,11 +18,19 @@ from datetime import date
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from app.models import CyclePhase, Rating, RatingSource
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 from tests.evidence_helpers import record
 from tests.factories import Person
-from tests.promotion_helpers import place, publish_sample
+from tests.promotion_helpers import (
+    KEYS,
+    CycleData,
+    cycle_with_cases,
+    place,
+    publish_sample,
+    rate,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
@@ -77,6 +85,16 @@ def move_cycle(page: Page, button: str, phase: str) -> None:
     go_to_cycle(page)
     page.get_by_role("button", name=button).click()
     expect(page.get_by_role("heading", name=f"Phase: {phase}")).to_be_visible()
+
+
+def publish(page: Page) -> None:
+    """The head of product publishes the cycle through its confirmation page."""
+    go_to_cycle(page)
+    page.get_by_role("link", name="Publish the cycle").click()
+    expect(heading(page)).to_have_text(f"Publish {CYCLE}?")
+    page.get_by_role("button", name=f"Publish {CYCLE}").click()
+    expect_flash(page, f"{CYCLE} is now published.")
+    expect(page.get_by_role("heading", name="Phase: Published")).to_be_visible()
 
 
 def grid_cell(page: Page, competency: str) -> Locator:
@@ -210,8 +228,10 @@ def test_a_whole_cycle_from_nomination_to_publishing(app, org, open_as, assert_a
 
     # The facilitator reveals the votes and opens Skill 0.0 twice: two saves of the same cell.
     go_to_session(head)
+    head.get_by_role("link", name="Reveal the votes to everyone").click()
+    expect(heading(head)).to_have_text(f"Reveal the votes of {SESSION}?")
     head.get_by_role("button", name="Reveal the votes to everyone").click()
-    expect_flash(head, "The votes are revealed to everyone.")
+    expect_flash(head, f"The votes of {SESSION} are revealed to everyone in it.")
     assert_accessible(head)
     grid_cell(head, "Skill 0.0").click()
     cell_url = head.url
@@ -263,9 +283,10 @@ def test_a_whole_cycle_from_nomination_to_publishing(app, org, open_as, assert_a
     head.get_by_label("Rationale for the outcome").fill("Ready for **Level 2**.")
     assert_accessible(head)
     head.get_by_role("button", name="Save the outcome").click()
-    expect_flash(head, "The outcome was saved.")
+    expect_flash(head, "The outcome for Alice Pm is saved: Promote.")
+    head.get_by_role("link", name="Lock the session").click()
     head.get_by_role("button", name="Lock the session").click()
-    expect_flash(head, "The session is locked.")
+    expect_flash(head, f"The session {SESSION} is locked.")
 
     # Decisions, then publishing.
     move_cycle(head, "Move to decisions", "Decisions")
@@ -275,8 +296,8 @@ def test_a_whole_cycle_from_nomination_to_publishing(app, org, open_as, assert_a
     expect(decision.locator("option:checked")).to_have_text("The session's outcome (Promote)")
     assert_accessible(head)
     head.get_by_role("button", name="Record the decision").click()
-    expect_flash(head, "Decision recorded: Promote.")
-    move_cycle(head, "Publish the cycle", "Published")
+    expect_flash(head, "The decision on Alice Pm's case is recorded: Promote.")
+    publish(head)
 
     # Alice reads her outcome, the agreed ratings and the rationale; never a vote or a voter.
     alice.goto(case_url)
@@ -333,4 +354,94 @@ def test_a_whole_cycle_from_nomination_to_publishing(app, org, open_as, assert_a
     expect(entries(org.head.name, "Decision")).to_contain_text("Promote")
     level_changed = entries(org.head.name, "Level changed")
     expect(level_changed.get_by_role("cell", name="L1 to L2")).to_be_visible()
+    assert_accessible(head)
+
+
+@pytest.fixture
+def in_calibration(app, org) -> CycleData:
+    """H1 2027 in calibration: Alice's case (L1 → L2) in a session the head facilitates, Ada's
+    manager assessment in (meets, meets, developing, developing), nothing agreed yet."""
+    data = cycle_with_cases(
+        app, org, phase=CyclePhase.CALIBRATION, candidates=("pm_a1",), with_session=True
+    )
+    ratings = dict(
+        zip(KEYS, [Rating.MEETS, Rating.MEETS, Rating.DEVELOPING, Rating.DEVELOPING], strict=True)
+    )
+    rate(app, data.case_ids[org.pm_a1.id], RatingSource.MANAGER, ratings, by=org.manager_a)
+    return data
+
+
+def test_the_facilitator_agrees_the_rest_locks_and_publishes_through_confirmations(
+    org, in_calibration, open_as, assert_accessible
+):
+    session = "Senior PM calibration"
+    head = open_as(org.head)
+    go_to_cycle(head)
+    head.get_by_role("region", name="Calibration sessions").get_by_role(
+        "link", name=session
+    ).click()
+    expect(heading(head)).to_have_text(session)
+
+    # Locking is refused until every competency has an agreed rating: the page says what is missing.
+    head.get_by_role("link", name="Lock the session").click()
+    expect(heading(head)).to_have_text(f"Lock {session}?")
+    blocked = head.get_by_role("region", name="Not possible yet")
+    expect(blocked).to_contain_text("Alice Pm: 4 of 4 competencies have no agreed rating.")
+    expect(head.get_by_role("button", name="Lock the session")).to_have_count(0)
+    assert_accessible(head)
+    blocked.get_by_role("link", name="Finish Alice Pm's case").click()
+
+    # One action agrees the manager's rating for every competency still open.
+    agreed = head.get_by_role("region", name="Agreed ratings")
+    expect(agreed).to_contain_text("0 of 4 competencies have an agreed rating.")
+    assert_accessible(head)
+    agreed.get_by_role("button", name="Agree with the manager's rating for the rest").click()
+    expect_flash(head, "The manager's rating is now the agreed rating for 4 competencies")
+    expect(head.get_by_role("region", name="Agreed ratings")).to_contain_text(
+        "4 of 4 competencies have an agreed rating."
+    )
+    head.get_by_role("group", name="Outcome").get_by_role("radio", name="Promote").check()
+    head.get_by_label("Rationale for the outcome").fill("Ready for Level 2.")
+    head.get_by_role("button", name="Save the outcome").click()
+    expect_flash(head, "The outcome for Alice Pm is saved: Promote.")
+
+    # The lock, through its confirmation.
+    head.get_by_role("link", name="Lock the session").click()
+    expect(heading(head)).to_have_text(f"Lock {session}?")
+    consequences = head.get_by_role("region", name="What will happen")
+    expect(consequences).to_contain_text("Alice Pm: Promote")
+    expect(consequences).to_contain_text("Told that it is locked (2)")
+    assert_accessible(head)
+    head.get_by_role("button", name="Lock the session").click()
+    expect_flash(head, f"The session {session} is locked.")
+    expect(head.get_by_role("link", name="Lock the session")).to_have_count(0)
+
+    # Decisions, then publishing through its confirmation.
+    move_cycle(head, "Move to decisions", "Decisions")
+    head.get_by_role("link", name="Alice Pm").click()
+    head.get_by_role("button", name="Record the decision").click()
+    expect_flash(head, "The decision on Alice Pm's case is recorded: Promote.")
+    go_to_cycle(head)
+    head.get_by_role("link", name="Publish the cycle").click()
+    expect(heading(head)).to_have_text(f"Publish {CYCLE}?")
+    expect(head.get_by_role("main")).to_contain_text(
+        "1 person will be promoted; 1 candidate will see their outcome."
+    )
+    expect(head.get_by_role("main")).to_contain_text("Alice Pm (L1 → L2)")
+    assert_accessible(head)
+    head.get_by_role("link", name="Cancel").click()
+    expect(head.get_by_role("heading", name="Phase: Decisions")).to_be_visible()
+    publish(head)
+
+    # The case's log tells it: the ratings agreed with the manager, and the cycle's events.
+    head.get_by_role("link", name="Alice Pm").click()
+    head.get_by_role("link", name="Open the decision log").click()
+    log = head.get_by_role("table", name=re.compile(r"^Decision log of"))
+    expect(
+        log.get_by_role("row").filter(has_text="Agreed with the manager's rating.")
+    ).to_have_count(4)
+    published = log.get_by_role("row").filter(has_text="Cycle published")
+    expect(published).to_contain_text("Cycle event")
+    expect(published).to_contain_text("1 of 1 promoted")
+    expect(log.get_by_role("row").filter(has_text="Phase moved forward")).to_have_count(2)
     assert_accessible(head)

@@ -471,7 +471,7 @@ def test_outcomes_need_a_rationale_and_a_current_revision(app, org, meeting, ctx
     assert (entry.from_value, entry.to_value, entry.reason) == ("", "promote", "Ready.")
 
 
-# --- lock and reopen ----------------------------------------------------------------------------
+# --- outcomes for every case (locking: test_calibration_lock.py) ------------------------------
 
 
 def _decide_all(meeting, head):
@@ -481,79 +481,6 @@ def _decide_all(meeting, head):
             head, case_id, Outcome.NOT_YET, "Next cycle.", expected_revision=revision
         )
     db.session.commit()
-
-
-def test_locking_needs_every_outcome_and_tells_the_people(app, org, meeting, ctx):
-    head = user(org.head)
-    a1 = meeting.case_ids[org.pm_a1.id]
-    revision = db.session.get(PromotionCase, a1).revision
-    decisions.set_outcome(head, a1, Outcome.PROMOTE, "Ready.", expected_revision=revision)
-    with pytest.raises(ValidationError, match=r"still without one: Bea Pm\."):
-        decisions.lock(head, meeting.session_id)
-    _decide_all(meeting, head)
-    decisions.lock(head, meeting.session_id)
-    db.session.commit()
-    assert len(log_entries("session.locked")) == 1
-    told = db.session.scalars(
-        select(Notification.recipient_id).where(
-            Notification.kind == NotificationKind.SESSION_LOCKED
-        )
-    ).all()
-    assert sorted(told) == sorted([org.manager_a.id, org.manager_b.id])  # and the head: she locked
-
-
-def test_after_lock_every_edit_is_refused_until_the_head_reopens(app, org, meeting, ctx):
-    head = user(org.head)
-    _decide_all(meeting, head)
-    decisions.lock(head, meeting.session_id)
-    db.session.commit()
-    a1 = meeting.case_ids[org.pm_a1.id]
-    revision = db.session.get(PromotionCase, a1).revision
-    session_revision = db.session.get(CalibrationSession, meeting.session_id).revision
-    edits = [
-        lambda: votes.vote(user(org.manager_a), meeting.session_id, a1, all_meets()),
-        lambda: decisions.agree(
-            head, meeting.session_id, a1, "skill-0-0", M, "Yes.", "", expected_revision=0
-        ),
-        lambda: decisions.set_outcome(
-            head, a1, Outcome.PROMOTE, "Yes.", expected_revision=revision
-        ),
-        lambda: votes.reveal(head, meeting.session_id),
-        lambda: decisions.lock(head, meeting.session_id),
-        lambda: planning.change_session(
-            head,
-            meeting.session_id,
-            planning.Scope("New name", org.head.id, [org.manager_a.id], [a1]),
-            expected_revision=session_revision,
-        ),
-    ]
-    for edit in edits:
-        with pytest.raises(ValidationError, match=LOCKED):
-            edit()
-    with pytest.raises(ForbiddenError):
-        decisions.reopen(user(org.manager_a), meeting.session_id, "Missed a case.")
-    with pytest.raises(ValidationError) as refused:
-        decisions.reopen(head, meeting.session_id, " ")
-    assert refused.value.field == "reason"
-    decisions.reopen(head, meeting.session_id, "A late piece of evidence.")
-    db.session.commit()
-    [entry] = log_entries("session.reopened")
-    assert entry.reason == "A late piece of evidence."
-    assert votes.vote(user(org.manager_a), meeting.session_id, a1, all_meets()) == 4
-    with pytest.raises(ValidationError, match="is not locked"):
-        decisions.reopen(head, meeting.session_id, "Again.")
-
-
-def test_a_locked_session_is_not_reopened_once_the_cycle_left_calibration(app, org, meeting, ctx):
-    head = user(org.head)
-    _decide_all(meeting, head)
-    decisions.lock(head, meeting.session_id)
-    db.session.commit()
-    set_phase(app, meeting.cycle_id, CyclePhase.DECISIONS)
-    db.session.expire_all()
-    with pytest.raises(ValidationError, match="is open during calibration"):
-        decisions.reopen(user(org.head), meeting.session_id, "Too late.")
-    assert log_entries("session.reopened") == []
 
 
 # --- panels -------------------------------------------------------------------------------------

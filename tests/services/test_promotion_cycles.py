@@ -216,7 +216,7 @@ def test_decisions_need_every_case_in_a_locked_session_with_an_outcome(app, org,
 def test_publishing_needs_a_decision_on_every_case(app, org, ctx):
     data = ph.cycle_with_cases(app, org, phase=CyclePhase.DECISIONS, with_session=True)
     settle(app, [data.case_ids[org.pm_a1.id]], decision=Outcome.PROMOTE)
-    with pytest.raises(ValidationError, match=r"Missing: Bea Pm\.$"):
+    with pytest.raises(ValidationError, match=r"H1 2027; 1 case has none: Bea Pm\.$"):
         move(user(org.head), data.cycle_id, CyclePhase.PUBLISHED)
     assert cycle_row(data.cycle_id).published_at is None
 

@@ -181,11 +181,15 @@ def test_entries_read_as_labels_with_competency_names_newest_first(app, org, cal
         to_value="L2",
     )
 
-    assert [seen(row) for row in rows(app, org.head, "case", case_id)] == [
+    # The case's log also holds the cycle's phase move, marked as an event of the whole cycle.
+    of_case = rows(app, org.head, "case", case_id)
+    assert [seen(row) for row in of_case] == [
         ("System", "Level changed", None, "L1", "L2", ""),
         ("Hana Head", "Outcome", None, "", "Not yet", ""),
         ("Hana Head", "Agreed rating", "Skill 1.0", "Meets", "Developing", "Thin."),
+        ("Hana Head", "Phase moved forward", None, "Manager assessment", "Calibration", ""),
     ]
+    assert [row.is_cycle_event for row in of_case] == [False, False, False, True]
     whole = rows(app, org.head, "cycle", c)
     assert seen(whole[-1]) == (
         "Hana Head",

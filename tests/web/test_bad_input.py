@@ -71,6 +71,9 @@ UNREACHED: dict[str, str] = {
     "assessments done; its fields are those of the self-assessment, which is covered",
     "cycles.decide": "needs a cycle in decisions, reached only through a finished calibration",
     "calibration.reopen": "needs a locked session in a cycle not yet published",
+    "calibration.lock": "the demo's open session still has competencies to agree, so its "
+    "confirmation page lists them instead of the form (which holds only the CSRF token)",
+    "cycles.publish": "needs a cycle in decisions; its confirmation form holds only the revision",
 }
 # Pages of one endpoint seen per person: the same page of another item can hold other forms.
 PAGES_PER_ENDPOINT = 3

@@ -301,14 +301,19 @@ def set_outcomes(client, meeting, org) -> None:
 def test_lock_needs_every_outcome_and_then_every_edit_is_refused(app, org, meeting, client):
     sign_in(client, org.head)
     lock = f"/sessions/{meeting.session_id}/lock"
-    refused = client.post_form(lock, follow_redirects=True)
-    assert "still without one: Alice Pm, Bea Pm." in text(refused)
+    refused = client.post_form(lock)
+    assert refused.status_code == 400
+    assert "Alice Pm: 4 of 4 competencies have no agreed rating." in text(refused)
+    assert "Still without an outcome: Alice Pm, Bea Pm." in text(refused)
     no_rationale = client.post_form(
         f"/sessions/{meeting.session_id}/cases/{meeting.case_ids[org.pm_a1.id]}/outcome",
         {"outcome": "promote", "revision": "1"},
     )
     assert no_rationale.status_code == 400 and "Write the rationale" in text(no_rationale)
     set_outcomes(client, meeting, org)
+    for case_id in meeting.case_ids.values():
+        agreed = client.post_form(f"/sessions/{meeting.session_id}/cases/{case_id}/agree-rest")
+        assert agreed.status_code == 302
     assert client.post_form(lock).status_code == 302
     grid = text(client.get(grid_url(meeting)))
     assert "Locked" in grid and "Reopen the session" in grid and "Lock the session" not in grid

@@ -387,8 +387,7 @@ def test_publishing_in_the_browser_moves_people_and_their_profile_keeps_the_old_
     settle(app, [data.case_ids[org.pm_b1.id]], outcome=Outcome.DEFER, decision=Outcome.DEFER)
     sign_in(client, org.head)
     response = client.post_form(
-        f"/promotions/{data.cycle_id}/phase",
-        {"to_phase": "published", "revision": revision(app, data.cycle_id)},
+        f"/promotions/{data.cycle_id}/publish", {"revision": revision(app, data.cycle_id)}
     )
     assert response.status_code == 302
     with app.app_context():

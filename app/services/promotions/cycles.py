@@ -171,12 +171,19 @@ def _open_cases(cycle_id: int) -> list[PromotionCase]:
                 joinedload(PromotionCase.candidate),
                 joinedload(PromotionCase.manager),
                 joinedload(PromotionCase.session),
+                joinedload(PromotionCase.current_level),
+                joinedload(PromotionCase.proposed_level),
             )
             .order_by(User.name, PromotionCase.id)
             # Cases already loaded in this transaction may hold a stale `session` (set by id)
             .execution_options(populate_existing=True)
         ).scalars()
     )
+
+
+def open_cases(cycle_id: int) -> list[PromotionCase]:
+    """The cycle's open cases with their people and levels, by the candidate's name."""
+    return _open_cases(cycle_id)
 
 
 def _names(cases: list[PromotionCase], with_manager: bool = False) -> str:
@@ -199,12 +206,20 @@ def _blocker(cycle: PromotionCycle, to: CyclePhase, cases: list[PromotionCase]) 
     if to is CyclePhase.DECISIONS:
         return _calibration_blocker(cases)
     if to is CyclePhase.PUBLISHED:
-        missing = [c for c in cases if c.decision is None]
-        if missing:
-            return (
-                f"Record a decision for every case before publishing. Missing: {_names(missing)}."
-            )
+        return publish_blocker(cycle, cases)
     return None
+
+
+def publish_blocker(cycle: PromotionCycle, cases: list[PromotionCase]) -> str | None:
+    """Why `cycle` cannot be published yet: the open cases without a decision, by name."""
+    missing = [c for c in cases if c.decision is None]
+    if not missing:
+        return None
+    count = "1 case has" if len(missing) == 1 else f"{len(missing)} cases have"
+    return (
+        f"Record a decision for every open case before publishing {cycle.name}; {count} none: "
+        f"{_names(missing)}."
+    )
 
 
 def _calibration_blocker(cases: list[PromotionCase]) -> str | None:

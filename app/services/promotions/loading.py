@@ -8,7 +8,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.errors import NotFoundError
 from app.extensions import db
-from app.models import CalibrationSession, FrameworkVersion, Level, PromotionCase, PromotionCycle
+from app.models import (
+    CalibrationSession,
+    FrameworkVersion,
+    Level,
+    PromotionCase,
+    PromotionCycle,
+    User,
+)
 
 
 def cycle(cycle_id: int) -> PromotionCycle:
@@ -53,3 +60,16 @@ def session(session_id: int) -> CalibrationSession:
     if found is None:
         raise NotFoundError("There is no such calibration session.")
     return found
+
+
+def session_cases(session_id: int) -> list[PromotionCase]:
+    """The open cases of a session with their candidate, by the candidate's name."""
+    return list(
+        db.session.scalars(
+            select(PromotionCase)
+            .join(User, PromotionCase.candidate_id == User.id)
+            .where(PromotionCase.session_id == session_id, PromotionCase.withdrawn_at.is_(None))
+            .options(joinedload(PromotionCase.candidate))
+            .order_by(User.name, PromotionCase.id)
+        )
+    )

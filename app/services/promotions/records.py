@@ -57,6 +57,12 @@ _SESSION_EVENTS = [
     LogAction.SESSION_LOCKED.value,
     LogAction.SESSION_REOPENED.value,
 ]
+# Events of the whole cycle that concern each of its cases while it is open.
+_CYCLE_EVENTS = [
+    LogAction.PHASE_FORWARD.value,
+    LogAction.PHASE_BACK.value,
+    LogAction.CYCLE_PUBLISHED.value,
+]
 # Other actions store names, level codes or counts: shown as they were written.
 
 
@@ -98,6 +104,7 @@ class LogRow:
     to_label: str
     reason: str
     is_hidden_vote: bool = False
+    is_cycle_event: bool = False  # an entry of the whole cycle (a phase move, the publication)
 
 
 @dataclass(frozen=True)
@@ -147,12 +154,13 @@ def log_csv(scope: LogScope, rows: Iterable[LogRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = CSV_HEADER if scope.shows_cases else tuple(h for h in CSV_HEADER if h != "Case")
+    marks_cycle = scope.kind == "case"  # in a case's log, what concerns the whole cycle
     writer.writerow(header)
     for row in rows:
         cells = [
             row.at.strftime("%Y-%m-%d %H:%M:%S"),
             row.who,
-            row.action,
+            f"{row.action} (cycle event)" if marks_cycle and row.is_cycle_event else row.action,
             *([row.candidate or ""] if scope.shows_cases else []),
             row.competency or "",
             row.from_label,
@@ -174,15 +182,7 @@ def _entries(viewer: User, scope: LogScope) -> Select:
         .order_by(DecisionLogEntry.at.desc(), DecisionLogEntry.id.desc())
     )
     if scope.kind == "case":
-        own = DecisionLogEntry.case_id == scope.case.id
-        if scope.case.session_id is None:
-            return query.where(own)
-        of_its_session = (
-            DecisionLogEntry.case_id.is_(None)
-            & (DecisionLogEntry.session_id == scope.case.session_id)
-            & DecisionLogEntry.action.in_(_SESSION_EVENTS)
-        )
-        return query.where(or_(own, of_its_session))
+        return query.where(_of_case(scope.case))
     if scope.kind == "session":
         query = query.where(DecisionLogEntry.session_id == scope.session.id)
     else:
@@ -191,6 +191,27 @@ def _entries(viewer: User, scope: LogScope) -> Select:
     return query.outerjoin(PromotionCase, DecisionLogEntry.case_id == PromotionCase.id).where(
         or_(DecisionLogEntry.case_id.is_(None), PromotionCase.candidate_id != viewer.id)
     )
+
+
+def _of_case(case: PromotionCase):
+    """A case's own entries, its session's (reveal, lock, reopen) and the cycle's phase moves
+    and publication from the case's opening until it was withdrawn."""
+    cycle_events = (
+        DecisionLogEntry.case_id.is_(None)
+        & (DecisionLogEntry.cycle_id == case.cycle_id)
+        & DecisionLogEntry.action.in_(_CYCLE_EVENTS)
+        & (DecisionLogEntry.at >= case.created_at)
+    )
+    if case.withdrawn_at is not None:
+        cycle_events &= DecisionLogEntry.at <= case.withdrawn_at
+    shown = [DecisionLogEntry.case_id == case.id, cycle_events]
+    if case.session_id is not None:
+        shown.append(
+            DecisionLogEntry.case_id.is_(None)
+            & (DecisionLogEntry.session_id == case.session_id)
+            & DecisionLogEntry.action.in_(_SESSION_EVENTS)
+        )
+    return or_(*shown)
 
 
 def _rows(viewer: User, entries: list[DecisionLogEntry]) -> list[LogRow]:
@@ -230,6 +251,9 @@ def _row(
         to_label="" if hidden else _value_label(action, entry.to_value),
         reason="" if hidden else entry.reason,
         is_hidden_vote=hidden,
+        is_cycle_event=entry.case_id is None
+        and action is not None
+        and action.value in _CYCLE_EVENTS,
     )
 
 

@@ -1,7 +1,10 @@
-"""What a session decides: the agreed rating of each competency, the outcome of each case, and
-locking the session (reopened only by the head of product, saying why)."""
+"""What a session decides: the agreed rating of each competency (one by one, or the manager's
+for all the rest of a case), the outcome of each case, and locking the session, which needs
+both for every case (reopened only by the head of product, saying why)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +28,7 @@ from app.models.base import utcnow
 from app.policy import phases
 from app.policy.phases import Activity
 from app.services import notifications
+from app.services.growth import readiness
 from app.services.promotions import loading
 from app.services.promotions.calibration.checks import (
     TEXT_MAX,
@@ -152,6 +156,160 @@ def _agree_conflict(stored: CaseRating | None) -> ConflictError:
     )
 
 
+AGREED_WITH_MANAGER = "Agreed with the manager's rating."
+AGREED_RATIONALE = "The session agreed with the manager's rating."
+
+
+@dataclass(frozen=True)
+class AgreedRest:
+    """What "agree with the manager's rating for the rest" did to one case."""
+
+    candidate: str
+    filled: list[str]  # the competencies now agreed at the manager's rating
+    no_manager: list[str]  # still without an agreed rating: the manager gave none
+
+
+def agree_rest(actor: User, session_id: int, case_id: int) -> AgreedRest:
+    """Agree the manager's rating on every competency of a case that has no agreed rating yet,
+    each written to the decision log like an agreed rating. A competency the manager did not
+    rate stays open: it is agreed on its own cell."""
+    session = visible_session(actor, session_id)
+    require_editable(actor, session, Activity.CALIBRATE, "session.facilitate")
+    case = case_in(session, case_id)
+    stored = {
+        (r.competency_key, r.source): r.rating
+        for r in db.session.scalars(
+            select(CaseRating).where(
+                CaseRating.case_id == case.id,
+                CaseRating.source.in_([RatingSource.MANAGER, RatingSource.AGREED]),
+            )
+        )
+    }
+    open_ = [
+        e for e in expected_at(case.proposed_level_id) if (e.key, RatingSource.AGREED) not in stored
+    ]
+    name = case.candidate.name
+    if not open_:
+        raise ValidationError(f"Every competency of {name}'s case already has an agreed rating.")
+    ratable = [
+        (e, stored.get((e.key, RatingSource.MANAGER)) if case.manager_submitted_at else None)
+        for e in open_
+    ]
+    fill = [(e, rating) for e, rating in ratable if rating is not None]
+    no_manager = [e.name for e, rating in ratable if rating is None]
+    if not fill:
+        raise ValidationError(
+            f"The manager gave no rating for {', '.join(no_manager)} on {name}'s case: agree "
+            "each on its own cell."
+        )
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            for expected, rating in fill:
+                db.session.add(
+                    CaseRating(
+                        case_id=case.id,
+                        competency_key=expected.key,
+                        source=RatingSource.AGREED,
+                        rating=rating,
+                        rationale=AGREED_RATIONALE,
+                        updated_at=now,
+                        updated_by_id=actor.id,
+                    )
+                )
+            db.session.flush()
+    except IntegrityError:  # someone agreed one of them at the same moment
+        db.session.expire_all()
+        raise ConflictError(
+            f"Someone agreed a rating on {name}'s case at the same moment; look at it again.",
+            current={},
+        ) from None
+    for expected, rating in fill:
+        record(
+            actor,
+            LogAction.AGREED_RATING,
+            cycle_id=session.cycle_id,
+            session_id=session.id,
+            case_id=case.id,
+            competency_key=expected.key,
+            from_value=rating,
+            to_value=rating,
+            reason=AGREED_WITH_MANAGER,
+        )
+    db.session.flush()
+    return AgreedRest(name, [e.name for e, _ in fill], no_manager)
+
+
+@dataclass(frozen=True)
+class Unagreed:
+    """A case of a session with competencies still without an agreed rating."""
+
+    case_id: int
+    candidate: str
+    missing: list[str]  # the competencies' names
+    total: int
+
+    @property
+    def sentence(self) -> str:
+        many = "competencies have" if self.total != 1 else "competency has"
+        return f"{self.candidate}: {len(self.missing)} of {self.total} {many} no agreed rating"
+
+
+def unagreed(session: CalibrationSession) -> list[Unagreed]:
+    """The session's open cases with competencies still to agree, by candidate (two queries and
+    the competencies of the levels, whatever the number of cases)."""
+    cases = db.session.execute(
+        select(PromotionCase.id, PromotionCase.proposed_level_id, User.name)
+        .join(User, PromotionCase.candidate_id == User.id)
+        .where(PromotionCase.session_id == session.id, PromotionCase.withdrawn_at.is_(None))
+        .order_by(User.name, PromotionCase.id)
+    ).all()
+    if not cases:
+        return []
+    agreed = set(
+        db.session.execute(
+            select(CaseRating.case_id, CaseRating.competency_key).where(
+                CaseRating.case_id.in_([c.id for c in cases]),
+                CaseRating.source == RatingSource.AGREED,
+                CaseRating.rating.is_not(None),
+            )
+        ).all()
+    )
+    expected = readiness.competencies_at({c.proposed_level_id for c in cases})
+    found = []
+    for case_id, level_id, name in cases:
+        wanted = expected[level_id]
+        missing = [e.name for e in wanted if (case_id, e.key) not in agreed]
+        if missing:
+            found.append(Unagreed(case_id, name, missing, len(wanted)))
+    return found
+
+
+def without_outcome(session: CalibrationSession) -> list[str]:
+    """The candidates of the session's open cases that have no outcome yet, by name."""
+    return list(
+        db.session.scalars(
+            select(User.name)
+            .join(PromotionCase, PromotionCase.candidate_id == User.id)
+            .where(
+                PromotionCase.session_id == session.id,
+                PromotionCase.withdrawn_at.is_(None),
+                PromotionCase.outcome.is_(None),
+            )
+            .order_by(User.name)
+        )
+    )
+
+
+def lock_blockers(session: CalibrationSession) -> list[str]:
+    """What stops the session from being locked, a sentence per case; empty when nothing does."""
+    problems = [f"{u.sentence}." for u in unagreed(session)]
+    undecided = without_outcome(session)
+    if undecided:
+        problems.append(f"Still without an outcome: {', '.join(undecided)}.")
+    return problems
+
+
 # --- outcomes -----------------------------------------------------------------------------------
 
 
@@ -202,20 +360,11 @@ def lock(actor: User, session_id: int) -> CalibrationSession:
     """Nothing in the session can change after this, unless the head of product reopens it."""
     session = visible_session(actor, session_id)
     require_editable(actor, session, Activity.CALIBRATE, "session.facilitate")
-    undecided = db.session.scalars(
-        select(User.name)
-        .join(PromotionCase, PromotionCase.candidate_id == User.id)
-        .where(
-            PromotionCase.session_id == session.id,
-            PromotionCase.withdrawn_at.is_(None),
-            PromotionCase.outcome.is_(None),
-        )
-        .order_by(User.name)
-    ).all()
-    if undecided:
+    problems = lock_blockers(session)
+    if problems:
         raise ValidationError(
-            f"Set an outcome on every case before locking; still without one: "
-            f"{', '.join(undecided)}."
+            "Every case needs an agreed rating for each competency and an outcome before "
+            f"{session.name} is locked. {' '.join(problems)}"
         )
     session.locked_at, session.locked_by_id = utcnow(), actor.id
     record(actor, LogAction.SESSION_LOCKED, cycle_id=session.cycle_id, session_id=session.id)

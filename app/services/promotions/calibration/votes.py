@@ -121,9 +121,20 @@ class Ballot:
     competencies: list[readiness.Expected]
     my_votes: dict[str, Rating]
     agreed: dict[str, Rating | None]
+    manager: dict[str, Rating | None]  # the submitted manager assessment's ratings
     can_vote: bool
     can_facilitate: bool
     outcome_rationale_html: Markup
+
+    @property
+    def unagreed(self) -> list[readiness.Expected]:
+        """The competencies still without an agreed rating."""
+        return [c for c in self.competencies if self.agreed.get(c.key) is None]
+
+    @property
+    def may_agree_rest(self) -> bool:
+        """Whether "agree with the manager's rating for the rest" would fill anything."""
+        return self.can_facilitate and any(self.manager.get(c.key) for c in self.unagreed)
 
 
 def ballot_page(viewer: User, session_id: int, case_id: int) -> Ballot:
@@ -136,17 +147,23 @@ def ballot_page(viewer: User, session_id: int, case_id: int) -> Ballot:
             Vote.session_id == session.id, Vote.case_id == case.id, Vote.voter_id == viewer.id
         )
     ).all()
-    agreed = db.session.execute(
-        select(CaseRating.competency_key, CaseRating.rating).where(
-            CaseRating.case_id == case.id, CaseRating.source == RatingSource.AGREED
+    rated = db.session.execute(
+        select(CaseRating.competency_key, CaseRating.source, CaseRating.rating).where(
+            CaseRating.case_id == case.id,
+            CaseRating.source.in_([RatingSource.AGREED, RatingSource.MANAGER]),
         )
     ).all()
+    agreed = {key: rating for key, source, rating in rated if source is RatingSource.AGREED}
+    manager = {}
+    if case.manager_submitted_at is not None:
+        manager = {key: rating for key, source, rating in rated if source is RatingSource.MANAGER}
     return Ballot(
         session=session,
         case=case,
         competencies=expected_at(case.proposed_level_id),
         my_votes=dict(mine),
-        agreed=dict(agreed),
+        agreed=agreed,
+        manager=manager,
         can_vote=may_vote(viewer, session, case),
         can_facilitate=policy.can(viewer, "session.facilitate", session),
         outcome_rationale_html=markdown.render(case.outcome_rationale),
