@@ -7,7 +7,7 @@ and send the person to its page, which shows the progress and offers the file.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, send_file, url_for
+from flask import Blueprint, Response, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from app import access, policy
@@ -35,6 +35,13 @@ def preview(case_id: int):
     view = request.args.get("view", "committee")
     packets.authorize(current_user, case_id, view)
     return packets.html(packets.assemble(case_id, view), preview=True)
+
+
+@bp.get("/packets/preview.css")
+@access.public
+def preview_stylesheet():
+    """The packet's stylesheet for the preview, its fonts served from the app's static files."""
+    return Response(packets.preview_stylesheet(), mimetype="text/css")
 
 
 @bp.post("/cases/<int:case_id>/packet")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests import packet_helpers
@@ -44,7 +47,7 @@ def test_the_committee_preview_is_the_packet_with_its_chart(client, org, case_id
     page = response.get_data(as_text=True)
     assert "Promotion packet: Alice Pm, H1 2027" in page
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
-    assert "/static/pdf/packet.css" in page and "Back to the case" in page
+    assert "/packets/preview.css" in page and "Back to the case" in page
     for section in ("Summary", "Competencies", "Statements", "Calibration record", "Appendix"):
         assert f"<h2>{section}" in page
     assert "Pre-votes" in page and "LOGREASONMARK" in page
@@ -58,3 +61,23 @@ def test_the_candidate_preview_holds_no_committee_only_string(client, org, case_
     assert "SELFSTATEMENTMARK" in page
     for marker in COMMITTEE_ONLY:
         assert marker not in page, marker
+
+
+def test_the_preview_stylesheet_is_the_packets_with_its_fonts_at_static_urls(app, client):
+    """The PDF's own stylesheet, its `rungs-asset:` fonts (which the CSP refuses) served instead
+    from the static files; the stylesheet the PDF renderer reads keeps the asset scheme."""
+    response = client.get("/packets/preview.css")
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    css = response.get_data(as_text=True)
+    assert "rungs-asset:" not in css
+    fonts = re.findall(r'url\("([^"]+)"\)', css)
+    assert len(fonts) == 4
+    for url in fonts:
+        assert url.startswith("/static/pdf/fonts/")
+        font = client.get(url)
+        assert font.status_code == 200 and font.data[:4] == b"\x00\x01\x00\x00"  # TrueType
+        font.close()
+    pdf_css = (Path(app.static_folder) / "pdf" / "packet.css").read_text(encoding="utf-8")
+    assert pdf_css.count('url("rungs-asset:fonts/') == 4
+    assert css == pdf_css.replace('url("rungs-asset:', 'url("/static/pdf/')

@@ -3,6 +3,7 @@
 The functions a job, the CLI and the pages call:
 - `assemble(case_id, view)` → PacketData (plain frozen values, stable order);
 - `html(data)` → the HTML of the templates in templates/pdf/ (also the browser preview);
+- `preview_stylesheet()` → the packet's CSS for that preview, its fonts at static URLs;
 - `render(case_id, view)` → PDF bytes; `data_version(data)` → SHA-256 of the data;
 - `generate(actor, case_id, view)` → the Packet on record (made only when the data changed);
 - `versions(actor, case_id)`, `download(actor, packet_id)` (audited), `download_name(packet)`;
@@ -20,7 +21,7 @@ from app.services.packets import jobs as jobs
 from app.services.packets.access import authorize, case_panel, may_get, views_for
 from app.services.packets.assembly import assemble
 from app.services.packets.data import PacketData
-from app.services.packets.rendering import data_version, html, render_html
+from app.services.packets.rendering import data_version, html, preview_stylesheet, render_html
 from app.services.packets.store import download, download_name, generate, path_of, versions
 
 
@@ -41,6 +42,7 @@ __all__ = [
     "html",
     "may_get",
     "path_of",
+    "preview_stylesheet",
     "render",
     "render_html",
     "versions",

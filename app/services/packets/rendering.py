@@ -7,14 +7,18 @@ import hashlib
 import json
 from datetime import date, datetime
 from enum import Enum
+from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template, url_for
 
 from app.infra import markdown
 from app.services.packets.chart import summary_chart
 from app.services.packets.data import PacketData
 
 STYLESHEET = "packet.css"
+# The PDF fetcher's scheme for the app's own files in app/static/pdf (app/infra/pdf.py, which is
+# not imported here: it imports WeasyPrint, which takes ~0.8 s).
+ASSET_SCHEME = "rungs-asset:"
 
 
 def data_version(data: PacketData) -> str:
@@ -55,6 +59,14 @@ def html(data: PacketData, *, preview: bool = False) -> str:
         version=version,
         preview=preview,
     )
+
+
+def preview_stylesheet() -> str:
+    """The packet's stylesheet for the browser preview: the PDF's own, with its `rungs-asset:`
+    URLs (which only the PDF fetcher knows, and the CSP refuses) turned into the static URLs of
+    the same files, so that the preview shows the packet's fonts."""
+    css = (Path(current_app.static_folder) / "pdf" / STYLESHEET).read_text(encoding="utf-8")
+    return css.replace(f'url("{ASSET_SCHEME}', f'url("{url_for("static", filename="pdf/")}')
 
 
 def render_html(document: str) -> tuple[bytes, int]:
