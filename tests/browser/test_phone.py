@@ -8,9 +8,8 @@ out), one page per route shape (`/evidence/12` stands for every item), up to a c
 page fails when its document is wider than the viewport; the report names the URL, its width
 and the widest element. axe-core checks a sample of those pages at the same width.
 
-The site header is hidden (by script, for the measurement only) while a page is measured: the
-navigation bar is collapsed behind a menu button in its own change, and this test is about the
-pages' content. Everything else on the page counts, the footer included.
+Everything on the page counts: the site header (its navigation folded behind the menu button),
+the content and the footer.
 """
 
 from __future__ import annotations
@@ -60,11 +59,9 @@ AXE_SAMPLE = {
     "candidate": [r"^/cases/\d+$", r"^/$"],
 }
 
-# The document's width with the site header hidden, and the first (deepest) element that reaches
+# The document's width, and the first (deepest) element that reaches
 # the document's right edge: what to fix first when the page is too wide.
 MEASURE = """() => {
-  const header = document.querySelector('body > header');
-  if (header) header.style.display = 'none';
   const width = document.documentElement.scrollWidth;
   let culprit = null;
   if (width > window.innerWidth) {
@@ -74,7 +71,6 @@ MEASURE = """() => {
       culprit = e;
     }
   }
-  if (header) header.style.display = '';
   const name = e => e.tagName.toLowerCase() + [...e.classList].map(c => '.' + c).join('')
     + ' "' + e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
   return {width, culprit: culprit && name(culprit)};
