@@ -16,6 +16,7 @@ from app.models import (
     CalibrationSession,
     CaseRating,
     CyclePhase,
+    DecisionLogEntry,
     FrameworkVersion,
     Level,
     PromotionCase,
@@ -33,6 +34,31 @@ from tests.factories import Organisation, Person
 from tests.framework_samples import framework_yaml
 
 KEYS = ["skill-0-0", "skill-0-1", "skill-1-0", "skill-1-1"]
+B, D, M, E = Rating.BELOW, Rating.DEVELOPING, Rating.MEETS, Rating.EXCEEDS
+LOCKED = (
+    "is locked; nothing in it can be changed"  # the refusal of every change to a locked session
+)
+
+
+def user(person) -> User:
+    """The person's row in the current session."""
+    return db.session.get(User, person.id)
+
+
+def log_entries(action: str) -> list[DecisionLogEntry]:
+    """The decision log's entries of one kind, oldest first."""
+    return list(
+        db.session.scalars(
+            select(DecisionLogEntry)
+            .where(DecisionLogEntry.action == action)
+            .order_by(DecisionLogEntry.id)
+        )
+    )
+
+
+def ratings(*values: Rating) -> dict[str, Rating]:
+    """One rating per sample competency, in KEYS order."""
+    return dict(zip(KEYS, values, strict=True))
 
 
 @dataclass(frozen=True)

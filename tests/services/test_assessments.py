@@ -20,7 +20,6 @@ from app.models import (
     PromotionCase,
     Rating,
     RatingSource,
-    User,
     Visibility,
 )
 from app.models.base import utcnow
@@ -28,7 +27,7 @@ from app.policy import can
 from app.services.promotions import assessments
 from app.services.promotions.assessments import EntryInput, IncompleteError, evidence_links
 from tests import evidence_helpers
-from tests.promotion_helpers import KEYS, all_meets, cycle_with_cases, rate, set_phase
+from tests.promotion_helpers import KEYS, all_meets, cycle_with_cases, rate, set_phase, user
 
 SELF = RatingSource.SELF
 MANAGER = RatingSource.MANAGER
@@ -37,10 +36,6 @@ MANAGER = RatingSource.MANAGER
 @pytest.fixture
 def cycle(app, org):
     return cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT)
-
-
-def user(person) -> User:
-    return db.session.get(User, person.id)
 
 
 def revision(case_id: int) -> int:

@@ -12,50 +12,32 @@ from app.models import (
     CalibrationSession,
     CaseRating,
     CyclePhase,
-    DecisionLogEntry,
     Notification,
     NotificationKind,
     Outcome,
     PromotionCase,
-    Rating,
     RatingSource,
-    User,
     Vote,
     case_rating_evidence,
 )
 from app.services.promotions.calibration import decisions, grid, panels, planning, votes
 from tests.evidence_helpers import record as record_evidence
 from tests.promotion_helpers import (
-    KEYS,
+    B,
+    D,
+    E,
+    M,
     all_meets,
     cycle_with_cases,
+    log_entries,
     make_case,
     make_session,
     rate,
+    ratings,
     set_phase,
+    user,
     vote,
 )
-
-B, D, M, E = Rating.BELOW, Rating.DEVELOPING, Rating.MEETS, Rating.EXCEEDS
-LOCKED = "is locked; nothing in it can be changed"
-
-
-def user(person) -> User:
-    return db.session.get(User, person.id)
-
-
-def log_entries(action: str) -> list[DecisionLogEntry]:
-    return list(
-        db.session.scalars(
-            select(DecisionLogEntry)
-            .where(DecisionLogEntry.action == action)
-            .order_by(DecisionLogEntry.id)
-        )
-    )
-
-
-def ratings(*values: Rating) -> dict[str, Rating]:
-    return dict(zip(KEYS, values, strict=True))
 
 
 @pytest.fixture

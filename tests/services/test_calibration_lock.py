@@ -15,40 +15,30 @@ from app.models import (
     CalibrationSession,
     CaseRating,
     CyclePhase,
-    DecisionLogEntry,
     Notification,
     NotificationKind,
     Outcome,
     PromotionCase,
     Rating,
     RatingSource,
-    User,
 )
 from app.services.promotions import confirmations, cycles, loading, records
 from app.services.promotions.calibration import decisions, planning, votes
-from tests.promotion_helpers import KEYS, all_meets, cycle_with_cases, rate, set_phase
+from tests.promotion_helpers import (
+    KEYS,
+    LOCKED,
+    D,
+    M,
+    all_meets,
+    cycle_with_cases,
+    log_entries,
+    rate,
+    ratings,
+    set_phase,
+    user,
+)
 
-B, D, M, E = Rating.BELOW, Rating.DEVELOPING, Rating.MEETS, Rating.EXCEEDS
-LOCKED = "is locked; nothing in it can be changed"
 AGREED_LOG = "Agreed with the manager's rating."
-
-
-def user(person) -> User:
-    return db.session.get(User, person.id)
-
-
-def log_entries(action: str) -> list[DecisionLogEntry]:
-    return list(
-        db.session.scalars(
-            select(DecisionLogEntry)
-            .where(DecisionLogEntry.action == action)
-            .order_by(DecisionLogEntry.id)
-        )
-    )
-
-
-def ratings(*values: Rating) -> dict[str, Rating]:
-    return dict(zip(KEYS, values, strict=True))
 
 
 def agreed(case_id: int) -> dict[str, tuple[Rating, str]]:

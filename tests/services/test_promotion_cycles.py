@@ -31,10 +31,7 @@ from app.services.promotions import case_lists, cycles, loading
 from app.services.promotions.cycles import STATEMENT_MAX
 from tests import promotion_helpers as ph
 from tests.framework_samples import framework_yaml
-
-
-def user(person) -> User:
-    return db.session.get(User, person.id)
+from tests.promotion_helpers import user
 
 
 def cycle_row(cycle_id: int) -> PromotionCycle:

@@ -18,7 +18,6 @@ from app.models import (
     Level,
     Outcome,
     PromotionCase,
-    Rating,
     RatingSource,
 )
 from app.policy import SYSTEM
@@ -27,6 +26,11 @@ from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 from tests.promotion_helpers import (
     KEYS,
+    LOCKED,
+    B,
+    D,
+    E,
+    M,
     all_meets,
     cycle_with_cases,
     make_case,
@@ -34,17 +38,11 @@ from tests.promotion_helpers import (
     make_session,
     publish_sample,
     rate,
+    ratings,
     set_phase,
     vote,
 )
 from tests.queries import count_queries
-
-LOCKED = "is locked; nothing in it can be changed"
-B, D, M, E = Rating.BELOW, Rating.DEVELOPING, Rating.MEETS, Rating.EXCEEDS
-
-
-def ratings(*values: Rating) -> dict[str, Rating]:
-    return dict(zip(KEYS, values, strict=True))
 
 
 @pytest.fixture
