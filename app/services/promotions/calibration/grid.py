@@ -5,7 +5,7 @@ Both read in a fixed number of queries, whatever the number of cases and compete
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from markupsafe import Markup
@@ -45,6 +45,13 @@ class Column:
     name: str
     area: str
 
+    @property
+    def short(self) -> str:
+        """The column header in a dense grid: the name's first word, cut to ten characters
+        (the full name goes in the header's title and accessible name)."""
+        word = self.name.split()[0].strip(",&:;") if self.name.split() else self.key
+        return word if len(word) <= 10 else word[:9] + "."
+
 
 @dataclass(frozen=True)
 class Spread:
@@ -66,6 +73,7 @@ class GridCell:
     sufficiency: readiness.Status | None = None
     agreed: Rating | None = None
     width: int = 0  # high - low over the votes and the manager's rating (0 when hidden)
+    disagreement: int = 0  # 1, 2, … in agenda order where the ratings differ; 0 where they agree
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class SessionPage:
     can_plan: bool
     is_participant: bool
     voted_case_ids: frozenset[int] = frozenset()
+    disagreements: int = 0  # cells where the votes and the manager's rating differ
 
 
 @dataclass(frozen=True)
@@ -135,10 +144,12 @@ def session_page(viewer: User, session_id: int, *, today: date | None = None) ->
     ).all()
     facts = _facts(viewer, session, cases, today)
     participant_ids = {p.id for p in session.participants}
+    rows, disagreements = _numbered(_agenda([_row(viewer, case, facts) for case in cases]))
     return SessionPage(
         session=session,
         columns=facts.columns,
-        rows=_agenda([_row(viewer, case, facts) for case in cases]),
+        rows=rows,
+        disagreements=disagreements,
         voters=len(participant_ids),
         can_vote=policy.can(viewer, "session.vote", session),
         can_facilitate=policy.can(viewer, "session.facilitate", session),
@@ -224,6 +235,22 @@ def _agenda(rows: list[GridRow]) -> list[GridRow]:
         (r for r in rows if not r.votes_visible), key=lambda r: (r.case.candidate.name, r.case.id)
     )
     return seen + blind
+
+
+def _numbered(rows: list[GridRow]) -> tuple[list[GridRow], int]:
+    """Number the cells where the ratings differ, row by row in agenda order and left to right,
+    so that "Next disagreement" walks them in the order the meeting takes them."""
+    count = 0
+    numbered = []
+    for row in rows:
+        cells = []
+        for cell in row.cells:
+            if cell.width > 0:
+                count += 1
+                cell = replace(cell, disagreement=count)
+            cells.append(cell)
+        numbered.append(replace(row, cells=cells))
+    return numbered, count
 
 
 # --- one cell -----------------------------------------------------------------------------------
