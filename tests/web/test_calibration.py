@@ -456,3 +456,31 @@ def test_the_agenda_orders_by_spread_only_what_the_viewer_may_see(app, org, meet
     page = text(ada.get(grid_url(meeting)))
     assert page.index(f'id="case-{a1}"') < page.index(f'id="case-{b1}"')
     assert all_meets()
+
+
+def test_the_grid_heads_every_competency_with_its_help_folded_and_numbers_disagreements(
+    app, org, meeting, client
+):
+    a1, b1 = meeting.case_ids[org.pm_a1.id], meeting.case_ids[org.pm_b1.id]
+    vote(app, meeting.session_id, a1, org.manager_b, ratings(M, M, D, D))  # agrees everywhere
+    vote(app, meeting.session_id, b1, org.manager_b, ratings(B, E, D, D))  # differs on two
+    sign_in(client, org.manager_b)
+    page = text(client.get(grid_url(meeting)))
+    # Every competency of the case heads a column: a short label, the full name for screen readers.
+    headers = re.findall(r'<th scope="col" class="cal-comp">(.*?)</th>', page)
+    assert len(headers) == len(KEYS)
+    for header, name in zip(
+        headers, ["Skill 0.0", "Skill 0.1", "Skill 1.0", "Skill 1.1"], strict=True
+    ):
+        assert f'<span class="visually-hidden">{name}</span>' in header
+        assert f'title="Area {name[6]}: {name}"' in header
+    # The explanation is folded help, closed until asked for.
+    assert (
+        '<details class="cal-help">' in page and "<summary>How to read the grid</summary>" in page
+    )
+    # Disagreements are numbered in agenda order: Bea's case (wide) first, left to right.
+    assert 'href="#disagreement-1"' in page and ">Next disagreement</a>" in page
+    found = re.findall(r'href="[^"]*/competencies/([\w-]+)" id="disagreement-(\d+)"', page)
+    assert found == [("skill-0-0", "1"), ("skill-0-1", "2")]
+    assert page.index(f'id="case-{b1}"') < page.index('id="disagreement-1"')
+    assert page.index('id="disagreement-2"') < page.index(f'id="case-{a1}"')
