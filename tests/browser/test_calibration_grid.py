@@ -76,7 +76,14 @@ def test_at_1280_every_competency_fits_and_next_disagreement_moves_focus(
     next_link.click()
     expect(first).to_be_focused()
     # The widest disagreement comes first; its cell names the case, the competency and the place.
-    expect(first).to_have_accessible_name(re.compile(r"^\S.+, .+, disagreement 1 of \d+: "))
+    expect(first).to_have_accessible_name(
+        re.compile(
+            r"^\S.+, .+: Manager (Below|Developing|Meets|Exceeds) Evidence .+"
+            r"; disagreement 1 of \d+$"
+        )
+    )
+    name = first.evaluate("a => a.textContent.replace(/\\s+/g, ' ')")
+    assert not re.search(r"[BDME](Below|Developing|Meets|Exceeds)", name), name  # no stray initials
     next_link.focus()
     page.keyboard.press("Enter")
     expect(second).to_be_focused()
