@@ -150,7 +150,9 @@ def test_the_top_of_the_track_compares_with_the_own_level(app, client, org):
     page = client.get("/growth").get_data(as_text=True)
     assert "at the top of the Track 0 track" in page
     assert 'Readiness for Level 3 <span class="level-code">L3</span>' in page
-    assert "No evidence for Level 3 yet, and that is a fine place to start" in page
+    # At the top there is no readiness figure: the page says so and offers other tracks.
+    assert "You are at the top of Track 0; pick a level on another track to compare." in page
+    assert "No evidence for Level 3 yet" not in page
     assert "No evidence in these quarters yet." in page
     assert "quarter-note" not in page  # an empty heatmap does not flag every quarter
 
