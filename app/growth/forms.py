@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import Optional
 
-from app.services.growth.thresholds import DEFAULTS, LIMITS, level_field
+from app.services.growth.thresholds import DEFAULTS, LIMITS, default_items, level_field
 
 NOT_WHOLE = "Enter a whole number, like 3."
 
@@ -32,15 +32,15 @@ class ThresholdsForm(FlaskForm):
     token = HiddenField()
 
 
-def thresholds_form(levels: list[tuple[str, str]], data: dict) -> ThresholdsForm:
-    """The form with one optional field per level: items needed there (blank: the general
-    number)."""
+def thresholds_form(levels: list[tuple[str, str, int]], general: int, data: dict) -> ThresholdsForm:
+    """The form with one optional field per level: items needed there (blank: the default by
+    the level's rung, from the general number)."""
     low, high, _what = LIMITS["min_items"]
 
     class LevelThresholdsForm(ThresholdsForm):
         pass
 
-    for code, title in levels:
+    for code, title, rung in levels:
         setattr(
             LevelThresholdsForm,
             level_field(code),
@@ -48,7 +48,10 @@ def thresholds_form(levels: list[tuple[str, str]], data: dict) -> ThresholdsForm
                 f"Items needed at {title} ({code})",
                 validators=[Optional()],
                 invalid_value_message=NOT_WHOLE,
-                description=f"{low} to {high} items; blank uses the number above.",
+                description=(
+                    f"{low} to {high} items. Blank: {default_items(general, rung)}, "
+                    "from the number above and how high the level is."
+                ),
                 render_kw={"min": low, "max": high, "step": 1, "inputmode": "numeric"},
             ),
         )

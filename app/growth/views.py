@@ -47,7 +47,7 @@ def thresholds():
     stored = settings.stored
     levels = {rules.level_field(code): items for code, items in stored.thresholds.levels.items()}
     data = {**asdict(stored.thresholds), **levels, "token": stored.token}
-    form = thresholds_form(settings.levels, data)
+    form = thresholds_form(settings.levels, stored.thresholds.min_items, data)
     return submit(
         form,
         lambda: rules.save_thresholds(
@@ -62,7 +62,7 @@ def _thresholds_page(form: ThresholdsForm, settings: rules.ThresholdsSettings, s
     conflict = error if isinstance(error, ConflictError) else None
     if conflict:
         form.token.data = settings.stored.token  # saving again now overwrites, knowingly
-    level_fields = [form[rules.level_field(code)] for code, _title in settings.levels]
+    level_fields = [form[rules.level_field(code)] for code, _title, _rank in settings.levels]
     page = render_template(
         "growth/thresholds.html",
         form=form,
@@ -77,8 +77,8 @@ def _token(form: ThresholdsForm) -> str:
     return form.token.data or ""
 
 
-def _wanted(form: ThresholdsForm, levels: list[tuple[str, str]]) -> rules.Thresholds:
-    per_level = {code: form[rules.level_field(code)].data for code, _title in levels}
+def _wanted(form: ThresholdsForm, levels: list[tuple[str, str, int]]) -> rules.Thresholds:
+    per_level = {code: form[rules.level_field(code)].data for code, _title, _rank in levels}
     return rules.Thresholds(
         **{name: getattr(form, name).data for name in rules.LIMITS},
         levels={code: items for code, items in per_level.items() if items is not None},

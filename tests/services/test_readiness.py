@@ -535,9 +535,9 @@ def test_thresholds_per_level_change_the_status(app, placed):
         assert result.rules.min_items == 4
         assert by_key(result)["skill-0-0"].status is Status.THIN
         assert by_key(result)["skill-0-0"].missing == ["1 more item"]
-        # L3 keeps the general number.
+        # L3 keeps its default by rank: one more than the general number.
         at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
-        assert at_l3.rules.min_items == 3
+        assert at_l3.rules.min_items == 4
         team = readiness.team_readiness([placed.pm_a1.id])[placed.pm_a1.id]
         assert team.enough == 0
 
@@ -549,3 +549,21 @@ def test_bad_thresholds_per_level_are_refused(app, org, ctx):
         )
     assert caught.value.field == "level_L2"
     assert db.session.get(Setting, "readiness") is None
+
+
+def test_higher_levels_need_more_items_by_default(app, placed):
+    for _ in range(3):
+        log(app, placed.pm_a1, "skill-0-0", confirmed=1)
+    with app.app_context():
+        at_l2 = readiness.readiness(placed.pm_a1.id)
+        at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
+        assert (at_l2.rules.min_items, at_l3.rules.min_items) == (3, 4)
+        assert by_key(at_l2)["skill-0-0"].status is Status.ENOUGH
+        assert by_key(at_l3)["skill-0-0"].status is Status.THIN
+        pairs = [(placed.pm_a1.id, level_id("L2")), (placed.pm_a1.id, level_id("L3"))]
+        assert readiness.sufficiency(pairs[:1])[(placed.pm_a1.id, "skill-0-0")] is Status.ENOUGH
+        assert readiness.sufficiency(pairs[1:])[(placed.pm_a1.id, "skill-0-0")] is Status.THIN
+    set_rules(app, levels={"L3": 3})
+    with app.app_context():
+        at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
+        assert by_key(at_l3)["skill-0-0"].status is Status.ENOUGH

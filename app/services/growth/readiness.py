@@ -41,10 +41,11 @@ from app.services.growth.expectations import (
     level_choices,
     next_level,
     placement,
+    rank,
     target_id,
 )
 from app.services.growth.since import level_reached
-from app.services.growth.thresholds import Thresholds, thresholds
+from app.services.growth.thresholds import Thresholds, level_rank, thresholds
 
 
 class Status(enum.StrEnum):
@@ -303,7 +304,7 @@ def readiness(
     target = next((level for level in levels if level.id == target_level_id), None)
     if target is None:
         raise NotFoundError(f"{placed.version_name} has no such level.")
-    rules = rules.for_level(target.code)
+    rules = rules.for_level(target.code, rank(levels, target.id))
     reached = level_reached([person_id]).get(person_id)
     tallies = _tallies(
         [person_id], start, shared_only=shared_only, since={person_id: reached} if reached else None
@@ -388,13 +389,18 @@ def team_readiness(
     targets = {
         person: target_id(levels[version], level) for person, level, version, _framework in placed
     }
-    codes = {level.id: level.code for choices in levels.values() for level in choices}
+    at_target = {
+        level.id: rules.for_level(level.code, rank(choices, level.id))
+        for choices in levels.values()
+        for level in choices
+        if level.id in set(targets.values())
+    }
     keys = keys_expected_at(set(targets.values()))
     start = window_start(today, rules.window_months)
     since = level_reached([row.id for row in placed])
     tallies = _tallies([row.id for row in placed], start, shared_only=True, since=since)
     for person, _level, _version, framework in placed:
-        at_level = rules.for_level(codes.get(targets[person]))
+        at_level = at_target[targets[person]]
         statuses = [
             status_of(tallies.get((person, framework, key), NO_EVIDENCE), at_level, today)
             for key in keys.get(targets[person], [])
@@ -420,19 +426,19 @@ def sufficiency(
     today = today or date.today()
     rules = thresholds()
     found = db.session.execute(
-        select(Level.id, FrameworkVersion.framework_id, Level.code)
+        select(Level.id, FrameworkVersion.framework_id, Level.code, level_rank())
         .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
         .where(Level.id.in_({level for _person, level in pairs}))
     ).all()
-    frameworks = {level: framework for level, framework, _code in found}
-    codes = {level: code for level, _framework, code in found}
+    frameworks = {level: framework for level, framework, _code, _rank in found}
+    at_level = {level: rules.for_level(code, rung) for level, _framework, code, rung in found}
     keys = keys_expected_at(set(frameworks))
     start = window_start(today, rules.window_months)
     tallies = _tallies({person for person, _level in pairs}, start, shared_only=True)
     return {
         (person, key): status_of(
             tallies.get((person, frameworks[level], key), NO_EVIDENCE),
-            rules.for_level(codes[level]),
+            at_level[level],
             today,
         )
         for person, level in pairs

@@ -11,6 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from app import policy
 from app.core.errors import ConflictError, ValidationError
@@ -29,10 +30,21 @@ class Thresholds:
     window_months: int = 24
     levels: dict[str, int] = field(default_factory=dict)  # level code → items needed there
 
-    def for_level(self, code: str | None) -> Thresholds:
-        """The thresholds at a level: its own number of items when one is set."""
-        items = self.levels.get(code or "")
-        return self if items is None else replace(self, min_items=items)
+    def items_at(self, code: str | None, rank: int) -> int:
+        """Items needed at a level: the number set for it, else one more than the general
+        number for each rung above the second of its track (rank 1 is the lowest level)."""
+        return self.levels.get(code or "", default_items(self.min_items, rank))
+
+    def for_level(self, code: str | None, rank: int) -> Thresholds:
+        """The thresholds at a level (its rank in its track, from 1): its own number of items."""
+        items = self.items_at(code, rank)
+        return self if items == self.min_items else replace(self, min_items=items)
+
+
+def default_items(general: int, rank: int) -> int:
+    """Higher levels need more evidence by default: the general number up to the second rung of
+    a track, then one more item per rung, within the limit."""
+    return min(general + max(0, rank - 2), LIMITS["min_items"][1])
 
 
 DEFAULTS = Thresholds()
@@ -62,19 +74,34 @@ def level_field(code: str) -> str:
 @dataclass(frozen=True)
 class ThresholdsSettings:
     stored: StoredThresholds
-    levels: list[tuple[str, str]]  # (code, title) of the levels of published career paths
+    levels: list[tuple[str, str, int]]  # (code, title, rank) of published career paths' levels
 
 
 def thresholds_settings() -> ThresholdsSettings:
     """The settings page: thresholds in force and the levels one may set items for."""
-    rows = db.session.execute(
-        select(Level.code, func.min(Level.title), func.min(Level.position))
+    ranked = (
+        select(Level.code, Level.title, level_rank().label("rank"))
         .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
         .where(FrameworkVersion.status == VersionStatus.PUBLISHED)
-        .group_by(Level.code)
-        .order_by(func.min(Level.position), Level.code)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.code, func.min(ranked.c.title), func.min(ranked.c.rank))
+        .group_by(ranked.c.code)
+        .order_by(func.min(ranked.c.rank), ranked.c.code)
     ).all()
-    return ThresholdsSettings(stored_thresholds(), [(code, title) for code, title, _ in rows])
+    return ThresholdsSettings(stored_thresholds(), [tuple(row) for row in rows])
+
+
+def level_rank():
+    """A level's rung in its track, from 1 (a column for a select over Level)."""
+    lower = aliased(Level)
+    return (
+        select(func.count(lower.id) + 1)
+        .where(lower.track_id == Level.track_id, lower.position < Level.position)
+        .correlate(Level)
+        .scalar_subquery()
+    )
 
 
 def stored_thresholds() -> StoredThresholds:
