@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Level, User
+from app.services.people import level_history
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 from tests.evidence_helpers import publish_and_place, record
 
@@ -142,14 +146,6 @@ def shot(page: Page, name: str) -> None:
 
 def promote_to(app, person, code: str, days_ago: int) -> date:
     """Move `person` to `code` through the level history `days_ago` days ago; that day."""
-    from datetime import UTC, datetime, time, timedelta
-
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Level, User
-    from app.services.people import level_history
-
     day = date.today() - timedelta(days=days_ago)
     with app.app_context():
         level = db.session.execute(select(Level.id).where(Level.code == code)).scalar_one()
@@ -164,8 +160,6 @@ def promote_to(app, person, code: str, days_ago: int) -> date:
 
 
 def test_after_a_promotion_readiness_counts_from_the_new_level(page, app, org, assert_accessible):
-    from datetime import timedelta
-
     publish_and_place(app, [org.pm_a1], "L1")
     for _ in range(3):
         record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
@@ -27,6 +27,7 @@ from app.services.growth import thresholds as readiness_thresholds
 from app.services.growth.heatmap import Quarter
 from app.services.growth.readiness import Status
 from app.services.growth.thresholds import Thresholds
+from app.services.people import level_history
 from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_data
@@ -477,10 +478,6 @@ def test_readiness_uses_a_fixed_number_of_queries(app, placed):
 
 def promote(app, person, code: str, *, days_ago: int) -> None:
     """Move `person` to `code` through the level history, `days_ago` days ago."""
-    from datetime import UTC, datetime, time
-
-    from app.services.people import level_history
-
     with app.app_context():
         user = db.session.get(User, person.id)
         when = datetime.combine(TODAY - timedelta(days=days_ago), time(12), tzinfo=UTC)

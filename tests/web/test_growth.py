@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.models import (
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
 from app.services.frameworks import files
+from app.services.people import level_history
 from tests.clock import TODAY
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.factories import sign_in
@@ -419,10 +420,6 @@ def test_bad_items_per_level_show_next_to_their_field_and_save_nothing(
 
 
 def test_the_growth_page_counts_since_the_current_level(app, client, placed):
-    from datetime import UTC, datetime, time
-
-    from app.services.people import level_history
-
     record(app, placed.pm_a1, competency_keys=["skill-0-0"], occurred_on=TODAY - timedelta(40))
     with app.app_context():
         user = db.session.get(User, placed.pm_a1.id)
