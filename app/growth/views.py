@@ -10,7 +10,7 @@ from flask_login import current_user
 from app import access
 from app.core.errors import ConflictError
 from app.forms import saved, submit
-from app.growth.forms import ThresholdsForm
+from app.growth.forms import ThresholdsForm, thresholds_form
 from app.services.growth import pages
 from app.services.growth import thresholds as rules
 
@@ -43,21 +43,33 @@ def person(person_id: int):
 @access.requires("settings.manage")
 def thresholds():
     """When a competency's evidence counts as enough: the head of product's thresholds."""
-    stored = rules.stored_thresholds()
-    form = ThresholdsForm(data={**asdict(stored.thresholds), "token": stored.token})
+    settings = rules.thresholds_settings()
+    stored = settings.stored
+    levels = {rules.level_field(code): items for code, items in stored.thresholds.levels.items()}
+    data = {**asdict(stored.thresholds), **levels, "token": stored.token}
+    form = thresholds_form(settings.levels, stored.thresholds.min_items, data)
     return submit(
         form,
-        lambda: rules.save_thresholds(_actor(), _wanted(form), expected_token=_token(form)),
-        page=lambda status, error=None: _thresholds_page(form, stored, status, error),
+        lambda: rules.save_thresholds(
+            _actor(), _wanted(form, settings.levels), expected_token=_token(form)
+        ),
+        page=lambda status, error=None: _thresholds_page(form, settings, status, error),
         done=lambda _: saved("The readiness thresholds were saved.", "growth.thresholds"),
     )
 
 
-def _thresholds_page(form: ThresholdsForm, stored: rules.StoredThresholds, status: int, error):
+def _thresholds_page(form: ThresholdsForm, settings: rules.ThresholdsSettings, status: int, error):
     conflict = error if isinstance(error, ConflictError) else None
     if conflict:
-        form.token.data = stored.token  # saving again now overwrites, knowingly
-    page = render_template("growth/thresholds.html", form=form, stored=stored, conflict=conflict)
+        form.token.data = settings.stored.token  # saving again now overwrites, knowingly
+    level_fields = [form[rules.level_field(code)] for code, _title, _rank in settings.levels]
+    page = render_template(
+        "growth/thresholds.html",
+        form=form,
+        stored=settings.stored,
+        level_fields=level_fields,
+        conflict=conflict,
+    )
     return page, status
 
 
@@ -65,8 +77,12 @@ def _token(form: ThresholdsForm) -> str:
     return form.token.data or ""
 
 
-def _wanted(form: ThresholdsForm) -> rules.Thresholds:
-    return rules.Thresholds(**{name: getattr(form, name).data for name in rules.LIMITS})
+def _wanted(form: ThresholdsForm, levels: list[tuple[str, str, int]]) -> rules.Thresholds:
+    per_level = {code: form[rules.level_field(code)].data for code, _title, _rank in levels}
+    return rules.Thresholds(
+        **{name: getattr(form, name).data for name in rules.LIMITS},
+        levels={code: items for code, items in per_level.items() if items is not None},
+    )
 
 
 def _level_code() -> str | None:

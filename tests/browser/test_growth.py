@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Level, User
+from app.services.people import level_history
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 from tests.evidence_helpers import publish_and_place, record
 
@@ -130,3 +135,88 @@ def test_thresholds_form_is_accessible_and_shows_errors_by_their_field(
     page.get_by_role("button", name="Save thresholds").click()
     expect(page.get_by_role("status")).to_have_text("The readiness thresholds were saved.")
     expect(page.locator(".rule-preview")).to_contain_text("at least 2 items")
+
+
+def shot(page: Page, name: str) -> None:
+    """A full-page screenshot into $RUNGS_SHOTS, when set, to look at by eye."""
+    folder = os.environ.get("RUNGS_SHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def promote_to(app, person, code: str, days_ago: int) -> date:
+    """Move `person` to `code` through the level history `days_ago` days ago; that day."""
+    day = date.today() - timedelta(days=days_ago)
+    with app.app_context():
+        level = db.session.execute(select(Level.id).where(Level.code == code)).scalar_one()
+        level_history.move(
+            db.session.get(User, person.id),
+            level,
+            source="promotion",
+            at=datetime.combine(day, time(12), tzinfo=UTC),
+        )
+        db.session.commit()
+    return day
+
+
+def test_after_a_promotion_readiness_counts_from_the_new_level(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    for _ in range(3):
+        record(
+            app, org.pm_a1, competency_keys=["skill-0-0"], occurred_on=date.today() - timedelta(40)
+        )
+    since = promote_to(app, org.pm_a1, "L2", days_ago=20)
+    sentence = f"Counting evidence since you became Level 2 on {since.day} {since:%b %Y}"
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    growth = page.get_by_role("region", name="Your growth")
+    expect(growth).to_contain_text("Evidence for the next level, Level 3 (L3)")
+    expect(growth).to_contain_text(sentence)
+
+    main_nav(page).get_by_role("link", name="Growth").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your growth")
+    expect(page.get_by_text(sentence)).to_be_visible()
+    row = readiness_row(page, "Skill 0.0")
+    expect(row.get_by_role("cell").nth(0)).to_have_text("○ No evidence yet")
+    expect(row.get_by_role("cell").nth(4)).to_contain_text("3 older items not counted")
+    assert_accessible(page)
+    shot(page, "growth-since-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "growth-since-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_top_of_a_track_says_so(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L2")
+    promote_to(app, org.pm_a1, "L3", days_ago=3)
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    growth = page.get_by_role("region", name="Your growth")
+    expect(growth).to_contain_text("You are at the top of Track 0")
+    growth.get_by_role("link", name="Open your growth page").click()
+    expect(
+        page.get_by_text("You are at the top of Track 0; pick a level on another track to compare.")
+    ).to_be_visible()
+    expect(page.get_by_role("list", name="Competencies by status")).to_have_count(0)
+    assert_accessible(page)
+    shot(page, "growth-top-1280")
+
+
+def test_the_head_sets_items_for_a_level(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    sign_in(page, org.head)
+    expect_home(page, org.head)
+    page.get_by_role("link", name="Readiness thresholds").click()
+    field = page.get_by_label("Items needed at Level 3 (L3)")
+    field.fill("0")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(field).to_have_accessible_description(re.compile(r"between 1 and 100"))
+    assert_accessible(page)
+    field.fill("6")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_role("status")).to_have_text("The readiness thresholds were saved.")
+    expect(page.locator(".rule-preview")).to_contain_text("L3: 6")
+    shot(page, "thresholds-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "thresholds-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

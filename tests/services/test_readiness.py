@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
@@ -27,6 +27,7 @@ from app.services.growth import thresholds as readiness_thresholds
 from app.services.growth.heatmap import Quarter
 from app.services.growth.readiness import Status
 from app.services.growth.thresholds import Thresholds
+from app.services.people import level_history
 from tests.clock import TODAY
 from tests.evidence_helpers import publish_and_place, record
 from tests.framework_samples import framework_data
@@ -316,6 +317,7 @@ def test_defaults_until_the_head_saves_thresholds_and_every_change_is_audited(ap
         "min_corroborated": 2,
         "recent_days": 180,
         "window_months": 18,
+        "levels": {},  # items needed at particular levels: none set
     }
     assert row.updated_by_id == org.head.id
     event_ = db.session.execute(select(AuditEvent)).scalar_one()
@@ -469,3 +471,96 @@ def test_readiness_uses_a_fixed_number_of_queries(app, placed):
     with app.app_context():
         assert count_statements(app, lambda: readiness.readiness(pm.id)) == few
         assert count_statements(app, lambda: heatmap.heatmap(pm.id)) == few_heat
+
+
+# --- since the current level, the top of a track, thresholds per level ------------------------
+
+
+def promote(app, person, code: str, *, days_ago: int) -> None:
+    """Move `person` to `code` through the level history, `days_ago` days ago."""
+    with app.app_context():
+        user = db.session.get(User, person.id)
+        when = datetime.combine(TODAY - timedelta(days=days_ago), time(12), tzinfo=UTC)
+        level_history.move(user, level_id(code), source="promotion", at=when)
+        db.session.commit()
+
+
+def test_evidence_before_the_current_level_does_not_count(app, placed):
+    for days_ago in (40, 41, 42):
+        log(app, placed.pm_a1, "skill-0-0", days_ago=days_ago, confirmed=1)
+    promote(app, placed.pm_a1, "L2", days_ago=20)
+    log(app, placed.pm_a1, "skill-0-1", days_ago=5)
+    with app.app_context():
+        result = readiness.readiness(placed.pm_a1.id)
+        assert (result.current.code, result.target.code) == ("L2", "L3")
+        assert result.level_since == TODAY - timedelta(days=20)
+        assert result.counted_from == TODAY - timedelta(days=20)
+        old = by_key(result)["skill-0-0"]
+        assert (old.count, old.tally.older, old.status) == (0, 3, Status.NONE)
+        assert by_key(result)["skill-0-1"].count == 1
+        team = readiness.team_readiness([placed.pm_a1.id])[placed.pm_a1.id]
+        assert team.enough == 0 and team.status is Status.THIN
+
+
+def test_without_level_history_all_evidence_in_the_window_counts(app, placed):
+    log(app, placed.pm_a1, "skill-0-0", days_ago=400)
+    with app.app_context():
+        result = readiness.readiness(placed.pm_a1.id)
+        assert result.level_since is None
+        assert by_key(result)["skill-0-0"].count == 1
+
+
+def test_the_top_of_a_track_has_no_figure(app, org):
+    publish_and_place(app, [org.pm_a1, org.pm_a2], "L2")
+    with app.app_context():
+        assert not readiness.readiness(org.pm_a1.id).at_top
+    promote(app, org.pm_a1, "L3", days_ago=1)
+    with app.app_context():
+        top = readiness.readiness(org.pm_a1.id)
+        assert top.at_top and top.target.code == "L3"
+        assert not readiness.readiness(org.pm_a1.id, level_id("L2")).at_top
+
+
+def test_thresholds_per_level_change_the_status(app, placed):
+    for _ in range(3):
+        log(app, placed.pm_a1, "skill-0-0", confirmed=1)
+    with app.app_context():
+        assert by_key(readiness.readiness(placed.pm_a1.id))["skill-0-0"].status is Status.ENOUGH
+    set_rules(app, min_items=3, levels={"L2": 4})
+    with app.app_context():
+        result = readiness.readiness(placed.pm_a1.id)
+        assert result.rules.min_items == 4
+        assert by_key(result)["skill-0-0"].status is Status.THIN
+        assert by_key(result)["skill-0-0"].missing == ["1 more item"]
+        # L3 keeps its default by rank: one more than the general number.
+        at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
+        assert at_l3.rules.min_items == 4
+        team = readiness.team_readiness([placed.pm_a1.id])[placed.pm_a1.id]
+        assert team.enough == 0
+
+
+def test_bad_thresholds_per_level_are_refused(app, org, ctx):
+    with pytest.raises(ValidationError, match="at L2 must be between 1 and 100") as caught:
+        readiness_thresholds.save_thresholds(
+            head(org), Thresholds(levels={"L2": 0}), expected_token=""
+        )
+    assert caught.value.field == "level_L2"
+    assert db.session.get(Setting, "readiness") is None
+
+
+def test_higher_levels_need_more_items_by_default(app, placed):
+    for _ in range(3):
+        log(app, placed.pm_a1, "skill-0-0", confirmed=1)
+    with app.app_context():
+        at_l2 = readiness.readiness(placed.pm_a1.id)
+        at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
+        assert (at_l2.rules.min_items, at_l3.rules.min_items) == (3, 4)
+        assert by_key(at_l2)["skill-0-0"].status is Status.ENOUGH
+        assert by_key(at_l3)["skill-0-0"].status is Status.THIN
+        pairs = [(placed.pm_a1.id, level_id("L2")), (placed.pm_a1.id, level_id("L3"))]
+        assert readiness.sufficiency(pairs[:1])[(placed.pm_a1.id, "skill-0-0")] is Status.ENOUGH
+        assert readiness.sufficiency(pairs[1:])[(placed.pm_a1.id, "skill-0-0")] is Status.THIN
+    set_rules(app, levels={"L3": 3})
+    with app.app_context():
+        at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))
+        assert by_key(at_l3)["skill-0-0"].status is Status.ENOUGH

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.models import (
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
 from app.services.frameworks import files
+from app.services.people import level_history
 from tests.clock import TODAY
 from tests.evidence_helpers import evidence_input, publish_and_place, record
 from tests.factories import sign_in
@@ -150,7 +151,9 @@ def test_the_top_of_the_track_compares_with_the_own_level(app, client, org):
     page = client.get("/growth").get_data(as_text=True)
     assert "at the top of the Track 0 track" in page
     assert 'Readiness for Level 3 <span class="level-code">L3</span>' in page
-    assert "No evidence for Level 3 yet, and that is a fine place to start" in page
+    # At the top there is no readiness figure: the page says so and offers other tracks.
+    assert "You are at the top of Track 0; pick a level on another track to compare." in page
+    assert "No evidence for Level 3 yet" not in page
     assert "No evidence in these quarters yet." in page
     assert "quarter-note" not in page  # an empty heatmap does not flag every quarter
 
@@ -367,3 +370,66 @@ def test_only_the_head_opens_the_thresholds(client, placed, who):
     sign_in(client, getattr(placed, who))
     assert client.get("/settings/readiness").status_code == 403
     assert client.post_form("/settings/readiness", {"min_items": "1"}).status_code == 403
+
+
+# --- items per level, and counting since the current level -----------------------------------
+
+GENERAL = {"min_items": "3", "min_corroborated": "1", "recent_days": "365", "window_months": "24"}
+
+
+def test_the_head_sets_the_items_needed_at_a_level(app, client, placed):
+    sign_in(client, placed.head)
+    page = client.get("/settings/readiness").get_data(as_text=True)
+    assert "Items needed at Level 3 (L3)" in page
+    assert "Blank: 4, from the number above and how high the level is." in page
+    response = client.post_form(
+        "/settings/readiness",
+        {**GENERAL, "level_L2": "5", "level_L3": "", "token": ""},
+        follow_redirects=True,
+    )
+    assert "The readiness thresholds were saved." in response.get_data(as_text=True)
+    assert "(items needed at L2: 5)" in response.get_data(as_text=True)
+    assert re.search(r'id="level_L2"[^>]*value="5"', response.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(Setting, "readiness").value["levels"] == {"L2": 5}
+    client.post_form("/logout")
+    sign_in(client, placed.pm_a1)
+    growth = client.get("/growth").get_data(as_text=True)
+    assert cells(row_of(growth, "Skill 0.0"))[4].startswith("5 more items")
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"level_L2": "lots"}, "level_L2", "Enter a whole number, like 3."),
+        ({"level_L3": "0"}, "level_L3", "The number of items at L3 must be between 1 and 100."),
+        ({"level_L2": "101"}, "level_L2", "between 1 and 100"),
+        ({"min_corroborated": "2", "level_L2": "1"}, "level_L2", "At least 2"),
+    ],
+)
+def test_bad_items_per_level_show_next_to_their_field_and_save_nothing(
+    app, client, placed, values, field, message
+):
+    sign_in(client, placed.head)
+    response = client.post_form("/settings/readiness", {**GENERAL, "token": "", **values})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', page)
+    with app.app_context():
+        assert db.session.get(Setting, "readiness") is None
+
+
+def test_the_growth_page_counts_since_the_current_level(app, client, placed):
+    record(app, placed.pm_a1, competency_keys=["skill-0-0"], occurred_on=TODAY - timedelta(40))
+    with app.app_context():
+        user = db.session.get(User, placed.pm_a1.id)
+        l2 = db.session.execute(select(Level.id).where(Level.code == "L2")).scalar_one()
+        at = datetime.combine(TODAY - timedelta(days=20), time(12), tzinfo=UTC)
+        level_history.move(user, l2, source="promotion", at=at)
+        db.session.commit()
+    since = TODAY - timedelta(days=20)
+    sign_in(client, placed.pm_a1)
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get("/growth").get_data(as_text=True)).split())
+    assert f"Counting evidence since you became Level 2 on {since.day} {since:%b %Y}" in page
+    assert "a new level starts readiness for the next one from zero" in page
+    assert "1 older item not counted" in page

@@ -107,6 +107,16 @@ def next_level(levels: list[LevelChoice], current_id: int) -> LevelChoice | None
     )
 
 
+def rank(levels: list[LevelChoice], level_id: int) -> int:
+    """The level's rung in its track, from 1 at the bottom."""
+    level = next(choice for choice in levels if choice.id == level_id)
+    return 1 + sum(
+        1
+        for other in levels
+        if other.track_id == level.track_id and other.position < level.position
+    )
+
+
 def target_id(levels: list[LevelChoice], level_id: int) -> int:
     """The next level up in the track, or the level itself at the top."""
     following = next_level(levels, level_id)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.core.errors import NotFoundError
 from app.extensions import db
@@ -41,9 +41,11 @@ from app.services.growth.expectations import (
     level_choices,
     next_level,
     placement,
+    rank,
     target_id,
 )
-from app.services.growth.thresholds import Thresholds, thresholds
+from app.services.growth.since import level_reached
+from app.services.growth.thresholds import Thresholds, level_rank, thresholds
 
 
 class Status(enum.StrEnum):
@@ -114,11 +116,19 @@ def window_start(today: date, months: int) -> date:
     return date(year, month, min(today.day, (next_month - timedelta(days=1)).day))
 
 
-def _tallies(owner_ids: Iterable[int], start: date, *, shared_only: bool) -> dict[tuple, Tally]:
-    """(owner id, framework id, competency key) → Tally, in one grouped query."""
+def _tallies(
+    owner_ids: Iterable[int],
+    start: date,
+    *,
+    shared_only: bool,
+    since: dict[int, date] | None = None,
+) -> dict[tuple, Tally]:
+    """(owner id, framework id, competency key) → Tally, in one grouped query. `since` moves an
+    owner's start later (the day they reached their level)."""
     owner_ids = list(owner_ids)
     if not owner_ids:
         return {}
+    since = {owner: day for owner, day in (since or {}).items() if day > start}
     confirmed = (
         select(Corroboration.evidence_id)
         .where(Corroboration.status == CorroborationStatus.CONFIRMED)
@@ -126,6 +136,14 @@ def _tallies(owner_ids: Iterable[int], start: date, *, shared_only: bool) -> dic
         .subquery()
     )
     inside = Evidence.occurred_on >= start
+    if since:
+        inside = or_(
+            and_(inside, Evidence.owner_id.not_in(list(since))),
+            *(
+                and_(Evidence.owner_id == owner, Evidence.occurred_on >= day)
+                for owner, day in since.items()
+            ),
+        )
     query = (
         select(
             Evidence.owner_id,
@@ -201,6 +219,7 @@ class Readiness:
     target: LevelChoice | None = None
     levels: list[LevelChoice] = field(default_factory=list)
     is_next_level: bool = False  # the target is the next level up in the person's track
+    level_since: date | None = None  # counting from the day they reached their level
     areas: list[AreaReadiness] = field(default_factory=list)
 
     @property
@@ -217,6 +236,11 @@ class Readiness:
     def is_top(self) -> bool:
         """No level above the person's in their track."""
         return self.is_placed and next_level(self.levels, self.placement.level.id) is None
+
+    @property
+    def at_top(self) -> bool:
+        """At the top of the track and looking at their own level: no figure to show."""
+        return self.is_top and self.target is not None and self.target.id == self.placement.level.id
 
     @property
     def competencies(self) -> list[CompetencyReadiness]:
@@ -280,7 +304,13 @@ def readiness(
     target = next((level for level in levels if level.id == target_level_id), None)
     if target is None:
         raise NotFoundError(f"{placed.version_name} has no such level.")
-    tallies = _tallies([person_id], start, shared_only=shared_only)
+    rules = rules.for_level(target.code, rank(levels, target.id))
+    reached = level_reached([person_id]).get(person_id)
+    tallies = _tallies(
+        [person_id], start, shared_only=shared_only, since={person_id: reached} if reached else None
+    )
+    if reached and reached > start:
+        start = reached
     areas: dict[str, list[CompetencyReadiness]] = defaultdict(list)
     for expected in competencies_at([target.id])[target.id]:
         tally = tallies.get((person_id, placed.framework_id, expected.key), NO_EVIDENCE)
@@ -305,6 +335,7 @@ def readiness(
         target=target,
         levels=levels,
         is_next_level=following is not None and target.id == following.id,
+        level_since=reached,
         areas=[AreaReadiness(name, items) for name, items in areas.items()],
     )
 
@@ -358,12 +389,20 @@ def team_readiness(
     targets = {
         person: target_id(levels[version], level) for person, level, version, _framework in placed
     }
+    at_target = {
+        level.id: rules.for_level(level.code, rank(choices, level.id))
+        for choices in levels.values()
+        for level in choices
+        if level.id in set(targets.values())
+    }
     keys = keys_expected_at(set(targets.values()))
     start = window_start(today, rules.window_months)
-    tallies = _tallies([row.id for row in placed], start, shared_only=True)
+    since = level_reached([row.id for row in placed])
+    tallies = _tallies([row.id for row in placed], start, shared_only=True, since=since)
     for person, _level, _version, framework in placed:
+        at_level = at_target[targets[person]]
         statuses = [
-            status_of(tallies.get((person, framework, key), NO_EVIDENCE), rules, today)
+            status_of(tallies.get((person, framework, key), NO_EVIDENCE), at_level, today)
             for key in keys.get(targets[person], [])
         ]
         result[person] = TeamReadiness(
@@ -386,19 +425,21 @@ def sufficiency(
         return {}
     today = today or date.today()
     rules = thresholds()
-    frameworks = dict(
-        db.session.execute(
-            select(Level.id, FrameworkVersion.framework_id)
-            .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
-            .where(Level.id.in_({level for _person, level in pairs}))
-        ).all()
-    )
+    found = db.session.execute(
+        select(Level.id, FrameworkVersion.framework_id, Level.code, level_rank())
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .where(Level.id.in_({level for _person, level in pairs}))
+    ).all()
+    frameworks = {level: framework for level, framework, _code, _rank in found}
+    at_level = {level: rules.for_level(code, rung) for level, _framework, code, rung in found}
     keys = keys_expected_at(set(frameworks))
     start = window_start(today, rules.window_months)
     tallies = _tallies({person for person, _level in pairs}, start, shared_only=True)
     return {
         (person, key): status_of(
-            tallies.get((person, frameworks[level], key), NO_EVIDENCE), rules, today
+            tallies.get((person, frameworks[level], key), NO_EVIDENCE),
+            at_level[level],
+            today,
         )
         for person, level in pairs
         if level in frameworks
