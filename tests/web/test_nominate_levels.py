@@ -61,6 +61,8 @@ def test_the_person_comes_first_and_no_level_is_offered_before(app, org, client,
     page = client.get(f"/promotions/{cycle_id}/nominate").get_data(as_text=True)
     assert "Show levels" in page and level_options(page) == []
     assert 'name="proposed_level_id"' not in page
+    someone_elses = nominate_page(client, cycle_id, org.pm_b1)  # Bea reports to manager_b
+    assert level_options(someone_elses) == [] and "Bea Pm" not in someone_elses
 
 
 def test_the_next_level_on_their_track_is_chosen_and_only_their_track_is_offered(
