@@ -41,9 +41,7 @@ class PersonForm(FlaskForm):
     )
     manager_id = SelectField("Manager", coerce=_optional_int, validate_choice=True)
     level_id = SelectField("Level", coerce=_optional_int, validate_choice=True)
-    mentor_ids = SelectMultipleField(
-        "Mentors", coerce=int, description="Hold Ctrl (or ⌘) to choose more than one."
-    )
+    mentor_ids = SelectMultipleField("Mentors", coerce=int)
     version = HiddenField()
 
     def set_choices(self, managers, mentors, levels, *, exclude_id: int | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -175,15 +175,18 @@ def publish(cycle_id: int):
 @bp.route("/promotions/<int:cycle_id>/nominate", methods=["GET", "POST"])
 @access.requires("case.nominate")
 def nominate(cycle_id: int):
-    """Nominate a report for a higher level, with the manager statement."""
-    page = pages.nominate_page(_actor(), cycle_id)
+    """Nominate a report for a higher level, with the manager statement: choose the person
+    (the page reloads with their levels, the next one chosen), then the level and statement."""
+    candidate_id = optional_id(request.values.get("candidate_id"))
+    every_track = request.values.get("every_track") == "1"
+    page = pages.nominate_page(_actor(), cycle_id, candidate_id, every_track=every_track)
     if not page.is_open:
         return _nominations_closed(page.cycle)
     form = _nominate_form(page)
     return submit(
         form,
         lambda: _nominate(cycle_id, form),
-        page=lambda status, error=None: _nominate_page(form, page.cycle, status),
+        page=lambda status, error=None: _nominate_page(form, page, status),
         done=lambda nominated: saved(nominated[1], "cycles.case", case_id=nominated[0]),
     )
 
@@ -331,8 +334,10 @@ def _nominations_closed(cycle):
     return redirect(url_for("cycles.show", cycle_id=cycle.id))
 
 
-def _nominate_page(form: NominateForm, cycle, status: int):
-    return render_template("promotions/nominate.html", form=form, cycle=cycle), status
+def _nominate_page(form: NominateForm, page: pages.NominatePage, status: int):
+    return render_template(
+        "promotions/nominate.html", form=form, cycle=page.cycle, page=page
+    ), status
 
 
 def _nominate_form(page: pages.NominatePage) -> NominateForm:
@@ -341,8 +346,11 @@ def _nominate_form(page: pages.NominatePage) -> NominateForm:
         SelectChoice(c.value, c.label) for c in page.nominees
     ]
     form.proposed_level_id.choices = [SelectChoice(None, "Choose a level")] + [
-        SelectChoice(c.value, c.label, optgroup=c.group) for c in page.levels
+        SelectChoice(c.value, c.label, optgroup=c.group) for c in page.levels_choices
     ]
+    if request.method == "GET":  # the person chosen on the first step, their next level
+        form.candidate_id.data = page.candidate_id
+        form.proposed_level_id.data = page.levels.next_level_id if page.levels else None
     return form
 
 

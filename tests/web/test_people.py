@@ -445,3 +445,51 @@ def test_the_hub_reads_a_fixed_number_of_queries(app, client, org, hub):
     few = count_queries(app, client, path)
     more(25)
     assert count_queries(app, client, path) == few
+
+
+# --- levels on the list, mentors as checkboxes ----------------------------------------------------
+
+
+def test_the_people_list_shows_each_persons_level_in_a_fixed_number_of_queries(
+    app, head, make, org
+):
+    levels = cycle_with_cases(app, org, candidates=()).level_ids  # PMs placed on L1
+    few = count_queries(app, head, "/people/")
+    for number in range(12):
+        person = make.person(name=f"Placed {number:02d}", manager=org.manager_b)
+        with app.app_context():
+            db.session.get(User, person.id).level_id = levels[f"L{number % 3 + 1}"]
+            db.session.commit()
+    assert count_queries(app, head, "/people/") == few
+    page = unescape(head.get("/people/?q=placed").get_data(as_text=True))
+    row = re.search(r"Placed 01.*?</tr>", page, flags=re.S).group(0)
+    assert '<td data-label="Level">L2 · Level 2</td>' in row
+    unplaced = unescape(head.get("/people/?role=manager").get_data(as_text=True))
+    assert '<td data-label="Level"><span class="muted">Not placed</span></td>' in unplaced
+
+
+def test_mentors_are_checkboxes_the_chosen_first_and_are_saved(app, head, org):
+    url = f"/people/{org.pm_b1.id}/edit"  # pm_b1 is mentored by pm_a2
+    page = head.get(url).get_data(as_text=True)
+    assert "<select multiple" not in page and "Ctrl" not in page
+    boxes = re.findall(
+        r'<input type="checkbox" name="mentor_ids" value="(\d+)"[^>]*?( checked)?>', page
+    )
+    assert boxes[0] == (str(org.pm_a2.id), " checked")  # the chosen one first
+    assert all(checked == "" for _, checked in boxes[1:])
+    assert '<label for="mentor-filter">Filter mentors</label>' in page
+    response = head.post_form(
+        url,
+        {
+            "name": "Bea Pm",
+            "email": org.pm_b1.email,
+            "role": "pm",
+            "manager_id": str(org.manager_b.id),
+            "mentor_ids": [str(org.pm_a2.id), str(org.head.id)],
+            "version": form_version(page),
+        },
+    )
+    assert response.status_code == 302
+    again = head.get(url).get_data(as_text=True)  # the form shows what was stored
+    chosen = re.findall(r'name="mentor_ids" value="(\d+)"[^>]*? checked>', again)
+    assert set(chosen) == {str(org.pm_a2.id), str(org.head.id)}

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.models import Role, User
+from app.models import Level, Role, User
 from app.services import people
 from app.services.evidence import shared
 from app.services.frameworks import ladder
@@ -74,6 +75,7 @@ class PeoplePage:
     role: str
     status: str
     links: PersonLinks
+    levels: dict[int, str]  # level id → "L1 · Level 1", for the page's people
     statuses: tuple[str, ...] = STATUSES
     roles: tuple[Role, ...] = tuple(Role)
 
@@ -84,8 +86,23 @@ def people_page(
     query = people.people_query(search=search, role=Role(role) if role else None, status=status)
     found = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     return PeoplePage(
-        page=found, search=search, role=role, status=status, links=person_links(actor)
+        page=found,
+        search=search,
+        role=role,
+        status=status,
+        links=person_links(actor),
+        levels=_level_names({p.level_id for p in found.items if p.level_id}),
     )
+
+
+def _level_names(level_ids: set[int]) -> dict[int, str]:
+    """The levels of a page of people, named, in one query (none for a page nobody is placed on)."""
+    if not level_ids:
+        return {}
+    rows = db.session.execute(
+        select(Level.id, Level.code, Level.title).where(Level.id.in_(level_ids))
+    )
+    return {level_id: f"{code} · {title}" for level_id, code, title in rows}
 
 
 @dataclass(frozen=True)

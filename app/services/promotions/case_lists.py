@@ -247,6 +247,67 @@ def nominees(viewer: User, cycle_id: int) -> list[Choice]:
     ]
 
 
+@dataclass(frozen=True)
+class ProposedLevels:
+    """The levels a nomination may propose for one person, their next level first."""
+
+    choices: list[Choice]
+    next_level_id: int | None  # the level above theirs on their track, preselected
+    current: str = ""  # their level now, "L1 · Level 1"
+    track: str = ""  # their track in the cycle's career paths, "Framework — Track"
+    is_top: bool = False  # no higher level on their track
+    is_all: bool = True  # every track's levels, not only theirs
+
+
+def levels_for(cycle: PromotionCycle, candidate_id: int, every_track: bool) -> ProposedLevels:
+    """The levels above a person's on their own track in the cycle's versions (the same track
+    key of the same framework), or above their rank on every track; two queries."""
+    person = db.session.execute(
+        select(Level.code, Level.title, Level.rank, Track.key, FrameworkVersion.framework_id)
+        .select_from(User)
+        .join(Level, User.level_id == Level.id)
+        .join(Track, Level.track_id == Track.id)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .where(User.id == candidate_id)
+    ).first()
+    if person is None:
+        return ProposedLevels(proposed_levels(cycle), None)
+    code, title, rank, track_key, framework_id = person
+    rows = db.session.execute(
+        select(Level.id, Level.code, Level.title, Track.name, FrameworkVersion.name)
+        .add_columns(Track.key, FrameworkVersion.framework_id)
+        .join(Track, Level.track_id == Track.id)
+        .join(FrameworkVersion, Level.version_id == FrameworkVersion.id)
+        .where(Level.version_id.in_([v.id for v in cycle.versions]), Level.rank > rank)
+        .order_by(FrameworkVersion.name, Track.position, Level.rank, Level.position)
+    ).all()
+    own = [row for row in rows if (row.key, row.framework_id) == (track_key, framework_id)]
+    track = _track_name(cycle, track_key, framework_id)
+    shown = rows if every_track or not track else own
+    return ProposedLevels(
+        [Choice(r[0], f"{r[1]} · {r[2]}", f"{r[4]} — {r[3]}") for r in shown],
+        own[0][0] if own else None,
+        current=f"{code} · {title}",
+        track=track,
+        is_top=bool(track) and not own,
+        is_all=shown is rows,
+    )
+
+
+def _track_name(cycle: PromotionCycle, key: str, framework_id: int) -> str:
+    """ "Framework — Track" of the cycle's version of a track, or "" when the cycle has none."""
+    row = db.session.execute(
+        select(FrameworkVersion.name, Track.name)
+        .join(Track, Track.version_id == FrameworkVersion.id)
+        .where(
+            FrameworkVersion.id.in_([v.id for v in cycle.versions]),
+            FrameworkVersion.framework_id == framework_id,
+            Track.key == key,
+        )
+    ).first()
+    return f"{row[0]} — {row[1]}" if row else ""
+
+
 def proposed_levels(cycle: PromotionCycle) -> list[Choice]:
     """Every level of the cycle's versions, grouped by framework and track, lowest rank first."""
     rows = db.session.execute(

@@ -18,7 +18,7 @@ from app.policy.phases import Activity
 from app.services.packets import access as packet_access
 from app.services.promotions import assessments, case_lists, loading
 from app.services.promotions.calibration import panels as calibration_panels
-from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary
+from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary, ProposedLevels
 from app.services.promotions.cycles import next_move_blocker
 
 PHASES = tuple(CyclePhase)  # in order, for the stepper
@@ -108,17 +108,32 @@ class NominatePage:
     cycle: PromotionCycle
     is_open: bool  # the cycle takes nominations
     nominees: list[Choice]  # whom the actor may nominate
-    levels: list[Choice]  # the levels of the cycle's career paths
+    levels: ProposedLevels | None  # for the chosen person; None until one is chosen
+    candidate_id: int | None = None  # the chosen person, when the actor may nominate them
+
+    @property
+    def levels_choices(self) -> list[Choice]:
+        return self.levels.choices if self.levels else []
 
 
-def nominate_page(actor, cycle_id: int) -> NominatePage:
-    """Whom the actor may nominate in a cycle, and to which levels (nothing once it is closed)."""
+def nominate_page(
+    actor, cycle_id: int, candidate_id: int | None = None, *, every_track: bool = False
+) -> NominatePage:
+    """Whom the actor may nominate in a cycle and, once a person is chosen, to which levels:
+    the ones above theirs on their own track, the next one first (nothing once it is closed).
+    A chosen id the actor may not nominate still gets every level, so a sent form keeps its
+    statement and the service says why."""
     cycle = loading.cycle(cycle_id)
     if not phases.allows(cycle.phase, Activity.NOMINATE):
-        return NominatePage(cycle, False, [], [])
-    return NominatePage(
-        cycle, True, case_lists.nominees(actor, cycle_id), case_lists.proposed_levels(cycle)
-    )
+        return NominatePage(cycle, False, [], None)
+    nominees = case_lists.nominees(actor, cycle_id)
+    if candidate_id is None:
+        return NominatePage(cycle, True, nominees, None)
+    if candidate_id not in {n.value for n in nominees}:
+        levels = ProposedLevels(case_lists.proposed_levels(cycle), None)
+        return NominatePage(cycle, True, nominees, levels)
+    levels = case_lists.levels_for(cycle, candidate_id, every_track)
+    return NominatePage(cycle, True, nominees, levels, candidate_id)
 
 
 def published_versions() -> list[Choice]:
