@@ -38,9 +38,10 @@ def preview(case_id: int):
 
 
 @bp.get("/packets/preview.css")
-@access.public
+@access.requires("home.view")
 def preview_stylesheet():
-    """The packet's stylesheet for the preview, its fonts served from the app's static files."""
+    """The packet's stylesheet for the preview (signed-in people only, like the preview), its
+    fonts served from the app's static files."""
     return Response(packets.preview_stylesheet(), mimetype="text/css")
 
 

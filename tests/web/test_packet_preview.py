@@ -63,9 +63,12 @@ def test_the_candidate_preview_holds_no_committee_only_string(client, org, case_
         assert marker not in page, marker
 
 
-def test_the_preview_stylesheet_is_the_packets_with_its_fonts_at_static_urls(app, client):
+def test_the_preview_stylesheet_is_the_packets_with_its_fonts_at_static_urls(app, client, org):
     """The PDF's own stylesheet, its `rungs-asset:` fonts (which the CSP refuses) served instead
-    from the static files; the stylesheet the PDF renderer reads keeps the asset scheme."""
+    from the static files, to signed-in people like the preview itself; the stylesheet the PDF
+    renderer reads keeps the asset scheme."""
+    assert client.get("/packets/preview.css").status_code == 302  # to the sign-in page
+    sign_in(client, org.pm_a1)
     response = client.get("/packets/preview.css")
     assert response.status_code == 200
     assert response.mimetype == "text/css"
