@@ -53,7 +53,7 @@ from app.models.promotion import (
     case_rating_evidence,
     promotion_cycle_versions,
 )
-from app.models.user import Role, User, mentorships
+from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
     "DELEGATION_LEVELS",
@@ -80,6 +80,7 @@ __all__ = [
     "Expectation",
     "Framework",
     "FrameworkVersion",
+    "HelpSeen",
     "Indicator",
     "IndicatorKind",
     "Job",

@@ -244,6 +244,9 @@ class Competency(Base):
     )
     key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
+    # The grid's column header where the name does not fit ("Prioritisation" → "Priorities");
+    # empty means derive one from the name.
+    short_name: Mapped[str] = mapped_column(String(16), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int]
 
