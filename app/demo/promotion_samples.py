@@ -21,6 +21,7 @@ from app.models import (
     User,
 )
 from app.services.growth import readiness
+from app.services.growth.since import case_level_reached
 from app.services.promotions import assessments, cycles, loading
 from app.services.promotions.assessments import EntryInput
 from app.services.promotions.calibration import decisions, grid, planning, votes
@@ -156,8 +157,10 @@ def _assess(people, cycle_id: int, cases) -> None:
 
 def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> None:
     form = assessments.assessment(actor, case_id, source)
-    case = form.case
-    statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
+    case = loading.case(case_id)
+    statuses = readiness.sufficiency(
+        [(case.candidate_id, case.proposed_level_id)], since=case_level_reached([case])
+    )
     entries = {}
     for number, entry in enumerate(form.entries):
         base = BY_STATUS[statuses[(case.candidate_id, entry.key)]]
@@ -187,7 +190,9 @@ def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> Non
 def _vote(voter: User, session_id: int, case_id: int, *, nudge: int) -> None:
     ballot = votes.ballot_page(voter, session_id, case_id)
     case = loading.case(case_id)
-    statuses = readiness.sufficiency([(case.candidate_id, case.proposed_level_id)])
+    statuses = readiness.sufficiency(
+        [(case.candidate_id, case.proposed_level_id)], since=case_level_reached([case])
+    )
     ratings = {}
     for number, item in enumerate(ballot.competencies):
         base = BY_STATUS[statuses[(case.candidate_id, item.key)]]

@@ -558,8 +558,9 @@ def test_higher_levels_need_more_items_by_default(app, placed):
         assert by_key(at_l2)["skill-0-0"].status is Status.ENOUGH
         assert by_key(at_l3)["skill-0-0"].status is Status.THIN
         pairs = [(placed.pm_a1.id, level_id("L2")), (placed.pm_a1.id, level_id("L3"))]
-        assert readiness.sufficiency(pairs[:1])[(placed.pm_a1.id, "skill-0-0")] is Status.ENOUGH
-        assert readiness.sufficiency(pairs[1:])[(placed.pm_a1.id, "skill-0-0")] is Status.THIN
+        key = (placed.pm_a1.id, "skill-0-0")
+        assert readiness.sufficiency(pairs[:1], since={})[key] is Status.ENOUGH
+        assert readiness.sufficiency(pairs[1:], since={})[key] is Status.THIN
     set_rules(app, levels={"L3": 3})
     with app.app_context():
         at_l3 = readiness.readiness(placed.pm_a1.id, level_id("L3"))

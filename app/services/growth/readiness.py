@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -415,11 +415,16 @@ def team_readiness(
 
 
 def sufficiency(
-    pairs: Iterable[tuple[int, int]], *, today: date | None = None
+    pairs: Iterable[tuple[int, int]],
+    *,
+    since: Mapping[int, date],
+    today: date | None = None,
 ) -> dict[tuple[int, str], Status]:
     """For (person id, target level id) pairs: (person id, competency key) → how well the
     person's SHARED evidence covers each competency that applies at the target level, with the
-    head of product's thresholds. A fixed number of queries for any number of people."""
+    head of product's thresholds, counting as readiness does: inside the window and from the
+    day in `since` (since.case_level_reached for cases). A fixed number of queries for any
+    number of people."""
     pairs = set(pairs)
     if not pairs:
         return {}
@@ -434,7 +439,9 @@ def sufficiency(
     at_level = {level: rules.for_level(code, rung) for level, _framework, code, rung in found}
     keys = keys_expected_at(set(frameworks))
     start = window_start(today, rules.window_months)
-    tallies = _tallies({person for person, _level in pairs}, start, shared_only=True)
+    tallies = _tallies(
+        {person for person, _level in pairs}, start, shared_only=True, since=dict(since)
+    )
     return {
         (person, key): status_of(
             tallies.get((person, frameworks[level], key), NO_EVIDENCE),

@@ -14,8 +14,9 @@ more than the app would:
 
 The period is the readiness window (the head of product's `window_months`) ending on the day of
 the decision, or the publishing of the cycle, or else the newest change to the case or the
-candidate's shared evidence. Sufficiency is counted as of that day, never "today", so the same
-data always gives the same packet.
+candidate's shared evidence; it starts no earlier than the day the candidate reached the level the
+case starts at (growth.since, as readiness counts). Sufficiency is counted over that period, as of
+its last day, never "today", so the same data always gives the same packet.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from app.models import (
 )
 from app.services.evidence import competency_names
 from app.services.growth import readiness
+from app.services.growth.since import case_level_reached
 from app.services.growth.thresholds import thresholds
 from app.services.packets import data as d
 from app.services.promotions.log import LogAction
@@ -88,7 +90,10 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
     )
     rules = thresholds()
     period_end = anchor.date()
-    period_start = readiness.window_start(period_end, rules.window_months)
+    since = case_level_reached([case])
+    level_since = since.get(case.candidate_id)
+    window_start = readiness.window_start(period_end, rules.window_months)
+    period_start = max(window_start, level_since) if level_since else window_start
     linked_ids = {e.id for r in ratings for e in r.evidence}
     evidence_rows = [
         e for e in all_shared if e.id in linked_ids or period_start <= e.occurred_on <= period_end
@@ -103,7 +108,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         else []
     )
     sufficiency = readiness.sufficiency(
-        [(case.candidate_id, case.proposed_level_id)], today=period_end
+        [(case.candidate_id, case.proposed_level_id)], since=since, today=period_end
     )
     sections = _sections(case, expected, ratings, votes, items, sufficiency, committee)
     as_of = max(
@@ -132,6 +137,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         as_of=as_of,
         period_start=period_start,
         period_end=period_end,
+        level_since=level_since if level_since == period_start else None,
         statement=case.statement if shows_manager else "",
         self_statement=case.self_statement if shows_self else "",
         outcome=case.outcome.label if case.outcome else "",

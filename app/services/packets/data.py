@@ -12,7 +12,7 @@ from datetime import date, datetime
 from app.models import PacketView
 
 # Bump when the templates change what a packet shows, so that a stored packet is made again.
-LAYOUT = 1
+LAYOUT = 2  # 2: the period starts when the candidate reached their level
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,7 @@ class PacketData:
     as_of: datetime  # the newest change in everything below
     period_start: date
     period_end: date
+    level_since: date | None  # period_start, when it is the day the candidate reached their level
     statement: str  # the manager's, markdown ("" when the view leaves it out)
     self_statement: str  # markdown
     outcome: str  # label, "" when not decided

@@ -18,6 +18,7 @@ from app.policy.phases import Activity
 from app.services.packets import access as packet_access
 from app.services.promotions import assessments, case_lists, loading
 from app.services.promotions.calibration import panels as calibration_panels
+from app.services.promotions.case_evidence import CaseEvidence, case_evidence
 from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary, ProposedLevels
 from app.services.promotions.cycles import next_move_blocker
 
@@ -81,6 +82,7 @@ class CasePage:
     assessments: assessments.Panel  # the self and manager ratings the actor may see
     packet: packet_access.Panel | None  # the packet views the actor may have, and versions
     calibration: calibration_panels.CasePanel | None  # the case's session, votes and agreed ratings
+    evidence: CaseEvidence  # the shared evidence per competency of the proposed level
     phases: tuple[CyclePhase, ...] = PHASES
 
     @property
@@ -100,6 +102,7 @@ def case_page(actor, case_id: int) -> CasePage:
         assessments=assessments.panel(actor, case),
         packet=packet_access.case_panel(actor, case),
         calibration=calibration_panels.case_panel(actor, case),
+        evidence=case_evidence(case),
     )
 
 

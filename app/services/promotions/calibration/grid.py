@@ -26,6 +26,7 @@ from app.models import (
     Vote,
 )
 from app.services.growth import readiness
+from app.services.growth.since import case_level_reached
 from app.services.promotions.calibration.checks import (
     case_in,
     expected_at,
@@ -82,6 +83,7 @@ class GridRow:
     votes_visible: bool
     voters: int  # participants who voted on the case
     cells: list[GridCell]
+    evidence_since: date | None = None  # the evidence counts from the day of the current level
 
     @property
     def width(self) -> int:
@@ -120,6 +122,7 @@ class _Facts:
     votes: list[Vote]
     votes_visible: set[int]
     sufficiency: dict
+    since: dict[int, date]  # candidate id → the day they reached the level their case starts at
 
 
 def _scores(ratings) -> tuple[int, Rating | None, Rating | None]:
@@ -138,6 +141,7 @@ def session_page(viewer: User, session_id: int, *, today: date | None = None) ->
         .where(PromotionCase.session_id == session.id, PromotionCase.withdrawn_at.is_(None))
         .options(
             joinedload(PromotionCase.candidate),
+            joinedload(PromotionCase.current_level),
             joinedload(PromotionCase.proposed_level),
             joinedload(PromotionCase.cycle),
         )
@@ -178,11 +182,12 @@ def _facts(viewer: User, session: CalibrationSession, cases, today: date | None)
             )
         }
     votes = participant_votes(session)
+    since = case_level_reached(cases)
     sufficiency = readiness.sufficiency(
-        [(c.candidate_id, c.proposed_level_id) for c in cases], today=today
+        [(c.candidate_id, c.proposed_level_id) for c in cases], since=since, today=today
     )
     visible = policy.votes_visible(viewer, case_ids)
-    return _Facts(columns, expected, ratings, votes, visible, sufficiency)
+    return _Facts(columns, expected, ratings, votes, visible, sufficiency, since)
 
 
 def _row(viewer: User, case: PromotionCase, facts: _Facts) -> GridRow:
@@ -199,7 +204,13 @@ def _row(viewer: User, case: PromotionCase, facts: _Facts) -> GridRow:
         else GridCell(column.key, column.key in applies)
         for column in facts.columns
     ]
-    return GridRow(case, visible, len({v.voter_id for v in case_votes}), cells)
+    return GridRow(
+        case,
+        visible,
+        len({v.voter_id for v in case_votes}),
+        cells,
+        None if own else facts.since.get(case.candidate_id),
+    )
 
 
 def _cell(case: PromotionCase, key: str, facts: _Facts, votes: list[Rating] | None) -> GridCell:
