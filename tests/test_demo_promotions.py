@@ -83,3 +83,30 @@ def test_the_demo_has_a_published_cycle_and_one_in_calibration(app):
         assert can(people["Daniel Brandt"], "votes.view", open_case)
         assert not can(people["Tomás Vidal"], "votes.view", open_case)
         assert not can(db.session.get(User, open_case.candidate_id), "case.view_result", open_case)
+
+
+def test_demo_people_have_a_level_history_and_promoted_ones_count_evidence_since(app, client):
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        from app.services.growth.since import level_reached
+
+        people = {u.name: u for u in db.session.scalars(select(User))}
+        placed = set(db.session.scalars(select(LevelPlacement.user_id)))
+        assert {p.id for p in people.values() if p.level_id} <= placed
+        reached = level_reached([people["Ravi Patel"].id, people["Yuki Tanaka"].id])
+        # Ravi was promoted to PM since joining, so his evidence counts from then; Yuki has
+        # been on her level since she joined, so her whole window counts.
+        assert people["Ravi Patel"].id in reached
+        assert people["Yuki Tanaka"].id not in reached
+        ravi_case = db.session.scalar(
+            select(PromotionCase).where(PromotionCase.candidate_id == people["Ravi Patel"].id)
+        )
+
+    signed_in = client.post_form(
+        "/login", {"email": "maya@orbit.example.com", "password": "rungs-demo-2026"}
+    )
+    assert signed_in.status_code == 302
+    page = client.get(f"/cases/{ravi_case.id}").get_data(as_text=True)
+    assert "when Ravi became Product Manager" in page

@@ -5,6 +5,7 @@ groups, PMs on their levels, and mentors; a year of their evidence, and two prom
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -14,7 +15,16 @@ from app.demo import evidence_samples as demo_evidence
 from app.demo import promotion_samples as demo_promotions
 from app.extensions import db
 from app.infra.passwords import hash_password
-from app.models import Framework, FrameworkVersion, Level, Role, User, VersionStatus
+from app.models import (
+    Framework,
+    FrameworkVersion,
+    Level,
+    LevelPlacement,
+    Role,
+    User,
+    VersionStatus,
+)
+from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import audit, notifications
 from app.services.frameworks import files, store, versions
@@ -44,6 +54,17 @@ ORGANISATION: list[tuple[str, Role, str, str | None, tuple[str, ...]]] = [
     ("Samuel Adeyemi", Role.PM, "SPM", "Tomás Vidal", ("Lena Fischer",)),
     ("Yuki Tanaka", Role.PM, "PM", "Tomás Vidal", ()),
     ("Noah Williams", Role.PM, "APM", "Tomás Vidal", ("Jonas Berg",)),
+]
+
+
+# Everyone joined on their level this long ago; these people were promoted since, so their
+# readiness and their cases count evidence from that day: (name, level before, days ago).
+JOINED_DAYS_AGO = 3 * 365
+PROMOTED_SINCE_JOINING = [
+    ("Lena Fischer", "PM", 420),
+    ("Ravi Patel", "APM", 330),
+    ("Chloé Martin", "APM", 270),
+    ("Mei Lin", "PM", 300),
 ]
 
 
@@ -119,11 +140,45 @@ def load() -> list[User]:
     db.session.flush()
     for person in created:
         audit.record(None, "person.created", person, after={"email": person.email, "demo": True})
+    place(created, levels)
     demo_evidence.load(list(by_name.values()))
     cycles = demo_promotions.load()
     if created or cycles:
         settle_inboxes(list(by_name.values()))
     return created
+
+
+def place(people: list[User], levels: dict[str, int]) -> None:
+    """Give new demo people their level history: placed when they joined, and for some a
+    promotion since then."""
+    now = utcnow()
+    joined = now - timedelta(days=JOINED_DAYS_AGO)
+    promoted = {name: (before, days) for name, before, days in PROMOTED_SINCE_JOINING}
+    for person in people:
+        if person.level_id is None:
+            continue
+        since = joined
+        if person.name in promoted and levels.get(promoted[person.name][0]):
+            before, days = promoted[person.name]
+            since = now - timedelta(days=days)
+            db.session.add(
+                LevelPlacement(
+                    user_id=person.id,
+                    level_id=levels[before],
+                    started_at=joined,
+                    ended_at=since,
+                    source="placed",
+                )
+            )
+        db.session.add(
+            LevelPlacement(
+                user_id=person.id,
+                level_id=person.level_id,
+                started_at=since,
+                source="promotion" if since != joined else "placed",
+            )
+        )
+    db.session.flush()
 
 
 # Everything in the demo happened at load time, so without this each person would start with
