@@ -33,6 +33,9 @@ TEXT_MAX = 5_000  # a cell's expectation, a description, a level's summary or sc
 INDICATOR_MAX = 1_000  # one indicator (an example, a signal): a sentence or a short paragraph
 DECISION_MAX = 1_000  # one decision right
 INDICATORS_MAX = 50  # per cell
+# The errors a page or the command line lists of one file; a file with more (a wrong file, a
+# column shifted on every row) says how many more there are instead of a list no one reads.
+SHOWN_ERRORS = 50
 
 
 @dataclass
@@ -203,6 +206,11 @@ def _follows(path: str, causes: list[Problem]) -> bool:
             if _related(cause.path, before):
                 return True
     return False
+
+
+def shown_errors(report: Report) -> tuple[list[Problem], int]:
+    """The first SHOWN_ERRORS errors of the report and how many more it holds."""
+    return report.errors[:SHOWN_ERRORS], max(0, len(report.errors) - SHOWN_ERRORS)
 
 
 class InvalidFrameworkError(ValidationError):
