@@ -216,6 +216,8 @@ def _records(doc: FrameworkDoc):
         for competency in area.competencies:
             part = {**area_part, "competency_key": competency.key, "competency": competency.name}
             yield {"record": "competency", **part, "text": competency.description}
+            if competency.short_name:
+                yield {"record": "competency_short_name", **part, "text": competency.short_name}
             for level in doc.cell_levels(competency):
                 cell = competency.expectations.get(level.code) or CellDoc(CellStatus.EMPTY)
                 where = {**_level_part(*levels[level.code]), **part}

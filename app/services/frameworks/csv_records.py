@@ -37,6 +37,7 @@ RECORDS = (
     "decision_right",
     "area",
     "competency",
+    "competency_short_name",
     "cell",
     "indicator",
 )
@@ -87,7 +88,7 @@ class Builder:
             self._framework(row)
         elif record in ("track", "level", *LEVEL_FIELDS, "decision_right"):
             self._track_record(row)
-        elif record in ("area", "competency", "cell", "indicator"):
+        elif record in ("area", "competency", "competency_short_name", "cell", "indicator"):
             self._area_record(row)
         else:
             self.error(row, f'record "{record}" is not one of {", ".join(RECORDS)}')
@@ -142,6 +143,9 @@ class Builder:
         competency = found[1]
         if row["record"] == "competency":
             competency.description = row["text"]
+            return
+        if row["record"] == "competency_short_name":
+            competency.short_name = row["text"]
             return
         if row["competency_description"] and not competency.description:
             competency.description = row["competency_description"]  # the older format

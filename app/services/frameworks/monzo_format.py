@@ -196,6 +196,8 @@ class _Reader:
         competency = CompetencyDoc(
             key=slugify(name, f"topic-{t + 1}"),
             name=self.text(topic, "title", where) or name,
+            # not Monzo's own: a Rungs export to Monzo's shape may keep the grid's short name
+            short_name=self.text(topic, "shortTitle", where),
         )
         # Warnings name places in the Rungs document; point them at the topic's lines.
         target = f"areas[0].competencies[{t}]"
