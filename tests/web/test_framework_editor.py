@@ -740,3 +740,13 @@ def test_a_cell_removed_while_someone_writes_it_keeps_their_text_in_view(app, ma
     assert "Removed meanwhile" in gone and "Words worth keeping" in gone
     assert "someone removed its competency or its level" in gone
     assert writer.get(cell_path).status_code == 404
+
+
+def test_the_editor_of_a_published_version_reads_only_and_offers_a_new_draft(app, head):
+    # (The browser tests reach editors by clicking, and no page links a published version's
+    # editor; an old bookmark still lands on a page that says what to do.)
+    import_framework(app, publish=True)
+    page = text(head.get(f"{EDITOR}/edit"))
+    assert "Version 1 is published, so it cannot change</h2>" in page
+    assert "Start a new draft from this version</button>" in page
+    assert "/cells/" not in page and "Publish…" not in page
