@@ -116,7 +116,7 @@ def test_the_editor_sets_a_short_name_and_refuses_one_over_16_characters(ctx):
         saved("Stakeholder management", 2)
     assert error.value.field == "short_name"
     assert error.value.message.startswith("Use at most 16 characters (this has 22)")
-    assert "Leave it empty to have Rungs shorten the name" in error.value.message
+    assert error.value.message.endswith("or leave it empty to have Rungs shorten the name.")
 
 
 def test_a_changed_short_name_is_a_change_in_the_diff():

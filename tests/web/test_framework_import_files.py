@@ -148,7 +148,8 @@ def test_a_monzo_page_with_several_problems_lists_them_all_and_stores_nothing(ap
     response = upload(head, MONZO_PROBLEMS.encode(), "web.md")
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
-    assert "5 errors in the file; nothing was imported" in page
+    assert "5 errors found; nothing was imported." in page
+    assert "<h2>5 errors in the file</h2>" in page
     for line in MONZO_PROBLEM_LINES:
         assert f'<span class="line">Line {line}</span>' in page
     assert "0 is not a level (in Communication)" in page

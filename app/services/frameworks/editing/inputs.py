@@ -107,9 +107,8 @@ def short_name(value: str | None, field_name: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > SHORT_NAME_MAX:
         raise ValidationError(
-            f"Use at most {SHORT_NAME_MAX} characters (this has {len(value)}): the short name "
-            "heads a column of the calibration grid, where every competency must fit on one "
-            "screen. Leave it empty to have Rungs shorten the name.",
+            f"Use at most {SHORT_NAME_MAX} characters (this has {len(value)}), or leave it "
+            "empty to have Rungs shorten the name.",
             field=field_name,
         )
     return value
