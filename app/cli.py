@@ -17,7 +17,7 @@ from app.services import evidence as evidence_service
 from app.services import people
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
-from app.services.frameworks.document import InvalidFrameworkError
+from app.services.frameworks.document import InvalidFrameworkError, shown_errors
 from app.services.people import auth
 from app.services.people import importing as people_import
 
@@ -111,8 +111,11 @@ frameworks_cli = AppGroup("frameworks", help="Career frameworks: validate, impor
 
 
 def _print_problems(report, *, err: bool = True) -> None:
-    for problem in report.errors:
+    errors, more = shown_errors(report)
+    for problem in errors:
         click.echo(f"error: {problem}", err=err)
+    if more:
+        click.echo(f"… and {more} more error{'s' if more != 1 else ''}.", err=err)
     for problem in report.warnings:
         click.echo(f"warning: {problem}", err=err)
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Framework
+from tests.framework_samples import CSV_PROBLEM_LINES, csv_problems
 from tests.services.test_framework_file_safety import ALIAS_BOMB, MONZO, SCRIPT
 from tests.web.test_framework_import_files import REFUSED
 
@@ -61,5 +62,28 @@ def test_a_monzo_page_imports(app, tmp_path):
     result = run(app, "import", str(path))
     assert result.exit_code == 0, result.output
     assert "Imported Web Engineering as version 1 (a draft)." in result.output
-    assert "warning: areas[0].competencies[0].expectations.L2: the expectation of " in result.output
+    assert "warning: topics[0] (level 2): the expectation of " in result.output
     assert frameworks(app) == 1
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_every_problem_of_a_csv_is_printed_at_once(app, tmp_path, command):
+    path = tmp_path / "ladder.csv"
+    path.write_text(csv_problems())
+    result = run(app, command, str(path))
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert [int(e.rsplit("(line ", 1)[1].rstrip(")")) for e in errors] == CSV_PROBLEM_LINES
+    assert f"Error: {path}: 5 errors found; nothing was imported." in result.output
+    assert frameworks(app) == 0
+
+
+def test_past_fifty_problems_the_rest_are_counted(app, tmp_path):
+    path = tmp_path / "web.md"
+    topics = "".join(f"  - name: t{n}\n    content: 7\n" for n in range(53))
+    path.write_text(f"---\ntopics:\n{topics}---\n")
+    result = run(app, "import", str(path))
+    assert result.exit_code == 1
+    assert result.output.count("error: topics[") == 50
+    assert "… and 3 more errors." in result.output
+    assert frameworks(app) == 0

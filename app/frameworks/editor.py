@@ -16,7 +16,7 @@ from app.frameworks import part_views
 from app.frameworks.forms import ConfirmForm, ImportForm, NewFrameworkForm, publish_form
 from app.models import FrameworkVersion
 from app.services.frameworks import editing, store, versions
-from app.services.frameworks.document import MAX_BYTES, InvalidFrameworkError
+from app.services.frameworks.document import MAX_BYTES, InvalidFrameworkError, shown_errors
 
 bp = Blueprint("framework_editor", __name__, url_prefix="/frameworks")
 
@@ -62,13 +62,15 @@ def import_file():
     form = ImportForm()
 
     def page(status: int, error=None):
-        problems = []
+        problems, more = [], 0
         if isinstance(error, InvalidFrameworkError):
-            problems = error.report.errors
+            problems, more = shown_errors(error.report)
         return render_template(
             "framework_editor/import.html",
             form=form,
             problems=problems,
+            more=more,
+            total=len(problems) + more,
             max_megabytes=MAX_BYTES // (1024 * 1024),
         ), status
 

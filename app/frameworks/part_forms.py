@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.frameworks.forms import KEY_HINT, DraftForm, optional_int
 from app.models import DELEGATION_LEVELS, CellStatus, DaciRole
 from app.services.frameworks import editing
-from app.services.frameworks.document import TEXT_MAX, IndicatorDoc
+from app.services.frameworks.document import SHORT_NAME_MAX, TEXT_MAX, IndicatorDoc
 
 
 class CheckboxesField(SelectMultipleField):
@@ -178,6 +178,12 @@ class CompetencyForm(DraftForm):
         "the competency when it is renamed. " + KEY_HINT,
         render_kw={"spellcheck": "false"},
     )
+    short_name = StringField(
+        "Short name",
+        description=f"At most {SHORT_NAME_MAX} characters, such as Stakeholders for "
+        "Stakeholder management: it heads the competency's column in the calibration grid. "
+        "Leave it empty and Rungs shortens the name.",
+    )
     description = TextAreaField("Description")
     area_id = SelectField("Area", coerce=optional_int)
     track_ids = CheckboxesField(
@@ -212,6 +218,7 @@ class CompetencyForm(DraftForm):
             area_id=self.area_id.data or 0,
             track_ids=list(self.track_ids.data or []),
             drop_written_cells=bool(self.drop_written_cells.data),
+            short_name=self.short_name.data or "",
         )
 
 

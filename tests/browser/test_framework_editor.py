@@ -1,4 +1,7 @@
-"""The framework editor in a real browser: a draft, a cell written by keyboard, publishing, axe."""
+"""The framework editor in a real browser: a draft, a cell written by keyboard, publishing, axe.
+
+Every test reaches the editor as the head of product would: signed in, from the home page, by
+clicking through the catalogue (tests/browser/framework_clicks.py), never by typing an address."""
 
 from __future__ import annotations
 
@@ -7,8 +10,14 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.framework_clicks import (
+    head_opens_draft,
+    open_catalogue,
+    open_draft,
+    start_new_draft,
+)
 from tests.browser.test_sign_in import expect_home, sign_in
-from tests.web.test_framework_editor import ids, import_framework, place
+from tests.web.test_framework_editor import import_framework, place
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +37,10 @@ def test_head_writes_a_cell_by_keyboard_and_publishes_the_draft(page: Page, app,
     import_framework(app, publish=True, levels=3)
     sign_in(page, org.head)
     expect_home(page, org.head)
-    page.goto("/frameworks/sample/v1/edit")
-    expect(page.get_by_role("link", name=re.compile("^Skill 0.0 at L2"))).to_have_count(0)
+    open_catalogue(page)
+    expect(page.get_by_role("link", name=re.compile("^Open the draft"))).to_have_count(0)
 
-    page.get_by_role("button", name="Start a new draft from this version").click()
+    start_new_draft(page, "Sample")
 
     expect(page).to_have_url(re.compile(r"/frameworks/sample/v2/edit$"))
     expect(page.get_by_role("status")).to_have_text(
@@ -67,19 +76,26 @@ def test_head_writes_a_cell_by_keyboard_and_publishes_the_draft(page: Page, app,
     expect(page).to_have_url(re.compile(r"/frameworks/sample/v2/$"))
     expect(page.get_by_role("status")).to_have_text("Version 2 of Sample is published.")
     expect(page.get_by_text("Runs discovery for a whole product area.")).to_be_visible()
-    page.goto("/frameworks/sample/v2/edit")
-    expect(page.get_by_role("heading", level=2, name=re.compile("cannot change"))).to_be_visible()
+    # Published, the draft is gone from the catalogue: the next edit starts a new draft.
+    open_catalogue(page)
+    expect(page.get_by_role("link", name=re.compile("^Open the draft"))).to_have_count(0)
+    expect(page.get_by_role("button", name="Start a new draft of Sample")).to_be_visible()
+
+
+def open_cell(page: Page, name: str) -> None:
+    """In the editor: the cell's page, from its link in the grid."""
+    page.get_by_role("link", name=re.compile(rf"^{re.escape(name)}:")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
 def test_a_cell_conflict_keeps_both_texts_in_view(page: Page, app, org):
-    version_id = import_framework(app)
-    found = ids(app, version_id)
-    sign_in(page, org.head)
-    expect_home(page, org.head)
-    path = f"/frameworks/sample/v1/cells/{found['cell:skill-0-0:L1']}"
-    page.goto(path)
-    other = page.context.new_page()  # the same person in a second tab
-    other.goto(path)
+    import_framework(app)
+    head_opens_draft(page, org.head, "Sample")
+    open_cell(page, "Skill 0.0 at L1")
+    other = page.context.new_page()  # the same person in a second tab, signed in already
+    other.goto("/")
+    open_draft(other, "Sample")
+    open_cell(other, "Skill 0.0 at L1")
     other.get_by_label("Expectation").fill("Their wording")
     other.get_by_role("button", name="Save", exact=True).click()
     expect(other.get_by_role("status")).to_have_text("Skill 0.0 at L1 was saved.")
@@ -93,48 +109,41 @@ def test_a_cell_conflict_keeps_both_texts_in_view(page: Page, app, org):
     expect(page.get_by_label("Expectation")).to_have_value("My wording")
 
 
-@pytest.mark.parametrize(
-    ("path", "heading"),
-    [
-        ("/frameworks/sample/v1/edit", "Edit Sample"),
-        ("/frameworks/sample/v1/cells/{cell}", "Skill 0.0 at T0L1"),
-        ("/frameworks/sample/v1/publish", "Publish version 1 of Sample"),
-        ("/frameworks/sample/v1/levels/{level}/edit", "Edit the level T0L1"),
-        ("/frameworks/sample/v1/levels/{level}/decisions/new", "Add a decision right to T0L1"),
-        ("/frameworks/sample/v1/competencies/{competency}/edit", "Edit the competency Skill 0.0"),
-        ("/frameworks/sample/v1/areas/{area}/competencies/new", "Add a competency to Area 0"),
-        ("/frameworks/sample/v1/tracks/new", "Add a track"),
-        ("/frameworks/sample/v1/areas/new", "Add a competency area"),
-        ("/frameworks/sample/v1/areas/{area}/remove", "Remove the area Area 0"),
-        ("/frameworks/new", "Start a career framework"),
-        ("/frameworks/import", "Import a career framework"),
-    ],
-    ids=[
-        "editor",
-        "cell",
-        "publish",
-        "level",
-        "decision right",
-        "competency",
-        "new competency",
-        "new track",
-        "new area",
-        "remove an area",
-        "new framework",
-        "import",
-    ],
-)
-def test_editor_pages_are_accessible(page: Page, app, org, assert_accessible, path, heading):
-    found = ids(app, import_framework(app, tracks=2, levels=2))
-    parts = {
-        "cell": found["cell:skill-0-0:T0L1"],
-        "level": found["level:T0L1"],
-        "competency": found["competency:skill-0-0"],
-        "area": found["area:area-0"],
-    }
-    sign_in(page, org.head)
-    expect_home(page, org.head)
-    page.goto(path.format(**parts))
+# Each editor page and the clicks that reach it from the draft's editor, or from the catalogue
+# where it says so; a click is (role, accessible name).
+FROM_CATALOGUE = "catalogue"
+EDITOR_PAGES = {
+    "editor": ([], "Edit Sample"),
+    "cell": ([("link", re.compile(r"^Skill 0\.0 at T0L1:"))], "Skill 0.0 at T0L1"),
+    "publish": ([("link", "Publish…")], "Publish version 1 of Sample"),
+    "level": ([("link", "Edit T0L1")], "Edit the level T0L1"),
+    "decision right": (
+        [("link", "Edit T0L1"), ("link", "Add a decision right")],
+        "Add a decision right to T0L1",
+    ),
+    "competency": ([("link", "Edit Skill 0.0")], "Edit the competency Skill 0.0"),
+    "new competency": ([("link", "Add a competency to Area 0")], "Add a competency to Area 0"),
+    "new track": ([("link", "Add a track")], "Add a track"),
+    "new area": ([("link", "Add an area")], "Add a competency area"),
+    "remove an area": ([("link", "Remove the area Area 0")], "Remove the area Area 0"),
+    "new framework": ([FROM_CATALOGUE, ("link", "New framework")], "Start a career framework"),
+    "import": ([FROM_CATALOGUE, ("link", "Import a framework")], "Import a career framework"),
+}
+
+
+@pytest.mark.parametrize("name", list(EDITOR_PAGES))
+def test_editor_pages_are_accessible(page: Page, app, org, assert_accessible, name):
+    import_framework(app, tracks=2, levels=2)
+    clicks, heading = EDITOR_PAGES[name]
+    if clicks[:1] == [FROM_CATALOGUE]:
+        sign_in(page, org.head)
+        expect_home(page, org.head)
+        open_catalogue(page)
+        clicks = clicks[1:]
+    else:
+        head_opens_draft(page, org.head, "Sample")
+    for role, label in clicks:
+        page.get_by_role(role, name=label, exact=isinstance(label, str)).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert_accessible(page)
@@ -147,9 +156,7 @@ def test_errors_conflicts_and_the_level_mapping_are_accessible(
     place(app, org.pm_a1, first, "L3")
     sign_in(page, org.head)
     expect_home(page, org.head)
-    page.goto("/frameworks/sample/v1/edit")
-    assert_accessible(page)  # a published version: read only, with the new-draft button
-    page.get_by_role("button", name="Start a new draft from this version").click()
+    start_new_draft(page, "Sample")
 
     # A refused edit: the error sits next to its field.
     page.get_by_role("link", name="Edit L2").click()
@@ -160,7 +167,8 @@ def test_errors_conflicts_and_the_level_mapping_are_accessible(
     assert_accessible(page)
 
     # Remove L3, on which Alice is placed: publishing asks where she goes.
-    page.goto("/frameworks/sample/v2/edit")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit Sample")
     page.get_by_role("link", name="Remove L3").click()
     page.get_by_role("button", name="Remove the level").click()
     expect(page.get_by_role("status")).to_have_text("The level L3 — Level 3 was removed.")
@@ -186,7 +194,8 @@ def test_an_import_with_errors_is_accessible(page: Page, org, assert_accessible,
     )
     sign_in(page, org.head)
     expect_home(page, org.head)
-    page.goto("/frameworks/import")
+    open_catalogue(page)
+    page.get_by_role("link", name="Import a framework").click()
     page.get_by_label("Framework file").set_input_files(str(broken))
     page.get_by_role("button", name="Import").click()
     expect(

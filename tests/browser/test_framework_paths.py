@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.framework_clicks import open_catalogue
 from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 from tests.web.test_framework_pages import import_framework
 
@@ -26,8 +27,7 @@ def test_head_starts_a_draft_edits_it_and_finds_import_and_new_from_home(
     sign_in(page, org.head)
     expect_home(page, org.head)
 
-    main_nav(page).get_by_role("link", name="Career paths").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Career paths")
+    open_catalogue(page)
     assert_accessible(page)
     page.get_by_role("button", name="Start a new draft of Crafted ladder").click()
 
@@ -68,8 +68,7 @@ def test_a_pm_sees_no_editing_action(page: Page, app, org):
     sign_in(page, org.pm_a1)
     expect_home(page, org.pm_a1)
 
-    main_nav(page).get_by_role("link", name="Career paths").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Career paths")
+    open_catalogue(page)
     expect(page.get_by_role("link", name=EDITING)).to_have_count(0)
     expect(page.get_by_role("button", name=EDITING)).to_have_count(0)
     page.get_by_role("link", name=OPEN_PATH).click()

@@ -14,8 +14,13 @@ from app.extensions import db
 from app.models import CellStatus, FrameworkVersion, IndicatorKind
 from app.policy import SYSTEM
 from app.services.frameworks import csv_format, files, store, yaml_format
-from app.services.frameworks.document import FrameworkDoc, IndicatorDoc, InvalidFrameworkError
-from tests.framework_samples import framework_yaml
+from app.services.frameworks.document import (
+    FrameworkDoc,
+    IndicatorDoc,
+    InvalidFrameworkError,
+    shown_errors,
+)
+from tests.framework_samples import CSV_PROBLEM_LINES, csv_problems, framework_yaml
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "frameworks").glob("*.yaml"))
 
@@ -199,11 +204,12 @@ def test_a_row_with_more_fields_than_the_header_is_refused():
     # An unquoted comma in the text: the old reader kept "Does research" and dropped the rest.
     text = LEGACY_HEADER + GOOD_ROW + "IC,PM2,PM 2,2,Craft,Research,,defined,,Leads, then writes.\n"
     assert errors_of(text) == [
-        "line 3: has 11 fields but the header has 10; text with a comma, a quote or a line "
-        "break must be in double quotes"
+        "has 11 fields but the header has 10; text with a comma, a quote or a line "
+        "break must be in double quotes (line 3)"
     ]
     short = LEGACY_HEADER + "IC,PM1,PM,1,Craft\n" + GOOD_ROW
-    assert errors_of(short)[0].startswith("line 2: has 5 fields but the header has 10")
+    assert errors_of(short)[0].startswith("has 5 fields but the header has 10")
+    assert errors_of(short)[0].endswith("(line 2)")
 
 
 def test_a_quoted_comma_and_line_break_are_text():
@@ -217,8 +223,8 @@ def test_a_field_past_the_csv_limit_is_an_error_with_its_line():
     huge = "x" * (csv.field_size_limit() + 1)
     text = LEGACY_HEADER + GOOD_ROW + f'IC,PM2,PM 2,2,Craft,Research,,defined,,"{huge}"\n'
     assert errors_of(text) == [
-        f"line 3: a field is longer than {csv.field_size_limit():,} characters, the most a CSV "
-        "field may hold; shorten it (or check for a missing closing quote)"
+        f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV "
+        "field may hold; shorten it (or check for a missing closing quote) (line 3)"
     ]
 
 
@@ -226,8 +232,8 @@ def test_a_field_past_the_csv_limit_is_an_error_with_its_line():
 def test_control_characters_are_refused_with_their_line(character):
     text = LEGACY_HEADER + GOOD_ROW + GOOD_ROW.replace("Does", f"Do{character}es")
     [error] = errors_of(text)
-    assert error.startswith("line 3 contains a control character (U+")
-    assert error.endswith("at character 40); remove it and try again.")
+    assert error.startswith("contains a control character (U+")
+    assert error.endswith("at character 40); remove it (line 3)")
 
 
 def test_errors_name_the_line():
@@ -238,13 +244,13 @@ def test_errors_name_the_line():
         + "IC,PM2,PM 2,2,Craft,Research,,defined,story,An example.\n"
     )
     assert errors_of(text) == [
-        'line 2: level_rank "one" is not a whole number',
-        'line 3: status "maybe" is not one of defined, empty, not_applicable',
-        'line 4: indicator_kind "story" is not one of criterion, example, signal',
+        'level_rank "one" is not a whole number (line 2)',
+        'status "maybe" is not one of defined, empty, not_applicable (line 3)',
+        'indicator_kind "story" is not one of criterion, example, signal (line 4)',
     ]
     assert errors_of("a,b\n1,2\n") == [
-        f"line 1: the header must be {','.join(csv_format.COLUMNS)} (or the older "
-        f"{','.join(csv_format.LEGACY_COLUMNS)}, without keys)"
+        f"the header must be {','.join(csv_format.COLUMNS)} (or the older "
+        f"{','.join(csv_format.LEGACY_COLUMNS)}, without keys) (line 1)"
     ]
     assert errors_of("") == ["the file is empty"]
     assert errors_of(LEGACY_HEADER) == ["the file has a header but no rows"]
@@ -257,14 +263,44 @@ def test_a_row_may_not_contradict_what_an_earlier_row_declared():
     lines[cell] = lines[cell].replace("Skill 0.0", "Skill zero")
     competency_line = next(i for i, line in enumerate(lines) if line.startswith("competency,"))
     assert errors_of("".join(lines)) == [
-        f'line {cell + 1}: competency is "Skill zero" but it is "Skill 0.0" on line '
-        f"{competency_line + 1}; change it there and on every row that repeats it"
+        f'competency is "Skill zero" but it is "Skill 0.0" on line '
+        f"{competency_line + 1}; change it there and on every row that repeats it "
+        f"(line {cell + 1})"
     ]
     twice = csv_format.dump(doc).splitlines(keepends=True)
     twice.insert(cell + 1, twice[cell])
     assert errors_of("".join(twice)) == [
-        f"line {cell + 2}: Skill 0.0 at L1 has a cell row on line {cell + 1} too"
+        f"Skill 0.0 at L1 has a cell row on line {cell + 1} too (line {cell + 2})"
     ]
+
+
+def test_a_csv_lists_every_problem_in_one_round():
+    # A framework rule (the slug), a row's width, a control character, a status and an
+    # indicator kind: one answer, in the order of the file, each with its line.
+    with pytest.raises(InvalidFrameworkError) as error:
+        files.validate(csv_problems(), "csv")
+    report = error.value.report
+    assert error.value.message == "5 errors found; nothing was imported."
+    assert [p.line for p in report.errors] == CSV_PROBLEM_LINES
+    assert [str(p) for p in report.errors] == [
+        'slug: "Not A Slug" must be lower-case letters, digits and single dashes (line 2)',
+        "has 16 fields but the header has 15; text with a comma, a quote or a line break "
+        "must be in double quotes (line 10)",
+        "contains a control character (U+0000 at character 84); remove it (line 14)",
+        'status "maybe" is not one of defined, empty, not_applicable (line 16)',
+        'indicator_kind "story" is not one of criterion, example, signal (line 17)',
+    ]
+
+
+def test_every_wrong_row_is_counted_and_the_first_fifty_are_shown():
+    rows = "".join(
+        f"IC,PM{n},PM {n},{n},Craft,Research,,maybe,,Does research.\n" for n in range(1, 61)
+    )
+    with pytest.raises(InvalidFrameworkError) as error:
+        files.validate(LEGACY_HEADER + rows, "csv")
+    assert error.value.message == "60 errors found; nothing was imported."
+    shown, more = shown_errors(error.value.report)
+    assert [p.line for p in shown] == list(range(2, 52)) and more == 10
 
 
 # --- the older CSV without keys -----------------------------------------------------------------

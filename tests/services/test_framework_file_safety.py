@@ -259,8 +259,7 @@ def test_a_level_monzo_leaves_out_is_not_applicable_and_an_empty_one_is_not_writ
         ("impact", "L3"): CellStatus.NOT_APPLICABLE,
     }
     assert [str(w) for w in report.warnings] == [
-        "areas[0].competencies[0].expectations.L2: the expectation of Communication at L2 "
-        "is empty (line 13)"
+        "topics[0] (level 2): the expectation of Communication at L2 is empty (line 13)"
     ]
 
 
@@ -284,11 +283,12 @@ def test_the_prose_below_the_front_matter_becomes_the_description():
         ),
         (
             "topics:\n  - name: a\n    content:\n      - level: two\n",
-            "content[0].level: text is not a level: use a whole number from 1 to 30 (line 5)",
+            "content[0].level: text is not a level (in a): use a whole number from 1 to 30 "
+            "(line 5)",
         ),
         (
             "topics:\n  - name: a\n    content:\n      - level: 99999999999999999999999\n",
-            "level: 99999999999999999999999 is not a level: use a whole number from 1 to 30",
+            "level: 99999999999999999999999 is not a level (in a): use a whole number from 1 to 30",
         ),
         (
             "levels: 1000000000\ntopics:\n  - name: a\n",

@@ -10,7 +10,12 @@ import yaml
 from app.models import CellStatus
 from app.services.frameworks import files, monzo_format, yaml_format
 from app.services.frameworks.document import InvalidFrameworkError
-from tests.framework_samples import framework_data, framework_yaml
+from tests.framework_samples import (
+    MONZO_PROBLEM_LINES,
+    MONZO_PROBLEMS,
+    framework_data,
+    framework_yaml,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -274,3 +279,31 @@ def test_a_yaml_syntax_error_stops_at_that_line():
     text = framework_yaml(levels=3).replace("code: L3", "code: L2").replace("rank: 2", "rank: [2")
     found = errors_of(text)
     assert len(found) == 1 and found[0].startswith("not valid YAML")
+
+
+def test_a_monzo_page_lists_every_problem_in_one_round():
+    # Problems of the front matter and a rule every framework follows (two topics of one name),
+    # in the order of the file, each with its line and the topic's place in the file.
+    doc, report = monzo_format.parse(MONZO_PROBLEMS)
+    assert doc is None
+    assert [str(problem) for problem in report.errors] == [
+        'topics[0].name: "communication" is used twice (line 5)',
+        "topics[0].content[0].level: 0 is not a level (in Communication): use a whole number "
+        "from 1 to 30 (line 8)",
+        "topics[0].content[1].criteria: must be a list, not text (line 12)",
+        'topics[1].name: "communication" is used twice (line 13)',
+        "topics[2].name: is required (line 19)",
+    ]
+    with pytest.raises(InvalidFrameworkError) as error:
+        files.validate(MONZO_PROBLEMS, "monzo")
+    assert error.value.message == "5 errors found; nothing was imported."
+    assert [p.line for p in error.value.report.errors] == MONZO_PROBLEM_LINES
+
+
+def test_a_monzo_level_that_is_not_one_is_not_reported_again_as_a_track_without_levels():
+    text = MONZO.replace("levels: 3\n", "").replace("level: 1", "level: one")
+    text = text.replace("level: 2", "level: 0")
+    doc, report = monzo_format.parse(text)
+    assert doc is None
+    assert [p.line for p in report.errors] == [9, 13, 23]
+    assert all("is not a level" in p.message for p in report.errors)

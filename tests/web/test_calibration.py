@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import (
     CalibrationSession,
     CaseRating,
+    Competency,
     CyclePhase,
     Framework,
     FrameworkVersion,
@@ -456,6 +457,29 @@ def test_the_agenda_orders_by_spread_only_what_the_viewer_may_see(app, org, meet
     page = text(ada.get(grid_url(meeting)))
     assert page.index(f'id="case-{a1}"') < page.index(f'id="case-{b1}"')
     assert all_meets()
+
+
+def test_a_column_is_headed_by_the_competency_s_short_name_with_the_full_name_kept(
+    app, org, meeting, client
+):
+    with app.app_context():
+        for competency in db.session.scalars(
+            select(Competency).where(Competency.key.in_(["skill-0-0", "skill-1-1"]))
+        ):
+            if competency.key == "skill-0-0":
+                competency.short_name = "Zero"
+            else:
+                competency.name = "Stakeholder management"
+        db.session.commit()
+    sign_in(client, org.manager_b)
+    page = text(client.get(grid_url(meeting)))
+    headers = re.findall(r'<th scope="col" class="cal-comp">(.*?)</th>', page)
+    shown = [re.search(r'aria-hidden="true">(.*?)</abbr>', h).group(1) for h in headers]
+    # the head's short name; a name that fits; the first word of one that does not
+    assert shown[0] == "Zero" and shown[1] == "Skill 0.1" and shown[-1] == "Stakeholder"
+    assert '<span class="visually-hidden">Skill 0.0</span>' in headers[0]
+    assert 'title="Area 0: Skill 0.0"' in headers[0]
+    assert '<span class="visually-hidden">Stakeholder management</span>' in headers[-1]
 
 
 def test_the_grid_heads_every_competency_with_its_help_folded_and_numbers_disagreements(

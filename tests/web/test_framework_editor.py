@@ -555,6 +555,54 @@ def test_edit_a_competency_and_its_tracks(app, head):
     assert list(moved.expectations) == ["T1L1"]
 
 
+def test_a_competency_gets_a_short_name_for_the_grid_of_at_most_16_characters(app, head):
+    version_id = import_framework(app)
+    found = ids(app, version_id)
+    path = f"{EDITOR}/competencies/{found['competency:skill-0-0']}/edit"
+    page = text(head.get(path))
+    assert '<label for="short_name"' in page and "heads the competency&#39;s column" in page
+    form = {
+        "name": "Stakeholder management",
+        "short_name": "Stakeholders and partners",
+        "description": "",
+        "area_id": str(found["area:area-0"]),
+        "track_ids": [str(found["track:track-0"])],
+        "revision": hidden(page, "revision"),
+    }
+    refused = head.post_form(path, form)
+    assert refused.status_code == 400
+    assert 'id="short_name-error">Use at most 16 characters (this has 25)' in text(refused)
+    with app.app_context():
+        doc = store.to_document(store.load_version(version_id))
+    assert (doc.areas[0].competencies[0].name, doc.areas[0].competencies[0].short_name) == (
+        "Skill 0.0",
+        "",
+    )
+    assert head.post_form(path, {**form, "short_name": " Stakeholders "}).status_code == 302
+    with app.app_context():
+        doc = store.to_document(store.load_version(version_id))
+    assert doc.areas[0].competencies[0].short_name == "Stakeholders"
+    assert "    short_name: Stakeholders\n" in exported(app, version_id)
+    assert 'value="Stakeholders"' in text(head.get(path))
+    # A new competency may have one from the start.
+    add = f"{EDITOR}/areas/{found['area:area-0']}/competencies/new"
+    page = text(head.get(add))
+    response = head.post_form(
+        add,
+        {
+            "name": "Prioritisation",
+            "short_name": "Priorities",
+            "area_id": str(found["area:area-0"]),
+            "track_ids": [str(found["track:track-0"])],
+            "revision": hidden(page, "revision"),
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        doc = store.to_document(store.load_version(version_id))
+    assert doc.areas[0].competencies[-1].short_name == "Priorities"
+
+
 def test_decision_rights_from_the_level_page(app, head):
     version_id = import_framework(app)
     found = ids(app, version_id)
@@ -692,3 +740,13 @@ def test_a_cell_removed_while_someone_writes_it_keeps_their_text_in_view(app, ma
     assert "Removed meanwhile" in gone and "Words worth keeping" in gone
     assert "someone removed its competency or its level" in gone
     assert writer.get(cell_path).status_code == 404
+
+
+def test_the_editor_of_a_published_version_reads_only_and_offers_a_new_draft(app, head):
+    # (The browser tests reach editors by clicking, and no page links a published version's
+    # editor; an old bookmark still lands on a page that says what to do.)
+    import_framework(app, publish=True)
+    page = text(head.get(f"{EDITOR}/edit"))
+    assert "Version 1 is published, so it cannot change</h2>" in page
+    assert "Start a new draft from this version</button>" in page
+    assert "/cells/" not in page and "Publish…" not in page

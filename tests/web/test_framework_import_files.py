@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CellStatus, Expectation, Framework, Indicator, IndicatorKind
 from tests.factories import sign_in
-from tests.framework_samples import framework_yaml
+from tests.framework_samples import MONZO_PROBLEM_LINES, MONZO_PROBLEMS, framework_yaml
 from tests.services.test_framework_file_safety import ALIAS_BOMB, MONZO, PNG, SCRIPT, TABLES
 
 REFUSED = [
@@ -141,4 +141,30 @@ def test_a_file_with_two_independent_problems_lists_both(app, head):
     assert "appears twice in the same mapping (first on line 3); keep one" in page
     assert "9 is not between 1 (tell) and 7 (delegate)" in page
     assert "every problem is listed with its line" not in page  # the claim says what it does
+    assert frameworks(app) == 0
+
+
+def test_a_monzo_page_with_several_problems_lists_them_all_and_stores_nothing(app, head):
+    response = upload(head, MONZO_PROBLEMS.encode(), "web.md")
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "5 errors found; nothing was imported." in page
+    assert "<h2>5 errors in the file</h2>" in page
+    for line in MONZO_PROBLEM_LINES:
+        assert f'<span class="line">Line {line}</span>' in page
+    assert "0 is not a level (in Communication)" in page
+    assert '"communication" is used twice' in page
+    assert "more error" not in page
+    assert frameworks(app) == 0
+
+
+def test_a_file_with_more_than_fifty_problems_lists_fifty_and_counts_the_rest(app, head):
+    header = "track,level_code,level_title,level_rank,area,competency,competency_description,"
+    rows = "".join(f"IC,PM{n},PM {n},{n},Craft,Research,,maybe,,Text.\n" for n in range(1, 56))
+    response = upload(head, (header + "status,indicator_kind,text\n" + rows).encode(), "x.csv")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "55 errors in the file" in page
+    assert page.count('<span class="line">') == 50
+    assert "… and 5 more errors. The first 50 are listed" in page
     assert frameworks(app) == 0

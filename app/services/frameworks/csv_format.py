@@ -17,8 +17,7 @@ import csv
 import io
 from pathlib import PurePath
 
-from app.core.errors import ValidationError
-from app.infra.text import check_text, inert_csv_cell, restore_csv_cell
+from app.infra.text import inert_csv_cell, restore_csv_cell, unwanted_character
 from app.models import CellStatus
 from app.services.frameworks.csv_records import (
     FRAMEWORK_FIELDS,
@@ -66,27 +65,30 @@ LEGACY_COLUMNS = (
     "indicator_kind",
     "text",
 )
-# Past this many errors the rest of the file is not worth reading (a wrong file, say).
-MAX_ERRORS = 50
 
 
 def parse(text: str, *, filename: str = "framework.csv") -> tuple[FrameworkDoc | None, Report]:
+    """Read a framework CSV: the document, or None with every problem found in the report.
+
+    Every row is read past the problems of the rows before it (a row that is wrong is left
+    out, with its line), and once all rows are read the rules every framework follows are
+    checked too, so one round lists everything. Only a file that cannot be read on (no
+    header, or a quote that never closes) stops early, and then the framework rules are not
+    checked: the rows after it are missing, not wrong.
+    """
     report = Report()
-    rows = _read(text, report)
-    if report.errors:
-        return None, report
+    rows, complete = _read(text, report)
     if not rows:
-        report.error("", "the file has a header but no rows")
+        if complete and not report.errors:
+            report.error("", "the file has a header but no rows")
         return None, report
     builder = Builder(_named_after(filename), report)
     for row in rows:
         builder.add(row)
-        if len(report.errors) >= MAX_ERRORS:
-            break
-    if report.errors:
-        return None, report
-    builder.finish()
-    check(builder.doc, report)
+    if complete:
+        builder.finish()
+        check(builder.doc, report)
+    report.errors.sort(key=lambda problem: problem.line or 0)
     return (None if report.errors else builder.doc), report
 
 
@@ -101,10 +103,10 @@ def _named_after(filename: str) -> FrameworkDoc:
 # --- reading rows -------------------------------------------------------------------------------
 
 
-def _read(text: str, report: Report) -> list[Row]:
-    """The rows as dicts by column, each with the line it starts on; errors go to the report."""
-    if not _clean(text, report):
-        return []
+def _read(text: str, report: Report) -> tuple[list[Row], bool]:
+    """The rows as dicts by column, each with the line it starts on, and whether the whole file
+    could be read; errors go to the report, and a row with an error is left out."""
+    unclean = _unclean_lines(text, report)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[Row] = []
     last_line = 0
@@ -113,28 +115,29 @@ def _read(text: str, report: Report) -> list[Row]:
         last_line = reader.line_num
         columns = _columns(header, report)
         if columns is None:
-            return []
+            return [], False
         for fields in reader:
             line, last_line = last_line + 1, reader.line_num
-            row = _row(line, columns, fields, report)
+            is_unreadable = not unclean.isdisjoint(range(line, last_line + 1))
+            row = _row(line, columns, fields, None if is_unreadable else report)
             if row is not None:
+                row.is_unreadable = is_unreadable
                 rows.append(row)
-            if len(report.errors) >= MAX_ERRORS:
-                break
     except csv.Error as error:
-        report.error("", f"line {last_line + 1}: {_csv_problem(error)}")
-    return rows
+        report.error("", _csv_problem(error), line=last_line + 1)
+        return rows, False
+    return rows, True
 
 
-def _clean(text: str, report: Report) -> bool:
-    """Refuse control characters (NUL and the like) naming the line they are on."""
+def _unclean_lines(text: str, report: Report) -> set[int]:
+    """The lines holding a control character (NUL and the like), each an error naming it."""
+    unclean = set()
     for number, line in enumerate(text.split("\n"), start=1):
-        try:
-            check_text(line, f"line {number}")
-        except ValidationError as error:
-            report.error("", error.message)
-            return False
-    return True
+        problem = unwanted_character(line)
+        if problem is not None:
+            report.error("", f"contains a control character ({problem}); remove it", line=number)
+            unclean.add(number)
+    return unclean
 
 
 def _csv_problem(error: csv.Error) -> str:
@@ -158,20 +161,26 @@ def _columns(header: list[str] | None, report: Report) -> list[str] | None:
         return names
     report.error(
         "",
-        f"line 1: the header must be {','.join(COLUMNS)} (or the older "
+        f"the header must be {','.join(COLUMNS)} (or the older "
         f"{','.join(LEGACY_COLUMNS)}, without keys)",
+        line=1,
     )
     return None
 
 
-def _row(line: int, columns: list[str], fields: list[str], report: Report) -> Row | None:
+def _row(line: int, columns: list[str], fields: list[str], report: Report | None) -> Row | None:
+    """The row of the fields; None for a blank line or a row of the wrong width (an error in
+    the report, unless there is none because the row's line was reported already)."""
     if not fields or not any(value.strip() for value in fields):
         return None  # a blank line
     if len(fields) != len(columns):
+        if report is None:
+            return None
         report.error(
             "",
-            f"line {line}: has {len(fields)} fields but the header has {len(columns)}; "
+            f"has {len(fields)} fields but the header has {len(columns)}; "
             "text with a comma, a quote or a line break must be in double quotes",
+            line=line,
         )
         return None
     values = {
@@ -207,6 +216,8 @@ def _records(doc: FrameworkDoc):
         for competency in area.competencies:
             part = {**area_part, "competency_key": competency.key, "competency": competency.name}
             yield {"record": "competency", **part, "text": competency.description}
+            if competency.short_name:
+                yield {"record": "competency_short_name", **part, "text": competency.short_name}
             for level in doc.cell_levels(competency):
                 cell = competency.expectations.get(level.code) or CellDoc(CellStatus.EMPTY)
                 where = {**_level_part(*levels[level.code]), **part}

@@ -37,6 +37,7 @@ RECORDS = (
     "decision_right",
     "area",
     "competency",
+    "competency_short_name",
     "cell",
     "indicator",
 )
@@ -48,6 +49,7 @@ class Row:
 
     line: int
     values: dict[str, str]
+    is_unreadable: bool = False  # a control character: reported once, and the row left out
 
     def __getitem__(self, column: str) -> str:
         return self.values.get(column, "")
@@ -66,17 +68,27 @@ class Builder:
         self.track_use: dict[str, set[str]] = {}  # competency key → track keys of its cells
         self.cell_lines: dict[tuple[str, str], int] = {}
         self.declared: dict[int, int] = {}  # id of a doc object → its line
+        self.refused_cells: set[tuple[str, str]] = set()  # cells whose row was left out
 
     def error(self, row: Row, message: str) -> None:
-        self.report.error("", f"line {row.line}: {message}")
+        self.report.error("", message, line=row.line)
 
     def add(self, row: Row) -> None:
         record = row["record"]
+        cell = (self._key(row, "competency_key", "competency")[0], row["level_code"])
+        if record == "indicator" and cell in self.refused_cells:
+            return  # the cell's row was refused: its indicators would only repeat that
+        if not row.is_unreadable:
+            self._add(row, record)
+        if record == "cell" and cell not in self.cell_lines:
+            self.refused_cells.add(cell)
+
+    def _add(self, row: Row, record: str) -> None:
         if record in FRAMEWORK_FIELDS:
             self._framework(row)
         elif record in ("track", "level", *LEVEL_FIELDS, "decision_right"):
             self._track_record(row)
-        elif record in ("area", "competency", "cell", "indicator"):
+        elif record in ("area", "competency", "competency_short_name", "cell", "indicator"):
             self._area_record(row)
         else:
             self.error(row, f'record "{record}" is not one of {", ".join(RECORDS)}')
@@ -131,6 +143,9 @@ class Builder:
         competency = found[1]
         if row["record"] == "competency":
             competency.description = row["text"]
+            return
+        if row["record"] == "competency_short_name":
+            competency.short_name = row["text"]
             return
         if row["competency_description"] and not competency.description:
             competency.description = row["competency_description"]  # the older format
@@ -282,6 +297,9 @@ class Builder:
             self.error(
                 row, f'status "{row["status"]}" is not one of defined, empty, not_applicable'
             )
+            # read on as if the status were left out, so the checks after do not refuse the
+            # cell's text again because of it
+            cell.status = CellStatus.DEFINED if row["text"] else CellStatus.EMPTY
         cell.text = row["text"]
 
     def _indicator(self, row: Row, cell: CellDoc) -> None:

@@ -474,6 +474,7 @@ def _diff_competencies(old: FrameworkDoc, new: FrameworkDoc, diff: VersionDiff) 
             if old_area.key != area.key
             else None,
             changes=_changes(
+                _change("Short name", old_competency.short_name, competency.short_name),
                 _change("Description", old_competency.description, competency.description),
                 _change(
                     "Tracks", _tracks_label(old, old_competency), _tracks_label(new, competency)

@@ -29,10 +29,14 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 # ladders: cells up to 284 characters, descriptions up to 431), so these leave room for long
 # prose: 5,000 characters is about 800 words, most of a printed page for one cell.
 NAME_MAX = 200  # names, titles, a level's typical experience
+SHORT_NAME_MAX = 16  # a competency's short name, a column header of the calibration grid
 TEXT_MAX = 5_000  # a cell's expectation, a description, a level's summary or scope
 INDICATOR_MAX = 1_000  # one indicator (an example, a signal): a sentence or a short paragraph
 DECISION_MAX = 1_000  # one decision right
 INDICATORS_MAX = 50  # per cell
+# The errors a page or the command line lists of one file; a file with more (a wrong file, a
+# column shifted on every row) says how many more there are instead of a list no one reads.
+SHOWN_ERRORS = 50
 
 
 @dataclass
@@ -86,6 +90,7 @@ class CompetencyDoc:
     description: str = ""
     tracks: list[str] | None = None  # None: every track
     expectations: dict[str, CellDoc] = field(default_factory=dict)  # level code → cell
+    short_name: str = ""  # the grid's column header; "" derives one from the name
 
 
 @dataclass
@@ -205,6 +210,11 @@ def _follows(path: str, causes: list[Problem]) -> bool:
     return False
 
 
+def shown_errors(report: Report) -> tuple[list[Problem], int]:
+    """The first SHOWN_ERRORS errors of the report and how many more it holds."""
+    return report.errors[:SHOWN_ERRORS], max(0, len(report.errors) - SHOWN_ERRORS)
+
+
 class InvalidFrameworkError(ValidationError):
     """A framework file with errors: nothing was stored."""
 
@@ -284,7 +294,7 @@ def _level_texts(path: str, level: LevelDoc):
 
 
 def _competency_texts(path: str, competency: CompetencyDoc):
-    for name in ("key", "name", "description"):
+    for name in ("key", "name", "short_name", "description"):
         yield f"{path}.{name}", getattr(competency, name)
     for i, key in enumerate(competency.tracks or []):
         yield f"{path}.tracks[{i}]", key
@@ -307,6 +317,7 @@ def _check_characters(doc: FrameworkDoc, report: Report) -> None:
 # The limit of a text by the last part of its path (keys, codes and the slug have patterns).
 _LIMITS = {
     "name": (NAME_MAX, "a name"),
+    "short_name": (SHORT_NAME_MAX, "a short name (a column header of the calibration grid)"),
     "title": (NAME_MAX, "a title"),
     "typical_experience": (NAME_MAX, "a typical experience"),
     "description": (TEXT_MAX, "a description"),

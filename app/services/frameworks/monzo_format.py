@@ -12,6 +12,7 @@ framework's description. docs/monzo-format.md describes the mapping.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from app.models import CellStatus, IndicatorKind
 from app.services.frameworks import yaml_format
@@ -23,10 +24,12 @@ from app.services.frameworks.document import (
     FrameworkDoc,
     IndicatorDoc,
     LevelDoc,
+    Problem,
     Report,
     TrackDoc,
     check,
     control_character,
+    independent,
     too_large,
 )
 from app.services.frameworks.keys import slugify
@@ -57,14 +60,45 @@ def parse(text: str, *, filename: str = "framework.md") -> tuple[FrameworkDoc | 
         )
         return None, report
     data = yaml_format.load(match.group(1), report, first_line=2)
-    if data is None or report.errors:
+    if data is None:
         return None, report
+    # As for a Rungs file, every problem is found in one round: the front matter is read past
+    # its problems (a wrong entry is left out), then the rules every framework follows are
+    # checked on what was read, leaving out what only follows from a problem already found.
+    found = len(report.errors)
     reader = _Reader(report)
     doc = reader.document(data, filename, _description(text[match.end() :]))
-    if doc is None or report.errors:
+    if doc is None:
         return None, report
+    causes = [_in_document(problem) for problem in report.errors[found:]]
+    found = len(report.errors)
     check(doc, report)
+    independent(report, found, causes)
+    report.errors[found:] = [_in_file(problem) for problem in report.errors[found:]]
+    report.warnings = [_in_file(problem) for problem in report.warnings]
+    report.errors.sort(key=lambda problem: problem.line or 0)
     return (None if report.errors else doc), report
+
+
+def _in_document(problem: Problem) -> Problem:
+    """A problem of the front matter as the part of the document it leaves out: a level or
+    content entry that is not one (the track's levels), or a topic that is not one (its
+    competency)."""
+    if problem.path == "levels" or re.search(r"\.content(\[\d+\])?(\.level)?$", problem.path):
+        return replace(problem, path="tracks[0].levels")
+    topic = re.match(r"^topics\[(\d+)\]$", problem.path)
+    if topic:
+        return replace(problem, path=f"areas[0].competencies[{topic.group(1)}]")
+    return problem
+
+
+def _in_file(problem: Problem) -> Problem:
+    """A problem found in the document, named by the part of the Monzo file it came from."""
+    path = re.sub(r"^areas\[0\]\.competencies\[(\d+)\]", r"topics[\1]", problem.path)
+    path = re.sub(r"\.expectations\.L(\d+)", r" (level \1)", path)
+    path = re.sub(r"^tracks\[0\]\.levels(\[\d+\])?", "levels", path)
+    path = re.sub(r"^(topics\[\d+\])\.key$", r"\1.name", path)  # a topic's key is its name
+    return replace(problem, path=path)
 
 
 def _description(body: str) -> str:
@@ -99,11 +133,12 @@ class _Reader:
             return []
         return value
 
-    def level(self, value, where: str) -> int | None:
+    def level(self, value, where: str, topic: str = "") -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LEVELS:
             shown = f"{value}" if isinstance(value, int) else kind_of(value)
+            of = f" (in {topic})" if topic else ""
             self.report.error(
-                where, f"{shown} is not a level: use a whole number from 1 to {MAX_LEVELS}"
+                where, f"{shown} is not a level{of}: use a whole number from 1 to {MAX_LEVELS}"
             )
             return None
         return value
@@ -123,8 +158,6 @@ class _Reader:
         competencies = [self.topic(topic, f"topics[{t}]", t) for t, topic in enumerate(topics)]
         found = [n for _, cells in competencies for n in cells]
         top = max([*found, declared or 0], default=0)
-        if self.report.errors:
-            return None
         for competency, cells in competencies:
             for n in range(1, top + 1):
                 competency.expectations[f"L{n}"] = cells.get(n) or CellDoc(
@@ -163,6 +196,8 @@ class _Reader:
         competency = CompetencyDoc(
             key=slugify(name, f"topic-{t + 1}"),
             name=self.text(topic, "title", where) or name,
+            # not Monzo's own: a Rungs export to Monzo's shape may keep the grid's short name
+            short_name=self.text(topic, "shortTitle", where),
         )
         # Warnings name places in the Rungs document; point them at the topic's lines.
         target = f"areas[0].competencies[{t}]"
@@ -175,7 +210,7 @@ class _Reader:
                     path, f"must be a mapping with level and criteria, not {kind_of(entry)}"
                 )
                 continue
-            level = self.level(entry.get("level"), f"{path}.level")
+            level = self.level(entry.get("level"), f"{path}.level", competency.name)
             if level is None:
                 continue
             if level in cells:

@@ -200,6 +200,7 @@ def _add_content(version: FrameworkVersion, doc: FrameworkDoc) -> None:
                 area=area,
                 key=competency_doc.key,
                 name=competency_doc.name,
+                short_name=competency_doc.short_name,
                 description=competency_doc.description,
                 position=c,
                 tracks=[tracks[key] for key in doc.track_keys_of(competency_doc)],
@@ -260,6 +261,7 @@ def to_document(version: FrameworkVersion) -> FrameworkDoc:
                     CompetencyDoc(
                         key=c.key,
                         name=c.name,
+                        short_name=c.short_name,
                         description=c.description,
                         tracks=None
                         if [t.key for t in c.tracks] == all_track_keys

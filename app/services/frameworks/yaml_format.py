@@ -354,7 +354,9 @@ class _Reader:
 
     def competency(self, data, path) -> CompetencyDoc:
         data = (
-            self.mapping(data, path, ("key", "name"), ("description", "tracks", "expectations"))
+            self.mapping(
+                data, path, ("key", "name"), ("short_name", "description", "tracks", "expectations")
+            )
             or {}
         )
         tracks = None
@@ -367,6 +369,7 @@ class _Reader:
         return CompetencyDoc(
             key=self.text(data, "key", path, required=True),
             name=self.text(data, "name", path, required=True),
+            short_name=self.text(data, "short_name", path),
             description=self.text(data, "description", path),
             tracks=tracks,
             expectations={
@@ -472,7 +475,9 @@ def _area(doc: FrameworkDoc, area: AreaDoc) -> dict:
 
 def _competency(doc: FrameworkDoc, competency: CompetencyDoc) -> dict:
     data = _optional(
-        {"key": competency.key, "name": competency.name}, description=competency.description
+        {"key": competency.key, "name": competency.name},
+        short_name=competency.short_name,
+        description=competency.description,
     )
     if competency.tracks is not None and competency.tracks != [t.key for t in doc.tracks]:
         data["tracks"] = list(competency.tracks)

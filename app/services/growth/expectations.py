@@ -152,6 +152,7 @@ class Expected:
     area: str
     expectation: str  # "" when the cell is not defined yet
     indicators: list[tuple[str, list[str]]] = field(default_factory=list)
+    short_name: str = ""  # the head's short name for dense grids ("" when not set)
 
 
 def _applicable(level_ids: Iterable[int], *columns):
@@ -196,6 +197,7 @@ def competencies_at(level_ids: Iterable[int]) -> dict[int, list[Expected]]:
                 area=area,
                 expectation=expectation.text if expectation.status is CellStatus.DEFINED else "",
                 indicators=_indicator_groups(expectation),
+                short_name=competency.short_name,
             )
         )
     return found

@@ -27,6 +27,7 @@ class Competencies(Part):
         return {
             "key": item.key,
             "name": item.name,
+            "short_name": item.short_name,
             "description": item.description,
             "area_id": item.area_id,
             "track_ids": [track.id for track in item.tracks],
@@ -47,6 +48,7 @@ class Competencies(Part):
         if target is None:
             raise ValidationError("Choose an area of this framework.", field="area_id")
         competency.name = inputs.line(data.name, "name", "a name")
+        competency.short_name = inputs.short_name(data.short_name, "short_name")
         competency.description = inputs.prose(data.description, "description")
         _set_tracks(competency, tracks, allow_dropping=data.drop_written_cells)
         if target is not area:
@@ -82,6 +84,7 @@ def new_competency(
         version_id=version.id,
         key=key,
         name=name,
+        short_name=inputs.short_name(data.short_name, prefix + "short_name"),
         description=inputs.prose(data.description, prefix + "description"),
         position=len(area.competencies),
         tracks=tracks,

@@ -10,6 +10,7 @@ from app.services.frameworks.document import (
     CODE_PATTERN,
     KEY_PATTERN,
     NAME_MAX,
+    SHORT_NAME_MAX,
     TEXT_MAX,
     IndicatorDoc,
 )
@@ -68,6 +69,7 @@ class CompetencyInput:
     area_id: int
     track_ids: list[int]
     drop_written_cells: bool = False
+    short_name: str = ""  # the grid's column header; "" derives one from the name
 
 
 @dataclass
@@ -97,6 +99,18 @@ def line(value: str | None, field_name: str, what: str, *, required=True, limit=
         raise ValidationError(f"Enter {what}.", field=field_name)
     if len(value) > limit:
         raise ValidationError(f"Use at most {limit} characters.", field=field_name)
+    return value
+
+
+def short_name(value: str | None, field_name: str) -> str:
+    """A competency's short name: one line of at most SHORT_NAME_MAX characters, or ""."""
+    value = " ".join((value or "").split())
+    if len(value) > SHORT_NAME_MAX:
+        raise ValidationError(
+            f"Use at most {SHORT_NAME_MAX} characters (this has {len(value)}), or leave it "
+            "empty to have Rungs shorten the name.",
+            field=field_name,
+        )
     return value
 
 

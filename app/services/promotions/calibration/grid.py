@@ -40,18 +40,51 @@ from app.services.promotions.calibration.votes import participant_votes
 # --- the grid -----------------------------------------------------------------------------------
 
 
+# The widest column header that lets 13 competencies and the case column fit 1280 px.
+SHORT_MAX = 12
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     name: str
     area: str
+    short_name: str = ""  # the head's, or one made from the name (see abbreviate)
 
     @property
     def short(self) -> str:
-        """The column header in a dense grid: the name's first word, cut to ten characters
-        (the full name goes in the header's title and accessible name)."""
-        word = self.name.split()[0].strip(",&:;") if self.name.split() else self.key
-        return word if len(word) <= 10 else word[:9] + "."
+        """The column header in a dense grid (the full name goes in the header's title and
+        accessible name)."""
+        return self.short_name or abbreviate(self.name, self.key)
+
+
+def abbreviate(name: str, key: str = "") -> str:
+    """A header for a competency the head gave no short name: the name if it fits, else its
+    first word if that fits ("Stakeholder management" → "Stakeholder"), else the name cut at a
+    word boundary or, for one long word, its first letters and an ellipsis: never a word cut
+    with a dot that reads as an abbreviation it is not."""
+    name = " ".join(name.split()) or key
+    if len(name) <= SHORT_MAX:
+        return name
+    words = [word.strip(",&:;") for word in name.split()]
+    if words[0] and len(words[0]) <= SHORT_MAX:
+        return words[0]
+    return name[: SHORT_MAX - 1].rstrip(" ,&:;-") + "…"
+
+
+def _columns(expected) -> list[Column]:
+    """The grid's columns in agenda order; two made-up headers that would read the same (two
+    names starting "Product …") become the names cut to fit, which tell them apart."""
+    columns = {
+        e.key: Column(e.key, e.name, e.area, e.short_name) for es in expected.values() for e in es
+    }
+    made = Counter(c.short for c in columns.values() if not c.short_name)
+    return [
+        replace(c, short_name=c.name[: SHORT_MAX - 1].rstrip() + "…")
+        if not c.short_name and made[c.short] > 1
+        else c
+        for c in columns.values()
+    ]
 
 
 @dataclass(frozen=True)
@@ -167,9 +200,7 @@ def session_page(viewer: User, session_id: int, *, today: date | None = None) ->
 def _facts(viewer: User, session: CalibrationSession, cases, today: date | None) -> _Facts:
     case_ids = [c.id for c in cases]
     expected = readiness.competencies_at({c.proposed_level_id for c in cases})
-    columns = list(
-        {e.key: Column(e.key, e.name, e.area) for es in expected.values() for e in es}.values()
-    )
+    columns = _columns(expected)
     ratings = {}
     if case_ids:
         ratings = {
