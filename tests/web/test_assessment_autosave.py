@@ -118,6 +118,10 @@ def test_a_stale_autosave_is_a_conflict_that_keeps_what_is_stored(app, client, o
         ({"c_skill-0-0-evidence": "12; drop"}, "Skill 0.0: “12; drop” is not an evidence item"),
         ({"c_made-up-rating": "meets"}, "has no competency made-up"),
         ({"statement": "x" * 20_001}, "keep it to 20,000"),
+        # Refused for every request before any view reads it, answered as JSON here too.
+        ({"c_skill-0-0-rationale": "a\x00b"}, "“c_skill-0-0-rationale” contains a control"),
+        ({"statement": "bell\x07"}, "“statement” contains a control character"),
+        ({"statement": "x" * 1_000_000}, "“statement” is far too long"),
     ],
 )
 def test_bad_input_is_refused_naming_the_competency_and_stores_nothing(
@@ -127,7 +131,9 @@ def test_bad_input_is_refused_naming_the_competency_and_stores_nothing(
     page = opened(client, self_url(case_id))
     assert client.post_form(autosave_url(case_id), as_sent(page)).status_code == 200
     before = stored(app, case_id)
-    response = client.post_form(autosave_url(case_id), as_sent(page) | change)
+    response = client.post_form(
+        autosave_url(case_id), as_sent(page) | change, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 400
     assert message in response.get_json()["error"]
     assert stored(app, case_id) == before
@@ -168,8 +174,11 @@ def test_people_who_may_not_fill_it_in_save_nothing(
     set_phase(app, cycle.cycle_id, phase)
     sign_in(client, getattr(org, who))
     data = {"revision": "1", "c_skill-0-0-rating": "below", "c_skill-0-0-rationale": "Mine now."}
-    response = client.post_form(autosave_url(case_id, source), data)
+    response = client.post_form(
+        autosave_url(case_id, source), data, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 404
+    assert response.get_json() == {"error": "Not found."}  # the script says so in words
     assert stored(app, case_id) == {} and stored(app, case_id, RatingSource.MANAGER) == {}
 
 

@@ -162,15 +162,19 @@
           "error"
         );
       } else if (result.status === 400 && data.error) {
-        say("Not saved: " + data.error, "error");
-      } else if (result.status === 400) {
+        say("Not saved: " + data.error, "error"); // tries again after the next change
+      } else if (result.status === 404) {
         state.stopped = true;
-        say("Not saved: this page has expired. Use Save draft to keep your changes.", "error");
+        say(
+          "Not saved: this assessment cannot be found any more for you. " +
+            "Use Save draft to see why; your changes are still in this page.",
+          "error"
+        );
       } else {
         state.stopped = true;
         say(
-          "Not saved: this form cannot be saved from here any more (error " + result.status +
-            "). Use Save draft to see why; your changes are still in this page.",
+          "Not saved: " + (data.error || "this form cannot be saved from here (error " +
+            result.status + ").") + " Your changes are still in this page; use Save draft.",
           "error"
         );
       }
