@@ -192,6 +192,12 @@ def test_a_second_tab_is_told_to_use_save_draft_and_overwrites_nothing(org, cycl
     expect(competency(phone, "Skill 0.0").get_by_label("Rationale")).to_have_value(
         "From the second tab."
     )
+    # Typing on the conflict page saves nothing by itself: keeping which version is a choice.
+    competency(phone, "Skill 0.1").get_by_label("Rationale").fill("Still deciding.")
+    expect(status(phone)).to_have_text(
+        "Not saved automatically here: Save draft keeps the version in the form."
+    )
+    phone.wait_for_timeout(2500)  # past the autosave's delay
     laptop.close()
     page = open_form(context)
     expect(competency(page, "Skill 0.0").get_by_label("Rationale")).to_have_value(

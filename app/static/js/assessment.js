@@ -273,6 +273,12 @@
       }
     });
 
+    if (form.hasAttribute("data-autosave-held")) {
+      // The conflict page: which version stays is the person's choice, made with Save draft.
+      state.stopped = true;
+      say("Not saved automatically here: Save draft keeps the version in the form.", "error");
+      return;
+    }
     say("Changes are saved as you go.", "");
   }
 
