@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
 CYCLE = "H1 2027"
 SAVED = re.compile(r"^All changes saved at \d\d:\d\d\.$")
+# The autosave waits 2 s after the last change by design; the page's own time comes on top.
+SAVE_WAIT_MS = TIMEOUT_MS + 2_000
 
 
 @pytest.fixture
@@ -115,7 +117,7 @@ def test_what_the_candidate_typed_survives_closing_the_page_without_saving(
     expect(skill.get_by_text(re.compile(r"^Evidence for Skill 0\.0: 1 of 4"))).to_be_visible()
     expect(sections.get_by_role("link", name="Area 0 1 of 2 rated and explained")).to_be_visible()
 
-    expect(status(page)).to_have_text(SAVED)
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
     assert_accessible(page)
     page.close()  # no Save draft, no Submit
 
@@ -136,7 +138,7 @@ def test_what_the_candidate_typed_survives_closing_the_page_without_saving(
     # The person's own autosaves never make their own Save draft conflict: the form carries the
     # revision each autosave answered, so a Save draft with more typed since goes through.
     competency(page, "Skill 0.1").get_by_label("Rationale").fill("Coached two PMs.")
-    expect(status(page)).to_have_text(SAVED)
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
     competency(page, "Skill 1.0").get_by_label("Rationale").fill("Typed, then Save draft.")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()
@@ -179,11 +181,12 @@ def test_a_second_tab_is_told_to_use_save_draft_and_overwrites_nothing(org, cycl
     context = signed_in(org.pm_a1)
     laptop, phone = open_form(context), open_form(context)
     competency(laptop, "Skill 0.0").get_by_label("Rationale").fill("From the first tab.")
-    expect(status(laptop)).to_have_text(SAVED)
+    expect(status(laptop)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
 
     competency(phone, "Skill 0.0").get_by_label("Rationale").fill("From the second tab.")
     expect(status(phone)).to_contain_text(
-        "Not saved: This self-assessment was saved in another window or by someone else"
+        "Not saved: This self-assessment was saved in another window or by someone else",
+        timeout=SAVE_WAIT_MS,
     )
     expect(status(phone)).to_contain_text("Use Save draft to see both versions")
     phone.get_by_role("button", name="Save draft").click()
@@ -223,7 +226,7 @@ def test_the_manager_autosaves_on_a_phone_and_the_section_links_work_by_keyboard
     skill = competency(page, "Skill 1.1")
     skill.get_by_role("radio", name="Developing", exact=True).check()
     skill.get_by_label("Rationale").fill("Growing into stakeholder work.")
-    expect(status(page)).to_have_text(SAVED)
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
     expect(status(page)).to_be_in_viewport()  # pinned to the bottom of a phone's screen
     assert_accessible(page)
     page.close()
