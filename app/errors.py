@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -24,6 +24,8 @@ TITLES = {
 
 def render_error(status: int, message: str | None = None):
     title = TITLES.get(status, "Something went wrong")
+    if request.accept_mimetypes.best == "application/json":  # a page's script (an autosave)
+        return jsonify(error=message or f"{title}."), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import flash, redirect, url_for
+from flask import flash, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList
@@ -72,6 +72,36 @@ def submit(
         return page(400, error)
     db.session.commit()
     return done(result)
+
+
+def submit_json(
+    form: FlaskForm, save: Callable[[], T], *, done: Callable[[T], dict[str, Any]]
+) -> ResponseReturnValue:
+    """The shape of a form a script sends (an autosave): validate → call the service → commit,
+    answered as JSON instead of a page. 200 with `done(result)`; 400 with `error` (the
+    service's message, naming what it refuses) and `field`; 409 with `error` and
+    `conflict: true` when someone else saved first, and nothing stored. Not found and
+    forbidden reach errors.py, as for a page."""
+    if not form.validate():
+        problems = " ".join(_messages(form.errors)) or "The form could not be read."
+        return jsonify(error=problems, field=None), 400
+    try:
+        result = save()
+    except ConflictError as error:
+        db.session.rollback()
+        return jsonify(error=error.message, conflict=True), 409
+    except ValidationError as error:
+        db.session.rollback()
+        return jsonify(error=error.message, field=error.field), 400
+    db.session.commit()
+    return jsonify(done(result))
+
+
+def _messages(errors) -> list[str]:
+    """A form's errors as a flat list (a FormField nests its fields' errors in a dict)."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _messages(value)]
+    return [str(message) for message in errors]
 
 
 def act(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, HiddenField, RadioField, SelectMultipleField, TextAreaField
@@ -10,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import access
 from app.core.errors import ConflictError, ValidationError
-from app.forms import saved, submit
+from app.forms import saved, submit, submit_json
 from app.models import Rating, RatingSource
 from app.services.promotions import assessments
 from app.services.promotions.assessments import Assessment, EntryInput, IncompleteError
@@ -25,6 +28,7 @@ RATING_HINTS = {
     "exceeds": "Goes beyond what this level expects.",
 }
 FIELD_PREFIX = "c_"  # competency keys become field names; the prefix keeps them off form attributes
+POSTED_FIELD = re.compile(rf"^{FIELD_PREFIX}(.+)-(rating|rationale|evidence)$")
 
 
 def _actor():
@@ -60,11 +64,16 @@ class AssessmentForm(FlaskForm):
         return self[FIELD_PREFIX + key].form
 
 
+def form_class(keys) -> type[AssessmentForm]:
+    """A form class with one group of fields per competency key."""
+    fields = {FIELD_PREFIX + key: FormField(CompetencyForm) for key in keys}
+    return type("CaseAssessmentForm", (AssessmentForm,), fields)
+
+
 def build_form(model: Assessment) -> AssessmentForm:
     """A form with one group of fields per competency of the proposed level."""
-    fields = {FIELD_PREFIX + entry.key: FormField(CompetencyForm) for entry in model.entries}
-    form_class = type("CaseAssessmentForm", (AssessmentForm,), fields)
-    form = form_class() if request.method == "POST" else form_class(data=_stored(model))
+    form_type = form_class(entry.key for entry in model.entries)
+    form = form_type() if request.method == "POST" else form_type(data=_stored(model))
     if model.source is RatingSource.SELF:
         form.statement.label.text = "Your statement"
         form.statement.description = (
@@ -92,14 +101,41 @@ def _stored(model: Assessment) -> dict:
     return {"statement": model.statement, "revision": model.revision, **data}
 
 
-def _entries(form: AssessmentForm, model: Assessment) -> dict[str, EntryInput]:
+def _entries(form: AssessmentForm, keys) -> dict[str, EntryInput]:
     entries = {}
-    for entry in model.entries:
-        sub = form.competency(entry.key)
-        entries[entry.key] = EntryInput(
+    for key in keys:
+        sub = form.competency(key)
+        entries[key] = EntryInput(
             sub.rating.data, sub.rationale.data or "", tuple(sub.evidence.data or ())
         )
     return entries
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    """One area in the form's section navigation: where it starts and how far it is."""
+
+    anchor: str
+    name: str
+    done: int  # competencies rated and explained, as the form holds them now
+    total: int
+
+
+def _progress(form: AssessmentForm, model: Assessment) -> list[AreaProgress]:
+    """Per area, from the form's values (stored ones, or what was sent back with an error)."""
+    return [
+        AreaProgress(
+            f"area-{number}",
+            area,
+            sum(1 for entry in entries if _is_complete(form.competency(entry.key))),
+            len(entries),
+        )
+        for number, (area, entries) in enumerate(model.by_area, 1)
+    ]
+
+
+def _is_complete(sub: CompetencyForm) -> bool:
+    return bool(sub.rating.data) and bool((sub.rationale.data or "").strip())
 
 
 def _show_error(form: AssessmentForm, error: ValidationError) -> None:
@@ -161,20 +197,74 @@ def _render(case_id: int, model: Assessment, form: AssessmentForm, status: int, 
         form.revision.data = model.revision  # saving again now replaces theirs, knowingly
     template = "assessments/form.html" if model.is_editable else "assessments/show.html"
     return render_template(
-        template, model=model, form=form, conflict=conflict, rating_hints=RATING_HINTS
+        template,
+        model=model,
+        form=form,
+        conflict=conflict,
+        rating_hints=RATING_HINTS,
+        progress=_progress(form, model) if model.is_editable else [],
+        autosave_url=url_for(AUTOSAVE[model.source], case_id=case_id),
     ), status
 
 
 def _save(model: Assessment, form: AssessmentForm, is_submit: bool):
+    return _store(model.case.id, model.source, form, [e.key for e in model.entries], is_submit)
+
+
+def _store(case_id: int, source: RatingSource, form: AssessmentForm, keys, is_submit: bool):
     return assessments.save(
         _actor(),
-        model.case.id,
-        model.source,
-        _entries(form, model),
+        case_id,
+        source,
+        _entries(form, keys),
         form.statement.data or "",
         submit=is_submit,
         expected_revision=_int(form.revision.data),
     )
+
+
+# --- autosave ---------------------------------------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/self-assessment/autosave")
+@access.requires("case.view")
+def autosave_self_assessment(case_id: int):
+    """The self-assessment form's script saves the draft here as the candidate types (JSON)."""
+    return _autosave(case_id, RatingSource.SELF)
+
+
+@bp.post("/cases/<int:case_id>/manager-assessment/autosave")
+@access.requires("case.view")
+def autosave_manager_assessment(case_id: int):
+    """The manager assessment form's script saves the draft here as the manager types (JSON)."""
+    return _autosave(case_id, RatingSource.MANAGER)
+
+
+AUTOSAVE = {
+    RatingSource.SELF: "assessments.autosave_self_assessment",
+    RatingSource.MANAGER: "assessments.autosave_manager_assessment",
+}
+
+
+def _autosave(case_id: int, source: RatingSource):
+    """The same save as "Save draft", never a submission. The competencies are the ones the
+    form sent: the service refuses any the level does not have, and stores those not sent as
+    empty, exactly as for the page's own form."""
+    keys = sorted({m.group(1) for name in request.form if (m := POSTED_FIELD.match(name))})
+    form = form_class(keys)()
+    return submit_json(
+        form,
+        lambda: _store(case_id, source, form, keys, is_submit=False),
+        done=_autosaved,
+    )
+
+
+def _autosaved(result: assessments.Saved) -> dict:
+    return {
+        "revision": result.revision,
+        "saved_at": result.saved_at.isoformat(),
+        "message": f"All changes saved at {result.saved_at:%H:%M} UTC.",
+    }
 
 
 def _saved_message(source: RatingSource, submit: bool) -> str:

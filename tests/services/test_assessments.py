@@ -24,10 +24,18 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import can
-from app.services.promotions import assessments
-from app.services.promotions.assessments import EntryInput, IncompleteError, evidence_links
+from app.services.promotions import assessments, loading
+from app.services.promotions.assessments import EntryInput, IncompleteError, evidence_links, kinds
 from tests import evidence_helpers
-from tests.promotion_helpers import KEYS, all_meets, cycle_with_cases, rate, set_phase, user
+from tests.promotion_helpers import (
+    KEYS,
+    all_meets,
+    cycle_with_cases,
+    make_session,
+    rate,
+    set_phase,
+    user,
+)
 
 SELF = RatingSource.SELF
 MANAGER = RatingSource.MANAGER
@@ -38,8 +46,10 @@ def cycle(app, org):
     return cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT)
 
 
-def revision(case_id: int) -> int:
-    return db.session.get(PromotionCase, case_id).revision
+def revision(case_id: int, source=SELF) -> int:
+    """The revision a form opened now would carry: the assessment's stored content's."""
+    case = loading.case(case_id)
+    return kinds.stored_revision(case, source, kinds.stored_ratings(case_id, source))
 
 
 def complete(evidence_ids=()) -> dict[str, EntryInput]:
@@ -47,17 +57,17 @@ def complete(evidence_ids=()) -> dict[str, EntryInput]:
 
 
 def save(person, case_id, source=SELF, entries=None, statement="", *, submit=False, rev=None):
-    case = assessments.save(
+    result = assessments.save(
         user(person),
         case_id,
         source,
         complete() if entries is None else entries,
         statement,
         submit=submit,
-        expected_revision=revision(case_id) if rev is None else rev,
+        expected_revision=revision(case_id, source) if rev is None else rev,
     )
     db.session.commit()
-    return case
+    return result
 
 
 def stored(case_id, source) -> dict[str, CaseRating]:
@@ -305,11 +315,54 @@ def test_a_stale_revision_is_a_conflict_showing_both_versions(app, org, cycle, c
             rev=opened_at,
         )
     current = raised.value.current
-    assert f"version {opened_at} then, {opened_at + 1} now" in raised.value.message
+    assert "saved in another window or by someone else" in raised.value.message
     assert current["entries"][0]["rating"] is Rating.MEETS
     assert current["entries"][0]["rationale"] == "From the laptop."
     db.session.rollback()
     assert stored(case_id, SELF)["skill-0-0"].rationale == "From the laptop."
+
+
+def test_the_revision_a_save_returns_is_the_one_the_form_then_carries(app, org, cycle, ctx):
+    """What the autosave puts in the form's hidden field: the next save from that form (Save
+    draft, Submit, the next autosave) is no conflict, and a form opened before it is."""
+    case_id = cycle.case_ids[org.pm_a1.id]
+    opened_at = revision(case_id)
+    first = save(org.pm_a1, case_id, entries={"skill-0-0": EntryInput("meets", "First.")})
+    assert first.revision != opened_at
+    assert first.revision == assessments.assessment(user(org.pm_a1), case_id, SELF).revision
+    save(org.pm_a1, case_id, statement="Then this.", rev=first.revision)  # no conflict
+    with pytest.raises(ConflictError):
+        save(org.pm_a1, case_id, statement="From the old tab.", rev=first.revision)
+    db.session.rollback()
+    assert db.session.get(PromotionCase, case_id).self_statement == "Then this."
+
+
+def test_other_changes_to_the_case_do_not_make_the_form_conflict(app, org, cycle):
+    """The form's revision is its own content's: a session planned for the case, or the other
+    assessment saved, changes the case but nothing this form would overwrite."""
+    case_id = cycle.case_ids[org.pm_a1.id]
+    with app.app_context():
+        opened_at = revision(case_id)
+        case_revision = db.session.get(PromotionCase, case_id).revision
+    make_session(app, cycle.cycle_id, facilitator=org.head, participants=[], case_ids=[case_id])
+    rate(app, case_id, MANAGER, all_meets(), rationale="The manager's words.")
+    with app.app_context():
+        assert db.session.get(PromotionCase, case_id).revision != case_revision
+        save(org.pm_a1, case_id, entries={"skill-0-0": EntryInput("meets", "Mine.")}, rev=opened_at)
+        assert stored(case_id, SELF)["skill-0-0"].rationale == "Mine."
+        assert stored(case_id, MANAGER)["skill-0-0"].rationale == "The manager's words."
+
+
+def test_sending_what_is_stored_again_is_no_conflict(app, org, cycle, ctx):
+    """A page closed mid-save sends the same content twice: the second finds it stored."""
+    case_id = cycle.case_ids[org.pm_a1.id]
+    opened_at = revision(case_id)
+    entries = {"skill-0-0": EntryInput("meets", "Same words.")}
+    saved = save(org.pm_a1, case_id, entries=entries, statement="Same.", rev=opened_at)
+    again = save(org.pm_a1, case_id, entries=entries, statement="Same.", rev=opened_at)
+    assert again.revision == saved.revision
+    with pytest.raises(ConflictError):  # different words from that old form do conflict
+        save(org.pm_a1, case_id, entries=entries, statement="Other.", rev=opened_at)
 
 
 # --- who, and when ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ panel; saving: checking and storing a draft or a submission.
 from app.services.promotions.assessments.kinds import RATIONALE_MAX, STATEMENT_MAX
 from app.services.promotions.assessments.pages import Assessment, Entry, assessment
 from app.services.promotions.assessments.panel import Panel, panel
-from app.services.promotions.assessments.saving import EntryInput, IncompleteError, save
+from app.services.promotions.assessments.saving import EntryInput, IncompleteError, Saved, save
 
 __all__ = [
     "RATIONALE_MAX",
@@ -25,6 +25,7 @@ __all__ = [
     "EntryInput",
     "IncompleteError",
     "Panel",
+    "Saved",
     "assessment",
     "panel",
     "save",

@@ -33,11 +33,17 @@ class EvidenceItem:
     occurred_on: date
     kind: EvidenceKind
     can_open: bool  # the viewer may open its page (policy evidence.view)
+    tags: tuple[str, ...] = ()  # names of the assessed competencies it is tagged with (offers)
 
 
-def item_of(evidence: Evidence, openable: set[int]) -> EvidenceItem:
+def item_of(evidence: Evidence, openable: set[int], tags: tuple[str, ...] = ()) -> EvidenceItem:
     return EvidenceItem(
-        evidence.id, evidence.title, evidence.occurred_on, evidence.kind, evidence.id in openable
+        evidence.id,
+        evidence.title,
+        evidence.occurred_on,
+        evidence.kind,
+        evidence.id in openable,
+        tags,
     )
 
 
@@ -99,6 +105,25 @@ def linkable_choices(
                 if item.id in ids:
                     choices[key].append(item)
     return choices, more
+
+
+def tagged_keys(
+    case: PromotionCase, keys: list[str], evidence_ids: set[int]
+) -> dict[int, set[str]]:
+    """Which of `keys` (the assessed competencies) each item is tagged with, in one query."""
+    if not keys or not evidence_ids:
+        return {}
+    rows = db.session.execute(
+        select(EvidenceCompetency.evidence_id, EvidenceCompetency.competency_key).where(
+            EvidenceCompetency.evidence_id.in_(evidence_ids),
+            EvidenceCompetency.framework_id == _framework_of(case.proposed_level_id),
+            EvidenceCompetency.competency_key.in_(keys),
+        )
+    )
+    tags: dict[int, set[str]] = defaultdict(set)
+    for evidence_id, key in rows:
+        tags[evidence_id].add(key)
+    return tags
 
 
 def linkable(candidate_id: int, ids: Iterable[int]) -> dict[int, Evidence]:

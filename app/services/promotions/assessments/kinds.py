@@ -3,6 +3,9 @@ the pages and saving share: the competencies rated, the stored ratings, the visi
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.extensions import db
-from app.models import CaseRating, Evidence, PromotionCase, RatingSource
+from app.models import CaseRating, Evidence, PromotionCase, Rating, RatingSource
 from app.policy.phases import Activity
 from app.services.growth.expectations import Expected, competencies_at
 from app.services.promotions.log import LogAction
@@ -99,3 +102,36 @@ def linked_visible(actor, case: PromotionCase, row: CaseRating) -> list[Evidence
     if actor.id == case.candidate_id:
         return list(row.evidence)
     return [e for e in row.evidence if e.is_visible_to_others]
+
+
+def content_revision(
+    statement: str, ratings: Mapping[str, tuple[Rating | None, str, Iterable[int]]]
+) -> int:
+    """The revision a form carries: a fingerprint of this assessment's own content (its
+    statement and, per competency, the rating, rationale and linked evidence ids).
+
+    Not the case's revision: that one moves whenever anything about the case changes (a
+    calibration session planned, the other assessment saved), which would turn such a change
+    into a conflict with nothing to show. This one moves only when the content someone could
+    overwrite changes; an empty rating counts as no rating. 48 bits, so scripts read it exactly.
+    """
+    parts = sorted(
+        [key, rating.value if rating else None, rationale, sorted(ids)]
+        for key, (rating, rationale, ids) in ratings.items()
+        if rating is not None or rationale or ids
+    )
+    data = json.dumps([statement, parts], ensure_ascii=False, separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(data.encode()).digest()[:6], "big")
+
+
+def stored_revision(
+    case: PromotionCase, source: RatingSource, rows: Mapping[str, CaseRating]
+) -> int:
+    """The content revision of what is stored (rows from stored_ratings, with their evidence)."""
+    return content_revision(
+        statement_of(case, source),
+        {
+            key: (row.rating, row.rationale, [e.id for e in row.evidence])
+            for key, row in rows.items()
+        },
+    )

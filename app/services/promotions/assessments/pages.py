@@ -21,6 +21,7 @@ from app.services.promotions.assessments.evidence_links import (
     item_of,
     linkable_choices,
     openable_ids,
+    tagged_keys,
 )
 from app.services.promotions.assessments.kinds import (
     MANAGER,
@@ -31,6 +32,7 @@ from app.services.promotions.assessments.kinds import (
     rated_competencies,
     statement_of,
     stored_ratings,
+    stored_revision,
     submitted_at_of,
 )
 
@@ -69,7 +71,7 @@ class Assessment:
     statement: str  # SELF: the candidate's statement; MANAGER: the nomination statement
     statement_html: Markup
     submitted_at: datetime | None
-    revision: int  # the case's, carried in the form
+    revision: int  # of this assessment's stored content (kinds.content_revision), in the form
     is_editable: bool
     closed_reason: str  # why it cannot be changed (when it cannot)
 
@@ -107,6 +109,8 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
     visible = {key: linked_visible(actor, case, row) for key, row in ratings.items()}
     shown = {item.id for items in [*choices.values(), *visible.values()] for item in items}
     openable = openable_ids(actor, shown)
+    offered = {item.id for items in choices.values() for item in items}
+    tags = _tag_names(expected, tagged_keys(case, [e.key for e in expected], offered))
     # The nomination statement is the case's from the start; the candidate's is a draft.
     statement = statement_of(case, source) if shows_ratings or source is MANAGER else ""
     return Assessment(
@@ -117,7 +121,7 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
                 competency,
                 ratings.get(competency.key),
                 [item_of(e, openable) for e in visible.get(competency.key, [])],
-                [item_of(i, openable) for i in choices.get(competency.key, [])],
+                [item_of(i, openable, tags.get(i.id, ())) for i in choices.get(competency.key, [])],
                 more.get(competency.key, 0),
             )
             for competency in expected
@@ -125,10 +129,17 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
         statement=statement,
         statement_html=markdown.render(statement),
         submitted_at=submitted_at_of(case, source),
-        revision=case.revision,
+        revision=stored_revision(case, source, ratings) if is_editable else 0,
         is_editable=is_editable,
         closed_reason="" if is_editable else _closed_reason(actor, case, kind),
     )
+
+
+def _tag_names(expected: list[Expected], tags: dict[int, set[str]]) -> dict[int, tuple[str, ...]]:
+    """Per item, the names of the assessed competencies it is tagged with, in reading order."""
+    return {
+        item_id: tuple(c.name for c in expected if c.key in keys) for item_id, keys in tags.items()
+    }
 
 
 def _entry(

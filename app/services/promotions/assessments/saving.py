@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from app import policy
 from app.core.errors import ConflictError, NotFoundError, ValidationError
@@ -19,11 +20,13 @@ from app.services.promotions.assessments.kinds import (
     RATIONALE_MAX,
     STATEMENT_MAX,
     Kind,
+    content_revision,
     kind_of,
     linked_visible,
     rated_competencies,
     statement_of,
     stored_ratings,
+    stored_revision,
     submitted_at_of,
 )
 
@@ -46,6 +49,15 @@ class IncompleteError(ValidationError):
         self.missing = missing
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What a save leaves: the case, and the revision the form carries from now on."""
+
+    case: PromotionCase
+    revision: int
+    saved_at: datetime
+
+
 def save(
     actor,
     case_id: int,
@@ -55,18 +67,17 @@ def save(
     *,
     submit: bool,
     expected_revision: int,
-) -> PromotionCase:
+) -> Saved:
     """Store a draft of the assessment, or submit it (then it is read-only). Everything is
-    checked before anything is stored; the caller commits."""
+    checked before anything is stored; the caller commits.
+
+    `expected_revision` is the content revision the form was opened with (Assessment.revision):
+    when the stored content changed since, and what is sent is not that same content, it is a
+    conflict showing what is stored. Only this assessment's content counts, so another change
+    to the case (a session planned) or a repeated save of the same content never conflicts."""
     kind = kind_of(source)
     case = loading.case(case_id)
     _require_may_fill(actor, case, kind)
-    if case.revision != expected_revision:
-        raise ConflictError(
-            f"This {kind.name} was saved in another window or by someone else since you opened "
-            f"it (version {expected_revision} then, {case.revision} now).",
-            current=_snapshot(actor, case, source),
-        )
     expected = rated_competencies(case)
     names = {competency.key: competency.name for competency in expected}
     unknown = sorted(set(entries) - set(names))
@@ -77,19 +88,28 @@ def save(
         )
     statement = _checked_statement(statement, source)
     wanted = {key: _parsed(key, names[key], entries.get(key, EntryInput())) for key in names}
+    stored = stored_ratings(case.id, source)
+    revision = _revision(statement, wanted)
+    current = stored_revision(case, source, stored)
+    if expected_revision != current and revision != current:
+        raise ConflictError(
+            f"This {kind.name} was saved in another window or by someone else since you opened it.",
+            current=_snapshot(actor, case, source, stored),
+        )
     evidence = _checked_evidence(case, wanted, names)
     if submit:
         _require_complete(wanted, names, kind)
 
-    # Touch the case first: its revision check is the lock two saves of one form meet at.
+    # Touch the case first: its version check is the lock two saves of one form meet at.
+    now = utcnow()
     _set_statement(case, source, statement)
-    case.updated_at = utcnow()
+    case.updated_at = now
     db.session.flush()
-    _store(actor, case, source, wanted, evidence)
+    _store(actor, case, stored, source, wanted, evidence)
     if submit:
         _submit(actor, case, kind, wanted)
     db.session.flush()
-    return case
+    return Saved(case, revision, now)
 
 
 def _require_may_fill(actor, case: PromotionCase, kind: Kind) -> None:
@@ -146,6 +166,14 @@ def _parsed(key: str, name: str, entry: EntryInput) -> _Wanted:
                 f"{name}: “{str(value)[:40]}” is not an evidence item.", field=f"{key}-evidence"
             ) from None
     return _Wanted(rating, rationale, frozenset(ids))
+
+
+def _revision(statement: str, wanted: Mapping[str, _Wanted]) -> int:
+    """The content revision of what is being saved, as stored_revision reads it back."""
+    return content_revision(
+        statement,
+        {key: (entry.rating, entry.rationale, entry.evidence_ids) for key, entry in wanted.items()},
+    )
 
 
 def _checked_statement(statement: str, source: RatingSource) -> str:
@@ -207,11 +235,11 @@ def _set_statement(case: PromotionCase, source: RatingSource, statement: str) ->
 def _store(
     actor,
     case: PromotionCase,
+    stored: dict[str, CaseRating],
     source: RatingSource,
     wanted: Mapping[str, _Wanted],
     evidence: Mapping[int, Evidence],
 ) -> None:
-    stored = stored_ratings(case.id, source)
     for key, entry in wanted.items():
         row = stored.get(key)
         if row is None:
@@ -264,13 +292,14 @@ def _submit(actor, case: PromotionCase, kind: Kind, wanted: Mapping[str, _Wanted
             )
 
 
-def _snapshot(actor, case: PromotionCase, source: RatingSource) -> dict:
+def _snapshot(
+    actor, case: PromotionCase, source: RatingSource, rows: Mapping[str, CaseRating]
+) -> dict:
     """The stored assessment, for the conflict page next to what the person typed."""
     names = {competency.key: competency.name for competency in rated_competencies(case)}
-    rows = stored_ratings(case.id, source)
     return {
         "statement": statement_of(case, source),
-        "revision": case.revision,
+        "revision": stored_revision(case, source, rows),
         "submitted": submitted_at_of(case, source) is not None,
         "entries": [
             {
