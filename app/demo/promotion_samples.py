@@ -1,5 +1,6 @@
 """Promotion cycles for the demo organisation, run through the same services as the pages:
-"H2 2026", finished and published, and "H1 2027", in calibration with some votes in.
+"H2 2026", finished and published, "H1 2027", in calibration with some votes in, and
+"Q1 2027 off-cycle", in self-assessment with one candidate's draft half done.
 
 Every step is taken by the person who would take it (the head of product, the managers, the
 candidates), so the decision log, the notifications and the level history read as they would
@@ -37,6 +38,11 @@ IN_CALIBRATION = [
     ("Chloé Martin", "SPM"),
     ("Hannah Cole", "SPM"),
 ]
+# (candidate, proposed level code): self-assessment open; Sofia's draft is half done.
+IN_SELF_ASSESSMENT = [
+    ("Sofia Marquez", "PM"),
+    ("Samuel Adeyemi", "GPM"),
+]
 MANAGERS = ("Daniel Brandt", "Priya Raman", "Tomás Vidal")
 
 # Ratings follow the evidence: how well it covers a competency, and a nudge per person.
@@ -68,6 +74,9 @@ def load() -> list[str]:
     if "H1 2027" not in existing:
         _cycle_in_calibration(people)
         loaded.append("H1 2027")
+    if "Q1 2027 off-cycle" not in existing:
+        _cycle_in_self_assessment(people)
+        loaded.append("Q1 2027 off-cycle")
     return loaded
 
 
@@ -127,6 +136,15 @@ def _cycle_in_calibration(people: dict[str, User]) -> None:
             _vote(people[manager], session.id, case.id, nudge=offset)
 
 
+def _cycle_in_self_assessment(people: dict[str, User]) -> None:
+    head = people["Maya Okafor"]
+    cycle = cycles.create_cycle(head, "Q1 2027 off-cycle")
+    cases = [_nominate(people, cycle.id, name, code) for name, code in IN_SELF_ASSESSMENT]
+    _move(head, cycle.id, CyclePhase.SELF_ASSESSMENT)
+    sofia = db.session.get(User, cases[0].candidate_id)
+    _fill(sofia, cases[0].id, RatingSource.SELF, nudge=1, share=0.5)
+
+
 def _nominate(people, cycle_id: int, name: str, code: str):
     candidate = people[name]
     manager = db.session.get(User, candidate.manager_id)
@@ -155,14 +173,19 @@ def _assess(people, cycle_id: int, cases) -> None:
         _fill(manager, case.id, RatingSource.MANAGER, nudge=0)
 
 
-def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> None:
+def _fill(
+    actor: User, case_id: int, source: RatingSource, *, nudge: int, share: float = 1.0
+) -> None:
+    """Rate and explain every competency and submit; with `share` below 1, rate only that
+    share of them and keep it as a draft."""
     form = assessments.assessment(actor, case_id, source)
     case = loading.case(case_id)
     statuses = readiness.sufficiency(
         [(case.candidate_id, case.proposed_level_id)], since=case_level_reached([case])
     )
     entries = {}
-    for number, entry in enumerate(form.entries):
+    rated = round(len(form.entries) * share)
+    for number, entry in enumerate(form.entries[:rated]):
         base = BY_STATUS[statuses[(case.candidate_id, entry.key)]]
         rating = _shift(base, nudge + _variation(case.candidate_id, number))
         entries[entry.key] = EntryInput(
@@ -182,7 +205,7 @@ def _fill(actor: User, case_id: int, source: RatingSource, *, nudge: int) -> Non
         source,
         entries,
         statement,
-        submit=True,
+        submit=rated == len(form.entries),
         expected_revision=form.revision,
     )
 
