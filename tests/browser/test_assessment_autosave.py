@@ -65,10 +65,18 @@ def status(page: Page) -> Locator:
     return page.locator("#autosave-status")
 
 
-def open_form(context: BrowserContext, *, candidate: bool = True) -> Page:
-    """From the home page to the assessment form, by clicking."""
+def open_form(context: BrowserContext, *, candidate: bool = True, from_due: bool = False) -> Page:
+    """From the home page to the assessment form, by clicking: through Promotions and the case,
+    or (`from_due`) the home page's "Due from you"."""
     page = context.new_page()
     page.goto("/")
+    if from_due:
+        page.get_by_role("region", name="Due from you").get_by_role(
+            "link", name="Continue your self-assessment"
+        ).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your self-assessment")
+        expect(status(page)).to_have_text("Changes are saved as you go.")
+        return page
     menu = page.locator("summary").filter(has_text="Menu")
     if menu.is_visible():  # a phone: the navigation is folded behind the menu button
         menu.click()
@@ -121,7 +129,7 @@ def test_what_the_candidate_typed_survives_closing_the_page_without_saving(
     assert_accessible(page)
     page.close()  # no Save draft, no Submit
 
-    page = open_form(context)
+    page = open_form(context, from_due=True)  # Home says it is due, and how far along it is
     skill = competency(page, "Skill 0.0")
     expect(skill.get_by_role("radio", name="Exceeds", exact=True)).to_be_checked()
     expect(skill.get_by_label("Rationale")).to_have_value(

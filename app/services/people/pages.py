@@ -16,7 +16,7 @@ from app.services.evidence import shared
 from app.services.frameworks import ladder
 from app.services.growth import readiness
 from app.services.people import level_history
-from app.services.promotions import case_lists
+from app.services.promotions import assessments, case_lists
 
 STATUSES = ("active", "deactivated", "all")
 
@@ -47,6 +47,7 @@ class HomePage:
     growth: readiness.Readiness | None  # readiness for the next level, once placed
     readiness_statuses: tuple[readiness.Status, ...]
     links: PersonLinks
+    due: list[assessments.Due]  # the assessments they have to fill in now
 
 
 def home_page(actor: User) -> HomePage:
@@ -63,6 +64,7 @@ def home_page(actor: User) -> HomePage:
             readiness.Status.NONE,
         ),
         links=person_links(actor),
+        due=assessments.due(actor),
     )
 
 

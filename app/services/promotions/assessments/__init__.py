@@ -9,9 +9,10 @@ the candidate never sees the manager's ratings.
 
 kinds: what differs between the two, and the reads both share; evidence_links: the evidence a
 rating may link and the viewer may open; pages: the assessment page; panel: the case page's
-panel; saving: checking and storing a draft or a submission.
+panel; due: what a person has to fill in now; saving: checking and storing a draft or a submission.
 """
 
+from app.services.promotions.assessments.due import Due, due
 from app.services.promotions.assessments.kinds import RATIONALE_MAX, STATEMENT_MAX
 from app.services.promotions.assessments.pages import Assessment, Entry, assessment
 from app.services.promotions.assessments.panel import Panel, panel
@@ -21,12 +22,14 @@ __all__ = [
     "RATIONALE_MAX",
     "STATEMENT_MAX",
     "Assessment",
+    "Due",
     "Entry",
     "EntryInput",
     "IncompleteError",
     "Panel",
     "Saved",
     "assessment",
+    "due",
     "panel",
     "save",
 ]
