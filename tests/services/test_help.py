@@ -3,6 +3,9 @@ first time a person is shown it and recorded, folded after, per person; only kno
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import delete, event, func, select
 
@@ -136,3 +139,13 @@ def test_deactivating_or_deleting_a_person_is_not_held_up_by_their_seen_help(ctx
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(HelpSeen)) == 1
     assert stored(org.pm_b1) == ["growth"]
+
+
+def test_every_help_in_the_templates_has_a_known_key_and_every_key_is_used():
+    root = Path(__file__).resolve().parents[2] / "templates"
+    used = {
+        match
+        for path in root.rglob("*.html")
+        for match in re.findall(r"\{%\s*call help\('([^']*)'", path.read_text())
+    }
+    assert used == help_service.KEYS
