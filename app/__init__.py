@@ -63,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.before_request(request_input.check_request)
     app.before_request(access.enforce)
     app.after_request(security.set_headers)
+    app.after_request(layout.record_help)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(people_bp)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app import access
 from app.core.errors import ConflictError, RowErrors
 from app.forms import act, saved, submit
+from app.infra import names
 from app.models import Role
 from app.people.forms import ConfirmForm, ImportForm, PersonForm
 from app.request_input import page_number
@@ -18,6 +19,8 @@ from app.services.people import importing as people_import
 from app.services.people import pages as people_pages
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+# The initials in the avatars beside people's names, on every page (macros/people.html).
+bp.add_app_template_filter(names.initials, "initials")
 
 
 def _actor():

@@ -498,10 +498,12 @@ def test_the_grid_heads_every_competency_with_its_help_folded_and_numbers_disagr
     ):
         assert f'<span class="visually-hidden">{name}</span>' in header
         assert f'title="Area {name[6]}: {name}"' in header
-    # The explanation is folded help, closed until asked for.
-    assert (
-        '<details class="cal-help">' in page and "<summary>How to read the grid</summary>" in page
-    )
+    # The explanation is page help: open the first time (this is Bea's manager's first look),
+    # folded from the next visit on (app/services/help.py).
+    assert re.search(r'<details class="help cal-help" data-help="calibration" open>', page)
+    assert "<summary>How to read the grid</summary>" in page
+    again = text(client.get(grid_url(meeting)))
+    assert '<details class="help cal-help" data-help="calibration">' in again
     # Disagreements are numbered in agenda order: Bea's case (wide) first, left to right.
     assert 'href="#disagreement-1"' in page and ">Next disagreement</a>" in page
     found = re.findall(r'href="[^"]*/competencies/([\w-]+)" id="disagreement-(\d+)"', page)

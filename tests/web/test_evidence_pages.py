@@ -97,7 +97,9 @@ def test_the_log_form_groups_competencies_by_area_and_defaults_to_a_private_draf
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert re.search(rf'id="occurred_on" name="occurred_on" [^>]*value="{TODAY.isoformat()}"', page)
-    areas = re.findall(r'<fieldset class="competency-area">\s*<legend>([^<]+)</legend>', page)
+    areas = re.findall(
+        r'<fieldset class="competency-area" data-filter-group>\s*<legend>([^<]+)</legend>', page
+    )
     assert areas == ["Area 0", "Area 1"]
     assert re.search(
         r'id="competency-skill-0-1" aria-describedby="competency-skill-0-1-hint">\s*'

@@ -493,3 +493,20 @@ def test_mentors_are_checkboxes_the_chosen_first_and_are_saved(app, head, org):
     again = head.get(url).get_data(as_text=True)  # the form shows what was stored
     chosen = re.findall(r'name="mentor_ids" value="(\d+)"[^>]*? checked>', again)
     assert set(chosen) == {str(org.pm_a2.id), str(org.head.id)}
+
+
+def test_people_are_shown_with_initials_avatars_hidden_from_assistive_technology(client, org):
+    sign_in(client, org.head)
+    page = client.get("/people/").get_data(as_text=True)
+    avatars = re.findall(r'<span class="avatar avatar-(\d)" data-initials="([^"]*)"([^>]*)>', page)
+    assert len(avatars) >= 7  # everyone on the first page of the list
+    assert all(attributes == ' aria-hidden="true"' for _, _, attributes in avatars)
+    # The colour follows the person's id; the initials come from the name.
+    assert f'avatar-{org.pm_a1.id % 8}" data-initials="AP"' in page  # Alice Pm
+    assert f'avatar-{org.manager_a.id % 8}" data-initials="AM"' in page  # Ada Manager
+    # The initials are drawn by the stylesheet: the row's text is the name alone.
+    cells = re.findall(r'<td class="person-cell">(.*?)</td>', page, re.S)
+    names = [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+    assert "Alice Pm" in names and "Ada Manager" in names
+    person = client.get(f"/people/{org.pm_a1.id}").get_data(as_text=True)
+    assert f'avatar-{org.pm_a1.id % 8} avatar-large" data-initials="AP"' in person

@@ -41,6 +41,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import evidence as evidence_service
+from app.services import help as help_service
 from app.services.evidence import attachments
 
 FORMAT = "rungs-personal-data/1"
@@ -155,6 +156,10 @@ def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[s
         "person": _person(person),
         "evidence": evidence,
         "contributions": _contributions(person.id),
+        # Which pages' help the person has seen (folded for them since): keys and times only.
+        "help_seen": [
+            {"key": key, "seen_at": _when(at)} for key, at in help_service.seen_with_times(person)
+        ],
     }
     return document, files
 
