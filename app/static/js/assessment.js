@@ -1,5 +1,5 @@
 // The assessment form, for an hour of filling in: the section navigation's counts follow what
-// is rated and explained, each evidence picker gets a filter box and a live linked count, and
+// is rated and explained, each evidence picker keeps a live linked count (its filter box is filter.js's), and
 // the draft saves itself a couple of seconds after the last change and when the page is hidden
 // or closed. Progressive only: without JavaScript the form is the same form, with Save draft.
 //
@@ -45,51 +45,13 @@
     };
   }
 
+  // The picker's filter box is filter.js's; this keeps the summary's linked count.
   function setUpPicker(picker) {
     var count = picker.querySelector("[data-linked-count]");
     var boxes = Array.prototype.slice.call(picker.querySelectorAll("input[type=checkbox]"));
-    var input = picker.querySelector("[data-evidence-filter]");
-    var status = picker.querySelector("[data-filter-status]");
-
-    function countLinked() {
+    picker.addEventListener("change", function () {
       count.textContent = String(boxes.filter(function (box) { return box.checked; }).length);
-    }
-
-    function filter() {
-      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      var shown = 0;
-      boxes.forEach(function (box) {
-        var item = box.closest("[data-search]");
-        var text = item.getAttribute("data-search");
-        var matches = words.every(function (word) { return text.indexOf(word) !== -1; });
-        item.hidden = !(matches || box.checked); // nothing linked is ever hidden
-        if (!item.hidden) {
-          shown += 1;
-        }
-      });
-      if (!words.length) {
-        status.textContent = "";
-      } else if (shown === 0) {
-        status.textContent = "No item matches “" + input.value.trim() + "”.";
-      } else {
-        status.textContent = shown + " of " + boxes.length + " items shown.";
-      }
-    }
-
-    picker.addEventListener("change", countLinked);
-    if (input) {
-      input.closest(".evidence-filter").hidden = false;
-      input.addEventListener("input", filter);
-      input.addEventListener("keydown", function (event) {
-        if (event.key === "Enter") {
-          event.preventDefault(); // Enter filters; it must not send the half-filled form
-        } else if (event.key === "Escape" && input.value) {
-          event.preventDefault();
-          input.value = "";
-          filter();
-        }
-      });
-    }
+    });
   }
 
   function timeOf(iso) {
