@@ -27,10 +27,29 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 5_000  # a local page that takes longer than this is a failure, not a slow pass
 
 
+def read_whole(app):
+    """`app` with each response read (and its file closed) before the server sends it.
+
+    A browser that navigates on while a stylesheet is still arriving resets the connection;
+    werkzeug's development server then skips closing the response, and the open file surfaces
+    later as a ResourceWarning in whichever test is running, which the suite treats as an error.
+    Reading first closes the file before any byte is written, whatever the browser does."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="package")
 def live_server(app) -> Iterator[str]:
     """The session's app served over HTTP on a free port, in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
