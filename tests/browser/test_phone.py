@@ -39,7 +39,7 @@ ROLES = {
     "head": "Maya Okafor",
     "manager": "Daniel Brandt",
     "mentor": "Lena Fischer",  # mentors Kwame, Ravi and Samuel
-    "pm": "Sofia Marquez",
+    "pm": "Sofia Marquez",  # her self-assessment in Q1 2027 off-cycle is half done
     "candidate": "Ravi Patel",  # in H1 2027, in calibration
 }
 PAGES_PER_ROLE = 70  # the demo has 30-60 route shapes per role; the cap bounds the time
@@ -55,7 +55,7 @@ AXE_SAMPLE = {
     "head": [r"^/people/$", r"^/frameworks/[^/]+/v\d+/$", r"/levels/[^/]+$", r"/compare$"],
     "manager": [r"^/team$", r"^/evidence/\d+$", r"^/promotions/\d+$"],
     "mentor": [r"^/growth$", r"^/corroborations$"],
-    "pm": [r"^/evidence/$", r"^/evidence/new$"],
+    "pm": [r"^/evidence/$", r"^/evidence/new$", r"/self-assessment$"],
     "candidate": [r"^/cases/\d+$", r"^/$"],
 }
 
