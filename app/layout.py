@@ -5,8 +5,9 @@ PDFs). After a page showed a help open for the first time, `record_help` remembe
 
 from __future__ import annotations
 
-from flask import Response, g, has_request_context, request
+from flask import Response, current_app, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.services import help as help_service
@@ -41,8 +42,14 @@ def record_help(response: Response) -> Response:
         return response
     person_id = current_user.id
     db.session.rollback()
-    help_service.record_seen(person_id, shown)
-    db.session.commit()
+    try:
+        help_service.record_seen(person_id, shown)
+        db.session.commit()
+    except OperationalError:
+        # The database is busy (SQLite's write lock past its timeout): the page is served all
+        # the same, and its help shows open once more next time.
+        db.session.rollback()
+        current_app.logger.warning("help seen by person %s not recorded: database busy", person_id)
     return response
 
 

@@ -106,3 +106,20 @@ def test_every_page_with_help_shows_it_open_once(app, client, org):
         assert is_open(get(client, path), key), path
         assert not is_open(get(client, path), key), path
     assert seen(app, org.head) == sorted(pages.values())
+
+
+def test_a_busy_database_costs_the_record_not_the_page(app, client, org, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.services import help as help_service
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("INSERT INTO help_seen", {}, Exception("database is locked"))
+
+    sign_in(client, org.manager_a)
+    monkeypatch.setattr(help_service, "record_seen", locked)
+    assert is_open(get(client, "/team"), "team")  # served, though nothing could be recorded
+    assert seen(app, org.manager_a) == []
+    monkeypatch.undo()
+    assert is_open(get(client, "/team"), "team")  # open once more, and recorded this time
+    assert seen(app, org.manager_a) == ["team"]
