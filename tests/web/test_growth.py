@@ -109,6 +109,25 @@ def test_own_growth_shows_statuses_counts_and_drafts(app, client, placed):
     assert page.count('class="quarter-note">no evidence</span>') == 5  # the five earlier ones
 
 
+def test_readiness_by_area_is_a_bar_per_area_with_its_numbers_in_words(app, client, placed):
+    log_three(app, placed.pm_a1, "skill-0-0")  # enough
+    record(app, placed.pm_a1, competency_keys=["skill-0-1"])  # thin
+    sign_in(client, placed.pm_a1)
+    page = client.get("/growth").get_data(as_text=True)
+    chart = page[page.index('<ul class="by-area"') : page.index("</ul>", page.index("by-area"))]
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", "<li" + row).split()) for row in chart.split("<li")[1:]
+    ]
+    assert rows == ["Area 0 1 enough · 1 thin", "Area 1 2 no evidence yet"]
+    # The bar is drawn in proportion: one unit per competency, in the order of the words.
+    first = chart.split("<li")[1]
+    assert re.findall(r'<rect class="bar-(\w+)" x="(\d+)" y="0" width="(\d+)"', first) == [
+        ("enough", "0", "10"),
+        ("thin", "10", "10"),
+    ]
+    assert 'aria-hidden="true"' in first  # the words say it; the bar is for the eye
+
+
 def test_growth_is_linked_from_home_and_the_navigation(app, client, placed):
     log_three(app, placed.pm_a1, "skill-0-0")
     sign_in(client, placed.pm_a1)

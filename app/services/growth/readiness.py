@@ -208,6 +208,12 @@ class AreaReadiness:
     name: str
     competencies: list[CompetencyReadiness]
 
+    @property
+    def tallies(self) -> list[tuple[Status, int]]:
+        """The area's competencies by status: enough, thin, none, in that order."""
+        shown = (Status.ENOUGH, Status.THIN, Status.NONE)
+        return [(s, sum(1 for c in self.competencies if c.status == s)) for s in shown]
+
 
 @dataclass(frozen=True)
 class Readiness:
