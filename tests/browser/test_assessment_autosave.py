@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CaseRating, CyclePhase, RatingSource
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.test_sign_in import expect_home, main_nav, sign_in
+from tests.browser.test_sign_in import click_nav, expect_home, sign_in
 from tests.evidence_helpers import record
 from tests.factories import Person
 from tests.promotion_helpers import cycle_with_cases, set_phase
@@ -77,10 +77,7 @@ def open_form(context: BrowserContext, *, candidate: bool = True, from_due: bool
         expect(page.get_by_role("heading", level=1)).to_have_text("Your self-assessment")
         expect(status(page)).to_have_text("Changes are saved as you go.")
         return page
-    menu = page.locator("summary").filter(has_text="Menu")
-    if menu.is_visible():  # a phone: the navigation is folded behind the menu button
-        menu.click()
-    main_nav(page).get_by_role("link", name="Promotions").click()
+    click_nav(page, "Promotions")
     if candidate:
         page.get_by_role("region", name="Your promotion cases").get_by_role(
             "link", name=re.compile(rf"^{CYCLE}")

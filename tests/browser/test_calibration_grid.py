@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app import demo
 from app.extensions import db
 from app.models import User
-from tests.browser.test_sign_in import expect_home, main_nav, sign_in
+from tests.browser.test_sign_in import click_nav, expect_home, sign_in
 from tests.factories import Person
 
 pytestmark = [pytest.mark.browser]
@@ -36,10 +36,7 @@ def open_session(page: Page, person: Person) -> None:
     """From the home page: Promotions → the cycle → its calibration session."""
     sign_in(page, person)
     expect_home(page, person)
-    menu = page.locator("summary").filter(has_text="Menu")
-    if menu.is_visible():
-        menu.click()
-    main_nav(page).get_by_role("link", name="Promotions").click()
+    click_nav(page, "Promotions")
     page.get_by_role("link", name=CYCLE, exact=True).click()
     page.get_by_role("link", name=SESSION).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(SESSION)

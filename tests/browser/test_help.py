@@ -7,20 +7,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_sign_in import expect_home, main_nav, sign_in
+from tests.browser.test_sign_in import click_nav, expect_home, sign_in
 from tests.evidence_helpers import publish_and_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
 TEAM_HELP = "Everyone in your line"
-
-
-def go(page: Page, link: str) -> None:
-    """Click a link of the main navigation (opening the menu first on a phone)."""
-    menu = page.locator("summary").filter(has_text="Menu")
-    if menu.is_visible():
-        menu.click()
-    main_nav(page).get_by_role("link", name=link, exact=True).click()
 
 
 def test_help_is_open_on_the_first_visit_and_folded_when_coming_back(
@@ -30,7 +22,7 @@ def test_help_is_open_on_the_first_visit_and_folded_when_coming_back(
     sign_in(page, org.manager_a)
     expect_home(page, org.manager_a)
 
-    go(page, "Team")
+    click_nav(page, "Team")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your team")
     summary = page.get_by_text("What this page shows", exact=True)
     help_ = page.locator("details[data-help=team]")
@@ -41,9 +33,9 @@ def test_help_is_open_on_the_first_visit_and_folded_when_coming_back(
     expect(page.locator(".avatar[aria-hidden=true]").first).to_be_visible()
     assert_accessible(page)
 
-    go(page, "Home")
+    click_nav(page, "Home")
     expect_home(page, org.manager_a)
-    go(page, "Team")
+    click_nav(page, "Team")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your team")
     expect(help_).not_to_have_attribute("open", "")
     expect(page.get_by_text(TEAM_HELP)).to_be_hidden()
@@ -63,15 +55,15 @@ def test_help_folds_per_page_and_per_person(page: Page, app, org):
     publish_and_place(app, [org.pm_a1, org.pm_a2])
     sign_in(page, org.pm_a1)
     expect_home(page, org.pm_a1)
-    go(page, "Evidence")
+    click_nav(page, "Evidence")
     expect(page.locator("details[data-help=evidence]")).to_have_attribute("open", "")
-    go(page, "Growth")
+    click_nav(page, "Growth")
     growth = page.locator("details[data-help=growth]")
     expect(growth).to_have_attribute("open", "")
     expect(page.get_by_text("Counts include your private drafts")).to_be_visible()
-    go(page, "Evidence")
+    click_nav(page, "Evidence")
     expect(page.locator("details[data-help=evidence]")).not_to_have_attribute("open", "")
-    go(page, "Growth")
+    click_nav(page, "Growth")
     expect(growth).not_to_have_attribute("open", "")
 
     # Someone else reaching the same page sees its help open.
@@ -80,7 +72,7 @@ def test_help_folds_per_page_and_per_person(page: Page, app, org):
         second = other.new_page()
         sign_in(second, org.pm_a2)
         expect_home(second, org.pm_a2)
-        go(second, "Growth")
+        click_nav(second, "Growth")
         expect(second.locator("details[data-help=growth]")).to_have_attribute("open", "")
     finally:
         other.close()

@@ -38,6 +38,17 @@ def main_nav(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Main")
 
 
+def click_nav(page: Page, name: str) -> None:
+    """Click a link of the main navigation as a person would: on a phone, open the menu first.
+    Whether the menu is folded is the stylesheet's call, so the page must have loaded it: before
+    that, the menu button shows at any width and is gone by the time it is clicked."""
+    page.wait_for_load_state("load")
+    menu = page.locator("summary").filter(has_text="Menu")
+    if menu.is_visible():
+        menu.click()
+    main_nav(page).get_by_role("link", name=name, exact=True).click()
+
+
 def focused(page: Page) -> str:
     """The id of the focused element, or its text when it has none."""
     return page.evaluate(
