@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
 from app import policy
 from app.extensions import login_manager
+
+SIGNED_OUT = "You were signed out."
 
 # Endpoints that anyone may reach, signed in or not.
 PUBLIC_ENDPOINTS = frozenset({"static"})
@@ -45,6 +47,10 @@ def enforce() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False):
         return None
     if not current_user.is_authenticated:
+        if request.accept_mimetypes.best == "application/json":
+            # A page's script (the autosave): a redirect to the sign-in page would read as a
+            # strange success; it needs to say so, and keep what the person typed.
+            return jsonify(error=SIGNED_OUT, signed_out=True), 401
         return login_manager.unauthorized()
     action = getattr(view, "policy_action", None)
     if action is None or not policy.can(current_user, action):

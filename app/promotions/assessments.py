@@ -51,7 +51,9 @@ class LinksField(SelectMultipleField):
 class CompetencyForm(Form):
     rating = ScaleField("Rating", choices=RATING_CHOICES)
     rationale = TextAreaField(
-        "Rationale", render_kw={"rows": 4, "maxlength": assessments.RATIONALE_MAX}
+        # No maxlength: a browser would cut a pasted text silently; the service says how long.
+        "Rationale",
+        render_kw={"rows": 5, "data-limit": assessments.RATIONALE_MAX},
     )
     evidence = LinksField("Evidence", choices=[])
 

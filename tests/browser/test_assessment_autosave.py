@@ -239,3 +239,60 @@ def test_the_manager_autosaves_on_a_phone_and_the_section_links_work_by_keyboard
     expect(competency(page, "Skill 1.1").get_by_label("Rationale")).to_have_value(
         "Growing into stakeholder work."
     )
+
+
+def test_a_reload_right_after_typing_shows_what_was_typed_and_saves_it(app, org, cycle, signed_in):
+    """The reload may read the page before the last save lands: the tab's own copy brings the
+    text back, and saving it again is no conflict with itself."""
+    context = signed_in(org.pm_a1)
+    page = open_form(context)
+    rationale = competency(page, "Skill 1.0").get_by_label("Rationale")
+    rationale.fill("Typed, then reloaded at once.")
+    expect(status(page)).to_have_text("Saving…")  # during the pause, not "saved"
+    page.reload()
+    rationale = competency(page, "Skill 1.0").get_by_label("Rationale")
+    expect(rationale).to_have_value("Typed, then reloaded at once.")
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
+    rationale.fill("Typed, reloaded, and typed again.")
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
+    case_id = cycle.case_ids[org.pm_a1.id]
+    assert stored_rationale(app, case_id, "skill-1-0") == "Typed, reloaded, and typed again."
+
+
+def test_signed_out_elsewhere_the_text_stays_and_saves_once_signed_in_again(
+    app, org, cycle, signed_in
+):
+    context = signed_in(org.pm_a1)
+    page = open_form(context)
+    other = context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name="Sign out").click()
+
+    rationale = competency(page, "Skill 1.0").get_by_label("Rationale")
+    rationale.fill("Typed while signed out.")
+    expect(status(page)).to_contain_text("you were signed out", timeout=SAVE_WAIT_MS)
+    page.get_by_role("button", name="Save draft").click()  # would land on the sign-in page
+    expect(status(page)).to_contain_text("Not sent: you are signed out")
+    expect(rationale).to_have_value("Typed while signed out.")
+
+    sign_in(other, org.pm_a1)
+    expect_home(other, org.pm_a1)
+    page.bring_to_front()
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # headless tabs get no focus
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
+    case_id = cycle.case_ids[org.pm_a1.id]
+    assert stored_rationale(app, case_id, "skill-1-0") == "Typed while signed out."
+
+
+def test_a_long_rationale_is_not_cut_and_the_count_says_how_far_over(org, cycle, signed_in):
+    context = signed_in(org.pm_a1)
+    page = open_form(context)
+    rationale = competency(page, "Skill 1.0").get_by_label("Rationale")
+    rationale.fill("x" * 1_100)
+    expect(rationale).to_have_value("x" * 1_100)  # no maxlength cutting it silently
+    expect(competency(page, "Skill 1.0").get_by_text("1,100 of 1,000 characters")).to_have_text(
+        "1,100 of 1,000 characters: 100 too many"
+    )
+    expect(status(page)).to_contain_text(
+        "Not saved: Skill 1.0: keep the rationale to 1,000 characters", timeout=SAVE_WAIT_MS
+    )

@@ -250,3 +250,34 @@ def test_the_form_reads_in_a_fixed_number_of_queries_with_tagged_items(
             competency_keys=KEYS[n % 3 :],
         )
     assert count_queries(app, client, manager_url(case_id)) == few
+
+
+def test_signed_out_the_script_is_told_so_and_a_page_still_goes_to_sign_in(
+    app, client, org, case_id
+):
+    sign_in(client, org.pm_a1)
+    page = opened(client, self_url(case_id))
+    data = as_sent(page)
+    assert client.post_form("/logout").status_code == 302
+    response = client.post_form(autosave_url(case_id), data, headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "You were signed out.", "signed_out": True}
+    assert stored(app, case_id) == {}
+    # A person's browser asking for the page is sent to sign in, as before.
+    assert client.get(self_url(case_id)).headers["Location"].startswith("/login")
+
+
+def test_a_refused_submit_says_not_submitted_and_names_each_competency_once(
+    app, client, org, case_id
+):
+    sign_in(client, org.pm_a1)
+    page = opened(client, self_url(case_id))
+    data = filled(page, action="submit", **{"c_skill-0-0-rationale": "x" * 1_001})
+    answer = client.post_form(self_url(case_id), data)
+    assert answer.status_code == 400
+    html = answer.get_data(as_text=True)
+    assert "<h2>Not submitted yet: fix this first</h2>" in html
+    assert "Skill 0.0 rationale: Skill 0.0:" not in html
+    assert re.search(r'<a href="#[^"]+">Skill 0\.0: keep the rationale to 1,000', html)
+    assert 'maxlength="1000"' not in html  # a pasted text is never cut silently
+    assert stored(app, case_id) == {}

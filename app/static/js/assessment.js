@@ -78,7 +78,9 @@
       timer: null,
       stopped: false,
       leaving: false,
+      signedOut: false,
     };
+    var pending = pendingCopy(form, url, revision);
 
     function say(text, kind) {
       status.hidden = false;
@@ -108,15 +110,24 @@
       var data = result.data || {};
       if (result.status === 200 && data.revision !== undefined) {
         revision.value = String(data.revision);
+        state.signedOut = false;
         var at = timeOf(data.saved_at);
         if (!state.dirty) {
+          pending.forget();
           say(at ? "All changes saved at " + at + "." : data.message, "saved");
         }
         return;
       }
       state.dirty = true; // what failed to save is still only in this page
       state.waiting = true;
-      if (result.status === 409) {
+      if (result.status === 401) {
+        state.signedOut = true; // saves again once they are back (window focus, or typing)
+        say(
+          "Not saved: you were signed out. Sign in again in another tab and come back: " +
+            "what you typed stays in this page and is saved then.",
+          "error"
+        );
+      } else if (result.status === 409) {
         state.stopped = true;
         say(
           "Not saved: " + (data.error || "this was saved elsewhere since you opened it.") +
@@ -194,6 +205,9 @@
       state.dirty = true;
       state.waiting = false;
       if (!state.stopped) {
+        if (!state.signedOut) {
+          say("Saving…", "saving"); // from the first change, not only while the request runs
+        }
         schedule();
       }
     }
@@ -204,6 +218,15 @@
     // Save draft and Submit carry the revision: wait for a save under way to answer first.
     form.addEventListener("submit", function (event) {
       window.clearTimeout(state.timer);
+      if (state.signedOut) {
+        event.preventDefault(); // sent now, the form would land on the sign-in page, lost
+        say(
+          "Not sent: you are signed out. Sign in again in another tab, come back, and then " +
+            "save or submit; what you typed stays in this page.",
+          "error"
+        );
+        return;
+      }
       if (state.inFlight && form.requestSubmit) {
         event.preventDefault();
         var submitter = event.submitter;
@@ -217,11 +240,24 @@
     });
 
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden" && state.dirty && !state.inFlight) {
-        save({ keepalive: true });
+      if (document.visibilityState === "hidden" && state.dirty && !state.leaving) {
+        pending.keep(); // a reload may read the page before this save lands
+        if (!state.inFlight) {
+          save({ keepalive: true });
+        }
+      } else if (document.visibilityState === "visible" && state.dirty && state.signedOut) {
+        save(); // back from signing in again in another tab
+      }
+    });
+    window.addEventListener("focus", function () {
+      if (state.dirty && state.signedOut && !state.inFlight) {
+        save();
       }
     });
     window.addEventListener("pagehide", function () {
+      if (state.dirty && !state.leaving) {
+        pending.keep();
+      }
       if (state.dirty && !state.inFlight && !state.stopped && !state.leaving) {
         if (navigator.sendBeacon && navigator.sendBeacon(url, body())) {
           state.dirty = false;
@@ -241,7 +277,123 @@
       say("Not saved automatically here: Save draft keeps the version in the form.", "error");
       return;
     }
+    if (pending.restore()) {
+      state.dirty = true;
+      say("Saving what you typed before the page reloaded…", "saving");
+      save();
+      return;
+    }
+    if (document.getElementById("error-summary")) {
+      // A refused Save draft or Submit: what the page shows is what was typed, not what is
+      // stored. Keep it as the draft (a refusal the autosave shares is said in the status).
+      state.dirty = true;
+      save();
+      return;
+    }
     say("Changes are saved as you go.", "");
+  }
+
+  // What the person typed, kept in this tab's storage while the page goes away (a reload, a
+  // closed tab): a reload can read the page before the last save has landed, and would show
+  // the older text. The copy is offered back only to a page showing the very version it was
+  // typed over, within the hour; any other page drops it.
+  function pendingCopy(form, url, revision) {
+    var key = "rungs-autosave:" + url;
+    var store = null;
+    try {
+      store = window.sessionStorage;
+    } catch (error) {
+      store = null; // storage blocked: the saves alone keep the work
+    }
+
+    function fields() {
+      var data = new FormData(form);
+      var pairs = [];
+      data.forEach(function (value, name) {
+        if (name !== "csrf_token" && name !== "revision" && name !== "action") {
+          pairs.push([name, String(value)]);
+        }
+      });
+      return pairs;
+    }
+
+    function apply(pairs) {
+      var values = {};
+      pairs.forEach(function (pair) {
+        (values[pair[0]] = values[pair[0]] || []).push(pair[1]);
+      });
+      Array.prototype.forEach.call(form.elements, function (element) {
+        var name = element.name;
+        if (!name || name === "csrf_token" || name === "revision" || name === "action") {
+          return;
+        }
+        var given = values[name] || [];
+        if (element.type === "checkbox" || element.type === "radio") {
+          element.checked = given.indexOf(element.value) !== -1;
+        } else if (element.tagName === "TEXTAREA" || element.type === "text") {
+          element.value = given.length ? given[0] : "";
+        }
+      });
+      Array.prototype.forEach.call(form.querySelectorAll("[name]"), function (element) {
+        element.dispatchEvent(new Event("change", { bubbles: true })); // counts follow
+      });
+    }
+
+    return {
+      keep: function () {
+        if (store) {
+          try {
+            store.setItem(
+              key,
+              JSON.stringify({ base: revision.value, at: Date.now(), fields: fields() })
+            );
+          } catch (error) {
+            // full or blocked: nothing more to do
+          }
+        }
+      },
+      forget: function () {
+        if (store) {
+          store.removeItem(key);
+        }
+      },
+      restore: function () {
+        if (!store) {
+          return false;
+        }
+        var copy = null;
+        try {
+          copy = JSON.parse(store.getItem(key) || "null");
+        } catch (error) {
+          copy = null;
+        }
+        store.removeItem(key);
+        if (!copy || copy.base !== revision.value || Date.now() - copy.at > 3600000) {
+          return false;
+        }
+        apply(copy.fields || []);
+        return true;
+      },
+    };
+  }
+
+  // A live count beside each text with a limit (the rationale): the browser no longer cuts a
+  // pasted text silently, so the person sees how far over it is before the save says so.
+  function setUpCounters(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("textarea[data-limit]"), function (box) {
+      var limit = Number(box.getAttribute("data-limit"));
+      var count = document.createElement("p");
+      count.className = "hint char-count";
+      box.insertAdjacentElement("afterend", count);
+      function show() {
+        var used = box.value.length;
+        count.textContent = used.toLocaleString() + " of " + limit.toLocaleString() +
+          " characters" + (used > limit ? ": " + (used - limit).toLocaleString() + " too many" : "");
+        count.classList.toggle("is-over", used > limit);
+      }
+      box.addEventListener("input", show);
+      show();
+    });
   }
 
   function setUp() {
@@ -253,7 +405,12 @@
     form.addEventListener("input", update);
     form.addEventListener("change", update);
     Array.prototype.slice.call(form.querySelectorAll("[data-evidence-picker]")).forEach(setUpPicker);
+    setUpCounters(form);
     setUpAutosave(form);
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      summary.focus(); // the refusal is read first, its links lead to each field
+    }
   }
 
   if (document.readyState === "loading") {

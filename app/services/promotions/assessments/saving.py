@@ -219,8 +219,8 @@ def _require_complete(wanted: Mapping[str, _Wanted], names: Mapping[str, str], k
         listed = "; ".join(f"{names[key]} ({' and '.join(gaps)})" for key, gaps in missing.items())
         raise IncompleteError(
             f"Not submitted: every competency needs a rating and a rationale before the "
-            f"{kind.name} can be submitted. Missing: {listed}. Nothing was saved; what you "
-            "typed is still in the form.",
+            f"{kind.name} can be submitted. Missing: {listed}. What you typed is still in the "
+            "form.",
             missing,
         )
 
