@@ -79,6 +79,9 @@ def test_at_1280_every_competency_fits_and_next_disagreement_moves_focus(
     next_link = page.get_by_role("link", name="Next disagreement")
     next_link.click()
     expect(first).to_be_focused()
+    # A mouse gets no focus ring: the cell is marked, and the page says which one it is.
+    expect(first).to_have_class(re.compile(r"\bis-current\b"))
+    expect(page.get_by_role("status").filter(has_text="Disagreement 1 of")).to_be_visible()
     # The widest disagreement comes first; its cell names the case, the competency and the place.
     expect(first).to_have_accessible_name(
         re.compile(
@@ -93,6 +96,8 @@ def test_at_1280_every_competency_fits_and_next_disagreement_moves_focus(
     expect(second).to_be_focused()
     page.keyboard.press("n")  # with the script, n walks on from the focused cell
     expect(page.locator("#disagreement-3")).to_be_focused()
+    expect(first).not_to_have_class(re.compile(r"\bis-current\b"))
+    expect(page.get_by_role("status").filter(has_text="Disagreement 3 of")).to_be_visible()
     assert_accessible(page)
 
     help_.get_by_text("How to read the grid").click()
