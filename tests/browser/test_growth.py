@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Level, User
 from app.services.people import level_history
-from tests.browser.test_sign_in import expect_home, main_nav, sign_in
+from tests.browser.test_sign_in import click_nav, expect_home, main_nav, sign_in
 from tests.evidence_helpers import publish_and_place, record
 
 pytestmark = [pytest.mark.browser, pytest.mark.midday]
@@ -221,3 +221,48 @@ def test_the_head_sets_items_for_a_level(page, app, org, assert_accessible):
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "thresholds-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# Each cell's label as drawn on a phone card (rungs.css .stack-on-phone: data-label::before).
+LABEL = "cell => getComputedStyle(cell, '::before').content.replace(/^\"|\"$/g, '')"
+
+
+def test_on_a_phone_each_competency_is_a_card_with_every_column(page, app, org, assert_accessible):
+    publish_and_place(app, [org.pm_a1], "L1")
+    record(app, org.pm_a1, competency_keys=["skill-0-0"], occurred_on=date.today())
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    click_nav(page, "Growth")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your growth")
+
+    row = readiness_row(page, "Skill 0.0")
+    today = date.today()
+    shown = [
+        ("Status", "◐ Thin"),
+        ("Items", "1"),
+        ("Corroborated", "0"),
+        ("Most recent", f"{today.day} {today:%b %Y}"),
+        ("To reach enough", "2 more items, 1 more item corroborated by a peer"),
+    ]
+    for n, (label, value) in enumerate(shown):
+        cell = row.get_by_role("cell").nth(n)
+        expect(cell).to_contain_text(value)
+        assert cell.evaluate(LABEL) == label
+        box = cell.bounding_box()
+        assert box and box["width"] > 0 and box["x"] + box["width"] <= 390, (label, box)
+    link = row.get_by_role("link", name="Log evidence for Skill 0.0")
+    link.scroll_into_view_if_needed()
+    expect(link).to_be_in_viewport()
+    box = link.bounding_box()
+    assert box and box["x"] + box["width"] <= 390
+    # The heatmap keeps its table and scrolls inside its region, and says so.
+    expect(page.get_by_text("the table scrolls sideways")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
+    shot(page, "growth-cards-390")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(page.get_by_text("the table scrolls sideways")).to_be_hidden()
+    assert row.get_by_role("cell").nth(0).evaluate(LABEL) == "none"  # a table again
+    shot(page, "growth-table-1280")

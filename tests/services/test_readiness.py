@@ -168,6 +168,28 @@ def test_thresholds_change_the_status(app, placed):
         assert result.rules == Thresholds(1, 0, 30, 12)
 
 
+def test_focus_lists_the_competencies_closest_to_enough_first(app, placed):
+    """Defaults at L2: 3 items, 1 corroborated, the newest from the last 365 days."""
+    pm = placed.pm_a1
+    log(app, pm, "skill-0-0")  # thin: 2 more items, 1 more corroborated → 3 steps
+    log(app, pm, "skill-1-0", confirmed=1)
+    log(app, pm, "skill-1-0")  # thin: 1 more item → 1 step
+    # skill-0-1 and skill-1-1: no evidence (3 items and 1 corroborated away).
+    with app.app_context():
+        result = readiness.readiness(pm.id)
+        steps = {c.key: c.gap.steps for c in result.competencies}
+        assert [c.key for c in result.focus] == ["skill-1-0", "skill-0-0", "skill-0-1"]
+    assert steps == {"skill-0-0": 3, "skill-0-1": 4, "skill-1-0": 1, "skill-1-1": 4}
+    # Three old, corroborated items: only a recent one is missing, one step like skill-1-0,
+    # and the framework's order settles the tie.
+    for _ in range(3):
+        log(app, pm, "skill-0-1", days_ago=400, confirmed=1)
+    with app.app_context():
+        result = readiness.readiness(pm.id)
+        assert by_key(result)["skill-0-1"].missing == ["an item from the last 365 days"]
+        assert [c.key for c in result.focus] == ["skill-0-1", "skill-1-0", "skill-0-0"]
+
+
 # --- which level, which competencies ---------------------------------------------------------
 
 

@@ -215,6 +215,27 @@ def test_a_manager_sees_only_shared_evidence(app, client, placed):
     assert "log-link" not in page and "Log evidence" not in page
 
 
+def focus_of(page: str) -> str:
+    """The summary's sentence on where to look next, tags and extra spaces removed."""
+    found = re.search(r'<p class="encourage">(.*?)</p>', page, re.S)
+    assert found, "no summary sentence"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).replace(" ,", ",").split())
+
+
+def test_the_summary_names_the_competencies_closest_to_enough_first(app, client, placed):
+    record(app, placed.pm_a1, competency_keys=["skill-0-0"])  # 2 more items, 1 corroborated
+    log_three(app, placed.pm_a1, "skill-1-0", corroborated=False)  # 1 more corroborated
+    sign_in(client, placed.pm_a1)
+    own = client.get("/growth").get_data(as_text=True)
+    assert focus_of(own) == (
+        "Where another item would help most: Skill 1.0, Skill 0.0, Skill 0.1 ."
+    )
+    client.post_form("/logout")
+    sign_in(client, placed.manager_a)
+    theirs = client.get(f"/growth/{placed.pm_a1.id}").get_data(as_text=True)
+    assert focus_of(theirs) == "Closest to enough: Skill 1.0, Skill 0.0, Skill 0.1 ."
+
+
 def test_an_unknown_person_is_not_found(client, placed):
     sign_in(client, placed.head)
     assert client.get("/growth/999999").status_code == 404

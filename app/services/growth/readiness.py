@@ -84,27 +84,50 @@ NO_EVIDENCE = Tally()
 def status_of(tally: Tally, rules: Thresholds, today: date) -> Status:
     if tally.count == 0:
         return Status.NONE
-    recent = tally.latest is not None and tally.latest >= today - timedelta(days=rules.recent_days)
-    if tally.count >= rules.min_items and tally.corroborated >= rules.min_corroborated and recent:
-        return Status.ENOUGH
-    return Status.THIN
+    return Status.ENOUGH if gap(tally, rules, today).steps == 0 else Status.THIN
 
 
-def missing(tally: Tally, rules: Thresholds, today: date) -> list[str]:
-    """What would make a competency's evidence enough, in words a person acts on."""
-    gaps = []
-    more = rules.min_items - tally.count
-    if more > 0:
-        gaps.append(f"{more} more item{'s' if more > 1 else ''}")
-    unconfirmed = rules.min_corroborated - tally.corroborated
-    if unconfirmed > 0:
-        gaps.append(
-            f"{unconfirmed} more item{'s' if unconfirmed > 1 else ''} corroborated by a peer"
-        )
+@dataclass(frozen=True)
+class Gap:
+    """What a competency's evidence still lacks to be enough: more items, more of them
+    corroborated by a peer, an item recent enough. The table's "To reach enough" says it in
+    words; the growth page's focus orders by it."""
+
+    items: int = 0
+    corroborated: int = 0
+    needs_recent: bool = False
+    recent_days: int = 0
+
+    @property
+    def steps(self) -> int:
+        """How far from enough: the items still to log (a new item is also a recent one, so a
+        missing recent item adds one only when no more items are needed) plus the items still
+        to be corroborated. A competency with some evidence is never further than one with none."""
+        return max(self.items, int(self.needs_recent)) + self.corroborated
+
+    @property
+    def words(self) -> list[str]:
+        """In words a person acts on; empty when nothing is missing."""
+        words = []
+        if self.items > 0:
+            words.append(f"{self.items} more item{'s' if self.items > 1 else ''}")
+        if self.corroborated > 0:
+            many = "s" if self.corroborated > 1 else ""
+            words.append(f"{self.corroborated} more item{many} corroborated by a peer")
+        if self.needs_recent:
+            words.append(f"an item from the last {self.recent_days} days")
+        return words
+
+
+def gap(tally: Tally, rules: Thresholds, today: date) -> Gap:
+    """What would make a competency's evidence enough (nothing when it is)."""
     cutoff = today - timedelta(days=rules.recent_days)
-    if tally.count and (tally.latest is None or tally.latest < cutoff):
-        gaps.append(f"an item from the last {rules.recent_days} days")
-    return gaps
+    return Gap(
+        items=max(0, rules.min_items - tally.count),
+        corroborated=max(0, rules.min_corroborated - tally.corroborated),
+        needs_recent=bool(tally.count) and (tally.latest is None or tally.latest < cutoff),
+        recent_days=rules.recent_days,
+    )
 
 
 def window_start(today: date, months: int) -> date:
@@ -188,7 +211,12 @@ class CompetencyReadiness:
     indicators: list[tuple[str, list[str]]]  # (kind label, texts)
     tally: Tally
     status: Status
-    missing: list[str]
+    gap: Gap
+
+    @property
+    def missing(self) -> list[str]:
+        """What would make it enough, in words ("To reach enough" on the growth page)."""
+        return self.gap.words
 
     @property
     def count(self) -> int:
@@ -263,10 +291,12 @@ class Readiness:
 
     @property
     def focus(self) -> list[CompetencyReadiness]:
-        """Where another item helps most: competencies with none first, then thin ones."""
-        order = {Status.NONE: 0, Status.THIN: 1}
-        gaps = [c for c in self.competencies if c.status in order]
-        return sorted(gaps, key=lambda c: order[c.status])[:3]
+        """Where another item helps most, three at most: the thin competencies closest to enough
+        first (fewest steps of their gap), then those further away, then those with none; the
+        framework's order among equals."""
+        thin = [c for c in self.competencies if c.status is Status.THIN]
+        none = [c for c in self.competencies if c.status is Status.NONE]
+        return (sorted(thin, key=lambda c: c.gap.steps) + none)[:3]
 
     @property
     def status(self) -> Status:
@@ -329,7 +359,7 @@ def readiness(
                 indicators=expected.indicators,
                 tally=tally,
                 status=status_of(tally, rules, today),
-                missing=missing(tally, rules, today),
+                gap=gap(tally, rules, today),
             )
         )
     return Readiness(
