@@ -75,6 +75,17 @@ def test_a_monzo_topic_may_bring_a_short_title():
     assert [c.short_name for c in doc.areas[0].competencies] == ["Comms", ""]
 
 
+def test_a_monzo_short_title_too_long_is_named_by_its_key_on_its_line():
+    title = "    title: 'Communication'\n"
+    text = MONZO.replace(title, title + "    shortTitle: 'Communication skills'\n")
+    doc, report = monzo_format.parse(text)
+    assert doc is None
+    [problem] = report.errors
+    assert problem.path == "topics[0].shortTitle"  # the file's key, not the document's
+    assert problem.message.startswith("is 20 characters long; a short name")
+    assert problem.line == text[: text.index("shortTitle:")].count("\n") + 1
+
+
 # --- versions and the editor ------------------------------------------------------------------
 
 

@@ -244,9 +244,9 @@ def test_errors_name_the_line():
         + "IC,PM2,PM 2,2,Craft,Research,,defined,story,An example.\n"
     )
     assert errors_of(text) == [
-        'level_rank "one" is not a whole number (line 2)',
-        'status "maybe" is not one of defined, empty, not_applicable (line 3)',
-        'indicator_kind "story" is not one of criterion, example, signal (line 4)',
+        'line 2, column level_rank: "one" is not a whole number',
+        'line 3, column status: "maybe" is not one of defined, empty, not_applicable',
+        'line 4, column indicator_kind: "story" is not one of criterion, example, signal',
     ]
     assert errors_of("a,b\n1,2\n") == [
         f"the header must be {','.join(csv_format.COLUMNS)} (or the older "
@@ -263,14 +263,83 @@ def test_a_row_may_not_contradict_what_an_earlier_row_declared():
     lines[cell] = lines[cell].replace("Skill 0.0", "Skill zero")
     competency_line = next(i for i, line in enumerate(lines) if line.startswith("competency,"))
     assert errors_of("".join(lines)) == [
-        f'competency is "Skill zero" but it is "Skill 0.0" on line '
-        f"{competency_line + 1}; change it there and on every row that repeats it "
-        f"(line {cell + 1})"
+        f'line {cell + 1}, column competency: "Skill zero" here but "Skill 0.0" on line '
+        f"{competency_line + 1}, which declared it; change it there and on every row that "
+        "repeats it"
     ]
     twice = csv_format.dump(doc).splitlines(keepends=True)
     twice.insert(cell + 1, twice[cell])
     assert errors_of("".join(twice)) == [
-        f"Skill 0.0 at L1 has a cell row on line {cell + 1} too (line {cell + 2})"
+        f"line {cell + 2}, column record: Skill 0.0 at L1 has a cell row on line {cell + 1} too"
+    ]
+
+
+def keyed_csv(*records: dict, newline: str = "\n") -> str:
+    """A keyed CSV of the records (each a dict of its columns), written as a spreadsheet would."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, csv_format.COLUMNS, lineterminator=newline)
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()
+
+
+PM_LEVEL = {"track_key": "ic", "track": "IC", "level_code": "PM", "level_title": "PM"}
+RESEARCH = {"area_key": "craft", "area": "Craft", "competency_key": "research"}
+QA_FILE = (  # the file a QA walk-through imported, lines 1 (the header) to 8
+    {"record": "framework_slug", "text": "qa-bad-import"},
+    {"record": "framework_name", "text": "QA bad import"},
+    {"record": "track", "track_key": "ic", "track": "IC"},
+    {"record": "level", **PM_LEVEL, "level_rank": "1"},
+    {"record": "level", **PM_LEVEL, "level_code": "SPM", "level_rank": "2"},
+    {"record": "decision_right", **PM_LEVEL, "role": "boss", "delegation": "9", "text": "All"},
+    {"record": "cell", **PM_LEVEL, **RESEARCH, "competency": "Research", "text": "Does it."},
+)
+
+
+def test_every_problem_of_a_row_is_listed_in_one_round_with_the_row_s_line():
+    # The role was reported and the delegation only once the role was fixed, on the line of
+    # the level (6) instead of the row's (7).
+    assert errors_of(keyed_csv(*QA_FILE)) == [
+        'line 7, column role: "boss" is not one of driver, approver, contributor, informed',
+        "line 7, column delegation: 9 is not between 1 (tell) and 7 (delegate)",
+    ]
+    right = {**QA_FILE[5], "role": "driver"}
+    assert errors_of(keyed_csv(*QA_FILE[:5], right, QA_FILE[6])) == [
+        "line 7, column delegation: 9 is not between 1 (tell) and 7 (delegate)"
+    ]
+    bare = {**QA_FILE[5], "delegation": "often", "text": ""}
+    assert errors_of(keyed_csv(*QA_FILE[:5], bare, QA_FILE[6])) == [
+        'line 7, column role: "boss" is not one of driver, approver, contributor, informed',
+        'line 7, column delegation: "often" is not a whole number from 1 to 7',
+        "line 7, column text: a decision right needs the decision in text",
+    ]
+    indicator = {"record": "indicator", **PM_LEVEL, **RESEARCH, "indicator_kind": "hunch"}
+    assert errors_of(keyed_csv(*QA_FILE[:5], QA_FILE[6], indicator)) == [
+        'line 8, column indicator_kind: "hunch" is not one of criterion, example, signal',
+        "line 8, column text: an indicator needs text",
+    ]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_lines_after_a_quoted_line_break_are_the_file_s_lines(newline):
+    # Problems the framework checks find (a short name too long, a defined cell without text)
+    # are told by the row and column they came from, not by the row that declared their part.
+    records = (
+        *QA_FILE[:5],
+        {"record": "area", **RESEARCH, "competency_key": "", "text": f"Two{newline}lines"},
+        {"record": "competency", **RESEARCH, "competency": "Research", "text": "Learns"},
+        {"record": "competency_short_name", **RESEARCH, "text": "Research operations"},
+        {"record": "cell", **PM_LEVEL, **RESEARCH, "status": "defined", "text": ""},
+        {"record": "cell", **PM_LEVEL, "level_code": "SPM", **RESEARCH, "status": "maybe"},
+    )
+    text = keyed_csv(*records, newline=newline)
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(lines) == len(records) + 1  # the area's text is one field on lines 7 and 8
+    assert errors_of(text) == [
+        "line 10, column text: is 19 characters long; a short name (a column header of the "
+        "calibration grid) may have at most 16. Shorten it.",
+        "line 11, column text: a defined expectation needs text",
+        'line 12, column status: "maybe" is not one of defined, empty, not_applicable',
     ]
 
 
@@ -283,12 +352,12 @@ def test_a_csv_lists_every_problem_in_one_round():
     assert error.value.message == "5 errors found; nothing was imported."
     assert [p.line for p in report.errors] == CSV_PROBLEM_LINES
     assert [str(p) for p in report.errors] == [
-        'slug: "Not A Slug" must be lower-case letters, digits and single dashes (line 2)',
+        'line 2, column text: "Not A Slug" must be lower-case letters, digits and single dashes',
         "has 16 fields but the header has 15; text with a comma, a quote or a line break "
         "must be in double quotes (line 10)",
         "contains a control character (U+0000 at character 84); remove it (line 14)",
-        'status "maybe" is not one of defined, empty, not_applicable (line 16)',
-        'indicator_kind "story" is not one of criterion, example, signal (line 17)',
+        'line 16, column status: "maybe" is not one of defined, empty, not_applicable',
+        'line 17, column indicator_kind: "story" is not one of criterion, example, signal',
     ]
 
 
@@ -312,7 +381,7 @@ def test_an_older_csv_still_reads_with_keys_made_from_names():
     assert report.errors == []
     assert (again.slug, again.name) == ("ladder-v2", "Ladder v2")
     assert str(report.warnings[0]) == (
-        'slug: the file has no framework_slug and framework_name row; the slug "ladder-v2" '
+        'the file has no framework_slug and framework_name row; the slug "ladder-v2" '
         'and name "Ladder v2" came from the file\'s name'
     )
     research = again.areas[0].competencies[0]
@@ -341,7 +410,8 @@ def test_an_older_csv_is_matched_to_the_framework_by_name_and_keeps_its_keys(ctx
     assert f'{doc.competencies()[0][3].name} ("{keys[0]}")' in matched
     assert old_name not in matched
     assert any(
-        w.startswith("areas[")
+        w.startswith("line ")  # the line and column of the row that named it first
+        and ", column competency: " in w
         and 'competency "Something new" has no key in the file and no competency of that name '
         'is in version 1; it gets the new key "something-new"'
         in w

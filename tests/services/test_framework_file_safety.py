@@ -283,8 +283,13 @@ def test_the_prose_below_the_front_matter_becomes_the_description():
         ),
         (
             "topics:\n  - name: a\n    content:\n      - level: two\n",
-            "content[0].level: text is not a level (in a): use a whole number from 1 to 30 "
-            "(line 5)",
+            "content[0].level: “two” is not a level number (in a): use a whole number from 1 "
+            "to 30 (line 5)",
+        ),
+        (
+            "topics:\n  - name: a\n    content:\n      - criteria: [x]\n",
+            "topics[0].content[0].level: a level is missing (in a): use a whole number from 1 "
+            "to 30 (line 5)",
         ),
         (
             "topics:\n  - name: a\n    content:\n      - level: 99999999999999999999999\n",

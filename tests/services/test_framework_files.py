@@ -300,6 +300,18 @@ def test_a_monzo_page_lists_every_problem_in_one_round():
     assert [p.line for p in error.value.report.errors] == MONZO_PROBLEM_LINES
 
 
+def test_a_monzo_example_too_long_is_named_by_its_keys_on_its_line():
+    example = "'Wrote the decision record for the payments migration'"
+    text = MONZO.replace(example, "'" + "x" * 1001 + "'")
+    line = text[: text.index("x" * 1001)].count("\n") + 1
+    doc, report = monzo_format.parse(text)
+    assert doc is None
+    assert [str(problem) for problem in report.errors] == [
+        "topics[0].content[1].exampleCriteria[0].examples[0]: is 1,001 characters long; an "
+        f"indicator may have at most 1,000. Shorten it. (line {line})"
+    ]
+
+
 def test_a_monzo_level_that_is_not_one_is_not_reported_again_as_a_track_without_levels():
     text = MONZO.replace("levels: 3\n", "").replace("level: 1", "level: one")
     text = text.replace("level: 2", "level: 0")

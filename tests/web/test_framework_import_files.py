@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import CellStatus, Expectation, Framework, Indicator, IndicatorKind
 from tests.factories import sign_in
 from tests.framework_samples import MONZO_PROBLEM_LINES, MONZO_PROBLEMS, framework_yaml
+from tests.services.test_framework_csv import QA_FILE, keyed_csv
 from tests.services.test_framework_file_safety import ALIAS_BOMB, MONZO, PNG, SCRIPT, TABLES
 
 REFUSED = [
@@ -155,6 +156,23 @@ def test_a_monzo_page_with_several_problems_lists_them_all_and_stores_nothing(ap
     assert "0 is not a level (in Communication)" in page
     assert '"communication" is used twice' in page
     assert "more error" not in page
+    assert frameworks(app) == 0
+
+
+def test_a_csv_row_with_two_bad_fields_lists_both_by_line_and_column(app, head):
+    response = upload(head, keyed_csv(*QA_FILE).encode(), "qa.csv")
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "<h2>2 errors in the file</h2>" in page
+    assert (
+        '<span class="line">Line 7, column <code>role</code>:</span> "boss" is not one of '
+        "driver, approver, contributor, informed"
+    ) in page
+    assert (
+        '<span class="line">Line 7, column <code>delegation</code>:</span> 9 is not between '
+        "1 (tell) and 7 (delegate)"
+    ) in page
+    assert "tracks[" not in page and "areas[" not in page  # no path inside the document
     assert frameworks(app) == 0
 
 

@@ -76,7 +76,7 @@ def parse(text: str, *, filename: str = "framework.csv") -> tuple[FrameworkDoc |
     header, or a quote that never closes) stops early, and then the framework rules are not
     checked: the rows after it are missing, not wrong.
     """
-    report = Report()
+    report = Report(columns={})  # problems are told by line and column, never by path
     rows, complete = _read(text, report)
     if not rows:
         if complete and not report.errors:
@@ -132,7 +132,9 @@ def _read(text: str, report: Report) -> tuple[list[Row], bool]:
 def _unclean_lines(text: str, report: Report) -> set[int]:
     """The lines holding a control character (NUL and the like), each an error naming it."""
     unclean = set()
-    for number, line in enumerate(text.split("\n"), start=1):
+    # the lines as the csv reader counts them (it reads the same StringIO), so that the
+    # numbers agree with reader.line_num whatever the line ends
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
         problem = unwanted_character(line)
         if problem is not None:
             report.error("", f"contains a control character ({problem}); remove it", line=number)

@@ -135,38 +135,59 @@ class FrameworkDoc:
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem of a file: where it is (a path in a YAML file, or a CSV file's column), what
+    it is, and its line."""
+
     path: str
     message: str
     line: int | None = None
+    column: str = ""  # a CSV file's column; such a problem has no path
 
     def __str__(self) -> str:
+        if self.column:
+            return f"line {self.line}, column {self.column}: {self.message}"
         where = f" (line {self.line})" if self.line else ""
         return f"{self.path}: {self.message}{where}" if self.path else f"{self.message}{where}"
 
 
 @dataclass
 class Report:
-    """What a check found; `lines` maps a path in the document to its line in the source file."""
+    """What a check found; `lines` maps a path in the document to its line in the source file.
+
+    A CSV file has no paths a person could read: its reader gives `columns` (a path in the
+    document → the column its row holds it in), and every problem about a path is then told
+    by its line and column instead.
+    """
 
     lines: dict[str, int] = field(default_factory=dict)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    columns: dict[str, str] | None = None
 
-    def error(self, path: str, message: str, *, line: int | None = None) -> None:
-        self.errors.append(Problem(path, message, line or self.line_of(path)))
+    def error(self, path: str, message: str, *, line: int | None = None, column: str = "") -> None:
+        self.errors.append(self._problem(path, message, line, column))
 
-    def warn(self, path: str, message: str, *, line: int | None = None) -> None:
-        self.warnings.append(Problem(path, message, line or self.line_of(path)))
+    def warn(self, path: str, message: str, *, line: int | None = None, column: str = "") -> None:
+        self.warnings.append(self._problem(path, message, line, column))
+
+    def _problem(self, path: str, message: str, line: int | None, column: str) -> Problem:
+        found = self._nearest(path)
+        if self.columns is None:
+            return Problem(path, message, line or self.lines.get(found))
+        if line is None and found in self.lines:
+            line, column = self.lines[found], column or self.columns.get(found, "")
+        return Problem("", message, line, column)
 
     def line_of(self, path: str) -> int | None:
         """The line of the path, or of the nearest enclosing part of the file that has one."""
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if not path:
-                return None
+        return self.lines.get(self._nearest(path))
+
+    def _nearest(self, path: str) -> str:
+        """The path, or the nearest enclosing one, that has a line ("" if none has)."""
+        while path and path not in self.lines:
             shorter = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
             path = "" if shorter == path else shorter
+        return path
 
 
 def independent(report: Report, since: int, causes: list[Problem]) -> None:
@@ -394,11 +415,16 @@ def _check_level(report: Report, path: str, level: LevelDoc, below, codes: set) 
             f"{below.code} ({below.rank}), the level before it",
         )
     for d, right in enumerate(level.decision_rights):
-        if not 1 <= right.delegation <= 7:
-            report.error(
-                f"{path}.decision_rights[{d}].delegation",
-                f"{right.delegation} is not between 1 (tell) and 7 (delegate)",
-            )
+        problem = delegation_problem(right.delegation)
+        if problem:
+            report.error(f"{path}.decision_rights[{d}].delegation", problem)
+
+
+def delegation_problem(delegation: int) -> str | None:
+    """What is wrong with a delegation level, if anything (1 tell … 7 delegate)."""
+    if 1 <= delegation <= 7:
+        return None
+    return f"{delegation} is not between 1 (tell) and 7 (delegate)"
 
 
 def _check_areas(doc: FrameworkDoc, report: Report) -> None:

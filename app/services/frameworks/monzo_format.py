@@ -74,8 +74,8 @@ def parse(text: str, *, filename: str = "framework.md") -> tuple[FrameworkDoc | 
     found = len(report.errors)
     check(doc, report)
     independent(report, found, causes)
-    report.errors[found:] = [_in_file(problem) for problem in report.errors[found:]]
-    report.warnings = [_in_file(problem) for problem in report.warnings]
+    report.errors[found:] = [_in_file(p, reader.sources, report) for p in report.errors[found:]]
+    report.warnings = [_in_file(p, reader.sources, report) for p in report.warnings]
     report.errors.sort(key=lambda problem: problem.line or 0)
     return (None if report.errors else doc), report
 
@@ -92,8 +92,13 @@ def _in_document(problem: Problem) -> Problem:
     return problem
 
 
-def _in_file(problem: Problem) -> Problem:
-    """A problem found in the document, named by the part of the Monzo file it came from."""
+def _in_file(problem: Problem, sources: dict[str, str], report: Report) -> Problem:
+    """A problem found in the document, named by the part of the Monzo file it came from: by
+    its keys where the reader noted them (a topic's `shortTitle`, a criterion), else by the
+    topic and level."""
+    if problem.path in sources:
+        source = sources[problem.path]
+        return replace(problem, path=source, line=report.line_of(source) or problem.line)
     path = re.sub(r"^areas\[0\]\.competencies\[(\d+)\]", r"topics[\1]", problem.path)
     path = re.sub(r"\.expectations\.L(\d+)", r" (level \1)", path)
     path = re.sub(r"^tracks\[0\]\.levels(\[\d+\])?", "levels", path)
@@ -111,6 +116,8 @@ class _Reader:
 
     def __init__(self, report: Report):
         self.report = report
+        # a path in the document → the keys of the file it came from, where they differ
+        self.sources: dict[str, str] = {}
 
     def text(self, data: dict, key: str, path: str, *, required=False) -> str:
         value = data.get(key)
@@ -135,11 +142,9 @@ class _Reader:
 
     def level(self, value, where: str, topic: str = "") -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LEVELS:
-            shown = f"{value}" if isinstance(value, int) else kind_of(value)
             of = f" (in {topic})" if topic else ""
-            self.report.error(
-                where, f"{shown} is not a level{of}: use a whole number from 1 to {MAX_LEVELS}"
-            )
+            use = f"use a whole number from 1 to {MAX_LEVELS}"
+            self.report.error(where, f"{_not_a_level(value)}{of}: {use}")
             return None
         return value
 
@@ -154,6 +159,9 @@ class _Reader:
         title = self.text(data, "title", "") or filename.rsplit(".", 1)[0].strip()
         path = self.text(data, "path", "").strip("/")
         sidebar = self.text(data, "sidebarTitle", "")
+        if data.get("title") is not None:  # else both come from the file's name
+            self.sources.update({"name": "title", "slug": "path" if path else "title"})
+            self.sources["tracks[0].name"] = "sidebarTitle" if sidebar else "title"
         declared = self.level(data["levels"], "levels") if "levels" in data else None
         competencies = [self.topic(topic, f"topics[{t}]", t) for t, topic in enumerate(topics)]
         found = [n for _, cells in competencies for n in cells]
@@ -201,6 +209,8 @@ class _Reader:
         )
         # Warnings name places in the Rungs document; point them at the topic's lines.
         target = f"areas[0].competencies[{t}]"
+        self.sources[f"{target}.short_name"] = f"{where}.shortTitle"
+        self.sources[f"{target}.name"] = f"{where}.title" if topic.get("title") else f"{where}.name"
         self.report.lines[target] = self.report.line_of(where)
         cells: dict[int, CellDoc] = {}
         for c, entry in enumerate(self.listing(topic, "content", where)):
@@ -216,15 +226,20 @@ class _Reader:
             if level in cells:
                 self.report.error(f"{path}.level", f"level {level} is listed twice for {name}")
                 continue
-            cells[level] = self.cell(entry, path, level)
+            cells[level] = self.cell(entry, path, level, f"{target}.expectations.L{level}")
             self.report.lines[f"{target}.expectations.L{level}"] = self.report.line_of(path)
         return competency, cells
 
-    def cell(self, entry: dict, path: str, level: int) -> CellDoc:
-        indicators = [
-            IndicatorDoc(IndicatorKind.CRITERION, text)
-            for text in self.texts(self.listing(entry, "criteria", path), f"{path}.criteria")
-        ]
+    def cell(self, entry: dict, path: str, level: int, target: str) -> CellDoc:
+        indicators = []
+        self.sources[f"{target}.indicators"] = path
+
+        def add(kind: IndicatorKind, text: str, source: str) -> None:
+            self.sources[f"{target}.indicators[{len(indicators)}].text"] = source
+            indicators.append(IndicatorDoc(kind, text))
+
+        for i, text in self.texts(self.listing(entry, "criteria", path), f"{path}.criteria"):
+            add(IndicatorKind.CRITERION, text, f"{path}.criteria[{i}]")
         for e, example in enumerate(self.listing(entry, "exampleCriteria", path)):
             where = f"{path}.exampleCriteria[{e}]"
             if not isinstance(example, dict):
@@ -234,18 +249,33 @@ class _Reader:
                 continue
             criterion = self.text(example, "criteria", where)
             if criterion:
-                indicators.append(IndicatorDoc(IndicatorKind.CRITERION, criterion))
-            examples = self.texts(self.listing(example, "examples", where), f"{where}.examples")
-            indicators += [IndicatorDoc(IndicatorKind.EXAMPLE, text) for text in examples]
+                add(IndicatorKind.CRITERION, criterion, f"{where}.criteria")
+            listed = self.listing(example, "examples", where)
+            for i, text in self.texts(listed, f"{where}.examples"):
+                add(IndicatorKind.EXAMPLE, text, f"{where}.examples[{i}]")
         if not indicators:
             return CellDoc(CellStatus.EMPTY)
         return CellDoc(CellStatus.DEFINED, cell_text(level), indicators)
 
-    def texts(self, values: list, path: str) -> list[str]:
+    def texts(self, values: list, path: str) -> list[tuple[int, str]]:
+        """The texts of the list, each with its index in the file's list."""
         found = []
         for i, value in enumerate(values):
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 self.report.error(f"{path}[{i}]", f"must be text, not {kind_of(value)}")
             elif str(value).strip():
-                found.append(str(value).strip())
+                found.append((i, str(value).strip()))
         return found
+
+
+def _not_a_level(value) -> str:
+    """Why a value of the file is not a level, showing the value as the file has it."""
+    if value is None:
+        return "a level is missing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} is not a level number"
+    if isinstance(value, int):
+        return f"{value} is not a level"
+    if isinstance(value, (str, float)):
+        return f"“{value}” is not a level number"
+    return f"{kind_of(value)} is not a level number"
