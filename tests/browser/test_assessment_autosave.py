@@ -296,3 +296,15 @@ def test_a_long_rationale_is_not_cut_and_the_count_says_how_far_over(org, cycle,
     expect(status(page)).to_contain_text(
         "Not saved: Skill 1.0: keep the rationale to 1,000 characters", timeout=SAVE_WAIT_MS
     )
+
+
+def test_offline_the_text_stays_and_saves_when_the_network_is_back(app, org, cycle, signed_in):
+    context = signed_in(org.pm_a1)
+    page = open_form(context)
+    context.set_offline(True)
+    competency(page, "Skill 1.0").get_by_label("Rationale").fill("Typed on a train.")
+    expect(status(page)).to_contain_text("Rungs cannot be reached", timeout=SAVE_WAIT_MS)
+    context.set_offline(False)  # no more typing: coming back online is enough
+    expect(status(page)).to_have_text(SAVED, timeout=SAVE_WAIT_MS)
+    case_id = cycle.case_ids[org.pm_a1.id]
+    assert stored_rationale(app, case_id, "skill-1-0") == "Typed on a train."

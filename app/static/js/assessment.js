@@ -254,6 +254,11 @@
         save();
       }
     });
+    window.addEventListener("online", function () {
+      if (state.dirty && state.waiting && !state.stopped && !state.inFlight) {
+        save(); // back on the network: what could not be sent goes now, without more typing
+      }
+    });
     window.addEventListener("pagehide", function () {
       if (state.dirty && !state.leaving) {
         pending.keep();
