@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from flask import flash, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
 from app.core.errors import ConflictError, DomainError, RowErrors, ValidationError
@@ -80,20 +81,26 @@ def submit_json(
     """The shape of a form a script sends (an autosave): validate → call the service → commit,
     answered as JSON instead of a page. 200 with `done(result)`; 400 with `error` (the
     service's message, naming what it refuses) and `field`; 409 with `error` and
-    `conflict: true` when someone else saved first, and nothing stored. Not found and
-    forbidden reach errors.py, as for a page."""
+    `conflict: true` when someone else saved first, and nothing stored; 409 with `retry: true`
+    when another write met the same row at the same moment (nothing stored; send it again).
+    Not found and forbidden reach errors.py, as for a page."""
     if not form.validate():
         problems = " ".join(_messages(form.errors)) or "The form could not be read."
         return jsonify(error=problems, field=None), 400
     try:
         result = save()
+        db.session.commit()
     except ConflictError as error:
         db.session.rollback()
         return jsonify(error=error.message, conflict=True), 409
+    except StaleDataError:
+        # Another write met the same row at the same moment, not a conflict of content: the
+        # script sends it again.
+        db.session.rollback()
+        return jsonify(error="Saved at the same moment as another change.", retry=True), 409
     except ValidationError as error:
         db.session.rollback()
         return jsonify(error=error.message, field=error.field), 400
-    db.session.commit()
     return jsonify(done(result))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.services import help as help_service
@@ -45,11 +45,11 @@ def record_help(response: Response) -> Response:
     try:
         help_service.record_seen(person_id, shown)
         db.session.commit()
-    except OperationalError:
-        # The database is busy (SQLite's write lock past its timeout): the page is served all
-        # the same, and its help shows open once more next time.
+    except SQLAlchemyError:
+        # The database is busy (SQLite's write lock past its timeout), or the person went away
+        # meanwhile: the page is served all the same, and its help shows open once more.
         db.session.rollback()
-        current_app.logger.warning("help seen by person %s not recorded: database busy", person_id)
+        current_app.logger.warning("help seen by person %s not recorded", person_id, exc_info=True)
     return response
 
 

@@ -508,3 +508,21 @@ def test_a_draft_stays_its_authors_until_submitted(app, org, cycle, ctx):
     # Unsubmitted when the phase moved on: the head no longer sees a draft as if it were in.
     assert assessments.panel(user(org.head), case).rows[0].manager is None
     assert assessments.panel(user(org.manager_a), case).rows[0].manager is not None
+
+
+def test_line_breaks_count_once_and_are_stored_as_one(app, org, cycle, ctx):
+    """A browser sends a textarea's line breaks as CRLF; the form's count and the person see
+    one character each, so the limit and the revision must too."""
+    case_id = cycle.case_ids[org.pm_a1.id]
+    lines = "\r\n".join(["x" * 61] * 16)  # 991 characters as typed, 1,006 as sent
+    assert len(lines.replace("\r\n", "\n")) <= assessments.RATIONALE_MAX < len(lines)
+    saved = save(org.pm_a1, case_id, entries={"skill-0-0": EntryInput("meets", lines)})
+    assert stored(case_id, SELF)["skill-0-0"].rationale == lines.replace("\r\n", "\n")
+    # The same words sent again with other line breaks are the same content: no conflict.
+    again = save(
+        org.pm_a1,
+        case_id,
+        entries={"skill-0-0": EntryInput("meets", lines.replace("\r\n", "\n"))},
+        rev=saved.revision,
+    )
+    assert again.revision == saved.revision

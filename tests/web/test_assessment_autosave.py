@@ -281,3 +281,24 @@ def test_a_refused_submit_says_not_submitted_and_names_each_competency_once(
     assert re.search(r'<a href="#[^"]+">Skill 0\.0: keep the rationale to 1,000', html)
     assert 'maxlength="1000"' not in html  # a pasted text is never cut silently
     assert stored(app, case_id) == {}
+
+
+def test_two_writes_to_the_case_at_once_answer_retry_and_store_nothing(
+    app, client, org, case_id, monkeypatch
+):
+    """Not a conflict of content (nothing to show the person): the script sends it again."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.services.promotions import assessments
+
+    def at_the_same_moment(*_args, **_kwargs):
+        raise StaleDataError("UPDATE promotion_cases expected 1 row, matched 0")
+
+    sign_in(client, org.pm_a1)
+    data = as_sent(opened(client, self_url(case_id)))
+    monkeypatch.setattr(assessments, "save", at_the_same_moment)
+    response = client.post_form(autosave_url(case_id), data)
+    assert response.status_code == 409
+    assert response.get_json()["retry"] is True
+    assert "conflict" not in response.get_json()
+    assert stored(app, case_id) == {}

@@ -80,7 +80,8 @@
       leaving: false,
       signedOut: false,
     };
-    var pending = pendingCopy(form, url, revision);
+    var held = form.hasAttribute("data-autosave-held");
+    var pending = pendingCopy(form, url, revision, form.getAttribute("data-autosave-owner"));
 
     function say(text, kind) {
       status.hidden = false;
@@ -94,6 +95,15 @@
       var data = new FormData(form);
       data.delete("action");
       return data;
+    }
+
+    // A request sent while the page goes away (keepalive, a beacon) may carry about 64 KB.
+    function fitsKeepalive() {
+      var size = 0;
+      Array.prototype.forEach.call(form.querySelectorAll("textarea"), function (box) {
+        size += box.value.length * 3; // UTF-8: up to 3 bytes a character
+      });
+      return size < 60000;
     }
 
     function answer(response) {
@@ -127,6 +137,9 @@
             "what you typed stays in this page and is saved then.",
           "error"
         );
+      } else if (result.status === 409 && data.retry) {
+        state.waiting = false; // another write met the same row at the same moment: again
+        say("Saving…", "saving");
       } else if (result.status === 409) {
         state.stopped = true;
         say(
@@ -237,13 +250,16 @@
         return;
       }
       state.leaving = true;
+      pending.forget(); // the page that answers shows what was sent; an older copy must not win
     });
 
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden" && state.dirty && !state.leaving) {
-        pending.keep(); // a reload may read the page before this save lands
+        if (!held) {
+          pending.keep(); // a reload may read the page before this save lands
+        }
         if (!state.inFlight) {
-          save({ keepalive: true });
+          save({ keepalive: fitsKeepalive() });
         }
       } else if (document.visibilityState === "visible" && state.dirty && state.signedOut) {
         save(); // back from signing in again in another tab
@@ -260,17 +276,18 @@
       }
     });
     window.addEventListener("pagehide", function () {
-      if (state.dirty && !state.leaving) {
+      if (state.dirty && !state.leaving && !held) {
         pending.keep();
       }
-      if (state.dirty && !state.inFlight && !state.stopped && !state.leaving) {
+      if (state.dirty && !state.inFlight && !state.stopped && !state.leaving && fitsKeepalive()) {
         if (navigator.sendBeacon && navigator.sendBeacon(url, body())) {
           state.dirty = false;
         }
       }
     });
     window.addEventListener("beforeunload", function (event) {
-      if (state.dirty && state.stopped && !state.leaving) {
+      var unsure = state.stopped || state.waiting || state.signedOut || !fitsKeepalive();
+      if (state.dirty && unsure && !state.leaving) {
         event.preventDefault(); // autosave could not keep these changes: ask before losing them
         event.returnValue = "";
       }
@@ -282,7 +299,7 @@
       say("Not saved automatically here: Save draft keeps the version in the form.", "error");
       return;
     }
-    if (pending.restore()) {
+    if (!document.getElementById("error-summary") && pending.restore()) {
       state.dirty = true;
       say("Saving what you typed before the page reloaded…", "saving");
       save();
@@ -300,9 +317,9 @@
 
   // What the person typed, kept in this tab's storage while the page goes away (a reload, a
   // closed tab): a reload can read the page before the last save has landed, and would show
-  // the older text. The copy is offered back only to a page showing the very version it was
-  // typed over, within the hour; any other page drops it.
-  function pendingCopy(form, url, revision) {
+  // the older text. The copy is offered back only to the same person on a page showing the
+  // very version it was typed over, within the hour; any other page drops it.
+  function pendingCopy(form, url, revision, owner) {
     var key = "rungs-autosave:" + url;
     var store = null;
     try {
@@ -350,7 +367,12 @@
           try {
             store.setItem(
               key,
-              JSON.stringify({ base: revision.value, at: Date.now(), fields: fields() })
+              JSON.stringify({
+                owner: owner,
+                base: revision.value,
+                at: Date.now(),
+                fields: fields(),
+              })
             );
           } catch (error) {
             // full or blocked: nothing more to do
@@ -373,7 +395,8 @@
           copy = null;
         }
         store.removeItem(key);
-        if (!copy || copy.base !== revision.value || Date.now() - copy.at > 3600000) {
+        var stale = !copy || copy.owner !== owner || copy.base !== revision.value;
+        if (stale || Date.now() - copy.at > 3600000) {
           return false;
         }
         apply(copy.fields || []);

@@ -129,10 +129,16 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
         statement=statement,
         statement_html=markdown.render(statement),
         submitted_at=submitted_at_of(case, source),
-        revision=stored_revision(case, source, ratings) if is_editable else 0,
+        revision=stored_revision(case, source, _of_level(ratings, expected)) if is_editable else 0,
         is_editable=is_editable,
         closed_reason="" if is_editable else _closed_reason(actor, case, kind),
     )
+
+
+def _of_level(rows: dict, expected: list[Expected]) -> dict:
+    """The stored rows of the competencies rated at the level (what saving compares)."""
+    keys = {competency.key for competency in expected}
+    return {key: row for key, row in rows.items() if key in keys}
 
 
 def _tag_names(expected: list[Expected], tags: dict[int, set[str]]) -> dict[int, tuple[str, ...]]:

@@ -90,7 +90,8 @@ def save(
     wanted = {key: _parsed(key, names[key], entries.get(key, EntryInput())) for key in names}
     stored = stored_ratings(case.id, source)
     revision = _revision(statement, wanted)
-    current = stored_revision(case, source, stored)
+    # Only the level's competencies count, as in what is sent (a row outside it never changes).
+    current = stored_revision(case, source, {k: r for k, r in stored.items() if k in names})
     if expected_revision != current and revision != current:
         raise ConflictError(
             f"This {kind.name} was saved in another window or by someone else since you opened it.",
@@ -150,7 +151,7 @@ def _parsed(key: str, name: str, entry: EntryInput) -> _Wanted:
             f"{name}: “{raw[:40]}” is not on the scale; choose one of {labels}.",
             field=f"{key}-rating",
         ) from None
-    rationale = (entry.rationale or "").strip()
+    rationale = _one_newline(entry.rationale).strip()
     if len(rationale) > RATIONALE_MAX:
         raise ValidationError(
             f"{name}: keep the rationale to {RATIONALE_MAX:,} characters "
@@ -176,8 +177,14 @@ def _revision(statement: str, wanted: Mapping[str, _Wanted]) -> int:
     )
 
 
+def _one_newline(text: str | None) -> str:
+    """A browser sends a textarea's line breaks as CRLF: each is one character to the person
+    (and to the form's count), and the same words must give the same revision however sent."""
+    return (text or "").replace("\r\n", "\n")
+
+
 def _checked_statement(statement: str, source: RatingSource) -> str:
-    statement = (statement or "").strip()
+    statement = _one_newline(statement).strip()
     if len(statement) > STATEMENT_MAX:
         what = "Your statement" if source is RatingSource.SELF else "The statement"
         raise ValidationError(
