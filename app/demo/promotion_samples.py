@@ -80,20 +80,33 @@ def load() -> list[str]:
     return loaded
 
 
-def _finished_cycle(people: dict[str, User]) -> None:
+def _to_calibration(people: dict[str, User], name: str, candidates, session_name: str):
+    """Open a cycle, nominate and assess the candidates ((name, level code) pairs), plan one
+    session with every manager, and move it to calibration: (cycle, cases, session)."""
     head = people["Maya Okafor"]
-    cycle = cycles.create_cycle(head, "H2 2026")
-    cases = [_nominate(people, cycle.id, name, code) for name, code, _ in FINISHED]
+    cycle = cycles.create_cycle(head, name)
+    cases = [_nominate(people, cycle.id, person, code) for person, code in candidates]
     _assess(people, cycle.id, cases)
     session = planning.create_session(
         head,
         cycle.id,
-        "Second-half calibration",
+        session_name,
         head.id,
         [people[m].id for m in MANAGERS],
         [case.id for case in cases],
     )
     _move(head, cycle.id, CyclePhase.CALIBRATION)
+    return cycle, cases, session
+
+
+def _finished_cycle(people: dict[str, User]) -> None:
+    head = people["Maya Okafor"]
+    cycle, cases, session = _to_calibration(
+        people,
+        "H2 2026",
+        [(name, code) for name, code, _ in FINISHED],
+        "Second-half calibration",
+    )
     for offset, manager in enumerate(MANAGERS):
         for case in cases:
             _vote(people[manager], session.id, case.id, nudge=offset - 1)
@@ -117,19 +130,9 @@ def _finished_cycle(people: dict[str, User]) -> None:
 
 
 def _cycle_in_calibration(people: dict[str, User]) -> None:
-    head = people["Maya Okafor"]
-    cycle = cycles.create_cycle(head, "H1 2027")
-    cases = [_nominate(people, cycle.id, name, code) for name, code in IN_CALIBRATION]
-    _assess(people, cycle.id, cases)
-    session = planning.create_session(
-        head,
-        cycle.id,
-        "Senior PM calibration",
-        head.id,
-        [people[m].id for m in MANAGERS],
-        [case.id for case in cases],
+    _cycle, cases, session = _to_calibration(
+        people, "H1 2027", IN_CALIBRATION, "Senior PM calibration"
     )
-    _move(head, cycle.id, CyclePhase.CALIBRATION)
     # Daniel and Priya have voted on every case; Tomás has not yet, so the votes stay blind.
     for offset, manager in enumerate(MANAGERS[:2]):
         for case in cases:
