@@ -39,6 +39,7 @@ class IndicatorKind(enum.StrEnum):
     CRITERION = "criterion"
     EXAMPLE = "example"
     SIGNAL = "signal"
+    MEASURE = "measure"  # how to tell the expectation is met: an outcome someone could check
 
 
 class DaciRole(enum.StrEnum):
