@@ -1,11 +1,14 @@
 """The frameworks we ship in frameworks/: valid, canonical, and up to the content bar."""
 
+from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import pytest
 
-from app.models import CellStatus, IndicatorKind
+from app.models import CellStatus, DaciRole, IndicatorKind
 from app.services.frameworks import yaml_format
+from app.services.frameworks.document import DecisionRightDoc
 
 SHIPPED = sorted((Path(__file__).resolve().parents[1] / "frameworks").glob("*.yaml"))
 
@@ -58,3 +61,60 @@ def test_the_leadership_ladder_is_built_on_coach_clarity_culture():
     assert [area.name for area in doc.areas][:3] == ["Coach", "Clarity", "Culture"]
     assert any("strategy" in area.key for area in doc.areas)
     assert [level.code for _, level in doc.levels()] == ["DIR", "VPP", "CPO"]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A decision right as one level of a shipped ladder holds it; ranks share one scale."""
+
+    ladder: str
+    level: str
+    rank: int
+    right: DecisionRightDoc
+
+    @property
+    def decision(self) -> str:
+        """The wording compared across levels: case and spacing do not count."""
+        return " ".join(self.right.decision.casefold().split())
+
+    def __str__(self) -> str:
+        return f"{self.ladder} {self.level} (rank {self.rank}) as {self.right.held}"
+
+
+def held_decisions() -> list[Held]:
+    held = []
+    for path in SHIPPED:
+        doc, _ = load(path)
+        for _track, level in doc.levels():
+            held += [Held(doc.name, level.code, level.rank, r) for r in level.decision_rights]
+    return held
+
+
+def test_whoever_decides_is_the_approver():
+    # DACI as the ladders use it: at delegation 5-7 the person decides (Approver); at 4 they drive
+    # a joint decision, and at 1-3 their manager decides (Driver or Contributor).
+    wrong = [
+        f"{held.right.decision!r}: {held}"
+        for held in held_decisions()
+        if (held.right.role is DaciRole.APPROVER) != (held.right.delegation >= 5)
+    ]
+    assert wrong == []
+
+
+def test_the_same_decision_never_loses_delegation_as_rank_rises():
+    held = held_decisions()
+    wrong = []
+    for low, high in combinations(sorted(held, key=lambda h: h.rank), 2):
+        if low.decision != high.decision:
+            continue
+        if low.rank == high.rank:
+            if (low.right.role, low.right.delegation) != (high.right.role, high.right.delegation):
+                wrong.append(f"{low.right.decision!r}: held by {low}, but by {high}")
+        elif high.right.delegation < low.right.delegation:
+            wrong.append(f"{low.right.decision!r}: held by {low}, but lower by {high} above it")
+    assert wrong == []
+    # the ladders word a decision they share the same way, or this check would compare nothing
+    ladders = {}
+    for h in held:
+        ladders.setdefault(h.decision, set()).add(h.ladder)
+    assert any(len(names) > 1 for names in ladders.values()), "no decision is in both ladders"
