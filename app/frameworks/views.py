@@ -80,17 +80,18 @@ def level(slug: str, number: int, code: str):
 @bp.route(f"{VERSION}/compare")
 @access.requires("frameworks.view")
 def compare(slug: str, number: int):
-    """What changes from level a to level b, with the changed words marked."""
-    shown = ladder.compare_page(
-        _actor(), slug, number, request.args.get("a"), request.args.get("b")
-    )
+    """What changes from level a to level b (and to level c, when given), changed words marked."""
+    args = request.args
+    shown = ladder.compare_page(_actor(), slug, number, args.get("a"), args.get("b"), args.get("c"))
     return render_template(
         "frameworks/compare.html",
         page=shown.page,
         comparison=shown.comparison,
+        paths=shown.paths,
         error=shown.error,
         a=shown.a,
         b=shown.b,
+        c_code=shown.c,
     ), (400 if shown.error else 200)
 
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
+from app.core.errors import ValidationError
 from app.models import DaciRole
-from app.services.frameworks.compare import compare_decision_rights, diff_words
+from app.policy import SYSTEM
+from app.services.frameworks import ladder, store
+from app.services.frameworks.compare import compare_decision_rights, compare_paths, diff_words
+from tests.two_paths import import_two_paths
 
 
 def marked(diff) -> tuple[str, str]:
@@ -75,3 +81,105 @@ def test_decision_rights_pair_by_wording_then_by_similarity():
         "What goes into a sprint for {+the teams in+} their {+area+}"
     )
     assert result[3].before is before[2] and result[3].after is None
+
+
+# --- one level against two: two paths ----------------------------------------------------------
+
+
+@pytest.fixture
+def two_paths(ctx, app):
+    import_two_paths(app)
+    return store.version_for(SYSTEM, "two-paths", 1)
+
+
+def path_cells(paths) -> dict[str, tuple]:
+    """Each competency's row: the text compared from, then each path's (tag-like) state."""
+
+    def state(cell):
+        if cell.after is None:
+            return "not on this track"
+        if cell.before is None:
+            return "new: " + cell.after.text
+        if cell.is_same:
+            return "same"
+        if cell.text is None:
+            return cell.after.status.value
+        return marked(cell.text)[1]
+
+    return {
+        row.competency.name: (row.before.text if row.before else None, *map(state, row.paths))
+        for area in paths.areas
+        for row in area.cells
+    }
+
+
+def test_one_level_is_compared_with_two_others_competency_by_competency(two_paths):
+    paths = compare_paths(two_paths, "SPM", "GPM", "LPM")
+    assert paths.before.code == "SPM"
+    assert [level.code for level in paths.targets] == ["GPM", "LPM"]
+    assert [area.area.name for area in paths.areas] == ["Craft", "Leading product managers"]
+    assert path_cells(paths) == {
+        "Customer research": (
+            "Designs research for ambiguous questions in their area.",
+            "Designs research for ambiguous questions {+across+} their {+product line+}.",
+            "Designs research for ambiguous questions {+with each of+} their {+reports+}.",
+        ),
+        "Writing": ("Writes documents that lead to a decision.", "same", "not on this track"),
+        "Role clarity & decision rights": (
+            None,
+            "not on this track",
+            "new: Makes each report's role expectations and decision rights explicit.",
+        ),
+    }
+    # Each path is the two-level comparison, unchanged: its own counts and decision rights.
+    to_gpm, to_lpm = paths.paths
+    assert (to_gpm.changed_count, len(to_gpm.cells)) == (1, 2)
+    assert (to_lpm.changed_count, len(to_lpm.cells)) == (3, 3)
+    assert [r.change for r in to_lpm.decision_rights] == ["changed", "added", "removed"]
+    assert to_lpm.decision_rights[0].delegation_trend == 1
+
+
+def test_attributes_line_up_and_an_empty_one_on_a_path_stays_empty(two_paths):
+    paths = compare_paths(two_paths, "SPM", "GPM", "LPM")
+    rows = {a.label: (a.before, *[(p.after, p.is_same) for p in a.paths]) for a in paths.attributes}
+    assert rows["Scope"] == ("One product area.", ("One product line.", False), ("", False))
+    assert rows["Summary"][2] == ("Manages two to five product managers for the first time.", False)
+    assert "Typical experience" not in rows  # written at none of the three levels
+
+
+@pytest.mark.parametrize(
+    ("c", "message"),
+    [
+        ("ZZ", 'There is no level "ZZ" in this version. Choose one of PM, SPM, GPM, PPM, LPM.'),
+        ("SPM", "Choose two different levels: both are SPM."),
+        ("GPM", "Choose two different levels to compare with: both are GPM."),
+        ("", "Choose the second level to compare with (PM, SPM, GPM, PPM, LPM)."),
+    ],
+)
+def test_a_bad_second_level_is_refused_on_its_own_field(two_paths, c, message):
+    with pytest.raises(ValidationError) as refused:
+        compare_paths(two_paths, "SPM", "GPM", c)
+    assert (refused.value.field, refused.value.message) == ("c", message)
+
+
+def test_a_bad_first_pair_is_refused_before_the_second_level(two_paths):
+    with pytest.raises(ValidationError) as refused:
+        compare_paths(two_paths, "SPM", "SPM", "ZZ")
+    assert refused.value.field == "b"
+
+
+@pytest.mark.parametrize(
+    ("code", "steps"),
+    [
+        ("PM", ["SPM"]),  # LPM is two ranks up: not offered beside the next level
+        ("SPM", ["GPM", "LPM"]),
+        ("GPM", ["PPM"]),
+        ("LPM", ["PPM"]),  # top of its track: the first level above it elsewhere
+        ("PPM", []),
+    ],
+)
+def test_where_next_is_the_next_level_and_the_first_level_above_on_other_tracks(
+    two_paths, code, steps
+):
+    page = ladder.level_page(SYSTEM, "two-paths", 1, code)
+    assert [step.level.code for step in page.next_steps] == steps

@@ -168,7 +168,7 @@ ATTRIBUTES = (
 
 def compare_levels(version: Version, code_a: str | None, code_b: str | None) -> LevelComparison:
     """Level A against level B of a fully loaded version; ValidationError names a bad choice."""
-    levels = {level.code: level for track in version.tracks for level in track.levels}
+    levels = _levels(version)
     before = _choose(levels, code_a, "a", "the level to compare from")
     after = _choose(levels, code_b, "b", "the level to compare with")
     if before.id == after.id:
@@ -191,6 +191,10 @@ def compare_levels(version: Version, code_a: str | None, code_b: str | None) -> 
         decision_rights=compare_decision_rights(before.decision_rights, after.decision_rights),
         areas=_compare_areas(version, before, after),
     )
+
+
+def _levels(version: Version) -> dict[str, Level]:
+    return {level.code: level for track in version.tracks for level in track.levels}
 
 
 def _choose(levels: dict[str, Level], code: str | None, field: str, what: str) -> Level:
@@ -271,3 +275,97 @@ def _norm(text: str) -> str:
 
 def _similarity(a: str, b: str) -> float:
     return similarity(a.casefold(), b.casefold())
+
+
+# --- one level against two: two paths from the same place ---------------------------------------
+
+
+@dataclass(frozen=True)
+class PathAttribute:
+    """An attribute at the level compared from and on each path (in the order of the paths)."""
+
+    label: str
+    before: str
+    paths: tuple[AttributeComparison, ...]
+
+
+@dataclass(frozen=True)
+class PathCell:
+    """A competency at the level compared from and on each path; on a path whose two levels
+    both lack the competency, that path's comparison has neither side."""
+
+    competency: Competency
+    before: Expectation | None
+    paths: tuple[CellComparison, ...]
+
+
+@dataclass(frozen=True)
+class PathArea:
+    area: CompetencyArea
+    cells: list[PathCell]
+
+
+@dataclass(frozen=True)
+class PathsComparison:
+    """Level A against level B and against level C: two comparisons from the same level,
+    lined up competency by competency (each path keeps its own pairing of decision rights)."""
+
+    paths: tuple[LevelComparison, LevelComparison]
+    attributes: list[PathAttribute]
+    areas: list[PathArea]
+
+    @property
+    def before(self) -> Level:
+        return self.paths[0].before
+
+    @property
+    def targets(self) -> tuple[Level, ...]:
+        return tuple(path.after for path in self.paths)
+
+
+def compare_paths(
+    version: Version, code_a: str | None, code_b: str | None, code_c: str | None
+) -> PathsComparison:
+    """Level A against B and against C, side by side; ValidationError names a bad choice."""
+    first = compare_levels(version, code_a, code_b)
+    other = _choose(_levels(version), code_c, "c", "the second level to compare with")
+    if other.id == first.before.id:
+        raise ValidationError(f"Choose two different levels: both are {other.code}.", field="c")
+    if other.id == first.after.id:
+        raise ValidationError(
+            f"Choose two different levels to compare with: both are {other.code}.", field="c"
+        )
+    paths = (first, compare_levels(version, first.before.code, other.code))
+    return PathsComparison(paths, _path_attributes(paths), _path_areas(version, paths))
+
+
+def _path_attributes(paths: tuple[LevelComparison, ...]) -> list[PathAttribute]:
+    before = paths[0].before
+    rows = []
+    for label, name in ATTRIBUTES:
+        if not any(getattr(level, name) for level in (before, *(p.after for p in paths))):
+            continue
+        by_path = []
+        for path in paths:
+            found = next((a for a in path.attributes if a.label == label), None)
+            by_path.append(found or AttributeComparison(label, "", "", diff_words("", "")))
+        rows.append(PathAttribute(label, getattr(before, name), tuple(by_path)))
+    return rows
+
+
+def _path_areas(version: Version, paths: tuple[LevelComparison, ...]) -> list[PathArea]:
+    """Every competency on the level compared from or on either path, in the version's order."""
+    on_path = [{cell.competency.id: cell for cell in path.cells} for path in paths]
+    areas = []
+    for area in version.areas:
+        cells = []
+        for competency in area.competencies:
+            found = [cells_of.get(competency.id) for cells_of in on_path]
+            if not any(found):
+                continue
+            before = next((c.before for c in found if c is not None), None)
+            by_path = tuple(c or CellComparison(competency, None, None, None) for c in found)
+            cells.append(PathCell(competency, before, by_path))
+        if cells:
+            areas.append(PathArea(area, cells))
+    return areas

@@ -25,7 +25,12 @@ from app.models import (
     VersionStatus,
 )
 from app.services.frameworks import files, store
-from app.services.frameworks.compare import LevelComparison, compare_levels
+from app.services.frameworks.compare import (
+    LevelComparison,
+    PathsComparison,
+    compare_levels,
+    compare_paths,
+)
 
 INDICATOR_LABELS = {
     IndicatorKind.CRITERION: "Criteria",
@@ -216,12 +221,21 @@ class LevelArea:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """A level someone at another level could aim for, with its track's name to tell paths apart."""
+
+    level: Level
+    track: Track
+
+
+@dataclass(frozen=True)
 class LevelPage(VersionPage):
     level: Level
     track: Track
     previous: Level | None
     next: Level | None
     areas: list[LevelArea]
+    next_steps: list[NextStep] = field(default_factory=list)
 
     @property
     def delegation_scale(self) -> list[tuple[int, str, str]]:
@@ -242,24 +256,33 @@ def _base(page: VersionPage) -> dict:
 
 @dataclass(frozen=True)
 class ComparePage:
-    """Two levels side by side, or the form to choose them with why a choice was refused."""
+    """Two levels side by side, or one level and two others (two paths from it), or the form
+    to choose them with why a choice was refused."""
 
     page: VersionPage
     comparison: LevelComparison | None
     error: ValidationError | None = None
     a: str | None = None  # the codes asked for, to show again in the form
     b: str | None = None
+    c: str | None = None
+    paths: PathsComparison | None = None
 
 
-def compare_page(actor, slug: str, number: int, a: str | None, b: str | None) -> ComparePage:
-    """Level a against level b of a version (nothing to compare until one is chosen)."""
+def compare_page(
+    actor, slug: str, number: int, a: str | None, b: str | None, c: str | None = None
+) -> ComparePage:
+    """Level a against level b of a version, and against level c too when one is chosen
+    (nothing to compare until a level is chosen; an empty c is no second level)."""
     page = version_page(actor, slug, number)
-    if a is None and b is None:
+    if a is None and b is None and not c:
         return ComparePage(page, None)
+    c = c if c and c.strip() else None
     try:
-        return ComparePage(page, compare_levels(page.version, a, b), a=a, b=b)
+        if c is None:
+            return ComparePage(page, compare_levels(page.version, a, b), a=a, b=b)
+        return ComparePage(page, None, a=a, b=b, c=c, paths=compare_paths(page.version, a, b, c))
     except ValidationError as error:
-        return ComparePage(page, None, error, a, b)
+        return ComparePage(page, None, error, a, b, c)
 
 
 def matrix(actor, slug: str, number: int) -> MatrixPage:
@@ -287,6 +310,7 @@ def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
         )
     track = page.track_of(level)
     index = track.levels.index(level)
+    next_level = track.levels[index + 1] if index + 1 < len(track.levels) else None
     areas = []
     for area in page.version.areas:
         cells = [
@@ -302,9 +326,27 @@ def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
         level=level,
         track=track,
         previous=track.levels[index - 1] if index else None,
-        next=track.levels[index + 1] if index + 1 < len(track.levels) else None,
+        next=next_level,
         areas=areas,
+        next_steps=next_steps(page.version, level, next_level),
     )
+
+
+def next_steps(version: FrameworkVersion, level: Level, next_level: Level | None) -> list[NextStep]:
+    """Where someone at a level could go: the next level of its own track, then on each other
+    track the first level above its rank — when that is no higher than the next level of its own
+    track (a Senior PM may aim for Lead PM beside Group PM; a PM is not shown a jump of two)."""
+    steps = []
+    for track in version.tracks:
+        if track.id == level.track_id:
+            if next_level is not None:
+                steps.insert(0, NextStep(next_level, track))
+            continue
+        above = [other for other in track.levels if other.rank > level.rank]
+        first = min(above, key=lambda other: (other.rank, other.position), default=None)
+        if first is not None and (next_level is None or first.rank <= next_level.rank):
+            steps.append(NextStep(first, track))
+    return steps
 
 
 def _published_and_draft(version: FrameworkVersion) -> tuple[int | None, int | None]:
