@@ -245,7 +245,7 @@ def test_an_import_shows_the_line_of_each_error(app, head):
 
 
 def test_import_a_file_as_a_draft_and_see_its_warnings(app, head):
-    data = framework_data(levels=2)
+    data = framework_data(levels=2, measures=True)
     data["areas"][0]["competencies"][0]["expectations"]["L2"] = {"status": "empty"}
     response = upload(head, yaml.safe_dump(data, sort_keys=False), "ladder.yaml")
     assert response.status_code == 302, text(response)[:3000]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from app.core.errors import ValidationError
 from app.infra.text import UNWANTED, unwanted_character
 from app.models import DELEGATION_LEVELS, CellStatus, DaciRole, IndicatorKind
+from app.services.frameworks import wording
 
 FORMAT = "rungs-framework/1"
 # The largest framework file Rungs reads. The shipped ladders are under 50 kB; the YAML reader
@@ -287,6 +288,8 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
     _check_tracks(doc, report)
     _check_areas(doc, report)
     _check_lengths(doc, report)
+    if not report.errors:  # wording is worth reading once the file itself holds together
+        wording.check(doc, report)
     return report
 
 
