@@ -85,6 +85,7 @@ class Finding:
     place: str = ""
     cell: Expectation | None = None
     is_empty_cell: bool = False  # "not written yet": listed together, they are many at first
+    after_place: str = ""  # the message's words after the place, when it starts by naming it
 
 
 CELL_PATH = re.compile(r"^areas\[(\d+)\]\.competencies\[(\d+)\]\.expectations\.([^.]+)")
@@ -104,7 +105,9 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
         about_the_cell = match.end() == len(problem.path)  # not about its text or status
         is_empty = about_the_cell and cell is not None and cell.status is CellStatus.EMPTY
         place = f"{competency.name} at {match[3]}"
-        found.append(Finding(problem.message, place, cell, is_empty))
+        after_place = problem.message.removeprefix(f"{place} ")
+        after_place = "" if after_place == problem.message else after_place
+        found.append(Finding(problem.message, place, cell, is_empty, after_place))
     return found
 
 
