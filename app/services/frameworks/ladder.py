@@ -27,6 +27,7 @@ from app.models import (
 from app.services.frameworks import files, store
 from app.services.frameworks.compare import LevelComparison, compare_levels
 
+# The indicators read after the expectation, by kind; its measure is read with it (Cell.measures).
 INDICATOR_LABELS = {
     IndicatorKind.CRITERION: "Criteria",
     IndicatorKind.EXAMPLE: "Examples",
@@ -145,10 +146,12 @@ def current_number(actor, slug: str) -> int:
 
 @dataclass(frozen=True)
 class Cell:
-    """An expectation with its indicators grouped by kind, in the order people read them."""
+    """An expectation with its measures (how you will know it is met) and its other indicators
+    grouped by kind, in the order people read them."""
 
     expectation: Expectation
     indicator_groups: list[tuple[str, list[Indicator]]] = field(default_factory=list)
+    measures: list[Indicator] = field(default_factory=list)
 
     @property
     def indicator_count(self) -> int:
@@ -160,7 +163,8 @@ def cell(expectation: Expectation) -> Cell:
         (label, [i for i in expectation.indicators if i.kind is kind])
         for kind, label in INDICATOR_LABELS.items()
     ]
-    return Cell(expectation, [(label, items) for label, items in groups if items])
+    measures = [i for i in expectation.indicators if i.kind is IndicatorKind.MEASURE]
+    return Cell(expectation, [(label, items) for label, items in groups if items], measures)
 
 
 @dataclass(frozen=True)
