@@ -82,6 +82,8 @@ areas:
           text: Summarised onboarding interviews.
         - kind: signal
           text: The team reads the notes.
+        - kind: measure
+          text: A decision of the team cites what the interviews found.
       L2:
         status: defined
         text: Runs customer interviews and writes up what was learned within a week.
@@ -323,6 +325,17 @@ def test_matrix_shows_levels_by_track_and_competencies_by_area(reader, crafted):
     assert summary.startswith("Criteria, examples and signals (3)")
     assert "Six interviews this half." in summary and "The team reads the notes." in summary
     assert '<div class="indicators print-only">' in html
+
+
+def test_a_cells_measure_is_read_with_its_expectation_before_the_rest(reader, crafted):
+    measure = "A decision of the team cites what the interviews found."
+    matrix = text_of(reader.get(MATRIX))
+    expectation = "Joins customer interviews and writes up what was learned within a day."
+    # Stored last, shown first: right after the expectation, not folded with the indicators.
+    assert f"{expectation} Measure {measure} Criteria, examples and signals (3)" in matrix
+    level = text_of(reader.get("/frameworks/crafted/v1/levels/L1"))
+    assert f"{expectation} Measure: how you'll know {measure} Criteria Six interviews" in level
+    assert "Measure" not in text_of(reader.get("/frameworks/crafted/v1/levels/L2"))
 
 
 def text_of_fragment(html: str) -> str:
