@@ -492,6 +492,15 @@ def test_compare_marks_removed_and_added_words(reader, crafted):
     assert "1 of 2 competencies read differently at L2." in page
 
 
+def test_compare_shows_each_sides_measure_under_its_expectation(reader, crafted):
+    html = reader.get("/frameworks/crafted/v1/compare?a=L1&b=L2").get_data(as_text=True)
+    row = re.search(r"Customer research.*?</tr>", html, re.S).group(0)
+    before, after = re.findall(r'<td data-label="At L\d">(.*?)</td>', row, re.S)
+    measure = "Measure A decision of the team cites what the interviews found."
+    assert text_of_fragment(before).endswith(measure)
+    assert "Measure" not in after  # L2 has none written
+
+
 def test_compare_marks_unchanged_cells(reader, crafted):
     html = reader.get("/frameworks/crafted/v1/compare?a=L1&b=L2").get_data(as_text=True)
     row = re.search(r"Problem framing.*?</tr>", html, re.S).group(0)
