@@ -5,14 +5,8 @@ a draft is written cell by cell, and a head of product may publish one that is s
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from app.models import CellStatus, IndicatorKind
-
-if TYPE_CHECKING:  # document.check calls this module
-    from app.services.frameworks.document import CellDoc, CompetencyDoc, FrameworkDoc, Report
 
 # Words that say how far an expectation reaches rather than what the person does. A cell that
 # only swaps these for the level below ("for their team" → "across the company") describes the
@@ -83,87 +77,70 @@ def without_scope(text: str) -> Counter[str]:
 
 
 @dataclass(frozen=True)
-class _Written:
-    """A defined cell with where it is in the document."""
+class Written:
+    """A defined cell, as the checks read it: where it is, what it says, the level below."""
 
-    path: str
-    competency: CompetencyDoc
-    code: str
-    cell: CellDoc
+    path: str  # the cell's path in the document
+    competency: str  # the competency's name
+    code: str  # the level's code
+    text: str
+    has_measure: bool
+    below: tuple[str, str] | None = None  # the code and text of the level below, if written
 
 
-def check(doc: FrameworkDoc, report: Report) -> None:
-    """Warn about defined cells without a measure, openings shared by many cells of one level,
-    and cells that differ from the level below only in scope words."""
-    written, below = [], {}
-    for a, c, _area, competency in doc.competencies():
-        below.update(_cells_below(doc, competency, f"areas[{a}].competencies[{c}]"))
-        for level in doc.cell_levels(competency):
-            cell = competency.expectations.get(level.code)
-            if cell is not None and cell.status is CellStatus.DEFINED and cell.text.strip():
-                path = f"areas[{a}].competencies[{c}].expectations.{level.code}"
-                written.append(_Written(path, competency, level.code, cell))
-    shared = _shared_openings(doc, written)
-    for cell in written:
-        _check_measure(cell, report)
+def warnings(cells: list[Written]) -> list[tuple[str, str]]:
+    """(path, message) of each warning: a cell without a measure, an opening that too many
+    cells of one level share, a cell that differs from the level below only in scope words."""
+    found = []
+    shared = _shared_openings(cells)
+    for cell in cells:
+        if not cell.has_measure:
+            found.append(
+                (
+                    f"{cell.path}.indicators",
+                    f"{cell.competency} at {cell.code} has no measure: "
+                    "say how you will know it is met",
+                )
+            )
         if cell.path in shared:
-            report.warn(f"{cell.path}.text", shared[cell.path])
-        _check_scope(cell, below.get(cell.path), report)
+            found.append((f"{cell.path}.text", shared[cell.path]))
+        if _only_scope_differs(cell):
+            found.append(
+                (
+                    f"{cell.path}.text",
+                    f"{cell.competency} at {cell.code} differs from {cell.below[0]}, the level "
+                    "below, only in scope words (team, product line, company…): say what the "
+                    "person does differently, not only how far it reaches",
+                )
+            )
+    return found
 
 
-def _check_measure(written: _Written, report: Report) -> None:
-    if not any(i.kind is IndicatorKind.MEASURE for i in written.cell.indicators):
-        report.warn(
-            f"{written.path}.indicators",
-            f"{written.competency.name} at {written.code} has no measure: "
-            "say how you will know it is met",
-        )
-
-
-def _shared_openings(doc: FrameworkDoc, written: list[_Written]) -> dict[str, str]:
+def _shared_openings(cells: list[Written]) -> dict[str, str]:
     """The warning of each cell whose opening too many cells of its level share, by its path."""
+    by_level: dict[str, list[Written]] = defaultdict(list)
+    for cell in cells:
+        by_level[cell.code].append(cell)
     messages = {}
-    for _, level in doc.levels():
-        cells = [w for w in written if w.code == level.code]
-        openings = {w.path: tuple(words(w.cell.text)[:OPENING_WORDS]) for w in cells}
+    for code, level_cells in by_level.items():
+        openings = {c.path: tuple(words(c.text)[:OPENING_WORDS]) for c in level_cells}
         counts = Counter(o for o in openings.values() if len(o) == OPENING_WORDS)
-        for w in cells:
-            count = counts.get(openings[w.path], 0)
-            if count >= OPENING_MIN_CELLS and count >= OPENING_MIN_SHARE * len(cells):
-                opening = " ".join(w.cell.text.split()[:OPENING_WORDS]).rstrip(".,;:")
-                messages[w.path] = (
-                    f'{w.competency.name} at {w.code} opens with "{opening}", as do {count} of '
-                    f"the {len(cells)} written cells at {w.code}: say what is new at this level "
+        for cell in level_cells:
+            count = counts.get(openings[cell.path], 0)
+            if count >= OPENING_MIN_CELLS and count >= OPENING_MIN_SHARE * len(level_cells):
+                opening = " ".join(cell.text.split()[:OPENING_WORDS]).rstrip(".,;:")
+                messages[cell.path] = (
+                    f'{cell.competency} at {code} opens with "{opening}", as do {count} of the '
+                    f"{len(level_cells)} written cells at {code}: say what is new at this level "
                     "in words of its own"
                 )
     return messages
 
 
-def _cells_below(
-    doc: FrameworkDoc, competency: CompetencyDoc, path: str
-) -> dict[str, tuple[str, CellDoc]]:
-    """By a cell's path: the level below it on its track and that level's cell, if written."""
-    below = {}
-    for track in doc.tracks:
-        if track.key not in doc.track_keys_of(competency):
-            continue
-        for lower, level in zip(track.levels, track.levels[1:], strict=False):
-            cell = competency.expectations.get(lower.code)
-            if cell is not None and cell.status is CellStatus.DEFINED and cell.text.strip():
-                below[f"{path}.expectations.{level.code}"] = (lower.code, cell)
-    return below
-
-
-def _check_scope(written: _Written, below: tuple[str, CellDoc] | None, report: Report) -> None:
-    if below is None:
-        return
-    code, lower = below
-    if words(written.cell.text) == words(lower.text):
-        return  # the same text: document.check says so already
-    if without_scope(written.cell.text) == without_scope(lower.text):
-        report.warn(
-            f"{written.path}.text",
-            f"{written.competency.name} at {written.code} differs from {code}, the level below, "
-            "only in scope words (team, product line, company…): say what the person does "
-            "differently, not only how far it reaches",
-        )
+def _only_scope_differs(cell: Written) -> bool:
+    if cell.below is None:
+        return False
+    below = cell.below[1]
+    if words(cell.text) == words(below):
+        return False  # the same text: document.check says so already
+    return without_scope(cell.text) == without_scope(below)
