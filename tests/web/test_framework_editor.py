@@ -444,8 +444,10 @@ def test_the_editor_and_the_publish_page_list_the_wording_warnings(app, head):
     for page in (text(head.get(f"{EDITOR}/edit")), text(head.get(f"{EDITOR}/publish"))):
         flat = " ".join(re.sub(r"<[^>]+>", " ", page).split())
         assert "2 warnings" in flat
-        # The cell's link starts the sentence; the message does not name the cell again.
-        assert f'/cells/{target}">Skill 0.0 at L1</a> has no measure: say how' in page
+        # Cells without a measure are listed together, as links (a Monzo file has none).
+        assert "Without a measure (1 cell): say how you will know each expectation is met." in flat
+        assert f'<li><a href="{EDITOR}/cells/{target}">Skill 0.0 at L1</a></li>' in page
+        # Another warning starts with the cell's link and does not name the cell again.
         assert (
             "Skill 0.0 at L2 differs from L1, the level below, only in scope words" in flat
             and "Skill 0.0 at L2 Skill 0.0" not in flat

@@ -40,6 +40,8 @@ _LONGEST_SCOPE = max(len(entry.split()) for entry in SCOPE_WORDS)
 # A level's cells share an opening too often when at least this many do, and at least this share
 # of the level's written cells: six of twelve Principal cells opening "Shapes how the company"
 # read as one sentence with the nouns swapped.
+NO_MEASURE = "has no measure: say how you will know it is met"
+
 OPENING_WORDS = 3
 OPENING_MIN_CELLS = 3
 OPENING_MIN_SHARE = 0.25
@@ -98,8 +100,7 @@ def warnings(cells: list[Written]) -> list[tuple[str, str]]:
             found.append(
                 (
                     f"{cell.path}.indicators",
-                    f"{cell.competency} at {cell.code} has no measure: "
-                    "say how you will know it is met",
+                    f"{cell.competency} at {cell.code} {NO_MEASURE}",
                 )
             )
         if cell.path in shared:
