@@ -21,6 +21,7 @@ SCOPE_WORDS = frozenset(
         "team", "teams", "squad", "squads", "tribe", "tribes", "pod", "pods",
         "group", "groups", "area", "areas", "domain", "domains",
         "product area", "product areas", "product line", "product lines",
+        "product-area", "product-areas", "product-line", "product-lines",
         "product group", "product groups", "business unit", "business units",
         "department", "departments", "function", "functions", "division", "divisions",
         "portfolio", "portfolios", "business", "org", "orgs",
@@ -37,11 +38,13 @@ SCOPE_WORDS = frozenset(
 )  # fmt: skip
 _LONGEST_SCOPE = max(len(entry.split()) for entry in SCOPE_WORDS)
 
+# What a written cell without a measure is told, after its competency and level (the editor
+# lists such cells together, by this).
+NO_MEASURE = "has no measure: say how you will know it is met"
+
 # A level's cells share an opening too often when at least this many do, and at least this share
 # of the level's written cells: six of twelve Principal cells opening "Shapes how the company"
 # read as one sentence with the nouns swapped.
-NO_MEASURE = "has no measure: say how you will know it is met"
-
 OPENING_WORDS = 3
 OPENING_MIN_CELLS = 3
 OPENING_MIN_SHARE = 0.25
