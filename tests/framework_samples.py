@@ -7,7 +7,11 @@ import yaml
 from app.services.frameworks.document import FORMAT
 
 
-def framework_data(*, slug="sample", levels=3, areas=2, per_area=2, tracks=1) -> dict:
+def framework_data(
+    *, slug="sample", levels=3, areas=2, per_area=2, tracks=1, measures=False
+) -> dict:
+    """A framework of `levels` levels per track, each cell written with one example; with
+    `measures`, each cell's measure comes first (as a finished framework has it)."""
     track_list = []
     rank = 0
     for t in range(tracks):
@@ -54,6 +58,12 @@ def framework_data(*, slug="sample", levels=3, areas=2, per_area=2, tracks=1) ->
         }
         for a in range(areas)
     ]
+    if measures:
+        for area in area_list:
+            for competency in area["competencies"]:
+                for code, cell in competency["expectations"].items():
+                    text = f"What shows {competency['name']} at {code}."
+                    cell["indicators"].insert(0, {"kind": "measure", "text": text})
     return {
         "format": FORMAT,
         "slug": slug,

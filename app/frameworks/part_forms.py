@@ -243,6 +243,14 @@ class CellForm(DraftForm):
         description="What a person at this level does, in concrete, observable terms.",
         render_kw={"rows": 6},
     )
+    measures = TextAreaField(
+        "Measure: how you'll know",
+        description=(
+            "How someone could check that the expectation is met: an outcome a manager or a "
+            "calibration committee could see, not a count of activities. One, by convention."
+        ),
+        render_kw={"rows": 2},
+    )
     criteria = TextAreaField("Criteria", render_kw={"rows": 3})
     examples = TextAreaField("Examples", render_kw={"rows": 3})
     signals = TextAreaField("Signals", render_kw={"rows": 3})

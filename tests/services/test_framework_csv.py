@@ -246,7 +246,7 @@ def test_errors_name_the_line():
     assert errors_of(text) == [
         'line 2, column level_rank: "one" is not a whole number',
         'line 3, column status: "maybe" is not one of defined, empty, not_applicable',
-        'line 4, column indicator_kind: "story" is not one of criterion, example, signal',
+        'line 4, column indicator_kind: "story" is not one of criterion, example, signal, measure',
     ]
     assert errors_of("a,b\n1,2\n") == [
         f"the header must be {','.join(csv_format.COLUMNS)} (or the older "
@@ -315,7 +315,7 @@ def test_every_problem_of_a_row_is_listed_in_one_round_with_the_row_s_line():
     ]
     indicator = {"record": "indicator", **PM_LEVEL, **RESEARCH, "indicator_kind": "hunch"}
     assert errors_of(keyed_csv(*QA_FILE[:5], QA_FILE[6], indicator)) == [
-        'line 8, column indicator_kind: "hunch" is not one of criterion, example, signal',
+        'line 8, column indicator_kind: "hunch" is not one of criterion, example, signal, measure',
         "line 8, column text: an indicator needs text",
     ]
 
@@ -357,7 +357,7 @@ def test_a_csv_lists_every_problem_in_one_round():
         "must be in double quotes (line 10)",
         "contains a control character (U+0000 at character 84); remove it (line 14)",
         'line 16, column status: "maybe" is not one of defined, empty, not_applicable',
-        'line 17, column indicator_kind: "story" is not one of criterion, example, signal',
+        'line 17, column indicator_kind: "story" is not one of criterion, example, signal, measure',
     ]
 
 
@@ -450,11 +450,16 @@ def test_a_hand_made_csv_of_cells_declares_what_it_names():
     for code, rank in (("P1", 1), ("P2", 2)):
         level = {**where, "level_code": code, "level_title": f"PM {rank}", "level_rank": rank}
         writer.writerow({**level, "text": f"Does research at {code}."})
+        measure = f"Research at {code} changes a decision."
+        writer.writerow({**level, "record": "", "indicator_kind": "measure", "text": measure})
         writer.writerow({**level, "record": "", "indicator_kind": "example", "text": "An example."})
     doc, report = csv_format.parse(out.getvalue())
     assert report.errors == [] and report.warnings == []
     assert (doc.slug, doc.name, [t.key for t in doc.tracks]) == ("hand", "Made by hand", ["ic"])
     research = doc.areas[0].competencies[0]
     assert (doc.areas[0].key, research.key, research.tracks) == ("craft", "research", None)
-    assert [i.text for i in research.expectations["P2"].indicators] == ["An example."]
+    assert [(i.kind.value, i.text) for i in research.expectations["P2"].indicators] == [
+        ("measure", "Research at P2 changes a decision."),
+        ("example", "An example."),
+    ]
     assert sorted(type(item).__name__ for item in doc.named_only) == ["AreaDoc", "TrackDoc"]

@@ -900,6 +900,7 @@ def test_a_second_save_of_the_same_cell_is_a_conflict_with_the_stored_values(ctx
     assert error.value.current == {
         "status": "defined",
         "text": "Theirs",
+        "measures": "",
         "criteria": "",
         "examples": "",
         "signals": "",

@@ -259,7 +259,12 @@ def test_a_level_monzo_leaves_out_is_not_applicable_and_an_empty_one_is_not_writ
         ("impact", "L3"): CellStatus.NOT_APPLICABLE,
     }
     assert [str(w) for w in report.warnings] == [
-        "topics[0] (level 2): the expectation of Communication at L2 is empty (line 13)"
+        "topics[0] (level 2): the expectation of Communication at L2 is empty (line 13)",
+        # Monzo writes no measures: the written cells say so, each at its own lines
+        "topics[0].content[0]: Communication at L1 has no measure: say how you will know it is "
+        "met (line 9)",
+        "topics[1].content[0]: Impact at L2 has no measure: say how you will know it is met "
+        "(line 18)",
     ]
 
 

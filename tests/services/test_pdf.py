@@ -5,13 +5,14 @@ import io
 import threading
 
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from app.infra.pdf import render_pdf
 from app.policy import SYSTEM
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
-from tests.framework_samples import framework_yaml
+from tests.framework_samples import framework_data, framework_yaml
 
 
 @pytest.fixture
@@ -86,3 +87,19 @@ def test_framework_pdf_has_bookmarks_metadata_and_the_same_bytes_twice(app, ctx,
     assert titles[:4] == ["Sample", "Level 1 L1", "Level 2 L2", "Level 3 L3"]
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Does skill 1.1 at L3." in text and "Page 2 of" in text
+
+
+def test_framework_pdf_prints_the_measure_right_after_the_expectation(app, ctx):
+    data = framework_data(levels=1, areas=1, per_area=1)
+    cell = data["areas"][0]["competencies"][0]["expectations"]["L1"]
+    cell["indicators"].append({"kind": "measure", "text": "Two teams cite the research."})
+    text_yaml = yaml.safe_dump(data, sort_keys=False)
+    version, _ = files.import_text(SYSTEM, text_yaml, "yaml", publish=True)
+    path = framework_pdf.version_pdf(store.load_version(version.id))
+    text = " ".join(
+        "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages
+        ).split()
+    )
+    # Stored after the example, printed before it: the measure is read with the expectation.
+    assert "Does skill 0.0 at L1. MEASURE Two teams cite the research. EXAMPLE An example" in text

@@ -211,6 +211,22 @@ def test_the_target_is_the_next_level_by_default_and_any_level_on_request(app, p
         expectations.level_id_for(placed.pm_a1.id, "NOPE")
 
 
+def test_a_levels_measure_is_listed_first_however_it_is_stored(app, org, ctx):
+    data = framework_data(measures=True)
+    for area in data["areas"]:
+        for competency in area["competencies"]:
+            for cell in competency["expectations"].values():
+                cell["indicators"].reverse()  # the example first, the measure after it
+    files.import_text(SYSTEM, yaml.safe_dump(data, sort_keys=False), "yaml", publish=True)
+    db.session.get(User, org.pm_a1.id).level_id = level_id("L1")
+    db.session.commit()
+    expected = readiness.readiness(org.pm_a1.id).competencies[0]
+    assert expected.indicators == [
+        ("Measure: how you'll know", ["What shows Skill 0.0 at L2."]),
+        ("Examples", ["An example at L2."]),
+    ]
+
+
 def test_the_top_level_compares_with_itself_and_the_unplaced_have_no_target(app, org):
     publish_and_place(app, [org.pm_a1], "L3")
     with app.app_context():

@@ -14,6 +14,7 @@ from app.models import (
     Expectation,
     Framework,
     FrameworkVersion,
+    Indicator,
     Level,
     User,
     VersionStatus,
@@ -245,7 +246,7 @@ def test_an_import_shows_the_line_of_each_error(app, head):
 
 
 def test_import_a_file_as_a_draft_and_see_its_warnings(app, head):
-    data = framework_data(levels=2)
+    data = framework_data(levels=2, measures=True)
     data["areas"][0]["competencies"][0]["expectations"]["L2"] = {"status": "empty"}
     response = upload(head, yaml.safe_dump(data, sort_keys=False), "ladder.yaml")
     assert response.status_code == 302, text(response)[:3000]
@@ -369,6 +370,7 @@ def cell_form(page: str, **values) -> dict:
     data = {
         "status": "defined",
         "text": "",
+        "measures": "",
         "criteria": "",
         "examples": "",
         "signals": "",
@@ -399,6 +401,57 @@ def test_edit_a_cell(app, head):
     assert cell.text == "Runs research for a whole area."
     editor = text(head.get(response.headers["Location"]))
     assert "Skill 0.0 at L2 was saved." in editor and "3 indicators" in editor
+
+
+def test_write_a_measure_next_to_the_expectation(app, head):
+    version_id = import_framework(app, levels=2)
+    target = ids(app, version_id)["cell:skill-0-0:L2"]
+    path = f"{EDITOR}/cells/{target}"
+    page = text(head.get(path))
+    # The measure is asked for with the expectation, before the other indicators.
+    assert page.index('name="text"') < page.index('name="measures"') < page.index('name="criteria"')
+    assert "Measure: how you&#39;ll know" in page and "not a count of activities" in page
+    measure = "Two teams changed a decision because of their research."
+    response = head.post_form(
+        path, cell_form(page, text="Runs research.", examples="An example.", measures=measure)
+    )
+    assert response.status_code == 302
+    cell = stored_cell(app, target)
+    with app.app_context():
+        rows = db.session.execute(
+            select(Indicator.kind, Indicator.text)
+            .where(Indicator.expectation_id == target)
+            .order_by(Indicator.position)
+        )
+        stored = [(kind.value, indicator_text) for kind, indicator_text in rows]
+    assert stored == [("measure", measure), ("example", "An example.")]
+    assert cell.text == "Runs research."
+    assert f"{measure}</textarea>" in text(head.get(path))
+    assert f"text: {measure}" in exported(app, version_id)
+
+
+def test_the_editor_and_the_publish_page_list_the_wording_warnings(app, head):
+    data = framework_data(levels=2, areas=1, per_area=1, measures=True)
+    expectations = data["areas"][0]["competencies"][0]["expectations"]
+    expectations["L1"]["text"] = "Runs research for their team."
+    expectations["L2"]["text"] = "Runs research across the company."
+    expectations["L1"]["indicators"].pop(0)  # the measure
+    with app.app_context():
+        version, _ = files.import_text(SYSTEM, yaml.safe_dump(data, sort_keys=False), "yaml")
+        db.session.commit()
+        version_id = version.id
+    target = ids(app, version_id)["cell:skill-0-0:L1"]
+    for page in (text(head.get(f"{EDITOR}/edit")), text(head.get(f"{EDITOR}/publish"))):
+        flat = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+        assert "2 warnings" in flat
+        # Cells without a measure are listed together, as links (a Monzo file has none).
+        assert "Without a measure (1 cell): say how you will know each expectation is met." in flat
+        assert f'<li><a href="{EDITOR}/cells/{target}">Skill 0.0 at L1</a></li>' in page
+        # Another warning starts with the cell's link and does not name the cell again.
+        assert (
+            "Skill 0.0 at L2 differs from L1, the level below, only in scope words" in flat
+            and "Skill 0.0 at L2 Skill 0.0" not in flat
+        )
 
 
 def test_save_and_go_to_the_next_level(app, head):

@@ -82,6 +82,8 @@ areas:
           text: Summarised onboarding interviews.
         - kind: signal
           text: The team reads the notes.
+        - kind: measure
+          text: A decision of the team cites what the interviews found.
       L2:
         status: defined
         text: Runs customer interviews and writes up what was learned within a week.
@@ -325,6 +327,17 @@ def test_matrix_shows_levels_by_track_and_competencies_by_area(reader, crafted):
     assert '<div class="indicators print-only">' in html
 
 
+def test_a_cells_measure_is_read_with_its_expectation_before_the_rest(reader, crafted):
+    measure = "A decision of the team cites what the interviews found."
+    matrix = text_of(reader.get(MATRIX))
+    expectation = "Joins customer interviews and writes up what was learned within a day."
+    # Stored last, shown first: right after the expectation, not folded with the indicators.
+    assert f"{expectation} Measure {measure} Criteria, examples and signals (3)" in matrix
+    level = text_of(reader.get("/frameworks/crafted/v1/levels/L1"))
+    assert f"{expectation} Measure: how you'll know {measure} Criteria Six interviews" in level
+    assert "Measure" not in text_of(reader.get("/frameworks/crafted/v1/levels/L2"))
+
+
 def text_of_fragment(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
@@ -477,6 +490,15 @@ def test_compare_marks_removed_and_added_words(reader, crafted):
     page = text_of(response)
     assert "From Associate L1 to Practitioner L2" in page
     assert "1 of 2 competencies read differently at L2." in page
+
+
+def test_compare_shows_each_sides_measure_under_its_expectation(reader, crafted):
+    html = reader.get("/frameworks/crafted/v1/compare?a=L1&b=L2").get_data(as_text=True)
+    row = re.search(r"Customer research.*?</tr>", html, re.S).group(0)
+    before, after = re.findall(r'<td data-label="At L\d">(.*?)</td>', row, re.S)
+    measure = "Measure A decision of the team cites what the interviews found."
+    assert text_of_fragment(before).endswith(measure)
+    assert "Measure" not in after  # L2 has none written
 
 
 def test_compare_marks_unchanged_cells(reader, crafted):

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 from app.core.errors import ValidationError
 from app.infra.text_diff import similarity, word_diff
-from app.models import CellStatus, Competency, CompetencyArea, DecisionRight, Expectation, Level
+from app.models import (
+    CellStatus,
+    Competency,
+    CompetencyArea,
+    DecisionRight,
+    Expectation,
+    IndicatorKind,
+    Level,
+)
 from app.models import FrameworkVersion as Version
 
 # Decision rights whose wording is at least this similar count as the same decision, reworded.
@@ -81,7 +89,25 @@ class CellComparison:
             return False
         if self.before.status is not self.after.status:
             return False
+        if self.before_measures != self.after_measures:
+            return False
         return self.text is None or self.text.is_same
+
+    @property
+    def before_measures(self) -> list[str]:
+        """How you will know the first level's expectation is met."""
+        return measures(self.before)
+
+    @property
+    def after_measures(self) -> list[str]:
+        return measures(self.after)
+
+
+def measures(expectation: Expectation | None) -> list[str]:
+    """The measures of a written cell (its indicators must be loaded)."""
+    if expectation is None or expectation.status is not CellStatus.DEFINED:
+        return []
+    return [i.text for i in expectation.indicators if i.kind is IndicatorKind.MEASURE]
 
 
 @dataclass(frozen=True)

@@ -347,7 +347,8 @@ class Builder:
             kind = IndicatorKind(row["indicator_kind"])
         except ValueError:
             kind = None
-            message = f'"{row["indicator_kind"]}" is not one of criterion, example, signal'
+            allowed = ", ".join(member.value for member in IndicatorKind)
+            message = f'"{row["indicator_kind"]}" is not one of {allowed}'
             self.error(row, message, "indicator_kind")
         if not row["text"]:
             self.error(row, "an indicator needs text", "text")

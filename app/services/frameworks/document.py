@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from app.core.errors import ValidationError
 from app.infra.text import UNWANTED, unwanted_character
 from app.models import DELEGATION_LEVELS, CellStatus, DaciRole, IndicatorKind
+from app.services.frameworks import wording
 
 FORMAT = "rungs-framework/1"
 # The largest framework file Rungs reads. The shipped ladders are under 50 kB; the YAML reader
@@ -287,7 +288,34 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
     _check_tracks(doc, report)
     _check_areas(doc, report)
     _check_lengths(doc, report)
+    if not report.errors:  # wording is worth reading once the file itself holds together
+        for path, message in wording.warnings(_written_cells(doc)):
+            report.warn(path, message)
     return report
+
+
+def _written_cells(doc: FrameworkDoc) -> list[wording.Written]:
+    """The defined cells in document order, each with the written cell below it on its track."""
+    written = []
+    for a, c, _area, competency in doc.competencies():
+        path = f"areas[{a}].competencies[{c}].expectations"
+        below = _written_below(doc, competency)
+        for level in doc.cell_levels(competency):
+            cell = competency.expectations.get(level.code)
+            if cell is None or cell.status is not CellStatus.DEFINED or not cell.text.strip():
+                continue
+            has_measure = any(i.kind is IndicatorKind.MEASURE for i in cell.indicators)
+            written.append(
+                wording.Written(
+                    f"{path}.{level.code}",
+                    competency.name,
+                    level.code,
+                    cell.text,
+                    has_measure,
+                    below.get(level.code),
+                )
+            )
+    return written
 
 
 def _texts(doc: FrameworkDoc):
@@ -481,3 +509,16 @@ def _check_cells(doc: FrameworkDoc, competency: CompetencyDoc, path: str, report
                     f"is the same as at {previous[0]}, the level below",
                 )
             previous = (level.code, text)
+
+
+def _written_below(doc: FrameworkDoc, competency: CompetencyDoc) -> dict[str, tuple[str, str]]:
+    """Level code → the code and text of the level below it on its track, when that is defined."""
+    below = {}
+    for track in doc.tracks:
+        if track.key not in doc.track_keys_of(competency):
+            continue
+        for lower, level in zip(track.levels, track.levels[1:], strict=False):
+            cell = competency.expectations.get(lower.code)
+            if cell is not None and cell.status is CellStatus.DEFINED:
+                below[level.code] = (lower.code, cell.text)
+    return below

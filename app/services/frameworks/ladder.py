@@ -32,6 +32,7 @@ from app.services.frameworks.compare import (
     compare_paths,
 )
 
+# The indicators read after the expectation, by kind; its measure is read with it (Cell.measures).
 INDICATOR_LABELS = {
     IndicatorKind.CRITERION: "Criteria",
     IndicatorKind.EXAMPLE: "Examples",
@@ -150,10 +151,12 @@ def current_number(actor, slug: str) -> int:
 
 @dataclass(frozen=True)
 class Cell:
-    """An expectation with its indicators grouped by kind, in the order people read them."""
+    """An expectation with its measures (how you will know it is met) and its other indicators
+    grouped by kind, in the order people read them."""
 
     expectation: Expectation
     indicator_groups: list[tuple[str, list[Indicator]]] = field(default_factory=list)
+    measures: list[Indicator] = field(default_factory=list)
 
     @property
     def indicator_count(self) -> int:
@@ -165,7 +168,8 @@ def cell(expectation: Expectation) -> Cell:
         (label, [i for i in expectation.indicators if i.kind is kind])
         for kind, label in INDICATOR_LABELS.items()
     ]
-    return Cell(expectation, [(label, items) for label, items in groups if items])
+    measures = [i for i in expectation.indicators if i.kind is IndicatorKind.MEASURE]
+    return Cell(expectation, [(label, items) for label, items in groups if items], measures)
 
 
 @dataclass(frozen=True)

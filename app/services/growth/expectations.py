@@ -30,7 +30,9 @@ from app.models import (
     competency_tracks,
 )
 
+# In reading order: the measure first, read with the expectation it tells how to check.
 INDICATOR_LABELS = {
+    IndicatorKind.MEASURE: "Measure: how you'll know",
     IndicatorKind.CRITERION: "Criteria",
     IndicatorKind.EXAMPLE: "Examples",
     IndicatorKind.SIGNAL: "Signals",

@@ -16,8 +16,10 @@ from app.services.frameworks.editing import inputs
 from app.services.frameworks.editing.inputs import CellInput
 from app.services.frameworks.editing.part import Index, Part, Place, check_document, editable
 
-# The cell form has one list per kind; their order here is the order they are stored in.
+# The cell form has one list per kind; their order here is the order they are stored in, the
+# measure first: it is read with the expectation, as the "Measure" column of a role matrix.
 INDICATOR_FIELDS = {
+    IndicatorKind.MEASURE: "measures",
     IndicatorKind.CRITERION: "criteria",
     IndicatorKind.EXAMPLE: "examples",
     IndicatorKind.SIGNAL: "signals",

@@ -17,7 +17,7 @@ from app.models import (
     Level,
     Track,
 )
-from app.services.frameworks import document, store, versions
+from app.services.frameworks import document, store, versions, wording
 from app.services.frameworks.editing.drafts import other_draft
 from app.services.frameworks.editing.part import Index, check, find
 from app.services.frameworks.editing.registry import PARTS
@@ -85,6 +85,8 @@ class Finding:
     place: str = ""
     cell: Expectation | None = None
     is_empty_cell: bool = False  # "not written yet": listed together, they are many at first
+    is_without_measure: bool = False  # listed together too: a file from Monzo has none
+    after_place: str = ""  # the message's words after the place, when it starts by naming it
 
 
 CELL_PATH = re.compile(r"^areas\[(\d+)\]\.competencies\[(\d+)\]\.expectations\.([^.]+)")
@@ -104,7 +106,19 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
         about_the_cell = match.end() == len(problem.path)  # not about its text or status
         is_empty = about_the_cell and cell is not None and cell.status is CellStatus.EMPTY
         place = f"{competency.name} at {match[3]}"
-        found.append(Finding(problem.message, place, cell, is_empty))
+        after_place = problem.message.removeprefix(f"{place} ")
+        after_place = "" if after_place == problem.message else after_place
+        without_measure = after_place == wording.NO_MEASURE
+        found.append(
+            Finding(
+                problem.message,
+                place,
+                cell,
+                is_empty_cell=is_empty,
+                is_without_measure=without_measure,
+                after_place=after_place,
+            )
+        )
     return found
 
 
