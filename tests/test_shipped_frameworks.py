@@ -49,6 +49,36 @@ def test_every_cell_is_defined_with_an_example_and_every_level_described(path):
             )
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_cell_has_one_measure_and_every_level_learns_from_failure(path):
+    # The measure is the cell's "how you will know"; the pages show it first, the file keeps it
+    # first. Examples illustrate the bar: each level's summary says their figures are not quotas,
+    # and each level has an example of learning from failure.
+    doc, _ = load(path)
+    for *_, competency in doc.competencies():
+        for level in doc.cell_levels(competency):
+            kinds = [i.kind for i in competency.expectations[level.code].indicators]
+            assert kinds.count(IndicatorKind.MEASURE) == 1, (competency.key, level.code)
+            assert kinds[0] is IndicatorKind.MEASURE, (competency.key, level.code)
+    failure = next(c for *_, c in doc.competencies() if c.key == "learning-from-failure")
+    for _track, level in doc.levels():
+        assert "not quotas" in level.summary, level.code
+        cell = failure.expectations[level.code]
+        assert any(i.kind is IndicatorKind.EXAMPLE for i in cell.indicators), level.code
+
+
+def test_a_senior_pm_can_aim_for_group_pm_or_their_first_management_role():
+    doc, _ = load(next(p for p in SHIPPED if p.name == "product-management.yaml"))
+    tracks = {track.key: track for track in doc.tracks}
+    assert [level.code for level in tracks["management"].levels] == ["LPM"]
+    lead = tracks["management"].levels[0]
+    group = next(level for level in tracks["ic"].levels if level.code == "GPM")
+    assert lead.rank == group.rank  # two paths of the same seniority from Senior PM
+    managing = [c for *_, c in doc.competencies() if c.tracks == ["management"]]
+    keys = {c.key for c in managing}
+    assert keys == {"role-clarity-and-decision-rights", "hiring-and-onboarding"}
+
+
 def test_the_ic_ladder_has_the_breadth_we_promise():
     doc, _ = load(next(p for p in SHIPPED if p.name == "product-management.yaml"))
     codes = [level.code for _, level in doc.levels()]
