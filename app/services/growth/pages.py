@@ -3,13 +3,17 @@ summary of the signed-in person's readiness."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
-from app.models import User
+from app.models import FrameworkVersion, Level, Track, User
+from app.services.frameworks.ladder import NextStep, next_steps
 from app.services.growth.expectations import level_id_for
 from app.services.growth.heatmap import Heatmap, heatmap
 from app.services.growth.readiness import Readiness, readiness
@@ -21,6 +25,12 @@ class GrowthPage:
     is_own: bool  # the owner sees their private drafts counted; others only shared items
     readiness: Readiness
     heatmap: Heatmap | None
+    next_steps: list[NextStep] = field(default_factory=list)  # where the person could aim next
+
+    @property
+    def paths(self) -> list[NextStep]:
+        """The ways up shown as "Where next": only when there are two or more to choose from."""
+        return self.next_steps if len(self.next_steps) > 1 else []
 
 
 def growth_page(
@@ -35,7 +45,25 @@ def growth_page(
     target = level_id_for(person.id, level_code) if level_code else None
     ready = readiness(person.id, target, shared_only=not is_own, today=today)
     heat = heatmap(person.id, shared_only=not is_own, today=today) if ready.is_placed else None
-    return GrowthPage(person, is_own, ready, heat)
+    steps = _next_steps(ready.placement.level) if ready.is_placed else []
+    return GrowthPage(person, is_own, ready, heat, steps)
+
+
+def _next_steps(level: Level) -> list[NextStep]:
+    """Where someone at `level` could go next, by the career paths' own rule (ladder.next_steps).
+    One query, whatever the number of tracks and levels."""
+    version = (
+        db.session.execute(
+            select(FrameworkVersion)
+            .where(FrameworkVersion.id == level.version_id)
+            .options(joinedload(FrameworkVersion.tracks).joinedload(Track.levels))
+        )
+        .unique()
+        .scalar_one()
+    )
+    track = next(track for track in version.tracks if track.id == level.track_id)
+    above = [other for other in track.levels if other.position > level.position]
+    return next_steps(version, level, above[0] if above else None)
 
 
 def own_summary(actor) -> Readiness | None:
