@@ -115,3 +115,19 @@ def test_where_next_costs_the_same_queries_whether_shown_or_not(app, client, two
     sign_in(client, two_paths.pm_a1)  # SPM: two ways up
     assert where_next(client.get("/growth").text) is not None
     assert count_queries(app, client, "/growth") == one_way
+
+
+def test_both_ways_up_ask_for_as_much_evidence(app, two_paths):
+    # Lead PM starts the management track but is as senior as Group PM (rank 4): readiness toward
+    # it needs the same number of items, on the page (Python) and in team figures (SQL).
+    from app.services.growth import readiness
+    from app.services.growth.thresholds import level_rank
+
+    with app.app_context():
+        ids = dict(db.session.execute(select(Level.code, Level.id)).all())
+        gpm = readiness.readiness(two_paths.pm_a1.id, ids["GPM"])
+        lpm = readiness.readiness(two_paths.pm_a1.id, ids["LPM"])
+        spm = readiness.readiness(two_paths.pm_a2.id, ids["SPM"])
+        assert gpm.rules.min_items == lpm.rules.min_items > spm.rules.min_items
+        rungs = dict(db.session.execute(select(Level.code, level_rank())).all())
+        assert rungs == {"PM": 1, "SPM": 2, "GPM": 3, "LPM": 3, "PPM": 4}

@@ -72,6 +72,7 @@ class LevelChoice:
     track_id: int
     track_name: str
     position: int
+    seniority: int = 0  # the level's rank, which compares levels across tracks
 
 
 def level_choices(version_ids: Iterable[int]) -> dict[int, list[LevelChoice]]:
@@ -85,6 +86,7 @@ def level_choices(version_ids: Iterable[int]) -> dict[int, list[LevelChoice]]:
             Level.track_id,
             Track.name,
             Level.position,
+            Level.rank,
         )
         .join(Track, Level.track_id == Track.id)
         .where(Level.version_id.in_(list(version_ids)))
@@ -110,13 +112,11 @@ def next_level(levels: list[LevelChoice], current_id: int) -> LevelChoice | None
 
 
 def rank(levels: list[LevelChoice], level_id: int) -> int:
-    """The level's rung in its track, from 1 at the bottom."""
+    """The level's rung in its career path, from 1 at the bottom: one more than the number of
+    distinct ranks below its own, on any track (a Lead PM, first on the management track, is
+    as senior as a Group PM and asks for as much evidence; thresholds.level_rank in SQL)."""
     level = next(choice for choice in levels if choice.id == level_id)
-    return 1 + sum(
-        1
-        for other in levels
-        if other.track_id == level.track_id and other.position < level.position
-    )
+    return 1 + len({other.seniority for other in levels if other.seniority < level.seniority})
 
 
 def target_id(levels: list[LevelChoice], level_id: int) -> int:

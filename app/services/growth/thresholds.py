@@ -32,18 +32,19 @@ class Thresholds:
 
     def items_at(self, code: str | None, rank: int) -> int:
         """Items needed at a level: the number set for it, else one more than the general
-        number for each rung above the second of its track (rank 1 is the lowest level)."""
+        number for each rung above the second of its career path (rank 1 is the lowest level)."""
         return self.levels.get(code or "", default_items(self.min_items, rank))
 
     def for_level(self, code: str | None, rank: int) -> Thresholds:
-        """The thresholds at a level (its rank in its track, from 1): its own number of items."""
+        """The thresholds at a level (its rung in its career path, from 1): its own number of
+        items."""
         items = self.items_at(code, rank)
         return self if items == self.min_items else replace(self, min_items=items)
 
 
 def default_items(general: int, rank: int) -> int:
     """Higher levels need more evidence by default: the general number up to the second rung of
-    a track, then one more item per rung, within the limit."""
+    a career path, then one more item per rung, within the limit."""
     return min(general + max(0, rank - 2), LIMITS["min_items"][1])
 
 
@@ -94,11 +95,14 @@ def thresholds_settings() -> ThresholdsSettings:
 
 
 def level_rank():
-    """A level's rung in its track, from 1 (a column for a select over Level)."""
+    """A level's rung in its career path, from 1 (a column for a select over Level): one more
+    than the number of distinct ranks below its own in its version, on any track, so a level
+    that starts a second track (a Lead PM, ranked with Group PM) needs the evidence its
+    seniority does."""
     lower = aliased(Level)
     return (
-        select(func.count(lower.id) + 1)
-        .where(lower.track_id == Level.track_id, lower.position < Level.position)
+        select(func.count(lower.rank.distinct()) + 1)
+        .where(lower.version_id == Level.version_id, lower.rank < Level.rank)
         .correlate(Level)
         .scalar_subquery()
     )
