@@ -38,6 +38,8 @@ INDICATORS_MAX = 50  # per cell
 # The errors a page or the command line lists of one file; a file with more (a wrong file, a
 # column shifted on every row) says how many more there are instead of a list no one reads.
 SHOWN_ERRORS = 50
+# Indicator kinds in the order the docs, the pages and the editor give them: the measure first.
+INDICATOR_KINDS = tuple(sorted(IndicatorKind, key=lambda kind: kind is not IndicatorKind.MEASURE))
 
 
 @dataclass
