@@ -246,7 +246,7 @@ def test_errors_name_the_line():
     assert errors_of(text) == [
         'line 2, column level_rank: "one" is not a whole number',
         'line 3, column status: "maybe" is not one of defined, empty, not_applicable',
-        'line 4, column indicator_kind: "story" is not one of criterion, example, signal, measure',
+        'line 4, column indicator_kind: "story" is not one of measure, criterion, example, signal',
     ]
     assert errors_of("a,b\n1,2\n") == [
         f"the header must be {','.join(csv_format.COLUMNS)} (or the older "
@@ -315,7 +315,7 @@ def test_every_problem_of_a_row_is_listed_in_one_round_with_the_row_s_line():
     ]
     indicator = {"record": "indicator", **PM_LEVEL, **RESEARCH, "indicator_kind": "hunch"}
     assert errors_of(keyed_csv(*QA_FILE[:5], QA_FILE[6], indicator)) == [
-        'line 8, column indicator_kind: "hunch" is not one of criterion, example, signal, measure',
+        'line 8, column indicator_kind: "hunch" is not one of measure, criterion, example, signal',
         "line 8, column text: an indicator needs text",
     ]
 
@@ -357,7 +357,7 @@ def test_a_csv_lists_every_problem_in_one_round():
         "must be in double quotes (line 10)",
         "contains a control character (U+0000 at character 84); remove it (line 14)",
         'line 16, column status: "maybe" is not one of defined, empty, not_applicable',
-        'line 17, column indicator_kind: "story" is not one of criterion, example, signal, measure',
+        'line 17, column indicator_kind: "story" is not one of measure, criterion, example, signal',
     ]
 
 

@@ -3,9 +3,11 @@ that differ only in scope, each with a case that warns and a near miss that does
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
-from app.services.frameworks import csv_format, document, wording, yaml_format
+from app.services.frameworks import csv_format, document, monzo_format, wording, yaml_format
+from app.services.frameworks.editing import findings
 from tests.framework_samples import framework_data
 
 
@@ -47,6 +49,45 @@ def test_a_measure_anywhere_in_the_list_counts_and_unwritten_cells_need_none():
     assert warnings_of(data) == ["the expectation of Skill 0.0 at L3 is empty"]
 
 
+def test_a_cell_with_several_measures_is_asked_to_keep_one():
+    data = framework_data(levels=2, areas=1, per_area=2, measures=True)
+    indicators = cells(data)[("Skill 0.1", "L1")]["indicators"]
+    indicators.append({"kind": "measure", "text": "Another way to tell."})
+    assert warnings_of(data) == [
+        "Skill 0.1 at L1 has 2 measures: keep the one that best says how you will know it is met"
+    ]
+
+
+def test_each_wording_warning_says_which_check_found_it():
+    data = ladder("Sets the roadmap for their team.", "Sets the roadmap for every team.")
+    by_place = cells(data)
+    by_place[("Skill 0.0", "L1")]["indicators"].pop(0)
+    by_place[("Skill 0.0", "L2")]["indicators"].append({"kind": "measure", "text": "Again."})
+    _doc, report = yaml_format.parse(yaml.safe_dump(data, sort_keys=False))
+    assert [(w.kind, w.message.split(":")[0].split(",")[0]) for w in report.warnings] == [
+        ("no_measure", "Skill 0.0 at L1 has no measure"),
+        ("measures", "Skill 0.0 at L2 has 2 measures"),
+        ("scope_only", "Skill 0.0 at L2 differs from L1"),
+    ]
+    # The kind is not part of what a problem says: equal problems stay equal, printed alike.
+    first = report.warnings[0]
+    plain = document.Problem(first.path, first.message, first.line)
+    assert plain == first and str(plain) == str(first)
+
+
+def test_the_editor_lists_cells_without_a_measure_by_the_warnings_kind(ctx):
+    from app.policy import SYSTEM
+    from app.services.frameworks import files, store
+
+    version, _ = files.import_text(SYSTEM, yaml.safe_dump(framework_data(levels=1)), "yaml")
+    version = store.load_version(version.id)
+    path = "areas[0].competencies[0].expectations.L1.indicators"
+    worded_otherwise = document.Problem(path, "Skill 0.0 at L1 needs a measure", kind="no_measure")
+    same_words = document.Problem(path, f"Skill 0.0 at L1 {wording.NO_MEASURE}")
+    found = findings(version, [worded_otherwise, same_words])
+    assert [f.is_without_measure for f in found] == [True, False]
+
+
 def test_the_measure_warning_points_at_the_cells_indicators_and_its_line():
     data = framework_data(levels=1, areas=1, per_area=1)
     text = yaml.safe_dump(data, sort_keys=False)
@@ -78,8 +119,8 @@ def test_an_opening_most_cells_of_a_level_share_is_named_with_its_count():
         ]
     )
     assert warnings_of(data) == [
-        f'Skill 0.{n} at L1 opens with "{opening}", as do 3 of the 5 written cells at L1: '
-        "say what is new at this level in words of its own"
+        f'Skill 0.{n} at L1 opens with "{opening}"; 3 of the 5 written cells at L1 open this '
+        "way: say what is new at this level in words of its own"
         for n, opening in ((0, "Shapes how the"), (1, "shapes, how the"), (2, "Shapes how THE"))
     ]
 
@@ -138,19 +179,91 @@ def test_the_same_text_warns_once_as_the_same_as_the_level_below():
     assert warnings_of(data) == ["is the same as at L1, the level below"]
 
 
-def test_only_the_level_below_on_the_same_track_is_compared():
+def test_a_track_is_compared_along_itself_and_its_first_level_with_the_step_below_it():
     data = framework_data(levels=2, areas=1, per_area=1, tracks=2, measures=True)
-    for (_, code), cell in cells(data).items():
-        cell["text"] = (
-            "Sets the roadmap for their team."
-            if code.endswith("L1")
-            else ("Sets the roadmap for the company.")
-        )
+    for (_, code), cell in cells(data).items():  # ranks: T0L1 1, T0L2 2, T1L1 3, T1L2 4
+        cell["text"] = {
+            "T0L1": "Sets the roadmap for their team.",
+            "T0L2": "Sets the roadmap for the company.",
+            "T1L1": "Sets the roadmap for their team.",
+            "T1L2": "Sets the roadmap for the company.",
+        }[code]
     found = warnings_of(data)
     assert [w.split(",")[0] for w in found] == [
         "Skill 0.0 at T0L2 differs from T0L1",
-        "Skill 0.0 at T1L2 differs from T1L1",
-    ]  # T1L1 is not compared with T0L2, the level before it in the file
+        "Skill 0.0 at T1L1 differs from T0L2",  # the first of its track: the level ranked below
+        "Skill 0.0 at T1L2 differs from T1L1",  # not from T0L2: its own track comes first
+    ]
+
+
+def two_paths(lead: str, *, senior_status: str = "defined") -> dict:
+    """L1 → L2 → L3 (ranks 1, 2, 3) and a management track whose first level LEAD shares rank 3
+    with L3, as Lead PM shares Group PM's rank: both are steps up from Senior PM."""
+    data = ladder(
+        "Joins discovery interviews for their squad.",
+        "Runs discovery for their team.",
+        "Runs discovery for several teams and teaches the team to run it.",
+    )
+    data["tracks"][0]["levels"][2]["rank"] = 3
+    data["tracks"].append(
+        {
+            "key": "management",
+            "name": "Management",
+            "levels": [{"code": "LEAD", "title": "Lead", "rank": 3}],
+        }
+    )
+    expectations = data["areas"][0]["competencies"][0]["expectations"]
+    expectations["LEAD"] = {
+        "status": "defined",
+        "text": lead,
+        "indicators": [{"kind": "measure", "text": "What shows it at LEAD."}],
+    }
+    if senior_status != "defined":
+        expectations["L2"] = {"status": senior_status}
+    return data
+
+
+def test_a_first_manager_level_is_read_against_the_highest_written_level_ranked_below_it():
+    assert warnings_of(two_paths("Runs discovery across the company.")) == [
+        "Skill 0.0 at LEAD differs from L2, the level below, only in scope words (team, "
+        "product line, company…): say what the person does differently, not only how far it "
+        "reaches"
+    ]  # L3 has the same rank, so it is beside LEAD, not below it
+    assert warnings_of(two_paths("Runs discovery for their team.")) == [
+        "is the same as at L2, the level below"
+    ]
+    skipped = two_paths("Joins discovery interviews company-wide.", senior_status="not_applicable")
+    assert [w.split(",")[0] for w in warnings_of(skipped)] == ["Skill 0.0 at LEAD differs from L1"]
+    assert warnings_of(two_paths("Coaches the PMs on their team to run discovery.")) == []
+
+
+@pytest.mark.parametrize(
+    ("below", "above"),
+    [
+        ("Learns the domain.", "Learns the business."),
+        ("Writes their own specs.", "Writes the specs."),
+        ("Documents every function of the API.", "Documents the API."),
+        ("Picks one metric that matters.", "Picks the metric that matters."),
+    ],
+)
+def test_words_that_are_often_not_scope_are_not_taken_out(below, above):
+    assert warnings_of(ladder(below, above)) == []
+
+
+@pytest.mark.parametrize(
+    ("below", "above"),
+    [
+        ("Sets goals for their team.", "Sets goals at company level."),
+        ("Reviews specs for their team.", "Reviews specs for other teams."),
+        ("Explains the roadmap to their team.", "Explains the roadmap across the company."),
+        ("Tracks outcomes for each team.", "Tracks outcomes at organization level."),
+        ("Tracks outcomes across several teams.", "Tracks outcomes at product level."),
+    ],
+)
+def test_levels_and_other_teams_are_scope_too(below, above):
+    assert [w.split(",")[0] for w in warnings_of(ladder(below, above))] == [
+        "Skill 0.0 at L2 differs from L1"
+    ]
 
 
 def test_scope_words_are_one_list_and_phrases_keep_their_other_meanings():
@@ -191,10 +304,48 @@ def test_measures_round_trip_through_yaml_and_csv_in_their_order():
     assert yaml_format.dump(again) == text
 
 
-def test_check_is_the_same_for_every_source():
+def test_an_unknown_indicator_kind_lists_the_measure_first_as_the_docs_do():
     data = framework_data(levels=1, areas=1, per_area=1)
-    doc, _ = yaml_format.parse(yaml.safe_dump(data, sort_keys=False))
-    report = document.check(doc, document.Report())
-    assert [w.message for w in report.warnings] == [
-        "Skill 0.0 at L1 has no measure: say how you will know it is met"
+    cells(data)[("Skill 0.0", "L1")]["indicators"][0]["kind"] = "anecdote"
+    _doc, report = yaml_format.parse(yaml.safe_dump(data, sort_keys=False))
+    assert [e.message for e in report.errors] == [
+        '"anecdote" is not one of measure, criterion, example, signal'
     ]
+
+
+MONZO_ONE_CELL = """\
+---
+title: 'Sample'
+levels: 1
+topics:
+  - name: 'skill-0-0'
+    title: 'Skill 0.0'
+    content:
+      - level: 1
+        criteria:
+          - 'Does skill 0.0 at L1.'
+---
+"""
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (yaml_format.parse, yaml.safe_dump(framework_data(levels=1, areas=1, per_area=1))),
+        (
+            csv_format.parse,
+            csv_format.dump(
+                yaml_format.parse(yaml.safe_dump(framework_data(levels=1, areas=1, per_area=1)))[0]
+            ),
+        ),
+        (monzo_format.parse, MONZO_ONE_CELL),
+    ],
+    ids=["yaml", "csv", "monzo"],
+)
+def test_check_is_the_same_for_every_source(parse, text):
+    doc, report = parse(text)
+    assert doc is not None and report.errors == []
+    expected = [("no_measure", "Skill 0.0 at L1 has no measure: say how you will know it is met")]
+    assert [(w.kind, w.message) for w in report.warnings] == expected
+    again = document.check(doc, document.Report())  # what the editor runs on a stored draft
+    assert [(w.kind, w.message) for w in again.warnings] == expected

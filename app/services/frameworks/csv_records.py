@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.models import CellStatus, DaciRole, IndicatorKind
 from app.services.frameworks.document import (
+    INDICATOR_KINDS,
     AreaDoc,
     CellDoc,
     CompetencyDoc,
@@ -347,7 +348,7 @@ class Builder:
             kind = IndicatorKind(row["indicator_kind"])
         except ValueError:
             kind = None
-            allowed = ", ".join(member.value for member in IndicatorKind)
+            allowed = ", ".join(member.value for member in INDICATOR_KINDS)
             message = f'"{row["indicator_kind"]}" is not one of {allowed}'
             self.error(row, message, "indicator_kind")
         if not row["text"]:

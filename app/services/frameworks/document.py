@@ -38,6 +38,8 @@ INDICATORS_MAX = 50  # per cell
 # The errors a page or the command line lists of one file; a file with more (a wrong file, a
 # column shifted on every row) says how many more there are instead of a list no one reads.
 SHOWN_ERRORS = 50
+# Indicator kinds in the order the docs, the pages and the editor give them: the measure first.
+INDICATOR_KINDS = tuple(sorted(IndicatorKind, key=lambda kind: kind is not IndicatorKind.MEASURE))
 
 
 @dataclass
@@ -137,12 +139,14 @@ class FrameworkDoc:
 @dataclass(frozen=True)
 class Problem:
     """A problem of a file: where it is (a path in a YAML file, or a CSV file's column), what
-    it is, and its line."""
+    it is, and its line; `kind` names the check that found it where a page groups by it (such
+    as wording.NO_MEASURE_KIND). Two problems are equal when they say the same at one place."""
 
     path: str
     message: str
     line: int | None = None
     column: str = ""  # a CSV file's column; such a problem has no path
+    kind: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         if self.column:
@@ -168,16 +172,20 @@ class Report:
     def error(self, path: str, message: str, *, line: int | None = None, column: str = "") -> None:
         self.errors.append(self._problem(path, message, line, column))
 
-    def warn(self, path: str, message: str, *, line: int | None = None, column: str = "") -> None:
-        self.warnings.append(self._problem(path, message, line, column))
+    def warn(
+        self, path: str, message: str, *, line: int | None = None, column: str = "", kind: str = ""
+    ) -> None:
+        self.warnings.append(self._problem(path, message, line, column, kind))
 
-    def _problem(self, path: str, message: str, line: int | None, column: str) -> Problem:
+    def _problem(
+        self, path: str, message: str, line: int | None, column: str, kind: str = ""
+    ) -> Problem:
         found = self._nearest(path)
         if self.columns is None:
-            return Problem(path, message, line or self.lines.get(found))
+            return Problem(path, message, line or self.lines.get(found), kind=kind)
         if line is None and found in self.lines:
             line, column = self.lines[found], column or self.columns.get(found, "")
-        return Problem("", message, line, column)
+        return Problem("", message, line, column, kind)
 
     def line_of(self, path: str) -> int | None:
         """The line of the path, or of the nearest enclosing part of the file that has one."""
@@ -289,13 +297,14 @@ def check(doc: FrameworkDoc, report: Report) -> Report:
     _check_areas(doc, report)
     _check_lengths(doc, report)
     if not report.errors:  # wording is worth reading once the file itself holds together
-        for path, message in wording.warnings(_written_cells(doc)):
-            report.warn(path, message)
+        for flag in wording.warnings(_written_cells(doc)):
+            report.warn(flag.path, flag.message, kind=flag.kind)
     return report
 
 
 def _written_cells(doc: FrameworkDoc) -> list[wording.Written]:
-    """The defined cells in document order, each with the written cell below it on its track."""
+    """The defined cells in document order, each with the written cell below it (see
+    `_written_below`)."""
     written = []
     for a, c, _area, competency in doc.competencies():
         path = f"areas[{a}].competencies[{c}].expectations"
@@ -304,14 +313,14 @@ def _written_cells(doc: FrameworkDoc) -> list[wording.Written]:
             cell = competency.expectations.get(level.code)
             if cell is None or cell.status is not CellStatus.DEFINED or not cell.text.strip():
                 continue
-            has_measure = any(i.kind is IndicatorKind.MEASURE for i in cell.indicators)
+            measures = sum(i.kind is IndicatorKind.MEASURE for i in cell.indicators)
             written.append(
                 wording.Written(
                     f"{path}.{level.code}",
                     competency.name,
                     level.code,
                     cell.text,
-                    has_measure,
+                    measures,
                     below.get(level.code),
                 )
             )
@@ -490,9 +499,8 @@ def _check_cells(doc: FrameworkDoc, competency: CompetencyDoc, path: str, report
                 f"{where}.status",
                 f"is {cell.status.value} but the cell has text or indicators; use status: defined",
             )
-    previous: tuple[str, str] | None = None
+    below = _written_below(doc, competency)
     for track_key in doc.track_keys_of(competency):
-        previous = None
         for level in next((t.levels for t in doc.tracks if t.key == track_key), []):
             cell = competency.expectations.get(level.code)
             if cell is None or cell.status is CellStatus.EMPTY:
@@ -500,25 +508,45 @@ def _check_cells(doc: FrameworkDoc, competency: CompetencyDoc, path: str, report
                     f"{path}.expectations.{level.code}",
                     f"the expectation of {competency.name} at {level.code} is empty",
                 )
-                previous = None
                 continue
             text = " ".join(cell.text.split())
-            if previous and text and text == previous[1]:
+            lower = below.get(level.code)
+            if text and lower and text == " ".join(lower[1].split()):
                 report.warn(
                     f"{path}.expectations.{level.code}.text",
-                    f"is the same as at {previous[0]}, the level below",
+                    f"is the same as at {lower[0]}, the level below",
                 )
-            previous = (level.code, text)
 
 
 def _written_below(doc: FrameworkDoc, competency: CompetencyDoc) -> dict[str, tuple[str, str]]:
-    """Level code → the code and text of the level below it on its track, when that is defined."""
+    """Level code → the code and text of the level below it, when that cell is defined.
+
+    The level below is the one before it on its track. A track's first level (a first manager
+    level beside the IC track) is read against the highest-ranked level of lower rank on another
+    track that has a defined cell for the competency: the step a person takes to reach it.
+    """
+    keys = doc.track_keys_of(competency)
+
+    def defined(level: LevelDoc) -> CellDoc | None:
+        cell = competency.expectations.get(level.code)
+        return cell if cell is not None and cell.status is CellStatus.DEFINED else None
+
     below = {}
     for track in doc.tracks:
-        if track.key not in doc.track_keys_of(competency):
+        if track.key not in keys or not track.levels:
             continue
         for lower, level in zip(track.levels, track.levels[1:], strict=False):
-            cell = competency.expectations.get(lower.code)
-            if cell is not None and cell.status is CellStatus.DEFINED:
+            if cell := defined(lower):
                 below[level.code] = (lower.code, cell.text)
+        first = track.levels[0]
+        candidates = [
+            level
+            for other in doc.tracks
+            if other.key in keys and other.key != track.key
+            for level in other.levels
+            if level.rank < first.rank and defined(level)
+        ]
+        if candidates:
+            lower = max(candidates, key=lambda level: level.rank)  # the first of equal ranks
+            below[first.code] = (lower.code, defined(lower).text)
     return below

@@ -1,4 +1,4 @@
-"""How a framework's cells read: a measure for each expectation, openings a level's cells share,
+"""How a framework's cells read: one measure for each expectation, openings a level's cells share,
 and a level that differs from the one below only in how far it reaches. Warnings, never errors:
 a draft is written cell by cell, and a head of product may publish one that is still rough."""
 
@@ -7,39 +7,51 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Words that say how far an expectation reaches rather than what the person does. A cell that
 # only swaps these for the level below ("for their team" → "across the company") describes the
 # same work at a wider scope, which does not tell two levels apart. Entries of two words are
-# matched as a phrase ("product line"), so "product" alone still counts ("product strategy").
-# Articles, possessives and the prepositions scope hangs on are here too: "for their team" and
-# "across the whole company" must both leave nothing behind. Words are compared after
-# lower-casing and removing punctuation and a possessive "'s" (see `words`).
+# matched as a phrase ("product line", "company level"), so "product" alone still counts
+# ("product strategy"). Articles, possessives and the prepositions scope hangs on are here too:
+# "for their team" and "at company level" must both leave nothing behind. Words that are often
+# what the person works on or with, not how far it reaches, are left out: "domain" ("learns the
+# domain"), "function", "business", "own" ("writes their own specs") and "one". Words are compared
+# after lower-casing and removing punctuation and a possessive "'s" (see `words`).
 SCOPE_WORDS = frozenset(
     {
         # what is covered
         "team", "teams", "squad", "squads", "tribe", "tribes", "pod", "pods",
-        "group", "groups", "area", "areas", "domain", "domains",
+        "group", "groups", "area", "areas",
         "product area", "product areas", "product line", "product lines",
         "product-area", "product-areas", "product-line", "product-lines",
         "product group", "product groups", "business unit", "business units",
-        "department", "departments", "function", "functions", "division", "divisions",
-        "portfolio", "portfolios", "business", "org", "orgs",
+        "department", "departments", "division", "divisions",
+        "portfolio", "portfolios", "org", "orgs",
         "organisation", "organisations", "organization", "organizations",
         "company", "companies", "company-wide", "organisation-wide", "organization-wide",
         "org-wide", "team-wide", "cross-team", "multi-team", "cross-functional",
+        "team level", "product level", "company level", "organisation level",
+        "organization level", "team-level", "product-level", "company-level",
+        "organisation-level", "organization-level",
         # how much of it
-        "several", "multiple", "many", "all", "every", "each", "whole", "entire",
-        "wider", "broader", "larger", "bigger", "own",
+        "several", "multiple", "many", "all", "every", "each", "whole", "entire", "other",
+        "wider", "broader", "larger", "bigger",
         # the small words scope hangs on
-        "the", "a", "an", "their", "its", "his", "her", "our", "one",
-        "across", "within", "for", "in", "of", "throughout", "beyond",
+        "the", "a", "an", "their", "its", "his", "her", "our",
+        "across", "within", "for", "in", "of", "at", "to", "throughout", "beyond",
     }
 )  # fmt: skip
 _LONGEST_SCOPE = max(len(entry.split()) for entry in SCOPE_WORDS)
 
-# What a written cell without a measure is told, after its competency and level (the editor
-# lists such cells together, by this).
+# What each check is called in a warning's `kind` (document.Problem.kind): the editor lists the
+# cells without a measure together by it, whatever the message says.
+NO_MEASURE_KIND = "no_measure"
+MEASURES_KIND = "measures"
+OPENING_KIND = "shared_opening"
+SCOPE_KIND = "scope_only"
+
+# What a written cell without a measure is told, after its competency and level.
 NO_MEASURE = "has no measure: say how you will know it is met"
 
 # A level's cells share an opening too often when at least this many do, and at least this share
@@ -89,32 +101,48 @@ class Written:
     competency: str  # the competency's name
     code: str  # the level's code
     text: str
-    has_measure: bool
-    below: tuple[str, str] | None = None  # the code and text of the level below, if written
+    measures: int  # how many of its indicators are measures
+    # The code and text of the level below, if written: on the cell's track, or for a track's
+    # first level the highest-ranked level below it on another track.
+    below: tuple[str, str] | None = None
 
 
-def warnings(cells: list[Written]) -> list[tuple[str, str]]:
-    """(path, message) of each warning: a cell without a measure, an opening that too many
-    cells of one level share, a cell that differs from the level below only in scope words."""
+class Flag(NamedTuple):
+    """A warning about a cell: where (a path in the document), what, and which check found it."""
+
+    path: str
+    message: str
+    kind: str
+
+
+def warnings(cells: list[Written]) -> list[Flag]:
+    """Each warning: a cell without a measure or with several, an opening that too many cells of
+    one level share, a cell that differs from the level below only in scope words."""
     found = []
     shared = _shared_openings(cells)
     for cell in cells:
-        if not cell.has_measure:
+        place = f"{cell.competency} at {cell.code}"
+        if cell.measures == 0:
+            found.append(Flag(f"{cell.path}.indicators", f"{place} {NO_MEASURE}", NO_MEASURE_KIND))
+        elif cell.measures > 1:
             found.append(
-                (
+                Flag(
                     f"{cell.path}.indicators",
-                    f"{cell.competency} at {cell.code} {NO_MEASURE}",
+                    f"{place} has {cell.measures} measures: keep the one that best says how "
+                    "you will know it is met",
+                    MEASURES_KIND,
                 )
             )
         if cell.path in shared:
-            found.append((f"{cell.path}.text", shared[cell.path]))
+            found.append(Flag(f"{cell.path}.text", shared[cell.path], OPENING_KIND))
         if _only_scope_differs(cell):
             found.append(
-                (
+                Flag(
                     f"{cell.path}.text",
-                    f"{cell.competency} at {cell.code} differs from {cell.below[0]}, the level "
-                    "below, only in scope words (team, product line, company…): say what the "
-                    "person does differently, not only how far it reaches",
+                    f"{place} differs from {cell.below[0]}, the level below, only in scope "
+                    "words (team, product line, company…): say what the person does "
+                    "differently, not only how far it reaches",
+                    SCOPE_KIND,
                 )
             )
     return found
@@ -134,9 +162,9 @@ def _shared_openings(cells: list[Written]) -> dict[str, str]:
             if count >= OPENING_MIN_CELLS and count >= OPENING_MIN_SHARE * len(level_cells):
                 opening = " ".join(cell.text.split()[:OPENING_WORDS]).rstrip(".,;:")
                 messages[cell.path] = (
-                    f'{cell.competency} at {code} opens with "{opening}", as do {count} of the '
-                    f"{len(level_cells)} written cells at {code}: say what is new at this level "
-                    "in words of its own"
+                    f'{cell.competency} at {code} opens with "{opening}"; {count} of the '
+                    f"{len(level_cells)} written cells at {code} open this way: say what is new "
+                    "at this level in words of its own"
                 )
     return messages
 

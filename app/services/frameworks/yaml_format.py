@@ -16,6 +16,7 @@ from app.infra.text import unwanted_character
 from app.models import CellStatus, DaciRole, IndicatorKind
 from app.services.frameworks.document import (
     FORMAT,
+    INDICATOR_KINDS,
     AreaDoc,
     CellDoc,
     CompetencyDoc,
@@ -267,14 +268,15 @@ class _Reader:
             self.report.error(f"{path}.{key}" if path else key, "must not be empty")
         return value
 
-    def choice(self, data: dict, key: str, path: str, enum_cls, default=None):
+    def choice(self, data: dict, key: str, path: str, enum_cls, default=None, shown=None):
+        """The member the value names; `shown` orders the members an error lists."""
         value = data.get(key)
         if value is None and default is not None:
             return default
         try:
             return enum_cls(value)
         except ValueError:
-            allowed = ", ".join(member.value for member in enum_cls)
+            allowed = ", ".join(member.value for member in shown or enum_cls)
             self.report.error(f"{path}.{key}", f'"{value}" is not one of {allowed}')
             return default or next(iter(enum_cls))
 
@@ -394,7 +396,7 @@ class _Reader:
     def indicator(self, data, path) -> IndicatorDoc:
         data = self.mapping(data, path, ("kind", "text")) or {}
         return IndicatorDoc(
-            kind=self.choice(data, "kind", path, IndicatorKind),
+            kind=self.choice(data, "kind", path, IndicatorKind, shown=INDICATOR_KINDS),
             text=self.text(data, "text", path, required=True),
         )
 

@@ -108,7 +108,7 @@ def findings(version: FrameworkVersion, problems: list[document.Problem]) -> lis
         place = f"{competency.name} at {match[3]}"
         after_place = problem.message.removeprefix(f"{place} ")
         after_place = "" if after_place == problem.message else after_place
-        without_measure = after_place == wording.NO_MEASURE
+        without_measure = problem.kind == wording.NO_MEASURE_KIND
         found.append(
             Finding(
                 problem.message,
