@@ -113,3 +113,42 @@ def import_two_paths(app) -> int:
         version, _report = files.import_text(SYSTEM, TWO_PATHS, "yaml", publish=True)
         db.session.commit()
         return version.number
+
+
+def _measured(text: str, after: str, measure: str) -> str:
+    """TWO_PATHS with a measure added to the cell whose line `after` is (the first one left)."""
+    line = f"        text: {after}\n"
+    at = text.index(line) + len(line)
+    return (
+        text[:at]
+        + f"        indicators:\n        - kind: measure\n          text: {measure}\n"
+        + text[at:]
+    )
+
+
+def import_measured_paths(app) -> int:
+    """TWO_PATHS as "measured-paths", with measures: Writing reads the same at SPM and GPM but
+    its measure changes; Customer research changes its text and its measure."""
+    text = TWO_PATHS.replace("slug: two-paths", "slug: measured-paths")
+    research = "Designs research for ambiguous questions"
+    text = _measured(
+        text,
+        f"{research} in their area.",
+        "Decisions in their area cite research a reviewer can trace.",
+    )
+    text = _measured(
+        text,
+        f"{research} across their product line.",
+        "Decisions in their product line cite research a reviewer can trace.",
+    )
+    writing = "Writes documents that lead to a decision."
+    # SPM's Writing first; GPM's is then the first without a measure after it.
+    text = _measured(text, writing, "A decision is recorded within a week of each document.")
+    at = text.index(f"        text: {writing}\n        indicators:") + 1
+    text = text[:at] + _measured(
+        text[at:], writing, "A decision is recorded within a day of each document."
+    )
+    with app.app_context():
+        version, _report = files.import_text(SYSTEM, text, "yaml", publish=True)
+        db.session.commit()
+        return version.number

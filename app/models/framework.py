@@ -286,6 +286,14 @@ class Expectation(Base):
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
 
+    @property
+    def measures(self) -> list[str]:
+        """How you will know the expectation is met: the texts of its measure indicators, in
+        their order, when the cell is written (none otherwise). Its indicators must be loaded."""
+        if self.status is not CellStatus.DEFINED:
+            return []
+        return [i.text for i in self.indicators if i.kind is IndicatorKind.MEASURE]
+
 
 class Indicator(Base):
     __tablename__ = "indicators"

@@ -7,11 +7,16 @@ from types import SimpleNamespace
 import pytest
 
 from app.core.errors import ValidationError
-from app.models import DaciRole
+from app.models import CellStatus, DaciRole, Expectation, Indicator, IndicatorKind
 from app.policy import SYSTEM
 from app.services.frameworks import ladder, store
-from app.services.frameworks.compare import compare_decision_rights, compare_paths, diff_words
-from tests.two_paths import import_two_paths
+from app.services.frameworks.compare import (
+    compare_decision_rights,
+    compare_levels,
+    compare_paths,
+    diff_words,
+)
+from tests.two_paths import import_measured_paths, import_two_paths
 
 
 def marked(diff) -> tuple[str, str]:
@@ -174,12 +179,64 @@ def test_a_bad_first_pair_is_refused_before_the_second_level(two_paths):
         ("PM", ["SPM"]),  # LPM is two ranks up: not offered beside the next level
         ("SPM", ["GPM", "LPM"]),
         ("GPM", ["PPM"]),
-        ("LPM", ["PPM"]),  # top of its track: the first level above it elsewhere
+        # The top of its track: PPM is another job, not the way up from a first-line manager.
+        ("LPM", []),
         ("PPM", []),
     ],
 )
-def test_where_next_is_the_next_level_and_the_first_level_above_on_other_tracks(
+def test_where_next_is_the_next_level_and_beside_it_the_first_level_above_on_other_tracks(
     two_paths, code, steps
 ):
     page = ladder.level_page(SYSTEM, "two-paths", 1, code)
     assert [step.level.code for step in page.next_steps] == steps
+
+
+# --- measures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def measured(ctx, app):
+    import_measured_paths(app)
+    return store.version_for(SYSTEM, "measured-paths", 1)
+
+
+def test_a_change_to_the_measure_alone_is_a_measure_change_with_its_words_marked(measured):
+    writing = next(
+        c for c in compare_levels(measured, "SPM", "GPM").cells if c.competency.key == "writing"
+    )
+    assert not writing.is_same and writing.is_measure_change
+    assert [marked(m.text) for m in writing.measure_diffs] == [
+        (
+            "A decision is recorded within a [-week-] of each document.",
+            "A decision is recorded within a {+day+} of each document.",
+        )
+    ]
+
+
+def test_a_changed_text_is_not_a_measure_change_but_its_measure_is_marked_too(measured):
+    research = next(
+        c for c in compare_levels(measured, "SPM", "GPM").cells if c.competency.key == "research"
+    )
+    assert not research.is_measure_change and not research.text.is_same
+    assert [marked(m.text)[1] for m in research.measure_diffs] == [
+        "Decisions in their {+product line+} cite research a reviewer can trace."
+    ]
+
+
+def test_a_cell_with_one_side_unwritten_has_no_measure_pairs(measured):
+    to_ppm = compare_levels(measured, "GPM", "PPM")
+    research = next(c for c in to_ppm.cells if c.competency.key == "research")
+    assert research.before_measures and research.after_measures == []
+    assert research.measure_diffs == () and not research.is_measure_change
+
+
+@pytest.mark.parametrize(
+    ("status", "measures"),
+    [(CellStatus.DEFINED, ["Decisions cite research."]), (CellStatus.EMPTY, [])],
+)
+def test_an_expectation_has_the_texts_of_its_measures_only_when_written(status, measures):
+    indicators = [
+        Indicator(position=0, kind=IndicatorKind.EXAMPLE, text="Ran a study."),
+        Indicator(position=1, kind=IndicatorKind.MEASURE, text="Decisions cite research."),
+    ]
+    assert Expectation(status=status, text="", indicators=indicators).measures == measures

@@ -222,7 +222,7 @@ def test_a_levels_measure_is_listed_first_however_it_is_stored(app, org, ctx):
     db.session.commit()
     expected = readiness.readiness(org.pm_a1.id).competencies[0]
     assert expected.indicators == [
-        ("Measure: how you'll know", ["What shows Skill 0.0 at L2."]),
+        ("Measure", ["What shows Skill 0.0 at L2."]),
         ("Examples", ["An example at L2."]),
     ]
 

@@ -9,7 +9,7 @@ import pytest
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 from tests.queries import count_queries
-from tests.two_paths import import_two_paths
+from tests.two_paths import import_measured_paths, import_two_paths
 from tests.web.test_framework_pages import import_framework, text_of, text_of_fragment
 
 PATHS = "/frameworks/two-paths/v1/compare?a=SPM&b=GPM&c=LPM"
@@ -57,12 +57,24 @@ def test_a_senior_level_offers_both_ways_up_and_both_side_by_side(pm, two_paths)
     ]
 
 
-def test_one_way_up_has_no_side_by_side_and_the_top_has_no_where_next(pm, two_paths):
+def test_one_way_up_has_no_side_by_side(pm, two_paths):
     html = pm.get("/frameworks/two-paths/v1/levels/PM").get_data(as_text=True)
     where = re.search(r'<nav class="where-next.*?</nav>', html, re.S).group(0)
     assert "Senior Product Manager" in where and "Lead Product Manager" not in where
     assert "Compare both paths" not in where
-    assert "Where next" not in text_of(pm.get("/frameworks/two-paths/v1/levels/PPM"))
+
+
+@pytest.mark.parametrize(
+    ("code", "track"), [("PPM", "Individual contributor"), ("LPM", "Management")]
+)
+def test_the_top_of_a_track_says_so_and_offers_no_other_track(pm, two_paths, code, track):
+    html = pm.get(f"/frameworks/two-paths/v1/levels/{code}").get_data(as_text=True)
+    where = re.search(r'<nav class="where-next.*?</nav>', html, re.S).group(0)
+    # A Lead PM is not sent back to the IC track as the way up.
+    assert text_of_fragment(where) == (
+        f"Where next This is the top of the {track} track in this framework."
+    )
+    assert "compare?" not in where
 
 
 # --- the comparison of two paths ----------------------------------------------------------------
@@ -153,6 +165,14 @@ def test_the_form_offers_an_optional_second_level_and_keeps_the_choice(pm, two_p
     assert '<option value="" selected>No second level</option>' in two
 
 
+@pytest.mark.parametrize("query", ["c=", "c=%20", "c=+"])
+def test_a_blank_second_level_alone_is_the_empty_form(pm, two_paths, query):
+    response = pm.get(f"/frameworks/two-paths/v1/compare?{query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Compare two levels" in html and 'class="field-error"' not in html
+
+
 def test_an_empty_second_level_is_the_two_level_comparison(pm, two_paths):
     response = pm.get("/frameworks/two-paths/v1/compare?a=SPM&b=GPM&c=")
     assert response.status_code == 200
@@ -185,3 +205,46 @@ def test_the_paths_page_uses_a_fixed_number_of_queries(app, pm):
     few = count_queries(app, pm, path.format(slug="small"))
     import_framework(app, framework_yaml(slug="large", levels=8, areas=5, per_area=4, tracks=2))
     assert count_queries(app, pm, path.format(slug="large")) == few
+
+
+# --- a change to the measure alone --------------------------------------------------------------
+
+
+@pytest.fixture
+def measured(app):
+    return import_measured_paths(app)
+
+
+def test_a_changed_measure_alone_is_tagged_and_its_words_marked(pm, measured):
+    html = pm.get("/frameworks/measured-paths/v1/compare?a=SPM&b=GPM").get_data(as_text=True)
+    writing = row(html, 'Writing<br><span class="tag change-tag">Measure changed</span>')
+    assert re.findall(r'<p class="measure">.*?</p>', writing) == [
+        '<p class="measure"><span class="measure-label" title="How you will know the expectation'
+        ' is met">Measure</span> A decision is recorded within a <del>week</del> of each'
+        " document.</p>",
+        '<p class="measure"><span class="measure-label" title="How you will know the expectation'
+        ' is met">Measure</span> A decision is recorded within a <ins>day</ins> of each'
+        " document.</p>",
+    ]
+    # A changed text keeps its tag; its measure is marked as well.
+    research = re.search(r"Customer research<br>.*?</tr>", html, re.S).group(0)
+    assert "Edited" in research and "Measure changed" not in research
+    assert "<ins>product line</ins> cite research" in research
+
+
+def test_a_changed_measure_alone_is_tagged_on_its_path(pm, measured):
+    html = pm.get("/frameworks/measured-paths/v1/compare?a=SPM&b=GPM&c=LPM").get_data(as_text=True)
+    assert cells(row(html, "Writing")) == [
+        (
+            "From SPM · Senior Product Manager",
+            "Writes documents that lead to a decision. "
+            "Measure A decision is recorded within a week of each document.",
+        ),
+        (
+            "To GPM · Group Product Manager (Individual contributor)",
+            "Measure changed Writes documents that lead to a decision. "
+            "Measure A decision is recorded within a day of each document.",
+        ),
+        ("To LPM · Lead Product Manager (Management)", "Not on this track"),
+    ]
+    assert "within a <ins>day</ins> of each" in row(html, "Writing")

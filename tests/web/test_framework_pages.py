@@ -334,7 +334,12 @@ def test_a_cells_measure_is_read_with_its_expectation_before_the_rest(reader, cr
     # Stored last, shown first: right after the expectation, not folded with the indicators.
     assert f"{expectation} Measure {measure} Criteria, examples and signals (3)" in matrix
     level = text_of(reader.get("/frameworks/crafted/v1/levels/L1"))
-    assert f"{expectation} Measure: how you'll know {measure} Criteria Six interviews" in level
+    assert f"{expectation} Measure {measure} Criteria Six interviews" in level
+    # One label everywhere; what a measure is, said once above the cells and in its tooltip.
+    assert "its measure says how you will know it is met." in level
+    assert 'title="How you will know the expectation is met">Measure</span>' in (
+        reader.get("/frameworks/crafted/v1/levels/L1").get_data(as_text=True)
+    )
     assert "Measure" not in text_of(reader.get("/frameworks/crafted/v1/levels/L2"))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import zip_longest
 
 from app.core.errors import ValidationError
 from app.infra.text_diff import similarity, word_diff
@@ -12,7 +14,6 @@ from app.models import (
     CompetencyArea,
     DecisionRight,
     Expectation,
-    IndicatorKind,
     Level,
 )
 from app.models import FrameworkVersion as Version
@@ -94,20 +95,34 @@ class CellComparison:
         return self.text is None or self.text.is_same
 
     @property
+    def is_measure_change(self) -> bool:
+        """Both cells say the same and only how you will know it is met differs."""
+        return (
+            self.text is not None
+            and self.text.is_same
+            and self.before_measures != self.after_measures
+        )
+
+    @property
     def before_measures(self) -> list[str]:
         """How you will know the first level's expectation is met."""
-        return measures(self.before)
+        return self.before.measures if self.before is not None else []
 
     @property
     def after_measures(self) -> list[str]:
-        return measures(self.after)
+        return self.after.measures if self.after is not None else []
 
-
-def measures(expectation: Expectation | None) -> list[str]:
-    """The measures of a written cell (its indicators must be loaded)."""
-    if expectation is None or expectation.status is not CellStatus.DEFINED:
-        return []
-    return [i.text for i in expectation.indicators if i.kind is IndicatorKind.MEASURE]
+    @cached_property
+    def measure_diffs(self) -> tuple[AttributeComparison, ...]:
+        """The measures of both written cells paired in order, their words compared like the
+        text's (a measure on one side only is paired with an empty one); none unless both
+        cells are written."""
+        if self.text is None:
+            return ()
+        pairs = zip_longest(self.before_measures, self.after_measures, fillvalue="")
+        return tuple(
+            AttributeComparison("Measure", old, new, diff_words(old, new)) for old, new in pairs
+        )
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,10 @@ class Cell:
 
     expectation: Expectation
     indicator_groups: list[tuple[str, list[Indicator]]] = field(default_factory=list)
-    measures: list[Indicator] = field(default_factory=list)
+
+    @property
+    def measures(self) -> list[str]:
+        return self.expectation.measures
 
     @property
     def indicator_count(self) -> int:
@@ -168,8 +171,7 @@ def cell(expectation: Expectation) -> Cell:
         (label, [i for i in expectation.indicators if i.kind is kind])
         for kind, label in INDICATOR_LABELS.items()
     ]
-    measures = [i for i in expectation.indicators if i.kind is IndicatorKind.MEASURE]
-    return Cell(expectation, [(label, items) for label, items in groups if items], measures)
+    return Cell(expectation, [(label, items) for label, items in groups if items])
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,10 @@ class LevelPage(VersionPage):
     next_steps: list[NextStep] = field(default_factory=list)
 
     @property
+    def has_measures(self) -> bool:
+        return any(cell.measures for area in self.areas for _, cell in area.cells)
+
+    @property
     def delegation_scale(self) -> list[tuple[int, str, str]]:
         return [(n, name, DELEGATION_MEANINGS[n]) for n, name in DELEGATION_LEVELS.items()]
 
@@ -278,9 +284,9 @@ def compare_page(
     """Level a against level b of a version, and against level c too when one is chosen
     (nothing to compare until a level is chosen; an empty c is no second level)."""
     page = version_page(actor, slug, number)
-    if a is None and b is None and not c:
-        return ComparePage(page, None)
     c = c if c and c.strip() else None
+    if a is None and b is None and c is None:
+        return ComparePage(page, None)
     try:
         if c is None:
             return ComparePage(page, compare_levels(page.version, a, b), a=a, b=b)
@@ -337,18 +343,20 @@ def level_page(actor, slug: str, number: int, code: str) -> LevelPage:
 
 
 def next_steps(version: FrameworkVersion, level: Level, next_level: Level | None) -> list[NextStep]:
-    """Where someone at a level could go: the next level of its own track, then on each other
-    track the first level above its rank — when that is no higher than the next level of its own
-    track (a Senior PM may aim for Lead PM beside Group PM; a PM is not shown a jump of two)."""
-    steps = []
+    """Where someone at a level could go: the next level of its own track, then beside it, on
+    each other track, the first level above its rank that is no higher than that next level (a
+    Senior PM may aim for Lead PM beside Group PM; a PM is not shown a jump of two). At the top
+    of its track nothing: the level above on another track is another job, not the way up (a
+    Lead PM is not sent back to the IC track)."""
+    if next_level is None:
+        return []
+    steps = [NextStep(next_level, track) for track in version.tracks if track.id == level.track_id]
     for track in version.tracks:
         if track.id == level.track_id:
-            if next_level is not None:
-                steps.insert(0, NextStep(next_level, track))
             continue
-        above = [other for other in track.levels if other.rank > level.rank]
+        above = [other for other in track.levels if level.rank < other.rank <= next_level.rank]
         first = min(above, key=lambda other: (other.rank, other.position), default=None)
-        if first is not None and (next_level is None or first.rank <= next_level.rank):
+        if first is not None:
             steps.append(NextStep(first, track))
     return steps
 

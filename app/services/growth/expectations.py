@@ -30,9 +30,10 @@ from app.models import (
     competency_tracks,
 )
 
-# In reading order: the measure first, read with the expectation it tells how to check.
+# In reading order after the measure, which is read first with the expectation it tells how to
+# check (Expectation.measures).
+MEASURE_LABEL = "Measure"
 INDICATOR_LABELS = {
-    IndicatorKind.MEASURE: "Measure: how you'll know",
     IndicatorKind.CRITERION: "Criteria",
     IndicatorKind.EXAMPLE: "Examples",
     IndicatorKind.SIGNAL: "Signals",
@@ -218,7 +219,7 @@ def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
 def _indicator_groups(expectation: Expectation) -> list[tuple[str, list[str]]]:
     if expectation.status is not CellStatus.DEFINED:
         return []
-    groups = [
+    groups = [(MEASURE_LABEL, expectation.measures)] + [
         (label, [i.text for i in expectation.indicators if i.kind is kind])
         for kind, label in INDICATOR_LABELS.items()
     ]
