@@ -249,7 +249,7 @@ class CellForm(DraftForm):
             "How someone could check that the expectation is met: an outcome a manager or a "
             "calibration committee could see, not a count of activities. One, by convention."
         ),
-        render_kw={"rows": 2},
+        render_kw={"rows": 4},  # a shipped measure runs to about 250 characters
     )
     criteria = TextAreaField("Criteria", render_kw={"rows": 3})
     examples = TextAreaField("Examples", render_kw={"rows": 3})

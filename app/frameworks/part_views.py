@@ -250,7 +250,7 @@ def _after(view: PartView, message: str, shown: editing.PartPage):
     following = shown.cell.next if shown.cell else None
     if "save_next" in request.form and following is not None:
         return partial(
-            saved, said, ".cell", slug=slug, number=number, expectation_id=following[1].id
+            saved, said, ".cell", slug=slug, number=number, expectation_id=following.cell.id
         )
     anchor = f"{view.name}-{item.id}"
     return partial(saved, said, ".edit", slug=slug, number=number, _anchor=anchor)

@@ -44,6 +44,16 @@ def grid(version: FrameworkVersion) -> Grid:
     return Grid(columns, rows)
 
 
+@dataclass(frozen=True)
+class NextCell:
+    """Where "save, then the next" goes: the cell one level up the same track, or, past the
+    top of the track, the next competency's cell at the same level."""
+
+    competency: Competency
+    level: Level
+    cell: Expectation
+
+
 @dataclass
 class CellPlace:
     """A cell with what its editor shows around it: the competency, the level, its neighbours."""
@@ -54,7 +64,7 @@ class CellPlace:
     level: Level
     cell: Expectation
     below: tuple[Level, Expectation] | None  # the same competency one level down the track
-    next: tuple[Level, Expectation] | None  # where "save, then the next" goes
+    next: NextCell | None  # where "save, then the next" goes
 
 
 def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
@@ -65,16 +75,32 @@ def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
     competency, cell = place
     area = found.get("competencies", competency.id)[0]
     track, level = found.get("levels", cell.level_id)
-    by_level = {c.level_id: c for c in competency.expectations}
-    in_order = [
-        (lv, by_level[lv.id]) for t in version.tracks for lv in t.levels if lv.id in by_level
-    ]
-    at = next(i for i, (lv, _) in enumerate(in_order) if lv.id == level.id)
-    below = (
-        in_order[at - 1] if at and found.get("levels", in_order[at - 1][0].id)[0] is track else None
-    )
-    following = in_order[at + 1] if at + 1 < len(in_order) else None
+    at = track.levels.index(level)
+    below_level = track.levels[at - 1] if at else None
+    below_cell = _cell_at(competency, below_level)
+    below = (below_level, below_cell) if below_level and below_cell else None
+    following = _next_cell(version, competency, track, level)
     return CellPlace(area, competency, track, level, cell, below, following)
+
+
+def _next_cell(
+    version: FrameworkVersion, competency: Competency, track: Track, level: Level
+) -> NextCell | None:
+    """Up the track first, never across to another track (its levels are another path); past
+    the top, down the column: the next competency that has a cell at this level, if any."""
+    at = track.levels.index(level)
+    above = track.levels[at + 1] if at + 1 < len(track.levels) else None
+    if above is not None and (cell := _cell_at(competency, above)) is not None:
+        return NextCell(competency, above, cell)
+    competencies = [c for area in version.areas for c in area.competencies]
+    for other in competencies[competencies.index(competency) + 1 :]:
+        if (cell := _cell_at(other, level)) is not None:
+            return NextCell(other, level, cell)
+    return None
+
+
+def _cell_at(competency: Competency, level: Level | None) -> Expectation | None:
+    return next((c for c in competency.expectations if level and c.level_id == level.id), None)
 
 
 @dataclass(frozen=True)
