@@ -11,6 +11,7 @@ from tests.framework_samples import framework_yaml
 from tests.queries import count_queries
 from tests.two_paths import import_measured_paths, import_two_paths
 from tests.web.test_framework_pages import import_framework, text_of, text_of_fragment
+from tests.web.test_growth_paths import place
 
 PATHS = "/frameworks/two-paths/v1/compare?a=SPM&b=GPM&c=LPM"
 
@@ -46,15 +47,52 @@ def test_a_senior_level_offers_both_ways_up_and_both_side_by_side(pm, two_paths)
     response = pm.get("/frameworks/two-paths/v1/levels/SPM")
     html = response.get_data(as_text=True)
     where = re.search(r'<nav class="where-next.*?</nav>', html, re.S).group(0)
+    # Each level's name opens its page; the link beside it says which comparison it opens.
     assert text_of_fragment(where) == (
-        "Where next Compare with Group Product Manager (Individual contributor) · "
-        "Compare with Lead Product Manager (Management) — Compare both paths"
+        "Where next "
+        "Group Product Manager GPM (Individual contributor) · Compare SPM with GPM "
+        "Lead Product Manager LPM (Management) · Compare SPM with LPM "
+        "Compare both paths"
     )
-    assert re.findall(r'href="([^"]+)"', where) == [
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM",
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=LPM",
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM",
+    assert re.findall(r'<a[^>]* href="([^"]+)"[^>]*>([^<]+)</a>', where) == [
+        ("/frameworks/two-paths/v1/levels/GPM", "Group Product Manager"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM", "Compare SPM with GPM"),
+        ("/frameworks/two-paths/v1/levels/LPM", "Lead Product Manager"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=LPM", "Compare SPM with LPM"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM", "Compare both paths"),
     ]
+
+
+def test_home_offers_both_paths_from_a_level_with_two_ways_up(app, client, org, two_paths):
+    place(app, org.pm_a1, "SPM")
+    place(app, org.pm_a2, "PM")
+    sign_in(client, org.pm_a1)
+    level = re.search(
+        r'<dd class="placement">.*?</dd>', client.get("/").get_data(as_text=True), re.S
+    )
+    assert text_of_fragment(level.group(0)) == (
+        "Senior Product Manager (SPM) Two paths Compare with the next level (GPM) "
+        "Compare both paths (Group Product Manager or Lead Product Manager)"
+    )
+    assert re.findall(r'href="([^"]+)"', level.group(0))[-1] == (
+        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM"
+    )
+    # One way up: only the comparison with the next level.
+    other = app.test_client()
+    sign_in(other, org.pm_a2)
+    level = re.search(
+        r'<dd class="placement">.*?</dd>', other.get("/").get_data(as_text=True), re.S
+    )
+    assert "both paths" not in level.group(0) and "Compare with the next level" in level.group(0)
+
+
+def test_home_reads_in_the_same_queries_with_one_way_up_or_two(app, client, org, two_paths):
+    sign_in(client, org.pm_a1)
+    counts = []
+    for code in ("PM", "SPM", "PPM"):
+        place(app, org.pm_a1, code)
+        counts.append(count_queries(app, client, "/"))
+    assert counts[0] == counts[1] == counts[2]
 
 
 def test_one_way_up_has_no_side_by_side(pm, two_paths):
