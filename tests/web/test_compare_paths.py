@@ -6,10 +6,13 @@ import re
 
 import pytest
 
+from app.extensions import db
+from app.policy import SYSTEM
+from app.services.frameworks import files
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 from tests.queries import count_queries
-from tests.two_paths import import_measured_paths, import_two_paths
+from tests.two_paths import TWO_PATHS, import_measured_paths, import_two_paths
 from tests.web.test_framework_pages import import_framework, text_of, text_of_fragment
 from tests.web.test_growth_paths import place
 
@@ -286,3 +289,34 @@ def test_a_changed_measure_alone_is_tagged_on_its_path(pm, measured):
         ("To LPM · Lead Product Manager (Management)", "Not on this track"),
     ]
     assert "within a <ins>day</ins> of each" in row(html, "Writing")
+
+
+# --- finding one's way on a long page -------------------------------------------------------
+
+
+def test_the_paths_summary_gives_each_paths_gist_and_a_contents_list(app, pm):
+    # A summary of two sentences: only the first is the gist (the second is about examples).
+    text = TWO_PATHS.replace(
+        "summary: Owns a product line of several teams end to end.",
+        "summary: Owns a product line of several teams end to end, e.g. Payments. "
+        "Figures in the examples are not quotas.",
+    )
+    with app.app_context():
+        files.import_text(SYSTEM, text, "yaml", publish=True)
+        db.session.commit()
+    html = pm.get(PATHS).get_data(as_text=True)
+    gists = [text_of_fragment(g) for g in re.findall(r'<span class="path-gist">(.*?)</span>', html)]
+    assert gists == [
+        "GPM: Owns a product line of several teams end to end, e.g. Payments.",
+        "LPM: Manages two to five product managers for the first time.",
+    ]
+    contents = re.search(r'<nav class="compare-contents.*?</nav>', html, re.S).group(0)
+    targets = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', contents)
+    assert targets == [
+        ("role-heading", "The role"),
+        ("decisions-heading", "Decision rights"),
+        ("area-craft", "Craft"),
+        ("area-leading", "Leading product managers"),
+    ]
+    for anchor, _name in targets:  # each one is on the page
+        assert len(re.findall(rf'\bid="{anchor}"', html)) == 1
