@@ -46,16 +46,18 @@ def test_a_senior_pm_compares_both_paths_on_a_laptop_and_a_phone(
     page.get_by_role("link", name=re.compile(r"^Open the career path\W+Two paths$")).click()
     page.get_by_role("link", name="Senior Product Manager", exact=True).click()
     where = page.get_by_role("navigation", name="Where next")
-    # Each level's link says, to a screen reader, that it opens a comparison.
+    # A level's name opens its page; the comparisons are links of their own that say so.
     expect(where.get_by_role("link")).to_have_text(
         [
-            "Compare with Group Product Manager",
-            "Compare with Lead Product Manager",
+            "Group Product Manager",
+            "Compare SPM with GPM",
+            "Lead Product Manager",
+            "Compare SPM with LPM",
             "Compare both paths",
         ]
     )
-    expect(where).to_contain_text("Group Product Manager (Individual contributor)")
-    expect(where).to_contain_text("Lead Product Manager (Management)")
+    expect(where).to_contain_text("Group Product Manager GPM (Individual contributor)")
+    expect(where).to_contain_text("Lead Product Manager LPM (Management)")
 
     open_both_paths_with_the_keyboard(page)
 

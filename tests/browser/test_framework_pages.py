@@ -121,6 +121,38 @@ def test_matrix_headers_stay_in_view_while_scrolling(page: Page, app, org, asser
     expect(table).to_be_focused()
 
 
+# Where a track's name is, against the sticky competency column and the scrolling box.
+TRACK_LABEL = """([region, index]) => {
+  const label = region.querySelectorAll('.track-label')[index].getBoundingClientRect();
+  const corner = region.querySelector('.corner').getBoundingClientRect();
+  return {left: label.left, right: label.right, corner: corner.right,
+          end: region.getBoundingClientRect().right};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_a_tracks_name_stays_readable_while_its_columns_scroll(page: Page, app, org, width):
+    from tests.framework_samples import framework_yaml
+
+    import_framework(app, framework_yaml(slug="wide", levels=8, areas=2, per_area=1, tracks=2))
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, org.pm_a1)
+    expect_home(page, org.pm_a1)
+    page.goto("/frameworks/wide/v1/")
+    table = page.get_by_role("region", name=re.compile("what each competency expects"))
+    first_track = page.locator(".track-name").first
+    # Scrolled until most of the first track's columns are out of view on the left.
+    table.evaluate("(e, th) => e.scrollLeft = th.offsetWidth - 300", first_track.element_handle())
+    at = page.evaluate(TRACK_LABEL, [table.element_handle(), 0])
+    # Whole, right of the competency column (not under it) and inside the box.
+    assert at["left"] >= at["corner"] and at["right"] <= at["end"]
+    expect(first_track).to_be_visible()
+    # Unscrolled, on a phone too, the name fits beside the competency column.
+    table.evaluate("e => e.scrollLeft = 0")
+    at = page.evaluate(TRACK_LABEL, [table.element_handle(), 0])
+    assert at["left"] >= at["corner"] and at["right"] <= at["end"]
+
+
 def test_indicators_open_with_the_keyboard(page: Page, org, crafted):
     sign_in(page, org.pm_a1)
     expect_home(page, org.pm_a1)

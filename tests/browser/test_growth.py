@@ -77,8 +77,13 @@ def test_growth_page_is_accessible_with_an_expectation_open(page, app, org, asse
     page.goto("/growth")
 
     row = readiness_row(page, "Skill 0.0")
-    row.get_by_text("What L2 expects").click()
-    expect(row.get_by_text("Does skill 0.0 at L2.")).to_be_visible()
+    # What the level expects opens in the row under the competency's, across the table.
+    expects = row.locator("xpath=following-sibling::tr[1]")
+    expects.get_by_text("What L2 expects").click()
+    text = expects.get_by_text("Does skill 0.0 at L2.")
+    expect(text).to_be_visible()
+    table = page.get_by_role("table", name=re.compile(r"^Evidence per competency"))
+    assert text.bounding_box()["width"] > table.bounding_box()["width"] / 2
     # The page's help is open on a first visit (folded after it: tests/browser/test_help.py).
     expect(page.get_by_text("How is “enough” worked out?")).to_be_visible()
     expect(page.get_by_text("It is thin with some evidence")).to_be_visible()

@@ -6,11 +6,15 @@ import re
 
 import pytest
 
+from app.extensions import db
+from app.policy import SYSTEM
+from app.services.frameworks import files
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
 from tests.queries import count_queries
-from tests.two_paths import import_measured_paths, import_two_paths
+from tests.two_paths import TWO_PATHS, import_measured_paths, import_two_paths
 from tests.web.test_framework_pages import import_framework, text_of, text_of_fragment
+from tests.web.test_growth_paths import place
 
 PATHS = "/frameworks/two-paths/v1/compare?a=SPM&b=GPM&c=LPM"
 
@@ -46,15 +50,52 @@ def test_a_senior_level_offers_both_ways_up_and_both_side_by_side(pm, two_paths)
     response = pm.get("/frameworks/two-paths/v1/levels/SPM")
     html = response.get_data(as_text=True)
     where = re.search(r'<nav class="where-next.*?</nav>', html, re.S).group(0)
+    # Each level's name opens its page; the link beside it says which comparison it opens.
     assert text_of_fragment(where) == (
-        "Where next Compare with Group Product Manager (Individual contributor) · "
-        "Compare with Lead Product Manager (Management) — Compare both paths"
+        "Where next "
+        "Group Product Manager GPM (Individual contributor) · Compare SPM with GPM "
+        "Lead Product Manager LPM (Management) · Compare SPM with LPM "
+        "Compare both paths"
     )
-    assert re.findall(r'href="([^"]+)"', where) == [
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM",
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=LPM",
-        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM",
+    assert re.findall(r'<a[^>]* href="([^"]+)"[^>]*>([^<]+)</a>', where) == [
+        ("/frameworks/two-paths/v1/levels/GPM", "Group Product Manager"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM", "Compare SPM with GPM"),
+        ("/frameworks/two-paths/v1/levels/LPM", "Lead Product Manager"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=LPM", "Compare SPM with LPM"),
+        ("/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM", "Compare both paths"),
     ]
+
+
+def test_home_offers_both_paths_from_a_level_with_two_ways_up(app, client, org, two_paths):
+    place(app, org.pm_a1, "SPM")
+    place(app, org.pm_a2, "PM")
+    sign_in(client, org.pm_a1)
+    level = re.search(
+        r'<dd class="placement">.*?</dd>', client.get("/").get_data(as_text=True), re.S
+    )
+    assert text_of_fragment(level.group(0)) == (
+        "Senior Product Manager (SPM) Two paths Compare with the next level (GPM) "
+        "Compare both paths (Group Product Manager or Lead Product Manager)"
+    )
+    assert re.findall(r'href="([^"]+)"', level.group(0))[-1] == (
+        "/frameworks/two-paths/v1/compare?a=SPM&amp;b=GPM&amp;c=LPM"
+    )
+    # One way up: only the comparison with the next level.
+    other = app.test_client()
+    sign_in(other, org.pm_a2)
+    level = re.search(
+        r'<dd class="placement">.*?</dd>', other.get("/").get_data(as_text=True), re.S
+    )
+    assert "both paths" not in level.group(0) and "Compare with the next level" in level.group(0)
+
+
+def test_home_reads_in_the_same_queries_with_one_way_up_or_two(app, client, org, two_paths):
+    sign_in(client, org.pm_a1)
+    counts = []
+    for code in ("PM", "SPM", "PPM"):
+        place(app, org.pm_a1, code)
+        counts.append(count_queries(app, client, "/"))
+    assert counts[0] == counts[1] == counts[2]
 
 
 def test_one_way_up_has_no_side_by_side(pm, two_paths):
@@ -248,3 +289,34 @@ def test_a_changed_measure_alone_is_tagged_on_its_path(pm, measured):
         ("To LPM · Lead Product Manager (Management)", "Not on this track"),
     ]
     assert "within a <ins>day</ins> of each" in row(html, "Writing")
+
+
+# --- finding one's way on a long page -------------------------------------------------------
+
+
+def test_the_paths_summary_gives_each_paths_gist_and_a_contents_list(app, pm):
+    # A summary of two sentences: only the first is the gist (the second is about examples).
+    text = TWO_PATHS.replace(
+        "summary: Owns a product line of several teams end to end.",
+        "summary: Owns a product line of several teams end to end, e.g. Payments. "
+        "Figures in the examples are not quotas.",
+    )
+    with app.app_context():
+        files.import_text(SYSTEM, text, "yaml", publish=True)
+        db.session.commit()
+    html = pm.get(PATHS).get_data(as_text=True)
+    gists = [text_of_fragment(g) for g in re.findall(r'<span class="path-gist">(.*?)</span>', html)]
+    assert gists == [
+        "GPM: Owns a product line of several teams end to end, e.g. Payments.",
+        "LPM: Manages two to five product managers for the first time.",
+    ]
+    contents = re.search(r'<nav class="compare-contents.*?</nav>', html, re.S).group(0)
+    targets = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', contents)
+    assert targets == [
+        ("role-heading", "The role"),
+        ("decisions-heading", "Decision rights"),
+        ("area-craft", "Craft"),
+        ("area-leading", "Leading product managers"),
+    ]
+    for anchor, _name in targets:  # each one is on the page
+        assert len(re.findall(rf'\bid="{anchor}"', html)) == 1

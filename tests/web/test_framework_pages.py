@@ -304,7 +304,10 @@ def test_matrix_shows_levels_by_track_and_competencies_by_area(reader, crafted):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     # Levels as columns, grouped under their track, each linking to its page.
-    tracks = re.findall(r'<th scope="colgroup" colspan="(\d)"[^>]*>([^<]+)</th>', html)
+    tracks = re.findall(
+        r'<th scope="colgroup" colspan="(\d)"[^>]*><span class="track-label">([^<]+)</span></th>',
+        html,
+    )
     assert tracks == [("3", "Individual contributor"), ("1", "Management")]
     level_links = re.findall(r'href="/frameworks/crafted/v1/levels/(\w+)"', html)
     assert level_links[:4] == ["L1", "L2", "L3", "M1"]
@@ -325,6 +328,25 @@ def test_matrix_shows_levels_by_track_and_competencies_by_area(reader, crafted):
     assert summary.startswith("Criteria, examples and signals (3)")
     assert "Six interviews this half." in summary and "The team reads the notes." in summary
     assert '<div class="indicators print-only">' in html
+
+
+def test_matrix_names_each_track_and_its_levels_above_the_table(reader, crafted):
+    # The later track's columns start off-screen; a line above the table names every track.
+    html = reader.get(MATRIX).get_data(as_text=True)
+    guide = re.search(r'<p class="track-guide".*?</p>', html, re.S).group(0)
+    assert text_of_fragment(guide) == (
+        "Two tracks, side by side below: Individual contributor — "
+        "L1 · Associate · L2 · Practitioner · L3 · Expert ; Management — Team lead M1 ."
+    )
+    assert re.findall(r'href="([^"]+)"', guide) == [
+        f"/frameworks/crafted/v1/levels/{code}" for code in ("L1", "L2", "L3", "M1")
+    ]
+    assert 'aria-describedby="track-guide"' in html  # read with the scrolling table
+
+
+def test_a_matrix_of_one_track_needs_no_guide(app, pm):
+    import_framework(app, framework_yaml(slug="one", levels=3, tracks=1))
+    assert 'class="track-guide"' not in pm.get("/frameworks/one/v1/").get_data(as_text=True)
 
 
 def test_a_cells_measure_is_read_with_its_expectation_before_the_rest(reader, crafted):

@@ -473,3 +473,34 @@ def test_the_growth_page_counts_since_the_current_level(app, client, placed):
     assert f"Counting evidence since you became Level 2 on {since.day} {since:%b %Y}" in page
     assert "a new level starts readiness for the next one from zero" in page
     assert "1 older item not counted" in page
+
+
+def test_what_a_level_expects_reads_across_the_table_with_its_measure(app, client, org):
+    with app.app_context():
+        files.import_text(SYSTEM, framework_yaml(measures=True), "yaml", publish=True)
+        level_id = db.session.execute(select(Level.id).where(Level.code == "L1")).scalar_one()
+        db.session.get(User, org.pm_a1.id).level_id = level_id
+        db.session.commit()
+    sign_in(client, org.pm_a1)
+    page = client.get("/growth").get_data(as_text=True)
+    # Under the competency's row, a row of its own across all six columns: not squeezed into
+    # the competency column.
+    found = re.search(
+        r'<span class="competency-name">Skill 0.0</span>.*?</tr>\s*'
+        r'<tr class="expectation-row[^"]*">\s*<td colspan="6">(.*?)</td>\s*</tr>',
+        page,
+        re.S,
+    )
+    assert found, "no row of its own for what L2 expects of Skill 0.0"
+    expects = found.group(1)
+    # The measure is the labelled line of the career path pages, right after the expectation;
+    # not one more bullet list.
+    assert (
+        '<p class="measure"><span class="measure-label" title="How you will know the expectation '
+        'is met">Measure</span> What shows Skill 0.0 at L2.</p>'
+    ) in expects
+    assert " ".join(re.sub(r"<[^>]+>", " ", expects).split()) == (
+        "What L2 expects for Skill 0.0 Does skill 0.0 at L2. "
+        "Measure What shows Skill 0.0 at L2. Examples An example at L2."
+    )
+    assert expects.count("<li>") == 1  # the example only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import zip_longest
@@ -198,6 +199,25 @@ class LevelComparison:
     @property
     def is_upward(self) -> bool:
         return self.after.rank > self.before.rank
+
+    @property
+    def gist(self) -> str:
+        """The first sentence of the later level's summary: what the move is about, in brief."""
+        return first_sentence(self.after.summary or "")
+
+
+# A sentence ends at . ! or ? followed by the next one's capital, unless the full stop ends an
+# abbreviation ("e.g. Payments" runs on).
+SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z\"(\u201c])")
+ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|incl|approx|[A-Z])$", re.IGNORECASE)
+
+
+def first_sentence(text: str) -> str:
+    """The text up to the end of its first sentence (all of it when it is one sentence)."""
+    for found in SENTENCE_END.finditer(text):
+        if not ABBREVIATION.search(text[: found.start()]):
+            return text[: found.end()]
+    return text.strip()
 
 
 ATTRIBUTES = (

@@ -382,11 +382,16 @@ class Placement:
     track: Track
     version: FrameworkVersion
     framework: Framework
-    next_level: Level | None
+    next_steps: list[NextStep] = field(default_factory=list)  # where they could aim next
+
+    @property
+    def next_level(self) -> Level | None:
+        """The next level up their own track (None at its top)."""
+        return self.next_steps[0].level if self.next_steps else None
 
 
 def placement(level_id: int | None) -> Placement | None:
-    """The level a person is on, its framework version and the next level up its track.
+    """The level a person is on, its framework version and where they could aim next.
 
     Two queries whatever the framework's size; none when the person is not placed.
     """
@@ -401,14 +406,25 @@ def placement(level_id: int | None) -> Placement | None:
     ).scalar_one_or_none()
     if level is None:
         return None
-    next_level = db.session.execute(
-        select(Level)
-        .where(Level.track_id == level.track_id, Level.position > level.position)
-        .order_by(Level.position)
-        .limit(1)
-    ).scalar_one_or_none()
     version = level.track.version
-    return Placement(level, level.track, version, version.framework, next_level)
+    return Placement(level, level.track, version, version.framework, next_steps_from(level))
+
+
+def next_steps_from(level: Level) -> list[NextStep]:
+    """Where someone at `level` could go next (next_steps), its version's tracks and levels
+    read in one query, whatever their number."""
+    version = (
+        db.session.execute(
+            select(FrameworkVersion)
+            .where(FrameworkVersion.id == level.version_id)
+            .options(joinedload(FrameworkVersion.tracks).joinedload(Track.levels))
+        )
+        .unique()
+        .scalar_one()
+    )
+    track = next(track for track in version.tracks if track.id == level.track_id)
+    above = [other for other in track.levels if other.position > level.position]
+    return next_steps(version, level, above[0] if above else None)
 
 
 # --- downloads ----------------------------------------------------------------------------------

@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
-from app.models import FrameworkVersion, Level, Track, User
-from app.services.frameworks.ladder import NextStep, next_steps
+from app.models import User
+from app.services.frameworks.ladder import NextStep, next_steps_from
 from app.services.growth.expectations import level_id_for
 from app.services.growth.heatmap import Heatmap, heatmap
 from app.services.growth.readiness import Readiness, readiness
@@ -45,25 +42,8 @@ def growth_page(
     target = level_id_for(person.id, level_code) if level_code else None
     ready = readiness(person.id, target, shared_only=not is_own, today=today)
     heat = heatmap(person.id, shared_only=not is_own, today=today) if ready.is_placed else None
-    steps = _next_steps(ready.placement.level) if ready.is_placed else []
+    steps = next_steps_from(ready.placement.level) if ready.is_placed else []
     return GrowthPage(person, is_own, ready, heat, steps)
-
-
-def _next_steps(level: Level) -> list[NextStep]:
-    """Where someone at `level` could go next, by the career paths' own rule (ladder.next_steps).
-    One query, whatever the number of tracks and levels."""
-    version = (
-        db.session.execute(
-            select(FrameworkVersion)
-            .where(FrameworkVersion.id == level.version_id)
-            .options(joinedload(FrameworkVersion.tracks).joinedload(Track.levels))
-        )
-        .unique()
-        .scalar_one()
-    )
-    track = next(track for track in version.tracks if track.id == level.track_id)
-    above = [other for other in track.levels if other.position > level.position]
-    return next_steps(version, level, above[0] if above else None)
 
 
 def own_summary(actor) -> Readiness | None:

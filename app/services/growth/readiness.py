@@ -30,10 +30,8 @@ from app.models import (
     Level,
     User,
 )
-
-# Expected is re-exported: assessments, calibration and packets read a level's competencies here.
-from app.services.growth.expectations import Expected as Expected
 from app.services.growth.expectations import (
+    MEASURE_LABEL,
     LevelChoice,
     Placement,
     competencies_at,
@@ -44,6 +42,9 @@ from app.services.growth.expectations import (
     rank,
     target_id,
 )
+
+# Expected is re-exported: assessments, calibration and packets read a level's competencies here.
+from app.services.growth.expectations import Expected as Expected
 from app.services.growth.since import level_reached
 from app.services.growth.thresholds import Thresholds, level_rank, thresholds
 
@@ -212,6 +213,16 @@ class CompetencyReadiness:
     tally: Tally
     status: Status
     gap: Gap
+
+    @property
+    def measures(self) -> list[str]:
+        """How to tell the expectation is met: read with it, not as one more list."""
+        return next((texts for label, texts in self.indicators if label == MEASURE_LABEL), [])
+
+    @property
+    def other_indicators(self) -> list[tuple[str, list[str]]]:
+        """The criteria, examples and signals, after the expectation and its measure."""
+        return [(label, texts) for label, texts in self.indicators if label != MEASURE_LABEL]
 
     @property
     def missing(self) -> list[str]:
