@@ -9,7 +9,7 @@ import pytest
 from app.core.errors import ValidationError
 from app.models import CellStatus, DaciRole, Expectation, Indicator, IndicatorKind
 from app.policy import SYSTEM
-from app.services.frameworks import ladder, store
+from app.services.frameworks import compare, ladder, store
 from app.services.frameworks.compare import (
     compare_decision_rights,
     compare_levels,
@@ -240,3 +240,16 @@ def test_an_expectation_has_the_texts_of_its_measures_only_when_written(status, 
         Indicator(position=1, kind=IndicatorKind.MEASURE, text="Decisions cite research."),
     ]
     assert Expectation(status=status, text="", indicators=indicators).measures == measures
+
+
+@pytest.mark.parametrize(
+    ("text", "gist"),
+    [
+        ("Owns the P&L. Sets the plan.", "Owns the P&L."),
+        ("Has a Plan B. Then more.", "Has a Plan B."),
+        ("Leads teams, e.g. Payments. Then more.", "Leads teams, e.g. Payments."),
+        ("One sentence only", "One sentence only"),
+    ],
+)
+def test_a_gist_is_the_first_sentence(text, gist):
+    assert compare.first_sentence(text) == gist

@@ -223,7 +223,7 @@ def two_paths(lead: str, *, senior_status: str = "defined") -> dict:
     return data
 
 
-def test_a_first_manager_level_is_read_against_the_highest_written_level_ranked_below_it():
+def test_a_first_manager_level_is_read_against_the_level_ranked_below_it():
     assert warnings_of(two_paths("Runs discovery across the company.")) == [
         "Skill 0.0 at LEAD differs from L2, the level below, only in scope words (team, "
         "product line, company…): say what the person does differently, not only how far it "
@@ -232,8 +232,9 @@ def test_a_first_manager_level_is_read_against_the_highest_written_level_ranked_
     assert warnings_of(two_paths("Runs discovery for their team.")) == [
         "is the same as at L2, the level below"
     ]
+    # As along a track, an unwritten step below is no comparison: not L1, two steps down.
     skipped = two_paths("Joins discovery interviews company-wide.", senior_status="not_applicable")
-    assert [w.split(",")[0] for w in warnings_of(skipped)] == ["Skill 0.0 at LEAD differs from L1"]
+    assert not [w for w in warnings_of(skipped) if "LEAD differs" in w]
     assert warnings_of(two_paths("Coaches the PMs on their team to run discovery.")) == []
 
 

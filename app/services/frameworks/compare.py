@@ -209,7 +209,7 @@ class LevelComparison:
 # A sentence ends at . ! or ? followed by the next one's capital, unless the full stop ends an
 # abbreviation ("e.g. Payments" runs on).
 SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z\"(\u201c])")
-ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|incl|approx|[A-Z])$", re.IGNORECASE)
+ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|incl|approx)$", re.IGNORECASE)
 
 
 def first_sentence(text: str) -> str:

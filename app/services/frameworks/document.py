@@ -523,7 +523,8 @@ def _written_below(doc: FrameworkDoc, competency: CompetencyDoc) -> dict[str, tu
 
     The level below is the one before it on its track. A track's first level (a first manager
     level beside the IC track) is read against the highest-ranked level of lower rank on another
-    track that has a defined cell for the competency: the step a person takes to reach it.
+    track the competency applies to, when that cell is written: the step a person takes to reach
+    it.
     """
     keys = doc.track_keys_of(competency)
 
@@ -544,9 +545,10 @@ def _written_below(doc: FrameworkDoc, competency: CompetencyDoc) -> dict[str, tu
             for other in doc.tracks
             if other.key in keys and other.key != track.key
             for level in other.levels
-            if level.rank < first.rank and defined(level)
+            if level.rank < first.rank
         ]
         if candidates:
             lower = max(candidates, key=lambda level: level.rank)  # the first of equal ranks
-            below[first.code] = (lower.code, defined(lower).text)
+            if cell := defined(lower):  # as along a track: an unwritten step is no comparison
+                below[first.code] = (lower.code, cell.text)
     return below
