@@ -144,8 +144,8 @@ def next_button(page: str) -> str | None:
     return found and words(found[1])
 
 
-def test_save_then_the_next_stays_on_the_track_then_goes_down_the_column(app, head):
-    data = framework_data(tracks=2, levels=2, areas=2, per_area=1, measures=True)
+def test_save_then_the_next_stays_on_the_track_then_starts_the_next_row(app, head):
+    data = framework_data(tracks=2, levels=2, areas=3, per_area=1, measures=True)
     skill_1_0 = data["areas"][1]["competencies"][0]  # on track 1 only
     skill_1_0["tracks"] = ["track-1"]
     skill_1_0["expectations"] = {
@@ -163,15 +163,54 @@ def test_save_then_the_next_stays_on_the_track_then_goes_down_the_column(app, he
     response = head.post_form(path, cell_form(page, text="Better.", save_next="1"))
     assert response.headers["Location"] == f"{EDITOR}/cells/{found['cell:skill-0-0:T0L2']}"
 
-    # At the top of track 0, never on to T1L1 (another track): the next competency with a
-    # cell at T0L2 — Skill 1.0 is on track 1 only, so there is none, and no button.
+    # At the top of track 0, never on to T1L1 (another track), nor along the top level: the
+    # next competency on track 0 at its first level. Skill 1.0 is on track 1 only: Skill 2.0.
     path, page = page_of("cell:skill-0-0:T0L2")
+    assert next_button(page) == "Save, then Skill 2.0 at T0L1"
+    response = head.post_form(path, cell_form(page, text="Better.", save_next="1"))
+    assert response.headers["Location"] == f"{EDITOR}/cells/{found['cell:skill-2-0:T0L1']}"
+
+    # At the top of track 1, the start of the next row on track 1, not its top level.
+    path, page = page_of("cell:skill-0-0:T1L2")
+    assert next_button(page) == "Save, then Skill 1.0 at T1L1"
+    response = head.post_form(path, cell_form(page, text="Better.", save_next="1"))
+    assert response.headers["Location"] == f"{EDITOR}/cells/{found['cell:skill-1-0:T1L1']}"
+
+    # Past the top of the track's last competency, nowhere left to go: no button.
+    path, page = page_of("cell:skill-2-0:T1L2")
     assert next_button(page) is None
     response = head.post_form(path, cell_form(page, text="Better.", save_next="1"))
-    assert response.headers["Location"] == f"{EDITOR}/edit#cell-{found['cell:skill-0-0:T0L2']}"
+    assert response.headers["Location"] == f"{EDITOR}/edit#cell-{found['cell:skill-2-0:T1L2']}"
 
-    # At the top of track 1, down the column to the next competency at the same level.
-    path, page = page_of("cell:skill-0-0:T1L2")
-    assert next_button(page) == "Save, then Skill 1.0 at T1L2"
-    response = head.post_form(path, cell_form(page, text="Better.", save_next="1"))
-    assert response.headers["Location"] == f"{EDITOR}/cells/{found['cell:skill-1-0:T1L2']}"
+
+def reference_below(page: str) -> str | None:
+    """The heading and text of the cell editor's "the level below", if it shows one."""
+    found = re.search(r"<h3>(At [^<]*the level below)</h3>\s*<p[^>]*>([^<]*)</p>", page)
+    return found and words(f"{found[1]}: {found[2]}")
+
+
+def test_a_tracks_first_level_is_read_against_the_level_ranked_below_it(app, head):
+    # Track 0 ranks 1-3; track 1 starts at rank 3, beside T0L3: the level below it is T0L2.
+    data = framework_data(tracks=2, levels=3, areas=1, per_area=2, measures=True)
+    data["tracks"][1]["levels"][0]["rank"] = 3
+    only_track_1 = data["areas"][0]["competencies"][1]
+    only_track_1["tracks"] = ["track-1"]
+    only_track_1["expectations"] = {
+        code: cell for code, cell in only_track_1["expectations"].items() if code.startswith("T1")
+    }
+    data["areas"][0]["competencies"][0]["expectations"]["T0L1"] = {"status": "empty"}
+    found = ids(app, import_data(app, data))
+
+    def below(key):
+        return reference_below(text(head.get(f"{EDITOR}/cells/{found[key]}")))
+
+    # The first level of a track: the highest-ranked lower level of another track, named.
+    assert below("cell:skill-0-0:T1L1") == (
+        "At T0L2 (Track 0), the level below: Does skill 0.0 at T0L2."
+    )
+    # Further up a track, the level before it on the same track, as before.
+    assert below("cell:skill-0-0:T1L2") == "At T1L1, the level below: Does skill 0.0 at T1L1."
+    assert below("cell:skill-0-0:T0L2") == "At T0L1, the level below: Not written yet."
+    # The first level of the first track, and a competency on one track only: nothing below.
+    assert below("cell:skill-0-0:T0L1") is None
+    assert below("cell:skill-0-1:T1L1") is None

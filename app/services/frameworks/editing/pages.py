@@ -47,11 +47,22 @@ def grid(version: FrameworkVersion) -> Grid:
 @dataclass(frozen=True)
 class NextCell:
     """Where "save, then the next" goes: the cell one level up the same track, or, past the
-    top of the track, the next competency's cell at the same level."""
+    top of the track, the next competency's cell at the track's first level."""
 
     competency: Competency
     level: Level
     cell: Expectation
+
+
+@dataclass(frozen=True)
+class Below:
+    """The cell a cell is read against, as the checks read it: the same competency one level
+    down the track, or, for a track's first level, at the highest-ranked lower level of another
+    track (`track` is then that other track, to name it)."""
+
+    level: Level
+    cell: Expectation
+    track: Track | None = None
 
 
 @dataclass
@@ -63,7 +74,7 @@ class CellPlace:
     track: Track
     level: Level
     cell: Expectation
-    below: tuple[Level, Expectation] | None  # the same competency one level down the track
+    below: Below | None  # the level below, as the checks compare them
     next: NextCell | None  # where "save, then the next" goes
 
 
@@ -75,27 +86,51 @@ def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
     competency, cell = place
     area = found.get("competencies", competency.id)[0]
     track, level = found.get("levels", cell.level_id)
-    at = track.levels.index(level)
-    below_level = track.levels[at - 1] if at else None
-    below_cell = _cell_at(competency, below_level)
-    below = (below_level, below_cell) if below_level and below_cell else None
+    below = _below(version, competency, track, level)
     following = _next_cell(version, competency, track, level)
     return CellPlace(area, competency, track, level, cell, below, following)
+
+
+def _below(
+    version: FrameworkVersion, competency: Competency, track: Track, level: Level
+) -> Below | None:
+    """The level below as the document's checks have it (`document._written_below`): the one
+    before it on its track; for a track's first level, the highest-ranked level of lower rank
+    on another track the competency applies to (the first of equal ranks)."""
+    at = track.levels.index(level)
+    if at:
+        lower = track.levels[at - 1]
+        cell = _cell_at(competency, lower)
+        return Below(lower, cell) if cell is not None else None
+    candidates = [
+        (other, lower)
+        for other in version.tracks
+        if other is not track and any(_cell_at(competency, lv) is not None for lv in other.levels)
+        for lower in other.levels
+        if lower.rank < level.rank
+    ]
+    if not candidates:
+        return None
+    other, lower = max(candidates, key=lambda pair: pair[1].rank)  # max keeps the first
+    cell = _cell_at(competency, lower)
+    return Below(lower, cell, other) if cell is not None else None
 
 
 def _next_cell(
     version: FrameworkVersion, competency: Competency, track: Track, level: Level
 ) -> NextCell | None:
     """Up the track first, never across to another track (its levels are another path); past
-    the top, down the column: the next competency that has a cell at this level, if any."""
+    the top, the start of the next row: the next competency on this track at its first level,
+    so that a fresh draft is written a competency at a time, all of each one's levels."""
     at = track.levels.index(level)
     above = track.levels[at + 1] if at + 1 < len(track.levels) else None
     if above is not None and (cell := _cell_at(competency, above)) is not None:
         return NextCell(competency, above, cell)
+    first = track.levels[0]
     competencies = [c for area in version.areas for c in area.competencies]
     for other in competencies[competencies.index(competency) + 1 :]:
-        if (cell := _cell_at(other, level)) is not None:
-            return NextCell(other, level, cell)
+        if (cell := _cell_at(other, first)) is not None:
+            return NextCell(other, first, cell)
     return None
 
 
