@@ -519,36 +519,37 @@ def _check_cells(doc: FrameworkDoc, competency: CompetencyDoc, path: str, report
 
 
 def _written_below(doc: FrameworkDoc, competency: CompetencyDoc) -> dict[str, tuple[str, str]]:
-    """Level code → the code and text of the level below it, when that cell is defined.
-
-    The level below is the one before it on its track. A track's first level (a first manager
-    level beside the IC track) is read against the highest-ranked level of lower rank on another
-    track the competency applies to, when that cell is written: the step a person takes to reach
-    it.
-    """
+    """Level code → the code and text of the level below it (`step_below`), when that cell is
+    defined: an unwritten step is no comparison."""
     keys = doc.track_keys_of(competency)
 
-    def defined(level: LevelDoc) -> CellDoc | None:
-        cell = competency.expectations.get(level.code)
-        return cell if cell is not None and cell.status is CellStatus.DEFINED else None
+    def applies(track: TrackDoc) -> bool:
+        return track.key in keys
 
     below = {}
-    for track in doc.tracks:
-        if track.key not in keys or not track.levels:
-            continue
-        for lower, level in zip(track.levels, track.levels[1:], strict=False):
-            if cell := defined(lower):
+    for track in filter(applies, doc.tracks):
+        for level in track.levels:
+            _track, lower = step_below(doc.tracks, track, level, applies)
+            cell = competency.expectations.get(lower.code) if lower is not None else None
+            if cell is not None and cell.status is CellStatus.DEFINED:
                 below[level.code] = (lower.code, cell.text)
-        first = track.levels[0]
-        candidates = [
-            level
-            for other in doc.tracks
-            if other.key in keys and other.key != track.key
-            for level in other.levels
-            if level.rank < first.rank
-        ]
-        if candidates:
-            lower = max(candidates, key=lambda level: level.rank)  # the first of equal ranks
-            if cell := defined(lower):  # as along a track: an unwritten step is no comparison
-                below[first.code] = (lower.code, cell.text)
     return below
+
+
+def step_below(tracks, track, level, applies):
+    """The level a cell is read against, with its track: the one before `level` on `track`; for
+    a track's first level (a first manager level beside the IC track), the highest-ranked level
+    of lower rank on another track that `applies` (the first of equal ranks), the step a person
+    takes to reach it. (None, None) when there is none. For documents and stored versions alike:
+    anything whose tracks have `levels` and whose levels have a `rank`."""
+    at = track.levels.index(level)
+    if at:
+        return track, track.levels[at - 1]
+    lower = [
+        (other, below)
+        for other in tracks
+        if other is not track and applies(other)
+        for below in other.levels
+        if below.rank < level.rank
+    ]
+    return max(lower, key=lambda pair: pair[1].rank, default=(None, None))

@@ -94,26 +94,17 @@ def cell_place(version: FrameworkVersion, expectation_id: int) -> CellPlace:
 def _below(
     version: FrameworkVersion, competency: Competency, track: Track, level: Level
 ) -> Below | None:
-    """The level below as the document's checks have it (`document._written_below`): the one
-    before it on its track; for a track's first level, the highest-ranked level of lower rank
-    on another track the competency applies to (the first of equal ranks)."""
-    at = track.levels.index(level)
-    if at:
-        lower = track.levels[at - 1]
-        cell = _cell_at(competency, lower)
-        return Below(lower, cell) if cell is not None else None
-    candidates = [
-        (other, lower)
-        for other in version.tracks
-        if other is not track and any(_cell_at(competency, lv) is not None for lv in other.levels)
-        for lower in other.levels
-        if lower.rank < level.rank
-    ]
-    if not candidates:
-        return None
-    other, lower = max(candidates, key=lambda pair: pair[1].rank)  # max keeps the first
+    """The level below as the document's checks have it (`document.step_below`), when the
+    competency has a cell there."""
+
+    def applies(other: Track) -> bool:
+        return any(_cell_at(competency, lv) is not None for lv in other.levels)
+
+    lower_track, lower = document.step_below(version.tracks, track, level, applies)
     cell = _cell_at(competency, lower)
-    return Below(lower, cell, other) if cell is not None else None
+    if cell is None:
+        return None
+    return Below(lower, cell, lower_track if lower_track is not track else None)
 
 
 def _next_cell(
