@@ -3,6 +3,13 @@
 from app.models.audit import AuditEvent
 from app.models.auth import LoginFailure, PasswordResetLink
 from app.models.base import Base
+from app.models.delegation import (
+    DelegationAgreement,
+    DelegationBoard,
+    DelegationPick,
+    DelegationRound,
+    DelegationRow,
+)
 from app.models.evidence import (
     Attachment,
     Comment,
@@ -19,6 +26,7 @@ from app.models.evidence import (
     Setting,
     Visibility,
 )
+from app.models.feedback import AskStatus, FeedbackAsk, FeedbackRequest, Thanks
 from app.models.framework import (
     DELEGATION_LEVELS,
     CellStatus,
@@ -36,7 +44,18 @@ from app.models.framework import (
     VersionStatus,
     competency_tracks,
 )
+from app.models.goals import Goal, GoalStatus, goal_evidence
 from app.models.jobs import Job, JobStatus, Packet, PacketView
+from app.models.oneonones import (
+    ActionItem,
+    AgendaItem,
+    Cadence,
+    CoachingLink,
+    Meeting,
+    OneOnOne,
+    PairKind,
+    PrivateNote,
+)
 from app.models.promotion import (
     CalibrationSession,
     CaseRating,
@@ -57,12 +76,17 @@ from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
     "DELEGATION_LEVELS",
+    "ActionItem",
+    "AgendaItem",
+    "AskStatus",
     "Attachment",
     "AuditEvent",
     "Base",
+    "Cadence",
     "CalibrationSession",
     "CaseRating",
     "CellStatus",
+    "CoachingLink",
     "Comment",
     "Competency",
     "CompetencyArea",
@@ -72,14 +96,23 @@ __all__ = [
     "DaciRole",
     "DecisionLogEntry",
     "DecisionRight",
+    "DelegationAgreement",
+    "DelegationBoard",
+    "DelegationPick",
+    "DelegationRound",
+    "DelegationRow",
     "Evidence",
     "EvidenceCompetency",
     "EvidenceKind",
     "EvidenceLink",
     "EvidenceRevision",
     "Expectation",
+    "FeedbackAsk",
+    "FeedbackRequest",
     "Framework",
     "FrameworkVersion",
+    "Goal",
+    "GoalStatus",
     "HelpSeen",
     "Indicator",
     "IndicatorKind",
@@ -89,18 +122,23 @@ __all__ = [
     "Level",
     "LevelPlacement",
     "LoginFailure",
+    "Meeting",
     "Notification",
     "NotificationKind",
+    "OneOnOne",
     "Outcome",
     "Packet",
     "PacketView",
+    "PairKind",
     "PasswordResetLink",
+    "PrivateNote",
     "PromotionCase",
     "PromotionCycle",
     "Rating",
     "RatingSource",
     "Role",
     "Setting",
+    "Thanks",
     "Track",
     "User",
     "VersionStatus",
@@ -109,6 +147,7 @@ __all__ = [
     "calibration_participants",
     "case_rating_evidence",
     "competency_tracks",
+    "goal_evidence",
     "mentorships",
     "promotion_cycle_versions",
 ]

@@ -86,6 +86,8 @@ class Evidence(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A shared "learning from failure" item the owner also offered their team as a lesson.
+    lesson_shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # in the Trash
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -266,6 +268,18 @@ class NotificationKind(enum.StrEnum):
     CASE_DECIDED = "case_decided"
     CASE_PUBLISHED = "case_published"
     SELF_ASSESSMENT_SUBMITTED = "self_assessment_submitted"
+    # Coaching (the reference column says which object)
+    AGENDA_ITEM_ADDED = "agenda_item_added"  # meeting_id
+    ACTION_ITEM_ASSIGNED = "action_item_assigned"  # meeting_id
+    GOAL_PROPOSED = "goal_proposed"  # goal_id
+    GOAL_AGREED = "goal_agreed"  # goal_id
+    DELEGATION_ROUND_OPENED = "delegation_round_opened"  # round_id
+    DELEGATION_REVEALED = "delegation_revealed"  # round_id
+    FEEDBACK_REQUESTED = "feedback_requested"  # feedback_ask_id
+    FEEDBACK_ANSWERED = "feedback_answered"  # feedback_ask_id
+    FEEDBACK_SHARED = "feedback_shared"  # feedback_ask_id
+    THANKS = "thanks"  # thanks_id
+    LESSON_SHARED = "lesson_shared"  # evidence_id
 
 
 class Notification(Base):
@@ -284,6 +298,21 @@ class Notification(Base):
     )
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    goal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegation_rounds.id", ondelete="CASCADE"), index=True
+    )
+    feedback_ask_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_asks.id", ondelete="CASCADE"), index=True
+    )
+    thanks_id: Mapped[int | None] = mapped_column(
+        ForeignKey("thanks.id", ondelete="CASCADE"), index=True
     )
     # What the message needs that the references cannot tell later: the phase a cycle moved to
     # (CASE_PHASE), the decision recorded (CASE_DECIDED). None on rows from before it existed.

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -175,6 +176,8 @@ class PromotionCycle(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     phase_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The committee view of a packet shows the candidate's growth-plan goals and outcomes.
+    packets_show_goals: Mapped[bool] = mapped_column(Boolean, default=False)
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
     versions: Mapped[list[FrameworkVersion]] = relationship(

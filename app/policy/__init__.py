@@ -7,7 +7,16 @@ answer 404, so that a refusal does not reveal that the object exists. No Flask h
 views and enforcing the route-level rule before each request is app/access.py's.
 """
 
-from app.policy import evidence, frameworks, jobs, packets, people, promotions, sessions
+from app.policy import (
+    coaching,
+    evidence,
+    frameworks,
+    jobs,
+    packets,
+    people,
+    promotions,
+    sessions,
+)
 from app.policy.evidence import evidence_readable_by
 from app.policy.packets import packet_shows_votes
 from app.policy.people import visible_people
@@ -27,6 +36,7 @@ __all__ = [
     "authorize",
     "can",
     "cases_readable_by",
+    "coaching",
     "committee_cases_of",
     "evidence",
     "evidence_readable_by",

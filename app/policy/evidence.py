@@ -14,9 +14,11 @@ def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
     the item page, lists, search, notifications and counts agree.
 
     The owner, always (their Trash included). Anyone else only while the item is shared and out
-    of the Trash, and then only the owner's managers up the line, their mentors and the peers
-    the owner asked to corroborate it (asking needs a shared item). Nobody else: the head of
-    product sees an item only from that line (or, in a promotion case, in its packet).
+    of the Trash, and then only the owner's managers up the line, their mentors, the peers
+    the owner asked to corroborate it (asking needs a shared item) and, for an item the owner
+    offered as a lesson, their team: the people who share their manager and their direct
+    reports. Nobody else: the head of product sees an item only from that line (or, in a
+    promotion case, in its packet).
     """
     asked = select(Corroboration.evidence_id).where(Corroboration.peer_id == viewer.id)
     return or_(
@@ -26,6 +28,11 @@ def evidence_readable_by(viewer: User) -> ColumnElement[bool]:
             Evidence.owner_id.in_(lines.reports_below_query(viewer.id)),
             Evidence.owner_id.in_(lines.mentees_of_query(viewer.id)),
             Evidence.id.in_(asked),
+            Evidence.lesson_shared_at.is_not(None)
+            & or_(
+                Evidence.owner_id.in_(lines.teammates_query(viewer.id)),
+                Evidence.owner_id.in_(lines.manager_of_query(viewer.id)),
+            ),
         ),
     )
 
@@ -85,3 +92,10 @@ def _can_give_kudos(actor: User, evidence: Evidence | None) -> bool:
     if not evidence.is_shared or evidence.owner_id == actor.id:
         return False
     return matches(evidence, kudos_givable_by(actor))
+
+
+@rule("evidence.share_lesson", on=Evidence, where=evidence_editable_by)
+def _owns_lesson(actor: User, evidence: Evidence | None) -> bool:
+    """Only the owner offers their item to their team as a lesson (the service checks that it
+    is a shared learning-from-failure item)."""
+    return evidence is None or evidence.owner_id == actor.id

@@ -59,3 +59,14 @@ def mentors_of_query(person_id: int) -> Select:
 
 def mentees_of_query(person_id: int) -> Select:
     return select(mentorships.c.mentee_id).where(mentorships.c.mentor_id == person_id)
+
+
+def teammates_query(person_id: int) -> Select:
+    """Ids of the people who share the person's manager (not the person): their team."""
+    manager = select(User.manager_id).where(User.id == person_id).scalar_subquery()
+    return select(User.id).where(User.manager_id == manager, User.id != person_id)
+
+
+def manager_of_query(person_id: int) -> Select:
+    """The person's direct manager's id (no row when they have none)."""
+    return select(User.manager_id).where(User.id == person_id, User.manager_id.is_not(None))

@@ -40,9 +40,15 @@ def notify(
     case_id: int | None = None,
     session_id: int | None = None,
     detail: str | None = None,
+    **coaching: int | None,
 ) -> None:
     """One notification per recipient; nobody is notified of their own action. `detail` keeps
-    what the message needs that the references cannot tell later (the phase moved to)."""
+    what the message needs that the references cannot tell later (the phase moved to).
+    `coaching` names the coaching object: meeting_id, goal_id, round_id, feedback_ask_id or
+    thanks_id."""
+    unknown = set(coaching) - set(COACHING_REFERENCES)
+    if unknown:
+        raise TypeError(f"no notification reference {sorted(unknown)}")
     for recipient in sorted(set(recipients) - {actor_id}):
         db.session.add(
             Notification(
@@ -53,8 +59,36 @@ def notify(
                 case_id=case_id,
                 session_id=session_id,
                 detail=detail,
+                **coaching,
             )
         )
+
+
+COACHING_REFERENCES = ("meeting_id", "goal_id", "round_id", "feedback_ask_id", "thanks_id")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a coaching notification says after its actor's name, and where it leads: "added a
+    topic to" + "your 1:1 on 3 Dec". `endpoint` is None once the reader may no longer open it
+    (the link text is then shown muted)."""
+
+    verb: str
+    link_text: str
+    endpoint: str | None = None
+    values: tuple[tuple[str, int], ...] = ()
+
+
+# Each coaching feature reads, for a page of its notifications, what each one says (one query
+# per feature whatever the page holds): {notification id: Notice}. Filled by the features'
+# services (app/services/coaching/…), so that this module imports none of them.
+NOTICE_READERS: list = []
+
+
+def notice_reader(read):
+    """Register a feature's reader of Notices (see NOTICE_READERS)."""
+    NOTICE_READERS.append(read)
+    return read
 
 
 def on_evidence_shared(evidence: Evidence, *, actor: User) -> None:
@@ -159,6 +193,7 @@ class Entry:
     phase: CyclePhase | None = None  # the phase a cycle moved to (CASE_PHASE)
     decision: Outcome | None = None  # the decision recorded (CASE_DECIDED)
     actor_id: int | None = None
+    notice: Notice | None = None  # a coaching notification's text and link
 
     @property
     def case_id(self) -> int | None:
@@ -196,6 +231,7 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
     cases = _cases(viewer, {n.case_id for n in shown if n.case_id})
     sessions = _session_names(viewer, {n.session_id for n in shown if n.session_id})
+    notices = _notices(viewer, shown)
     entries = [
         Entry(
             id=n.id,
@@ -214,10 +250,20 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
             decision=_member(Outcome, n.detail)
             if n.kind is NotificationKind.CASE_DECIDED
             else None,
+            notice=notices.get(n.id),
         )
         for n in shown
     ]
     return pagination, entries
+
+
+def _notices(viewer: User, shown: list[Notification]) -> dict[int, Notice]:
+    coaching = [n for n in shown if any(getattr(n, ref) for ref in COACHING_REFERENCES)]
+    found: dict[int, Notice] = {}
+    if coaching:
+        for read in NOTICE_READERS:
+            found.update(read(viewer, coaching))
+    return found
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,26 @@ from app.models import (
     CalibrationSession,
     Corroboration,
     CyclePhase,
+    DelegationBoard,
+    DelegationPick,
+    DelegationRound,
+    DelegationRow,
     Evidence,
     EvidenceKind,
+    FeedbackAsk,
+    FeedbackRequest,
     FrameworkVersion,
+    Goal,
     Job,
+    Meeting,
+    OneOnOne,
+    PairKind,
+    PrivateNote,
     PromotionCase,
     PromotionCycle,
     Rating,
     Role,
+    Thanks,
     User,
     VersionStatus,
     Visibility,
@@ -45,6 +57,8 @@ from tests import promotion_helpers as helpers
 # Rules about no object: the route-level ones, and those that only ask the actor's role.
 OBJECT_FREE = {
     "account.manage",
+    "coaching.use",
+    "feedback.request",
     "cycles.manage",
     "evidence.log",
     "fairness.view",
@@ -56,6 +70,8 @@ OBJECT_FREE = {
     "promotions.view",
     "settings.manage",
     "team.view",
+    "thanks.give",
+    "thanks.view",
 }
 # Acting on one object at a time (and when the phase allows): no list asks who may.
 ONE_OBJECT_AT_A_TIME = {
@@ -91,6 +107,7 @@ def test_a_rule_without_a_filter_has_none_to_give(app, make):
 
 # --- generated organisations --------------------------------------------------------------------
 
+EVIDENCE_STATES = ["draft", "shared", "trash", "shared trash", "shared lesson"]
 picks = st.integers(min_value=0, max_value=30)  # an index into whatever list, modulo its length
 
 
@@ -122,13 +139,21 @@ def organisations(draw) -> dict:
         "mentors": draw(st.lists(st.tuples(picks, picks), max_size=3)),
         "evidence": draw(
             st.lists(
-                st.tuples(picks, st.sampled_from(["draft", "shared", "trash", "shared trash"])),
+                st.tuples(
+                    picks,
+                    st.sampled_from(EVIDENCE_STATES),
+                ),
                 max_size=6,
             )
         ),
         "asks": draw(st.lists(st.tuples(picks, picks), max_size=3)),
         "cycles": cycles,
         "jobs": draw(st.lists(picks, max_size=3)),
+        "pairs": draw(st.lists(st.tuples(picks, picks), max_size=3)),
+        "goals": draw(st.lists(picks, max_size=3)),
+        "boards": draw(st.lists(st.tuples(picks, st.booleans()), max_size=3)),
+        "feedback": draw(st.lists(st.tuples(picks, picks, st.booleans()), max_size=3)),
+        "thanks": draw(st.lists(st.tuples(picks, picks), max_size=2)),
     }
 
 
@@ -158,7 +183,67 @@ def build(shape: dict, level_ids: dict[str, int]) -> None:
         _cycle(number, cycle, pick, users, level_ids)
     for creator in shape["jobs"]:
         db.session.add(Job(kind="packet", created_by_id=pick(creator).id))
+    _coaching(shape, pick, level_ids)
     db.session.flush()
+
+
+def _coaching(shape: dict, pick, level_ids) -> None:
+    """1:1s with a private note each, goals, boards with a round of picks, feedback, thanks."""
+    pairs = {(pick(a).id, pick(b).id) for a, b in shape["pairs"] if pick(a) is not pick(b)}
+    for lead_id, member_id in pairs:
+        pair = OneOnOne(lead_id=lead_id, member_id=member_id, kind=PairKind.MANAGER)
+        db.session.add(pair)
+        db.session.flush()
+        meeting = Meeting(one_on_one_id=pair.id, starts_at=utcnow())
+        db.session.add(meeting)
+        db.session.flush()
+        for author_id in (lead_id, member_id):
+            db.session.add(PrivateNote(meeting_id=meeting.id, author_id=author_id, body="Mine"))
+    framework_id = db.session.scalar(select(FrameworkVersion.framework_id))
+    for person in shape["goals"]:
+        db.session.add(
+            Goal(
+                person_id=pick(person).id,
+                framework_id=framework_id,
+                competency_key="skill-0-0",
+                change="Change",
+                measure="Measure",
+            )
+        )
+    for person_pick, revealed in shape["boards"]:
+        person = pick(person_pick)
+        if db.session.scalar(
+            select(DelegationBoard.id).where(DelegationBoard.person_id == person.id)
+        ):
+            continue
+        board = DelegationBoard(person_id=person.id)
+        db.session.add(board)
+        db.session.flush()
+        row = DelegationRow(board_id=board.id, decision="Roadmap", expected=4)
+        played = DelegationRound(
+            board_id=board.id, number=1, revealed_at=utcnow() if revealed else None
+        )
+        db.session.add_all([row, played])
+        db.session.flush()
+        for picker_id in {person.id, person.manager_id or person.id}:
+            db.session.add(
+                DelegationPick(round_id=played.id, row_id=row.id, picker_id=picker_id, level=3)
+            )
+    for requester, giver, shared in shape["feedback"]:
+        request = FeedbackRequest(requester_id=pick(requester).id, competency_keys=["skill-0-0"])
+        db.session.add(request)
+        db.session.flush()
+        db.session.add(
+            FeedbackAsk(
+                request_id=request.id,
+                giver_id=pick(giver).id,
+                shared_with_manager_at=utcnow() if shared else None,
+            )
+        )
+    for giver, recipient in shape["thanks"]:
+        db.session.add(
+            Thanks(giver_id=pick(giver).id, recipient_id=pick(recipient).id, message="Thanks")
+        )
 
 
 def _evidence(shape: dict, pick) -> None:
@@ -173,6 +258,7 @@ def _evidence(shape: dict, pick) -> None:
             visibility=Visibility.SHARED if shared else Visibility.PRIVATE,
             shared_at=utcnow() if shared else None,
             deleted_at=utcnow() if "trash" in state else None,
+            lesson_shared_at=utcnow() if "lesson" in state else None,
         )
         db.session.add(item)
         items.append(item)
