@@ -51,6 +51,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
     from app.notifications.views import bp as notifications_bp
+    from app.oneonones.views import bp as oneonones_bp
     from app.packets.views import bp as packets_bp
     from app.people.views import bp as people_bp
     from app.personal_data.views import bp as personal_data_bp
@@ -82,6 +83,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(oneonones_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -1,0 +1,126 @@
+"""Opening a pair's 1:1 space, its cadence and its meetings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from app import policy
+from app.core.errors import NotFoundError, ValidationError
+from app.extensions import db
+from app.models import Cadence, Meeting, OneOnOne, PairKind, User
+from app.models.base import utcnow
+from app.services import audit
+
+DURATIONS = (15, 30, 45, 60, 90)
+# A meeting more than this far from today is a typing mistake (a year of 2062).
+FAR = timedelta(days=2 * 366)
+STEPS = {
+    Cadence.WEEKLY: relativedelta(weeks=1),
+    Cadence.FORTNIGHTLY: relativedelta(weeks=2),
+    Cadence.MONTHLY: relativedelta(months=1),
+}
+
+
+def get_pair(actor: User, pair_id: int) -> OneOnOne:
+    """The pair if the actor is one of the two; else 404 (nobody else learns it exists)."""
+    pair = db.session.get(OneOnOne, pair_id)
+    if pair is None:
+        raise NotFoundError("Not found.")
+    policy.authorize(actor, "oneonone.view", pair)
+    return pair
+
+
+def get_meeting(actor: User, meeting_id: int) -> tuple[Meeting, OneOnOne]:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFoundError("Not found.")
+    return meeting, get_pair(actor, meeting.one_on_one_id)
+
+
+def pair_kind(actor: User, person: User) -> PairKind:
+    return PairKind.MANAGER if person.manager_id == actor.id else PairKind.MENTOR
+
+
+def open_space(actor: User, person_id: int) -> OneOnOne:
+    """Start 1:1s with a direct report or a mentee (oneonone.open): one space per pair, so a
+    second start opens the one that exists."""
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFoundError("Not found.")
+    policy.authorize(actor, "oneonone.open", person)
+    existing = db.session.execute(
+        select(OneOnOne).where(OneOnOne.lead_id == actor.id, OneOnOne.member_id == person.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    pair = OneOnOne(lead_id=actor.id, member_id=person.id, kind=pair_kind(actor, person))
+    db.session.add(pair)
+    db.session.flush()
+    audit.record(actor, "oneonone.opened", pair, after={"member_id": person.id})
+    return pair
+
+
+def set_cadence(actor: User, pair: OneOnOne, cadence: str) -> OneOnOne:
+    policy.authorize(actor, "oneonone.write", pair)
+    try:
+        wanted = Cadence(cadence)
+    except ValueError:
+        raise ValidationError("Choose how often you meet.", field="cadence") from None
+    before = pair.cadence.value
+    if wanted != pair.cadence:
+        pair.cadence = wanted
+        db.session.flush()
+        audit.record(
+            actor, "oneonone.cadence_changed", pair, before={"cadence": before},
+            after={"cadence": wanted.value},
+        )
+    return pair
+
+
+def add_meeting(
+    actor: User, pair: OneOnOne, starts_at: datetime | None, duration_minutes: int | None
+) -> Meeting:
+    """A meeting at `starts_at` (UTC). Rungs writes to no calendar: the page offers an .ics."""
+    policy.authorize(actor, "oneonone.write", pair)
+    if starts_at is None:
+        raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
+    starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
+    if abs(starts_at - utcnow()) > FAR:
+        raise ValidationError("Choose a date within two years of today.", field="starts_at")
+    if duration_minutes not in DURATIONS:
+        raise ValidationError("Choose how long the meeting is.", field="duration_minutes")
+    clash = db.session.execute(
+        select(Meeting.id).where(Meeting.one_on_one_id == pair.id, Meeting.starts_at == starts_at)
+    ).first()
+    if clash:
+        raise ValidationError("There is already a meeting at that time.", field="starts_at")
+    meeting = Meeting(
+        one_on_one_id=pair.id,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        created_by_id=actor.id,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(
+        actor, "meeting.created", meeting,
+        after={"starts_at": starts_at.isoformat(), "duration_minutes": duration_minutes},
+    )
+    return meeting
+
+
+def propose_next(cadence: Cadence, latest: datetime | None, now: datetime) -> datetime | None:
+    """The next meeting the cadence proposes: one step after the latest meeting, stepped on
+    past today if the pair has missed some; with no meeting yet, tomorrow at 09:00 UTC."""
+    step = STEPS.get(cadence)
+    if step is None:
+        return None
+    if latest is None:
+        return datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=UTC)
+    proposed = latest + step
+    while proposed <= now:
+        proposed += step
+    return proposed
