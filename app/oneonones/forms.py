@@ -35,7 +35,7 @@ class MeetingForm(FlaskForm):
     duration_minutes = SelectField(
         "Length",
         coerce=int,
-        choices=[(minutes, f"{minutes} minutes") for minutes in DURATIONS],
+        choices=[SelectChoice(minutes, f"{minutes} minutes") for minutes in DURATIONS],
         default=30,
     )
 
@@ -60,7 +60,11 @@ class AgendaForm(FlaskForm):
     )
 
     def set_choices(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
-        self.link.choices = {"": [("", "Nothing in particular")]} | dict(groups)
+        self.link.choices = [SelectChoice("", "Nothing in particular")] + [
+            SelectChoice(value, label, optgroup=group)
+            for group, options in groups
+            for value, label in options
+        ]
 
 
 class AgendaEditForm(FlaskForm):

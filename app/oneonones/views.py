@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app import access
 from app.core.errors import ConflictError, DomainError
@@ -75,7 +76,7 @@ def _space_page(pair_id: int, status: int, meeting_form: MeetingForm | None = No
     if meeting_form is None:
         meeting_form = MeetingForm(formdata=None, starts_at=page.proposed)
     cadence_form = CadenceForm(formdata=None, cadence=page.pair.cadence.value)
-    cadence_form.cadence.choices = page.cadences
+    cadence_form.cadence.choices = [SelectChoice(v, label) for v, label in page.cadences]
     return render_template(
         "oneonones/space.html", page=page, meeting_form=meeting_form, cadence_form=cadence_form
     ), status
@@ -89,9 +90,9 @@ def add_meeting(pair_id: int):
     pair = spaces.get_pair(_actor(), pair_id)
     return submit(
         form,
-        lambda: spaces.add_meeting(
-            _actor(), pair, form.starts_at.data, form.duration_minutes.data
-        ).id,
+        lambda: (
+            spaces.add_meeting(_actor(), pair, form.starts_at.data, form.duration_minutes.data).id
+        ),
         page=lambda status, error=None: _space_page(pair_id, status, form),
         done=lambda meeting_id: saved(
             "The meeting was added.", "oneonones.meeting", meeting_id=meeting_id
@@ -136,9 +137,9 @@ def _meeting_page(meeting_id: int, status: int, *, conflict: str = "", error=Non
     )
     theirs = error.current if isinstance(error, ConflictError) else None
     if theirs:  # saving again now replaces theirs with yours, knowingly
-        (shared.shared_revision if conflict == "shared" else private.private_revision).data = (
-            theirs["revision"]
-        )
+        (
+            shared.shared_revision if conflict == "shared" else private.private_revision
+        ).data = theirs["revision"]
     return render_template(
         "oneonones/meeting.html",
         page=page,
@@ -241,7 +242,9 @@ def save_notes(meeting_id: int):
     return submit(
         form,
         lambda: content.save_shared_notes(
-            _actor(), meeting_id, form.shared_notes.data,
+            _actor(),
+            meeting_id,
+            form.shared_notes.data,
             expected_revision=form.shared_revision.data,
         ),
         page=lambda status, error=None: _meeting_page(
@@ -260,7 +263,9 @@ def save_private_notes(meeting_id: int):
     return submit(
         form,
         lambda: content.save_private_note(
-            _actor(), meeting_id, form.private_notes.data,
+            _actor(),
+            meeting_id,
+            form.private_notes.data,
             expected_revision=form.private_revision.data,
         ),
         page=lambda status, error=None: _meeting_page(

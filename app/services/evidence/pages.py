@@ -13,6 +13,7 @@ from app.services.evidence import attachments, conversation
 from app.services.evidence import history as evidence_history
 from app.services.evidence import timeline as evidence_timeline
 from app.services.evidence.timeline import ItemView, Timeline, TimelineFilters
+from app.services.oneonones import pages as oneonone_pages
 from app.services.people.pages import PersonLinks, person_links
 
 
@@ -42,6 +43,7 @@ class ItemPage:
     attachments: attachments.Panel
     conversation: conversation.Conversation
     links: PersonLinks  # whether the owner's name links to their profile
+    discussed_in: list[oneonone_pages.Discussed] = ()  # the viewer's 1:1s that linked it
 
     @property
     def evidence(self):
@@ -56,6 +58,7 @@ def item_page(viewer: User, evidence_id: int) -> ItemPage:
         attachments=attachments.panel(viewer, item.evidence),
         conversation=conversation.conversation(viewer, item.evidence),
         links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),
+        discussed_in=oneonone_pages.discussed_in(viewer, item.evidence.id),
     )
 
 

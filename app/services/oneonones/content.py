@@ -70,7 +70,9 @@ def add_agenda_item(actor: User, meeting_id: int, text: str, link: str | None = 
     if target:
         db.session.add(CoachingLink(agenda_item_id=item.id, **target))
     audit.record(
-        actor, "agenda_item.added", item,
+        actor,
+        "agenda_item.added",
+        item,
         after={"meeting_id": meeting.id, **{k: v for k, v in (target or {}).items()}},
     )
     _announce_topic(actor, pair, meeting)
@@ -199,7 +201,9 @@ def mark_discussed(actor: User, item_id: int, discussed: bool) -> AgendaItem:
 # --- notes ------------------------------------------------------------------------------------
 
 
-def save_shared_notes(actor: User, meeting_id: int, body: str, *, expected_revision: int) -> Meeting:
+def save_shared_notes(
+    actor: User, meeting_id: int, body: str, *, expected_revision: int
+) -> Meeting:
     """Both edit a meeting's shared notes; a save over a newer one shows both texts."""
     meeting, pair = get_meeting(actor, meeting_id)
     policy.authorize(actor, "oneonone.write", pair)
@@ -277,12 +281,16 @@ def add_action_item(actor: User, meeting_id: int, data: ActionInput) -> ActionIt
     db.session.add(action)
     db.session.flush()
     audit.record(
-        actor, "action_item.added", action,
+        actor,
+        "action_item.added",
+        action,
         after={"owner_id": data.owner_id, "due_on": data.due_on and data.due_on.isoformat()},
     )
     if data.owner_id != actor.id:
         notifications.notify(
-            [data.owner_id], NotificationKind.ACTION_ITEM_ASSIGNED, actor_id=actor.id,
+            [data.owner_id],
+            NotificationKind.ACTION_ITEM_ASSIGNED,
+            actor_id=actor.id,
             meeting_id=meeting.id,
         )
     return action

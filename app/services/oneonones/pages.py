@@ -83,8 +83,16 @@ def _pairs(viewer: User, condition) -> list[Pair]:
         .order_by(OneOnOne.kind, member.name, OneOnOne.id)
     ).all()
     return [
-        Pair(p.id, p.lead_id, p.member_id, lead_name or FORMER, member_name or FORMER, p.kind,
-             p.cadence, viewer.id)
+        Pair(
+            p.id,
+            p.lead_id,
+            p.member_id,
+            lead_name or FORMER,
+            member_name or FORMER,
+            p.kind,
+            p.cadence,
+            viewer.id,
+        )
         for p, lead_name, member_name in rows
     ]
 
@@ -125,8 +133,9 @@ def _actions(condition, *, limit: int | None = None) -> list[ActionRow]:
         .limit(limit)
     )
     return [
-        ActionRow(a.id, a.text, a.owner_id, name or FORMER, a.due_on, a.done_at, a.raised_in_id,
-                  starts_at)
+        ActionRow(
+            a.id, a.text, a.owner_id, name or FORMER, a.due_on, a.done_at, a.raised_in_id, starts_at
+        )
         for a, name, starts_at in db.session.execute(query).all()
     ]
 
@@ -159,20 +168,28 @@ def index_page(viewer: User) -> IndexPage:
     now = utcnow()
     pairs = _pairs(viewer, True)
     ids = [p.id for p in pairs]
-    upcoming = dict(
-        db.session.execute(
-            select(Meeting.one_on_one_id, func.min(Meeting.starts_at))
-            .where(Meeting.one_on_one_id.in_(ids), Meeting.starts_at >= now)
-            .group_by(Meeting.one_on_one_id)
-        ).all()
-    ) if ids else {}
-    counts = dict(
-        db.session.execute(
-            select(ActionItem.one_on_one_id, func.count())
-            .where(ActionItem.one_on_one_id.in_(ids), ActionItem.done_at.is_(None))
-            .group_by(ActionItem.one_on_one_id)
-        ).all()
-    ) if ids else {}
+    upcoming = (
+        dict(
+            db.session.execute(
+                select(Meeting.one_on_one_id, func.min(Meeting.starts_at))
+                .where(Meeting.one_on_one_id.in_(ids), Meeting.starts_at >= now)
+                .group_by(Meeting.one_on_one_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    counts = (
+        dict(
+            db.session.execute(
+                select(ActionItem.one_on_one_id, func.count())
+                .where(ActionItem.one_on_one_id.in_(ids), ActionItem.done_at.is_(None))
+                .group_by(ActionItem.one_on_one_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
     return IndexPage(
         rows=[PairRow(p, upcoming.get(p.id), counts.get(p.id, 0)) for p in pairs],
         startable=startable(viewer),
@@ -273,8 +290,9 @@ def _topic_counts(meeting_ids: list[int]) -> dict[int, int]:
 
 
 def _meeting_row(meeting: Meeting, topics: dict[int, int]) -> MeetingRow:
-    return MeetingRow(meeting.id, meeting.starts_at, meeting.duration_minutes,
-                      topics.get(meeting.id, 0))
+    return MeetingRow(
+        meeting.id, meeting.starts_at, meeting.duration_minutes, topics.get(meeting.id, 0)
+    )
 
 
 # --- one meeting --------------------------------------------------------------------------
@@ -357,8 +375,15 @@ def _agenda(viewer: User, pair: Pair, meeting: Meeting) -> list[AgendaRow]:
     ).all()
     links = link_views.for_items(viewer, pair.member_id, [item.id for item, _ in rows])
     return [
-        AgendaRow(item.id, item.text, name or FORMER, item.author_id == viewer.id,
-                  item.is_discussed, item.revision, links.get(item.id, []))
+        AgendaRow(
+            item.id,
+            item.text,
+            name or FORMER,
+            item.author_id == viewer.id,
+            item.is_discussed,
+            item.revision,
+            links.get(item.id, []),
+        )
         for item, name in rows
     ]
 
@@ -387,6 +412,7 @@ class PersonPanel:
     next_meeting: datetime | None
     open_actions: list[ActionRow]
     may_start: bool
+    today: date
 
 
 def person_panel(viewer: User, person_id: int) -> PersonPanel | None:
@@ -402,7 +428,7 @@ def person_panel(viewer: User, person_id: int) -> PersonPanel | None:
     )
     if not pairs:
         may_start = bool(startable(viewer, person_id))
-        return PersonPanel(None, None, [], True) if may_start else None
+        return PersonPanel(None, None, [], True, utcnow().date()) if may_start else None
     pair = pairs[0]
     next_meeting = db.session.execute(
         select(func.min(Meeting.starts_at)).where(
@@ -410,7 +436,7 @@ def person_panel(viewer: User, person_id: int) -> PersonPanel | None:
         )
     ).scalar_one()
     actions = _actions(and_(ActionItem.one_on_one_id == pair.id, ActionItem.done_at.is_(None)))
-    return PersonPanel(pair, next_meeting, actions, False)
+    return PersonPanel(pair, next_meeting, actions, False, utcnow().date())
 
 
 @dataclass(frozen=True)
@@ -438,9 +464,13 @@ def home_summary(viewer: User) -> HomeSummary:
     mine = and_(
         ActionItem.owner_id == viewer.id,
         ActionItem.done_at.is_(None),
-        ActionItem.one_on_one_id.in_(select(OneOnOne.id).where(policy.where("oneonone.view", viewer))),
+        ActionItem.one_on_one_id.in_(
+            select(OneOnOne.id).where(policy.where("oneonone.view", viewer))
+        ),
     )
-    total = db.session.execute(select(func.count()).select_from(ActionItem).where(mine)).scalar_one()
+    total = db.session.execute(
+        select(func.count()).select_from(ActionItem).where(mine)
+    ).scalar_one()
     with_name = None
     if upcoming:
         with_name = upcoming[4] if upcoming[2] == viewer.id else upcoming[3]

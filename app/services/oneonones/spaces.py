@@ -74,7 +74,10 @@ def set_cadence(actor: User, pair: OneOnOne, cadence: str) -> OneOnOne:
         pair.cadence = wanted
         db.session.flush()
         audit.record(
-            actor, "oneonone.cadence_changed", pair, before={"cadence": before},
+            actor,
+            "oneonone.cadence_changed",
+            pair,
+            before={"cadence": before},
             after={"cadence": wanted.value},
         )
     return pair
@@ -106,7 +109,9 @@ def add_meeting(
     db.session.add(meeting)
     db.session.flush()
     audit.record(
-        actor, "meeting.created", meeting,
+        actor,
+        "meeting.created",
+        meeting,
         after={"starts_at": starts_at.isoformat(), "duration_minutes": duration_minutes},
     )
     return meeting

@@ -1,0 +1,295 @@
+"""1:1s through HTTP: who sees what (bodies, not only statuses), conflicts, the .ics, queries."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    ActionItem,
+    AgendaItem,
+    AuditEvent,
+    Meeting,
+    Notification,
+    NotificationKind,
+    PrivateNote,
+)
+from tests.factories import sign_in
+from tests.oneonones_helpers import (
+    ACTION,
+    LEAD_PRIVATE,
+    MEMBER_PRIVATE,
+    SHARED,
+    TOPIC,
+    at,
+    build,
+    user,
+)
+from tests.queries import count_queries
+
+SECRETS = (SHARED, LEAD_PRIVATE, MEMBER_PRIVATE, TOPIC, ACTION)
+
+
+def signed_in(app, person):
+    client = app.test_client()
+    sign_in(client, person)
+    return client
+
+
+def text_of(response) -> str:
+    html = response.get_data(as_text=True)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+@pytest.fixture
+def cast(make, org):
+    """The pair is director (lead) and pm_d1 (member); around them everyone the matrix needs."""
+    peer = make.person(name="Pia Peer", manager=org.director, email="pia@example.com")
+    built = build(make.app, org.director, org.pm_d1)
+    people = {
+        "lead": org.director,
+        "member": org.pm_d1,
+        "skip_level": org.manager_a,
+        "head": org.head,
+        "peer": peer,
+        "other_mentor": org.pm_a2,  # mentors pm_b1
+        "stranger": org.pm_b1,
+    }
+    return people, built
+
+
+@pytest.mark.parametrize("who", ["lead", "member"])
+def test_the_two_see_the_space_the_meeting_and_only_their_own_private_notes(client, cast, who):
+    people, built = cast
+    sign_in(client, people[who])
+    space = client.get(f"/one-on-ones/{built.pair_id}")
+    assert space.status_code == 200
+    assert ACTION in text_of(space)
+    page = client.get(f"/one-on-ones/meetings/{built.meeting_id}")
+    assert page.status_code == 200
+    body = text_of(page)
+    assert SHARED in body and TOPIC in body and ACTION in body
+    own, other = (LEAD_PRIVATE, MEMBER_PRIVATE) if who == "lead" else (MEMBER_PRIVATE, LEAD_PRIVATE)
+    assert own in body
+    assert other not in page.get_data(as_text=True)
+    listing = text_of(client.get("/one-on-ones/"))
+    other_name = people["member" if who == "lead" else "lead"].name
+    assert other_name in listing
+    assert client.get(f"/one-on-ones/meetings/{built.meeting_id}.ics").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["skip_level", "head", "peer", "other_mentor", "stranger"])
+def test_nobody_else_sees_any_of_it(client, cast, who):
+    people, built = cast
+    sign_in(client, people[who])
+    for path in (
+        f"/one-on-ones/{built.pair_id}",
+        f"/one-on-ones/meetings/{built.meeting_id}",
+        f"/one-on-ones/meetings/{built.meeting_id}.ics",
+        f"/one-on-ones/agenda/{built.topic_id}/edit",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert not any(secret in response.get_data(as_text=True) for secret in SECRETS)
+    posted = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/agenda", {"topic": "Sneaky"}
+    )
+    assert posted.status_code == 404
+    done = client.post_form(f"/one-on-ones/actions/{built.action_id}/done", {"done": "1"})
+    assert done.status_code == 404
+    listing = client.get("/one-on-ones/").get_data(as_text=True)
+    assert f'/one-on-ones/{built.pair_id}"' not in listing
+
+
+def test_a_stale_shared_notes_save_answers_409_with_both_texts(app, client, cast):
+    people, built = cast
+    sign_in(client, people["member"])
+    response = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/notes",
+        {"shared_notes": "My version of the notes", "shared_revision": "1"},
+    )
+    assert response.status_code == 409
+    body = text_of(response)
+    assert SHARED in body and "My version of the notes" in body
+    with app.app_context():
+        assert db.session.get(Meeting, built.meeting_id).shared_notes == SHARED
+    # Saving again from the conflict page replaces it, knowingly.
+    revision = re.search(r'name="shared_revision" type="hidden" value="(\d+)"', response.text)
+    again = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/notes",
+        {"shared_notes": "My version of the notes", "shared_revision": revision.group(1)},
+    )
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(Meeting, built.meeting_id).shared_notes == "My version of the notes"
+
+
+def test_a_stale_private_note_save_answers_409_and_keeps_the_saved_one(app, client, cast):
+    people, built = cast
+    sign_in(client, people["lead"])
+    response = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/private-notes",
+        {"private_notes": "Typed in a second tab", "private_revision": "0"},
+    )
+    assert response.status_code == 409
+    body = text_of(response)
+    assert LEAD_PRIVATE in body and "Typed in a second tab" in body
+    assert MEMBER_PRIVATE not in response.get_data(as_text=True)
+    with app.app_context():
+        bodies = set(db.session.execute(select(PrivateNote.body)).scalars())
+    assert bodies == {LEAD_PRIVATE, MEMBER_PRIVATE}
+
+
+def test_a_stale_topic_edit_answers_409_and_only_the_author_edits(app, client, cast):
+    people, built = cast
+    sign_in(client, people["member"])
+    first = client.post_form(
+        f"/one-on-ones/agenda/{built.topic_id}/edit", {"topic": "Reworded", "revision": "1"}
+    )
+    assert first.status_code == 302
+    stale = client.post_form(
+        f"/one-on-ones/agenda/{built.topic_id}/edit", {"topic": "Other tab", "revision": "1"}
+    )
+    assert stale.status_code == 409
+    assert "The saved topic: “Reworded”" in text_of(stale)
+    assert 'value="Other tab"' in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(AgendaItem, built.topic_id).text == "Reworded"
+    client = signed_in(app, people["lead"])
+    assert client.get(f"/one-on-ones/agenda/{built.topic_id}/edit").status_code == 404
+
+
+def test_bad_input_is_refused_next_to_the_field(app, client, cast):
+    people, built = cast
+    sign_in(client, people["lead"])
+    empty = client.post_form(f"/one-on-ones/meetings/{built.meeting_id}/agenda", {"topic": " "})
+    assert empty.status_code == 400
+    assert "Write the topic before adding it." in text_of(empty)
+    bad_link = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/agenda", {"topic": "x", "link": "e:999"}
+    )
+    assert bad_link.status_code == 400
+    assert "Choose something from the list to link." in text_of(bad_link)
+    stranger_owner = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/actions",
+        {"action": "Do it", "owner_id": str(people["head"].id)},
+    )
+    assert stranger_owner.status_code == 400
+    assert "Choose which of you two will do it." in text_of(stranger_owner)
+    no_time = client.post_form(f"/one-on-ones/{built.pair_id}/meetings", {"starts_at": "soon"})
+    assert no_time.status_code == 400
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(AgendaItem)).scalar() == 1
+        assert db.session.execute(select(func.count()).select_from(ActionItem)).scalar() == 1
+        assert db.session.execute(select(func.count()).select_from(Meeting)).scalar() == 1
+
+
+def test_the_ics_parses_back_with_the_meeting_time(app, client, cast):
+    people, built = cast
+    sign_in(client, people["member"])
+    response = client.get(f"/one-on-ones/meetings/{built.meeting_id}.ics")
+    assert response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = Calendar.from_ical(response.data)
+    (event,) = calendar.walk("VEVENT")
+    with app.app_context():
+        meeting = db.session.get(Meeting, built.meeting_id)
+        starts_at = meeting.starts_at
+    assert event.decoded("dtstart") == starts_at
+    assert (event.decoded("dtend") - starts_at).total_seconds() == 30 * 60
+    assert people["lead"].name in str(event["summary"])
+    assert str(event["url"]).endswith(f"/one-on-ones/meetings/{built.meeting_id}")
+    assert TOPIC not in response.get_data(as_text=True)  # the agenda stays in Rungs
+
+
+def test_starting_adding_meetings_and_notifications(app, client, org):
+    sign_in(client, org.manager_a)
+    index = text_of(client.get("/one-on-ones/"))
+    assert "Start 1:1s with Alice Pm" in index
+    started = client.post_form(f"/one-on-ones/start/{org.pm_a1.id}")
+    assert started.status_code == 302
+    pair_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    again = client.post_form(f"/one-on-ones/start/{org.pm_a1.id}")
+    assert again.headers["Location"] == started.headers["Location"]  # one space per pair
+    space = text_of(client.get(f"/one-on-ones/{pair_id}"))
+    assert "Every two weeks: the next one would be" in space
+    when = at(3).strftime("%Y-%m-%dT%H:%M")
+    added = client.post_form(
+        f"/one-on-ones/{pair_id}/meetings", {"starts_at": when, "duration_minutes": "45"}
+    )
+    assert added.status_code == 302
+    meeting_path = added.headers["Location"]
+    meeting_id = int(meeting_path.rsplit("/", 1)[1])
+    for topic in ("Hiring plan", "Roadmap"):
+        client.post_form(f"/one-on-ones/meetings/{meeting_id}/agenda", {"topic": topic})
+    client.post_form(
+        f"/one-on-ones/meetings/{meeting_id}/actions",
+        {"action": "Draft the plan", "owner_id": str(org.pm_a1.id), "due_on": "2026-01-05"},
+    )
+    with app.app_context():
+        kinds = list(
+            db.session.execute(
+                select(Notification.kind).where(Notification.recipient_id == org.pm_a1.id)
+            ).scalars()
+        )
+        actions = set(db.session.execute(select(AuditEvent.action)).scalars())
+    # Two topics, one notice: no spam while the first is unread.
+    assert kinds.count(NotificationKind.AGENDA_ITEM_ADDED) == 1
+    assert kinds.count(NotificationKind.ACTION_ITEM_ASSIGNED) == 1
+    assert {"oneonone.opened", "meeting.created", "agenda_item.added", "action_item.added"} <= (
+        actions
+    )
+    client = signed_in(app, org.pm_a1)
+    inbox = text_of(client.get("/notifications"))
+    assert "Ada Manager added topics to your 1:1 on" in inbox
+    assert "gave you an action item in your 1:1 on" in inbox
+    home = text_of(client.get("/"))
+    assert "Draft the plan" in home and "overdue" in home
+
+
+def test_the_person_page_offers_the_space_or_a_start(app, client, org, make):
+    build(make.app, org.manager_a, org.pm_a1)
+    sign_in(client, org.manager_a)
+    alice = text_of(client.get(f"/people/{org.pm_a1.id}"))
+    assert "Open 1:1s" in alice and ACTION in alice
+    arun = text_of(client.get(f"/people/{org.pm_a2.id}"))
+    assert "Start 1:1s" in arun
+    client = signed_in(app, org.head)
+    head_view = client.get(f"/people/{org.pm_a1.id}").get_data(as_text=True)
+    assert ACTION not in head_view and "Open 1:1s" not in head_view
+
+
+def _fill(app, built, lead, member, n: int) -> None:
+    from app.services.oneonones import content, spaces
+
+    with app.app_context():
+        pair = spaces.get_pair(user(lead), built.pair_id)
+        for i in range(n):
+            spaces.add_meeting(user(lead), pair, at(-(i + 1), hour=10), 30)
+            content.add_agenda_item(user(member), built.meeting_id, f"Topic {i}")
+            content.add_action_item(
+                user(lead), built.meeting_id, content.ActionInput(f"Act {i}", member.id, None)
+            )
+        db.session.commit()
+
+
+def test_pages_use_the_same_number_of_queries_for_5_and_200(app, client, make, org):
+    counts = {}
+    for n, (lead, member) in ((5, (org.manager_a, org.pm_a1)), (200, (org.manager_b, org.pm_b1))):
+        built = build(app, lead, member)
+        _fill(app, built, lead, member, n)
+        client = signed_in(app, lead)
+        counts[n] = [
+            count_queries(app, client, path)
+            for path in (
+                f"/one-on-ones/{built.pair_id}",
+                f"/one-on-ones/meetings/{built.meeting_id}",
+                "/one-on-ones/",
+            )
+        ]
+    assert counts[5] == counts[200]
