@@ -81,7 +81,7 @@ class AgendaEditForm(FlaskForm):
 
 class SharedNotesForm(FlaskForm):
     shared_notes = TextAreaField(
-        "Shared notes",
+        "Edit the shared notes",
         validators=[Length(max=NOTES_MAX, message=f"Use at most {NOTES_MAX:,} characters.")],
         description="You both see and edit these. Markdown works: **bold**, lists and links.",
         render_kw={"rows": 8},
