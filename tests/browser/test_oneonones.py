@@ -34,7 +34,8 @@ def test_a_full_one_on_one(page: Page, org, live_server: str):
 
     page.get_by_label("Topic", exact=True).fill("Hiring plan for Q1")
     page.get_by_role("button", name="Add to the agenda").click()
-    page.get_by_role("textbox", name="Edit the shared notes").fill("We agreed to **open two roles**.")
+    shared_notes = page.get_by_role("textbox", name="Edit the shared notes")
+    shared_notes.fill("We agreed to **open two roles**.")
     page.get_by_role("button", name="Save shared notes").click()
     page.get_by_role("textbox", name="Your private notes").fill("Ada only: watch for burnout")
     page.get_by_role("button", name="Save private notes").click()
@@ -58,7 +59,7 @@ def test_a_full_one_on_one(page: Page, org, live_server: str):
     page.get_by_label("Topic", exact=True).fill("My promotion timeline")
     page.get_by_role("button", name="Add to the agenda").click()
     expect(agenda).to_contain_text("My promotion timeline")
-    page.get_by_role("textbox", name="Edit the shared notes").fill("We agreed to **open two roles**.\n\nAlice: I own the JD.")
+    shared_notes.fill("We agreed to **open two roles**.\n\nAlice: I own the JD.")
     page.get_by_role("button", name="Save shared notes").click()
     expect(page.get_by_role("region", name="Shared notes")).to_contain_text("I own the JD")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -74,13 +75,15 @@ def test_a_full_one_on_one(page: Page, org, live_server: str):
     second_meeting = page.url
     assert second_meeting != first_meeting
     carried = page.get_by_role("region", name="Action items")
-    expect(carried.get_by_role("heading", name="Carried over from earlier meetings")).to_be_visible()
+    carried_heading = carried.get_by_role("heading", name="Carried over from earlier meetings")
+    expect(carried_heading).to_be_visible()
     expect(carried).to_contain_text("Draft the job descriptions")
 
     switch_to(page, org.pm_a1, live_server)
     page.goto(second_meeting)
     page.get_by_role("button", name="Mark done: Draft the job descriptions").click()
-    expect(page.get_by_role("button", name="Open again: Draft the job descriptions")).to_be_visible()
+    reopen = page.get_by_role("button", name="Open again: Draft the job descriptions")
+    expect(reopen).to_be_visible()
     page.goto("/")
     expect(page.locator("body")).not_to_contain_text("Draft the job descriptions")
     click_nav(page, "1:1s")
