@@ -21,7 +21,7 @@ def switch_to(page: Page, person, origin: str) -> None:
     page.wait_for_url(origin + "/")
 
 
-def test_a_full_one_on_one(page: Page, org, live_server: str):
+def test_a_full_one_on_one(page: Page, org, live_server: str, assert_accessible):
     switch_to(page, org.manager_a, live_server)
     click_nav(page, "1:1s")
     shoot(page, "oneonones-index-1280")
@@ -64,6 +64,7 @@ def test_a_full_one_on_one(page: Page, org, live_server: str):
     expect(page.get_by_role("region", name="Shared notes")).to_contain_text("I own the JD")
     page.set_viewport_size({"width": 1280, "height": 900})
     shoot(page, "oneonones-meeting-1280")
+    assert_accessible(page)
     fits(page, 390)
     shoot(page, "oneonones-meeting-390")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -90,5 +91,6 @@ def test_a_full_one_on_one(page: Page, org, live_server: str):
     page.get_by_role("link", name="Ada Manager").click()
     expect(page.get_by_role("region", name="Open action items")).to_contain_text("Nothing open")
     shoot(page, "oneonones-space-1280")
+    assert_accessible(page)
     fits(page, 390)
     shoot(page, "oneonones-space-390")
