@@ -293,3 +293,19 @@ def test_pages_use_the_same_number_of_queries_for_5_and_200(app, client, make, o
             )
         ]
     assert counts[5] == counts[200]
+
+
+def test_the_evidence_page_says_where_it_was_discussed_only_to_the_two(app, org, make):
+    from app.services.oneonones import content
+    from tests.evidence_helpers import publish_and_place, record
+
+    publish_and_place(app, [org.pm_a1])
+    evidence_id = record(app, org.pm_a1, title="Shared launch")
+    built = build(app, org.manager_a, org.pm_a1)
+    with app.app_context():
+        content.add_agenda_item(user(org.manager_a), built.meeting_id, "Talk", f"e:{evidence_id}")
+        db.session.commit()
+    for person, shown in ((org.manager_a, True), (org.pm_a1, True), (org.head, False)):
+        page = signed_in(app, person).get(f"/evidence/{evidence_id}")
+        assert page.status_code == 200
+        assert ("Discussed in 1:1s" in text_of(page)) is shown, person.name
