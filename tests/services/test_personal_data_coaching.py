@@ -7,10 +7,21 @@ import json
 import zipfile
 
 import pytest
+from sqlalchemy import delete, select
 
+from app.core.errors import RowErrors
 from app.extensions import db
-from app.models import User
+from app.models import (
+    DelegationBoard,
+    Evidence,
+    FeedbackRequest,
+    Goal,
+    OneOnOne,
+    Thanks,
+    User,
+)
 from app.services import personal_data
+from app.services.personal_data import importing as personal_data_import
 from tests.coaching_data import coaching_of_alice
 from tests.evidence_helpers import publish_and_place
 
@@ -39,9 +50,9 @@ def test_alices_1on1_holds_the_meetings_and_her_own_private_notes_only(
     assert [(a["text"], a["by"]) for a in first["agenda"]] == [("Topic 0", "you")]
     lesson_place = 1  # her only evidence item
     assert first["agenda"][0]["links"] == [
+        {"competency": {"framework": "sample", "key": "skill-1-0"}},
         {"evidence": lesson_place},
         {"goal": 1},
-        {"competency": {"framework": "sample", "key": "skill-1-0"}},
     ]
     assert [(a["text"], a["owner"], a["raised_in"]) for a in pair["action_items"]] == [
         ("Follow up 0", "you", 1),
@@ -59,8 +70,11 @@ def test_the_managers_export_has_the_same_pair_with_his_notes_not_hers(
     assert pair["meetings"][0]["your_private_notes"]["body"] == "LEAD SECRET 0"
     assert "My thoughts" not in json.dumps(document)
     links = pair["meetings"][0]["agenda"][0]["links"]
-    assert links[0] == {"evidence_of": "Alice Pm", "title": "Pricing test that failed"}
-    assert links[1] == {"goal_of": "Alice Pm", "competency": "skill-0-0"}
+    assert links == [
+        {"goal_of": "Alice Pm", "competency": "skill-0-0"},
+        {"competency": {"framework": "sample", "key": "skill-1-0"}},
+        {"evidence_of": "Alice Pm", "title": "Pricing test that failed"},
+    ]
 
 
 def test_goals_point_at_their_evidence_by_place_and_the_lesson_flag_is_kept(
@@ -183,3 +197,232 @@ def test_the_summary_counts_the_coaching_objects(app, org, alice_coached, ctx):
         "feedback_requests": 1,
         "thanks": 1,
     }
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def fresh_organisation() -> None:
+    """The same people, none of their content: as if they moved to another Rungs together."""
+    for model in (Thanks, FeedbackRequest, DelegationBoard, OneOnOne, Goal, Evidence):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+def without_times(document: dict) -> dict:
+    """The export with ids and the times an import sets anew left out (what must survive)."""
+    text = json.dumps(document, sort_keys=True)
+    cleaned = json.loads(text)
+    cleaned.pop("exported_at")
+    for section in ("evidence", "contributions", "help_seen", "thanks_received"):
+        cleaned.pop(section)
+    return cleaned
+
+
+def test_round_trip_into_a_fresh_organisation(app, org, alice_coached, ctx):
+    alice_file = personal_data.export_document(person(org.pm_a1))
+    ada_file = personal_data.export_document(person(org.manager_a))
+    fresh_organisation()
+    report = personal_data_import.import_items(person(org.pm_a1), alice_file)
+    db.session.commit()
+    coaching = report.coaching
+    assert len(report.imported) == 1
+    assert (coaching.goals, coaching.feedback_requests, coaching.rounds) == (1, 1, 1)
+    # Alice is Ada's report: she may not open their 1:1s; Ada imports them.
+    assert coaching.meetings == 0
+    assert any("ask Ada Manager to open them" in line for line in coaching.skipped)
+    assert any("private draft" in line for line in coaching.skipped)  # the lesson flag
+    ada_report = personal_data_import.import_items(person(org.manager_a), ada_file).coaching
+    db.session.commit()
+    assert (ada_report.meetings, ada_report.agenda_items, ada_report.action_items) == (2, 2, 2)
+    assert ada_report.private_notes == 2
+    again = personal_data_import.import_items(person(org.pm_a1), alice_file).coaching
+    db.session.commit()
+    assert (again.meetings, again.agenda_items, again.private_notes, again.links) == (0, 0, 2, 2)
+
+    after = personal_data.export_document(person(org.pm_a1))
+    before = alice_file
+    (pair,) = after["one_on_ones"]
+    (old_pair,) = before["one_on_ones"]
+    assert pair["with"] == old_pair["with"] and pair["cadence"] == old_pair["cadence"]
+    for new, old in zip(pair["meetings"], old_pair["meetings"], strict=True):
+        assert new["starts_at"] == old["starts_at"]
+        assert new["shared_notes"] == old["shared_notes"]
+        assert new["your_private_notes"]["body"] == old["your_private_notes"]["body"]
+        assert [(a["text"], a["by"], a["links"]) for a in new["agenda"]] == [
+            (a["text"], a["by"], a["links"]) for a in old["agenda"]
+        ]
+    assert [(a["text"], a["owner"], a["due_on"], a["raised_in"]) for a in pair["action_items"]] == [
+        (a["text"], a["owner"], a["due_on"], a["raised_in"]) for a in old_pair["action_items"]
+    ]
+    keys = ("framework", "competency", "change", "measure", "target_on", "status", "evidence")
+    assert [{k: g[k] for k in keys} for g in after["goals"]] == [
+        {k: g[k] for k in keys} for g in before["goals"]
+    ]
+    assert after["goals"][0]["agreed_by"] is None  # agreed again here
+    board, old_board = after["delegation_board"], before["delegation_board"]
+    assert [r["decision"] for r in board["rows"]] == [r["decision"] for r in old_board["rows"]]
+    assert [
+        [(a["row"], a["level"], a["note"], a["agreed_by"]) for a in r["agreements"]]
+        for r in board["rounds"]
+    ] == [
+        [
+            (a["row"], a["level"], a["note"], a["agreed_by"])
+            for a in old_board["rounds"][0]["agreements"]
+        ]
+    ]
+    (request,) = after["feedback_requests"]
+    old_request = before["feedback_requests"][0]
+    assert {k: request[k] for k in ("competencies", "message", "due_on", "created_at")} == {
+        k: old_request[k] for k in ("competencies", "message", "due_on", "created_at")
+    }
+    assert [(a["from"], a["status"], a["impact"]) for a in request["asked"]] == [
+        (a["from"], a["status"], a["impact"]) for a in old_request["asked"]
+    ]
+    # Ada's own view of the pair came back too: her notes, not Alice's.
+    (ada_pair,) = personal_data.export_document(person(org.manager_a))["one_on_ones"]
+    assert ada_pair["meetings"][0]["your_private_notes"]["body"] == "LEAD SECRET 0"
+
+
+def test_importing_the_same_file_twice_adds_nothing(app, org, alice_coached, ctx):
+    document = personal_data.export_document(person(org.manager_a))
+    before = personal_data.export_document(person(org.pm_a1))
+    report = personal_data_import.import_items(person(org.pm_a1), before)
+    again = personal_data_import.import_items(person(org.manager_a), document)
+    db.session.commit()
+    for coaching in (report.coaching, again.coaching):
+        assert not coaching.anything, coaching
+    after = personal_data.export_document(person(org.pm_a1))
+    assert without_times(after) == without_times(before)
+
+
+def test_the_lesson_flag_comes_back_on_a_shared_lesson_here(app, org, alice_coached, ctx):
+    document = personal_data.export_document(person(org.pm_a1))
+    item = db.session.get(Evidence, alice_coached["lesson"])
+    item.lesson_shared_at = None
+    db.session.commit()
+    report = personal_data_import.import_items(person(org.pm_a1), document)
+    assert report.coaching.lessons == 1
+    assert db.session.get(Evidence, alice_coached["lesson"]).lesson_shared_at is not None
+
+
+@pytest.fixture
+def loner(app, make, alice_coached, org):
+    """Someone on Alice's level with no manager and nobody else here."""
+    made = make.person(name="Lone Pm", email="lone@example.com")
+    with app.app_context():
+        db.session.get(User, made.id).level_id = db.session.get(User, org.pm_a1.id).level_id
+        db.session.commit()
+    return made
+
+
+def test_what_cannot_come_back_is_skipped_with_a_reason(app, org, loner, ctx):
+    document = personal_data.export_document(person(org.pm_a1))
+    document["one_on_ones"][0]["with"]["email"] = "gone@example.com"
+    document["feedback_requests"][0]["asked"][0]["from"]["email"] = "gone@example.com"
+    document["goals"][0]["competency"] = "no-such-skill"
+    report = personal_data_import.import_items(person(loner), document).coaching
+    assert report.skipped == [
+        "Goal 1 (“Run discovery on my own 0”): your career path here has no competency "
+        "'no-such-skill'.",
+        "“Pricing test that failed” was offered to your team as a lesson; here it is a private "
+        "draft: share it, then offer it as a lesson again.",
+        "1:1 with Ada Manager: nobody here has the email gone@example.com.",
+        "Feedback request 1 (2026-03-02): the answer of Arun Pm, who is not here "
+        "(gone@example.com).",
+        "Feedback request 1 (2026-03-02): no answer from anyone here.",
+        "Your delegation board: you have no manager here to play it with; once you have one, "
+        "import again.",
+    ]
+    assert not report.anything
+
+
+HOSTILE = [
+    ({"one_on_ones": "lots"}, "The export's one_on_ones must be a list."),
+    ({"one_on_ones": [[]]}, "1:1 1 is not an object."),
+    ({"one_on_ones": [{"with": {"email": 5}}]}, "1:1 1's email must be text."),
+    (
+        {"one_on_ones": [{"with": {"email": "a@b.c"}, "meetings": [{"starts_at": "soon"}]}]},
+        "1:1 1, meeting 1's starts_at 'soon' is not a time like 2026-03-02T09:00:00Z.",
+    ),
+    (
+        {"one_on_ones": [{"with": {"email": "a@b.c"}, "meetings": [{}] * 5_001}]},
+        "1:1 1 has 5,001 meetings; an export holds at most 5,000.",
+    ),
+    (
+        {"goals": [{"competency": "x", "change": "y", "status": "won"}]},
+        "Goal 1's status 'won' is not one of not_started",
+    ),
+    (
+        {"goals": [{"competency": "x", "change": "y", "evidence": [True]}]},
+        "evidence 1's place True is not a whole number",
+    ),
+    ({"goals": [{"competency": "x", "change": "y\x00"}]}, "Goal 1's change contains a control"),
+    (
+        {
+            "delegation_board": {
+                "rows": [],
+                "rounds": [
+                    {
+                        "number": 1,
+                        "opened_at": "2026-01-01T00:00:00Z",
+                        "agreements": [{"row": 1, "level": 9}],
+                    }
+                ],
+            }
+        },
+        "the board has no rows",
+    ),
+    (
+        {
+            "delegation_board": {
+                "rows": [{"decision": "d"}],
+                "rounds": [
+                    {
+                        "number": 1,
+                        "opened_at": "2026-01-01T00:00:00Z",
+                        "agreements": [{"row": 1, "level": 9}],
+                    }
+                ],
+            }
+        },
+        "level 9 is not a whole number from 1 to 7",
+    ),
+    (
+        {"feedback_requests": [{"created_at": "2026-01-01T00:00:00Z", "asked": [{"from": {}}]}]},
+        "has no email",
+    ),
+    ({"goals": [{}] * 2_001}, "The export has 2,001 goals; an export holds at most 2,000."),
+]
+
+
+@pytest.mark.parametrize(("changes", "message"), HOSTILE)
+def test_hostile_coaching_sections_are_refused_whole_with_a_message(
+    app, org, ctx, changes, message
+):
+    publish_and_place(app, [org.pm_a1])
+    document = {"format": "rungs-personal-data/1", "evidence": [], **changes}
+    with pytest.raises(RowErrors) as error:
+        personal_data_import.import_items(person(org.pm_a1), document)
+    assert any(message in line for line in error.value.errors), error.value.errors
+    for model in (Goal, OneOnOne, DelegationBoard, FeedbackRequest):
+        assert db.session.execute(select(model)).first() is None
+
+
+def test_a_bad_item_refuses_the_coaching_too(app, org, alice_coached, ctx):
+    document = personal_data.export_document(person(org.pm_a1))
+    fresh_organisation()
+    document["evidence"][0]["kind"] = "party"
+    with pytest.raises(RowErrors):
+        personal_data_import.import_items(person(org.pm_a1), document)
+    db.session.rollback()
+    assert db.session.execute(select(Goal)).first() is None
+
+
+def test_unknown_fields_are_named_and_ignored(app, org, alice_coached, ctx):
+    document = personal_data.export_document(person(org.pm_a1))
+    document["mood"] = "sunny"
+    document["goals"][0]["\x07bell"] = 1
+    document["one_on_ones"][0]["meetings"][0]["location"] = "Room 4"
+    report = personal_data_import.import_items(person(org.pm_a1), document).coaching
+    assert report.unknown_fields == ["goals.'\\x07bell'", "meetings.location", "top level.mood"]

@@ -14,6 +14,7 @@ of a 1:1 pair, whose email lets an import find them.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -240,6 +241,8 @@ def _agenda_links(person: User, mine, places, goal_places) -> dict[int, list]:
         else:
             target = {"delegation_board_of": "you" if yours else owner_name}
         grouped[link.agenda_item_id].append(target)
+    for targets in grouped.values():  # by content: the same links list the same way anywhere
+        targets.sort(key=lambda target: json.dumps(target, sort_keys=True))
     return grouped
 
 
