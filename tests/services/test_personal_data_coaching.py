@@ -17,13 +17,22 @@ from app.models import (
     FeedbackRequest,
     Goal,
     OneOnOne,
+    PairKind,
     Thanks,
     User,
 )
 from app.services import personal_data
 from app.services.personal_data import importing as personal_data_import
-from tests.coaching_data import coaching_of_alice
+from tests.coaching_data import (
+    add_board,
+    add_feedback,
+    add_goals,
+    add_meetings,
+    add_thanks,
+    coaching_of_alice,
+)
 from tests.evidence_helpers import publish_and_place
+from tests.services.test_personal_data import QueryCounter
 
 
 def person(p) -> User:
@@ -426,3 +435,53 @@ def test_unknown_fields_are_named_and_ignored(app, org, alice_coached, ctx):
     document["one_on_ones"][0]["meetings"][0]["location"] = "Room 4"
     report = personal_data_import.import_items(person(org.pm_a1), document).coaching
     assert report.unknown_fields == ["goals.'\\x07bell'", "meetings.location", "top level.mood"]
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def fill(app, org, count: int) -> None:
+    """`count` of each kind for Alice, as a person and (on Arun's board) as a manager's report's
+    colleague: meetings with agenda items and notes, action items, goals, board rows and
+    rounds, feedback both ways and thanks both ways; Ada gets the same as a manager."""
+    with app.app_context():
+        pair = OneOnOne(lead_id=org.manager_a.id, member_id=org.pm_a1.id, kind=PairKind.MANAGER)
+        mentoring = OneOnOne(lead_id=org.pm_a1.id, member_id=org.pm_b1.id, kind=PairKind.MENTOR)
+        db.session.add_all([pair, mentoring])
+        db.session.flush()
+        add_meetings(pair.id, org.manager_a.id, org.pm_a1.id, count)
+        add_meetings(mentoring.id, org.pm_a1.id, org.pm_b1.id, count)
+        add_goals(org.pm_a1.id, org.manager_a.id, count)
+        add_board(org.pm_a1.id, org.manager_a.id, count, rounds=3)
+        add_board(org.pm_a2.id, org.manager_a.id, count, rounds=2)
+        add_feedback(org.pm_a1.id, org.pm_a2.id, count)
+        add_feedback(org.pm_a2.id, org.pm_a1.id, count)
+        add_thanks(org.pm_a2.id, org.pm_a1.id, count)
+        add_thanks(org.pm_a1.id, org.pm_a2.id, count)
+        db.session.commit()
+
+
+def export_queries(app, who) -> tuple[int, dict]:
+    with app.app_context(), QueryCounter(app) as counter:
+        document = personal_data.export_document(person(who))
+        personal_data.summary(person(who))
+    return counter.count, document
+
+
+@pytest.mark.parametrize("who", ["pm_a1", "manager_a"])
+def test_the_export_reads_as_many_queries_for_5_as_for_200_of_each(app, org, who):
+    publish_and_place(app, [org.pm_a1, org.pm_a2, org.pm_b1, org.manager_a])
+    queries = []
+    for count in (5, 200):
+        with app.app_context():
+            fresh_organisation()
+        fill(app, org, count)
+        used, document = export_queries(app, getattr(org, who))
+        queries.append(used)
+        if who == "pm_a1":
+            assert len(document["goals"]) == count
+            assert len(document["one_on_ones"][1]["meetings"]) == count
+            assert len(document["delegation_board"]["rounds"][0]["agreements"]) == count
+        else:
+            assert len(document["contributions"]["delegation_agreements"]) == 3 * count
+    assert queries[0] == queries[1]
