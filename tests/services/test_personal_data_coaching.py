@@ -485,3 +485,54 @@ def test_the_export_reads_as_many_queries_for_5_as_for_200_of_each(app, org, who
         else:
             assert len(document["contributions"]["delegation_agreements"]) == 3 * count
     assert queries[0] == queries[1]
+
+
+# --- any value anywhere -------------------------------------------------------------------------
+
+ODD_VALUES = [None, True, {}, "x" * 100_000, "2026-03-02T09:00:00"]
+
+
+def places_in(value, path=()):
+    """Every place in a section (the first of each list), as a path of keys and indexes."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield (*path, key)
+            yield from places_in(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        yield (*path, 0)
+        yield from places_in(value[0], (*path, 0))
+
+
+class _Undo(Exception):
+    """Leaves the savepoint after a successful import, so the next one starts empty."""
+
+
+def test_any_value_anywhere_in_the_coaching_is_imported_or_refused_never_an_error(
+    app, org, alice_coached, ctx
+):
+    exported = personal_data.export_document(person(org.pm_a1))
+    fresh_organisation()
+    exported["evidence"] = []  # the items have their own such test; this one is quicker without
+    db.session.add(OneOnOne(lead_id=org.manager_a.id, member_id=org.pm_a1.id, kind="manager"))
+    db.session.commit()
+    sections = ("one_on_ones", "goals", "delegation_board", "feedback_requests")
+    outcomes = {"imported": 0, "refused": 0}
+    for section in sections:
+        for place in places_in(exported[section], (section,)):
+            for value in ODD_VALUES:
+                document = json.loads(json.dumps(exported))
+                target = document
+                for step in place[:-1]:
+                    target = target[step]
+                target[place[-1]] = value
+                try:
+                    with db.session.begin_nested():
+                        personal_data_import.import_items(person(org.pm_a1), document)
+                        db.session.flush()
+                        raise _Undo
+                except _Undo:
+                    outcomes["imported"] += 1
+                except RowErrors:
+                    outcomes["refused"] += 1
+                db.session.rollback()
+    assert outcomes["refused"] > 150 and outcomes["imported"] > 50, outcomes
