@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app.core.errors import RowErrors
 from app.extensions import db
@@ -336,7 +336,7 @@ def test_what_cannot_come_back_is_skipped_with_a_reason(app, org, loner, ctx):
         "'no-such-skill'.",
         "“Pricing test that failed” was offered to your team as a lesson; here it is a private "
         "draft: share it, then offer it as a lesson again.",
-        "1:1 with Ada Manager: nobody here has the email gone@example.com.",
+        "1:1 with Ada Manager: nobody else here has the email gone@example.com.",
         "Feedback request 1 (2026-03-02): the answer of Arun Pm, who is not here "
         "(gone@example.com).",
         "Feedback request 1 (2026-03-02): no answer from anyone here.",
@@ -536,3 +536,18 @@ def test_any_value_anywhere_in_the_coaching_is_imported_or_refused_never_an_erro
                     outcomes["refused"] += 1
                 db.session.rollback()
     assert outcomes["refused"] > 150 and outcomes["imported"] > 50, outcomes
+
+
+def test_a_1on1_whose_other_account_is_gone_exports_and_is_skipped_on_import(
+    app, org, alice_coached, ctx
+):
+    db.session.execute(update(OneOnOne).values(lead_id=None))
+    db.session.commit()
+    document = personal_data.export_document(person(org.pm_a1))
+    (pair,) = document["one_on_ones"]
+    assert pair["with"] == {"name": None, "email": None}
+    assert pair["meetings"][0]["your_private_notes"]["body"] == "My thoughts 0"
+    report = personal_data_import.import_items(person(org.pm_a1), document).coaching
+    assert "1:1 with someone: their account no longer existed when you exported." in (
+        report.skipped
+    )

@@ -121,7 +121,7 @@ def store(actor: User, plan: plans.CoachingPlan, evidence: dict[int, int]) -> Co
 
 
 def _people_by_email(plan: plans.CoachingPlan) -> dict[str, User]:
-    emails = {pair.email.lower() for pair in plan.pairs}
+    emails = {pair.email.lower() for pair in plan.pairs if pair.email}
     emails |= {ask.email.lower() for request in plan.requests for ask in request.asked}
     if not emails:
         return {}
@@ -269,9 +269,12 @@ def _lessons(lessons: dict[int, datetime], evidence: dict[int, int], report) -> 
 
 
 def _pair(actor, pair: plans.PairPlan, other: User | None, evidence, goals, frameworks, report):
-    label = f"1:1 with {pair.name or pair.email}"
+    label = f"1:1 with {pair.name or pair.email or 'someone'}"
+    if not pair.email:
+        report.skipped.append(f"{label}: their account no longer existed when you exported.")
+        return
     if other is None or other.id == actor.id:
-        report.skipped.append(f"{label}: nobody here has the email {pair.email}.")
+        report.skipped.append(f"{label}: nobody else here has the email {pair.email}.")
         return
     space = db.session.execute(
         select(OneOnOne).where(

@@ -18,7 +18,7 @@ from app.services.personal_data.checking import Reader
 
 TEXT_SHORT = 500  # agenda and action items, as their columns hold
 TEXT_LONG = 20_000  # notes, as long as an evidence item's body
-TEXT_GOAL = 5_000
+TEXT_GOAL = 20_000  # goals, decisions, feedback: generous, the features set their own limits
 MOST = {
     "one_on_ones": 1_000,
     "meetings": 5_000,
@@ -249,7 +249,7 @@ def _pair(reader: Reader, raw: Any, number: int, where: str) -> PairPlan:
     return PairPlan(
         number=number,
         name=reader.text(other, "name", where, 200),
-        email=reader.text(other, "email", where, 254, required=True),
+        email=reader.text(other, "email", where, 254),  # "": their account no longer exists
         cadence=reader.choice(raw, "cadence", where, Cadence, Cadence.FORTNIGHTLY),
         meetings=[
             _meeting(reader, m, f"{where}, meeting {n}") for n, m in enumerate(meetings, start=1)
@@ -271,7 +271,7 @@ def _meeting(reader: Reader, raw: Any, where: str) -> MeetingPlan:
     agenda = reader.listed(raw, "agenda", where, MOST["agenda"])
     return MeetingPlan(
         starts_at=reader.moment(raw, "starts_at", where, required=True),
-        duration=reader.number(raw, "duration_minutes", where, 5, 480) or 30,
+        duration=reader.number(raw, "duration_minutes", where, 1, 24 * 60) or 30,
         created_by=reader.who(raw, "created_by", where),
         shared_notes=reader.text(raw, "shared_notes", where, TEXT_LONG),
         private_notes=notes,
@@ -366,7 +366,7 @@ def _goal(reader: Reader, raw: Any, number: int, where: str) -> GoalPlan:
         framework=reader.text(raw, "framework", where, 80),
         competency=reader.text(raw, "competency", where, 80, required=True),
         target_level=reader.text(raw, "target_level", where, 40),
-        change=reader.text(raw, "change", where, TEXT_GOAL, required=True),
+        change=reader.text(raw, "change", where, TEXT_GOAL),
         measure=reader.text(raw, "measure", where, TEXT_GOAL),
         target_on=reader.day(raw, "target_on", where),
         status=reader.choice(raw, "status", where, GoalStatus, GoalStatus.NOT_STARTED),
@@ -413,7 +413,7 @@ def _row(reader: Reader, raw: Any, where: str) -> RowPlan:
     if raw.get("daci_role") is not None:
         role = reader.choice(raw, "daci_role", where, DaciRole)
     return RowPlan(
-        decision=reader.text(raw, "decision", where, TEXT_GOAL, required=True),
+        decision=reader.text(raw, "decision", where, TEXT_GOAL),
         role=role,
         expected=reader.number(raw, "expected", where, 1, 7),
         added_by=reader.who(raw, "added_by", where),
