@@ -115,6 +115,6 @@ def test_the_report_lists_the_goals_that_came_back_and_what_did_not(app, coached
     assert response.status_code == 200
     page = text_of(response.get_data(as_text=True))
     assert "Coaching 1 goal" in page
-    assert "1 goal came back not yet agreed: agree them again with your manager here." in page
+    assert "1 goal came back not yet agreed: agree it again with your manager here." in page
     assert "Not imported" in page
     assert "the answer of Arun Pm, who is not here (gone@example.com)" in page

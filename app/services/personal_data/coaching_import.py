@@ -202,7 +202,7 @@ def _goals(actor, goals, frameworks, evidence, report) -> dict[int, int]:
     if report.goals:
         report.notes.append(
             f"{report.goals} goal{'s' if report.goals != 1 else ''} came back not yet agreed: "
-            "agree them again with your manager here."
+            f"agree {'them' if report.goals != 1 else 'it'} again with your manager here."
         )
     return here
 
