@@ -551,3 +551,26 @@ def test_a_1on1_whose_other_account_is_gone_exports_and_is_skipped_on_import(
     assert "1:1 with someone: their account no longer existed when you exported." in (
         report.skipped
     )
+
+
+def test_a_mentor_brings_their_mentoring_1on1s_back_and_the_head_exports_none_of_it(
+    app, org, alice_coached, ctx
+):
+    mentoring = OneOnOne(lead_id=org.pm_a2.id, member_id=org.pm_b1.id, kind=PairKind.MENTOR)
+    db.session.add(mentoring)
+    db.session.flush()
+    add_meetings(mentoring.id, org.pm_a2.id, org.pm_b1.id, 3)
+    db.session.commit()
+    head = json.dumps(personal_data.export_document(person(org.head)))
+    assert "Shared notes" not in head and "Topic" not in head and "Decision" not in head
+    document = personal_data.export_document(person(org.pm_a2))
+    fresh_organisation()
+    report = personal_data_import.import_items(person(org.pm_a2), document).coaching
+    db.session.commit()
+    assert (report.meetings, report.private_notes, report.action_items) == (3, 3, 3)
+    (space,) = db.session.execute(select(OneOnOne)).scalars()
+    assert (space.lead_id, space.member_id, space.kind) == (
+        org.pm_a2.id,
+        org.pm_b1.id,
+        PairKind.MENTOR,
+    )
