@@ -14,7 +14,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -43,6 +43,7 @@ from app.models.base import utcnow
 from app.services import evidence as evidence_service
 from app.services import help as help_service
 from app.services.evidence import attachments
+from app.services.personal_data import coaching
 
 FORMAT = "rungs-personal-data/1"
 JSON_NAME = "rungs-export.json"
@@ -57,6 +58,8 @@ class Summary:
     in_trash: int
     attachments: int
     attachment_bytes: int
+    # one_on_ones, meetings, goals, rounds, feedback_requests, thanks (coaching.counts)
+    coaching: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,7 +86,7 @@ def summary(person: User) -> Summary:
         .join(Evidence, Evidence.id == Attachment.evidence_id)
         .where(Evidence.owner_id == person.id)
     ).one()
-    return Summary(items, in_trash, files, int(size))
+    return Summary(items, in_trash, files, int(size), coaching.counts(person))
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -106,6 +109,8 @@ def export_zip(actor: User) -> IO[bytes]:
         _write(archive, JSON_NAME, stamp, text.encode())
         for item in document["evidence"]:
             _write(archive, item["markdown_file"], stamp, item_markdown(item).encode())
+        for pair in document["one_on_ones"]:
+            _write(archive, pair["markdown_file"], stamp, coaching.pair_markdown(pair).encode())
         for name, path in files:
             with path.open("rb") as source, archive.open(_info(name, stamp), "w") as target:
                 shutil.copyfileobj(source, target)
@@ -150,12 +155,14 @@ def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[s
         data = _item(item, children, slugs, names)
         data["attachments"] = _attachments(item, children.files[item.id], files)
         evidence.append(data)
+    places = {item.id: number for number, item in enumerate(items, start=1)}
     document = {
         "format": FORMAT,
         "exported_at": _when(moment),
         "person": _person(person),
         "evidence": evidence,
-        "contributions": _contributions(person.id),
+        **coaching.sections(person, places),
+        "contributions": _contributions(person.id) | coaching.contributions(person),
         # Which pages' help the person has seen (folded for them since): keys and times only.
         "help_seen": [
             {"key": key, "seen_at": _when(at)} for key, at in help_service.seen_with_times(person)
@@ -183,6 +190,7 @@ def _item(item: Evidence, children: _Children, slugs, names) -> dict[str, Any]:
         "created_at": _when(item.created_at),
         "updated_at": _when(item.updated_at),
         "shared_at": _when(item.shared_at),
+        "lesson_shared_at": _when(item.lesson_shared_at),
         "deleted_at": _when(item.deleted_at),
         "markdown_file": f"evidence/{item.occurred_on.isoformat()}-{slug(item.title)}-{item.id}.md",
         "body": item.body,

@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.services import evidence as evidence_service
 from app.services.evidence import attachments
-from app.services.personal_data import FORMAT
+from app.services.personal_data import FORMAT, coaching_import, coaching_plan
 from app.services.personal_data.upload import (
     ExportFile,
     Upload,
@@ -65,6 +65,8 @@ class _Planned:
     files: list[ExportFile] = field(default_factory=list)
     left_behind: int = 0  # attachments listed, but the upload was the JSON alone
 
+    created: Evidence | None = None
+
     @property
     def fingerprint(self) -> tuple:
         return (self.fields["title"], self.fields["occurred_on"], self.fields["body"])
@@ -79,6 +81,7 @@ class ImportReport:
     in_trash: int = 0  # items that were in the Trash of the export
     attachments: int = 0
     attachments_left_behind: int = 0  # listed in the JSON but the upload was not the ZIP
+    coaching: coaching_import.CoachingReport = field(default_factory=coaching_import.CoachingReport)
 
     def add(self, plan: _Planned) -> None:
         self.dropped_tags.extend(f"“{plan.title}”: {tag}" for tag in plan.dropped)
@@ -96,14 +99,16 @@ def import_upload(actor: User, stream: IO[bytes]) -> ImportReport:
 
 
 def import_items(actor: User, data: Any, source: Upload | None = None) -> ImportReport:
-    """Check every item, then create them all as the actor's private drafts, or nothing."""
+    """Check every item and every coaching object, then create them all, or nothing."""
     policy.authorize(actor, "account.manage")
     version = evidence_service.published_version_of(actor.id)
     items = _items(data, version)
+    coaching, coaching_problems = coaching_plan.read(data)
     known = {choice.key: choice.name for choice in evidence_service.competency_choices(actor.id)}
     existing = _existing(actor.id)
     report = ImportReport()
     planned: list[_Planned] = []
+    places: dict[int, int | _Planned] = {}  # the export's evidence places → items here
     problems: list[str] = []
     for number, raw in enumerate(items, start=1):
         if isinstance(raw, dict) and raw.get("in_trash") is True:
@@ -117,18 +122,27 @@ def import_items(actor: User, data: Any, source: Upload | None = None) -> Import
         plan.number = number
         if plan.fingerprint in existing:
             report.duplicates.append(plan.title)
+            places[number] = existing[plan.fingerprint]
             continue
-        existing.add(plan.fingerprint)
+        existing[plan.fingerprint] = places[number] = plan
         planned.append(plan)
+    problems += coaching_problems
     if problems:
         raise RowErrors(_shortened(problems))
     check_room([file for plan in planned for file in plan.files])
     if source is not None and source.archive is not None:
         _check_contents(planned, source)
     for plan in planned:
-        report.imported.append(_create(actor, version.framework_id, plan, source))
+        plan.created = _create(actor, version.framework_id, plan, source)
+        report.imported.append(plan.created)
         report.add(plan)
     db.session.flush()
+    here = {
+        place: target if isinstance(target, int) else target.created.id
+        for place, target in places.items()
+        if isinstance(target, int) or target.created is not None
+    }
+    report.coaching = coaching_import.store(actor, coaching, here)
     return report
 
 
@@ -254,14 +268,14 @@ def _check_contents(planned: list[_Planned], source: Upload) -> None:
         raise RowErrors(_shortened(problems))
 
 
-def _existing(person_id: int) -> set[tuple]:
+def _existing(person_id: int) -> dict[tuple, int | _Planned]:
     """Items the person already has: importing the same file twice adds nothing."""
     rows = db.session.execute(
-        select(Evidence.title, Evidence.occurred_on, Evidence.body).where(
-            Evidence.owner_id == person_id, Evidence.deleted_at.is_(None)
-        )
+        select(Evidence.id, Evidence.title, Evidence.occurred_on, Evidence.body)
+        .where(Evidence.owner_id == person_id, Evidence.deleted_at.is_(None))
+        .order_by(Evidence.id)
     ).all()
-    return {tuple(row) for row in rows}
+    return {(title, occurred_on, body): item_id for item_id, title, occurred_on, body in rows}
 
 
 def _titled(raw: Any) -> str:
