@@ -12,6 +12,7 @@ from app import policy
 from app.extensions import db
 from app.models import Level, Role, User
 from app.services import people
+from app.services.delegation import pages as delegation_pages
 from app.services.evidence import shared
 from app.services.frameworks import ladder
 from app.services.growth import readiness
@@ -48,6 +49,7 @@ class HomePage:
     readiness_statuses: tuple[readiness.Status, ...]
     links: PersonLinks
     due: list[assessments.Due]  # the assessments they have to fill in now
+    delegation: list[delegation_pages.Waiting] = ()  # rounds waiting for their picks or agreement
 
 
 def home_page(actor: User) -> HomePage:
@@ -65,6 +67,7 @@ def home_page(actor: User) -> HomePage:
         ),
         links=person_links(actor),
         due=assessments.due(actor),
+        delegation=delegation_pages.waiting_for(actor),
     )
 
 
@@ -139,6 +142,7 @@ class PersonPage:
     evidence: shared.SharedEvidence | None  # evidence.view on the person's shared items
     given: list[shared.Given] | None  # the viewer's comments and kudos on those items
     cases: list[case_lists.CaseRow]  # case.view
+    delegation: delegation_pages.Panel | None = None  # delegation.view, or delegation.open
 
     @property
     def has_filter_errors(self) -> bool:
@@ -174,4 +178,5 @@ def person_page(
         evidence=evidence,
         given=shared.given_by(actor, person.id) if follows and not is_own else None,
         cases=case_lists.person_cases(actor, person.id),
+        delegation=delegation_pages.panel(actor, person),
     )
