@@ -2,14 +2,17 @@
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.models import DELEGATION_LEVELS, DaciRole
 from app.services.delegation import DECISION_MAX, NOTE_MAX
 
-ROLE_CHOICES = [("", "No DACI role")] + [(role.value, role.value.capitalize()) for role in DaciRole]
-LEVEL_CHOICES = [("", "Choose a level")] + [
-    (str(level), f"{level} {label}") for level, label in DELEGATION_LEVELS.items()
+ROLE_CHOICES = [SelectChoice("", "No DACI role")] + [
+    SelectChoice(role.value, role.value.capitalize()) for role in DaciRole
+]
+LEVEL_CHOICES = [SelectChoice("", "Choose a level")] + [
+    SelectChoice(str(level), f"{level} {label}") for level, label in DELEGATION_LEVELS.items()
 ]
 
 
