@@ -52,10 +52,14 @@ def play(app, manager, report, *, person_levels, manager_levels, agree=None, clo
         started = delegation.start_round(user(manager), report.id)
         db.session.flush()
         rows = row_ids(report)
-        delegation.save_picks(user(report), report.id, started.id, dict(zip(rows, person_levels)))
-        delegation.save_picks(user(manager), report.id, started.id, dict(zip(rows, manager_levels)))
+        delegation.save_picks(
+            user(report), report.id, started.id, dict(zip(rows, person_levels, strict=True))
+        )
+        delegation.save_picks(
+            user(manager), report.id, started.id, dict(zip(rows, manager_levels, strict=True))
+        )
         if agree is not None:
-            for row_id, level in zip(rows, agree):
+            for row_id, level in zip(rows, agree, strict=False):
                 delegation.agree(
                     user(manager),
                     report.id,

@@ -91,7 +91,10 @@ def test_picks_stay_hidden_until_both_picked_every_row_then_reveal_together(app,
         assert [(n.recipient_id, n.round_id) for n in opened] == [(placed.pm_a1.id, round_id)]
 
         revealed = delegation.save_picks(
-            user(placed.manager_a), placed.pm_a1.id, round_id, dict(zip(rows, [2, 3, 1]))
+            user(placed.manager_a),
+            placed.pm_a1.id,
+            round_id,
+            dict(zip(rows, [2, 3, 1], strict=True)),
         )
         assert revealed is False
         # The person picks two of three rows: still hidden from both.
