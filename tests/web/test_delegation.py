@@ -368,3 +368,28 @@ def test_the_pdf_is_made_by_a_job_then_served_from_disk(app, cast, no_render_her
     # The manager asks for the same content: served from disk, no second job.
     again = client_of(app, cast.manager).post_form(f"/people/{cast.person.id}/delegation/pdf")
     assert again.status_code == 303 and again.headers["Location"].endswith("/delegation.pdf")
+
+
+def test_a_notice_loses_its_link_when_the_board_is_no_longer_readable(app, cast):
+    """The person hears that their manager started a round; the manager, moved to another
+    line before the reveal, keeps the notice but no link to a board they may no longer read."""
+    open_board(app, cast)
+    manager = client_of(app, cast.manager)
+    manager.post_form(f"{board_url(cast)}/rounds")
+    inbox = client_of(app, cast.person).get("/notifications").get_data(as_text=True)
+    assert "started round 1 of Delegation Poker on" in inbox
+    assert f'href="/people/{cast.person.id}/delegation">your delegation board</a>' in inbox
+    play_url = f"{board_url(cast)}/rounds/1/picks"
+    with app.app_context():
+        rows = row_ids(cast.person)
+    person = client_of(app, cast.person)
+    person.post_form(play_url, {f"pick-{r}": "4" for r in rows})
+    manager.post_form(play_url, {f"pick-{r}": "4" for r in rows})
+    told = manager.get("/notifications").get_data(as_text=True)
+    assert "and you have both picked: round 1 is revealed on" in told
+    with app.app_context():
+        user(cast.person).manager_id = cast.mentor.id  # moved to another line
+        db.session.commit()
+    moved = manager.get("/notifications").get_data(as_text=True)
+    assert "a delegation board you can no longer see" in moved
+    assert f"/people/{cast.person.id}/delegation" not in moved
