@@ -393,3 +393,19 @@ def test_a_notice_loses_its_link_when_the_board_is_no_longer_readable(app, cast)
     moved = manager.get("/notifications").get_data(as_text=True)
     assert "a delegation board you can no longer see" in moved
     assert f"/people/{cast.person.id}/delegation" not in moved
+
+
+def test_a_refused_row_says_why(app, cast):
+    round_id = play(
+        app, cast.manager, cast.person, person_levels=[4, 5, 2], manager_levels=[4, 5, 2]
+    )
+    person = client_of(app, cast.person)
+    empty = person.post_form(f"{board_url(cast)}/rows", {"decision": " ", "role": ""})
+    assert empty.status_code == 400
+    # While agreeing, rows stay put: the refusal is said on the page, nothing is added.
+    late = person.post_form(f"{board_url(cast)}/rows", {"decision": "Late idea", "role": "driver"})
+    assert late.status_code == 400
+    assert "change the rows once the round is closed" in late.get_data(as_text=True)
+    with app.app_context():
+        assert len(row_ids(cast.person)) == 3
+        assert db.session.get(DelegationRound, round_id).closed_at is None
