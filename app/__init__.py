@@ -44,6 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.attachments.views import bp as attachments_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
+    from app.delegation.views import bp as delegation_bp
     from app.evidence.views import bp as evidence_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
@@ -84,6 +85,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(packets_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(oneonones_bp)
+    app.register_blueprint(delegation_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -32,7 +32,7 @@ from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import CalibrationSession, CyclePhase, Evidence, Framework, Level, User
 from app.request_input import SELF_CLEANED
-from app.services import evidence, people
+from app.services import delegation, evidence, people
 from app.services.evidence import attachments, conversation
 from app.services.frameworks import versions
 from app.services.people import auth
@@ -400,6 +400,7 @@ def _more_than_the_demo() -> dict[str, list[str]]:
     meeting = db.session.scalar(
         select(CalibrationSession.id).where(CalibrationSession.locked_at.is_(None))
     )
+    boards = _delegation_boards(daniel, [lena, people_by["kwame"], people_by["hannah"]])
     return {
         "anonymous": ["/login", f"/password/{token}"],
         "maya": [
@@ -410,8 +411,13 @@ def _more_than_the_demo() -> dict[str, list[str]]:
             f"/cases/{case.id}",
             f"/sessions/{meeting}",
         ],
-        "daniel": [f"/evidence/{shared.id}", f"/cases/{case.id}"],
-        "lena": [f"/evidence/{shared.id}", f"/evidence/{private.id}", f"/cases/{case.id}"],
+        "daniel": [f"/evidence/{shared.id}", f"/cases/{case.id}", *boards],
+        "lena": [
+            f"/evidence/{shared.id}",
+            f"/evidence/{private.id}",
+            f"/cases/{case.id}",
+            boards[0],
+        ],
         "noah": [f"/corroborations/{asked.id}", "/evidence/trash"],
     }
 
@@ -502,3 +508,21 @@ def _with_page(url: str) -> str:
     parts = urlsplit(url)
     pairs = [(n, v) for n, v in parse_qsl(parts.query) if n != "page"] + [("page", HUGE)]
     return f"{parts.path}?{encoded(pairs).decode()}"
+
+
+def _delegation_boards(manager, reports) -> list[str]:
+    """Three of the manager's reports' delegation boards, one at each step a form belongs to:
+    picking (the picks form, rows to add and remove), agreeing with every row agreed (the
+    agreement forms and Close), and between rounds (Start round)."""
+    picking, agreeing, _between = reports
+    for person in reports:
+        delegation.open_board(manager, person.id)
+    delegation.start_round(manager, picking.id)
+    played = delegation.start_round(manager, agreeing.id)
+    db.session.flush()
+    rows = [row.id for row in delegation.active_rows(delegation.find_board(agreeing.id).id)]
+    for player in (agreeing, manager):
+        delegation.save_picks(player, agreeing.id, played.id, dict.fromkeys(rows, 4))
+    for row_id in rows:
+        delegation.agree(manager, agreeing.id, played.id, row_id, 4, "", expected_revision=0)
+    return [f"/people/{person.id}/delegation" for person in reports]

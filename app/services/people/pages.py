@@ -12,6 +12,7 @@ from app import policy
 from app.extensions import db
 from app.models import Level, Role, User
 from app.services import people
+from app.services.delegation import pages as delegation_pages
 from app.services.evidence import shared
 from app.services.frameworks import ladder
 from app.services.growth import readiness
@@ -50,6 +51,7 @@ class HomePage:
     links: PersonLinks
     due: list[assessments.Due]  # the assessments they have to fill in now
     oneonones: oneonone_pages.HomeSummary | None = None  # next 1:1, open action items
+    delegation: list[delegation_pages.Waiting] = ()  # rounds waiting for their picks or agreement
 
 
 def home_page(actor: User) -> HomePage:
@@ -68,6 +70,7 @@ def home_page(actor: User) -> HomePage:
         links=person_links(actor),
         due=assessments.due(actor),
         oneonones=oneonone_pages.home_summary(actor),
+        delegation=delegation_pages.waiting_for(actor),
     )
 
 
@@ -143,6 +146,7 @@ class PersonPage:
     given: list[shared.Given] | None  # the viewer's comments and kudos on those items
     cases: list[case_lists.CaseRow]  # case.view
     oneonones: oneonone_pages.PersonPanel | None = None  # the viewer's 1:1s with the person
+    delegation: delegation_pages.Panel | None = None  # delegation.view, or delegation.open
 
     @property
     def has_filter_errors(self) -> bool:
@@ -179,4 +183,5 @@ def person_page(
         given=shared.given_by(actor, person.id) if follows and not is_own else None,
         cases=case_lists.person_cases(actor, person.id),
         oneonones=oneonone_pages.person_panel(actor, person.id),
+        delegation=delegation_pages.panel(actor, person),
     )

@@ -1,0 +1,1 @@
+"""Delegation boards: Delegation Poker rounds between a person and their manager."""

@@ -1,0 +1,120 @@
+"""The agreed delegation board as a PDF, rendered once per content and kept on disk.
+
+As for a framework version's PDF (app/services/frameworks/pdf.py): a render never runs in a web
+request. Asking gives the PDF on disk when this content was rendered already, or else a job
+("delegation_pdf", in its own process) that renders it through app/infra/pdf.py's deny-by-default
+fetcher. On SQLite a transaction holds the write lock, so `board_pdf` ends the transaction that
+read the board before it renders. The PDF shows the agreed board only, never a pick, so everyone
+who may read the board gets the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from app.core.errors import NotFoundError
+from app.extensions import db
+from app.infra.pdf_text import bounded
+from app.models import Job, JobStatus, User
+from app.services import jobs
+from app.services.delegation import pages
+
+KIND = "delegation_pdf"
+
+
+def board_html(page: pages.BoardPage) -> str:
+    """The HTML of the PDF, from the board page's data (the agreed board and its history)."""
+    stamp = page.last_closed_at
+    return render_template(
+        "pdf/delegation.html",
+        page=bounded(page),  # whatever was stored, no field reaches the PDF unbounded
+        counts=page.counts(),
+        stamp=stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if stamp else "",
+    )
+
+
+def _cache_path(person_id: int, html: str) -> Path:
+    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
+    directory = Path(current_app.config["RUNGS_DATA_DIR"]) / "pdf-cache"
+    return directory / f"delegation-{person_id}-{digest}.pdf"
+
+
+def download_name(page: pages.BoardPage) -> str:
+    slug = "-".join(page.person_name.lower().split()) or "person"
+    return f"delegation-board-{slug}.pdf"
+
+
+def cached_pdf(page: pages.BoardPage) -> Path | None:
+    """The PDF of the board as it is now, if it was rendered already (no render)."""
+    path = _cache_path(page.person_id, board_html(page))
+    return path if path.is_file() else None
+
+
+def board_pdf(page: pages.BoardPage) -> Path:
+    """The PDF file of the board; the same content is rendered once. Commits the session before
+    rendering (see the module's docstring)."""
+    html = board_html(page)
+    path = _cache_path(page.person_id, html)
+    if path.exists():
+        return path
+    db.session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from app.infra.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
+
+    data = render_pdf(html, stylesheet="delegation.css")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
+    return path
+
+
+def request_pdf(actor: User, page: pages.BoardPage) -> Path | Job:
+    """The PDF on disk when this content was rendered already; else the job that makes it: this
+    person's unfinished one for the board, or a new one (flushed; the caller commits). The
+    caller read `page` with pages.board_page, which checked that the actor may read it."""
+    if not page.is_board:
+        raise NotFoundError("Not found.")
+    path = cached_pdf(page)
+    if path is not None:
+        return path
+    waiting = db.session.scalars(
+        select(Job)
+        .where(
+            Job.created_by_id == actor.id,
+            Job.kind == KIND,
+            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+        )
+        .order_by(Job.id.desc())
+    )
+    found = next((job for job in waiting if job.params.get("person_id") == page.person_id), None)
+    return found or jobs.submit(actor, KIND, {"person_id": page.person_id, "actor_id": actor.id})
+
+
+@jobs.register(KIND, label="Delegation board PDF")
+def render_board(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result:
+    """The board's PDF for the person who asked; access is checked again (the job may run a
+    while after the request)."""
+    actor_id, person_id = params.get("actor_id"), params.get("person_id")
+    actor = db.session.get(User, actor_id) if isinstance(actor_id, int) else None
+    if actor is None or not actor.is_active or not isinstance(person_id, int):
+        raise NotFoundError("Not found.")
+    progress(10, "Reading the board")
+    page = pages.board_page(actor, person_id)
+    if not page.is_board:
+        raise NotFoundError("Not found.")
+    name = download_name(page)
+    progress(30, "Rendering the agreed board")
+    cached = board_pdf(page)
+    progress(95, "Rendered")
+    path, relative = jobs.output_file(".pdf")
+    shutil.copyfile(cached, path)
+    return jobs.Result(relative, name)
