@@ -82,6 +82,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
     app.register_blueprint(jobs_bp)
+    from app.goals.views import bp as goals_bp
+
+    app.register_blueprint(goals_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

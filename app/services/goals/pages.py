@@ -1,0 +1,388 @@
+"""Read-models of growth plans: a person's plan, one goal, and the goal summaries the person
+page, the home page, the growth page and the evidence page show. Each reads in a fixed number of
+queries whatever the number of goals; linked evidence is counted and listed only as far as the
+viewer may read it (evidence.view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import joinedload
+
+from app import policy
+from app.core.errors import NotFoundError
+from app.extensions import db
+from app.models import Evidence, EvidenceCompetency, Goal, GoalStatus, User
+from app.models.goals import goal_evidence
+from app.services.evidence import CompetencyChoice, competency_choices, competency_names
+from app.services.goals import OPEN, LevelOption, get_goal, target_levels
+
+# The order the plan shows its groups in: what is being worked on first.
+STATUS_ORDER = (
+    GoalStatus.IN_PROGRESS,
+    GoalStatus.NOT_STARTED,
+    GoalStatus.DONE,
+    GoalStatus.DROPPED,
+)
+DUE_DAYS = 30
+HOME_LIMIT = 10
+CANDIDATES_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """One goal as a page shows it."""
+
+    id: int
+    person_id: int
+    competency_key: str
+    competency: str
+    target_level_id: int | None
+    level_code: str
+    level_title: str
+    change: str
+    measure: str
+    target_on: date | None
+    status: GoalStatus
+    outcome: str
+    dropped_reason: str
+    proposed_by_id: int | None
+    proposed_by: str
+    agreed_by: str
+    agreed_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+    revision: int
+    evidence_count: int  # linked items the viewer may read
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.agreed_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+
+def goal_rows(viewer: User, condition: ColumnElement[bool], *, limit: int | None = None):
+    """The goals matching `condition` that the viewer may read, as rows, in four queries."""
+    query = (
+        select(Goal)
+        .where(condition, policy.where("goal.view", viewer))
+        .options(joinedload(Goal.target_level))
+        .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    goals = list(db.session.execute(query).scalars())
+    if not goals:
+        return []
+    ids = [goal.id for goal in goals]
+    counts = _evidence_counts(viewer, ids)
+    names = _names({goal.created_by_id for goal in goals} | {goal.agreed_by_id for goal in goals})
+    competencies = competency_names({goal.framework_id for goal in goals})
+    return [_row(goal, counts, names, competencies) for goal in goals]
+
+
+def _row(goal: Goal, counts, names, competencies) -> GoalRow:
+    level = goal.target_level
+    return GoalRow(
+        id=goal.id,
+        person_id=goal.person_id,
+        competency_key=goal.competency_key,
+        competency=competencies.get((goal.framework_id, goal.competency_key), goal.competency_key),
+        target_level_id=goal.target_level_id,
+        level_code=level.code if level else "",
+        level_title=level.title if level else "the next level",
+        change=goal.change,
+        measure=goal.measure,
+        target_on=goal.target_on,
+        status=goal.status,
+        outcome=goal.outcome,
+        dropped_reason=goal.dropped_reason,
+        proposed_by_id=goal.created_by_id,
+        proposed_by=names.get(goal.created_by_id, "a former colleague"),
+        agreed_by=names.get(goal.agreed_by_id, "") if goal.agreed_by_id else "",
+        agreed_at=goal.agreed_at,
+        created_at=goal.created_at,
+        closed_at=goal.closed_at,
+        revision=goal.revision,
+        evidence_count=counts.get(goal.id, 0),
+    )
+
+
+def _visible_links(viewer: User):
+    """goal_evidence joined to the evidence the viewer may read, out of the Trash."""
+    return (
+        select(goal_evidence.c.goal_id, goal_evidence.c.evidence_id)
+        .join(Evidence, Evidence.id == goal_evidence.c.evidence_id)
+        .where(Evidence.deleted_at.is_(None), policy.where("evidence.view", viewer))
+    )
+
+
+def _evidence_counts(viewer: User, goal_ids: list[int]) -> dict[int, int]:
+    links = _visible_links(viewer).where(goal_evidence.c.goal_id.in_(goal_ids)).subquery()
+    rows = db.session.execute(select(links.c.goal_id, func.count()).group_by(links.c.goal_id)).all()
+    return dict(rows)
+
+
+def _names(ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
+
+
+def _person(viewer: User, person_id: int) -> User:
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFoundError("Not found.")
+    policy.authorize(viewer, "growth.view", person)  # whose growth the viewer follows
+    return person
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    person: User
+    is_own: bool
+    may_create: bool
+    groups: list[tuple[GoalStatus, list[GoalRow]]]
+    competencies: list[CompetencyChoice] = field(default_factory=list)
+    levels: list[LevelOption] = field(default_factory=list)
+
+    @property
+    def is_placed(self) -> bool:
+        return bool(self.levels or self.competencies)
+
+    @property
+    def total(self) -> int:
+        return sum(len(rows) for _status, rows in self.groups)
+
+
+def plan_page(viewer: User, person_id: int) -> PlanPage:
+    """A person's growth plan, goals grouped by status, and what the New goal form offers."""
+    person = _person(viewer, person_id)
+    rows = goal_rows(viewer, Goal.person_id == person.id)
+    groups = [(status, [row for row in rows if row.status is status]) for status in STATUS_ORDER]
+    may_create = policy.can(viewer, "goal.create", person)
+    return PlanPage(
+        person=person,
+        is_own=person.id == viewer.id,
+        may_create=may_create,
+        groups=[(status, found) for status, found in groups if found],
+        competencies=competency_choices(person.id) if may_create else [],
+        levels=target_levels(person) if may_create else [],
+    )
+
+
+# --- one goal ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedItem:
+    id: int
+    title: str
+    occurred_on: date
+    kind: str
+    on_competency: bool  # tagged with the goal's competency
+
+
+@dataclass(frozen=True)
+class GoalPage:
+    goal: GoalRow
+    person: User
+    is_own: bool
+    may_edit: bool
+    may_agree: bool
+    linked: list[LinkedItem]
+    candidates: list[LinkedItem]  # the person's items the viewer may read and link
+
+    @property
+    def statuses(self) -> list[GoalStatus]:
+        """The statuses the goal can move to."""
+        return [status for status in STATUS_ORDER if status is not self.goal.status]
+
+
+def goal_page(viewer: User, goal_id: int) -> GoalPage:
+    goal = get_goal(viewer, goal_id)
+    row = goal_rows(viewer, Goal.id == goal.id)[0]
+    person = db.session.get(User, goal.person_id)
+    may_edit = policy.can(viewer, "goal.edit", goal)
+    linked = _items(viewer, goal, linked=True)
+    candidates = _items(viewer, goal, linked=False) if may_edit and row.is_open else []
+    return GoalPage(
+        goal=row,
+        person=person,
+        is_own=person.id == viewer.id,
+        may_edit=may_edit,
+        may_agree=may_edit and not row.is_agreed and goal.created_by_id != viewer.id,
+        linked=linked,
+        candidates=candidates,
+    )
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """A goal's edit form: the goal, and the competencies and levels it can be moved to."""
+
+    record: Goal
+    goal: GoalRow
+    person: User
+    competencies: list[CompetencyChoice]
+    levels: list[LevelOption]
+
+
+def edit_page(actor: User, goal_id: int) -> EditPage:
+    goal = get_goal(actor, goal_id)
+    policy.authorize(actor, "goal.edit", goal)
+    person = db.session.get(User, goal.person_id)
+    return EditPage(
+        record=goal,
+        goal=goal_rows(actor, Goal.id == goal.id)[0],
+        person=person,
+        competencies=competency_choices(person.id),
+        levels=target_levels(person),
+    )
+
+
+def _items(viewer: User, goal: Goal, *, linked: bool) -> list[LinkedItem]:
+    tagged = (
+        select(EvidenceCompetency.evidence_id)
+        .where(
+            EvidenceCompetency.framework_id == goal.framework_id,
+            EvidenceCompetency.competency_key == goal.competency_key,
+        )
+        .scalar_subquery()
+    )
+    links = select(goal_evidence.c.evidence_id).where(goal_evidence.c.goal_id == goal.id)
+    on_competency = Evidence.id.in_(tagged)
+    query = (
+        select(Evidence.id, Evidence.title, Evidence.occurred_on, Evidence.kind, on_competency)
+        .where(
+            Evidence.owner_id == goal.person_id,
+            Evidence.deleted_at.is_(None),
+            policy.where("evidence.view", viewer),
+            Evidence.id.in_(links) if linked else Evidence.id.not_in(links),
+        )
+        .order_by(on_competency.desc(), Evidence.occurred_on.desc(), Evidence.id.desc())
+    )
+    if not linked:
+        query = query.limit(CANDIDATES_LIMIT)
+    return [
+        LinkedItem(i, title, day, kind.label, bool(tag))
+        for i, title, day, kind, tag in db.session.execute(query).all()
+    ]
+
+
+# --- summaries for other pages ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """A person's plan in a line: counts by status and the next target date."""
+
+    person_id: int
+    counts: dict[GoalStatus, int]
+    next_target_on: date | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def tallies(self) -> list[tuple[GoalStatus, int]]:
+        return [(status, self.counts.get(status, 0)) for status in STATUS_ORDER]
+
+
+def plan_summary(viewer: User, person_id: int) -> PlanSummary | None:
+    """The Growth plan panel of the person page (None when the viewer may not read the plan)."""
+    person = db.session.get(User, person_id)
+    if person is None or not policy.can(viewer, "growth.view", person):
+        return None
+    rows = db.session.execute(
+        select(Goal.status, func.count(), func.min(Goal.target_on))
+        .where(Goal.person_id == person_id, policy.where("goal.view", viewer))
+        .group_by(Goal.status)
+    ).all()
+    counts = {status: number for status, number, _first in rows}
+    dates = [first for status, _number, first in rows if status in OPEN and first]
+    return PlanSummary(person_id, counts, min(dates) if dates else None)
+
+
+@dataclass(frozen=True)
+class HomeGoals:
+    awaiting: list[GoalRow]  # proposed by the other of the two, waiting for the actor
+    due: list[GoalRow]  # open, target date within DUE_DAYS (or past)
+    names: dict[int, str]  # person id → name, for goals of a report
+
+
+def home_goals(actor: User, today: date | None = None) -> HomeGoals:
+    """The goals that ask something of the actor: their agreement, or a date coming up."""
+    today = today or date.today()
+    mine = policy.where("goal.edit", actor)
+    awaiting = goal_rows(
+        actor,
+        and_(
+            mine,
+            Goal.agreed_by_id.is_(None),
+            Goal.created_by_id.is_distinct_from(actor.id),
+            Goal.status.in_(OPEN),
+        ),
+        limit=HOME_LIMIT,
+    )
+    due = goal_rows(
+        actor,
+        and_(mine, Goal.status.in_(OPEN), Goal.target_on <= today + timedelta(days=DUE_DAYS)),
+        limit=HOME_LIMIT,
+    )
+    people = {row.person_id for row in [*awaiting, *due]} - {actor.id}
+    return HomeGoals(awaiting, due, _names(set(people)))
+
+
+def growth_goals(viewer: User, person_id: int) -> list[GoalRow]:
+    """The goals the growth page shows beside readiness: open and done, not dropped."""
+    return goal_rows(viewer, and_(Goal.person_id == person_id, Goal.status != GoalStatus.DROPPED))
+
+
+@dataclass(frozen=True)
+class EvidenceGoals:
+    """The goals an evidence item is linked to (those the viewer may read), and for its owner the
+    open goals on its competencies it can be linked to."""
+
+    linked: list[GoalRow]
+    linkable: list[GoalRow]
+
+
+def evidence_goals(viewer: User, item: Evidence) -> EvidenceGoals:
+    linked_ids = select(goal_evidence.c.goal_id).where(goal_evidence.c.evidence_id == item.id)
+    linked = goal_rows(viewer, Goal.id.in_(linked_ids))
+    linkable: list[GoalRow] = []
+    if viewer.id == item.owner_id and not item.in_trash:
+        linkable = goal_rows(
+            viewer,
+            and_(
+                Goal.person_id == viewer.id,
+                Goal.status.in_(OPEN),
+                Goal.id.not_in(linked_ids),
+                _tagged_like(item.id),
+            ),
+        )
+    return EvidenceGoals(linked, linkable)
+
+
+def _tagged_like(evidence_id: int) -> ColumnElement[bool]:
+    """Goals on one of the item's competencies (same framework, same key)."""
+    return (
+        select(EvidenceCompetency.evidence_id)
+        .where(
+            EvidenceCompetency.evidence_id == evidence_id,
+            EvidenceCompetency.framework_id == Goal.framework_id,
+            EvidenceCompetency.competency_key == Goal.competency_key,
+        )
+        .exists()
+    )
