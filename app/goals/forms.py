@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.models import GoalStatus
@@ -18,7 +19,8 @@ class GoalForm(FlaskForm):
     competency_key = SelectField(
         "Competency", validators=[InputRequired(message="Choose a competency.")]
     )
-    target_level_id = SelectField("Toward level")
+    # The service refuses a level the person cannot aim for, next to the field.
+    target_level_id = SelectField("Toward level", validate_choice=False)
     change = TextAreaField(
         "What will change",
         validators=[Length(max=TEXT_MAX, message=TOO_LONG)],
@@ -40,20 +42,20 @@ class GoalForm(FlaskForm):
     revision = HiddenField()
 
     def set_choices(self, competencies: list[CompetencyChoice], levels: list[LevelOption]):
-        self.competency_key.choices = [("", "Choose a competency")] + [
-            (c.key, f"{c.area}: {c.name}") for c in competencies
+        self.competency_key.choices = [SelectChoice("", "Choose a competency")] + [
+            SelectChoice(c.key, c.name, optgroup=c.area) for c in competencies
         ]
         self.target_level_id.choices = [
-            (
+            SelectChoice(
                 str(level.id),
                 f"{level.title} ({level.code}, {level.track})"
-                + (" · next level" if level.is_next else ""),
+                + (" · the next level" if level.is_next else ""),
             )
             for level in levels
-        ] or [(NEXT_LEVEL, "The next level")]
+        ] or [SelectChoice(NEXT_LEVEL, "The next level")]
 
 
-STATUS_CHOICES = [(status.value, status.label) for status in GoalStatus]
+STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in GoalStatus]
 
 
 class StatusForm(FlaskForm):

@@ -35,7 +35,7 @@ def plan(person_id: int):
 @access.requires("goal.create")
 def create(person_id: int):
     """Propose a goal; the other of the two (the person or their manager) agrees it."""
-    page = pages.plan_page(_actor(), person_id)
+    page = pages.new_goal_page(_actor(), person_id)
     form = GoalForm()
     form.set_choices(page.competencies, page.levels)
     return submit(

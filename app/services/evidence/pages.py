@@ -13,6 +13,7 @@ from app.services.evidence import attachments, conversation
 from app.services.evidence import history as evidence_history
 from app.services.evidence import timeline as evidence_timeline
 from app.services.evidence.timeline import ItemView, Timeline, TimelineFilters
+from app.services.goals import pages as goal_pages
 from app.services.people.pages import PersonLinks, person_links
 
 
@@ -42,6 +43,7 @@ class ItemPage:
     attachments: attachments.Panel
     conversation: conversation.Conversation
     links: PersonLinks  # whether the owner's name links to their profile
+    goals: goal_pages.EvidenceGoals | None = None  # growth-plan goals it is (or can be) linked to
 
     @property
     def evidence(self):
@@ -56,6 +58,7 @@ def item_page(viewer: User, evidence_id: int) -> ItemPage:
         attachments=attachments.panel(viewer, item.evidence),
         conversation=conversation.conversation(viewer, item.evidence),
         links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),
+        goals=goal_pages.evidence_goals(viewer, item.evidence),
     )
 
 

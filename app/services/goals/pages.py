@@ -180,6 +180,14 @@ def plan_page(viewer: User, person_id: int) -> PlanPage:
     )
 
 
+def new_goal_page(actor: User, person_id: int) -> PlanPage:
+    """The plan as the New goal form needs it, for the two who may propose (404 else)."""
+    page = plan_page(actor, person_id)
+    if not page.may_create:
+        raise NotFoundError("Not found.")
+    return page
+
+
 # --- one goal ---------------------------------------------------------------------------------
 
 
@@ -319,6 +327,7 @@ class HomeGoals:
     awaiting: list[GoalRow]  # proposed by the other of the two, waiting for the actor
     due: list[GoalRow]  # open, target date within DUE_DAYS (or past)
     names: dict[int, str]  # person id → name, for goals of a report
+    today: date
 
 
 def home_goals(actor: User, today: date | None = None) -> HomeGoals:
@@ -341,7 +350,7 @@ def home_goals(actor: User, today: date | None = None) -> HomeGoals:
         limit=HOME_LIMIT,
     )
     people = {row.person_id for row in [*awaiting, *due]} - {actor.id}
-    return HomeGoals(awaiting, due, _names(set(people)))
+    return HomeGoals(awaiting, due, _names(set(people)), today)
 
 
 def growth_goals(viewer: User, person_id: int) -> list[GoalRow]:

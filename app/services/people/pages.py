@@ -14,6 +14,7 @@ from app.models import Level, Role, User
 from app.services import people
 from app.services.evidence import shared
 from app.services.frameworks import ladder
+from app.services.goals import pages as goal_pages
 from app.services.growth import readiness
 from app.services.people import level_history
 from app.services.promotions import assessments, case_lists
@@ -48,6 +49,7 @@ class HomePage:
     readiness_statuses: tuple[readiness.Status, ...]
     links: PersonLinks
     due: list[assessments.Due]  # the assessments they have to fill in now
+    goals: goal_pages.HomeGoals | None = None  # goals awaiting their agreement or due soon
 
 
 def home_page(actor: User) -> HomePage:
@@ -65,6 +67,7 @@ def home_page(actor: User) -> HomePage:
         ),
         links=person_links(actor),
         due=assessments.due(actor),
+        goals=goal_pages.home_goals(actor),
     )
 
 
@@ -139,6 +142,7 @@ class PersonPage:
     evidence: shared.SharedEvidence | None  # evidence.view on the person's shared items
     given: list[shared.Given] | None  # the viewer's comments and kudos on those items
     cases: list[case_lists.CaseRow]  # case.view
+    plan: goal_pages.PlanSummary | None = None  # the growth plan, for whoever follows growth
 
     @property
     def has_filter_errors(self) -> bool:
@@ -174,4 +178,5 @@ def person_page(
         evidence=evidence,
         given=shared.given_by(actor, person.id) if follows and not is_own else None,
         cases=case_lists.person_cases(actor, person.id),
+        plan=goal_pages.plan_summary(actor, person.id) if follows else None,
     )
