@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -82,3 +82,7 @@ class GoalLinkForm(FlaskForm):
     """On an evidence item's page: link it to one of the owner's open goals."""
 
     goal_id = SelectField("Goal", choices=[], validate_choice=False)
+
+
+class PacketGoalsForm(FlaskForm):
+    packets_show_goals = BooleanField("Committee packets show the candidate's growth-plan goals")

@@ -9,10 +9,17 @@ from flask_login import current_user
 from app import access
 from app.core.errors import ConflictError
 from app.forms import act, optional_id, saved, submit
-from app.goals.forms import AgreeForm, GoalForm, GoalLinkForm, LinkForm, StatusForm
+from app.goals.forms import (
+    AgreeForm,
+    GoalForm,
+    GoalLinkForm,
+    LinkForm,
+    PacketGoalsForm,
+    StatusForm,
+)
 from app.models import GoalStatus
 from app.services import goals
-from app.services.goals import pages
+from app.services.goals import cycles, pages
 
 bp = Blueprint("goals", __name__)
 
@@ -167,6 +174,24 @@ def link_from_evidence(evidence_id: int):
         lambda: goals.link_evidence(actor, goal, evidence_id),
         back=url_for("evidence.show", evidence_id=evidence_id),
         done=lambda _: saved("Linked to your goal.", "evidence.show", evidence_id=evidence_id),
+    )
+
+
+@bp.route("/promotions/<int:cycle_id>/packet-goals", methods=["POST"])
+@access.requires("cycles.manage")
+def packet_setting(cycle_id: int):
+    """Whether the cycle's committee packets show the candidate's growth-plan goals."""
+    show = PacketGoalsForm().packets_show_goals.data
+    return act(
+        lambda: cycles.set_packets_show_goals(_actor(), cycle_id, bool(show)),
+        back=url_for("cycles.show", cycle_id=cycle_id),
+        done=lambda _: saved(
+            "Committee packets now show growth-plan goals."
+            if show
+            else "Committee packets no longer show growth-plan goals.",
+            "cycles.show",
+            cycle_id=cycle_id,
+        ),
     )
 
 
