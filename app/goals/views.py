@@ -18,6 +18,7 @@ from app.goals.forms import (
     StatusForm,
 )
 from app.models import GoalStatus
+from app.request_input import page_number
 from app.services import goals
 from app.services.goals import cycles, pages
 
@@ -32,7 +33,7 @@ def _actor():
 @access.requires("goal.view")
 def plan(person_id: int):
     """A person's growth plan: goals by status, and a New goal form for the two who agree it."""
-    page = pages.plan_page(_actor(), person_id)
+    page = pages.plan_page(_actor(), person_id, page_number("closed"))
     form = GoalForm(formdata=None)
     form.set_choices(page.competencies, page.levels)
     return render_template("goals/plan.html", page=page, form=form)

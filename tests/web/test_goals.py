@@ -307,3 +307,16 @@ def _revision(page: str, form: str = "") -> str:
     found = re.findall(r'name="revision"[^>]*value="(\d+)"', page)
     assert found, "no revision field"
     return found[-1] if form == "status" else found[0]
+
+
+def test_done_and_dropped_goals_come_a_page_at_a_time(app, client, plan):
+    _bulk(app, plan.pm, plan.manager, 100)  # a quarter each of the four statuses
+    sign_in(client, plan.manager)
+    first = client.get(f"/people/{plan.pm.id}/goals").get_data(as_text=True)
+    assert "page 1 of 3 (50 in all)" in first and "Older" in first and "Newer" not in first
+    assert first.count('class="goal-card goal-in_progress"') == 25  # open goals: all of them
+    closed = first.count('class="goal-card goal-done"') + first.count("goal-card goal-dropped")
+    assert closed == 20
+    last = client.get(f"/people/{plan.pm.id}/goals?closed=3").get_data(as_text=True)
+    assert "page 3 of 3" in last and "Newer" in last and "Older" not in last
+    assert client.get(f"/people/{plan.pm.id}/goals?closed=99").status_code == 200

@@ -29,6 +29,7 @@ STATUS_ORDER = (
 DUE_DAYS = 30
 HOME_LIMIT = 10
 CANDIDATES_LIMIT = 100
+CLOSED_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,29 @@ class GoalRow:
         return self.status in OPEN
 
 
-def goal_rows(viewer: User, condition: ColumnElement[bool], *, limit: int | None = None):
-    """The goals matching `condition` that the viewer may read, as rows, in four queries."""
+def goal_rows(
+    viewer: User,
+    condition: ColumnElement[bool],
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_closed_first: bool = False,
+):
+    """The goals matching `condition` that the viewer may read, as rows, in four queries: by
+    target date (undated last), or the most recently closed first."""
+    order = (
+        (Goal.closed_at.desc(), Goal.id.desc())
+        if newest_closed_first
+        else (Goal.target_on.is_(None), Goal.target_on, Goal.id)
+    )
     query = (
         select(Goal)
         .where(condition, policy.where("goal.view", viewer))
         .options(joinedload(Goal.target_level))
-        .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id)
+        .order_by(*order)
     )
     if limit:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     goals = list(db.session.execute(query).scalars())
     if not goals:
         return []
@@ -154,6 +168,9 @@ class PlanPage:
     groups: list[tuple[GoalStatus, list[GoalRow]]]
     competencies: list[CompetencyChoice] = field(default_factory=list)
     levels: list[LevelOption] = field(default_factory=list)
+    closed_page: int = 1  # done and dropped goals come a page at a time, newest first
+    closed_pages: int = 1
+    closed_total: int = 0
 
     @property
     def is_placed(self) -> bool:
@@ -164,10 +181,26 @@ class PlanPage:
         return sum(len(rows) for _status, rows in self.groups)
 
 
-def plan_page(viewer: User, person_id: int) -> PlanPage:
-    """A person's growth plan, goals grouped by status, and what the New goal form offers."""
+def plan_page(viewer: User, person_id: int, closed_page: int = 1) -> PlanPage:
+    """A person's growth plan: open goals by status, then done and dropped ones a page at a
+    time, and what the New goal form offers."""
     person = _person(viewer, person_id)
-    rows = goal_rows(viewer, Goal.person_id == person.id)
+    mine = Goal.person_id == person.id
+    rows = goal_rows(viewer, and_(mine, Goal.status.in_(OPEN)))
+    closed_total = db.session.scalar(
+        select(func.count(Goal.id)).where(
+            mine, Goal.status.not_in(OPEN), policy.where("goal.view", viewer)
+        )
+    )
+    pages = max(1, -(-closed_total // CLOSED_PER_PAGE))
+    closed_page = min(max(1, closed_page), pages)
+    rows += goal_rows(
+        viewer,
+        and_(mine, Goal.status.not_in(OPEN)),
+        limit=CLOSED_PER_PAGE,
+        offset=(closed_page - 1) * CLOSED_PER_PAGE,
+        newest_closed_first=True,
+    )
     groups = [(status, [row for row in rows if row.status is status]) for status in STATUS_ORDER]
     may_create = policy.can(viewer, "goal.create", person)
     return PlanPage(
@@ -177,6 +210,9 @@ def plan_page(viewer: User, person_id: int) -> PlanPage:
         groups=[(status, found) for status, found in groups if found],
         competencies=competency_choices(person.id) if may_create else [],
         levels=target_levels(person) if may_create else [],
+        closed_page=closed_page,
+        closed_pages=pages,
+        closed_total=closed_total,
     )
 
 
