@@ -58,6 +58,7 @@ def test_a_goal_from_proposal_to_done_with_linked_evidence(page, app, org, asser
     page.wait_for_url(re.compile(r"/$"))
     panel = page.get_by_role("region", name="Growth-plan goals")
     expect(panel.get_by_role("heading", name="Awaiting your agreement")).to_be_visible()
+    shot(page, "home")
     panel.get_by_role("link", name="Review the goal on Skill 0.0").click()
     expect(page.get_by_role("heading", name="Ada Manager proposed this goal")).to_be_visible()
     assert_accessible(page)
@@ -79,6 +80,7 @@ def test_a_goal_from_proposal_to_done_with_linked_evidence(page, app, org, asser
     )
     goals.get_by_role("button", name="Link to goal").click()
     expect(page.get_by_text("Linked to your goal.")).to_be_visible()
+    shot(page, "evidence")
     page.get_by_role("region", name="Growth-plan goals").get_by_role(
         "link", name="Skill 0.0"
     ).click()
@@ -116,3 +118,6 @@ def test_a_goal_from_proposal_to_done_with_linked_evidence(page, app, org, asser
     expect(page.get_by_role("heading", name=re.compile("^Done"))).to_be_visible()
     assert_accessible(page)
     shot(page, "plan")
+    page.goto(f"/people/{org.pm_a1.id}")
+    expect(page.get_by_role("region", name="Growth plan")).to_contain_text("1 done")
+    shot(page, "person")

@@ -339,6 +339,10 @@ class PlanSummary:
         return sum(self.counts.values())
 
     @property
+    def open(self) -> int:
+        return sum(self.counts.get(status, 0) for status in OPEN)
+
+    @property
     def tallies(self) -> list[tuple[GoalStatus, int]]:
         return [(status, self.counts.get(status, 0)) for status in STATUS_ORDER]
 
