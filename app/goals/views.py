@@ -107,6 +107,9 @@ def agree(goal_id: int):
         lambda: goals.agree_goal(actor, goal, expected_revision=_int(form.revision.data)),
         back=url_for("goals.show", goal_id=goal_id),
         done=lambda _: saved("Goal agreed: it is part of the plan.", "goals.show", goal_id=goal_id),
+        conflict=lambda error: _goal_page(
+            pages.goal_page(actor, goal_id), StatusForm(formdata=None), None, 409, error, True
+        ),
     )
 
 
@@ -199,7 +202,7 @@ def packet_setting(cycle_id: int):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _goal_page(page: pages.GoalPage, status_form, link_form, code: int, error=None):
+def _goal_page(page: pages.GoalPage, status_form, link_form, code: int, error=None, agreeing=False):
     conflict = error if isinstance(error, ConflictError) else None
     if conflict or not status_form.is_submitted():
         status_form.revision.data = page.goal.revision  # again now: on the saved version
@@ -212,6 +215,7 @@ def _goal_page(page: pages.GoalPage, status_form, link_form, code: int, error=No
         link_form=link_form or _link_form(page),
         agree_form=AgreeForm(formdata=None, data={"revision": page.goal.revision}),
         conflict=conflict,
+        agreeing=agreeing,
     ), code
 
 

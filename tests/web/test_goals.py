@@ -320,3 +320,29 @@ def test_done_and_dropped_goals_come_a_page_at_a_time(app, client, plan):
     last = client.get(f"/people/{plan.pm.id}/goals?closed=3").get_data(as_text=True)
     assert "page 3 of 3" in last and "Newer" in last and "Older" not in last
     assert client.get(f"/people/{plan.pm.id}/goals?closed=99").status_code == 200
+
+
+def test_agreeing_a_goal_changed_meanwhile_answers_409_with_the_saved_goal(app, client, plan):
+    goal_id = propose(app, plan.pm, plan.pm, competency_key="skill-1-0", change="First wording")
+    sign_in(client, plan.manager)
+    url = f"/goals/{goal_id}"
+    revision = _revision(client.get(url).get_data(as_text=True))
+    with app.app_context():  # Bea rewrites it meanwhile
+        from app.models import User
+        from app.services import goals as service
+        from tests.goal_helpers import goal_input
+
+        goal = db.session.get(Goal, goal_id)
+        service.update_goal(
+            db.session.get(User, plan.pm.id),
+            goal,
+            goal_input(competency_key="skill-1-0", change="Second wording"),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+    response = client.post_form(url + "/agree", {"revision": revision})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Not agreed yet" in body and "Second wording" in body
+    with app.app_context():
+        assert db.session.get(Goal, goal_id).agreed_by_id is None
