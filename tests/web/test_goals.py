@@ -346,3 +346,47 @@ def test_agreeing_a_goal_changed_meanwhile_answers_409_with_the_saved_goal(app, 
     assert "Not agreed yet" in body and "Second wording" in body
     with app.app_context():
         assert db.session.get(Goal, goal_id).agreed_by_id is None
+
+
+def _bulk_links(app, plan: Plan, n: int) -> None:
+    """n more shared items of the PM's, each linked to the fixture's goal."""
+    from app.models import Evidence, EvidenceKind
+    from app.models.goals import goal_evidence
+
+    with app.app_context():
+        for i in range(n):
+            item = Evidence(
+                owner_id=plan.pm.id,
+                title=f"Linked {i}",
+                occurred_on=date.today(),
+                kind=EvidenceKind.LAUNCH,
+                visibility=Visibility.SHARED,
+            )
+            db.session.add(item)
+            db.session.flush()
+            db.session.execute(
+                goal_evidence.insert().values(goal_id=plan.goal_id, evidence_id=item.id)
+            )
+        db.session.commit()
+
+
+@pytest.mark.parametrize("who", ["pm", "mentor"])
+def test_the_goal_page_uses_as_many_queries_for_5_and_200_linked_items(app, client, plan, who):
+    sign_in(client, getattr(plan, who))
+    _bulk_links(app, plan, 3)
+    few = count_queries(app, client, f"/goals/{plan.goal_id}")
+    _bulk_links(app, plan, 195)
+    assert count_queries(app, client, f"/goals/{plan.goal_id}") == few
+
+
+def test_the_inbox_tells_of_a_proposed_and_an_agreed_goal(app, client, plan):
+    goal_id = propose(app, plan.pm, plan.pm, competency_key="skill-1-0", change="Pricing")
+    sign_in(client, plan.manager)
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "proposed a goal to agree on" in inbox
+    assert f'href="/goals/{goal_id}"' in inbox and "Skill 1.0, Bea Pm" in inbox
+    assert "agreed a goal on" in inbox  # the fixture's goal, Ben proposed it, Bea agreed
+    client.post_form("/logout")
+    sign_in(client, plan.pm)
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "proposed a goal to agree on" in inbox and "Skill 0.0, your growth plan" in inbox
