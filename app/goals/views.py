@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app import access
 from app.core.errors import ConflictError
@@ -75,7 +76,7 @@ def edit(goal_id: int):
     """Change a goal; saving over someone else's newer save shows both versions first."""
     actor = _actor()
     page = pages.edit_page(actor, goal_id)
-    form = GoalForm(obj=None if request.method == "POST" else _defaults(page.goal))
+    form = GoalForm() if request.method == "POST" else GoalForm(data=_saved_values(page.goal))
     form.set_choices(page.competencies, page.levels)
 
     def render(status: int, error=None):
@@ -230,21 +231,26 @@ def _suggested(current: GoalStatus) -> GoalStatus:
 def _link_form(page: pages.GoalPage) -> LinkForm:
     form = LinkForm(formdata=None)
     form.evidence_id.choices = [
-        (str(item.id), f"{item.title} ({item.occurred_on.isoformat()})") for item in page.candidates
+        SelectChoice(
+            str(item.id),
+            f"{item.title} ({item.occurred_on.isoformat()})",
+            optgroup=f"Tagged {page.goal.competency}" if item.on_competency else "Other items",
+        )
+        for item in page.candidates
     ]
     return form
 
 
-def _defaults(goal: pages.GoalRow):
-    class Defaults:
-        competency_key = goal.competency_key
-        target_level_id = str(goal.target_level_id or "")
-        change = goal.change
-        measure = goal.measure
-        target_on = goal.target_on
-        revision = goal.revision
-
-    return Defaults
+def _saved_values(goal: pages.GoalRow) -> dict:
+    """The edit form's values before it is sent: the goal as saved."""
+    return {
+        "competency_key": goal.competency_key,
+        "target_level_id": str(goal.target_level_id or ""),
+        "change": goal.change,
+        "measure": goal.measure,
+        "target_on": goal.target_on,
+        "revision": goal.revision,
+    }
 
 
 def _input(form: GoalForm) -> goals.GoalInput:

@@ -390,3 +390,32 @@ def test_the_inbox_tells_of_a_proposed_and_an_agreed_goal(app, client, plan):
     sign_in(client, plan.pm)
     inbox = client.get("/notifications").get_data(as_text=True)
     assert "proposed a goal to agree on" in inbox and "Skill 0.0, your growth plan" in inbox
+
+
+def test_the_manager_links_a_shared_item_from_the_goal_page_but_never_a_draft(app, client, plan):
+    tagged = record(app, plan.pm, title="Tagged interview notes", competency_keys=["skill-0-0"])
+    other = record(app, plan.pm, title="Pricing memo", competency_keys=["skill-1-1"])
+    draft = record(app, plan.pm, title="Another draft", visibility=Visibility.PRIVATE)
+    sign_in(client, plan.manager)
+    url = f"/goals/{plan.goal_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert (
+        '<optgroup label="Tagged Skill 0.0">' in page and '<optgroup label="Other items">' in page
+    )
+    assert page.index("Tagged interview notes") < page.index("Pricing memo")
+    assert "Another draft" not in page
+    assert client.post_form(url + "/evidence", {"evidence_id": str(other)}).status_code == 302
+    response = client.post_form(
+        url + "/evidence", {"evidence_id": str(draft)}, follow_redirects=True
+    )
+    assert "Choose one of the person" in response.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "Pricing memo" in page and "not tagged with Skill 0.0" in page
+    assert tagged
+
+
+def test_the_edit_form_opens_with_the_saved_goal(client, plan):
+    sign_in(client, plan.manager)
+    page = client.get(f"/goals/{plan.goal_id}/edit").get_data(as_text=True)
+    assert "Lead discovery</textarea>" in page and "Win rate up to 40%</textarea>" in page
+    assert 'value="2027-03-31"' in page
