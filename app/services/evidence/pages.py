@@ -13,7 +13,7 @@ from app.services.evidence import attachments, conversation
 from app.services.evidence import history as evidence_history
 from app.services.evidence import timeline as evidence_timeline
 from app.services.evidence.timeline import ItemView, Timeline, TimelineFilters
-from app.services.goals import pages as goal_pages
+from app.services.goals import summaries as goal_pages
 from app.services.people.pages import PersonLinks, person_links
 
 

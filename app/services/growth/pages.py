@@ -11,7 +11,8 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import User
 from app.services.frameworks.ladder import NextStep, next_steps_from
-from app.services.goals.pages import GoalRow, growth_goals
+from app.services.goals.pages import GoalRow
+from app.services.goals.summaries import growth_goals
 from app.services.growth.expectations import level_id_for
 from app.services.growth.heatmap import Heatmap, heatmap
 from app.services.growth.readiness import CompetencyReadiness, Readiness, readiness

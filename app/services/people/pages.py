@@ -14,7 +14,7 @@ from app.models import Level, Role, User
 from app.services import people
 from app.services.evidence import shared
 from app.services.frameworks import ladder
-from app.services.goals import pages as goal_pages
+from app.services.goals import summaries as goal_pages
 from app.services.growth import readiness
 from app.services.people import level_history
 from app.services.promotions import assessments, case_lists
