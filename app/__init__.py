@@ -48,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.evidence.views import bp as evidence_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
+    from app.goals.views import bp as goals_bp
     from app.growth.views import bp as growth_bp
     from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
@@ -86,6 +87,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(jobs_bp)
     app.register_blueprint(oneonones_bp)
     app.register_blueprint(delegation_bp)
+    app.register_blueprint(goals_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -45,6 +52,11 @@ class CycleForm(FlaskForm):
         validators=[DataRequired(message="Choose at least one career path.")],
         description="Cases propose levels of these published versions; they stay pinned to "
         "them even if a newer version is published during the cycle.",
+    )
+    packets_show_goals = BooleanField(
+        "Committee packets show the candidate's growth-plan goals",
+        description="Their agreed goals, status, measure and outcome, so calibration sees the "
+        "trajectory. Never in the candidate's copy. You can change it later on the cycle's page.",
     )
 
 
@@ -240,7 +252,12 @@ def withdraw(case_id: int):
 
 
 def _open(form: CycleForm) -> tuple[int, str]:
-    cycle = service.create_cycle(_actor(), form.name.data, form.version_ids.data)
+    cycle = service.create_cycle(
+        _actor(),
+        form.name.data,
+        form.version_ids.data,
+        packets_show_goals=bool(form.packets_show_goals.data),
+    )
     return cycle.id, f"{cycle.name} is open for nominations."
 
 

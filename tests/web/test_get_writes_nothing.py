@@ -78,6 +78,7 @@ ARGUMENTS = {
     "name": "SELECT 'rungs-yaml'",  # a format document (/frameworks/formats/<name>.md)
     "pair_id": "SELECT COALESCE(MIN(id), 1) FROM one_on_ones",
     "meeting_id": "SELECT COALESCE(MIN(id), 1) FROM meetings",
+    "goal_id": "SELECT COALESCE(MIN(id), 1) FROM goals",
 }
 # The page help a person has now seen: recorded by page views on purpose (see above).
 WRITTEN_ON_PURPOSE = {HelpSeen.__tablename__}

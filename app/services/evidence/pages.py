@@ -13,6 +13,7 @@ from app.services.evidence import attachments, conversation
 from app.services.evidence import history as evidence_history
 from app.services.evidence import timeline as evidence_timeline
 from app.services.evidence.timeline import ItemView, Timeline, TimelineFilters
+from app.services.goals import summaries as goal_pages
 from app.services.oneonones import pages as oneonone_pages
 from app.services.people.pages import PersonLinks, person_links
 
@@ -44,6 +45,7 @@ class ItemPage:
     conversation: conversation.Conversation
     links: PersonLinks  # whether the owner's name links to their profile
     discussed_in: list[oneonone_pages.Discussed] = ()  # the viewer's 1:1s that linked it
+    goals: goal_pages.EvidenceGoals | None = None  # growth-plan goals it is (or can be) linked to
 
     @property
     def evidence(self):
@@ -59,6 +61,7 @@ def item_page(viewer: User, evidence_id: int) -> ItemPage:
         conversation=conversation.conversation(viewer, item.evidence),
         links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),
         discussed_in=oneonone_pages.discussed_in(viewer, item.evidence.id),
+        goals=goal_pages.evidence_goals(viewer, item.evidence),
     )
 
 

@@ -11,9 +11,19 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import User
 from app.services.frameworks.ladder import NextStep, next_steps_from
+from app.services.goals.pages import GoalRow
+from app.services.goals.summaries import growth_goals
 from app.services.growth.expectations import level_id_for
 from app.services.growth.heatmap import Heatmap, heatmap
-from app.services.growth.readiness import Readiness, readiness
+from app.services.growth.readiness import CompetencyReadiness, Readiness, readiness
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """A growth-plan goal beside the readiness of its competency for the level shown."""
+
+    goal: GoalRow
+    readiness: CompetencyReadiness | None  # None: not a competency of the level shown
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class GrowthPage:
     readiness: Readiness
     heatmap: Heatmap | None
     next_steps: list[NextStep] = field(default_factory=list)  # where the person could aim next
+    goals: list[GoalProgress] = field(default_factory=list)  # open and done, not dropped
 
     @property
     def paths(self) -> list[NextStep]:
@@ -43,7 +54,9 @@ def growth_page(
     ready = readiness(person.id, target, shared_only=not is_own, today=today)
     heat = heatmap(person.id, shared_only=not is_own, today=today) if ready.is_placed else None
     steps = next_steps_from(ready.placement.level) if ready.is_placed else []
-    return GrowthPage(person, is_own, ready, heat, steps)
+    by_key = {c.key: c for c in ready.competencies}
+    plan = [GoalProgress(g, by_key.get(g.competency_key)) for g in growth_goals(actor, person.id)]
+    return GrowthPage(person, is_own, ready, heat, steps, plan)
 
 
 def own_summary(actor) -> Readiness | None:

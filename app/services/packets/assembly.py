@@ -54,6 +54,7 @@ from app.services.growth import readiness
 from app.services.growth.since import case_level_reached
 from app.services.growth.thresholds import thresholds
 from app.services.packets import data as d
+from app.services.packets.goals import packet_goals
 from app.services.promotions.log import LogAction
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -111,6 +112,10 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         [(case.candidate_id, case.proposed_level_id)], since=since, today=period_end
     )
     sections = _sections(case, expected, ratings, votes, items, sufficiency, committee)
+    shows_goals = committee and bool(case.cycle.packets_show_goals)
+    goals, goal_moments = (
+        packet_goals(case.candidate_id, version.framework_id) if shows_goals else ((), [])
+    )
     as_of = max(
         [
             *moments,
@@ -120,6 +125,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
             *(_item_moment(e) for e in evidence_rows),
             conversation_at,
             version.published_at or version.created_at,
+            *goal_moments,
         ]
     )
     appendix = tuple(items[e.id] for e in evidence_rows)
@@ -154,6 +160,8 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         log=tuple(log),
         appendix=appendix,
         kudos_count=sum(len(item.kudos) for item in appendix),
+        shows_goals=shows_goals,
+        goals=goals,
     )
     # Every text bounded, whatever was stored: a packet stays seconds of work (pdf_text.py).
     return bounded(data)

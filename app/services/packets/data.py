@@ -12,7 +12,7 @@ from datetime import date, datetime
 from app.models import PacketView
 
 # Bump when the templates change what a packet shows, so that a stored packet is made again.
-LAYOUT = 2  # 2: the period starts when the candidate reached their level
+LAYOUT = 3  # 2: the period starts when the candidate reached their level; 3: growth-plan goals
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,24 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class GoalLine:
+    """A growth-plan goal of the candidate, for the committee (when the cycle shows them)."""
+
+    competency: str
+    level: str  # "Senior PM (L4)"
+    change: str
+    measure: str
+    status: str  # label
+    outcome: str  # done: what was achieved
+    dropped_reason: str
+    proposed_on: date
+    agreed_on: date | None
+    target_on: date | None
+    closed_on: date | None
+    evidence: int  # shared items linked
+
+
+@dataclass(frozen=True)
 class PacketData:
     layout: int
     view: PacketView
@@ -143,6 +161,8 @@ class PacketData:
     log: tuple[LogLine, ...]  # committee view only
     appendix: tuple[EvidenceItem, ...]
     kudos_count: int
+    shows_goals: bool = False  # committee view of a cycle whose packets show growth plans
+    goals: tuple[GoalLine, ...] = ()  # the candidate's agreed goals in the packet's framework
 
     @property
     def is_committee(self) -> bool:

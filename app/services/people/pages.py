@@ -15,6 +15,7 @@ from app.services import people
 from app.services.delegation import pages as delegation_pages
 from app.services.evidence import shared
 from app.services.frameworks import ladder
+from app.services.goals import summaries as goal_pages
 from app.services.growth import readiness
 from app.services.oneonones import pages as oneonone_pages
 from app.services.people import level_history
@@ -52,6 +53,7 @@ class HomePage:
     due: list[assessments.Due]  # the assessments they have to fill in now
     oneonones: oneonone_pages.HomeSummary | None = None  # next 1:1, open action items
     delegation: list[delegation_pages.Waiting] = ()  # rounds waiting for their picks or agreement
+    goals: goal_pages.HomeGoals | None = None  # goals awaiting their agreement or due soon
 
 
 def home_page(actor: User) -> HomePage:
@@ -71,6 +73,7 @@ def home_page(actor: User) -> HomePage:
         due=assessments.due(actor),
         oneonones=oneonone_pages.home_summary(actor),
         delegation=delegation_pages.waiting_for(actor),
+        goals=goal_pages.home_goals(actor),
     )
 
 
@@ -147,6 +150,7 @@ class PersonPage:
     cases: list[case_lists.CaseRow]  # case.view
     oneonones: oneonone_pages.PersonPanel | None = None  # the viewer's 1:1s with the person
     delegation: delegation_pages.Panel | None = None  # delegation.view, or delegation.open
+    plan: goal_pages.PlanSummary | None = None  # the growth plan, for whoever follows growth
 
     @property
     def has_filter_errors(self) -> bool:
@@ -184,4 +188,5 @@ def person_page(
         cases=case_lists.person_cases(actor, person.id),
         oneonones=oneonone_pages.person_panel(actor, person.id),
         delegation=delegation_pages.panel(actor, person),
+        plan=goal_pages.plan_summary(actor, person.id) if follows else None,
     )

@@ -26,7 +26,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.policy import phases
 from app.policy.phases import Activity
-from app.services import notifications
+from app.services import audit, notifications
 from app.services.people import level_history
 from app.services.promotions import loading
 from app.services.promotions.log import LogAction, record
@@ -40,7 +40,13 @@ RATIONALE_MAX = 5_000
 # --- cycles -------------------------------------------------------------------------------------
 
 
-def create_cycle(actor: User, name: str, version_ids: list[int] | None = None) -> PromotionCycle:
+def create_cycle(
+    actor: User,
+    name: str,
+    version_ids: list[int] | None = None,
+    *,
+    packets_show_goals: bool = False,
+) -> PromotionCycle:
     """Open a cycle in nominations, pinned to published versions (all of them by default)."""
     policy.authorize(actor, "cycles.manage")
     name = " ".join((name or "").split())
@@ -57,6 +63,7 @@ def create_cycle(actor: User, name: str, version_ids: list[int] | None = None) -
         phase=CyclePhase.NOMINATIONS,
         created_by_id=actor.id,
         versions=_pinned(version_ids),
+        packets_show_goals=packets_show_goals,
     )
     db.session.add(cycle)
     try:
@@ -67,6 +74,8 @@ def create_cycle(actor: User, name: str, version_ids: list[int] | None = None) -
             f"There is already a cycle called “{name}”; choose another name.", field="name"
         ) from None
     record(actor, LogAction.CYCLE_OPENED, cycle_id=cycle.id, to_value=name)
+    if packets_show_goals:
+        audit.record(actor, "cycle.packets_show_goals", cycle, after={"packets_show_goals": True})
     db.session.flush()
     return cycle
 

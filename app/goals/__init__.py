@@ -1,0 +1,1 @@
+"""Growth plans: goals a PM and their manager agree per competency, with linked evidence."""
