@@ -45,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
     from app.evidence.views import bp as evidence_bp
+    from app.feedback.views import bp as feedback_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.growth.views import bp as growth_bp
@@ -82,6 +83,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(feedback_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Level, Role, User
 from app.services import people
 from app.services.evidence import shared
+from app.services.feedback import panels as feedback_panels
 from app.services.frameworks import ladder
 from app.services.growth import readiness
 from app.services.people import level_history
@@ -48,6 +49,7 @@ class HomePage:
     readiness_statuses: tuple[readiness.Status, ...]
     links: PersonLinks
     due: list[assessments.Due]  # the assessments they have to fill in now
+    feedback_due: list[feedback_panels.DueAnswer] = ()  # requests waiting for their answer
 
 
 def home_page(actor: User) -> HomePage:
@@ -65,6 +67,7 @@ def home_page(actor: User) -> HomePage:
         ),
         links=person_links(actor),
         due=assessments.due(actor),
+        feedback_due=feedback_panels.due(actor),
     )
 
 
@@ -139,6 +142,8 @@ class PersonPage:
     evidence: shared.SharedEvidence | None  # evidence.view on the person's shared items
     given: list[shared.Given] | None  # the viewer's comments and kudos on those items
     cases: list[case_lists.CaseRow]  # case.view
+    feedback_shared: list[feedback_panels.SharedAnswer] = ()  # answers shared with the viewer
+    thanks: list = ()  # thanks the person received (public)
 
     @property
     def has_filter_errors(self) -> bool:
@@ -174,4 +179,6 @@ def person_page(
         evidence=evidence,
         given=shared.given_by(actor, person.id) if follows and not is_own else None,
         cases=case_lists.person_cases(actor, person.id),
+        feedback_shared=feedback_panels.shared_with(actor, person.id),
+        thanks=feedback_panels.thanks_received(actor, person.id),
     )
