@@ -20,7 +20,7 @@ from app.services import audit, notifications
 
 # The four sections of a short retrospective, as the markdown body of a new lesson.
 SECTIONS = ("What we expected", "What happened", "What we learned", "What we changed")
-TEMPLATE = "\n\n".join(f"## {heading}\n" for heading in SECTIONS).rstrip() + "\n"
+TEMPLATE = "\n\n".join(f"## {heading}" for heading in SECTIONS) + "\n"
 
 
 def lesson_item(actor: User, evidence_id: int) -> Evidence:
