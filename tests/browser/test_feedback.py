@@ -78,6 +78,14 @@ def test_a_pm_asks_two_colleagues_one_answers_and_the_manager_reads_the_shared_a
     for width in (1280, 390):
         fits(page, width)
         shoot(page, f"feedback-request-{width}")
+    click_nav(page, "Feedback")
+    sent = page.get_by_role("region", name="Your requests")
+    expect(sent.get_by_role("list", name="Colleagues asked")).to_contain_text("Arun Pm Answered")
+    assert_accessible(page)
+    for width in (1280, 390):
+        fits(page, width)
+        shoot(page, f"feedback-index-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     sign_out(page)
 
     page.set_viewport_size({"width": 1280, "height": 900})

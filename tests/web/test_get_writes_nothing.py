@@ -76,6 +76,8 @@ ARGUMENTS = {
     "job_id": "SELECT COALESCE(MAX(id), 1) FROM jobs",
     "token": "SELECT 'not-a-token'",
     "name": "SELECT 'rungs-yaml'",  # a format document (/frameworks/formats/<name>.md)
+    "request_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_requests",
+    "ask_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_asks",
 }
 # The page help a person has now seen: recorded by page views on purpose (see above).
 WRITTEN_ON_PURPOSE = {HelpSeen.__tablename__}
