@@ -431,13 +431,14 @@ def _more_than_the_demo() -> dict[str, list[str]]:
             f"/cases/{case.id}",
             *feedback["lena"],
         ],
-        "noah": [f"/corroborations/{asked.id}", "/evidence/trash", *feedback["noah"]],
+        "noah": [*feedback["noah"], f"/corroborations/{asked.id}", "/evidence/trash"],
     }
 
 
 def _feedback_forms(noah, lena, daniel, maya) -> dict[str, list[str]]:
     """Noah's request answered by Daniel (shared with Noah's manager) and Maya (not yet), and
-    waiting for Lena; a lesson of Lena's shared with her team and one not yet."""
+    waiting for Lena; a lesson of Noah's shared with his team and one not yet (his first item
+    pages, so that the crawl's share of item pages reaches both)."""
     request = feedback_asks.ask_for_feedback(
         noah,
         feedback_asks.RequestInput(
@@ -459,20 +460,20 @@ def _feedback_forms(noah, lena, daniel, maya) -> dict[str, list[str]]:
     for title in ("A lesson offered", "A lesson not yet offered"):
         items.append(
             evidence.record_evidence(
-                lena,
+                noah,
                 evidence.EvidenceInput(
                     title=title,
                     occurred_on=date.today(),
                     kind=EvidenceKind.LEARNING,
-                    competency_keys=[evidence.competency_choices(lena.id)[0].key],
+                    competency_keys=[evidence.competency_choices(noah.id)[0].key],
                     visibility=Visibility.SHARED,
                 ),
             )
         )
-    feedback_lessons.share_lesson(lena, items[0].id)
+    feedback_lessons.share_lesson(noah, items[0].id)
     return {
-        "noah": [f"/feedback/requests/{request.id}"],
-        "lena": [f"/feedback/asks/{by_giver[lena.id].id}", *(f"/evidence/{i.id}" for i in items)],
+        "noah": [*(f"/evidence/{i.id}" for i in items), f"/feedback/requests/{request.id}"],
+        "lena": [f"/feedback/asks/{by_giver[lena.id].id}"],
     }
 
 
