@@ -46,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.conversation.views import bp as conversation_bp
     from app.delegation.views import bp as delegation_bp
     from app.evidence.views import bp as evidence_bp
+    from app.feedback.views import bp as feedback_bp
     from app.frameworks import editor, history, views
     from app.frameworks import pdf as framework_pdf
     from app.goals.views import bp as goals_bp
@@ -88,6 +89,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(oneonones_bp)
     app.register_blueprint(delegation_bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(feedback_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app.models import EvidenceKind, Visibility
 from app.services.evidence import BODY_MAX, LINKS_MAX, TITLE_MAX
+from app.services.feedback import lessons
 
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in EvidenceKind]
 VISIBILITY_CHOICES = [
@@ -125,9 +126,19 @@ class EvidenceForm(FlaskForm):
         validators=[InputRequired(message="Choose who can see it.")],
     )
     revision = HiddenField()
+    # A "learning from failure" item starts from a short retrospective (lesson.js inserts it
+    # when the kind is switched on an empty body).
+    lesson_kind = EvidenceKind.LEARNING.value
+    lesson_template = lessons.TEMPLATE
 
     def set_competencies(self, choices) -> None:
         self.competency_keys.choices = [SelectChoice(c.key, c.name) for c in choices]
+
+    def start_as(self, kind: str | None) -> None:
+        """A new item of the kind asked for in the link; a lesson gets its template."""
+        if kind == self.lesson_kind:
+            self.kind.data = kind
+            self.body.data = self.lesson_template
 
     def add_blank_links(self) -> None:
         """At least two empty rows below the saved links, within the limit."""

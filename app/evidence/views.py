@@ -92,6 +92,8 @@ def create():
         return render_template("evidence/not_placed.html")
     form = EvidenceForm()
     form.set_competencies(choices)
+    if not form.is_submitted():
+        form.start_as(request.args.get("kind"))
     return submit(
         form,
         lambda: evidence.record_evidence(_actor(), _input(form)),

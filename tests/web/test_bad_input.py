@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
@@ -30,10 +31,22 @@ from werkzeug.test import encode_multipart
 from app import demo
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.models import CalibrationSession, CyclePhase, Evidence, Framework, Level, User
+from app.models import (
+    CalibrationSession,
+    CyclePhase,
+    Evidence,
+    EvidenceKind,
+    FeedbackAsk,
+    Framework,
+    Level,
+    User,
+    Visibility,
+)
 from app.request_input import SELF_CLEANED
 from app.services import delegation, evidence, people
 from app.services.evidence import attachments, conversation
+from app.services.feedback import asks as feedback_asks
+from app.services.feedback import lessons as feedback_lessons
 from app.services.frameworks import versions
 from app.services.people import auth
 from app.services.promotions import cycles as promotion_cycles
@@ -395,6 +408,7 @@ def _more_than_the_demo() -> dict[str, list[str]]:
     promotion_cycles.move_phase(
         maya, assessing.id, CyclePhase.SELF_ASSESSMENT, expected_revision=assessing.revision
     )
+    feedback = _feedback_forms(noah, lena, daniel, maya)
     # The demo's open session (H1 2027): with more cycles than one endpoint's share of pages,
     # the crawl from the cycle list would not reach it.
     meeting = db.session.scalar(
@@ -417,8 +431,51 @@ def _more_than_the_demo() -> dict[str, list[str]]:
             f"/evidence/{private.id}",
             f"/cases/{case.id}",
             boards[0],
+            *feedback["lena"],
         ],
-        "noah": [f"/corroborations/{asked.id}", "/evidence/trash"],
+        "noah": [*feedback["noah"], f"/corroborations/{asked.id}", "/evidence/trash"],
+    }
+
+
+def _feedback_forms(noah, lena, daniel, maya) -> dict[str, list[str]]:
+    """Noah's request answered by Daniel (shared with Noah's manager) and Maya (not yet), and
+    waiting for Lena; a lesson of Noah's shared with his team and one not yet (his first item
+    pages, so that the crawl's share of item pages reaches both)."""
+    request = feedback_asks.ask_for_feedback(
+        noah,
+        feedback_asks.RequestInput(
+            colleague_ids=[lena.id, daniel.id, maya.id],
+            competency_keys=[evidence.competency_choices(noah.id)[0].key],
+        ),
+    )
+    by_giver = {
+        a.giver_id: a
+        for a in db.session.scalars(select(FeedbackAsk).where(FeedbackAsk.request_id == request.id))
+    }
+    for giver in (daniel, maya):
+        ask = by_giver[giver.id]
+        feedback_asks.answer(
+            giver, ask, feedback_asks.AnswerInput("S", "B", "I"), expected_revision=ask.revision
+        )
+    feedback_asks.share_with_manager(noah, request.id, by_giver[daniel.id].id)
+    items = []
+    for title in ("A lesson offered", "A lesson not yet offered"):
+        items.append(
+            evidence.record_evidence(
+                noah,
+                evidence.EvidenceInput(
+                    title=title,
+                    occurred_on=date.today(),
+                    kind=EvidenceKind.LEARNING,
+                    competency_keys=[evidence.competency_choices(noah.id)[0].key],
+                    visibility=Visibility.SHARED,
+                ),
+            )
+        )
+    feedback_lessons.share_lesson(noah, items[0].id)
+    return {
+        "noah": [*(f"/evidence/{i.id}" for i in items), f"/feedback/requests/{request.id}"],
+        "lena": [f"/feedback/asks/{by_giver[lena.id].id}"],
     }
 
 

@@ -79,6 +79,8 @@ ARGUMENTS = {
     "pair_id": "SELECT COALESCE(MIN(id), 1) FROM one_on_ones",
     "meeting_id": "SELECT COALESCE(MIN(id), 1) FROM meetings",
     "goal_id": "SELECT COALESCE(MIN(id), 1) FROM goals",
+    "request_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_requests",
+    "ask_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_asks",
 }
 # The page help a person has now seen: recorded by page views on purpose (see above).
 WRITTEN_ON_PURPOSE = {HelpSeen.__tablename__}

@@ -182,6 +182,10 @@ def update_evidence(
     ] + [EvidenceCompetency(framework_id=f, competency_key=k) for f, k in sorted(wanted - kept)]
     evidence.links = _links(data.links)
     evidence.updated_at = utcnow()
+    if evidence.lesson_shared_at and not (
+        evidence.kind is EvidenceKind.LEARNING and evidence.is_shared
+    ):
+        evidence.lesson_shared_at = None  # a lesson is a shared learning-from-failure item
     if evidence.is_shared and not was_shared:
         evidence.shared_at = utcnow()
     db.session.flush()

@@ -14,6 +14,7 @@ from app.models import Level, Role, User
 from app.services import people
 from app.services.delegation import pages as delegation_pages
 from app.services.evidence import shared
+from app.services.feedback import panels as feedback_panels
 from app.services.frameworks import ladder
 from app.services.goals import summaries as goal_pages
 from app.services.growth import readiness
@@ -54,6 +55,7 @@ class HomePage:
     oneonones: oneonone_pages.HomeSummary | None = None  # next 1:1, open action items
     delegation: list[delegation_pages.Waiting] = ()  # rounds waiting for their picks or agreement
     goals: goal_pages.HomeGoals | None = None  # goals awaiting their agreement or due soon
+    feedback_due: list[feedback_panels.DueAnswer] = ()  # requests waiting for their answer
 
 
 def home_page(actor: User) -> HomePage:
@@ -74,6 +76,7 @@ def home_page(actor: User) -> HomePage:
         oneonones=oneonone_pages.home_summary(actor),
         delegation=delegation_pages.waiting_for(actor),
         goals=goal_pages.home_goals(actor),
+        feedback_due=feedback_panels.due(actor),
     )
 
 
@@ -151,6 +154,8 @@ class PersonPage:
     oneonones: oneonone_pages.PersonPanel | None = None  # the viewer's 1:1s with the person
     delegation: delegation_pages.Panel | None = None  # delegation.view, or delegation.open
     plan: goal_pages.PlanSummary | None = None  # the growth plan, for whoever follows growth
+    feedback_shared: list[feedback_panels.SharedAnswer] = ()  # answers shared with the viewer
+    thanks: list = ()  # thanks the person received (public)
 
     @property
     def has_filter_errors(self) -> bool:
@@ -189,4 +194,6 @@ def person_page(
         oneonones=oneonone_pages.person_panel(actor, person.id),
         delegation=delegation_pages.panel(actor, person),
         plan=goal_pages.plan_summary(actor, person.id) if follows else None,
+        feedback_shared=feedback_panels.shared_with(actor, person.id),
+        thanks=feedback_panels.thanks_received(actor, person.id),
     )

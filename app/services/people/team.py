@@ -15,11 +15,14 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.extensions import db
 from app.models import Comment, Evidence, User
+from app.services.feedback import lessons as feedback_lessons
+from app.services.feedback import panels as feedback_panels
 from app.services.growth import readiness
 from app.services.people import org
 from app.services.people.pages import PersonLinks, person_links
 
 RECENT_DAYS = 90
+LESSONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,17 @@ class TeamPage:
     groups: list[Group]
     links: PersonLinks
     recent_days: int = RECENT_DAYS
+    thanks: list = ()  # recent thanks to the people in the viewer's line
+    lessons: list[Evidence] = ()  # recent lessons the viewer may read
 
 
 def team_page(actor: User) -> TeamPage:
-    return TeamPage(groups=team(actor), links=person_links(actor))
+    return TeamPage(
+        groups=team(actor),
+        links=person_links(actor),
+        thanks=feedback_panels.team_thanks(actor),
+        lessons=feedback_lessons.recent_lessons(actor, LESSONS_SHOWN),
+    )
 
 
 def _stats(actor: User, ids: list[int], since: date) -> dict[int, tuple[int, datetime | None]]:

@@ -1,0 +1,1 @@
+"""Feedback requests and answers, public thanks and lessons shared with a team."""
