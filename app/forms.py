@@ -38,6 +38,11 @@ def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
 
 Page = Callable[..., ResponseReturnValue]
 
+SAVED_AT_THE_SAME_MOMENT = (
+    "Someone saved this at the same moment, so nothing of yours was stored. "
+    "Look at it as it is now and save again."
+)
+
 
 def submit(
     form: FlaskForm,
@@ -52,7 +57,8 @@ def submit(
     `page(status, error=None)` renders the page that holds the form: 200 before it is sent,
     400 when the form or the service refuses it (the service's message is put next to the
     field it names; a file's RowErrors are listed by the page from `error.errors`), 409 with
-    the ConflictError when someone else saved first. `save()` calls the service and returns
+    the ConflictError when someone else saved first (or with none, and a message above the
+    form, when the two saves met at the same moment). `save()` calls the service and returns
     what `done(result)` needs to answer after the commit (usually a flash and a redirect).
     Anything else the service raises (not found, forbidden) reaches errors.py, which rolls back
     too. A form whose fields the service names its own way passes its own `show`.
@@ -63,9 +69,16 @@ def submit(
         return page(400)
     try:
         result = save()
+        db.session.flush()
     except ConflictError as error:
         db.session.rollback()
         return page(409, error)
+    except StaleDataError:
+        # Another save met the same row at the same moment (its revision moved between our
+        # read and our write): nothing of this one was stored, and the form says so.
+        db.session.rollback()
+        form.form_errors.append(SAVED_AT_THE_SAME_MOMENT)
+        return page(409)
     except (ValidationError, RowErrors) as error:
         db.session.rollback()
         if isinstance(error, ValidationError):  # a file's RowErrors: the page lists the rows

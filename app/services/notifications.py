@@ -231,7 +231,7 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
     cases = _cases(viewer, {n.case_id for n in shown if n.case_id})
     sessions = _session_names(viewer, {n.session_id for n in shown if n.session_id})
-    notices = _notices(viewer, shown)
+    notices = notices_for(viewer, shown)
     entries = [
         Entry(
             id=n.id,
@@ -257,7 +257,8 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
     return pagination, entries
 
 
-def _notices(viewer: User, shown: list[Notification]) -> dict[int, Notice]:
+def notices_for(viewer: User, shown: list[Notification]) -> dict[int, Notice]:
+    """What each coaching notification of `shown` says to `viewer`, from every feature's reader."""
     coaching = [n for n in shown if any(getattr(n, ref) for ref in COACHING_REFERENCES)]
     found: dict[int, Notice] = {}
     if coaching:

@@ -126,11 +126,11 @@ def test_topics_notify_once_per_meeting_and_adder_until_read(app, ctx, org):
     content.add_agenda_item(alice, built.meeting_id, "Second")
     content.add_agenda_item(alice, built.meeting_id, "Third")
     assert len(unread_for_ada()) == 1
-    notices = notifications.NOTICE_READERS[-1](ada, unread_for_ada())
+    notices = notifications.notices_for(ada, unread_for_ada())
     (notice,) = notices.values()
     assert notice.endpoint == "oneonones.meeting" and notice.verb == "added topics to"
     # someone outside the pair would get a notice without a link
-    (outside,) = notifications.NOTICE_READERS[-1](user(org.head), unread_for_ada()).values()
+    (outside,) = notifications.notices_for(user(org.head), unread_for_ada()).values()
     assert outside.endpoint is None
     db.session.execute(update(Notification).values(read_at=datetime.now(UTC)))
     content.add_agenda_item(alice, built.meeting_id, "Fourth")
