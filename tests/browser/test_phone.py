@@ -15,7 +15,6 @@ the content and the footer.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -160,7 +159,6 @@ def phone(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
 
 
 def test_every_page_fits_390_px_as_each_role(demo_people, phone, live_server, axe):
-    started = time.monotonic()
     report, visited, done = [], {}, set()
     for role, name in ROLES.items():
         page = phone()
@@ -173,4 +171,3 @@ def test_every_page_fits_390_px_as_each_role(demo_people, phone, live_server, ax
     assert not report, "\n".join(report)
     # Every role reached a real part of Rungs (a crawl stuck on the home page proves nothing).
     assert all(count >= 15 for count in visited.values()), visited
-    assert time.monotonic() - started < 120, "the crawl should take about a minute"
