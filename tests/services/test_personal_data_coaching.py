@@ -25,7 +25,9 @@ from app.models import (
     PairKind,
     Thanks,
     User,
+    Visibility,
 )
+from app.models.base import utcnow
 from app.services import personal_data
 from app.services.personal_data import importing as personal_data_import
 from tests.coaching_data import (
@@ -620,3 +622,24 @@ def test_a_file_makes_nobody_the_author_of_an_answer_a_topic_or_an_agreement(
     assert any("written by Ada Manager" in line for line in report.skipped)
     ada_export = json.dumps(personal_data.export_document(person(org.manager_a)))
     assert "best PM" not in ada_export and "promote Bea" not in ada_export
+
+
+@pytest.mark.parametrize("hidden", ["private draft", "in the Trash"])
+def test_the_leads_export_names_the_members_linked_item_only_while_he_may_read_it(
+    app, org, alice_coached, ctx, hidden
+):
+    def links_in_adas_export():
+        (pair,) = personal_data.export_document(person(org.manager_a))["one_on_ones"]
+        return pair["meetings"][0]["agenda"][0]["links"]
+
+    shared = {"evidence_of": "Alice Pm", "title": "Pricing test that failed"}
+    assert shared in links_in_adas_export()
+    item = db.session.get(Evidence, alice_coached["lesson"])
+    if hidden == "private draft":
+        item.visibility = Visibility.PRIVATE
+    else:
+        item.deleted_at = utcnow()
+    db.session.commit()
+    links = links_in_adas_export()
+    assert {"evidence_of": "Alice Pm"} in links
+    assert "Pricing test" not in json.dumps(personal_data.export_document(person(org.manager_a)))
