@@ -68,6 +68,10 @@ def test_the_cadence_proposes_the_next_meeting():
     assert spaces.propose_next(Cadence.WEEKLY, old, now) == datetime(2026, 3, 16, 9, tzinfo=UTC)
     assert spaces.propose_next(Cadence.NONE, latest, now) is None
     assert spaces.propose_next(Cadence.WEEKLY, None, now) == datetime(2026, 3, 11, 9, tzinfo=UTC)
+    # no stored date makes it overflow or step for ever: far off, it proposes afresh
+    for far in (datetime(9999, 12, 31, 23, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)):
+        for cadence in (Cadence.WEEKLY, Cadence.MONTHLY):
+            assert spaces.propose_next(cadence, far, now) == datetime(2026, 3, 11, 9, tzinfo=UTC)
 
 
 def test_only_a_manager_or_mentor_opens_a_space(app, ctx, org):

@@ -343,7 +343,16 @@ def test_what_cannot_come_back_is_skipped_with_a_reason(app, org, loner, ctx):
     assert report.feedback_requests == 1
 
 
+def meeting_at(starts_at: str, minutes: int = 30) -> dict:
+    meeting = {"starts_at": starts_at, "duration_minutes": minutes}
+    return {"one_on_ones": [{"with": {"email": "a@b.c"}, "meetings": [meeting]}]}
+
+
 HOSTILE = [
+    (meeting_at("0001-01-01T00:30:00+01:00"), "is out of the range of dates"),
+    (meeting_at("2062-03-02T09:00:00Z"), "is not within two years of today"),
+    (meeting_at("9999-12-31T23:59:00Z"), "is not within two years of today"),
+    (meeting_at("2026-12-07T09:00:00Z", 20), "duration_minutes 20 is not one of 15, 30, 45"),
     ({"one_on_ones": "lots"}, "The export's one_on_ones must be a list."),
     ({"one_on_ones": [[]]}, "1:1 1 is not an object."),
     ({"one_on_ones": [{"with": {"email": 5}}]}, "1:1 1's email must be text."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -309,3 +310,18 @@ def test_the_evidence_page_says_where_it_was_discussed_only_to_the_two(app, org,
         page = signed_in(app, person).get(f"/evidence/{evidence_id}")
         assert page.status_code == 200
         assert ("Discussed in 1:1s" in text_of(page)) is shown, person.name
+
+
+@pytest.mark.parametrize(
+    "stored", [datetime(9999, 12, 31, 23, 30, tzinfo=UTC), datetime(1, 1, 1, 0, 0, tzinfo=UTC)]
+)
+def test_no_stored_meeting_time_breaks_the_space_or_its_ics(app, client, cast, stored):
+    """A time from an older import or the database: the pages still open for both."""
+    people, built = cast
+    with app.app_context():
+        db.session.get(Meeting, built.meeting_id).starts_at = stored
+        db.session.commit()
+    for who in ("lead", "member"):
+        browser = signed_in(app, people[who])
+        assert browser.get(f"/one-on-ones/{built.pair_id}").status_code == 200
+        assert browser.get(f"/one-on-ones/meetings/{built.meeting_id}.ics").status_code == 200

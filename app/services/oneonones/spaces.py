@@ -88,13 +88,7 @@ def add_meeting(
 ) -> Meeting:
     """A meeting at `starts_at` (UTC). Rungs writes to no calendar: the page offers an .ics."""
     policy.authorize(actor, "oneonone.write", pair)
-    if starts_at is None:
-        raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
-    starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
-    if abs(starts_at - utcnow()) > FAR:
-        raise ValidationError("Choose a date within two years of today.", field="starts_at")
-    if duration_minutes not in DURATIONS:
-        raise ValidationError("Choose how long the meeting is.", field="duration_minutes")
+    starts_at = meeting_time(starts_at, duration_minutes)
     clash = db.session.execute(
         select(Meeting.id).where(Meeting.one_on_one_id == pair.id, Meeting.starts_at == starts_at)
     ).first()
@@ -117,13 +111,31 @@ def add_meeting(
     return meeting
 
 
+def meeting_time(starts_at: datetime | None, duration_minutes: int | None) -> datetime:
+    """The start in UTC of a meeting anyone may add (here or by an import), or ValidationError:
+    within two years of today, and one of DURATIONS long."""
+    if starts_at is None:
+        raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
+    try:
+        starts_at = starts_at.astimezone(UTC) if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
+        far = abs(starts_at - utcnow()) > FAR
+    except OverflowError:  # 0001-01-01T00:30+01:00 is before the first representable moment
+        far = True
+    if far:
+        raise ValidationError("Choose a date within two years of today.", field="starts_at")
+    if duration_minutes not in DURATIONS:
+        raise ValidationError("Choose how long the meeting is.", field="duration_minutes")
+    return starts_at
+
+
 def propose_next(cadence: Cadence, latest: datetime | None, now: datetime) -> datetime | None:
     """The next meeting the cadence proposes: one step after the latest meeting, stepped on
-    past today if the pair has missed some; with no meeting yet, tomorrow at 09:00 UTC."""
+    past today if the pair has missed some; with no meeting yet (or only one further than two
+    years from today, which no date can make overflow), tomorrow at 09:00 UTC."""
     step = STEPS.get(cadence)
     if step is None:
         return None
-    if latest is None:
+    if latest is None or abs(latest - now) > FAR:  # a stored date far off proposes afresh
         return datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=UTC)
     proposed = latest + step
     while proposed <= now:
