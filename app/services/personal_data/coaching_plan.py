@@ -36,6 +36,9 @@ MOST = {
     "asked": 200,
     "competencies": 200,
 }
+# All the coaching objects one import stores (meetings, topics, links, action items, goals,
+# feedback requests), so that one import's write transaction stays short for everyone else.
+MOST_OBJECTS = 10_000
 TOP_LEVEL = {
     "format",
     "exported_at",
@@ -205,7 +208,26 @@ def read(data: dict) -> tuple[CoachingPlan, list[str]]:
     except ValidationError as error:
         problems.append(error.message)
     plan.unknown = sorted(reader.unknown)
+    total = objects(plan)
+    if total > MOST_OBJECTS:
+        problems.append(
+            f"The export holds {total:,} coaching objects (meetings, topics, their links, action "
+            f"items, goals and feedback requests); an import takes at most {MOST_OBJECTS:,}."
+        )
     return plan, problems
+
+
+def objects(plan: CoachingPlan) -> int:
+    meetings = [meeting for pair in plan.pairs for meeting in pair.meetings]
+    topics = [item for meeting in meetings for item in meeting.agenda]
+    return (
+        len(meetings)
+        + len(topics)
+        + sum(len(item.links) for item in topics)
+        + sum(len(pair.actions) for pair in plan.pairs)
+        + len(plan.goals)
+        + len(plan.requests)
+    )
 
 
 # --- 1:1s ---------------------------------------------------------------------------------------
