@@ -197,3 +197,24 @@ def test_a_hard_deleted_account_leaves_the_other_person_s_notes_and_shared_conte
     assert page.pair.other_name == pages.FORMER
     assert [row.author_name for row in page.agenda] == [pages.FORMER]
     assert pages.space_page(user(org.manager_a), built.pair_id).open_actions[0].owner_id is None
+
+
+def test_two_people_have_one_space_whoever_leads_it(app, ctx, org):
+    """Bea mentors Ben; later Ben becomes Bea's manager: starting 1:1s opens their space."""
+    mentoring = spaces.open_space(user(org.pm_a2), org.pm_b1.id)
+    db.session.commit()
+    user(org.pm_a2).manager_id = org.pm_b1.id
+    db.session.commit()
+    assert spaces.open_space(user(org.pm_b1), org.pm_a2.id).id == mentoring.id
+    db.session.commit()
+    assert len(db.session.execute(select(OneOnOne)).all()) == 1
+    panel = pages.person_panel(user(org.pm_b1), org.pm_a2.id)
+    assert panel.pair.id == mentoring.id and not panel.may_start
+
+
+def test_nobody_starts_1on1s_with_someone_who_has_left(app, ctx, org):
+    user(org.pm_a1).deactivated_at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    with pytest.raises(ValidationError, match="no longer works here"):
+        spaces.open_space(user(org.manager_a), org.pm_a1.id)
+    assert db.session.execute(select(OneOnOne)).first() is None

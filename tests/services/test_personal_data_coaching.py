@@ -695,3 +695,17 @@ def test_the_largest_import_stores_in_a_few_seconds(app, org, ctx):
     assert (report.meetings, report.agenda_items) == (50, 50 * 199)
     # 34 s with a flush per row; about 3 s in batches: under SQLite's 5 s busy timeout.
     assert took < 5, took
+
+
+def test_a_pair_with_two_spaces_imports_into_the_oldest(app, org, alice_coached, ctx):
+    """Two spaces for the same two people (made before one space per pair was enforced both
+    ways): the import picks the oldest instead of failing."""
+    document = personal_data.export_document(person(org.manager_a))
+    older = alice_coached["pair"]
+    db.session.add(OneOnOne(lead_id=org.pm_a1.id, member_id=org.manager_a.id, kind=PairKind.MENTOR))
+    db.session.execute(delete(Meeting))
+    db.session.commit()
+    report = personal_data_import.import_items(person(org.manager_a), document).coaching
+    db.session.commit()
+    assert report.meetings == 2
+    assert {m.one_on_one_id for m in db.session.execute(select(Meeting)).scalars()} == {older}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app import policy
 from app.core.errors import NotFoundError, ValidationError
@@ -51,16 +51,35 @@ def open_space(actor: User, person_id: int) -> OneOnOne:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "oneonone.open", person)
-    existing = db.session.execute(
-        select(OneOnOne).where(OneOnOne.lead_id == actor.id, OneOnOne.member_id == person.id)
-    ).scalar_one_or_none()
-    if existing is not None:
+    existing = space_between(actor.id, person.id)
+    if existing is not None:  # whoever leads it: the two have one space
         return existing
+    if person.deactivated_at is not None:
+        raise ValidationError(f"{person.name} no longer works here: 1:1s cannot start.")
     pair = OneOnOne(lead_id=actor.id, member_id=person.id, kind=pair_kind(actor, person))
     db.session.add(pair)
     db.session.flush()
     audit.record(actor, "oneonone.opened", pair, after={"member_id": person.id})
     return pair
+
+
+def between(one_id: int, other_id: int):
+    """The condition for the two people's space, whoever leads it."""
+    return or_(
+        and_(OneOnOne.lead_id == one_id, OneOnOne.member_id == other_id),
+        and_(OneOnOne.lead_id == other_id, OneOnOne.member_id == one_id),
+    )
+
+
+def space_between(one_id: int, other_id: int) -> OneOnOne | None:
+    """The two people's space, whoever leads it; the oldest should there ever be two."""
+    return (
+        db.session.execute(
+            select(OneOnOne).where(between(one_id, other_id)).order_by(OneOnOne.id).limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def set_cadence(actor: User, pair: OneOnOne, cadence: str) -> OneOnOne:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app import policy
 from app.extensions import db
@@ -51,6 +51,7 @@ from app.models.feedback import AskStatus
 from app.models.framework import Competency
 from app.models.goals import goal_evidence
 from app.services import audit
+from app.services.oneonones.spaces import space_between
 from app.services.personal_data import coaching_plan as plans
 
 
@@ -284,25 +285,6 @@ def _pair(actor, pair: plans.PairPlan, other: User | None, evidence, goals, fram
     meetings = context.meetings(pair.meetings)
     context.actions(pair.actions, meetings)
     context.tell(other.name)
-
-
-def space_between(one_id: int, other_id: int) -> OneOnOne | None:
-    """The two people's space, whoever leads it; the oldest if there were ever two."""
-    return (
-        db.session.execute(
-            select(OneOnOne)
-            .where(
-                or_(
-                    (OneOnOne.lead_id == one_id) & (OneOnOne.member_id == other_id),
-                    (OneOnOne.lead_id == other_id) & (OneOnOne.member_id == one_id),
-                )
-            )
-            .order_by(OneOnOne.id)
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
 
 
 class _PairContext:
