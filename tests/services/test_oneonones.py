@@ -218,3 +218,28 @@ def test_nobody_starts_1on1s_with_someone_who_has_left(app, ctx, org):
     with pytest.raises(ValidationError, match="no longer works here"):
         spaces.open_space(user(org.manager_a), org.pm_a1.id)
     assert db.session.execute(select(OneOnOne)).first() is None
+
+
+def test_two_first_saves_of_a_private_note_at_once_conflict(app, ctx, org, monkeypatch):
+    """Both tabs read no note; the other tab's insert lands first: a 409, not an error."""
+    built = build(app, org.manager_a, org.pm_a1)
+    ada = user(org.manager_a)
+    later = spaces.add_meeting(ada, spaces.get_pair(ada, built.pair_id), at(14), 30)
+    db.session.add(PrivateNote(meeting_id=later.id, author_id=ada.id, body="From the other tab"))
+    db.session.commit()
+    reads = []
+    real = content._own_note
+
+    def read_before_the_other_tab_saved(actor, meeting_id):
+        reads.append(meeting_id)
+        return None if len(reads) == 1 else real(actor, meeting_id)
+
+    monkeypatch.setattr(content, "_own_note", read_before_the_other_tab_saved)
+    with pytest.raises(ConflictError) as conflict:
+        content.save_private_note(ada, later.id, "From this tab", expected_revision=0)
+    assert conflict.value.current["body"] == "From the other tab"
+    db.session.rollback()
+    (body,) = db.session.execute(
+        select(PrivateNote.body).where(PrivateNote.meeting_id == later.id)
+    ).scalars()
+    assert body == "From the other tab"

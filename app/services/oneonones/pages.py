@@ -51,6 +51,7 @@ class Pair:
     kind: PairKind
     cadence: Cadence
     viewer_id: int
+    revision: int = 0  # carried by the cadence form: a stale change answers 409
 
     @property
     def is_lead(self) -> bool:
@@ -98,6 +99,7 @@ def _pairs(viewer: User, condition) -> list[Pair]:
             p.kind,
             p.cadence,
             viewer.id,
+            p.revision,
         )
         for p, lead_name, member_name in rows
     ]

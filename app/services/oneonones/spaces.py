@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, or_, select
 
 from app import policy
-from app.core.errors import NotFoundError, ValidationError
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import Cadence, Meeting, OneOnOne, PairKind, User
 from app.models.base import utcnow
@@ -82,12 +82,22 @@ def space_between(one_id: int, other_id: int) -> OneOnOne | None:
     )
 
 
-def set_cadence(actor: User, pair: OneOnOne, cadence: str) -> OneOnOne:
+def set_cadence(
+    actor: User, pair: OneOnOne, cadence: str, *, expected_revision: int | None = None
+) -> OneOnOne:
+    """`expected_revision`: the pair's revision when the form was shown; if the other changed
+    the cadence meanwhile, ConflictError with both values and nothing changed."""
     policy.authorize(actor, "oneonone.write", pair)
     try:
         wanted = Cadence(cadence)
     except ValueError:
         raise ValidationError("Choose how often you meet.", field="cadence") from None
+    if expected_revision is not None and expected_revision != pair.revision:
+        raise ConflictError(
+            f"The cadence was changed to “{pair.cadence.label}” meanwhile; you chose "
+            f"“{wanted.label}”. Nothing was changed: choose again.",
+            current={"cadence": pair.cadence.value, "revision": pair.revision},
+        )
     before = pair.cadence.value
     if wanted != pair.cadence:
         pair.cadence = wanted
