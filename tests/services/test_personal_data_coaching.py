@@ -4,7 +4,6 @@ imported again."""
 
 import io
 import json
-import time
 import zipfile
 
 import pytest
@@ -685,16 +684,16 @@ def test_an_import_takes_at_most_so_many_coaching_objects(app, org, ctx):
     assert db.session.execute(select(OneOnOne)).first() is None
 
 
-def test_the_largest_import_stores_in_a_few_seconds(app, org, ctx):
+def test_the_largest_import_stores_its_rows_in_batches(app, org, ctx):
+    """A flush per row took 34 s for this file in one write transaction (others' writes fail
+    after SQLite's 5 s busy timeout); in batches it is a few statements whatever the rows."""
     publish_and_place(app, [org.manager_a, org.pm_a1])
     document = {"format": "rungs-personal-data/1", "evidence": [], **many_topics(50, 199)}
-    started = time.monotonic()
-    report = personal_data_import.import_items(person(org.manager_a), document).coaching
-    db.session.commit()
-    took = time.monotonic() - started
+    with QueryCounter(app) as counter:
+        report = personal_data_import.import_items(person(org.manager_a), document).coaching
+        db.session.commit()
     assert (report.meetings, report.agenda_items) == (50, 50 * 199)
-    # 34 s with a flush per row; about 3 s in batches: under SQLite's 5 s busy timeout.
-    assert took < 5, took
+    assert counter.count < 100, counter.count
 
 
 def test_a_pair_with_two_spaces_imports_into_the_oldest(app, org, alice_coached, ctx):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app import policy
 from app.extensions import db
@@ -361,35 +361,38 @@ class _PairContext:
         here = _agenda_here(self.space.id)
         self.links_here = _links_here(self.space.id)
         last = _last_positions(self.space.id)
-        new: list[tuple[AgendaItem, plans.AgendaPlan]] = []
+        rows: list[dict] = []
+        keys: list[tuple[int, str]] = []
         for plan, meeting in zip(planned, meetings, strict=True):
             for item in plan.agenda:
                 if item.by != "you":
                     self.theirs += 1
                     continue
                 key = (meeting.id, item.text)
-                if key in here:
+                if key in here or key in keys:
                     continue
                 last[meeting.id] = last.get(meeting.id, -1) + 1
-                made = AgendaItem(
-                    meeting_id=meeting.id,
-                    author_id=self.actor.id,
-                    position=last[meeting.id],
-                    text=item.text,
-                    is_discussed=item.discussed,
-                    created_at=item.created_at or utcnow(),
+                keys.append(key)
+                rows.append(
+                    {
+                        "meeting_id": meeting.id,
+                        "author_id": self.actor.id,
+                        "position": last[meeting.id],
+                        "text": item.text,
+                        "is_discussed": item.discussed,
+                        "created_at": item.created_at or utcnow(),
+                        "revision": 1,
+                    }
                 )
-                here[key] = made
-                new.append((made, item))
-        db.session.add_all([made for made, _plan in new])
-        db.session.flush()
-        self.report.agenda_items += len(new)
+        if rows:  # one executemany for all the rows, then their ids in one read
+            db.session.execute(insert(AgendaItem), rows)
+            here.update(_agenda_here(self.space.id))
+        self.report.agenda_items += len(rows)
         for plan, meeting in zip(planned, meetings, strict=True):
             for item in plan.agenda:
-                found = here.get((meeting.id, item.text)) if item.by == "you" else None
-                if found is None:
+                item_id = here.get((meeting.id, item.text)) if item.by == "you" else None
+                if item_id is None:
                     continue
-                item_id = found if isinstance(found, int) else found.id
                 for kind, target in item.links:
                     self._add_link(item_id, kind, target)
 
