@@ -42,6 +42,7 @@ class MeetingForm(FlaskForm):
 
 class CadenceForm(FlaskForm):
     cadence = SelectField("How often you meet", validate_choice=False)
+    revision = HiddenField(filters=[_revision])
 
 
 class AgendaForm(FlaskForm):

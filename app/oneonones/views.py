@@ -75,7 +75,9 @@ def _space_page(pair_id: int, status: int, meeting_form: MeetingForm | None = No
     page = pages.space_page(_actor(), pair_id, page_number())
     if meeting_form is None:
         meeting_form = MeetingForm(formdata=None, starts_at=page.proposed)
-    cadence_form = CadenceForm(formdata=None, cadence=page.pair.cadence.value)
+    cadence_form = CadenceForm(
+        formdata=None, cadence=page.pair.cadence.value, revision=page.pair.revision
+    )
     cadence_form.cadence.choices = [SelectChoice(v, label) for v, label in page.cadences]
     return render_template(
         "oneonones/space.html", page=page, meeting_form=meeting_form, cadence_form=cadence_form
@@ -104,12 +106,23 @@ def add_meeting(pair_id: int):
 @access.requires("coaching.use")
 def cadence(pair_id: int):
     """How often the pair meets: it proposes the next meeting."""
-    wanted = CadenceForm().cadence.data or ""
+    form = CadenceForm()
     return act(
-        lambda: spaces.set_cadence(_actor(), spaces.get_pair(_actor(), pair_id), wanted),
+        lambda: spaces.set_cadence(
+            _actor(),
+            spaces.get_pair(_actor(), pair_id),
+            form.cadence.data or "",
+            expected_revision=form.revision.data,
+        ),
         back=url_for("oneonones.space", pair_id=pair_id),
         done=lambda _: saved("The cadence was saved.", "oneonones.space", pair_id=pair_id),
+        conflict=lambda error: _stale_cadence(pair_id, error),
     )
+
+
+def _stale_cadence(pair_id: int, error):
+    flash(error.message, "error")
+    return _space_page(pair_id, 409)
 
 
 # --- a meeting ------------------------------------------------------------------------------

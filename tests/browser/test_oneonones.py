@@ -5,6 +5,7 @@ meeting, and the report marks it done. The pages fit a 390 px phone."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -41,7 +42,7 @@ def test_a_full_one_on_one(page: Page, org, live_server: str, assert_accessible)
     page.get_by_role("button", name="Save private notes").click()
     page.get_by_label("Action item", exact=True).fill("Draft the job descriptions")
     page.get_by_label("Who does it").select_option(label="Alice Pm")
-    page.get_by_label("Due (optional)").fill("2030-01-15")
+    page.get_by_label("Due (optional)").fill((date.today() + timedelta(days=30)).isoformat())
     page.get_by_role("button", name="Add action item").click()
     expect(page.get_by_role("region", name="Action items")).to_contain_text(
         "Draft the job descriptions"

@@ -68,6 +68,10 @@ def test_the_cadence_proposes_the_next_meeting():
     assert spaces.propose_next(Cadence.WEEKLY, old, now) == datetime(2026, 3, 16, 9, tzinfo=UTC)
     assert spaces.propose_next(Cadence.NONE, latest, now) is None
     assert spaces.propose_next(Cadence.WEEKLY, None, now) == datetime(2026, 3, 11, 9, tzinfo=UTC)
+    # no stored date makes it overflow or step for ever: far off, it proposes afresh
+    for far in (datetime(9999, 12, 31, 23, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)):
+        for cadence in (Cadence.WEEKLY, Cadence.MONTHLY):
+            assert spaces.propose_next(cadence, far, now) == datetime(2026, 3, 11, 9, tzinfo=UTC)
 
 
 def test_only_a_manager_or_mentor_opens_a_space(app, ctx, org):
@@ -193,3 +197,49 @@ def test_a_hard_deleted_account_leaves_the_other_person_s_notes_and_shared_conte
     assert page.pair.other_name == pages.FORMER
     assert [row.author_name for row in page.agenda] == [pages.FORMER]
     assert pages.space_page(user(org.manager_a), built.pair_id).open_actions[0].owner_id is None
+
+
+def test_two_people_have_one_space_whoever_leads_it(app, ctx, org):
+    """Bea mentors Ben; later Ben becomes Bea's manager: starting 1:1s opens their space."""
+    mentoring = spaces.open_space(user(org.pm_a2), org.pm_b1.id)
+    db.session.commit()
+    user(org.pm_a2).manager_id = org.pm_b1.id
+    db.session.commit()
+    assert spaces.open_space(user(org.pm_b1), org.pm_a2.id).id == mentoring.id
+    db.session.commit()
+    assert len(db.session.execute(select(OneOnOne)).all()) == 1
+    panel = pages.person_panel(user(org.pm_b1), org.pm_a2.id)
+    assert panel.pair.id == mentoring.id and not panel.may_start
+
+
+def test_nobody_starts_1on1s_with_someone_who_has_left(app, ctx, org):
+    user(org.pm_a1).deactivated_at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    with pytest.raises(ValidationError, match="no longer works here"):
+        spaces.open_space(user(org.manager_a), org.pm_a1.id)
+    assert db.session.execute(select(OneOnOne)).first() is None
+
+
+def test_two_first_saves_of_a_private_note_at_once_conflict(app, ctx, org, monkeypatch):
+    """Both tabs read no note; the other tab's insert lands first: a 409, not an error."""
+    built = build(app, org.manager_a, org.pm_a1)
+    ada = user(org.manager_a)
+    later = spaces.add_meeting(ada, spaces.get_pair(ada, built.pair_id), at(14), 30)
+    db.session.add(PrivateNote(meeting_id=later.id, author_id=ada.id, body="From the other tab"))
+    db.session.commit()
+    reads = []
+    real = content._own_note
+
+    def read_before_the_other_tab_saved(actor, meeting_id):
+        reads.append(meeting_id)
+        return None if len(reads) == 1 else real(actor, meeting_id)
+
+    monkeypatch.setattr(content, "_own_note", read_before_the_other_tab_saved)
+    with pytest.raises(ConflictError) as conflict:
+        content.save_private_note(ada, later.id, "From this tab", expected_revision=0)
+    assert conflict.value.current["body"] == "From the other tab"
+    db.session.rollback()
+    (body,) = db.session.execute(
+        select(PrivateNote.body).where(PrivateNote.meeting_id == later.id)
+    ).scalars()
+    assert body == "From the other tab"

@@ -12,15 +12,22 @@ from sqlalchemy import delete, select, update
 from app.core.errors import RowErrors
 from app.extensions import db
 from app.models import (
+    ActionItem,
+    AgendaItem,
+    DelegationAgreement,
     DelegationBoard,
     Evidence,
+    FeedbackAsk,
     FeedbackRequest,
     Goal,
+    Meeting,
     OneOnOne,
     PairKind,
     Thanks,
     User,
+    Visibility,
 )
+from app.models.base import utcnow
 from app.services import personal_data
 from app.services.personal_data import importing as personal_data_import
 from tests.coaching_data import (
@@ -236,18 +243,21 @@ def test_round_trip_into_a_fresh_organisation(app, org, alice_coached, ctx):
     db.session.commit()
     coaching = report.coaching
     assert len(report.imported) == 1
-    assert (coaching.goals, coaching.feedback_requests, coaching.rounds) == (1, 1, 1)
+    assert (coaching.goals, coaching.feedback_requests) == (1, 1)
     # Alice is Ada's report: she may not open their 1:1s; Ada imports them.
     assert coaching.meetings == 0
     assert any("ask Ada Manager to open them" in line for line in coaching.skipped)
     assert any("private draft" in line for line in coaching.skipped)  # the lesson flag
+    assert any("agreed round stays in the file" in line for line in coaching.skipped)
     ada_report = personal_data_import.import_items(person(org.manager_a), ada_file).coaching
     db.session.commit()
-    assert (ada_report.meetings, ada_report.agenda_items, ada_report.action_items) == (2, 2, 2)
+    # Ada brings back the meetings, her action items and private notes; Alice's topics are
+    # Alice's to bring back.
+    assert (ada_report.meetings, ada_report.agenda_items, ada_report.action_items) == (2, 0, 2)
     assert ada_report.private_notes == 2
     again = personal_data_import.import_items(person(org.pm_a1), alice_file).coaching
     db.session.commit()
-    assert (again.meetings, again.agenda_items, again.private_notes, again.links) == (0, 0, 2, 2)
+    assert (again.meetings, again.agenda_items, again.private_notes, again.links) == (0, 2, 2, 3)
 
     after = personal_data.export_document(person(org.pm_a1))
     before = alice_file
@@ -269,25 +279,13 @@ def test_round_trip_into_a_fresh_organisation(app, org, alice_coached, ctx):
         {k: g[k] for k in keys} for g in before["goals"]
     ]
     assert after["goals"][0]["agreed_by"] is None  # agreed again here
-    board, old_board = after["delegation_board"], before["delegation_board"]
-    assert [r["decision"] for r in board["rows"]] == [r["decision"] for r in old_board["rows"]]
-    assert [
-        [(a["row"], a["level"], a["note"], a["agreed_by"]) for a in r["agreements"]]
-        for r in board["rounds"]
-    ] == [
-        [
-            (a["row"], a["level"], a["note"], a["agreed_by"])
-            for a in old_board["rounds"][0]["agreements"]
-        ]
-    ]
+    assert after["delegation_board"] is None  # the board stays in the file
     (request,) = after["feedback_requests"]
     old_request = before["feedback_requests"][0]
     assert {k: request[k] for k in ("competencies", "message", "due_on", "created_at")} == {
         k: old_request[k] for k in ("competencies", "message", "due_on", "created_at")
     }
-    assert [(a["from"], a["status"], a["impact"]) for a in request["asked"]] == [
-        (a["from"], a["status"], a["impact"]) for a in old_request["asked"]
-    ]
+    assert request["asked"] == [] and old_request["asked"]  # the answers stay in the file
     # Ada's own view of the pair came back too: her notes, not Alice's.
     (ada_pair,) = personal_data.export_document(person(org.manager_a))["one_on_ones"]
     assert ada_pair["meetings"][0]["your_private_notes"]["body"] == "LEAD SECRET 0"
@@ -337,16 +335,24 @@ def test_what_cannot_come_back_is_skipped_with_a_reason(app, org, loner, ctx):
         "“Pricing test that failed” was offered to your team as a lesson; here it is a private "
         "draft: share it, then offer it as a lesson again.",
         "1:1 with Ada Manager: nobody else here has the email gone@example.com.",
-        "Feedback request 1 (2026-03-02): the answer of Arun Pm, who is not here "
-        "(gone@example.com).",
-        "Feedback request 1 (2026-03-02): no answer from anyone here.",
-        "Your delegation board: you have no manager here to play it with; once you have one, "
-        "import again.",
+        "Feedback request 1 (2026-03-02): 1 answer stays in the file: an answer belongs to "
+        "the colleague who gave it; ask them again here.",
+        "Your delegation board: 1 agreed round stays in the file: a board is opened and "
+        "played with your manager here.",
     ]
-    assert not report.anything
+    assert report.feedback_requests == 1
+
+
+def meeting_at(starts_at: str, minutes: int = 30) -> dict:
+    meeting = {"starts_at": starts_at, "duration_minutes": minutes}
+    return {"one_on_ones": [{"with": {"email": "a@b.c"}, "meetings": [meeting]}]}
 
 
 HOSTILE = [
+    (meeting_at("0001-01-01T00:30:00+01:00"), "is out of the range of dates"),
+    (meeting_at("2062-03-02T09:00:00Z"), "is not within two years of today"),
+    (meeting_at("9999-12-31T23:59:00Z"), "is not within two years of today"),
+    (meeting_at("2026-12-07T09:00:00Z", 20), "duration_minutes 20 is not one of 15, 30, 45"),
     ({"one_on_ones": "lots"}, "The export's one_on_ones must be a list."),
     ({"one_on_ones": [[]]}, "1:1 1 is not an object."),
     ({"one_on_ones": [{"with": {"email": 5}}]}, "1:1 1's email must be text."),
@@ -574,3 +580,131 @@ def test_a_mentor_brings_their_mentoring_1on1s_back_and_the_head_exports_none_of
         org.pm_b1.id,
         PairKind.MENTOR,
     )
+
+
+def test_a_file_makes_nobody_the_author_of_an_answer_a_topic_or_an_agreement(
+    app, org, alice_coached, ctx
+):
+    """A forged file cannot put words in a colleague's mouth: answers, the other's topics and
+    action items, and the board's rounds stay in the file."""
+    document = personal_data.export_document(person(org.pm_a2))  # Bea: no coaching of her own
+    alice = personal_data.export_document(person(org.pm_a1))
+    forged_ask = dict(alice["feedback_requests"][0]["asked"][0])
+    forged_ask["from"] = {"name": "Ada Manager", "email": "ada@example.com"}
+    forged_ask["impact"] = "Bea is the best PM I ever had."
+    request = {**alice["feedback_requests"][0], "asked": [forged_ask]}
+    pair = alice["one_on_ones"][0]
+    forged_pair = {**pair, "with": {"name": "Ada Manager", "email": "ada@example.com"}}
+    for meeting in forged_pair["meetings"]:
+        meeting["starts_at"] = meeting["starts_at"].replace("2026-03", "2026-05")
+        meeting["agenda"] = [
+            {**a, "by": "them", "text": "Ada says: promote Bea"} for a in meeting["agenda"]
+        ]
+    forged_pair["action_items"] = [
+        {**a, "created_by": "them", "raised_in": None} for a in pair["action_items"]
+    ]
+    document.update(
+        feedback_requests=[request],
+        one_on_ones=[forged_pair],
+        delegation_board=alice["delegation_board"],
+    )
+    fresh_organisation()
+    bea = person(org.pm_a2)
+    # Bea is Ada's report; give her a space with Ada so that the 1:1 has somewhere to go.
+    db.session.add(OneOnOne(lead_id=org.manager_a.id, member_id=bea.id, kind=PairKind.MANAGER))
+    db.session.commit()
+    report = personal_data_import.import_items(bea, document).coaching
+    db.session.commit()
+    assert db.session.execute(select(FeedbackAsk)).first() is None
+    (made,) = db.session.execute(select(FeedbackRequest)).scalars()
+    assert made.requester_id == bea.id
+    assert (
+        db.session.execute(
+            select(AgendaItem).where(AgendaItem.author_id == org.manager_a.id)
+        ).first()
+        is None
+    )
+    assert db.session.execute(select(ActionItem)).first() is None
+    assert {m.created_by_id for m in db.session.execute(select(Meeting)).scalars()} == {bea.id}
+    assert db.session.execute(select(DelegationBoard)).first() is None
+    assert db.session.execute(select(DelegationAgreement)).first() is None
+    assert any("written by Ada Manager" in line for line in report.skipped)
+    ada_export = json.dumps(personal_data.export_document(person(org.manager_a)))
+    assert "best PM" not in ada_export and "promote Bea" not in ada_export
+
+
+@pytest.mark.parametrize("hidden", ["private draft", "in the Trash"])
+def test_the_leads_export_names_the_members_linked_item_only_while_he_may_read_it(
+    app, org, alice_coached, ctx, hidden
+):
+    def links_in_adas_export():
+        (pair,) = personal_data.export_document(person(org.manager_a))["one_on_ones"]
+        return pair["meetings"][0]["agenda"][0]["links"]
+
+    shared = {"evidence_of": "Alice Pm", "title": "Pricing test that failed"}
+    assert shared in links_in_adas_export()
+    item = db.session.get(Evidence, alice_coached["lesson"])
+    if hidden == "private draft":
+        item.visibility = Visibility.PRIVATE
+    else:
+        item.deleted_at = utcnow()
+    db.session.commit()
+    links = links_in_adas_export()
+    assert {"evidence_of": "Alice Pm"} in links
+    assert "Pricing test" not in json.dumps(personal_data.export_document(person(org.manager_a)))
+
+
+def many_topics(meetings: int, topics: int) -> dict:
+    return {
+        "one_on_ones": [
+            {
+                "with": {"name": "Alice Pm", "email": "alice@example.com"},
+                "meetings": [
+                    {
+                        "starts_at": f"2026-{1 + n // 28:02d}-{1 + n % 28:02d}T09:00:00Z",
+                        "duration_minutes": 30,
+                        "agenda": [{"text": f"Topic {t}", "by": "you"} for t in range(topics)],
+                    }
+                    for n in range(meetings)
+                ],
+            }
+        ]
+    }
+
+
+def test_an_import_takes_at_most_so_many_coaching_objects(app, org, ctx):
+    publish_and_place(app, [org.manager_a, org.pm_a1])
+    document = {"format": "rungs-personal-data/1", "evidence": [], **many_topics(50, 200)}
+    with pytest.raises(RowErrors) as error:
+        personal_data_import.import_items(person(org.manager_a), document)
+    assert any(
+        "The export holds 10,050 coaching objects" in line and "at most 10,000" in line
+        for line in error.value.errors
+    ), error.value.errors
+    assert db.session.execute(select(OneOnOne)).first() is None
+
+
+def test_the_largest_import_stores_its_rows_in_batches(app, org, ctx):
+    """A flush per row took 34 s for this file in one write transaction (others' writes fail
+    after SQLite's 5 s busy timeout); in batches it is a few statements whatever the rows."""
+    publish_and_place(app, [org.manager_a, org.pm_a1])
+    document = {"format": "rungs-personal-data/1", "evidence": [], **many_topics(50, 199)}
+    with QueryCounter(app) as counter:
+        report = personal_data_import.import_items(person(org.manager_a), document).coaching
+        db.session.commit()
+    assert (report.meetings, report.agenda_items) == (50, 50 * 199)
+    assert counter.count < 100, counter.count
+
+
+def test_a_pair_with_two_spaces_imports_into_the_oldest(app, org, alice_coached, ctx):
+    """Two spaces for the same two people (made before one space per pair was enforced both
+    ways): the import picks the oldest instead of failing."""
+    document = personal_data.export_document(person(org.manager_a))
+    older = alice_coached["pair"]
+    db.session.add(OneOnOne(lead_id=org.pm_a1.id, member_id=org.manager_a.id, kind=PairKind.MENTOR))
+    db.session.execute(delete(Meeting))
+    db.session.commit()
+    report = personal_data_import.import_items(person(org.manager_a), document).coaching
+    db.session.commit()
+    assert report.meetings == 2
+    assert {m.one_on_one_id for m in db.session.execute(select(Meeting)).scalars()} == {older}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -17,6 +18,7 @@ from app.models import (
     Meeting,
     Notification,
     NotificationKind,
+    OneOnOne,
     PrivateNote,
 )
 from tests.factories import sign_in
@@ -102,6 +104,35 @@ def test_nobody_else_sees_any_of_it(client, cast, who):
     assert posted.status_code == 404
     done = client.post_form(f"/one-on-ones/actions/{built.action_id}/done", {"done": "1"})
     assert done.status_code == 404
+    for path, form in (
+        (f"/one-on-ones/meetings/{built.meeting_id}/notes", {"shared_notes": "Sneaky"}),
+        (f"/one-on-ones/meetings/{built.meeting_id}/private-notes", {"private_notes": "Sneaky"}),
+        (f"/one-on-ones/agenda/{built.topic_id}/discussed", {"discussed": "1"}),
+        (f"/one-on-ones/agenda/{built.topic_id}/remove", {}),
+        (f"/one-on-ones/agenda/{built.topic_id}/edit", {"topic": "Sneaky", "revision": "1"}),
+        (f"/one-on-ones/{built.pair_id}/cadence", {"cadence": "monthly", "revision": "1"}),
+        (
+            f"/one-on-ones/{built.pair_id}/meetings",
+            {"starts_at": at(3).strftime("%Y-%m-%dT%H:%M"), "duration_minutes": "30"},
+        ),
+        (
+            f"/one-on-ones/meetings/{built.meeting_id}/actions",
+            {"action": "Sneaky", "owner_id": str(people[who].id)},
+        ),
+    ):
+        assert client.post_form(path, form).status_code == 404, path
+    with client.application.app_context():
+        meeting = db.session.get(Meeting, built.meeting_id)
+        assert meeting.shared_notes == SHARED
+        assert db.session.execute(select(func.count()).select_from(Meeting)).scalar() == 1
+        topic = db.session.get(AgendaItem, built.topic_id)
+        assert (topic.text, topic.is_discussed) == (TOPIC, False)
+        assert set(db.session.execute(select(PrivateNote.body)).scalars()) == {
+            LEAD_PRIVATE,
+            MEMBER_PRIVATE,
+        }
+        assert db.session.execute(select(func.count()).select_from(ActionItem)).scalar() == 1
+        assert db.session.get(OneOnOne, built.pair_id).cadence.value == "fortnightly"
     listing = client.get("/one-on-ones/").get_data(as_text=True)
     assert f'/one-on-ones/{built.pair_id}"' not in listing
 
@@ -266,12 +297,17 @@ def test_the_person_page_offers_the_space_or_a_start(app, client, org, make):
 
 def _fill(app, built, lead, member, n: int) -> None:
     from app.services.oneonones import content, spaces
+    from tests.evidence_helpers import record
 
+    evidence_id = record(app, member, title="Linked launch")
     with app.app_context():
         pair = spaces.get_pair(user(lead), built.pair_id)
         for i in range(n):
             spaces.add_meeting(user(lead), pair, at(-(i + 1), hour=10), 30)
-            content.add_agenda_item(user(member), built.meeting_id, f"Topic {i}")
+            # every topic linked, so that reading the links (links.for_items) is counted too
+            content.add_agenda_item(
+                user(member), built.meeting_id, f"Topic {i}", f"e:{evidence_id}"
+            )
             content.add_action_item(
                 user(lead), built.meeting_id, content.ActionInput(f"Act {i}", member.id, None)
             )
@@ -279,6 +315,9 @@ def _fill(app, built, lead, member, n: int) -> None:
 
 
 def test_pages_use_the_same_number_of_queries_for_5_and_200(app, client, make, org):
+    from tests.evidence_helpers import publish_and_place
+
+    publish_and_place(app, [org.pm_a1, org.pm_b1])
     counts = {}
     for n, (lead, member) in ((5, (org.manager_a, org.pm_a1)), (200, (org.manager_b, org.pm_b1))):
         built = build(app, lead, member)
@@ -309,3 +348,55 @@ def test_the_evidence_page_says_where_it_was_discussed_only_to_the_two(app, org,
         page = signed_in(app, person).get(f"/evidence/{evidence_id}")
         assert page.status_code == 200
         assert ("Discussed in 1:1s" in text_of(page)) is shown, person.name
+
+
+@pytest.mark.parametrize(
+    "stored", [datetime(9999, 12, 31, 23, 30, tzinfo=UTC), datetime(1, 1, 1, 0, 0, tzinfo=UTC)]
+)
+def test_no_stored_meeting_time_breaks_the_space_or_its_ics(app, client, cast, stored):
+    """A time from an older import or the database: the pages still open for both."""
+    people, built = cast
+    with app.app_context():
+        db.session.get(Meeting, built.meeting_id).starts_at = stored
+        db.session.commit()
+    for who in ("lead", "member"):
+        browser = signed_in(app, people[who])
+        assert browser.get(f"/one-on-ones/{built.pair_id}").status_code == 200
+        assert browser.get(f"/one-on-ones/meetings/{built.meeting_id}.ics").status_code == 200
+
+
+def test_a_stale_cadence_change_answers_409_with_both_values(app, client, cast):
+    people, built = cast
+    lead, member = signed_in(app, people["lead"]), signed_in(app, people["member"])
+    shown = 1  # both opened the space at revision 1
+    first = member.post_form(
+        f"/one-on-ones/{built.pair_id}/cadence", {"cadence": "weekly", "revision": str(shown)}
+    )
+    assert first.status_code == 302
+    stale = lead.post_form(
+        f"/one-on-ones/{built.pair_id}/cadence", {"cadence": "monthly", "revision": str(shown)}
+    )
+    assert stale.status_code == 409
+    body = text_of(stale)
+    assert "changed to “Weekly” meanwhile; you chose “Monthly”" in body
+    with app.app_context():
+        assert db.session.get(OneOnOne, built.pair_id).cadence.value == "weekly"
+
+
+def test_a_topic_is_one_line_and_a_due_date_is_within_two_years(app, client, cast):
+    people, built = cast
+    sign_in(client, people["lead"])
+    two_lines = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/agenda", {"topic": "First\nsecond"}
+    )
+    assert two_lines.status_code == 400
+    assert "Keep it to one line." in text_of(two_lines)
+    far = client.post_form(
+        f"/one-on-ones/meetings/{built.meeting_id}/actions",
+        {"action": "Do it", "owner_id": str(people["member"].id), "due_on": "2999-01-01"},
+    )
+    assert far.status_code == 400
+    assert "Choose a due date within two years of today." in text_of(far)
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(AgendaItem)).scalar() == 1
+        assert db.session.execute(select(func.count()).select_from(ActionItem)).scalar() == 1

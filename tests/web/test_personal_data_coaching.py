@@ -70,7 +70,10 @@ def test_an_import_says_what_came_back_and_why_the_rest_did_not(app, coached):
     assert response.status_code == 200
     page = text_of(response.get_data(as_text=True))
     assert "0 items imported" in page  # all already here: nothing doubled
-    assert "Coaching" not in page  # and nothing of the coaching either
+    assert "1:1 meeting" not in page and "goal" not in page  # nor of the coaching
+    # what Ada wrote in their 1:1s, and the board they played, stay in the file, and it says so
+    assert "2 topics and action items written by Ada Manager" in page
+    assert "Your delegation board: 1 agreed round stays in the file" in page
 
 
 def test_a_bad_coaching_value_is_a_message_and_nothing_is_stored(app, coached):
@@ -117,4 +120,5 @@ def test_the_report_lists_the_goals_that_came_back_and_what_did_not(app, coached
     assert "Coaching 1 goal" in page
     assert "1 goal came back not yet agreed: agree it again with your manager here." in page
     assert "Not imported" in page
-    assert "the answer of Arun Pm, who is not here (gone@example.com)" in page
+    assert "1 feedback request, without the answers (they are the colleagues')" in page
+    assert "1 answer stays in the file: an answer belongs to the colleague who gave it" in page

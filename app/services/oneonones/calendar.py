@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 
 from icalendar import Calendar, Event
@@ -25,7 +26,8 @@ def meeting_ics(viewer: User, meeting_id: int, *, url: str, host: str) -> tuple[
     event.add("uid", f"meeting-{meeting.id}@{host}")
     event.add("dtstamp", utcnow())
     event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+    with suppress(OverflowError):  # a meeting stored at the end of time: its start only
+        event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
     event.add("summary", f"1:1: {pair.lead_name} / {pair.member_name}")
     event.add("description", f"Agenda and notes in Rungs: {url}")
     event.add("url", url)

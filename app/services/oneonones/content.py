@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import policy
 from app.core.errors import ConflictError, NotFoundError, ValidationError
@@ -28,7 +29,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, notifications
-from app.services.oneonones.spaces import get_meeting, get_pair
+from app.services.oneonones.spaces import FAR, get_meeting, get_pair
 
 ITEM_MAX = 500
 NOTES_MAX = 20_000
@@ -45,6 +46,8 @@ def _text(value: str | None, field: str, limit: int, empty: str) -> str:
         raise ValidationError(empty, field=field)
     if len(text) > limit:
         raise ValidationError(f"Use at most {limit:,} characters.", field=field)
+    if "\n" in text or "\r" in text:
+        raise ValidationError("Keep it to one line.", field=field)
     return text
 
 
@@ -231,25 +234,38 @@ def save_private_note(
     text = (body or "").strip()
     if len(text) > NOTES_MAX:
         raise ValidationError(f"Use at most {NOTES_MAX:,} characters.", field="body")
-    note = db.session.execute(
-        select(PrivateNote).where(
-            PrivateNote.meeting_id == meeting.id, policy.where("private_note.view", actor)
-        )
-    ).scalar_one_or_none()
+    note = _own_note(actor, meeting.id)
     if (note.revision if note else 0) != expected_revision:
-        raise ConflictError(
-            "Your private notes were changed in another window or tab.",
-            current={"body": note.body if note else "", "revision": note.revision if note else 0},
-        )
+        raise _stale_private_note(note)
     if note is None:
         note = PrivateNote(meeting_id=meeting.id, author_id=actor.id, body=text)
-        db.session.add(note)
+        try:
+            with db.session.begin_nested():  # flushes what is pending first, outside it
+                db.session.add(note)
+                db.session.flush()
+        except IntegrityError:  # a first save from another tab at the same moment
+            raise _stale_private_note(_own_note(actor, meeting.id)) from None
     else:
         note.body = text
         note.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "private_note.saved", note, after={"revision": note.revision})
     return note
+
+
+def _own_note(actor: User, meeting_id: int) -> PrivateNote | None:
+    return db.session.execute(
+        select(PrivateNote).where(
+            PrivateNote.meeting_id == meeting_id, policy.where("private_note.view", actor)
+        )
+    ).scalar_one_or_none()
+
+
+def _stale_private_note(note: PrivateNote | None) -> ConflictError:
+    return ConflictError(
+        "Your private notes were changed in another window or tab.",
+        current={"body": note.body if note else "", "revision": note.revision if note else 0},
+    )
 
 
 # --- action items -----------------------------------------------------------------------------
@@ -268,6 +284,8 @@ def add_action_item(actor: User, meeting_id: int, data: ActionInput) -> ActionIt
     meeting, pair = get_meeting(actor, meeting_id)
     policy.authorize(actor, "oneonone.write", pair)
     text = _text(data.text, "text", ITEM_MAX, "Write what will be done.")
+    if data.due_on is not None and abs(data.due_on - utcnow().date()) > FAR:
+        raise ValidationError("Choose a due date within two years of today.", field="due_on")
     if data.owner_id is None or data.owner_id not in (pair.lead_id, pair.member_id):
         raise ValidationError("Choose which of you two will do it.", field="owner_id")
     action = ActionItem(

@@ -26,7 +26,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.oneonones import links as link_views
-from app.services.oneonones.spaces import DURATIONS, get_meeting, get_pair, propose_next
+from app.services.oneonones.spaces import (
+    DURATIONS,
+    between,
+    get_meeting,
+    get_pair,
+    propose_next,
+)
 
 MEETINGS_PER_PAGE = 20
 HOME_ACTIONS = 10
@@ -45,6 +51,7 @@ class Pair:
     kind: PairKind
     cadence: Cadence
     viewer_id: int
+    revision: int = 0  # carried by the cadence form: a stale change answers 409
 
     @property
     def is_lead(self) -> bool:
@@ -92,6 +99,7 @@ def _pairs(viewer: User, condition) -> list[Pair]:
             p.kind,
             p.cadence,
             viewer.id,
+            p.revision,
         )
         for p, lead_name, member_name in rows
     ]
@@ -199,7 +207,7 @@ def index_page(viewer: User) -> IndexPage:
 
 def startable(viewer: User, person_id: int | None = None) -> list[Startable]:
     """Reports and mentees the viewer may start 1:1s with and has no space with yet."""
-    has_space = exists().where(OneOnOne.lead_id == viewer.id, OneOnOne.member_id == User.id)
+    has_space = exists().where(between(viewer.id, User.id))  # whoever leads it
     query = select(User.id, User.name, User.manager_id).where(
         policy.where("oneonone.open", viewer),
         User.id != viewer.id,
@@ -419,13 +427,7 @@ def person_panel(viewer: User, person_id: int) -> PersonPanel | None:
     """None when the viewer has no 1:1s with the person and may not start them."""
     if person_id == viewer.id:
         return None
-    pairs = _pairs(
-        viewer,
-        or_(
-            and_(OneOnOne.lead_id == viewer.id, OneOnOne.member_id == person_id),
-            and_(OneOnOne.member_id == viewer.id, OneOnOne.lead_id == person_id),
-        ),
-    )
+    pairs = _pairs(viewer, between(viewer.id, person_id))
     if not pairs:
         may_start = bool(startable(viewer, person_id))
         return PersonPanel(None, None, [], True, utcnow().date()) if may_start else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app import policy
-from app.core.errors import NotFoundError, ValidationError
+from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import Cadence, Meeting, OneOnOne, PairKind, User
 from app.models.base import utcnow
@@ -51,11 +51,11 @@ def open_space(actor: User, person_id: int) -> OneOnOne:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "oneonone.open", person)
-    existing = db.session.execute(
-        select(OneOnOne).where(OneOnOne.lead_id == actor.id, OneOnOne.member_id == person.id)
-    ).scalar_one_or_none()
-    if existing is not None:
+    existing = space_between(actor.id, person.id)
+    if existing is not None:  # whoever leads it: the two have one space
         return existing
+    if person.deactivated_at is not None:
+        raise ValidationError(f"{person.name} no longer works here: 1:1s cannot start.")
     pair = OneOnOne(lead_id=actor.id, member_id=person.id, kind=pair_kind(actor, person))
     db.session.add(pair)
     db.session.flush()
@@ -63,12 +63,41 @@ def open_space(actor: User, person_id: int) -> OneOnOne:
     return pair
 
 
-def set_cadence(actor: User, pair: OneOnOne, cadence: str) -> OneOnOne:
+def between(one_id: int, other_id: int):
+    """The condition for the two people's space, whoever leads it."""
+    return or_(
+        and_(OneOnOne.lead_id == one_id, OneOnOne.member_id == other_id),
+        and_(OneOnOne.lead_id == other_id, OneOnOne.member_id == one_id),
+    )
+
+
+def space_between(one_id: int, other_id: int) -> OneOnOne | None:
+    """The two people's space, whoever leads it; the oldest should there ever be two."""
+    return (
+        db.session.execute(
+            select(OneOnOne).where(between(one_id, other_id)).order_by(OneOnOne.id).limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def set_cadence(
+    actor: User, pair: OneOnOne, cadence: str, *, expected_revision: int | None = None
+) -> OneOnOne:
+    """`expected_revision`: the pair's revision when the form was shown; if the other changed
+    the cadence meanwhile, ConflictError with both values and nothing changed."""
     policy.authorize(actor, "oneonone.write", pair)
     try:
         wanted = Cadence(cadence)
     except ValueError:
         raise ValidationError("Choose how often you meet.", field="cadence") from None
+    if expected_revision is not None and expected_revision != pair.revision:
+        raise ConflictError(
+            f"The cadence was changed to “{pair.cadence.label}” meanwhile; you chose "
+            f"“{wanted.label}”. Nothing was changed: choose again.",
+            current={"cadence": pair.cadence.value, "revision": pair.revision},
+        )
     before = pair.cadence.value
     if wanted != pair.cadence:
         pair.cadence = wanted
@@ -88,13 +117,7 @@ def add_meeting(
 ) -> Meeting:
     """A meeting at `starts_at` (UTC). Rungs writes to no calendar: the page offers an .ics."""
     policy.authorize(actor, "oneonone.write", pair)
-    if starts_at is None:
-        raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
-    starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
-    if abs(starts_at - utcnow()) > FAR:
-        raise ValidationError("Choose a date within two years of today.", field="starts_at")
-    if duration_minutes not in DURATIONS:
-        raise ValidationError("Choose how long the meeting is.", field="duration_minutes")
+    starts_at = meeting_time(starts_at, duration_minutes)
     clash = db.session.execute(
         select(Meeting.id).where(Meeting.one_on_one_id == pair.id, Meeting.starts_at == starts_at)
     ).first()
@@ -117,13 +140,31 @@ def add_meeting(
     return meeting
 
 
+def meeting_time(starts_at: datetime | None, duration_minutes: int | None) -> datetime:
+    """The start in UTC of a meeting anyone may add (here or by an import), or ValidationError:
+    within two years of today, and one of DURATIONS long."""
+    if starts_at is None:
+        raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
+    try:
+        starts_at = starts_at.astimezone(UTC) if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
+        far = abs(starts_at - utcnow()) > FAR
+    except OverflowError:  # 0001-01-01T00:30+01:00 is before the first representable moment
+        far = True
+    if far:
+        raise ValidationError("Choose a date within two years of today.", field="starts_at")
+    if duration_minutes not in DURATIONS:
+        raise ValidationError("Choose how long the meeting is.", field="duration_minutes")
+    return starts_at
+
+
 def propose_next(cadence: Cadence, latest: datetime | None, now: datetime) -> datetime | None:
     """The next meeting the cadence proposes: one step after the latest meeting, stepped on
-    past today if the pair has missed some; with no meeting yet, tomorrow at 09:00 UTC."""
+    past today if the pair has missed some; with no meeting yet (or only one further than two
+    years from today, which no date can make overflow), tomorrow at 09:00 UTC."""
     step = STEPS.get(cadence)
     if step is None:
         return None
-    if latest is None:
+    if latest is None or abs(latest - now) > FAR:  # a stored date far off proposes afresh
         return datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=UTC)
     proposed = latest + step
     while proposed <= now:

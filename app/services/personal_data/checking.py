@@ -8,7 +8,7 @@ is; a field this Rungs does not know is noted and ignored (a newer export may ha
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.core.errors import ValidationError
@@ -69,7 +69,12 @@ class Reader:
             ) from None
         if moment.tzinfo is None:
             raise ValidationError(f"{where}'s {key} {shown(found)} has no time zone (Z).")
-        return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:30:00+01:00 is before the first moment in UTC
+            raise ValidationError(
+                f"{where}'s {key} {shown(found)} is out of the range of dates."
+            ) from None
 
     @staticmethod
     def day(values: dict, key: str, where: str) -> date | None:

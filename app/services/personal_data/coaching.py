@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from app import policy
@@ -197,13 +197,14 @@ def _action(action: ActionItem, person_id: int, numbers: dict[int, int]) -> dict
 
 def _agenda_links(person: User, mine, places, goal_places) -> dict[int, list]:
     """What each agenda item is about. The person's own evidence and goals by their place in
-    this export; another's by owner and title (their content is theirs)."""
+    this export; another's by owner, with the title or competency only while the person may
+    read the item or goal (a private draft or an item in the Trash stays its owner's)."""
     owner = aliased(User)
     owner_id = func.coalesce(Evidence.owner_id, Goal.person_id, DelegationBoard.person_id)
+    title = case((policy.where("evidence.view", person), Evidence.title), else_=None)
+    goal_key = case((policy.where("goal.view", person), Goal.competency_key), else_=None)
     rows = db.session.execute(
-        select(
-            CoachingLink, Evidence.title, Goal.competency_key, owner.name, owner.id, Framework.slug
-        )
+        select(CoachingLink, title, goal_key, owner.name, owner.id, Framework.slug)
         .join(AgendaItem, AgendaItem.id == CoachingLink.agenda_item_id)
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(OneOnOne, OneOnOne.id == Meeting.one_on_one_id)
@@ -224,19 +225,13 @@ def _agenda_links(person: User, mine, places, goal_places) -> dict[int, list]:
             target = (
                 {"evidence": places.get(link.evidence_id)}
                 if yours
-                else {
-                    "evidence_of": owner_name,
-                    "title": title,
-                }
+                else {"evidence_of": owner_name, **({"title": title} if title else {})}
             )
         elif link.goal_id is not None:
             target = (
                 {"goal": goal_places.get(link.goal_id)}
                 if yours
-                else {
-                    "goal_of": owner_name,
-                    "competency": goal_key,
-                }
+                else {"goal_of": owner_name, **({"competency": goal_key} if goal_key else {})}
             )
         else:
             target = {"delegation_board_of": "you" if yours else owner_name}

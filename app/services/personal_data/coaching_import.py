@@ -1,17 +1,18 @@
 """Storing the coaching part of a checked import: what the person owns comes back.
 
 - 1:1s come back into the pair with the other person when that person is here (by email) and
-  the importer is already one of a pair with them, or may open one (oneonone.open). Meetings
-  (by their start), agenda items (by text), action items (by text and the meeting raised in)
-  and the importer's own private notes are added where they are missing; nothing already here
-  is overwritten.
+  the importer is already one of a pair with them (whoever leads it), or may open one
+  (oneonone.open). Meetings (by their start), the importer's own agenda items (by text), the
+  action items the importer wrote (by text and the meeting raised in) and the importer's own
+  private notes are added where they are missing; nothing already here is overwritten. What the
+  other person wrote stays in the file: it is theirs to bring back.
 - Goals are matched to a framework by slug (else the importer's own) and competency key; they
   come back not yet agreed (the two agree them again here), linked to the imported evidence.
 - The lesson flag comes back only on an item here that is shared and a learning from failure.
-- Feedback requests come back with the answers of colleagues who are here (by email); answers
-  are not shared with a manager until the person shares them again.
-- The delegation board's agreed rounds and their rows come back onto the person's own board
-  when they have a manager here, who plays it with them.
+- Feedback requests come back as the requests themselves, without answers: an answer is the
+  contribution of the colleague who gave it, and a file cannot make anyone its author here.
+- Nothing of the delegation board is created: opening a board is the manager's right, and its
+  rounds were played by two people; the agreed rounds stay in the file.
 
 Whatever is left out is listed in the report with the reason.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, select
 
 from app import policy
 from app.extensions import db
@@ -30,13 +31,8 @@ from app.models import (
     ActionItem,
     AgendaItem,
     CoachingLink,
-    DelegationAgreement,
-    DelegationBoard,
-    DelegationRound,
-    DelegationRow,
     Evidence,
     EvidenceKind,
-    FeedbackAsk,
     FeedbackRequest,
     Framework,
     FrameworkVersion,
@@ -55,6 +51,7 @@ from app.models.feedback import AskStatus
 from app.models.framework import Competency
 from app.models.goals import goal_evidence
 from app.services import audit
+from app.services.oneonones.spaces import space_between
 from app.services.personal_data import coaching_plan as plans
 
 
@@ -68,7 +65,6 @@ class CoachingReport:
     goals: int = 0
     lessons: int = 0
     feedback_requests: int = 0
-    rounds: int = 0
     skipped: list[str] = field(default_factory=list)  # what did not come back, and why
     notes: list[str] = field(default_factory=list)  # what came back differently, and why
     unknown_fields: list[str] = field(default_factory=list)
@@ -85,7 +81,6 @@ class CoachingReport:
                 self.goals,
                 self.lessons,
                 self.feedback_requests,
-                self.rounds,
             )
         )
 
@@ -101,7 +96,7 @@ def store(actor: User, plan: plans.CoachingPlan, evidence: dict[int, int]) -> Co
     for pair in plan.pairs:
         _pair(actor, pair, people.get(pair.email.lower()), evidence, goals, frameworks, report)
     for request in plan.requests:
-        _request(actor, request, people, frameworks, report)
+        _request(actor, request, frameworks, report)
     if plan.board is not None:
         _board(actor, plan.board, report)
     db.session.flush()
@@ -114,7 +109,6 @@ def store(actor: User, plan: plans.CoachingPlan, evidence: dict[int, int]) -> Co
                 "meetings": report.meetings,
                 "goals": report.goals,
                 "feedback_requests": report.feedback_requests,
-                "rounds": report.rounds,
             },
         )
     return report
@@ -122,7 +116,6 @@ def store(actor: User, plan: plans.CoachingPlan, evidence: dict[int, int]) -> Co
 
 def _people_by_email(plan: plans.CoachingPlan) -> dict[str, User]:
     emails = {pair.email.lower() for pair in plan.pairs if pair.email}
-    emails |= {ask.email.lower() for request in plan.requests for ask in request.asked}
     if not emails:
         return {}
     found = db.session.execute(select(User).where(func.lower(User.email).in_(emails))).scalars()
@@ -276,14 +269,7 @@ def _pair(actor, pair: plans.PairPlan, other: User | None, evidence, goals, fram
     if other is None or other.id == actor.id:
         report.skipped.append(f"{label}: nobody else here has the email {pair.email}.")
         return
-    space = db.session.execute(
-        select(OneOnOne).where(
-            or_(
-                (OneOnOne.lead_id == actor.id) & (OneOnOne.member_id == other.id),
-                (OneOnOne.lead_id == other.id) & (OneOnOne.member_id == actor.id),
-            )
-        )
-    ).scalar_one_or_none()
+    space = space_between(actor.id, other.id)
     if space is None:
         if not policy.can(actor, "oneonone.open", other):
             report.skipped.append(
@@ -295,19 +281,22 @@ def _pair(actor, pair: plans.PairPlan, other: User | None, evidence, goals, fram
         space = OneOnOne(lead_id=actor.id, member_id=other.id, kind=kind, cadence=pair.cadence)
         db.session.add(space)
         db.session.flush()
-    people = {"you": actor.id, "them": other.id, None: None}
-    context = _PairContext(space, people, evidence, goals, frameworks, actor, report)
+    context = _PairContext(space, other, evidence, goals, frameworks, actor, report)
     meetings = context.meetings(pair.meetings)
     context.actions(pair.actions, meetings)
+    context.tell(other.name)
 
 
 class _PairContext:
-    """What is already in the pair, so that an import adds only what is missing."""
+    """What is already in the pair, so that an import adds only what is missing; and only what
+    the importer wrote: the other person's topics and action items stay in the file. Rows are
+    added in batches (a flush for the meetings, one for the agenda, the rest at the end)."""
 
-    def __init__(self, space, people, evidence, goals, frameworks, actor, report):
-        self.space, self.people, self.actor, self.report = space, people, actor, report
+    def __init__(self, space, other, evidence, goals, frameworks, actor, report):
+        self.space, self.other, self.actor, self.report = space, other, actor, report
         self.evidence, self.goals, self.frameworks = evidence, goals, frameworks
         self.dropped_links = 0
+        self.theirs = 0  # topics and action items the other person (or a gone account) wrote
 
     def meetings(self, planned: list[plans.MeetingPlan]) -> list[Meeting]:
         existing = {
@@ -316,8 +305,37 @@ class _PairContext:
                 select(Meeting).where(Meeting.one_on_one_id == self.space.id)
             ).scalars()
         }
-        agenda = _agenda_here(self.space.id)
-        self.links_here = _links_here(self.space.id)
+        new = []
+        made = []
+        for plan in planned:
+            meeting = existing.get(plan.starts_at)
+            if meeting is None:
+                # The meeting is added here by the importer, whoever scheduled it there.
+                meeting = existing[plan.starts_at] = Meeting(
+                    one_on_one_id=self.space.id,
+                    starts_at=plan.starts_at,
+                    duration_minutes=plan.duration,
+                    shared_notes=plan.shared_notes,
+                    created_by_id=self.actor.id,
+                )
+                new.append(meeting)
+            elif not meeting.shared_notes and plan.shared_notes:
+                meeting.shared_notes = plan.shared_notes
+            made.append(meeting)
+        db.session.add_all(new)
+        db.session.flush()
+        self.report.meetings += len(new)
+        self._agendas(planned, made)
+        self._private_notes(planned, made)
+        if self.dropped_links:
+            self.report.notes.append(
+                f"{self.dropped_links} link{'s' if self.dropped_links != 1 else ''} of agenda "
+                "items pointed at what is not here (another's item, or one not imported) and "
+                "were left out."
+            )
+        return made
+
+    def _private_notes(self, planned, meetings) -> None:
         notes = set(
             db.session.execute(
                 select(PrivateNote.meeting_id)
@@ -327,24 +345,7 @@ class _PairContext:
                 )
             ).scalars()
         )
-        made = []
-        for plan in planned:
-            meeting = existing.get(plan.starts_at)
-            if meeting is None:
-                meeting = Meeting(
-                    one_on_one_id=self.space.id,
-                    starts_at=plan.starts_at,
-                    duration_minutes=plan.duration,
-                    shared_notes=plan.shared_notes,
-                    created_by_id=self.people[plan.created_by],
-                )
-                db.session.add(meeting)
-                db.session.flush()
-                existing[plan.starts_at] = meeting
-                self.report.meetings += 1
-            elif not meeting.shared_notes and plan.shared_notes:
-                meeting.shared_notes = plan.shared_notes
-            self._agenda(meeting, plan.agenda, agenda)
+        for plan, meeting in zip(planned, meetings, strict=True):
             if plan.private_notes is not None and meeting.id not in notes:
                 db.session.add(
                     PrivateNote(
@@ -353,33 +354,47 @@ class _PairContext:
                 )
                 notes.add(meeting.id)
                 self.report.private_notes += 1
-            made.append(meeting)
-        if self.dropped_links:
-            self.report.notes.append(
-                f"{self.dropped_links} link{'s' if self.dropped_links != 1 else ''} of agenda "
-                "items pointed at what is not here (another's item, or one not imported) and "
-                "were left out."
-            )
-        return made
 
-    def _agenda(self, meeting: Meeting, planned: list[plans.AgendaPlan], here: dict) -> None:
-        for position, plan in enumerate(planned):
-            item_id = here.get((meeting.id, plan.text))
-            if item_id is None:
-                item = AgendaItem(
-                    meeting_id=meeting.id,
-                    author_id=self.people[plan.by],
-                    position=position,
-                    text=plan.text,
-                    is_discussed=plan.discussed,
-                    created_at=plan.created_at or utcnow(),
+    def _agendas(self, planned, meetings) -> None:
+        """The importer's own topics where missing (after the meeting's last one), then the
+        links of the importer's topics."""
+        here = _agenda_here(self.space.id)
+        self.links_here = _links_here(self.space.id)
+        last = _last_positions(self.space.id)
+        rows: list[dict] = []
+        keys: list[tuple[int, str]] = []
+        for plan, meeting in zip(planned, meetings, strict=True):
+            for item in plan.agenda:
+                if item.by != "you":
+                    self.theirs += 1
+                    continue
+                key = (meeting.id, item.text)
+                if key in here or key in keys:
+                    continue
+                last[meeting.id] = last.get(meeting.id, -1) + 1
+                keys.append(key)
+                rows.append(
+                    {
+                        "meeting_id": meeting.id,
+                        "author_id": self.actor.id,
+                        "position": last[meeting.id],
+                        "text": item.text,
+                        "is_discussed": item.discussed,
+                        "created_at": item.created_at or utcnow(),
+                        "revision": 1,
+                    }
                 )
-                db.session.add(item)
-                db.session.flush()
-                item_id = here[(meeting.id, plan.text)] = item.id
-                self.report.agenda_items += 1
-            for kind, target in plan.links:
-                self._add_link(item_id, kind, target)
+        if rows:  # one executemany for all the rows, then their ids in one read
+            db.session.execute(insert(AgendaItem), rows)
+            here.update(_agenda_here(self.space.id))
+        self.report.agenda_items += len(rows)
+        for plan, meeting in zip(planned, meetings, strict=True):
+            for item in plan.agenda:
+                item_id = here.get((meeting.id, item.text)) if item.by == "you" else None
+                if item_id is None:
+                    continue
+                for kind, target in item.links:
+                    self._add_link(item_id, kind, target)
 
     def _add_link(self, item_id: int, kind: str, target: Any) -> None:
         """A link the item lacks (the other of the two may have imported it without the
@@ -408,6 +423,7 @@ class _PairContext:
         return None
 
     def actions(self, planned: list[plans.ActionPlan], meetings: list[Meeting]) -> None:
+        """The action items the importer wrote (for either of the two to do)."""
         here = set(
             db.session.execute(
                 select(ActionItem.text, ActionItem.raised_in_id).where(
@@ -415,29 +431,53 @@ class _PairContext:
                 )
             ).all()
         )
+        owners = {"you": self.actor.id, "them": self.other.id, None: None}
 
         def meeting_id(place: int | None) -> int | None:
             return meetings[place - 1].id if place and place <= len(meetings) else None
 
+        new = []
         for plan in planned:
+            if plan.created_by != "you":
+                self.theirs += 1
+                continue
             raised_in = meeting_id(plan.raised_in)
             if (plan.text, raised_in) in here:
                 continue
             here.add((plan.text, raised_in))
-            db.session.add(
+            new.append(
                 ActionItem(
                     one_on_one_id=self.space.id,
                     raised_in_id=raised_in,
-                    owner_id=self.people[plan.owner],
+                    owner_id=owners[plan.owner],
                     text=plan.text,
                     due_on=plan.due_on,
                     done_at=plan.done_at,
                     done_in_id=meeting_id(plan.done_in),
-                    created_by_id=self.people[plan.created_by],
+                    created_by_id=self.actor.id,
                     created_at=plan.created_at or utcnow(),
                 )
             )
-            self.report.action_items += 1
+        db.session.add_all(new)
+        self.report.action_items += len(new)
+
+    def tell(self, name: str) -> None:
+        if self.theirs:
+            self.report.skipped.append(
+                f"1:1 with {name}: {self.theirs} topic{'s' if self.theirs != 1 else ''} and "
+                f"action items written by {name} (or by an account no longer here) stay in the "
+                f"file: they are {name}'s to bring back."
+            )
+
+
+def _last_positions(pair_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(AgendaItem.meeting_id, func.max(AgendaItem.position))
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(Meeting.one_on_one_id == pair_id)
+        .group_by(AgendaItem.meeting_id)
+    ).all()
+    return {meeting_id: position for meeting_id, position in rows}
 
 
 def _agenda_here(pair_id: int) -> dict[tuple[int, str], int]:
@@ -469,7 +509,9 @@ def _links_here(pair_id: int) -> set[tuple]:
 # --- feedback -----------------------------------------------------------------------------------
 
 
-def _request(actor, request: plans.RequestPlan, people, frameworks, report) -> None:
+def _request(actor, request: plans.RequestPlan, frameworks, report) -> None:
+    """The request itself (what the person asked, about which competencies), with no answers:
+    an answer is its giver's contribution, and a file cannot say who wrote what here."""
     label = f"Feedback request {request.number} ({request.created_at.date().isoformat()})"
     already = db.session.execute(
         select(FeedbackRequest.id).where(
@@ -480,20 +522,6 @@ def _request(actor, request: plans.RequestPlan, people, frameworks, report) -> N
     ).first()
     if already is not None:
         return
-    answers = []
-    for ask in request.asked:
-        giver = people.get(ask.email.lower())
-        if ask.status == AskStatus.PENDING:
-            continue  # not answered: the person asks again here if they wish
-        if giver is None or giver.id == actor.id:
-            report.skipped.append(
-                f"{label}: the answer of {ask.name or ask.email}, who is not here ({ask.email})."
-            )
-            continue
-        answers.append((ask, giver))
-    if not answers:
-        report.skipped.append(f"{label}: no answer from anyone here.")
-        return
     framework = next(
         (
             found[0]
@@ -502,27 +530,21 @@ def _request(actor, request: plans.RequestPlan, people, frameworks, report) -> N
         ),
         frameworks.own_framework,
     )
-    made = FeedbackRequest(
-        requester_id=actor.id,
-        framework_id=framework,
-        competency_keys=list(request.competencies),
-        message=request.message,
-        due_on=request.due_on,
-        created_at=request.created_at,
+    db.session.add(
+        FeedbackRequest(
+            requester_id=actor.id,
+            framework_id=framework,
+            competency_keys=list(request.competencies),
+            message=request.message,
+            due_on=request.due_on,
+            created_at=request.created_at,
+        )
     )
-    db.session.add(made)
-    db.session.flush()
-    for ask, giver in answers:
-        db.session.add(
-            FeedbackAsk(
-                request_id=made.id,
-                giver_id=giver.id,
-                status=ask.status,
-                situation=ask.situation,
-                behaviour=ask.behaviour,
-                impact=ask.impact,
-                answered_at=ask.answered_at,
-            )
+    answered = sum(1 for ask in request.asked if ask.status != AskStatus.PENDING)
+    if answered:
+        report.skipped.append(
+            f"{label}: {answered} answer{'s stay' if answered != 1 else ' stays'} in the file: "
+            "an answer belongs to the colleague who gave it; ask them again here."
         )
     report.feedback_requests += 1
 
@@ -531,92 +553,11 @@ def _request(actor, request: plans.RequestPlan, people, frameworks, report) -> N
 
 
 def _board(actor: User, plan: plans.BoardPlan, report) -> None:
-    agreed = [played for played in plan.rounds if played.closed_at and played.agreements]
-    if not agreed:
-        return
-    if actor.manager_id is None:
+    """Nothing of the board is created: opening a board is the manager's (delegation.open), and
+    its rounds and agreements were played by two people; they stay in the file."""
+    agreed = sum(1 for played in plan.rounds if played.closed_at and played.agreements)
+    if agreed:
         report.skipped.append(
-            "Your delegation board: you have no manager here to play it with; once you have "
-            "one, import again."
+            f"Your delegation board: {agreed} agreed round{'s stay' if agreed != 1 else ' stays'} "
+            "in the file: a board is opened and played with your manager here."
         )
-        return
-    board = db.session.execute(
-        select(DelegationBoard).where(DelegationBoard.person_id == actor.id)
-    ).scalar_one_or_none()
-    if board is None:
-        board = DelegationBoard(person_id=actor.id, created_by_id=actor.manager_id)
-        db.session.add(board)
-        db.session.flush()
-    rounds_here = db.session.execute(
-        select(DelegationRound.opened_at, DelegationRound.number).where(
-            DelegationRound.board_id == board.id
-        )
-    ).all()
-    opened = {at for at, _number in rounds_here}
-    number = max((n for _at, n in rounds_here), default=0)
-    people = {"you": actor.id, "them": actor.manager_id, None: None}
-    rows = _BoardRows(board, plan.rows, people)
-    for played in agreed:
-        if played.opened_at in opened:
-            continue
-        number += 1
-        made = DelegationRound(
-            board_id=board.id,
-            number=number,
-            opened_by_id=actor.manager_id,
-            opened_at=played.opened_at,
-            revealed_at=played.revealed_at or played.closed_at,
-            closed_at=played.closed_at,
-        )
-        db.session.add(made)
-        db.session.flush()
-        for agreement in played.agreements:
-            db.session.add(
-                DelegationAgreement(
-                    round_id=made.id,
-                    row_id=rows.id_of(agreement.row),
-                    level=agreement.level,
-                    note=agreement.note,
-                    agreed_by_id=people[agreement.agreed_by],
-                    agreed_at=agreement.agreed_at or played.closed_at,
-                )
-            )
-        report.rounds += 1
-    if report.rounds:
-        report.notes.append(
-            "Delegation Poker picks are not re-created; the agreed levels of each round are."
-        )
-
-
-class _BoardRows:
-    """The board's rows here by decision; a row an agreement needs is added when missing."""
-
-    def __init__(self, board: DelegationBoard, planned: list[plans.RowPlan], people):
-        self.board, self.planned, self.people = board, planned, people
-        self.here = {
-            decision: row_id
-            for row_id, decision in db.session.execute(
-                select(DelegationRow.id, DelegationRow.decision).where(
-                    DelegationRow.board_id == board.id, DelegationRow.removed_at.is_(None)
-                )
-            ).all()
-        }
-        self.position = len(self.here)
-
-    def id_of(self, place: int) -> int:
-        plan = self.planned[place - 1]
-        if plan.decision not in self.here:
-            row = DelegationRow(
-                board_id=self.board.id,
-                position=self.position,
-                decision=plan.decision,
-                role=plan.role,
-                expected=plan.expected,
-                added_by_id=self.people[plan.added_by],
-                created_at=plan.created_at or utcnow(),
-            )
-            db.session.add(row)
-            db.session.flush()
-            self.here[plan.decision] = row.id
-            self.position += 1
-        return self.here[plan.decision]

@@ -14,6 +14,7 @@ from app.core.errors import ValidationError
 from app.models import Cadence, GoalStatus
 from app.models.feedback import AskStatus
 from app.models.framework import DaciRole
+from app.services.oneonones.spaces import DURATIONS, meeting_time
 from app.services.personal_data.checking import Reader
 
 TEXT_SHORT = 500  # agenda and action items, as their columns hold
@@ -35,6 +36,9 @@ MOST = {
     "asked": 200,
     "competencies": 200,
 }
+# All the coaching objects one import stores (meetings, topics, links, action items, goals,
+# feedback requests), so that one import's write transaction stays short for everyone else.
+MOST_OBJECTS = 10_000
 TOP_LEVEL = {
     "format",
     "exported_at",
@@ -204,7 +208,26 @@ def read(data: dict) -> tuple[CoachingPlan, list[str]]:
     except ValidationError as error:
         problems.append(error.message)
     plan.unknown = sorted(reader.unknown)
+    total = objects(plan)
+    if total > MOST_OBJECTS:
+        problems.append(
+            f"The export holds {total:,} coaching objects (meetings, topics, their links, action "
+            f"items, goals and feedback requests); an import takes at most {MOST_OBJECTS:,}."
+        )
     return plan, problems
+
+
+def objects(plan: CoachingPlan) -> int:
+    meetings = [meeting for pair in plan.pairs for meeting in pair.meetings]
+    topics = [item for meeting in meetings for item in meeting.agenda]
+    return (
+        len(meetings)
+        + len(topics)
+        + sum(len(item.links) for item in topics)
+        + sum(len(pair.actions) for pair in plan.pairs)
+        + len(plan.goals)
+        + len(plan.requests)
+    )
 
 
 # --- 1:1s ---------------------------------------------------------------------------------------
@@ -269,9 +292,23 @@ def _meeting(reader: Reader, raw: Any, where: str) -> MeetingPlan:
         private = reader.mapping(private, f"{where}'s private notes", {"body", "updated_at"}, "")
         notes = reader.text(private, "body", f"{where}'s private notes", TEXT_LONG)
     agenda = reader.listed(raw, "agenda", where, MOST["agenda"])
+    starts_at = reader.moment(raw, "starts_at", where, required=True)
+    duration = reader.number(raw, "duration_minutes", where, 1, 24 * 60) or 30
+    try:  # what adding a meeting here accepts, nothing else
+        starts_at = meeting_time(starts_at, duration)
+    except ValidationError as error:
+        if error.field == "duration_minutes":
+            raise ValidationError(
+                f"{where}'s duration_minutes {duration} is not one of "
+                f"{', '.join(map(str, DURATIONS))}."
+            ) from None
+        raise ValidationError(
+            f"{where}'s starts_at {starts_at.isoformat()} is not within two years of today "
+            "(a meeting added here is not either)."
+        ) from None
     return MeetingPlan(
-        starts_at=reader.moment(raw, "starts_at", where, required=True),
-        duration=reader.number(raw, "duration_minutes", where, 1, 24 * 60) or 30,
+        starts_at=starts_at,
+        duration=duration,
         created_by=reader.who(raw, "created_by", where),
         shared_notes=reader.text(raw, "shared_notes", where, TEXT_LONG),
         private_notes=notes,
