@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from app.services import evidence as evidence_service
 from app.services import help as help_service
 from app.services.evidence import attachments
 from app.services.personal_data import coaching
+from app.services.personal_data.naming import slug
 
 FORMAT = "rungs-personal-data/1"
 JSON_NAME = "rungs-export.json"
@@ -392,12 +392,6 @@ def _named(statement) -> dict[int, list]:
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def slug(text: str, length: int = 50) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return words[:length].strip("-") or "item"
 
 
 def safe_file_name(name: str) -> str:

@@ -46,6 +46,7 @@ from app.models import (
     User,
 )
 from app.models.goals import goal_evidence
+from app.services.personal_data.naming import slug
 
 
 def when(moment: datetime | None) -> str | None:
@@ -154,8 +155,6 @@ def _one_on_ones(person: User, places: dict[int, int], goal_places: dict[int, in
 
 
 def _file_stem(name: str | None) -> str:
-    from app.services.personal_data import slug
-
     return slug(name or "someone")
 
 
