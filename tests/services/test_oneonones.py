@@ -24,8 +24,8 @@ from app.models import (
     User,
     Visibility,
 )
-from app.services import notifications
 from app.services.oneonones import content, pages, spaces
+from app.services.oneonones import notices as oneonone_notices
 from tests.evidence_helpers import publish_and_place, record
 from tests.oneonones_helpers import (
     LEAD_PRIVATE,
@@ -126,11 +126,11 @@ def test_topics_notify_once_per_meeting_and_adder_until_read(app, ctx, org):
     content.add_agenda_item(alice, built.meeting_id, "Second")
     content.add_agenda_item(alice, built.meeting_id, "Third")
     assert len(unread_for_ada()) == 1
-    notices = notifications.NOTICE_READERS[-1](ada, unread_for_ada())
+    notices = oneonone_notices._notices(ada, unread_for_ada())
     (notice,) = notices.values()
     assert notice.endpoint == "oneonones.meeting" and notice.verb == "added topics to"
     # someone outside the pair would get a notice without a link
-    (outside,) = notifications.NOTICE_READERS[-1](user(org.head), unread_for_ada()).values()
+    (outside,) = oneonone_notices._notices(user(org.head), unread_for_ada()).values()
     assert outside.endpoint is None
     db.session.execute(update(Notification).values(read_at=datetime.now(UTC)))
     content.add_agenda_item(alice, built.meeting_id, "Fourth")
@@ -193,3 +193,39 @@ def test_a_hard_deleted_account_leaves_the_other_person_s_notes_and_shared_conte
     assert page.pair.other_name == pages.FORMER
     assert [row.author_name for row in page.agenda] == [pages.FORMER]
     assert pages.space_page(user(org.manager_a), built.pair_id).open_actions[0].owner_id is None
+
+
+def test_goal_and_board_links_open_their_pages_for_who_may_read_them(app, ctx, org):
+    from app.services import delegation
+    from tests.delegation_helpers import publish_with_rights
+    from tests.goal_helpers import propose
+
+    publish_with_rights(app, [org.pm_b1])
+    goal_id = propose(app, org.manager_b, org.pm_b1)
+    board = delegation.open_board(user(org.manager_b), org.pm_b1.id)
+    db.session.commit()
+    managed = build(app, org.manager_b, org.pm_b1)
+    mentored = build(app, org.pm_a2, org.pm_b1)  # pm_a2 mentors pm_b1
+    bea = user(org.pm_b1)
+    for meeting_id in (managed.meeting_id, mentored.meeting_id):
+        content.add_agenda_item(bea, meeting_id, "My goal", f"g:{goal_id}")
+        content.add_agenda_item(bea, meeting_id, "My board", f"b:{board.id}")
+    db.session.commit()
+
+    def links(viewer, meeting_id):
+        page = pages.meeting_page(viewer, meeting_id)
+        return [
+            (link.kind, link.endpoint, link.url_values) for r in page.agenda for link in r.links
+        ]
+
+    both = [
+        ("goal", "goals.show", {"goal_id": goal_id}),
+        ("board", "delegation.board", {"person_id": org.pm_b1.id}),
+    ]
+    assert links(user(org.manager_b), managed.meeting_id) == both
+    assert links(bea, mentored.meeting_id) == both
+    # The mentor reads the mentee's goals but not their delegation board: muted, no link.
+    assert links(user(org.pm_a2), mentored.meeting_id) == [
+        ("goal", "goals.show", {"goal_id": goal_id}),
+        ("board", None, {}),
+    ]
