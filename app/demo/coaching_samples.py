@@ -260,11 +260,13 @@ ROUNDS = [
     [(0, -1, -1), (1, -1, 0), (0, 0, 0), (1, -1, 0)],
     [(1, 0, 1), (1, 1, 1), (1, 0, 0), (2, 1, 1)],
 ]
-NOTES = [
-    "Lena takes this one further than the level expects: she has run it twice without a hitch.",
-    "We picked two levels apart; we settled on trying it for a quarter and looking again.",
-    "Agreed as the level expects; no reason to move it yet.",
-]
+NOTES = {
+    "above": "Lena takes this one further than the level expects: she has run it twice without "
+    "a hitch.",
+    "far": "We picked two levels apart; we settled on trying it for a quarter and looking again.",
+    "at": "Agreed as the level expects; no reason to move it yet.",
+    "below": "Not yet where the level expects: we look again after the next quarter's planning.",
+}
 
 
 def _boards(people: dict[str, User], now: datetime) -> bool:
@@ -328,7 +330,10 @@ def _closed_round(manager: User, person: User, steps: list, opened: datetime) ->
         mine, theirs, agreed = plan[row.id]
         level = _clamp(row.expected, agreed)
         far = abs(_clamp(row.expected, mine) - _clamp(row.expected, theirs)) >= 2
-        note = NOTES[1] if far else NOTES[0] if agreed > 0 else NOTES[2]
+        expected = row.expected or 4
+        note = NOTES[
+            "far" if far else "above" if level > expected else "below" if level < expected else "at"
+        ]
         delegation.agree(manager, person.id, started.id, row.id, level, note, expected_revision=0)
     delegation.close_round(manager, person.id, started.id)
     started.opened_at = opened
@@ -550,12 +555,18 @@ def _one_on_ones(people: dict[str, User], now: datetime, made_goals: dict) -> bo
     for index, name in enumerate(REPORTS):
         member = people[name]
         script = LENA if name == MENTOR else GENERIC + GENERIC
-        first = now - timedelta(days=14 * PAST_FORTNIGHTLY - 1 + index)
+        first = _weekday_ahead(now, 1 + index) - timedelta(days=14 * PAST_FORTNIGHTLY)
         made |= _pair(manager, member, script, first, 14, PAST_FORTNIGHTLY, "fortnightly")
     mentor, mentee = people[MENTOR], people[MENTEE]
-    first = now - timedelta(days=30 * PAST_MONTHLY - 5)
-    made |= _pair(mentor, mentee, KWAME_MENTORING, first, 30, PAST_MONTHLY, "monthly")
+    first = _weekday_ahead(now, 3) - timedelta(days=28 * PAST_MONTHLY)
+    made |= _pair(mentor, mentee, KWAME_MENTORING, first, 28, PAST_MONTHLY, "monthly")
     return made
+
+
+def _weekday_ahead(now: datetime, weekday: int) -> datetime:
+    """The first day with this weekday (0 Monday) at least two days after `now`."""
+    ahead = now + timedelta(days=2)
+    return ahead + timedelta(days=(weekday - ahead.weekday()) % 7)
 
 
 def _pair(
