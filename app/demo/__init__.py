@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.demo import coaching_samples as demo_coaching
 from app.demo import evidence_samples as demo_evidence
 from app.demo import promotion_samples as demo_promotions
 from app.extensions import db
@@ -143,7 +144,8 @@ def load() -> list[User]:
     place(created, levels)
     demo_evidence.load(list(by_name.values()))
     cycles = demo_promotions.load()
-    if created or cycles:
+    coaching = demo_coaching.load()
+    if created or cycles or coaching:
         settle_inboxes(list(by_name.values()))
     return created
 

@@ -243,3 +243,39 @@ def test_two_first_saves_of_a_private_note_at_once_conflict(app, ctx, org, monke
         select(PrivateNote.body).where(PrivateNote.meeting_id == later.id)
     ).scalars()
     assert body == "From the other tab"
+
+
+def test_goal_and_board_links_open_their_pages_for_who_may_read_them(app, ctx, org):
+    from app.services import delegation
+    from tests.delegation_helpers import publish_with_rights
+    from tests.goal_helpers import propose
+
+    publish_with_rights(app, [org.pm_b1])
+    goal_id = propose(app, org.manager_b, org.pm_b1)
+    board = delegation.open_board(user(org.manager_b), org.pm_b1.id)
+    db.session.commit()
+    managed = build(app, org.manager_b, org.pm_b1)
+    mentored = build(app, org.pm_a2, org.pm_b1)  # pm_a2 mentors pm_b1
+    bea = user(org.pm_b1)
+    for meeting_id in (managed.meeting_id, mentored.meeting_id):
+        content.add_agenda_item(bea, meeting_id, "My goal", f"g:{goal_id}")
+        content.add_agenda_item(bea, meeting_id, "My board", f"b:{board.id}")
+    db.session.commit()
+
+    def links(viewer, meeting_id):
+        page = pages.meeting_page(viewer, meeting_id)
+        return [
+            (link.kind, link.endpoint, link.url_values) for r in page.agenda for link in r.links
+        ]
+
+    both = [
+        ("goal", "goals.show", {"goal_id": goal_id}),
+        ("board", "delegation.board", {"person_id": org.pm_b1.id}),
+    ]
+    assert links(user(org.manager_b), managed.meeting_id) == both
+    assert links(bea, mentored.meeting_id) == both
+    # The mentor reads the mentee's goals but not their delegation board: muted, no link.
+    assert links(user(org.pm_a2), mentored.meeting_id) == [
+        ("goal", "goals.show", {"goal_id": goal_id}),
+        ("board", None, {}),
+    ]

@@ -419,3 +419,80 @@ def test_the_edit_form_opens_with_the_saved_goal(client, plan):
     page = client.get(f"/goals/{plan.goal_id}/edit").get_data(as_text=True)
     assert "Lead discovery</textarea>" in page and "Win rate up to 40%</textarea>" in page
     assert 'value="2027-03-31"' in page
+
+
+def _meet_on_the_goal(app, plan, lead, count: int = 1, first: int = 0) -> list[int]:
+    """`count` meetings of lead and Bea whose agenda links the goal; their ids."""
+    from app.models import AgendaItem, CoachingLink, Meeting, User
+    from app.services.oneonones import content, spaces
+    from tests.oneonones_helpers import at
+
+    with app.app_context():
+        lead_user = db.session.get(User, lead.id)
+        pair = spaces.open_space(lead_user, plan.pm.id)
+        made = []
+        for number in range(count):
+            meeting = Meeting(
+                one_on_one_id=pair.id, starts_at=at(-first - number - 1), created_by_id=lead.id
+            )
+            db.session.add(meeting)
+            db.session.flush()
+            if number == 0:
+                content.add_agenda_item(lead_user, meeting.id, "Goal", f"g:{plan.goal_id}")
+            else:
+                item = AgendaItem(meeting_id=meeting.id, author_id=lead.id, text="Goal")
+                db.session.add(item)
+                db.session.flush()
+                db.session.add(CoachingLink(agenda_item_id=item.id, goal_id=plan.goal_id))
+            made.append(meeting.id)
+        db.session.commit()
+        return made
+
+
+def _open_board(app, plan) -> None:
+    from app.models import User
+    from app.services import delegation
+
+    with app.app_context():
+        delegation.open_board(db.session.get(User, plan.manager.id), plan.pm.id)
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "who, board, pairs",
+    [
+        ("pm", True, ("manager", "mentor")),
+        ("manager", True, ("manager",)),
+        ("skip", True, ()),
+        ("mentor", False, ("mentor",)),
+    ],
+)
+def test_the_goal_page_links_the_board_and_the_viewer_s_own_1on1s_about_it(
+    app, client, plan, who, board, pairs
+):
+    _open_board(app, plan)
+    meetings = {
+        lead: _meet_on_the_goal(app, plan, getattr(plan, lead))[0] for lead in ("manager", "mentor")
+    }
+    sign_in(client, getattr(plan, who))
+    page = client.get(f"/goals/{plan.goal_id}").get_data(as_text=True)
+    assert (f'href="/people/{plan.pm.id}/delegation"' in page) is board
+    shown = {
+        lead
+        for lead, meeting_id in meetings.items()
+        if f'/one-on-ones/meetings/{meeting_id}"' in page
+    }
+    assert shown == set(pairs)
+    assert ("Discussed in 1:1s" in page) is bool(pairs)
+
+
+def test_the_goal_page_uses_as_many_queries_for_5_and_200_meetings_about_it(app, client, plan):
+    _open_board(app, plan)
+    sign_in(client, plan.manager)
+    _meet_on_the_goal(app, plan, plan.manager, 5)
+    few = count_queries(app, client, f"/goals/{plan.goal_id}")
+    _meet_on_the_goal(app, plan, plan.manager, 195, first=5)
+    _meet_on_the_goal(app, plan, plan.mentor, 20)  # not the manager's: never shown to him
+    page = client.get(f"/goals/{plan.goal_id}").get_data(as_text=True)
+    assert page.count("/one-on-ones/meetings/") == 200
+    assert count_queries(app, client, f"/goals/{plan.goal_id}") == few

@@ -14,10 +14,11 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
-from app.models import Evidence, EvidenceCompetency, Goal, GoalStatus, User
+from app.models import DelegationBoard, Evidence, EvidenceCompetency, Goal, GoalStatus, User
 from app.models.goals import goal_evidence
 from app.services.evidence import CompetencyChoice, competency_choices, competency_names
 from app.services.goals import OPEN, LevelOption, get_goal, target_levels
+from app.services.oneonones import pages as oneonone_pages
 
 # The order the plan shows its groups in: what is being worked on first.
 STATUS_ORDER = (
@@ -243,6 +244,8 @@ class GoalPage:
     may_agree: bool
     linked: list[LinkedItem]
     candidates: list[LinkedItem]  # the person's items the viewer may read and link
+    has_board: bool = False  # the person has a delegation board the viewer may read
+    discussed_in: list = field(default_factory=list)  # the viewer's 1:1 meetings that linked it
 
     @property
     def statuses(self) -> list[GoalStatus]:
@@ -265,7 +268,18 @@ def goal_page(viewer: User, goal_id: int) -> GoalPage:
         may_agree=may_edit and not row.is_agreed and goal.created_by_id != viewer.id,
         linked=linked,
         candidates=candidates,
+        has_board=_has_board(viewer, goal.person_id),
+        discussed_in=oneonone_pages.goal_discussed_in(viewer, goal.id),
     )
+
+
+def _has_board(viewer: User, person_id: int) -> bool:
+    board = db.session.execute(
+        select(DelegationBoard.id).where(
+            DelegationBoard.person_id == person_id, policy.where("delegation.view", viewer)
+        )
+    ).scalar_one_or_none()
+    return board is not None
 
 
 @dataclass(frozen=True)

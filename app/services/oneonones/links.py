@@ -129,7 +129,10 @@ def _view(row: CoachingLink, evidence: dict, goals: dict, boards: dict, names: d
         goal = goals.get(row.goal_id)
         if goal is None:
             return LinkView("goal", "A goal you can no longer open", is_open=False)
-        return LinkView("goal", _goal_name(goal, names))
-    if row.board_id in boards:
-        return LinkView("board", "Delegation board")
+        return LinkView("goal", _goal_name(goal, names), "goals.show", (("goal_id", goal.id),))
+    board = boards.get(row.board_id)
+    if board is not None:
+        return LinkView(
+            "board", "Delegation board", "delegation.board", (("person_id", board.person_id),)
+        )
     return LinkView("board", "A delegation board you can no longer open", is_open=False)

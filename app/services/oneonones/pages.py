@@ -497,6 +497,20 @@ def discussed_in(viewer: User, evidence_id: int) -> list[Discussed]:
     is one of: nobody else learns that it was discussed)."""
     from app.models import CoachingLink
 
+    return _linked_in(viewer, CoachingLink.evidence_id == evidence_id)
+
+
+def goal_discussed_in(viewer: User, goal_id: int) -> list[Discussed]:
+    """The viewer's 1:1 meetings whose agenda linked this goal (the viewer's own pairs only);
+    one query."""
+    from app.models import CoachingLink
+
+    return _linked_in(viewer, CoachingLink.goal_id == goal_id)
+
+
+def _linked_in(viewer: User, condition) -> list[Discussed]:
+    from app.models import CoachingLink
+
     rows = db.session.execute(
         select(Meeting.id, Meeting.starts_at)
         .join(OneOnOne, OneOnOne.id == Meeting.one_on_one_id)
@@ -505,7 +519,7 @@ def discussed_in(viewer: User, evidence_id: int) -> list[Discussed]:
             Meeting.id.in_(
                 select(AgendaItem.meeting_id)
                 .join(CoachingLink, CoachingLink.agenda_item_id == AgendaItem.id)
-                .where(CoachingLink.evidence_id == evidence_id)
+                .where(condition)
             ),
         )
         .order_by(Meeting.starts_at)
