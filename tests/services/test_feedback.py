@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import policy
 from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
@@ -204,6 +205,54 @@ def test_sharing_an_answer_shows_it_to_the_direct_manager_only_until_taken_back(
     assert panels.shared_with(person(org.manager_a), org.pm_a1.id) == []
     assert NotificationKind.FEEDBACK_SHARED not in dict(kinds_for(org.manager_a))
     assert actions()[-2:] == ["feedback.shared_with_manager", "feedback.unshared"]
+
+
+def test_changing_a_shared_answer_ends_the_share_until_the_requester_shares_again(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    changed = asks.AnswerInput(SBI.situation, SBI.behaviour, "Words Alice never saw.")
+    asks.answer(person(org.pm_a2), ask, changed, expected_revision=ask.revision)
+    # the manager does not read text the requester never approved, nor keeps an unread notice
+    assert panels.shared_with(person(org.manager_a), org.pm_a1.id) == []
+    assert ask.shared_with_manager_at is None and ask.shared_with_id is None
+    assert NotificationKind.FEEDBACK_SHARED not in dict(kinds_for(org.manager_a))
+    # the requester hears of the change, so that they may share the new answer
+    assert kinds_for(org.pm_a1).count((NotificationKind.FEEDBACK_ANSWERED, org.pm_a2.id)) == 2
+    assert actions()[-2:] == ["feedback.answer_edited", "feedback.unshared"]
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    shown = panels.shared_with(person(org.manager_a), org.pm_a1.id)
+    assert [s.ask.impact for s in shown] == ["Words Alice never saw."]
+
+
+def test_saving_a_shared_answer_unchanged_keeps_the_share(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    assert len(panels.shared_with(person(org.manager_a), org.pm_a1.id)) == 1
+
+
+def test_a_share_is_with_the_manager_of_the_time_not_a_later_one(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    assert ask.shared_with_id == org.manager_a.id
+    db.session.get(User, org.pm_a1.id).manager_id = org.manager_b.id
+    db.session.flush()
+    assert panels.shared_with(person(org.manager_b), org.pm_a1.id) == []
+    assert not policy.can(person(org.manager_b), "feedback_ask.view", ask)
+    # the answer stays with the one it was shown to, until the requester takes it back
+    assert policy.can(person(org.manager_a), "feedback_ask.view", ask)
+    asks.stop_sharing(person(org.pm_a1), request.id, ask.id)
+    assert not policy.can(person(org.manager_a), "feedback_ask.view", ask)
+    assert ask.shared_with_id is None
 
 
 def test_only_the_requester_shares_and_only_an_answer(placed, ctx):
