@@ -20,6 +20,7 @@ from app.models import (
     User,
     Visibility,
 )
+from app.models.base import utcnow
 from app.services import evidence as evidence_service
 from app.services import notifications
 from app.services.feedback import asks, lessons, pages, panels
@@ -104,6 +105,7 @@ def test_a_request_asks_each_colleague_who_is_notified_and_audited(placed, ctx):
         ({"competency_keys": ["not-a-skill"]}, "competency_keys"),
         ({"message": "x" * (asks.MESSAGE_MAX + 1)}, "message"),
         ({"due_on": date.today() - timedelta(days=1)}, "due_on"),
+        ({"due_on": date.today() + timedelta(days=asks.DUE_MAX_DAYS + 1)}, "due_on"),
     ],
 )
 def test_a_bad_request_names_its_field_and_stores_nothing(placed, ctx, change, field):
@@ -278,6 +280,27 @@ def test_someone_without_a_manager_cannot_share(make, placed, ctx):
     asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
     with pytest.raises(ValidationError, match="no manager"):
         asks.share_with_manager(person(org.manager_a), request.id, ask.id)
+
+
+def test_an_answer_is_not_shared_with_a_deactivated_manager(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    db.session.get(User, org.manager_a.id).deactivated_at = utcnow()
+    with pytest.raises(ValidationError, match="no longer has an account"):
+        asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    assert ask.shared_with_manager_at is None
+    assert NotificationKind.FEEDBACK_SHARED not in dict(kinds_for(org.manager_a))
+
+
+def test_a_deactivated_requesters_asks_are_no_longer_due(placed, ctx):
+    org = placed
+    ask_alice(org, org.pm_a2)
+    assert len(panels.due(person(org.pm_a2))) == 1
+    db.session.get(User, org.pm_a1.id).deactivated_at = utcnow()
+    db.session.flush()
+    assert panels.due(person(org.pm_a2)) == []
 
 
 def test_due_lists_waiting_requests_overdue_first(placed, ctx):

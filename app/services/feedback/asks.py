@@ -9,7 +9,7 @@ and flushes; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -34,6 +34,7 @@ MESSAGE_MAX = 2_000
 ANSWER_MAX = 2_000
 COLLEAGUES_MAX = 12
 COMPETENCIES_MAX = 8
+DUE_MAX_DAYS = 366
 ANSWER_PARTS = ("situation", "behaviour", "impact")
 PART_NAMES = {"situation": "Situation", "behaviour": "Behaviour", "impact": "Impact"}
 
@@ -66,8 +67,11 @@ def ask_for_feedback(actor: User, data: RequestInput, *, today: date | None = No
     message = (data.message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise ValidationError(f"Keep the message to {MESSAGE_MAX:,} characters.", field="message")
-    if data.due_on is not None and data.due_on < (today or date.today()):
+    today = today or date.today()
+    if data.due_on is not None and data.due_on < today:
         raise ValidationError("The due date is in the past.", field="due_on")
+    if data.due_on is not None and data.due_on > today + timedelta(days=DUE_MAX_DAYS):
+        raise ValidationError("Choose a due date within a year.", field="due_on")
     request = FeedbackRequest(
         requester_id=actor.id,
         framework_id=version.framework_id,
@@ -276,6 +280,12 @@ def share_with_manager(actor: User, request_id: int, ask_id: int) -> FeedbackAsk
     manager_id = db.session.scalar(select(User.manager_id).where(User.id == actor.id))
     if manager_id is None:
         raise ValidationError("You have no manager to share it with.")
+    manager = db.session.get(User, manager_id)
+    if not manager.is_active:
+        raise ValidationError(
+            f"{manager.name} no longer has an account here, so cannot read it. Ask your head of "
+            "product to record your new manager, then share it."
+        )
     _set_shared(ask, utcnow(), manager_id)
     audit.record(actor, "feedback.shared_with_manager", ask, after={"manager_id": manager_id})
     notifications.notify(
