@@ -432,6 +432,21 @@ def test_changing_the_kind_or_unsharing_the_item_ends_the_lesson(placed, app, ct
     )
     assert item.lesson_shared_at is None
     assert "pm_a2" not in readers_of_lesson(org)
+    assert "evidence.lesson_unshared" in actions()[-2:]
+
+
+def test_trashing_a_lesson_ends_it_and_a_restore_does_not_bring_it_back(placed, app, ctx):
+    org = placed
+    item_id = lesson(app, org.pm_a1)
+    db.session.expire_all()
+    lessons.share_lesson(person(org.pm_a1), item_id)
+    item = evidence_service.get_evidence(item_id)
+    evidence_service.trash_evidence(person(org.pm_a1), item)
+    assert item.lesson_shared_at is None
+    assert "evidence.lesson_unshared" in actions()[-2:]
+    evidence_service.restore_evidence(person(org.pm_a1), item)
+    assert item.lesson_shared_at is None
+    assert "pm_a2" not in readers_of_lesson(org)
 
 
 def test_the_inbox_says_what_happened_and_links_only_what_may_be_opened(placed, ctx):
