@@ -335,6 +335,17 @@ def test_thanks_are_public_and_link_an_item_only_for_its_readers(placed, app, ct
         assert (row.evidence_title == "Checkout rescue") is link
 
 
+def test_thanks_for_an_item_go_to_its_owner_without_naming_them(placed, app, ctx):
+    org = placed
+    item_id = record(app, org.pm_a1, title="Checkout rescue")
+    db.session.expire_all()
+    thanks = thanks_service.give_thanks(
+        person(org.manager_a), None, "Saved the quarter.", evidence_id=item_id
+    )
+    assert thanks.recipient_id == org.pm_a1.id
+    assert kinds_for(org.pm_a1) == [(NotificationKind.THANKS, org.manager_a.id)]
+
+
 def test_thanks_refuse_oneself_an_empty_message_and_someone_elses_item(placed, app, ctx):
     org = placed
     item_id = record(app, org.pm_a1)
