@@ -166,7 +166,7 @@ def thank():
         lambda: (
             thanks.give_thanks(
                 _actor(),
-                item.owner_id if item else form.recipient_id.data,
+                form.recipient_id.data,
                 form.message.data or "",
                 evidence_id=item.id if item else None,
             ).recipient_id

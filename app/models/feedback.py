@@ -58,10 +58,14 @@ class FeedbackAsk(Base):
     impact: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shared_with_manager_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # whom it is shared with: the manager at the time of sharing, not whoever manages later
+    shared_with_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
     request: Mapped[FeedbackRequest] = relationship(lazy="raise")
-    giver: Mapped[User] = relationship(lazy="raise")
+    giver: Mapped[User] = relationship(foreign_keys=[giver_id], lazy="raise")
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
 

@@ -196,18 +196,15 @@ def _own_request(actor: User, request: FeedbackRequest | None) -> bool:
 
 def asks_readable_by(viewer: User) -> ColumnElement[bool]:
     """Which asks, and so which answers, the viewer may read (feedback_ask.view): the colleague
-    asked, the requester, and the requester's direct manager once the requester shared that
-    answer."""
+    asked, the requester, and the person the requester shared that answer with (their manager
+    when they shared it; a later manager does not inherit it)."""
     own_requests = select(FeedbackRequest.id).where(FeedbackRequest.requester_id == viewer.id)
-    reports_requests = select(FeedbackRequest.id).where(
-        FeedbackRequest.requester_id.in_(direct_reports_query(viewer.id))
-    )
     return or_(
         FeedbackAsk.giver_id == viewer.id,
         FeedbackAsk.request_id.in_(own_requests),
         and_(
             FeedbackAsk.shared_with_manager_at.is_not(None),
-            FeedbackAsk.request_id.in_(reports_requests),
+            FeedbackAsk.shared_with_id == viewer.id,
         ),
     )
 

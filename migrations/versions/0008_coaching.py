@@ -329,18 +329,23 @@ def _feedback():
         sa.Column('impact', sa.Text(), nullable=False),
         sa.Column('answered_at', UTC, nullable=True),
         sa.Column('shared_with_manager_at', UTC, nullable=True),
+        sa.Column('shared_with_id', sa.Integer(), nullable=True),
         sa.Column('revision', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['request_id'], ['feedback_requests.id'],
                                 name='fk_feedback_asks_request_id_feedback_requests',
                                 ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['giver_id'], ['users.id'],
                                 name='fk_feedback_asks_giver_id_users', ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['shared_with_id'], ['users.id'],
+                                name='fk_feedback_asks_shared_with_id_users',
+                                ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name='pk_feedback_asks'),
         sa.UniqueConstraint('request_id', 'giver_id',
                             name='uq_feedback_asks_request_id_giver_id'),
     )
     op.create_index('ix_feedback_asks_request_id', 'feedback_asks', ['request_id'])
     op.create_index('ix_feedback_asks_giver_id', 'feedback_asks', ['giver_id'])
+    op.create_index('ix_feedback_asks_shared_with_id', 'feedback_asks', ['shared_with_id'])
     op.create_table(
         'thanks',
         sa.Column('id', sa.Integer(), nullable=False),

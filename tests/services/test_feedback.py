@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import policy
 from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
 from app.models import (
@@ -19,6 +20,7 @@ from app.models import (
     User,
     Visibility,
 )
+from app.models.base import utcnow
 from app.services import evidence as evidence_service
 from app.services import notifications
 from app.services.feedback import asks, lessons, pages, panels
@@ -103,6 +105,7 @@ def test_a_request_asks_each_colleague_who_is_notified_and_audited(placed, ctx):
         ({"competency_keys": ["not-a-skill"]}, "competency_keys"),
         ({"message": "x" * (asks.MESSAGE_MAX + 1)}, "message"),
         ({"due_on": date.today() - timedelta(days=1)}, "due_on"),
+        ({"due_on": date.today() + timedelta(days=asks.DUE_MAX_DAYS + 1)}, "due_on"),
     ],
 )
 def test_a_bad_request_names_its_field_and_stores_nothing(placed, ctx, change, field):
@@ -206,6 +209,54 @@ def test_sharing_an_answer_shows_it_to_the_direct_manager_only_until_taken_back(
     assert actions()[-2:] == ["feedback.shared_with_manager", "feedback.unshared"]
 
 
+def test_changing_a_shared_answer_ends_the_share_until_the_requester_shares_again(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    changed = asks.AnswerInput(SBI.situation, SBI.behaviour, "Words Alice never saw.")
+    asks.answer(person(org.pm_a2), ask, changed, expected_revision=ask.revision)
+    # the manager does not read text the requester never approved, nor keeps an unread notice
+    assert panels.shared_with(person(org.manager_a), org.pm_a1.id) == []
+    assert ask.shared_with_manager_at is None and ask.shared_with_id is None
+    assert NotificationKind.FEEDBACK_SHARED not in dict(kinds_for(org.manager_a))
+    # the requester hears of the change, so that they may share the new answer
+    assert kinds_for(org.pm_a1).count((NotificationKind.FEEDBACK_ANSWERED, org.pm_a2.id)) == 2
+    assert actions()[-2:] == ["feedback.answer_edited", "feedback.unshared"]
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    shown = panels.shared_with(person(org.manager_a), org.pm_a1.id)
+    assert [s.ask.impact for s in shown] == ["Words Alice never saw."]
+
+
+def test_saving_a_shared_answer_unchanged_keeps_the_share(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    assert len(panels.shared_with(person(org.manager_a), org.pm_a1.id)) == 1
+
+
+def test_a_share_is_with_the_manager_of_the_time_not_a_later_one(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    assert ask.shared_with_id == org.manager_a.id
+    db.session.get(User, org.pm_a1.id).manager_id = org.manager_b.id
+    db.session.flush()
+    assert panels.shared_with(person(org.manager_b), org.pm_a1.id) == []
+    assert not policy.can(person(org.manager_b), "feedback_ask.view", ask)
+    # the answer stays with the one it was shown to, until the requester takes it back
+    assert policy.can(person(org.manager_a), "feedback_ask.view", ask)
+    asks.stop_sharing(person(org.pm_a1), request.id, ask.id)
+    assert not policy.can(person(org.manager_a), "feedback_ask.view", ask)
+    assert ask.shared_with_id is None
+
+
 def test_only_the_requester_shares_and_only_an_answer(placed, ctx):
     org = placed
     request = ask_alice(org, org.pm_a2)
@@ -229,6 +280,27 @@ def test_someone_without_a_manager_cannot_share(make, placed, ctx):
     asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
     with pytest.raises(ValidationError, match="no manager"):
         asks.share_with_manager(person(org.manager_a), request.id, ask.id)
+
+
+def test_an_answer_is_not_shared_with_a_deactivated_manager(placed, ctx):
+    org = placed
+    request = ask_alice(org, org.pm_a2)
+    ask = ask_of(request, org.pm_a2)
+    asks.answer(person(org.pm_a2), ask, SBI, expected_revision=ask.revision)
+    db.session.get(User, org.manager_a.id).deactivated_at = utcnow()
+    with pytest.raises(ValidationError, match="no longer has an account"):
+        asks.share_with_manager(person(org.pm_a1), request.id, ask.id)
+    assert ask.shared_with_manager_at is None
+    assert NotificationKind.FEEDBACK_SHARED not in dict(kinds_for(org.manager_a))
+
+
+def test_a_deactivated_requesters_asks_are_no_longer_due(placed, ctx):
+    org = placed
+    ask_alice(org, org.pm_a2)
+    assert len(panels.due(person(org.pm_a2))) == 1
+    db.session.get(User, org.pm_a1.id).deactivated_at = utcnow()
+    db.session.flush()
+    assert panels.due(person(org.pm_a2)) == []
 
 
 def test_due_lists_waiting_requests_overdue_first(placed, ctx):
@@ -261,6 +333,17 @@ def test_thanks_are_public_and_link_an_item_only_for_its_readers(placed, app, ct
         assert row.message == "Saved the quarter."
         assert (row.evidence_id == item_id) is link
         assert (row.evidence_title == "Checkout rescue") is link
+
+
+def test_thanks_for_an_item_go_to_its_owner_without_naming_them(placed, app, ctx):
+    org = placed
+    item_id = record(app, org.pm_a1, title="Checkout rescue")
+    db.session.expire_all()
+    thanks = thanks_service.give_thanks(
+        person(org.manager_a), None, "Saved the quarter.", evidence_id=item_id
+    )
+    assert thanks.recipient_id == org.pm_a1.id
+    assert kinds_for(org.pm_a1) == [(NotificationKind.THANKS, org.manager_a.id)]
 
 
 def test_thanks_refuse_oneself_an_empty_message_and_someone_elses_item(placed, app, ctx):
@@ -358,6 +441,21 @@ def test_changing_the_kind_or_unsharing_the_item_ends_the_lesson(placed, app, ct
         evidence_input(title="Checkout outage", kind=EvidenceKind.LAUNCH),
         expected_revision=item.revision,
     )
+    assert item.lesson_shared_at is None
+    assert "pm_a2" not in readers_of_lesson(org)
+    assert "evidence.lesson_unshared" in actions()[-2:]
+
+
+def test_trashing_a_lesson_ends_it_and_a_restore_does_not_bring_it_back(placed, app, ctx):
+    org = placed
+    item_id = lesson(app, org.pm_a1)
+    db.session.expire_all()
+    lessons.share_lesson(person(org.pm_a1), item_id)
+    item = evidence_service.get_evidence(item_id)
+    evidence_service.trash_evidence(person(org.pm_a1), item)
+    assert item.lesson_shared_at is None
+    assert "evidence.lesson_unshared" in actions()[-2:]
+    evidence_service.restore_evidence(person(org.pm_a1), item)
     assert item.lesson_shared_at is None
     assert "pm_a2" not in readers_of_lesson(org)
 

@@ -230,7 +230,8 @@ def _coaching(shape: dict, pick, level_ids) -> None:
                 DelegationPick(round_id=played.id, row_id=row.id, picker_id=picker_id, level=3)
             )
     for requester, giver, shared in shape["feedback"]:
-        request = FeedbackRequest(requester_id=pick(requester).id, competency_keys=["skill-0-0"])
+        asker = pick(requester)
+        request = FeedbackRequest(requester_id=asker.id, competency_keys=["skill-0-0"])
         db.session.add(request)
         db.session.flush()
         db.session.add(
@@ -238,6 +239,7 @@ def _coaching(shape: dict, pick, level_ids) -> None:
                 request_id=request.id,
                 giver_id=pick(giver).id,
                 shared_with_manager_at=utcnow() if shared else None,
+                shared_with_id=asker.manager_id if shared else None,
             )
         )
     for giver, recipient in shape["thanks"]:

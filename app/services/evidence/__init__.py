@@ -32,6 +32,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.services.evidence import attachments
 
 TITLE_MAX = 200
@@ -185,7 +186,7 @@ def update_evidence(
     if evidence.lesson_shared_at and not (
         evidence.kind is EvidenceKind.LEARNING and evidence.is_shared
     ):
-        evidence.lesson_shared_at = None  # a lesson is a shared learning-from-failure item
+        _end_lesson(actor, evidence, "no longer a shared learning item")
     if evidence.is_shared and not was_shared:
         evidence.shared_at = utcnow()
     db.session.flush()
@@ -217,9 +218,25 @@ def trash_evidence(actor: User, evidence: Evidence) -> Evidence:
     if evidence.in_trash:
         raise ValidationError("This item is already in the Trash.")
     evidence.deleted_at = utcnow()
+    if evidence.lesson_shared_at:
+        _end_lesson(actor, evidence, "moved to the Trash")  # a restore does not bring it back
     db.session.flush()
     _remember(actor, evidence, "deleted")
     return evidence
+
+
+def _end_lesson(actor: User, evidence: Evidence, reason: str) -> None:
+    """A lesson is a shared learning-from-failure item: when the item stops being one, the
+    team stops reading it as a lesson (audited as the owner taking it back would be)."""
+    before = evidence.lesson_shared_at.isoformat()
+    evidence.lesson_shared_at = None
+    audit.record(
+        actor,
+        "evidence.lesson_unshared",
+        evidence,
+        before={"lesson_shared_at": before},
+        after={"reason": reason},
+    )
 
 
 def restore_evidence(actor: User, evidence: Evidence) -> Evidence:

@@ -9,7 +9,7 @@ and flushes; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -34,6 +34,7 @@ MESSAGE_MAX = 2_000
 ANSWER_MAX = 2_000
 COLLEAGUES_MAX = 12
 COMPETENCIES_MAX = 8
+DUE_MAX_DAYS = 366
 ANSWER_PARTS = ("situation", "behaviour", "impact")
 PART_NAMES = {"situation": "Situation", "behaviour": "Behaviour", "impact": "Impact"}
 
@@ -66,8 +67,11 @@ def ask_for_feedback(actor: User, data: RequestInput, *, today: date | None = No
     message = (data.message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise ValidationError(f"Keep the message to {MESSAGE_MAX:,} characters.", field="message")
-    if data.due_on is not None and data.due_on < (today or date.today()):
+    today = today or date.today()
+    if data.due_on is not None and data.due_on < today:
         raise ValidationError("The due date is in the past.", field="due_on")
+    if data.due_on is not None and data.due_on > today + timedelta(days=DUE_MAX_DAYS):
+        raise ValidationError("Choose a due date within a year.", field="due_on")
     request = FeedbackRequest(
         requester_id=actor.id,
         framework_id=version.framework_id,
@@ -194,7 +198,11 @@ def answer(
     old, new = audit.changes(before, answer_snapshot(ask))
     action = "feedback.answered" if first else "feedback.answer_edited"
     audit.record(actor, action, ask, before=old, after=new)
-    if first:
+    changed_shared = bool(new) and ask.shared_with_manager_at is not None
+    if changed_shared:
+        # the manager was shown the old text; the requester decides again about the new one
+        _unshare(actor, ask, reason="answer changed")
+    if first or changed_shared:
         notifications.notify(
             [_requester_id(ask)],
             NotificationKind.FEEDBACK_ANSWERED,
@@ -272,7 +280,13 @@ def share_with_manager(actor: User, request_id: int, ask_id: int) -> FeedbackAsk
     manager_id = db.session.scalar(select(User.manager_id).where(User.id == actor.id))
     if manager_id is None:
         raise ValidationError("You have no manager to share it with.")
-    _set_shared(ask, utcnow())
+    manager = db.session.get(User, manager_id)
+    if not manager.is_active:
+        raise ValidationError(
+            f"{manager.name} no longer has an account here, so cannot read it. Ask your head of "
+            "product to record your new manager, then share it."
+        )
+    _set_shared(ask, utcnow(), manager_id)
     audit.record(actor, "feedback.shared_with_manager", ask, after={"manager_id": manager_id})
     notifications.notify(
         [manager_id], NotificationKind.FEEDBACK_SHARED, actor_id=actor.id, feedback_ask_id=ask.id
@@ -285,9 +299,15 @@ def stop_sharing(actor: User, request_id: int, ask_id: int) -> FeedbackAsk:
     ask = _requesters_ask(actor, request_id, ask_id)
     if ask.shared_with_manager_at is None:
         raise ValidationError("This answer is not shared with your manager.")
-    before = ask.shared_with_manager_at.isoformat()
-    _set_shared(ask, None)
-    audit.record(actor, "feedback.unshared", ask, before={"shared_at": before})
+    _unshare(actor, ask, reason="taken back")
+    return ask
+
+
+def _unshare(actor: User, ask: FeedbackAsk, *, reason: str) -> None:
+    """End a share: the manager no longer reads the answer and their unread notice goes."""
+    before = {"shared_at": ask.shared_with_manager_at.isoformat(), "with": ask.shared_with_id}
+    _set_shared(ask, None, None)
+    audit.record(actor, "feedback.unshared", ask, before=before, after={"reason": reason})
     db.session.execute(
         delete(Notification).where(
             Notification.kind == NotificationKind.FEEDBACK_SHARED,
@@ -295,7 +315,6 @@ def stop_sharing(actor: User, request_id: int, ask_id: int) -> FeedbackAsk:
             Notification.read_at.is_(None),
         )
     )
-    return ask
 
 
 def _requesters_ask(actor: User, request_id: int, ask_id: int) -> FeedbackAsk:
@@ -308,13 +327,14 @@ def _requesters_ask(actor: User, request_id: int, ask_id: int) -> FeedbackAsk:
     return ask
 
 
-def _set_shared(ask: FeedbackAsk, when) -> None:
+def _set_shared(ask: FeedbackAsk, when, with_id: int | None) -> None:
     """Sharing is the requester's, not a change of the answer: it leaves the answer's revision
-    alone, so that the giver editing meanwhile meets no false conflict."""
+    alone, so that the giver editing meanwhile meets no false conflict. A share names the person
+    (the manager at the time), so that a later manager does not inherit it."""
     db.session.execute(
         update(FeedbackAsk)
         .where(FeedbackAsk.id == ask.id)
-        .values(shared_with_manager_at=when)
+        .values(shared_with_manager_at=when, shared_with_id=with_id)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(ask, ["shared_with_manager_at"])
+    db.session.refresh(ask, ["shared_with_manager_at", "shared_with_id"])

@@ -98,7 +98,12 @@ def waiting_for(actor: User):
     return (
         select(FeedbackAsk)
         .join(FeedbackRequest, FeedbackRequest.id == FeedbackAsk.request_id)
-        .where(FeedbackAsk.giver_id == actor.id, FeedbackAsk.status == AskStatus.PENDING)
+        .join(User, User.id == FeedbackRequest.requester_id)
+        .where(
+            FeedbackAsk.giver_id == actor.id,
+            FeedbackAsk.status == AskStatus.PENDING,
+            User.deactivated_at.is_(None),  # nobody left to read the answer
+        )
         .options(joinedload(FeedbackAsk.request).joinedload(FeedbackRequest.requester))
         .order_by(
             FeedbackRequest.due_on.is_(None),

@@ -21,8 +21,11 @@ MESSAGE_MAX = 500
 def give_thanks(
     actor: User, recipient_id: int | None, message: str, *, evidence_id: int | None = None
 ) -> Thanks:
-    """Thank an active colleague, optionally for one of their items the actor may read."""
+    """Thank an active colleague, optionally for one of their items the actor may read;
+    thanks for an item go to its owner unless someone else is named (refused)."""
     policy.authorize(actor, "thanks.give")
+    if evidence_id is not None and recipient_id is None:
+        recipient_id = thankable_item(actor, evidence_id).owner_id
     recipient = db.session.get(User, recipient_id) if recipient_id is not None else None
     if recipient is None or not recipient.is_active:
         raise ValidationError("Choose whom to thank.", field="recipient_id")
