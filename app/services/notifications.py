@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.evidence.titles import readable_titles
 from app.services.people import org
 
 
@@ -227,7 +228,7 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
         count=True,
     )
     shown: list[Notification] = list(pagination.items)
-    titles = _visible_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
+    titles = readable_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
     cases = _cases(viewer, {n.case_id for n in shown if n.case_id})
     sessions = _session_names(viewer, {n.session_id for n in shown if n.session_id})
@@ -277,18 +278,6 @@ class InboxPage:
 
 def inbox_page(viewer: User, page: int) -> InboxPage:
     return InboxPage(*inbox(viewer, page))
-
-
-def _visible_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
-    """Titles of the items the viewer may still open (the policy's evidence.view rule)."""
-    if not evidence_ids:
-        return {}
-    rows = db.session.execute(
-        select(Evidence.id, Evidence.title).where(
-            Evidence.id.in_(evidence_ids), policy.where("evidence.view", viewer)
-        )
-    ).all()
-    return {evidence_id: title for evidence_id, title in rows}
 
 
 def _answers(answered: list[Notification]) -> dict[tuple[int, int], CorroborationStatus]:

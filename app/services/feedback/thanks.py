@@ -14,6 +14,7 @@ from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.models import Evidence, NotificationKind, Thanks, User
 from app.services import audit, notifications
+from app.services.evidence.titles import readable_titles
 
 MESSAGE_MAX = 500
 
@@ -121,15 +122,3 @@ def rows_for(viewer: User, found: list[Thanks]) -> list[ThanksRow]:
         )
         for t in found
     ]
-
-
-def readable_titles(viewer: User, evidence_ids: set[int]) -> dict[int, str]:
-    """Titles of the items among these that the viewer may open (evidence.view)."""
-    if not evidence_ids:
-        return {}
-    rows = db.session.execute(
-        select(Evidence.id, Evidence.title).where(
-            Evidence.id.in_(evidence_ids), policy.where("evidence.view", viewer)
-        )
-    ).all()
-    return {evidence_id: title for evidence_id, title in rows}
