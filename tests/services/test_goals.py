@@ -3,6 +3,8 @@ notifications and the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -256,3 +258,52 @@ def test_every_change_is_audited(app, placed):
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["goal.created", "goal.agreed", "goal.evidence_linked", "goal.status"]
+
+
+def test_rewriting_the_others_unagreed_proposal_makes_it_yours_to_be_agreed_by_them(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    with app.app_context():
+        goal = db.session.get(Goal, goal_id)
+        goal_service.update_goal(
+            db.session.get(User, placed.pm_a1.id),
+            goal,
+            goal_input(measure="I decide alone which bets we make."),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+    goal = _goal(app, goal_id)
+    assert goal.agreed_by_id is None and goal.created_by_id == placed.pm_a1.id
+    error = _refused(
+        app,
+        placed.pm_a1,
+        lambda user: goal_service.agree_goal(
+            user, db.session.get(Goal, goal_id), expected_revision=goal.revision
+        ),
+    )
+    assert "proposed" in error.message
+    with app.app_context():
+        asked = db.session.execute(
+            select(Notification.recipient_id).where(
+                Notification.goal_id == goal_id,
+                Notification.kind == NotificationKind.GOAL_PROPOSED,
+            )
+        ).scalars()
+        assert sorted(asked) == sorted([placed.pm_a1.id, placed.manager_a.id])
+    agree(app, placed.manager_a, goal_id)
+    assert _goal(app, goal_id).agreed_by_id == placed.manager_a.id
+
+
+def test_a_new_target_date_is_substance_too(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    agree(app, placed.pm_a1, goal_id)
+    with app.app_context():
+        goal = db.session.get(Goal, goal_id)
+        goal_service.update_goal(
+            db.session.get(User, placed.pm_a1.id),
+            goal,
+            goal_input(target_on=date(2027, 9, 30)),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+    goal = _goal(app, goal_id)
+    assert goal.agreed_by_id is None and goal.created_by_id == placed.pm_a1.id

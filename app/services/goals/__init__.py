@@ -140,18 +140,19 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
 
 
 def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: int) -> Goal:
-    """Change what a goal says. Changing the substance of an agreed goal (competency, level,
-    what will change, the measure) asks the other to agree it again."""
+    """Change what a goal says. Changing its substance (competency, level, what will change,
+    the measure, the target date), agreed or not, makes the new wording the editor's proposal:
+    the other of the two is asked to agree it, and the editor cannot agree it themselves."""
     policy.authorize(actor, "goal.edit", goal)
     _check_revision(goal, expected_revision, "this goal")
     person = db.session.get(User, goal.person_id)
     before = snapshot(goal)
     fields = _fields(person, data)
-    substance = ("competency_key", "target_level_id", "change", "measure")
+    substance = ("competency_key", "target_level_id", "change", "measure", "target_on")
     changed = any(getattr(goal, name) != fields[name] for name in substance)
     for name, value in fields.items():
         setattr(goal, name, value)
-    if changed and goal.agreed_by_id is not None:
+    if changed:
         goal.agreed_by_id = None
         goal.agreed_at = None
         goal.created_by_id = actor.id  # the new wording is the actor's proposal
@@ -160,7 +161,7 @@ def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: 
     old, new = audit.changes(before, snapshot(goal))
     if new:
         audit.record(actor, "goal.edited", goal, before=old, after=new)
-    if changed and goal.agreed_by_id is None and before["agreed_by_id"] is not None:
+    if changed:
         _ask_to_agree(actor, goal)
     return goal
 
