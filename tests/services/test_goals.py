@@ -307,3 +307,18 @@ def test_a_new_target_date_is_substance_too(app, placed):
         db.session.commit()
     goal = _goal(app, goal_id)
     assert goal.agreed_by_id is None and goal.created_by_id == placed.pm_a1.id
+
+
+def test_linking_and_unlinking_evidence_moves_the_goals_last_change(app, placed):
+    item = record(app, placed.pm_a1)
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    first = _goal(app, goal_id).updated_at
+    link(app, placed.pm_a1, goal_id, item)
+    linked = _goal(app, goal_id).updated_at
+    assert linked > first
+    with app.app_context():
+        goal_service.unlink_evidence(
+            db.session.get(User, placed.pm_a1.id), db.session.get(Goal, goal_id), item
+        )
+        db.session.commit()
+    assert _goal(app, goal_id).updated_at > linked

@@ -249,6 +249,8 @@ def link_evidence(actor: User, goal: Goal, evidence_id: int) -> Evidence:
     db.session.execute(
         insert(goal_evidence).values(goal_id=goal.id, evidence_id=item.id, linked_at=utcnow())
     )
+    goal.updated_at = utcnow()  # what the goal shows changed: pages' and packets' "as of"
+    db.session.flush()
     audit.record(actor, "goal.evidence_linked", goal, after={"evidence_id": item.id})
     return item
 
@@ -263,6 +265,8 @@ def unlink_evidence(actor: User, goal: Goal, evidence_id: int) -> None:
     )
     if not result.rowcount:
         raise ValidationError("That item is not linked to this goal.", field="evidence_id")
+    goal.updated_at = utcnow()
+    db.session.flush()
     audit.record(actor, "goal.evidence_unlinked", goal, before={"evidence_id": item.id})
 
 
