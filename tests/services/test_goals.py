@@ -19,6 +19,7 @@ from app.models import (
     User,
     Visibility,
 )
+from app.models.base import utcnow
 from app.services import goals as goal_service
 from app.services.goals import pages
 from app.services.notifications import inbox
@@ -322,3 +323,29 @@ def test_linking_and_unlinking_evidence_moves_the_goals_last_change(app, placed)
         )
         db.session.commit()
     assert _goal(app, goal_id).updated_at > linked
+
+
+@pytest.mark.parametrize("target_on", [date(1, 1, 1), date(2001, 6, 30), date(9999, 12, 31)])
+def test_a_target_date_long_past_or_far_off_is_refused_with_a_message(app, placed, target_on):
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.create_goal(
+            user, placed.pm_a1.id, goal_input(target_on=target_on)
+        ),
+    )
+    assert error.field == "target_on" and "Choose a target date" in error.message
+    with app.app_context():
+        assert db.session.execute(select(Goal.id)).first() is None
+
+
+def test_a_deactivated_report_gets_no_new_goal(app, placed):
+    with app.app_context():
+        db.session.get(User, placed.pm_a1.id).deactivated_at = utcnow()
+        db.session.commit()
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.create_goal(user, placed.pm_a1.id, goal_input()),
+    )
+    assert "deactivated" in error.message

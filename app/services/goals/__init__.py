@@ -10,7 +10,7 @@ goal.create); every change is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -28,6 +28,8 @@ from app.services.frameworks.ladder import placement
 from app.services.notifications import notify
 
 TEXT_MAX = 2_000
+TARGET_GRACE_DAYS = 31  # a target may be a little before the proposal (a late write-up)
+TARGET_YEARS = 5
 OPEN = (GoalStatus.NOT_STARTED, GoalStatus.IN_PROGRESS)
 CLOSED = (GoalStatus.DONE, GoalStatus.DROPPED)
 MEASURE_HINT = (
@@ -119,6 +121,8 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "goal.create", person)
+    if person.deactivated_at is not None:
+        raise ValidationError(f"{person.name} is deactivated, so their plan takes no new goals.")
     placed = placement(person.level_id)
     if placed is None:
         raise ValidationError(
@@ -130,7 +134,7 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
         framework_id=placed.framework.id,
         created_by_id=actor.id,
         status=GoalStatus.NOT_STARTED,
-        **_fields(person, data),
+        **_fields(person, data, utcnow().date()),
     )
     db.session.add(goal)
     db.session.flush()
@@ -147,7 +151,7 @@ def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: 
     _check_revision(goal, expected_revision, "this goal")
     person = db.session.get(User, goal.person_id)
     before = snapshot(goal)
-    fields = _fields(person, data)
+    fields = _fields(person, data, goal.created_at.date())
     substance = ("competency_key", "target_level_id", "change", "measure", "target_on")
     changed = any(getattr(goal, name) != fields[name] for name in substance)
     for name, value in fields.items():
@@ -300,7 +304,27 @@ def _text(value: str, field: str, empty: str) -> str:
     return text
 
 
-def _fields(person: User, data: GoalInput) -> dict[str, Any]:
+def _target_on(value: date | None, since: date) -> date | None:
+    """A target date from a little before the goal was proposed to five years on."""
+    if value is None:
+        return None
+    earliest = since - timedelta(days=TARGET_GRACE_DAYS)
+    latest = utcnow().date() + timedelta(days=365 * TARGET_YEARS + 1)
+    if value < earliest:
+        raise ValidationError(
+            f"Choose a target date on or after {earliest:%-d %B %Y}: "
+            "a goal's target is not long before it was proposed.",
+            field="target_on",
+        )
+    if value > latest:
+        raise ValidationError(
+            f"Choose a target date within {TARGET_YEARS} years (by {latest:%-d %B %Y}).",
+            field="target_on",
+        )
+    return value
+
+
+def _fields(person: User, data: GoalInput, since: date) -> dict[str, Any]:
     keys = {choice.key for choice in competency_choices(person.id)}
     if data.competency_key not in keys:
         raise ValidationError(
@@ -327,7 +351,7 @@ def _fields(person: User, data: GoalInput) -> dict[str, Any]:
             "measure",
             "Say how the outcome will be measured: what you will see when it worked.",
         ),
-        "target_on": data.target_on,
+        "target_on": _target_on(data.target_on, since),
     }
 
 
