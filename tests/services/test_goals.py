@@ -349,3 +349,22 @@ def test_a_deactivated_report_gets_no_new_goal(app, placed):
         lambda user: goal_service.create_goal(user, placed.pm_a1.id, goal_input()),
     )
     assert "deactivated" in error.message
+
+
+def test_a_closed_goals_wording_is_not_silently_unagreed(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    agree(app, placed.pm_a1, goal_id)
+    move(app, placed.pm_a1, goal_id, GoalStatus.DROPPED, "Moved team.")
+    revision = _goal(app, goal_id).revision
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.update_goal(
+            user,
+            db.session.get(Goal, goal_id),
+            goal_input(change="Something else entirely."),
+            expected_revision=revision,
+        ),
+    )
+    assert "Reopen it first" in error.message
+    assert _goal(app, goal_id).agreed_by_id == placed.pm_a1.id

@@ -154,6 +154,13 @@ def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: 
     fields = _fields(person, data, goal.created_at.date())
     substance = ("competency_key", "target_level_id", "change", "measure", "target_on")
     changed = any(getattr(goal, name) != fields[name] for name in substance)
+    if changed and goal.status in CLOSED:
+        raise ValidationError(
+            f"This goal is {goal.status.label.lower()}: what it said is what was agreed and "
+            "closed. Reopen it first to change it (it will need agreeing again), or propose a "
+            "new goal.",
+            field="change",
+        )
     for name, value in fields.items():
         setattr(goal, name, value)
     if changed:
