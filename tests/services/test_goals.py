@@ -3,6 +3,8 @@ notifications and the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from app.models import (
     User,
     Visibility,
 )
+from app.models.base import utcnow
 from app.services import goals as goal_service
 from app.services.goals import pages
 from app.services.notifications import inbox
@@ -256,3 +259,112 @@ def test_every_change_is_audited(app, placed):
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["goal.created", "goal.agreed", "goal.evidence_linked", "goal.status"]
+
+
+def test_rewriting_the_others_unagreed_proposal_makes_it_yours_to_be_agreed_by_them(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    with app.app_context():
+        goal = db.session.get(Goal, goal_id)
+        goal_service.update_goal(
+            db.session.get(User, placed.pm_a1.id),
+            goal,
+            goal_input(measure="I decide alone which bets we make."),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+    goal = _goal(app, goal_id)
+    assert goal.agreed_by_id is None and goal.created_by_id == placed.pm_a1.id
+    error = _refused(
+        app,
+        placed.pm_a1,
+        lambda user: goal_service.agree_goal(
+            user, db.session.get(Goal, goal_id), expected_revision=goal.revision
+        ),
+    )
+    assert "proposed" in error.message
+    with app.app_context():
+        asked = db.session.execute(
+            select(Notification.recipient_id).where(
+                Notification.goal_id == goal_id,
+                Notification.kind == NotificationKind.GOAL_PROPOSED,
+            )
+        ).scalars()
+        assert sorted(asked) == sorted([placed.pm_a1.id, placed.manager_a.id])
+    agree(app, placed.manager_a, goal_id)
+    assert _goal(app, goal_id).agreed_by_id == placed.manager_a.id
+
+
+def test_a_new_target_date_is_substance_too(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    agree(app, placed.pm_a1, goal_id)
+    with app.app_context():
+        goal = db.session.get(Goal, goal_id)
+        goal_service.update_goal(
+            db.session.get(User, placed.pm_a1.id),
+            goal,
+            goal_input(target_on=date(2027, 9, 30)),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+    goal = _goal(app, goal_id)
+    assert goal.agreed_by_id is None and goal.created_by_id == placed.pm_a1.id
+
+
+def test_linking_and_unlinking_evidence_moves_the_goals_last_change(app, placed):
+    item = record(app, placed.pm_a1)
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    first = _goal(app, goal_id).updated_at
+    link(app, placed.pm_a1, goal_id, item)
+    linked = _goal(app, goal_id).updated_at
+    assert linked > first
+    with app.app_context():
+        goal_service.unlink_evidence(
+            db.session.get(User, placed.pm_a1.id), db.session.get(Goal, goal_id), item
+        )
+        db.session.commit()
+    assert _goal(app, goal_id).updated_at > linked
+
+
+@pytest.mark.parametrize("target_on", [date(1, 1, 1), date(2001, 6, 30), date(9999, 12, 31)])
+def test_a_target_date_long_past_or_far_off_is_refused_with_a_message(app, placed, target_on):
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.create_goal(
+            user, placed.pm_a1.id, goal_input(target_on=target_on)
+        ),
+    )
+    assert error.field == "target_on" and "Choose a target date" in error.message
+    with app.app_context():
+        assert db.session.execute(select(Goal.id)).first() is None
+
+
+def test_a_deactivated_report_gets_no_new_goal(app, placed):
+    with app.app_context():
+        db.session.get(User, placed.pm_a1.id).deactivated_at = utcnow()
+        db.session.commit()
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.create_goal(user, placed.pm_a1.id, goal_input()),
+    )
+    assert "deactivated" in error.message
+
+
+def test_a_closed_goals_wording_is_not_silently_unagreed(app, placed):
+    goal_id = propose(app, placed.manager_a, placed.pm_a1)
+    agree(app, placed.pm_a1, goal_id)
+    move(app, placed.pm_a1, goal_id, GoalStatus.DROPPED, "Moved team.")
+    revision = _goal(app, goal_id).revision
+    error = _refused(
+        app,
+        placed.manager_a,
+        lambda user: goal_service.update_goal(
+            user,
+            db.session.get(Goal, goal_id),
+            goal_input(change="Something else entirely."),
+            expected_revision=revision,
+        ),
+    )
+    assert "Reopen it first" in error.message
+    assert _goal(app, goal_id).agreed_by_id == placed.pm_a1.id

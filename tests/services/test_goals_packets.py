@@ -12,11 +12,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, GoalStatus, PromotionCycle, User
+from app.models import AuditEvent, Goal, GoalStatus, PromotionCase, PromotionCycle, User
+from app.models.base import utcnow
+from app.services import goals as goal_service
 from app.services import packets
 from app.services.goals import cycles
 from tests import packet_helpers
-from tests.goal_helpers import agree, move, propose
+from tests.goal_helpers import agree, goal_input, link, move, propose
 
 
 def _text(pdf: bytes) -> str:
@@ -36,6 +38,9 @@ def case(app, org):
     agree(app, org.manager_a, dropped)
     move(app, org.pm_a1, dropped, GoalStatus.DROPPED, "GOALDROPPED: moved team")
     propose(app, org.pm_a1, org.pm_a1, competency_key="skill-2-0", change="UNAGREEDGOAL")
+    with app.app_context():  # the committee decides once the plan stands: the packet's anchor
+        db.session.get(PromotionCase, built.case_id).decided_at = utcnow()
+        db.session.commit()
     return built
 
 
@@ -129,3 +134,35 @@ def test_the_cycle_page_offers_the_setting_to_the_head(app, client, org, case):
     page = client.get(f"/promotions/{case.cycle_id}").get_data(as_text=True)
     assert "growth-plan goals" not in page
     assert client.post_form(f"/promotions/{case.cycle_id}/packet-goals", {}).status_code == 403
+
+
+def test_a_decided_cases_packet_stays_as_it_was_when_the_plan_changes_later(app, org, case):
+    _set(app, org, case.cycle_id, True)
+    with app.app_context():
+        before = packets.assemble(case.case_id, "committee")
+        pdf = packets.render(case.case_id, "committee")
+        done, dropped, unagreed = db.session.execute(
+            select(Goal.id).where(Goal.person_id == org.pm_a1.id).order_by(Goal.id)
+        ).scalars()
+    assert "as recorded on" in _text(pdf)
+    move(app, org.pm_a1, done, GoalStatus.IN_PROGRESS)
+    link(app, org.pm_a1, done, case.evidence_ids[0])
+    move(app, org.pm_a1, dropped, GoalStatus.IN_PROGRESS)
+    link(app, org.pm_a1, dropped, case.evidence_ids[1])
+    agree(app, org.manager_a, unagreed)
+    with app.app_context():
+        goal = db.session.get(Goal, done)
+        goal_service.update_goal(
+            db.session.get(User, org.manager_a.id),
+            goal,
+            goal_input(change="REWRITTENLATER"),
+            expected_revision=goal.revision,
+        )
+        db.session.commit()
+        after = packets.assemble(case.case_id, "committee")
+        assert packets.render(case.case_id, "committee") == pdf
+    assert after == before
+    assert [(g.competency, g.status) for g in after.goals] == [
+        ("Skill 0.0", "Done"),
+        ("Skill 1.1", "Dropped"),
+    ]

@@ -10,7 +10,7 @@ goal.create); every change is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -28,6 +28,8 @@ from app.services.frameworks.ladder import placement
 from app.services.notifications import notify
 
 TEXT_MAX = 2_000
+TARGET_GRACE_DAYS = 31  # a target may be a little before the proposal (a late write-up)
+TARGET_YEARS = 5
 OPEN = (GoalStatus.NOT_STARTED, GoalStatus.IN_PROGRESS)
 CLOSED = (GoalStatus.DONE, GoalStatus.DROPPED)
 MEASURE_HINT = (
@@ -119,6 +121,8 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "goal.create", person)
+    if person.deactivated_at is not None:
+        raise ValidationError(f"{person.name} is deactivated, so their plan takes no new goals.")
     placed = placement(person.level_id)
     if placed is None:
         raise ValidationError(
@@ -130,7 +134,7 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
         framework_id=placed.framework.id,
         created_by_id=actor.id,
         status=GoalStatus.NOT_STARTED,
-        **_fields(person, data),
+        **_fields(person, data, utcnow().date()),
     )
     db.session.add(goal)
     db.session.flush()
@@ -140,18 +144,26 @@ def create_goal(actor: User, person_id: int, data: GoalInput) -> Goal:
 
 
 def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: int) -> Goal:
-    """Change what a goal says. Changing the substance of an agreed goal (competency, level,
-    what will change, the measure) asks the other to agree it again."""
+    """Change what a goal says. Changing its substance (competency, level, what will change,
+    the measure, the target date), agreed or not, makes the new wording the editor's proposal:
+    the other of the two is asked to agree it, and the editor cannot agree it themselves."""
     policy.authorize(actor, "goal.edit", goal)
     _check_revision(goal, expected_revision, "this goal")
     person = db.session.get(User, goal.person_id)
     before = snapshot(goal)
-    fields = _fields(person, data)
-    substance = ("competency_key", "target_level_id", "change", "measure")
+    fields = _fields(person, data, goal.created_at.date())
+    substance = ("competency_key", "target_level_id", "change", "measure", "target_on")
     changed = any(getattr(goal, name) != fields[name] for name in substance)
+    if changed and goal.status in CLOSED:
+        raise ValidationError(
+            f"This goal is {goal.status.label.lower()}: what it said is what was agreed and "
+            "closed. Reopen it first to change it (it will need agreeing again), or propose a "
+            "new goal.",
+            field="change",
+        )
     for name, value in fields.items():
         setattr(goal, name, value)
-    if changed and goal.agreed_by_id is not None:
+    if changed:
         goal.agreed_by_id = None
         goal.agreed_at = None
         goal.created_by_id = actor.id  # the new wording is the actor's proposal
@@ -160,7 +172,7 @@ def update_goal(actor: User, goal: Goal, data: GoalInput, *, expected_revision: 
     old, new = audit.changes(before, snapshot(goal))
     if new:
         audit.record(actor, "goal.edited", goal, before=old, after=new)
-    if changed and goal.agreed_by_id is None and before["agreed_by_id"] is not None:
+    if changed:
         _ask_to_agree(actor, goal)
     return goal
 
@@ -248,6 +260,8 @@ def link_evidence(actor: User, goal: Goal, evidence_id: int) -> Evidence:
     db.session.execute(
         insert(goal_evidence).values(goal_id=goal.id, evidence_id=item.id, linked_at=utcnow())
     )
+    goal.updated_at = utcnow()  # what the goal shows changed: pages' and packets' "as of"
+    db.session.flush()
     audit.record(actor, "goal.evidence_linked", goal, after={"evidence_id": item.id})
     return item
 
@@ -262,6 +276,8 @@ def unlink_evidence(actor: User, goal: Goal, evidence_id: int) -> None:
     )
     if not result.rowcount:
         raise ValidationError("That item is not linked to this goal.", field="evidence_id")
+    goal.updated_at = utcnow()
+    db.session.flush()
     audit.record(actor, "goal.evidence_unlinked", goal, before={"evidence_id": item.id})
 
 
@@ -295,7 +311,27 @@ def _text(value: str, field: str, empty: str) -> str:
     return text
 
 
-def _fields(person: User, data: GoalInput) -> dict[str, Any]:
+def _target_on(value: date | None, since: date) -> date | None:
+    """A target date from a little before the goal was proposed to five years on."""
+    if value is None:
+        return None
+    earliest = since - timedelta(days=TARGET_GRACE_DAYS)
+    latest = utcnow().date() + timedelta(days=365 * TARGET_YEARS + 1)
+    if value < earliest:
+        raise ValidationError(
+            f"Choose a target date on or after {earliest:%-d %B %Y}: "
+            "a goal's target is not long before it was proposed.",
+            field="target_on",
+        )
+    if value > latest:
+        raise ValidationError(
+            f"Choose a target date within {TARGET_YEARS} years (by {latest:%-d %B %Y}).",
+            field="target_on",
+        )
+    return value
+
+
+def _fields(person: User, data: GoalInput, since: date) -> dict[str, Any]:
     keys = {choice.key for choice in competency_choices(person.id)}
     if data.competency_key not in keys:
         raise ValidationError(
@@ -322,7 +358,7 @@ def _fields(person: User, data: GoalInput) -> dict[str, Any]:
             "measure",
             "Say how the outcome will be measured: what you will see when it worked.",
         ),
-        "target_on": data.target_on,
+        "target_on": _target_on(data.target_on, since),
     }
 
 

@@ -114,7 +114,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
     sections = _sections(case, expected, ratings, votes, items, sufficiency, committee)
     shows_goals = committee and bool(case.cycle.packets_show_goals)
     goals, goal_moments = (
-        packet_goals(case.candidate_id, version.framework_id) if shows_goals else ((), [])
+        packet_goals(case.candidate_id, version.framework_id, anchor) if shows_goals else ((), [])
     )
     as_of = max(
         [
@@ -162,6 +162,7 @@ def assemble(case_id: int, view: PacketView | str) -> d.PacketData:
         kudos_count=sum(len(item.kudos) for item in appendix),
         shows_goals=shows_goals,
         goals=goals,
+        goals_as_of=period_end if shows_goals else None,
     )
     # Every text bounded, whatever was stored: a packet stays seconds of work (pdf_text.py).
     return bounded(data)

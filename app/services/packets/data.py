@@ -163,6 +163,7 @@ class PacketData:
     kudos_count: int
     shows_goals: bool = False  # committee view of a cycle whose packets show growth plans
     goals: tuple[GoalLine, ...] = ()  # the candidate's agreed goals in the packet's framework
+    goals_as_of: date | None = None  # the goals stand as they were on this day (the anchor)
 
     @property
     def is_committee(self) -> bool:
