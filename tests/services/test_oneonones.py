@@ -74,6 +74,16 @@ def test_the_cadence_proposes_the_next_meeting():
             assert spaces.propose_next(cadence, far, now) == datetime(2026, 3, 11, 9, tzinfo=UTC)
 
 
+def test_a_proposed_meeting_never_falls_on_a_weekend():
+    """QA found the first meeting proposed for a Sunday (asked on a Saturday)."""
+    saturday = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    monday = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    assert spaces.propose_next(Cadence.WEEKLY, None, saturday) == monday
+    # a month after Friday 6 November is Sunday 6 December: it moves to the Monday after
+    friday = datetime(2026, 11, 6, 9, tzinfo=UTC)
+    assert spaces.propose_next(Cadence.MONTHLY, friday, saturday) == monday
+
+
 def test_only_a_manager_or_mentor_opens_a_space(app, ctx, org):
     with pytest.raises(NotFoundError):
         spaces.open_space(user(org.pm_a1), org.manager_a.id)  # a report cannot lead

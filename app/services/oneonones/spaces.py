@@ -160,13 +160,20 @@ def meeting_time(starts_at: datetime | None, duration_minutes: int | None) -> da
 def propose_next(cadence: Cadence, latest: datetime | None, now: datetime) -> datetime | None:
     """The next meeting the cadence proposes: one step after the latest meeting, stepped on
     past today if the pair has missed some; with no meeting yet (or only one further than two
-    years from today, which no date can make overflow), tomorrow at 09:00 UTC."""
+    years from today, which no date can make overflow), the next working day at 09:00 UTC. A
+    proposal never falls on a weekend: it moves on to the Monday."""
     step = STEPS.get(cadence)
     if step is None:
         return None
     if latest is None or abs(latest - now) > FAR:  # a stored date far off proposes afresh
-        return datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=UTC)
+        return _working_day(datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=UTC))
     proposed = latest + step
     while proposed <= now:
         proposed += step
-    return proposed
+    return _working_day(proposed)
+
+
+def _working_day(moment: datetime) -> datetime:
+    """The moment, or the same time on the Monday after when it falls on a Saturday or Sunday."""
+    weekend = moment.weekday() - 4  # Saturday 1, Sunday 2
+    return moment + timedelta(days=3 - weekend) if weekend > 0 else moment
