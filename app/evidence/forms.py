@@ -76,6 +76,10 @@ class CheckboxesField(SelectMultipleField):
         """Unknown keys are the service's to refuse, with a message that names them."""
 
 
+# The shipped career paths' competency that a lesson from a failure shows.
+LESSON_COMPETENCY = "learning-from-failure"
+
+
 class EvidenceForm(FlaskForm):
     title = StringField(
         "Title",
@@ -135,10 +139,14 @@ class EvidenceForm(FlaskForm):
         self.competency_keys.choices = [SelectChoice(c.key, c.name) for c in choices]
 
     def start_as(self, kind: str | None) -> None:
-        """A new item of the kind asked for in the link; a lesson gets its template."""
+        """A new item of the kind asked for in the link; a lesson gets its template, and the
+        competency of the same name ticked where the person's career path has one."""
         if kind == self.lesson_kind:
             self.kind.data = kind
             self.body.data = self.lesson_template
+            keys = {choice.value for choice in self.competency_keys.choices or []}
+            if LESSON_COMPETENCY in keys:
+                self.competency_keys.data = [LESSON_COMPETENCY]
 
     def add_blank_links(self) -> None:
         """At least two empty rows below the saved links, within the limit."""
