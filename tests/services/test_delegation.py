@@ -277,3 +277,47 @@ def test_removing_the_last_unpicked_row_reveals_the_round(app, placed):
         assert db.session.get(DelegationRound, started.id).revealed_at is not None
         with pytest.raises(ValidationError):  # rows stay put while agreeing
             delegation.add_row(user(placed.pm_a1), placed.pm_a1.id, "Late", None)
+
+
+def test_changing_rows_locks_the_round_before_checking_or_writing(app, placed, monkeypatch):
+    """On PostgreSQL the reveal and a row change take turns: add_row and remove_row hold the
+    round's lock before they look at its state and before they write anything."""
+    with app.app_context():
+        delegation.open_board(user(placed.manager_a), placed.pm_a1.id)
+        delegation.start_round(user(placed.manager_a), placed.pm_a1.id)
+        db.session.commit()
+        seen = []
+        real = delegation.open_round
+
+        def spy(board_id, *, lock=False):
+            seen.append((lock, bool(db.session.dirty or db.session.new)))
+            return real(board_id, lock=lock)
+
+        monkeypatch.setattr(delegation, "open_round", spy)
+        delegation.add_row(user(placed.pm_a1), placed.pm_a1.id, "Own", None)
+        assert seen[0] == (True, False)
+        db.session.commit()
+        seen.clear()
+        delegation.remove_row(user(placed.pm_a1), placed.pm_a1.id, row_ids(placed.pm_a1)[0])
+        assert seen[0] == (True, False)
+
+
+def test_opening_a_board_locks_the_person_before_looking_for_one(ctx, placed):
+    """Two managers' tabs opening at once: the second waits on the person's row and then finds
+    the first's board, rather than failing on the unique person."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        delegation.open_board(user(placed.manager_a), placed.pm_a1.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    lock = next(i for i, s in enumerate(statements) if s.startswith("SELECT users.id \nFROM users"))
+    first_board = next(i for i, s in enumerate(statements) if "FROM delegation_boards" in s)
+    assert lock < first_board

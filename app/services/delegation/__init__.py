@@ -99,12 +99,23 @@ def _round_to_play(board: DelegationBoard, round_id: int) -> DelegationRound:
     return found
 
 
-def _not_while_agreeing(board: DelegationBoard) -> None:
-    current = open_round(board.id)
+def _lock_board(board: DelegationBoard) -> None:
+    """Hold the board's row until the transaction ends: starting a round and changing the rows
+    take turns, so that no row changes between the check and the save (on PostgreSQL)."""
+    db.session.execute(
+        select(DelegationBoard.id).where(DelegationBoard.id == board.id).with_for_update()
+    )
+
+
+def _round_while_rows_change(board: DelegationBoard) -> DelegationRound | None:
+    """The open round, locked, refusing a change of rows once its picks are revealed."""
+    _lock_board(board)
+    current = open_round(board.id, lock=True)
     if current is not None and current.revealed_at is not None:
         raise ValidationError(
             "The picks of this round are revealed: change the rows once the round is closed."
         )
+    return current
 
 
 # --- the board and its rows -------------------------------------------------------------------
@@ -117,6 +128,9 @@ def open_board(actor: User, person_id: int) -> DelegationBoard:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "delegation.open", person)
+    # Two opening at once take turns on the person's row: the second finds the first's board
+    # instead of meeting the unique person_id as an error.
+    db.session.execute(select(User.id).where(User.id == person.id).with_for_update())
     existing = find_board(person_id)
     if existing is not None:
         return existing
@@ -160,7 +174,7 @@ def add_row(actor: User, person_id: int, decision: str, role: DaciRole | None) -
         )
     if len(text) > DECISION_MAX:
         raise ValidationError(f"Keep the decision to {DECISION_MAX} characters.", field="decision")
-    _not_while_agreeing(board)
+    _round_while_rows_change(board)
     last = db.session.scalar(
         select(func.max(DelegationRow.position)).where(DelegationRow.board_id == board.id)
     )
@@ -184,13 +198,12 @@ def add_row(actor: User, person_id: int, decision: str, role: DaciRole | None) -
 def remove_row(actor: User, person_id: int, row_id: int) -> DelegationRow:
     """Take a row off the board; its agreed levels stay in the board's history."""
     board = board_of(actor, person_id, "delegation.play")
-    row = db.session.get(DelegationRow, row_id)
+    current = _round_while_rows_change(board)  # locked before anything is written
+    row = db.session.get(DelegationRow, row_id, populate_existing=True)
     if row is None or row.board_id != board.id or row.removed_at is not None:
         raise NotFoundError("Not found.")
-    _not_while_agreeing(board)
     row.removed_at = utcnow()
     audit.record(actor, "delegation.row_removed", row, after={"decision": row.decision})
-    current = open_round(board.id, lock=True)
     if current is not None:
         db.session.flush()
         _reveal_when_both_picked(actor, board, current)  # the row may have been the last unpicked
@@ -203,9 +216,7 @@ def remove_row(actor: User, person_id: int, row_id: int) -> DelegationRow:
 def start_round(actor: User, person_id: int) -> DelegationRound:
     """Start the next round of Delegation Poker: both pick a level for every row."""
     board = board_of(actor, person_id, "delegation.play")
-    db.session.execute(
-        select(DelegationBoard.id).where(DelegationBoard.id == board.id).with_for_update()
-    )
+    _lock_board(board)
     if open_round(board.id) is not None:
         raise ValidationError("A round is open already: finish it before starting another.")
     if not active_rows(board.id):
