@@ -409,3 +409,24 @@ def test_a_refused_row_says_why(app, cast):
     with app.app_context():
         assert len(row_ids(cast.person)) == 3
         assert db.session.get(DelegationRound, round_id).closed_at is None
+
+
+def test_a_refused_pick_or_agreement_says_why_whatever_the_round_s_state(app, cast):
+    """A pick sent from a page left open across the reveal, and an agreement whose hidden
+    revision is garbled, are refused with a message on the page, not a bare 400."""
+    round_id = play(
+        app, cast.manager, cast.person, person_levels=[4, 5, 2], manager_levels=[4, 5, 2]
+    )
+    with app.app_context():
+        rows = row_ids(cast.person)
+    person = client_of(app, cast.person)
+    late = person.post_form(f"{board_url(cast)}/rounds/{round_id}/picks", {f"pick-{rows[0]}": "3"})
+    assert late.status_code == 400
+    assert "revealed already: agree a level now" in late.get_data(as_text=True)
+    garbled = person.post_form(
+        f"{board_url(cast)}/rounds/{round_id}/rows/{rows[0]}/agreement",
+        {"level": "4", "note": "", "revision": "x"},
+    )
+    assert garbled.status_code == 400
+    body = garbled.get_data(as_text=True)
+    assert f'id="note-{rows[0]}-error"' in body and "field-error" in body
