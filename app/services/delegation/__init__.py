@@ -374,7 +374,7 @@ def agree(
             "The other player saved an agreement for this row meanwhile.",
             current=agreement_values(existing),
         )
-    spread = _spread(current.id, row.id)
+    spread = _spread(current.id, row.id, players(board))
     if spread >= SPREAD and not text:
         raise ValidationError(
             f"Your picks were {spread} levels apart: say in the note why you settled here.",
@@ -403,27 +403,67 @@ def agreement_values(agreement: DelegationAgreement | None) -> dict:
     }
 
 
-def _spread(round_id: int, row_id: int) -> int:
+def _spread(round_id: int, row_id: int, player_ids: tuple[int, int | None]) -> int:
+    """How far apart the current players' picks are (a former manager's pick does not count)."""
     levels = db.session.scalars(
         select(DelegationPick.level).where(
-            DelegationPick.round_id == round_id, DelegationPick.row_id == row_id
+            DelegationPick.round_id == round_id,
+            DelegationPick.row_id == row_id,
+            DelegationPick.picker_id.in_([p for p in player_ids if p is not None]),
         )
     ).all()
     return max(levels) - min(levels) if levels else 0
 
 
-def close_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
-    """Close the round once every row has an agreed level: it becomes the agreed board."""
+def fingerprint_of(revisions: dict[int, int]) -> str:
+    """The agreements a page showed, as "row:revision" pairs: a Close pressed on a page older
+    than the latest agreement carries a different one."""
+    return ",".join(f"{row_id}:{revision}" for row_id, revision in sorted(revisions.items()))
+
+
+def _parse_fingerprint(text: str) -> dict[int, int]:
+    pairs = {}
+    for part in (text or "").split(","):
+        row_id, _, revision = part.partition(":")
+        if row_id.isdigit() and revision.isdigit():
+            pairs[int(row_id)] = int(revision)
+    return pairs
+
+
+def close_round(
+    actor: User, person_id: int, round_id: int, *, seen: str | None = None
+) -> DelegationRound:
+    """Close the round once every row has an agreed level: it becomes the agreed board.
+    `seen` is the fingerprint of the agreements on the page the actor closed it from: when
+    another agreement was saved since, closing is a conflict naming the rows that changed, so
+    nobody seals levels they never saw."""
     board = board_of(actor, person_id, "delegation.play")
     current = _round_to_play(board, round_id)
     if current.revealed_at is None:
         raise ValidationError("The picks are not revealed yet: both pick every row first.")
-    rows = {row.id for row in active_rows(board.id)}
-    agreed = set(
-        db.session.scalars(
-            select(DelegationAgreement.row_id).where(DelegationAgreement.round_id == current.id)
-        )
+    active = {row.id: row for row in active_rows(board.id)}
+    rows = set(active)
+    revisions = dict(
+        db.session.execute(
+            select(DelegationAgreement.row_id, DelegationAgreement.revision).where(
+                DelegationAgreement.round_id == current.id
+            )
+        ).all()
     )
+    agreed = set(revisions)
+    if seen is not None and fingerprint_of(revisions) != seen:
+        shown = _parse_fingerprint(seen)
+        changed = [
+            active[row_id].decision
+            for row_id in sorted(rows)
+            if revisions.get(row_id) != shown.get(row_id)
+        ]
+        raise ConflictError(
+            "Agreements changed since you loaded the board: "
+            + "; ".join(changed)
+            + ". Look at them, then close the round.",
+            current={"changed": changed},
+        )
     missing = len(rows - agreed)
     if missing:
         raise ValidationError(
@@ -432,6 +472,41 @@ def close_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
         )
     current.closed_at = utcnow()
     audit.record(actor, "delegation.round_closed", current, after={"rows": len(rows)})
+    person_id_, manager_id = players(board)
+    other = manager_id if actor.id == person_id_ else person_id_
+    if other is not None and other != actor.id:
+        notify(
+            [other],
+            NotificationKind.DELEGATION_ROUND_CLOSED,
+            actor_id=actor.id,
+            round_id=current.id,
+        )
+    return current
+
+
+def abandon_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
+    """Give up the open round (the line changed under it, or it no longer fits): it closes with
+    no agreements, so that a new one can start, and stays in the history as abandoned. The
+    agreements saved so far are dropped, each one kept in the audit log."""
+    board = board_of(actor, person_id, "delegation.play")
+    current = _round_to_play(board, round_id)
+    dropped = list(
+        db.session.scalars(
+            select(DelegationAgreement).where(DelegationAgreement.round_id == current.id)
+        )
+    )
+    for agreement in dropped:
+        audit.record(
+            actor, "delegation.agreement_dropped", agreement, before=agreement_values(agreement)
+        )
+        db.session.delete(agreement)
+    current.closed_at = utcnow()
+    audit.record(
+        actor,
+        "delegation.round_abandoned",
+        current,
+        after={"revealed": current.revealed_at is not None, "agreements_dropped": len(dropped)},
+    )
     return current
 
 
