@@ -475,3 +475,17 @@ def test_closing_from_a_stale_page_is_a_409_naming_the_changed_rows(app, cast):
     assert "closed round 1 of Delegation Poker" in person.get("/notifications").get_data(
         as_text=True
     )
+
+
+def test_a_player_abandons_the_round_from_the_board(app, cast):
+    round_id = play(
+        app, cast.manager, cast.person, person_levels=[4, 5, 2], manager_levels=[4, 5, 2]
+    )
+    person, skip = client_of(app, cast.person), client_of(app, cast.skip)
+    assert "Abandon round 1" in person.get(board_url(cast)).get_data(as_text=True)
+    assert "Abandon round 1" not in skip.get(board_url(cast)).get_data(as_text=True)
+    url = f"{board_url(cast)}/rounds/{round_id}/abandon"
+    assert skip.post_form(url).status_code == 404
+    body = person.post_form(url, follow_redirects=True).get_data(as_text=True)
+    assert "The round is abandoned" in body
+    assert "1 round abandoned" in body and "Start round 2" in body
