@@ -328,7 +328,9 @@ def _reveal_when_both_picked(actor: User, board: DelegationBoard, current: Deleg
             }
         },
     )
-    # Each hears that the other has picked too (nobody is told of their own action).
+    # Both players hear of the reveal, the actor included (they may have revealed it by
+    # removing a row, not by picking); each notice names the other player as its actor, so
+    # nobody's inbox shows them as the actor of their own notice.
     other = manager_id if actor.id == person_id else person_id
     for recipient, who in ((other, actor.id), (actor.id, other)):
         if recipient != who:
