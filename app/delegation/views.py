@@ -30,7 +30,12 @@ def _board_url(person_id: int, anchor: str | None = None) -> str:
 def _render(person_id: int, status: int = 200, **attempt):
     """The board page; after a refused form, with what was sent and why (`attempt`)."""
     page = pages.board_page(_actor(), person_id)
-    forms = {"row_form": RowForm(formdata=None), "agree_form": None, "picks_sent": None}
+    forms = {
+        "row_form": RowForm(formdata=None),
+        "agree_form": None,
+        "picks_sent": None,
+        "close_error": None,
+    }
     forms.update(attempt)
     return render_template(
         "delegation/board.html", page=page, confirm=ConfirmForm(), **forms
@@ -145,11 +150,28 @@ def agree(person_id: int, round_id: int, row_id: int):
 @access.requires("delegation.play")
 def close(person_id: int, round_id: int):
     """Close the round once every row has an agreed level."""
+    seen = request.form.get("agreed", "")
     return act(
-        lambda: delegation.close_round(_actor(), person_id, round_id),
+        lambda: delegation.close_round(_actor(), person_id, round_id, seen=seen),
         back=_board_url(person_id, "round"),
+        conflict=lambda error: _render(person_id, 409, close_error=error),
         done=lambda _: saved(
             "The round is closed: the agreed levels are on the board.",
+            "delegation.board",
+            person_id=person_id,
+        ),
+    )
+
+
+@bp.post(f"{BASE}/rounds/<int:round_id>/abandon")
+@access.requires("delegation.play")
+def abandon(person_id: int, round_id: int):
+    """Give up the open round (for example when the person's manager changed during it)."""
+    return act(
+        lambda: delegation.abandon_round(_actor(), person_id, round_id),
+        back=_board_url(person_id, "round"),
+        done=lambda _: saved(
+            "The round is abandoned: start a new one when you are ready.",
             "delegation.board",
             person_id=person_id,
         ),

@@ -275,6 +275,7 @@ class NotificationKind(enum.StrEnum):
     GOAL_AGREED = "goal_agreed"  # goal_id
     DELEGATION_ROUND_OPENED = "delegation_round_opened"  # round_id
     DELEGATION_REVEALED = "delegation_revealed"  # round_id
+    DELEGATION_ROUND_CLOSED = "delegation_round_closed"  # round_id
     FEEDBACK_REQUESTED = "feedback_requested"  # feedback_ask_id
     FEEDBACK_ANSWERED = "feedback_answered"  # feedback_ask_id
     FEEDBACK_SHARED = "feedback_shared"  # feedback_ask_id

@@ -277,3 +277,93 @@ def test_removing_the_last_unpicked_row_reveals_the_round(app, placed):
         assert db.session.get(DelegationRound, started.id).revealed_at is not None
         with pytest.raises(ValidationError):  # rows stay put while agreeing
             delegation.add_row(user(placed.pm_a1), placed.pm_a1.id, "Late", None)
+
+
+def test_changing_rows_locks_the_round_before_checking_or_writing(app, placed, monkeypatch):
+    """On PostgreSQL the reveal and a row change take turns: add_row and remove_row hold the
+    round's lock before they look at its state and before they write anything."""
+    with app.app_context():
+        delegation.open_board(user(placed.manager_a), placed.pm_a1.id)
+        delegation.start_round(user(placed.manager_a), placed.pm_a1.id)
+        db.session.commit()
+        seen = []
+        real = delegation.open_round
+
+        def spy(board_id, *, lock=False):
+            seen.append((lock, bool(db.session.dirty or db.session.new)))
+            return real(board_id, lock=lock)
+
+        monkeypatch.setattr(delegation, "open_round", spy)
+        delegation.add_row(user(placed.pm_a1), placed.pm_a1.id, "Own", None)
+        assert seen[0] == (True, False)
+        db.session.commit()
+        seen.clear()
+        delegation.remove_row(user(placed.pm_a1), placed.pm_a1.id, row_ids(placed.pm_a1)[0])
+        assert seen[0] == (True, False)
+
+
+def test_opening_a_board_locks_the_person_before_looking_for_one(ctx, placed):
+    """Two managers' tabs opening at once: the second waits on the person's row and then finds
+    the first's board, rather than failing on the unique person."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        delegation.open_board(user(placed.manager_a), placed.pm_a1.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    lock = next(i for i, s in enumerate(statements) if s.startswith("SELECT users.id \nFROM users"))
+    first_board = next(i for i, s in enumerate(statements) if "FROM delegation_boards" in s)
+    assert lock < first_board
+
+
+def test_a_former_manager_s_picks_do_not_count_and_a_stuck_round_can_be_abandoned(app, placed):
+    """The manager changes mid-round: the old manager's picks no longer count towards the reveal
+    or the spread, and a round left without a second player is abandoned by the person: it
+    closes with no agreements, shows as abandoned and a new round can start."""
+    with app.app_context():
+        delegation.open_board(user(placed.manager_a), placed.pm_a1.id)
+        started = delegation.start_round(user(placed.manager_a), placed.pm_a1.id)
+        rows = row_ids(placed.pm_a1)
+        delegation.save_picks(
+            user(placed.manager_a), placed.pm_a1.id, started.id, dict.fromkeys(rows, 7)
+        )
+        delegation.save_picks(user(placed.pm_a1), placed.pm_a1.id, started.id, {rows[0]: 1})
+        user(placed.pm_a1).manager_id = placed.manager_b.id
+        db.session.flush()
+        delegation.save_picks(
+            user(placed.manager_b), placed.pm_a1.id, started.id, dict.fromkeys(rows, 1)
+        )
+        assert db.session.get(DelegationRound, started.id).revealed_at is None
+        assert delegation.save_picks(
+            user(placed.pm_a1), placed.pm_a1.id, started.id, dict.fromkeys(rows, 1)
+        )
+        page = pages.board_page(user(placed.pm_a1), placed.pm_a1.id)
+        assert not any(page.current.is_far_apart(r) for r in rows)
+        # All at 1 between the current two: no note needed, whatever the old manager picked.
+        delegation.agree(
+            user(placed.pm_a1), placed.pm_a1.id, started.id, rows[0], 1, "", expected_revision=0
+        )
+        # The person loses their manager: nobody can finish the round, so it is abandoned.
+        user(placed.pm_a1).manager_id = None
+        db.session.flush()
+        delegation.abandon_round(user(placed.pm_a1), placed.pm_a1.id, started.id)
+        db.session.commit()
+        page = pages.board_page(user(placed.pm_a1), placed.pm_a1.id)
+        assert page.current is None
+        assert (page.closed_rounds, page.abandoned_rounds) == (0, 1)
+        assert all(not row.history for row in page.rows)
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("delegation.%"))
+        ).all()
+        assert "delegation.round_abandoned" in actions
+        assert "delegation.agreement_dropped" in actions
+        user(placed.pm_a1).manager_id = placed.manager_a.id
+        db.session.flush()
+        assert delegation.start_round(user(placed.manager_a), placed.pm_a1.id).number == 2

@@ -99,12 +99,23 @@ def _round_to_play(board: DelegationBoard, round_id: int) -> DelegationRound:
     return found
 
 
-def _not_while_agreeing(board: DelegationBoard) -> None:
-    current = open_round(board.id)
+def _lock_board(board: DelegationBoard) -> None:
+    """Hold the board's row until the transaction ends: starting a round and changing the rows
+    take turns, so that no row changes between the check and the save (on PostgreSQL)."""
+    db.session.execute(
+        select(DelegationBoard.id).where(DelegationBoard.id == board.id).with_for_update()
+    )
+
+
+def _round_while_rows_change(board: DelegationBoard) -> DelegationRound | None:
+    """The open round, locked, refusing a change of rows once its picks are revealed."""
+    _lock_board(board)
+    current = open_round(board.id, lock=True)
     if current is not None and current.revealed_at is not None:
         raise ValidationError(
             "The picks of this round are revealed: change the rows once the round is closed."
         )
+    return current
 
 
 # --- the board and its rows -------------------------------------------------------------------
@@ -117,6 +128,9 @@ def open_board(actor: User, person_id: int) -> DelegationBoard:
     if person is None:
         raise NotFoundError("Not found.")
     policy.authorize(actor, "delegation.open", person)
+    # Two opening at once take turns on the person's row: the second finds the first's board
+    # instead of meeting the unique person_id as an error.
+    db.session.execute(select(User.id).where(User.id == person.id).with_for_update())
     existing = find_board(person_id)
     if existing is not None:
         return existing
@@ -160,7 +174,7 @@ def add_row(actor: User, person_id: int, decision: str, role: DaciRole | None) -
         )
     if len(text) > DECISION_MAX:
         raise ValidationError(f"Keep the decision to {DECISION_MAX} characters.", field="decision")
-    _not_while_agreeing(board)
+    _round_while_rows_change(board)
     last = db.session.scalar(
         select(func.max(DelegationRow.position)).where(DelegationRow.board_id == board.id)
     )
@@ -184,13 +198,12 @@ def add_row(actor: User, person_id: int, decision: str, role: DaciRole | None) -
 def remove_row(actor: User, person_id: int, row_id: int) -> DelegationRow:
     """Take a row off the board; its agreed levels stay in the board's history."""
     board = board_of(actor, person_id, "delegation.play")
-    row = db.session.get(DelegationRow, row_id)
+    current = _round_while_rows_change(board)  # locked before anything is written
+    row = db.session.get(DelegationRow, row_id, populate_existing=True)
     if row is None or row.board_id != board.id or row.removed_at is not None:
         raise NotFoundError("Not found.")
-    _not_while_agreeing(board)
     row.removed_at = utcnow()
     audit.record(actor, "delegation.row_removed", row, after={"decision": row.decision})
-    current = open_round(board.id, lock=True)
     if current is not None:
         db.session.flush()
         _reveal_when_both_picked(actor, board, current)  # the row may have been the last unpicked
@@ -203,9 +216,7 @@ def remove_row(actor: User, person_id: int, row_id: int) -> DelegationRow:
 def start_round(actor: User, person_id: int) -> DelegationRound:
     """Start the next round of Delegation Poker: both pick a level for every row."""
     board = board_of(actor, person_id, "delegation.play")
-    db.session.execute(
-        select(DelegationBoard.id).where(DelegationBoard.id == board.id).with_for_update()
-    )
+    _lock_board(board)
     if open_round(board.id) is not None:
         raise ValidationError("A round is open already: finish it before starting another.")
     if not active_rows(board.id):
@@ -317,7 +328,9 @@ def _reveal_when_both_picked(actor: User, board: DelegationBoard, current: Deleg
             }
         },
     )
-    # Each hears that the other has picked too (nobody is told of their own action).
+    # Both players hear of the reveal, the actor included (they may have revealed it by
+    # removing a row, not by picking); each notice names the other player as its actor, so
+    # nobody's inbox shows them as the actor of their own notice.
     other = manager_id if actor.id == person_id else person_id
     for recipient, who in ((other, actor.id), (actor.id, other)):
         if recipient != who:
@@ -363,7 +376,7 @@ def agree(
             "The other player saved an agreement for this row meanwhile.",
             current=agreement_values(existing),
         )
-    spread = _spread(current.id, row.id)
+    spread = _spread(current.id, row.id, players(board))
     if spread >= SPREAD and not text:
         raise ValidationError(
             f"Your picks were {spread} levels apart: say in the note why you settled here.",
@@ -392,27 +405,67 @@ def agreement_values(agreement: DelegationAgreement | None) -> dict:
     }
 
 
-def _spread(round_id: int, row_id: int) -> int:
+def _spread(round_id: int, row_id: int, player_ids: tuple[int, int | None]) -> int:
+    """How far apart the current players' picks are (a former manager's pick does not count)."""
     levels = db.session.scalars(
         select(DelegationPick.level).where(
-            DelegationPick.round_id == round_id, DelegationPick.row_id == row_id
+            DelegationPick.round_id == round_id,
+            DelegationPick.row_id == row_id,
+            DelegationPick.picker_id.in_([p for p in player_ids if p is not None]),
         )
     ).all()
     return max(levels) - min(levels) if levels else 0
 
 
-def close_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
-    """Close the round once every row has an agreed level: it becomes the agreed board."""
+def fingerprint_of(revisions: dict[int, int]) -> str:
+    """The agreements a page showed, as "row:revision" pairs: a Close pressed on a page older
+    than the latest agreement carries a different one."""
+    return ",".join(f"{row_id}:{revision}" for row_id, revision in sorted(revisions.items()))
+
+
+def _parse_fingerprint(text: str) -> dict[int, int]:
+    pairs = {}
+    for part in (text or "").split(","):
+        row_id, _, revision = part.partition(":")
+        if row_id.isdigit() and revision.isdigit():
+            pairs[int(row_id)] = int(revision)
+    return pairs
+
+
+def close_round(
+    actor: User, person_id: int, round_id: int, *, seen: str | None = None
+) -> DelegationRound:
+    """Close the round once every row has an agreed level: it becomes the agreed board.
+    `seen` is the fingerprint of the agreements on the page the actor closed it from: when
+    another agreement was saved since, closing is a conflict naming the rows that changed, so
+    nobody seals levels they never saw."""
     board = board_of(actor, person_id, "delegation.play")
     current = _round_to_play(board, round_id)
     if current.revealed_at is None:
         raise ValidationError("The picks are not revealed yet: both pick every row first.")
-    rows = {row.id for row in active_rows(board.id)}
-    agreed = set(
-        db.session.scalars(
-            select(DelegationAgreement.row_id).where(DelegationAgreement.round_id == current.id)
-        )
+    active = {row.id: row for row in active_rows(board.id)}
+    rows = set(active)
+    revisions = dict(
+        db.session.execute(
+            select(DelegationAgreement.row_id, DelegationAgreement.revision).where(
+                DelegationAgreement.round_id == current.id
+            )
+        ).all()
     )
+    agreed = set(revisions)
+    if seen is not None and fingerprint_of(revisions) != seen:
+        shown = _parse_fingerprint(seen)
+        changed = [
+            active[row_id].decision
+            for row_id in sorted(rows)
+            if revisions.get(row_id) != shown.get(row_id)
+        ]
+        raise ConflictError(
+            "Agreements changed since you loaded the board: "
+            + "; ".join(changed)
+            + ". Look at them, then close the round.",
+            current={"changed": changed},
+        )
     missing = len(rows - agreed)
     if missing:
         raise ValidationError(
@@ -421,6 +474,41 @@ def close_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
         )
     current.closed_at = utcnow()
     audit.record(actor, "delegation.round_closed", current, after={"rows": len(rows)})
+    person_id_, manager_id = players(board)
+    other = manager_id if actor.id == person_id_ else person_id_
+    if other is not None and other != actor.id:
+        notify(
+            [other],
+            NotificationKind.DELEGATION_ROUND_CLOSED,
+            actor_id=actor.id,
+            round_id=current.id,
+        )
+    return current
+
+
+def abandon_round(actor: User, person_id: int, round_id: int) -> DelegationRound:
+    """Give up the open round (the line changed under it, or it no longer fits): it closes with
+    no agreements, so that a new one can start, and stays in the history as abandoned. The
+    agreements saved so far are dropped, each one kept in the audit log."""
+    board = board_of(actor, person_id, "delegation.play")
+    current = _round_to_play(board, round_id)
+    dropped = list(
+        db.session.scalars(
+            select(DelegationAgreement).where(DelegationAgreement.round_id == current.id)
+        )
+    )
+    for agreement in dropped:
+        audit.record(
+            actor, "delegation.agreement_dropped", agreement, before=agreement_values(agreement)
+        )
+        db.session.delete(agreement)
+    current.closed_at = utcnow()
+    audit.record(
+        actor,
+        "delegation.round_abandoned",
+        current,
+        after={"revealed": current.revealed_at is not None, "agreements_dropped": len(dropped)},
+    )
     return current
 
 

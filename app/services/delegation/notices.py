@@ -9,10 +9,15 @@ from app.extensions import db
 from app.models import DelegationBoard, DelegationRound, Notification, NotificationKind, User
 from app.services import notifications
 
-KINDS = (NotificationKind.DELEGATION_ROUND_OPENED, NotificationKind.DELEGATION_REVEALED)
+KINDS = (
+    NotificationKind.DELEGATION_ROUND_OPENED,
+    NotificationKind.DELEGATION_REVEALED,
+    NotificationKind.DELEGATION_ROUND_CLOSED,
+)
 VERBS = {
     NotificationKind.DELEGATION_ROUND_OPENED: "started {round} of Delegation Poker on",
     NotificationKind.DELEGATION_REVEALED: "and you have both picked: {round} is revealed on",
+    NotificationKind.DELEGATION_ROUND_CLOSED: "closed {round} of Delegation Poker on",
 }
 
 

@@ -29,7 +29,7 @@ from app.models import (
     Level,
     User,
 )
-from app.services.delegation import SPREAD, level_label
+from app.services.delegation import SPREAD, fingerprint_of, level_label
 
 HISTORY_SHOWN = 6  # changes of a row's agreed level shown; earlier ones are counted
 
@@ -130,6 +130,12 @@ class OpenRound:
     def all_agreed(self) -> bool:
         return self.is_revealed and len(self.agreements) >= self.rows
 
+    @property
+    def agreed_fingerprint(self) -> str:
+        """What the Close button was pressed on: each agreement's revision (see
+        delegation.fingerprint)."""
+        return fingerprint_of({row_id: a.revision for row_id, a in self.agreements.items()})
+
 
 @dataclass(frozen=True)
 class BoardPage:
@@ -146,6 +152,7 @@ class BoardPage:
     removed: list[Row] = field(default_factory=list)
     current: OpenRound | None = None
     closed_rounds: int = 0
+    abandoned_rounds: int = 0  # closed without agreements
     last_closed_at: datetime | None = None
     levels: tuple[tuple[int, str], ...] = tuple(DELEGATION_LEVELS.items())
     roles: tuple[DaciRole, ...] = tuple(DaciRole)
@@ -206,12 +213,16 @@ def board_page(actor: User, person_id: int) -> BoardPage:
         return BoardPage(**head, is_board=False, can_open=can_open, can_play=False)
     policy.authorize(actor, "delegation.view", board)
     rows, removed = _rows(board.id)
+    # A closed round without agreements was abandoned (see delegation.abandon_round).
+    agreed = select(DelegationAgreement.id).where(
+        DelegationAgreement.round_id == DelegationRound.id
+    )
     rounds = db.session.execute(
-        select(DelegationRound.closed_at)
+        select(DelegationRound.closed_at, agreed.exists())
         .where(DelegationRound.board_id == board.id, DelegationRound.closed_at.is_not(None))
         .order_by(DelegationRound.closed_at.desc())
-    ).scalars()
-    closed = list(rounds)
+    ).all()
+    closed = [closed_at for closed_at, has_agreements in rounds if has_agreements]
     return BoardPage(
         **head,
         is_board=True,
@@ -221,6 +232,7 @@ def board_page(actor: User, person_id: int) -> BoardPage:
         removed=removed,
         current=_open_round(actor, board.id, person, manager_name, len(rows)),
         closed_rounds=len(closed),
+        abandoned_rounds=len(rounds) - len(closed),
         last_closed_at=closed[0] if closed else None,
     )
 
@@ -295,11 +307,14 @@ def _open_round(
     on_board = select(DelegationRow.id).where(
         DelegationRow.board_id == board_id, DelegationRow.removed_at.is_(None)
     )
+    # Only the current players' picks count: a former manager's stay in the database only.
+    player_ids = [p for p in (person.id, person.manager_id) if p is not None]
     picks: dict[int, dict[int, int]] = defaultdict(dict)
     for row_id, picker_id, level in db.session.execute(
         select(DelegationPick.row_id, DelegationPick.picker_id, DelegationPick.level).where(
             DelegationPick.round_id == found.id,
             DelegationPick.row_id.in_(on_board),
+            DelegationPick.picker_id.in_(player_ids),
             policy.where("delegation_pick.view", actor),  # the one rule for whose picks show
         )
     ):
