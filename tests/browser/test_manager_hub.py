@@ -32,7 +32,19 @@ def shoot(page: Page, name: str) -> None:
 def fits(page: Page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 844})
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px"
+    assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px: {_widest(page, width)}"
+
+
+def _widest(page: Page, width: int) -> list[str]:
+    """The elements that reach past the viewport, innermost first: where to look."""
+    return page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > width + 1)
+            .reverse().slice(0, 4)
+            .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`
+                + ` (${Math.round(e.getBoundingClientRect().right)} px)`)""",
+        width,
+    )
 
 
 @pytest.fixture
