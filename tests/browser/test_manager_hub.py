@@ -97,7 +97,7 @@ def test_a_manager_goes_from_team_to_a_reports_evidence_and_growth(
 
     page.get_by_role("link", name="Alice Pm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alice Pm")
-    growth = page.get_by_role("region", name="Growth")
+    growth = page.get_by_role("region", name="Growth", exact=True)
     expect(growth).to_contain_text("2 of 4 competencies with enough evidence")
     expect(growth.get_by_role("meter")).to_have_attribute("value", "2")
     evidence = page.get_by_role("region", name="Shared evidence")
@@ -151,7 +151,9 @@ def test_a_mentor_sees_the_mentees_growth_and_shared_evidence(page, reports, ass
     page.get_by_role("link", name=org.pm_a2.name).first.click()  # their own page
     page.get_by_role("region", name="Mentees").get_by_role("link", name="Bea Pm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bea Pm")
-    expect(page.get_by_role("region", name="Growth")).to_contain_text("competencies with enough")
+    expect(page.get_by_role("region", name="Growth", exact=True)).to_contain_text(
+        "competencies with enough"
+    )
     evidence = page.get_by_role("region", name="Shared evidence")
     expect(evidence.get_by_role("heading", level=3)).to_have_text(["Bea shipped search"])
     expect(page.get_by_role("region", name="Promotion cases")).to_have_count(0)

@@ -43,7 +43,7 @@ from app.models import (
     Visibility,
 )
 from app.request_input import SELF_CLEANED
-from app.services import delegation, evidence, people
+from app.services import delegation, evidence, goals, people
 from app.services.evidence import attachments, conversation
 from app.services.feedback import asks as feedback_asks
 from app.services.feedback import lessons as feedback_lessons
@@ -414,7 +414,17 @@ def _more_than_the_demo() -> dict[str, list[str]]:
     meeting = db.session.scalar(
         select(CalibrationSession.id).where(CalibrationSession.locked_at.is_(None))
     )
-    boards = _delegation_boards(daniel, [lena, people_by["kwame"], people_by["hannah"]])
+    boards = _delegation_boards(daniel, [lena, people_by["ravi"], people_by["hannah"]])
+    # An open goal on the draft's competency: its page offers to link the item to it.
+    goals.create_goal(
+        daniel,
+        lena.id,
+        goals.GoalInput(
+            competency_key=evidence.competency_choices(lena.id)[0].key,
+            change="Run discovery before every roadmap bet.",
+            measure="Two bets a quarter start from an interview synthesis.",
+        ),
+    )
     return {
         "anonymous": ["/login", f"/password/{token}"],
         "maya": [
