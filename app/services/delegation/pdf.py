@@ -10,21 +10,17 @@ who may read the board gets the same file.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
-from sqlalchemy import select
+from flask import render_template
 
 from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded
-from app.models import Job, JobStatus, User
-from app.services import jobs
+from app.models import Job, User
+from app.services import jobs, pdf_files
 from app.services.delegation import pages
 
 KIND = "delegation_pdf"
@@ -41,10 +37,8 @@ def board_html(page: pages.BoardPage) -> str:
     )
 
 
-def _cache_path(person_id: int, html: str) -> Path:
-    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
-    directory = Path(current_app.config["RUNGS_DATA_DIR"]) / "pdf-cache"
-    return directory / f"delegation-{person_id}-{digest}.pdf"
+def _stem(page: pages.BoardPage) -> str:
+    return f"delegation-{page.person_id}"
 
 
 def download_name(page: pages.BoardPage) -> str:
@@ -54,27 +48,13 @@ def download_name(page: pages.BoardPage) -> str:
 
 def cached_pdf(page: pages.BoardPage) -> Path | None:
     """The PDF of the board as it is now, if it was rendered already (no render)."""
-    path = _cache_path(page.person_id, board_html(page))
-    return path if path.is_file() else None
+    return pdf_files.cached(_stem(page), board_html(page))
 
 
 def board_pdf(page: pages.BoardPage) -> Path:
     """The PDF file of the board; the same content is rendered once. Commits the session before
     rendering (see the module's docstring)."""
-    html = board_html(page)
-    path = _cache_path(page.person_id, html)
-    if path.exists():
-        return path
-    db.session.commit()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from app.infra.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
-
-    data = render_pdf(html, stylesheet="delegation.css")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-    return path
+    return pdf_files.render_once(_stem(page), board_html(page), stylesheet="delegation.css")
 
 
 def request_pdf(actor: User, page: pages.BoardPage) -> Path | Job:
@@ -86,16 +66,7 @@ def request_pdf(actor: User, page: pages.BoardPage) -> Path | Job:
     path = cached_pdf(page)
     if path is not None:
         return path
-    waiting = db.session.scalars(
-        select(Job)
-        .where(
-            Job.created_by_id == actor.id,
-            Job.kind == KIND,
-            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
-        )
-        .order_by(Job.id.desc())
-    )
-    found = next((job for job in waiting if job.params.get("person_id") == page.person_id), None)
+    found = jobs.unfinished_for(actor, KIND, person_id=page.person_id)
     return found or jobs.submit(actor, KIND, {"person_id": page.person_id, "actor_id": actor.id})
 
 

@@ -11,23 +11,19 @@ so `version_pdf` ends the transaction that read the version before it renders.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
-from sqlalchemy import select
+from flask import render_template
 
 from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded_text
-from app.models import FrameworkVersion, Job, JobStatus, User
-from app.services import jobs
+from app.models import FrameworkVersion, Job, User
+from app.services import jobs, pdf_files
 from app.services.frameworks import store
 
 KIND = "framework_pdf"
@@ -51,16 +47,13 @@ def version_html(version: FrameworkVersion) -> str:
     )
 
 
-def _cache_path(version: FrameworkVersion, html: str) -> Path:
-    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
-    directory = Path(current_app.config["RUNGS_DATA_DIR"]) / "pdf-cache"
-    return directory / f"{version.framework.slug}-v{version.number}-{digest}.pdf"
+def _stem(version: FrameworkVersion) -> str:
+    return f"{version.framework.slug}-v{version.number}"
 
 
 def cached_pdf(version: FrameworkVersion) -> Path | None:
     """The PDF of the version's content as it is now, if it was rendered already (no render)."""
-    path = _cache_path(version, version_html(version))
-    return path if path.is_file() else None
+    return pdf_files.cached(_stem(version), version_html(version))
 
 
 def version_pdf(version: FrameworkVersion) -> Path:
@@ -68,21 +61,7 @@ def version_pdf(version: FrameworkVersion) -> Path:
 
     Commits the session before a render (see the module's docstring): call it with nothing
     else pending, and load the version again to use it after a render (the commit expired it)."""
-    html = version_html(version)
-    path = _cache_path(version, html)
-    if path.exists():
-        return path
-    db.session.commit()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from app.infra.pdf import render_pdf  # WeasyPrint takes ~0.8 s to import: only here
-
-    data = render_pdf(html, stylesheet="framework.css")
-    # Write then rename, so a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-    return path
+    return pdf_files.render_once(_stem(version), version_html(version), stylesheet="framework.css")
 
 
 def download_name(version: FrameworkVersion) -> str:
@@ -97,22 +76,9 @@ def request_pdf(actor: User, version: FrameworkVersion) -> Path | Job:
     path = cached_pdf(version)
     if path is not None:
         return path
-    return _unfinished_job(actor, version.id) or jobs.submit(
+    return jobs.unfinished_for(actor, KIND, version_id=version.id) or jobs.submit(
         actor, KIND, {"version_id": version.id, "actor_id": actor.id}
     )
-
-
-def _unfinished_job(actor: User, version_id: int) -> Job | None:
-    waiting = db.session.scalars(
-        select(Job)
-        .where(
-            Job.created_by_id == actor.id,
-            Job.kind == KIND,
-            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
-        )
-        .order_by(Job.id.desc())
-    )
-    return next((job for job in waiting if job.params.get("version_id") == version_id), None)
 
 
 @jobs.register(KIND, label="Career path PDF")

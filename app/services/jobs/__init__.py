@@ -17,7 +17,15 @@ workers run them (rq_backend.py). Only the person who submitted a job sees it (g
 
 from app.services.jobs.backends import ensure_dispatching, run_pending, submit, sweep, uses_redis
 from app.services.jobs.registry import Progress, Result, label, output_file, register, result_file
-from app.services.jobs.store import file_for_download, get, get_for, job_page, jobs_page, recent
+from app.services.jobs.store import (
+    file_for_download,
+    get,
+    get_for,
+    job_page,
+    jobs_page,
+    recent,
+    unfinished_for,
+)
 
 __all__ = [
     "Progress",
@@ -36,5 +44,6 @@ __all__ = [
     "run_pending",
     "submit",
     "sweep",
+    "unfinished_for",
     "uses_redis",
 ]

@@ -49,6 +49,23 @@ class JobsPage:
     labels: dict[str, str]
 
 
+def unfinished_for(actor: User, kind: str, **params: Any) -> Job | None:
+    """The actor's newest queued or running job of `kind` whose params hold these values: asking
+    twice for the same file waits for the job already on its way instead of starting another."""
+    waiting = db.session.scalars(
+        select(Job)
+        .where(
+            Job.created_by_id == actor.id,
+            Job.kind == kind,
+            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+        )
+        .order_by(Job.id.desc())
+    )
+    return next(
+        (job for job in waiting if all(job.params.get(k) == v for k, v in params.items())), None
+    )
+
+
 def jobs_page(viewer: User, page: int) -> JobsPage:
     found = recent(viewer, page)
     return JobsPage(found, {job.kind: registry.label(job.kind) for job in found.items})
