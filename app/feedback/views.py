@@ -64,16 +64,11 @@ def show_request(request_id: int):
 @access.requires("feedback_request.view")
 def share(request_id: int, ask_id: int):
     """Show one answer to your manager, on your page."""
-    back = url_for("feedback.request", request_id=request_id, _anchor=f"answer-{ask_id}")
-    return act(
-        lambda: asks.share_with_manager(_actor(), request_id, ask_id),
-        back=back,
-        done=lambda _: saved(
-            "Shared with your manager. You can stop sharing it at any time.",
-            "feedback.request",
-            request_id=request_id,
-            _anchor=f"answer-{ask_id}",
-        ),
+    return _on_answer(
+        asks.share_with_manager,
+        request_id,
+        ask_id,
+        "Shared with your manager. You can stop sharing it at any time.",
     )
 
 
@@ -81,16 +76,18 @@ def share(request_id: int, ask_id: int):
 @access.requires("feedback_request.view")
 def unshare(request_id: int, ask_id: int):
     """Stop showing an answer to your manager."""
-    back = url_for("feedback.request", request_id=request_id, _anchor=f"answer-{ask_id}")
+    return _on_answer(
+        asks.stop_sharing, request_id, ask_id, "Your manager no longer sees this answer."
+    )
+
+
+def _on_answer(change, request_id: int, ask_id: int, message: str):
+    """A button on one answer of a request: back to that answer, with what happened."""
+    anchor = f"answer-{ask_id}"
     return act(
-        lambda: asks.stop_sharing(_actor(), request_id, ask_id),
-        back=back,
-        done=lambda _: saved(
-            "Your manager no longer sees this answer.",
-            "feedback.request",
-            request_id=request_id,
-            _anchor=f"answer-{ask_id}",
-        ),
+        lambda: change(_actor(), request_id, ask_id),
+        back=url_for("feedback.request", request_id=request_id, _anchor=anchor),
+        done=lambda _: saved(message, "feedback.request", request_id=request_id, _anchor=anchor),
     )
 
 

@@ -230,8 +230,11 @@ def _new_goal(actor, goal: plans.GoalPlan, found, frameworks, report) -> Goal:
 
 def _link_goal_evidence(made: Goal, goal: plans.GoalPlan, evidence, report) -> None:
     linked = {evidence[place] for place in goal.evidence if place in evidence}
-    for evidence_id in sorted(linked):
-        db.session.execute(goal_evidence.insert().values(goal_id=made.id, evidence_id=evidence_id))
+    if linked:  # one statement for the goal's links, however many
+        db.session.execute(
+            goal_evidence.insert(),
+            [{"goal_id": made.id, "evidence_id": evidence_id} for evidence_id in sorted(linked)],
+        )
     missing = len(set(goal.evidence)) - len(linked)
     if missing:
         report.notes.append(
