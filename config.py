@@ -91,6 +91,28 @@ class Config:
     # it off and run queued jobs explicitly (app.services.jobs.run_pending).
     JOB_LOCAL_DISPATCH = True
 
+    # Email, through SMTP (Flask-Mail's settings). Without MAIL_SERVER, no email is sent: the
+    # in-app notifications and the to-do list work as before, and the admin page says so.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Rungs <rungs@localhost>"
+    MAIL_TIMEOUT_SECONDS = 30
+    # A message that fails is tried again after 1, 2, 4 … minutes; after this many attempts it
+    # is given up and shown to the head of product.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_BASE_SECONDS = 60
+    # Where people reach Rungs: the links in emails and Slack messages start with it (they are
+    # written by jobs and the command line, outside any request).
+    RUNGS_BASE_URL = "http://127.0.0.1:5000"
+    # The hour of the recipient's own morning at which their daily digest goes out.
+    DIGEST_HOUR = 8
+    # Slack's Web API; tests point it at a local server that answers as Slack does.
+    SLACK_API_URL = "https://slack.com/api/"
+
 
 class DevelopmentConfig(Config):
     """The embedded default that `make run` serves: SQLite under RUNGS_DATA_DIR."""
@@ -116,7 +138,18 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 # Environment variables that override a setting of the same name.
-ENV_OVERRIDES = ("SECRET_KEY", "RUNGS_DATA_DIR", "REDIS_URL")
+ENV_OVERRIDES = (
+    "SECRET_KEY",
+    "RUNGS_DATA_DIR",
+    "REDIS_URL",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "RUNGS_BASE_URL",
+)
+# Settings that are on or off: "1", "true", "yes", "on" (any case) or "0", "false", "no", "off".
+ENV_BOOL_OVERRIDES = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 # The same, for settings that are whole numbers.
 ENV_INT_OVERRIDES = (
     "ATTACHMENT_MAX_BYTES",
@@ -134,7 +167,7 @@ ENV_COUNT_OVERRIDES = {
     "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
 }
 # The same, for whole numbers that may be 0.
-ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES"}
+ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES", "MAIL_PORT": "MAIL_PORT"}
 MULTIPART_ALLOWANCE = 1024 * 1024
 
 
@@ -169,6 +202,9 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
             for variable, setting in ENV_NUMBER_OVERRIDES.items()
             if environ.get(variable)
         }
+    )
+    settings.update(
+        {key: _flag(key, environ[key]) for key in ENV_BOOL_OVERRIDES if environ.get(key)}
     )
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
@@ -205,6 +241,15 @@ def _count(variable: str, value: str, *, minimum: int = 1) -> int:
     if number < minimum:
         raise ConfigError(f"{variable} must be a whole number of at least {minimum}, not {value!r}")
     return number
+
+
+def _flag(key: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {value!r}")
 
 
 def _check_secret_key(key: str | None) -> None:

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as rungs_config
 from app import request_input
 from app.database import configure_engine
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    mail.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -72,6 +72,15 @@ from app.models.promotion import (
     case_rating_evidence,
     promotion_cycle_versions,
 )
+from app.models.reach import (
+    Channel,
+    DeliveryMode,
+    DeliveryPreference,
+    MessageCategory,
+    MessageStatus,
+    OutboundMessage,
+    PhaseDeadline,
+)
 from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
@@ -86,6 +95,7 @@ __all__ = [
     "CalibrationSession",
     "CaseRating",
     "CellStatus",
+    "Channel",
     "CoachingLink",
     "Comment",
     "Competency",
@@ -101,6 +111,8 @@ __all__ = [
     "DelegationPick",
     "DelegationRound",
     "DelegationRow",
+    "DeliveryMode",
+    "DeliveryPreference",
     "Evidence",
     "EvidenceCompetency",
     "EvidenceKind",
@@ -123,14 +135,18 @@ __all__ = [
     "LevelPlacement",
     "LoginFailure",
     "Meeting",
+    "MessageCategory",
+    "MessageStatus",
     "Notification",
     "NotificationKind",
     "OneOnOne",
+    "OutboundMessage",
     "Outcome",
     "Packet",
     "PacketView",
     "PairKind",
     "PasswordResetLink",
+    "PhaseDeadline",
     "PrivateNote",
     "PromotionCase",
     "PromotionCycle",

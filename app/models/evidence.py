@@ -320,6 +320,8 @@ class Notification(Base):
     detail: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the delivery pass turned it into messages (or decided none were wanted).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
     evidence: Mapped[Evidence | None] = relationship(lazy="raise")

@@ -76,6 +76,10 @@ class User(Base):
     # The login id handed to Flask-Login; replacing it ends every session of this person.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An IANA zone name ("Europe/Berlin"): dates are stored in UTC and shown in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The person's Slack member id, found once by their email address (app/services/messages/).
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
