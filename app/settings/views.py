@@ -44,11 +44,6 @@ def local_input(instant: datetime | None, zone: str | None = None) -> str:
     return timezones.input_value(instant, zone or viewer_zone())
 
 
-@bp.app_template_global("viewer_zone")
-def viewer_zone_name() -> str:
-    return viewer_zone()
-
-
 @bp.route("/account/settings", methods=["GET", "POST"])
 @access.requires("account.manage")
 def edit():
