@@ -58,6 +58,19 @@ ORGANISATION: list[tuple[str, Role, str, str | None, tuple[str, ...]]] = [
 ]
 
 
+# A few people work elsewhere; everyone else keeps the default, UTC. Dates and times are shown to
+# each in their own zone ("Your settings").
+TIME_ZONES = {
+    "Maya Okafor": "Europe/London",
+    "Daniel Brandt": "Europe/Berlin",
+    "Lena Fischer": "Europe/Berlin",
+    "Priya Raman": "Asia/Kolkata",
+    "Tomás Vidal": "America/Mexico_City",
+    "Sofia Marquez": "America/New_York",
+    "Yuki Tanaka": "Asia/Tokyo",
+}
+
+
 # Everyone joined on their level this long ago; these people were promoted since, so their
 # readiness and their cases count evidence from that day: (name, level before, days ago).
 JOINED_DAYS_AGO = 3 * 365
@@ -132,6 +145,7 @@ def load() -> list[User]:
                 role=role,
                 password_hash=password_hash,
                 level_id=levels.get(level),
+                time_zone=TIME_ZONES.get(name, "UTC"),
             )
             person.manager = by_name[manager] if manager else None
             person.mentors = [by_name[mentor] for mentor in mentors]

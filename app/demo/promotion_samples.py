@@ -2,6 +2,10 @@
 "H2 2026", finished and published, "H1 2027", in calibration with some votes in, and
 "Q1 2027 off-cycle", in self-assessment with one candidate's draft half done.
 
+Due dates are set relative to the day the demo is loaded, at 17:00 in the head of product's time
+zone, so that some work is always due soon: the Q1 self-assessments in two days, the H1 session
+(Tomás has not voted yet) tomorrow, calibration itself in five days.
+
 Every step is taken by the person who would take it (the head of product, the managers, the
 candidates), so the decision log, the notifications and the level history read as they would
 after a real cycle.
@@ -9,9 +13,12 @@ after a real cycle.
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from sqlalchemy import select
 
 from app.extensions import db
+from app.infra import timezones
 from app.models import (
     CyclePhase,
     Level,
@@ -21,9 +28,10 @@ from app.models import (
     RatingSource,
     User,
 )
+from app.models.base import utcnow
 from app.services.growth import readiness
 from app.services.growth.since import case_level_reached
-from app.services.promotions import assessments, cycles, loading
+from app.services.promotions import assessments, cycles, deadlines, loading
 from app.services.promotions.assessments import EntryInput
 from app.services.promotions.calibration import decisions, grid, planning, votes
 
@@ -44,6 +52,23 @@ IN_SELF_ASSESSMENT = [
     ("Samuel Adeyemi", "GPM"),
 ]
 MANAGERS = ("Daniel Brandt", "Priya Raman", "Tomás Vidal")
+
+# Days from the day the demo is loaded to each phase's due date (negative: already past).
+H1_DUE = {
+    CyclePhase.NOMINATIONS: -24,
+    CyclePhase.SELF_ASSESSMENT: -17,
+    CyclePhase.MANAGER_ASSESSMENT: -8,
+    CyclePhase.CALIBRATION: 5,
+    CyclePhase.DECISIONS: 12,
+}
+H1_SESSION_IN_DAYS = 1  # the Senior PM calibration meets tomorrow, 15:00 the head's time
+Q1_DUE = {
+    CyclePhase.NOMINATIONS: -6,
+    CyclePhase.SELF_ASSESSMENT: 2,
+    CyclePhase.MANAGER_ASSESSMENT: 9,
+    CyclePhase.CALIBRATION: 16,
+    CyclePhase.DECISIONS: 23,
+}
 
 # Ratings follow the evidence: how well it covers a competency, and a nudge per person.
 BY_STATUS = {
@@ -130,8 +155,23 @@ def _finished_cycle(people: dict[str, User]) -> None:
 
 
 def _cycle_in_calibration(people: dict[str, User]) -> None:
-    _cycle, cases, session = _to_calibration(
+    head = people["Maya Okafor"]
+    cycle, cases, session = _to_calibration(
         people, "H1 2027", IN_CALIBRATION, "Senior PM calibration"
+    )
+    _set_dates(head, cycle.id, H1_DUE)
+    meeting = planning.change_session_page(head, session.id)
+    planning.change_session(
+        head,
+        session.id,
+        planning.Scope(
+            meeting.current.name,
+            meeting.current.facilitator_id,
+            meeting.current.participant_ids,
+            meeting.current.case_ids,
+            scheduled_at=_day_at(head, H1_SESSION_IN_DAYS, 15),
+        ),
+        expected_revision=meeting.revision,
     )
     # Daniel and Priya have voted on every case; Tomás has not yet, so the votes stay blind.
     for offset, manager in enumerate(MANAGERS[:2]):
@@ -144,6 +184,7 @@ def _cycle_in_self_assessment(people: dict[str, User]) -> None:
     cycle = cycles.create_cycle(head, "Q1 2027 off-cycle")
     cases = [_nominate(people, cycle.id, name, code) for name, code in IN_SELF_ASSESSMENT]
     _move(head, cycle.id, CyclePhase.SELF_ASSESSMENT)
+    _set_dates(head, cycle.id, Q1_DUE)
     sofia = db.session.get(User, cases[0].candidate_id)
     _fill(sofia, cases[0].id, RatingSource.SELF, nudge=1, share=0.5)
 
@@ -266,6 +307,21 @@ def _outcome_rationale(name: str, outcome: Outcome) -> str:
 def _move(head: User, cycle_id: int, to: CyclePhase) -> None:
     cycle = loading.cycle(cycle_id)
     cycles.move_phase(head, cycle_id, to, expected_revision=cycle.revision)
+
+
+def _day_at(head: User, days: int, hour: int = 17) -> datetime:
+    """`hour`:00 in the head of product's zone, `days` from today there, as a UTC instant."""
+    today = timezones.local(utcnow(), head.time_zone).date()
+    return timezones.to_utc(
+        datetime.combine(today + timedelta(days=days), time(hour)), head.time_zone
+    )
+
+
+def _set_dates(head: User, cycle_id: int, days: dict[CyclePhase, int]) -> None:
+    """Each phase's due date as if set when the cycle was planned (past ones included)."""
+    for phase, offset in days.items():
+        due = _day_at(head, offset)
+        deadlines.set_due(head, cycle_id, phase, due, now=min(utcnow(), due - timedelta(days=60)))
 
 
 def _variation(seed: int, number: int) -> int:
