@@ -206,3 +206,19 @@ def test_your_settings_sets_the_time_zone(app, org, client):
     assert saved.status_code == 302
     with app.app_context():
         assert db.session.get(User, org.pm_a1.id).time_zone == "Europe/Berlin"
+
+
+def test_a_date_set_the_day_before_the_clocks_change_keeps_its_wall_time(app, org, client, data):
+    # Frozen on Saturday 27 March 2027 in Berlin (CET, +1); the clocks go forward that night.
+    set_zone(app, org.head, "Europe/Berlin")
+    with time_machine.travel(datetime(2027, 3, 27, 10, 0, tzinfo=UTC), tick=False):
+        sign_in(client, org.head)
+        saved = client.post_form(
+            f"/promotions/{data.cycle_id}/dates/nominations",
+            {"due_at": "2027-03-29T17:00", "reason": "After the weekend", "revision": 0},
+        )
+        assert saved.status_code == 302
+        page = text(client.get(f"/promotions/{data.cycle_id}"))
+    # 17:00 CEST is 15:00 UTC, not the 16:00 that today's offset would give.
+    assert due(app, data.cycle_id, CyclePhase.NOMINATIONS) == datetime(2027, 3, 29, 15, tzinfo=UTC)
+    assert "Nominations is due Mon 29 Mar 2027, 17:00 CEST" in page
