@@ -150,6 +150,7 @@ def test_the_export_holds_everything_the_person_owns(app, org, history, ctx):
             "framework": "sample",
             "framework_name": "Sample",
         },
+        "time_zone": "UTC",
     }
     items = document["evidence"]
     # By date: the draft (January), the trashed one (February), the shared one (March).

@@ -278,7 +278,13 @@ def _person(person: User) -> dict[str, Any]:
             .where(Level.id == person.level_id)
         ).one()
         level = {"code": row[0], "title": row[1], "framework": row[2], "framework_name": row[3]}
-    return {"name": person.name, "email": person.email, "role": person.role.value, "level": level}
+    return {
+        "name": person.name,
+        "email": person.email,
+        "role": person.role.value,
+        "level": level,
+        "time_zone": person.time_zone,
+    }
 
 
 def _children(person_id: int) -> _Children:
