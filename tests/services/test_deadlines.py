@@ -15,6 +15,7 @@ from app.infra import timezones
 from app.models import CyclePhase, DecisionLogEntry, PromotionCycle
 from app.models.reach import PhaseDeadline
 from app.services.promotions import cycles, deadlines
+from app.services.promotions.calibration import planning
 from app.services.promotions.log import LogAction
 from tests import promotion_helpers as ph
 from tests.promotion_helpers import user
@@ -208,3 +209,35 @@ def test_nonsense_is_refused_as_a_date():
     with pytest.raises(ValidationError):
         deadlines.read_local("next tuesday", "UTC")
     assert deadlines.read_local("  ", "UTC") is None
+
+
+# --- calibration session times ------------------------------------------------------------------
+
+
+def test_a_session_s_meeting_time_is_set_changed_and_logged(app, org, ctx, frozen):
+    data = ph.cycle_with_cases(app, org, phase=CyclePhase.MANAGER_ASSESSMENT)
+    head = user(org.head)
+    args = (head, data.cycle_id, "Senior PM", org.head.id, [org.manager_a.id, org.manager_b.id])
+    with pytest.raises(ValidationError) as refused:
+        planning.create_session(
+            *args, list(data.case_ids.values()), scheduled_at=NOON.replace(month=2)
+        )
+    assert refused.value.field == "scheduled_at"
+    session = planning.create_session(
+        *args, list(data.case_ids.values()), scheduled_at=NOON.replace(second=42)
+    )
+    assert session.scheduled_at == NOON
+    assert "Meeting: Wed 10 Mar 2027, 12:00 UTC." in log(data.cycle_id)[-1].reason
+    page = planning.change_session_page(head, session.id)
+    assert page.current.scheduled_at == NOON
+    moved = planning.Scope(
+        page.current.name,
+        page.current.facilitator_id,
+        page.current.participant_ids,
+        page.current.case_ids,
+        scheduled_at=NOON.replace(day=11),
+    )
+    planning.change_session(head, session.id, moved, expected_revision=page.revision)
+    entry = log(data.cycle_id)[-1]
+    assert entry.action == LogAction.SESSION_CHANGED
+    assert entry.reason == "Meeting: Wed 10 Mar 2027, 12:00 UTC → Thu 11 Mar 2027, 12:00 UTC"
