@@ -222,3 +222,20 @@ def test_a_date_set_the_day_before_the_clocks_change_keeps_its_wall_time(app, or
     # 17:00 CEST is 15:00 UTC, not the 16:00 that today's offset would give.
     assert due(app, data.cycle_id, CyclePhase.NOMINATIONS) == datetime(2027, 3, 29, 15, tzinfo=UTC)
     assert "Nominations is due Mon 29 Mar 2027, 17:00 CEST" in page
+
+
+def test_the_assessment_pages_say_when_they_are_due(app, org, client):
+    data = ph.cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT)
+    with app.app_context():
+        head = db.session.get(User, org.head.id)
+        for phase, day in ((CyclePhase.SELF_ASSESSMENT, 8), (CyclePhase.MANAGER_ASSESSMENT, 15)):
+            deadlines.set_due(head, data.cycle_id, phase, datetime(2027, 3, day, 17, tzinfo=UTC))
+        db.session.commit()
+    case_id = data.case_ids[org.pm_a1.id]
+    set_zone(app, org.pm_a1, "Asia/Tokyo")
+    sign_in(client, org.pm_a1)
+    assert "Due Tue 9 Mar 2027, 02:00 JST" in text(client.get(f"/cases/{case_id}/self-assessment"))
+    client.post_form("/logout")
+    sign_in(client, org.manager_a)
+    page = text(client.get(f"/cases/{case_id}/manager-assessment"))
+    assert "Due Mon 15 Mar 2027, 17:00 UTC" in page
