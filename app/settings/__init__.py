@@ -1,0 +1,1 @@
+"""Your settings: the time zone every date and time is shown in."""
