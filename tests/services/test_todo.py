@@ -21,7 +21,7 @@ from app.models import (
     RatingSource,
     User,
 )
-from app.services import todo
+from app.services.todo import tasks as todo
 from app.services.todo import TaskKind
 from app.services.todo.tasks import end_of_day
 from tests import evidence_helpers

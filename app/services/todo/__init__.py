@@ -48,7 +48,3 @@ class Task:
     def is_overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at <= now
 
-
-from app.services.todo.tasks import count_for, for_person, open_tasks  # noqa: E402
-
-__all__ = ["Task", "TaskKind", "count_for", "for_person", "open_tasks"]

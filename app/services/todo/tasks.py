@@ -40,6 +40,7 @@ from app.models import (
 )
 from app.models.feedback import AskStatus
 from app.policy.phases import OPEN_IN, Activity
+from app.services.feedback.panels import competency_label, names_for
 from app.services.growth.expectations import competencies_at
 from app.services.promotions.assessments.due import completed
 from app.services.todo import Task, TaskKind
@@ -221,6 +222,8 @@ def _feedback(person_ids: People) -> Select:
             FeedbackAsk.giver_id.label("person_id"),
             FeedbackAsk.id,
             FeedbackRequest.due_on,
+            FeedbackRequest.framework_id,
+            FeedbackRequest.competency_keys,
             requester.name.label("requester_name"),
             giver.time_zone,
         )
@@ -270,6 +273,7 @@ class _Context:
     deadlines: dict[tuple[int, CyclePhase], datetime]
     done: dict[tuple[int, RatingSource], int]
     totals: dict[int, int]
+    names: dict  # (framework id, competency key) → name, for feedback requests
 
 
 def _assessment(kind: TaskKind, source: RatingSource, phase: CyclePhase):
@@ -347,10 +351,11 @@ def _feedback_task(row, ctx: _Context) -> Task:
         person_id=row.person_id,
         kind=TaskKind.FEEDBACK,
         title=f"Feedback for {row.requester_name}",
-        detail="Answer their request, or decline it",
+        detail=f"On {', '.join(competency_label(ctx.names, row)) or 'their work'}",
         endpoint="feedback.answer",
         values=(("ask_id", row.id),),
         due_at=end_of_day(row.due_on, row.time_zone),
+        extra=_due_on(row.due_on),
     )
 
 
@@ -368,7 +373,13 @@ def _action_item_task(row, ctx: _Context) -> Task:
             else (("pair_id", row.one_on_one_id),)
         ),
         due_at=end_of_day(row.due_on, row.time_zone),
+        extra=_due_on(row.due_on),
     )
+
+
+def _due_on(day: date | None) -> tuple[tuple[str, str], ...]:
+    """A task due on a day (not at an instant) says so: pages show the day, not midnight."""
+    return (("due_on", day.isoformat()),) if day else ()
 
 
 @dataclass(frozen=True)
@@ -472,7 +483,9 @@ def _context(rows) -> _Context:
     }
     done = completed(set(assessed)) if assessed else {}
     expected = competencies_at(set(assessed.values())) if assessed else {}
+    asks = [row for kind, found in rows if kind.kind is TaskKind.FEEDBACK for row in found]
     return _Context(
+        names=names_for(asks) if asks else {},
         deadlines=phase_deadlines(cycle_ids),
         done=dict(done),
         totals={level_id: len(items) for level_id, items in expected.items()},
