@@ -1,6 +1,7 @@
 """What the base layout shows a signed-in person on every page, read in one query: the unread
-notification count, how many tasks they have to do, whether they have started any jobs (the navigation's "Jobs" link is for
-them only), and which pages' help they have already seen (folded for them: app/services/help.py).
+notification count, how many tasks they have to do, whether they have started any jobs (the
+navigation's "Jobs" link is for them only), and which pages' help they have already seen (folded
+for them: app/services/help.py).
 """
 
 from __future__ import annotations
@@ -60,9 +61,7 @@ def layout(viewer: User) -> Layout:
     has_jobs = select(Job.id).where(policy.where("job.view", viewer)).exists()
     seen = help_service.seen_keys_subquery(viewer.id)
     tasks = todo.count_expression(viewer.id)
-    count, jobs, keys, open_tasks = db.session.execute(
-        select(unread, has_jobs, seen, tasks)
-    ).one()
+    count, jobs, keys, open_tasks = db.session.execute(select(unread, has_jobs, seen, tasks)).one()
     return Layout(
         unread_notifications=count,
         has_jobs=bool(jobs),

@@ -21,8 +21,8 @@ from app.models import (
     RatingSource,
     User,
 )
-from app.services.todo import tasks as todo
 from app.services.todo import TaskKind
+from app.services.todo import tasks as todo
 from app.services.todo.tasks import end_of_day
 from tests import evidence_helpers
 from tests.oneonones_helpers import build as build_pair
