@@ -47,4 +47,3 @@ class Task:
 
     def is_overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at <= now
-
