@@ -59,8 +59,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.packets.views import bp as packets_bp
     from app.people.views import bp as people_bp
     from app.personal_data.views import bp as personal_data_bp
-    from app.promotions import assessments, calibration, cycles, records
+    from app.promotions import assessments, calibration, cycles, due_dates, records
     from app.services import notifications
+    from app.settings.views import bp as settings_bp
     from app.team.views import bp as team_bp
 
     auth.init_login_manager(login_manager)
@@ -83,7 +84,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(team_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(personal_data_bp)
-    for promotions_bp in (cycles.bp, assessments.bp, calibration.bp, records.bp):
+    for promotions_bp in (cycles.bp, assessments.bp, calibration.bp, records.bp, due_dates.bp):
         app.register_blueprint(promotions_bp)
     app.register_blueprint(packets_bp)
     app.register_blueprint(jobs_bp)
@@ -91,6 +92,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(delegation_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(settings_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -51,10 +51,10 @@ def _to_session(message: str, session_id: int):
 def create(cycle_id: int):
     """Plan a calibration session: its facilitator, participants and cases."""
     shown = planning.new_session_page(_actor(), cycle_id)
-    form = session_form(shown)
+    form = session_form(shown, _actor().time_zone)
     return submit(
         form,
-        lambda: _create(cycle_id, form.scope()),
+        lambda: _create(cycle_id, form.scope(_actor().time_zone)),
         page=lambda status, error=None: _session_form(form, shown, status),
         done=lambda session: _to_session(
             f"{session.name} is planned; its people were told.", session.id
@@ -71,6 +71,7 @@ def _create(cycle_id: int, scope: planning.Scope):
         scope.participant_ids,
         scope.case_ids,
         scope.proposing_level_id,
+        scheduled_at=scope.scheduled_at,
     )
 
 
@@ -79,11 +80,14 @@ def _create(cycle_id: int, scope: planning.Scope):
 def edit(session_id: int):
     """Change a session's name, people or cases before it is locked."""
     shown = planning.change_session_page(_actor(), session_id)
-    form = session_form(shown)
+    form = session_form(shown, _actor().time_zone)
     return submit(
         form,
         lambda: planning.change_session(
-            _actor(), session_id, form.scope(), expected_revision=_int(form.revision.data)
+            _actor(),
+            session_id,
+            form.scope(_actor().time_zone),
+            expected_revision=_int(form.revision.data),
         ),
         page=lambda status, error=None: _session_form(form, shown, status, error),
         done=lambda _: _to_session("The session was changed.", session_id),

@@ -17,7 +17,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from app.forms import optional_id
+from app.infra import timezones
 from app.models import Outcome, Rating
+from app.services.promotions import deadlines
 from app.services.promotions.calibration import grid, planning, votes
 from app.services.promotions.calibration.checks import TEXT_MAX
 
@@ -54,6 +56,12 @@ class SessionForm(FlaskForm):
     proposing_level_id = SelectField(
         "And every case proposing", coerce=optional_id, validate_choice=False
     )
+    scheduled_at = StringField(
+        "When it meets",
+        description="Date and time, in your time zone. Optional: participants see it, and "
+        "their votes are due by then.",
+        render_kw={"type": "datetime-local"},
+    )
     revision = HiddenField()
 
     def set_choices(self, choices: planning.PlanningPage) -> None:
@@ -66,13 +74,16 @@ class SessionForm(FlaskForm):
             SelectChoice(None, "No level: only the cases ticked")
         ] + [SelectChoice(i, label) for i, label in choices.levels]
 
-    def scope(self) -> planning.Scope:
+    def scope(self, zone: str) -> planning.Scope:
+        """What was chosen; the meeting's time read in `zone` (refused next to its field when
+        it is no time, or one the clocks skip)."""
         return planning.Scope(
             self.name.data or "",
             self.facilitator_id.data,
             [i for i in self.participant_ids.data or [] if i is not None],
             [i for i in self.case_ids.data or [] if i is not None],
             self.proposing_level_id.data,
+            deadlines.read_local(self.scheduled_at.data, zone, field="scheduled_at"),
         )
 
 
@@ -138,12 +149,15 @@ def vote_form(ballot: votes.Ballot) -> FlaskForm:
     return VoteForm()
 
 
-def session_form(page: planning.PlanningPage) -> SessionForm:
-    """The session form with its choices, showing the session's scope until it is sent."""
+def session_form(page: planning.PlanningPage, zone: str) -> SessionForm:
+    """The session form with its choices, showing the session's scope until it is sent (its
+    meeting time in `zone`)."""
     form = SessionForm()
     form.set_choices(page)
     if page.current is not None and not form.is_submitted():
-        form.process(data={**asdict(page.current), "revision": page.revision})
+        shown = asdict(page.current)
+        shown["scheduled_at"] = timezones.input_value(page.current.scheduled_at, zone)
+        form.process(data={**shown, "revision": page.revision})
     return form
 
 

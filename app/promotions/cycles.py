@@ -19,9 +19,10 @@ from wtforms.validators import DataRequired, Length
 from app import access
 from app.core.errors import ConflictError
 from app.forms import optional_id, saved, submit
+from app.infra import timezones
 from app.models import CyclePhase, Outcome
 from app.request_input import page_number
-from app.services.promotions import confirmations, pages
+from app.services.promotions import confirmations, deadlines, pages
 from app.services.promotions import cycles as service
 
 bp = Blueprint("cycles", __name__)
@@ -53,6 +54,12 @@ class CycleForm(FlaskForm):
         description="Cases propose levels of these published versions; they stay pinned to "
         "them even if a newer version is published during the cycle.",
     )
+    due_at = StringField(
+        "Nominations due",
+        description="When managers should have nominated, in your time zone. Optional; you can "
+        "set or change it later on the cycle's page.",
+        render_kw={"type": "datetime-local"},
+    )
     packets_show_goals = BooleanField(
         "Committee packets show the candidate's growth-plan goals",
         description="Their agreed goals, status, measure and outcome, so calibration sees the "
@@ -63,6 +70,11 @@ class CycleForm(FlaskForm):
 class PhaseForm(FlaskForm):
     to_phase = HiddenField()
     revision = HiddenField()
+    due_at = StringField(
+        "Due",
+        description="When the work of the next phase is due, in your time zone. Optional.",
+        render_kw={"type": "datetime-local"},
+    )
     reason = TextAreaField(
         "Why go back",
         validators=[_at_most(service.REASON_MAX)],
@@ -257,6 +269,7 @@ def _open(form: CycleForm) -> tuple[int, str]:
         form.name.data,
         form.version_ids.data,
         packets_show_goals=bool(form.packets_show_goals.data),
+        due_at=deadlines.read_local(form.due_at.data, _actor().time_zone),
     )
     return cycle.id, f"{cycle.name} is open for nominations."
 
@@ -268,6 +281,7 @@ def _move(cycle_id: int, form: PhaseForm) -> str:
         form.to_phase.data,
         form.reason.data or "",
         expected_revision=_int(form.revision.data),
+        due_at=deadlines.read_local(form.due_at.data, _actor().time_zone),
     )
     return f"{cycle.name} is now in {cycle.phase.label.lower()}."  # publishing: _publish
 
@@ -314,8 +328,19 @@ def _withdraw(case_id: int, form: WithdrawForm) -> str:
 
 def _cycle_page(cycle_id: int, status: int, form: PhaseForm | None = None, conflict=None):
     page = pages.cycle_page(_actor(), cycle_id, page_number())
-    form = form or PhaseForm(formdata=None, revision=page.cycle.revision)
+    form = form or _phase_form(page)
+    following = page.cycle.phase.next
+    if following is not None:
+        form.due_at.label.text = f"{following.label} due"
     return render_template("promotions/cycle.html", page=page, form=form, conflict=conflict), status
+
+
+def _phase_form(page: pages.CyclePage) -> PhaseForm:
+    """The move form, its due date filled with the next phase's date when one is set."""
+    following = page.cycle.phase.next
+    shown = page.date_of(following) if following else None
+    due = timezones.input_value(shown.due_at if shown else None, _actor().time_zone)
+    return PhaseForm(formdata=None, revision=page.cycle.revision, due_at=due)
 
 
 def _confirm_page(shown, form, endpoint: str, back: str, status: int, error, danger=False, **args):

@@ -81,6 +81,7 @@ ARGUMENTS = {
     "goal_id": "SELECT COALESCE(MIN(id), 1) FROM goals",
     "request_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_requests",
     "ask_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_asks",
+    "phase": "SELECT 'self_assessment'",
 }
 # The page help a person has now seen: recorded by page views on purpose (see above).
 WRITTEN_ON_PURPOSE = {HelpSeen.__tablename__}

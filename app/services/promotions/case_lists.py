@@ -25,6 +25,7 @@ from app.models import (
     Track,
     User,
 )
+from app.services.promotions import deadlines
 
 PER_PAGE = 25
 
@@ -188,10 +189,12 @@ class CycleSummary:
     created_at: datetime
     published_at: datetime | None
     open_cases: int
+    due_at: datetime | None = None  # when its current phase is due
 
 
 def cycles(page: int) -> tuple[Pagination, list[CycleSummary]]:
-    """Every cycle, newest first, with its number of open cases (two queries)."""
+    """Every cycle, newest first, with its number of open cases and when its phase is due
+    (three queries)."""
     pagination = db.paginate(
         select(PromotionCycle).order_by(PromotionCycle.created_at.desc(), PromotionCycle.id.desc()),
         page=page,
@@ -210,8 +213,17 @@ def cycles(page: int) -> tuple[Pagination, list[CycleSummary]]:
             .group_by(PromotionCase.cycle_id)
         ).all()
     )
+    due = deadlines.deadlines_for(c.id for c in shown)
     return pagination, [
-        CycleSummary(c.id, c.name, c.phase, c.created_at, c.published_at, counts.get(c.id, 0))
+        CycleSummary(
+            c.id,
+            c.name,
+            c.phase,
+            c.created_at,
+            c.published_at,
+            counts.get(c.id, 0),
+            due.get((c.id, c.phase)),
+        )
         for c in shown
     ]
 

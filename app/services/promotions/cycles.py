@@ -4,6 +4,7 @@ deciding and publishing (which moves promoted people to their new level)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +29,7 @@ from app.policy import phases
 from app.policy.phases import Activity
 from app.services import audit, notifications
 from app.services.people import level_history
-from app.services.promotions import loading
+from app.services.promotions import deadlines, loading
 from app.services.promotions.log import LogAction, record
 
 NAME_MAX = 120
@@ -46,8 +47,10 @@ def create_cycle(
     version_ids: list[int] | None = None,
     *,
     packets_show_goals: bool = False,
+    due_at: datetime | None = None,
 ) -> PromotionCycle:
-    """Open a cycle in nominations, pinned to published versions (all of them by default)."""
+    """Open a cycle in nominations, pinned to published versions (all of them by default);
+    `due_at`, when given, is when nominations are due."""
     policy.authorize(actor, "cycles.manage")
     name = " ".join((name or "").split())
     if not name:
@@ -76,6 +79,7 @@ def create_cycle(
     record(actor, LogAction.CYCLE_OPENED, cycle_id=cycle.id, to_value=name)
     if packets_show_goals:
         audit.record(actor, "cycle.packets_show_goals", cycle, after={"packets_show_goals": True})
+    deadlines.set_due(actor, cycle.id, CyclePhase.NOMINATIONS, due_at)
     db.session.flush()
     return cycle
 
@@ -115,9 +119,16 @@ def _pinned(version_ids: list[int] | None) -> list[FrameworkVersion]:
 
 
 def move_phase(
-    actor: User, cycle_id: int, to_phase, reason: str = "", *, expected_revision: int
+    actor: User,
+    cycle_id: int,
+    to_phase,
+    reason: str = "",
+    *,
+    expected_revision: int,
+    due_at: datetime | None = None,
 ) -> PromotionCycle:
-    """Move a cycle one phase forward, or back to any earlier phase with a reason."""
+    """Move a cycle one phase forward, or back to any earlier phase with a reason; `due_at`,
+    when given, is when the phase it moves to is due."""
     policy.authorize(actor, "cycles.manage")
     cycle = loading.cycle(cycle_id)
     to = _phase(to_phase)
@@ -151,6 +162,8 @@ def move_phase(
     if to is CyclePhase.PUBLISHED:
         cycle.published_at = now
         _publish(actor, cycle, cases, now)
+    else:
+        deadlines.set_due(actor, cycle.id, to, due_at, now=now)
     for case in cases:
         # On publishing, candidates hear of their outcome instead (CASE_PUBLISHED).
         people = {case.manager_id}

@@ -28,6 +28,8 @@ class LogAction(enum.StrEnum):
     DECISION = "decision"
     CYCLE_PUBLISHED = "cycle.published"
     LEVEL_CHANGED = "level.changed"
+    DEADLINE_SET = "deadline.set"
+    DEADLINE_CHANGED = "deadline.changed"
 
     @property
     def label(self) -> str:
@@ -53,6 +55,8 @@ LOG_LABELS = {
     LogAction.DECISION: "Decision",
     LogAction.CYCLE_PUBLISHED: "Cycle published",
     LogAction.LEVEL_CHANGED: "Level changed",
+    LogAction.DEADLINE_SET: "Due date set",
+    LogAction.DEADLINE_CHANGED: "Due date changed",
 }
 
 

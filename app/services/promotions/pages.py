@@ -4,6 +4,7 @@ opening a cycle and nominating."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
@@ -16,7 +17,7 @@ from app.models import CyclePhase, FrameworkVersion, PromotionCase, PromotionCyc
 from app.policy import phases
 from app.policy.phases import Activity
 from app.services.packets import access as packet_access
-from app.services.promotions import assessments, case_lists, loading
+from app.services.promotions import assessments, case_lists, deadlines, loading
 from app.services.promotions.calibration import panels as calibration_panels
 from app.services.promotions.case_evidence import CaseEvidence, case_evidence
 from app.services.promotions.case_lists import CaseRow, Choice, CycleSummary, ProposedLevels
@@ -53,7 +54,16 @@ class CyclePage:
     blocker: str | None  # what stops the next move (for the head)
     may_nominate: bool
     sessions: calibration_panels.SessionsPanel  # the calibration sessions the viewer may open
+    dates: list[deadlines.PhaseDate]  # when each phase is due (None: no date set)
     phases: tuple[CyclePhase, ...] = PHASES
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the current phase is due."""
+        return next((d.due_at for d in self.dates if d.phase is self.cycle.phase), None)
+
+    def date_of(self, phase: CyclePhase) -> deadlines.PhaseDate | None:
+        return next((d for d in self.dates if d.phase is phase), None)
 
 
 def cycle_page(actor, cycle_id: int, page: int) -> CyclePage:
@@ -70,6 +80,7 @@ def cycle_page(actor, cycle_id: int, page: int) -> CyclePage:
         may_nominate=policy.can(actor, "case.nominate")
         and phases.allows(cycle.phase, Activity.NOMINATE),
         sessions=calibration_panels.sessions_panel(actor, cycle),
+        dates=deadlines.phase_dates(cycle.id),
     )
 
 
@@ -83,6 +94,7 @@ class CasePage:
     packet: packet_access.Panel | None  # the packet views the actor may have, and versions
     calibration: calibration_panels.CasePanel | None  # the case's session, votes and agreed ratings
     evidence: CaseEvidence  # the shared evidence per competency of the proposed level
+    due_at: datetime | None = None  # when the cycle's current phase is due
     phases: tuple[CyclePhase, ...] = PHASES
 
     @property
@@ -103,6 +115,7 @@ def case_page(actor, case_id: int) -> CasePage:
         packet=packet_access.case_panel(actor, case),
         calibration=calibration_panels.case_panel(actor, case),
         evidence=case_evidence(case),
+        due_at=deadlines.due_at(case.cycle_id, case.cycle.phase),
     )
 
 

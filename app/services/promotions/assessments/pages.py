@@ -12,10 +12,10 @@ from markupsafe import Markup
 from app import policy
 from app.core.errors import ValidationError
 from app.infra import markdown
-from app.models import CaseRating, PromotionCase, Rating, RatingSource
+from app.models import CaseRating, CyclePhase, PromotionCase, Rating, RatingSource
 from app.policy import phases
 from app.services.growth.expectations import Expected
-from app.services.promotions import loading
+from app.services.promotions import deadlines, loading
 from app.services.promotions.assessments.evidence_links import (
     EvidenceItem,
     item_of,
@@ -74,6 +74,7 @@ class Assessment:
     revision: int  # of this assessment's stored content (kinds.content_revision), in the form
     is_editable: bool
     closed_reason: str  # why it cannot be changed (when it cannot)
+    due_at: datetime | None = None  # when this assessment's phase is due (UTC)
 
     @property
     def is_submitted(self) -> bool:
@@ -89,6 +90,12 @@ class Assessment:
     @property
     def complete_count(self) -> int:
         return sum(1 for entry in self.entries if entry.is_complete)
+
+
+PHASE_OF = {
+    RatingSource.SELF: CyclePhase.SELF_ASSESSMENT,
+    RatingSource.MANAGER: CyclePhase.MANAGER_ASSESSMENT,
+}
 
 
 def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
@@ -132,6 +139,7 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
         revision=stored_revision(case, source, _of_level(ratings, expected)) if is_editable else 0,
         is_editable=is_editable,
         closed_reason="" if is_editable else _closed_reason(actor, case, kind),
+        due_at=deadlines.due_at(case.cycle_id, PHASE_OF[source]),
     )
 
 

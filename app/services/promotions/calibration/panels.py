@@ -4,6 +4,7 @@ agreed ratings and outcome): never votes or who voted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -34,6 +35,7 @@ class SessionSummary:
     cases: int
     is_locked: bool
     votes_revealed: bool
+    scheduled_at: datetime | None = None  # when it meets (UTC)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,15 @@ def sessions_of(viewer: User, cycle_id: int) -> list[SessionSummary]:
         ).all()
     )
     return [
-        SessionSummary(s.id, s.name, name, counts.get(s.id, 0), s.is_locked, s.votes_revealed)
+        SessionSummary(
+            s.id,
+            s.name,
+            name,
+            counts.get(s.id, 0),
+            s.is_locked,
+            s.votes_revealed,
+            s.scheduled_at,
+        )
         for s, name in rows
     ]
 
@@ -90,6 +100,7 @@ class AgreedLine:
 class CasePanel:
     session_id: int
     session_name: str
+    scheduled_at: datetime | None
     is_locked: bool
     may_open_session: bool
     shows_result: bool
@@ -128,6 +139,7 @@ def case_panel(viewer: User, case: PromotionCase) -> CasePanel | None:
     outcome_rationale = case.outcome_rationale if shows_result else ""
     return CasePanel(
         session_id=session.id,
+        scheduled_at=session.scheduled_at,
         session_name=session.name,
         is_locked=session.is_locked,
         may_open_session=policy.can(viewer, "session.view", session),

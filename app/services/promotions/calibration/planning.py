@@ -4,6 +4,7 @@ that plans or changes one (the head of product, before the session is locked).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
+from app.infra import timezones
 from app.models import (
     CalibrationSession,
     Level,
@@ -19,6 +21,7 @@ from app.models import (
     Role,
     User,
 )
+from app.models.base import utcnow
 from app.policy import phases
 from app.policy.phases import Activity
 from app.services import notifications
@@ -37,6 +40,7 @@ class Scope:
     participant_ids: list[int]
     case_ids: list[int]
     proposing_level_id: int | None = None
+    scheduled_at: datetime | None = None  # when the meeting is (UTC); None: not scheduled
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def change_session_page(actor: User, session_id: int) -> PlanningPage:
         session.facilitator_id,
         [p.id for p in session.participants],
         [c.id for c in cases if c.in_session],
+        scheduled_at=session.scheduled_at,
     )
     return PlanningPage(
         session.cycle_id,
@@ -134,15 +139,22 @@ def create_session(
     participant_ids: list[int],
     case_ids: list[int],
     proposing_level_id: int | None = None,
+    *,
+    scheduled_at: datetime | None = None,
 ) -> CalibrationSession:
-    """The head of product plans a session; its people are told."""
+    """The head of product plans a session (and, when known, when it meets); its people are
+    told."""
     policy.authorize(actor, "cycles.manage")
     cycle = loading.cycle(cycle_id)
     phases.require(cycle, Activity.PLAN_SESSIONS)
     scope = Scope(name, facilitator_id, participant_ids, case_ids, proposing_level_id)
     name, facilitator, participants, cases = _checked_scope(cycle.id, scope, None)
     session = CalibrationSession(
-        cycle_id=cycle.id, name=name, facilitator_id=facilitator.id, created_by_id=actor.id
+        cycle_id=cycle.id,
+        name=name,
+        facilitator_id=facilitator.id,
+        created_by_id=actor.id,
+        scheduled_at=_checked_time(scheduled_at, None),
     )
     session.participants = participants
     db.session.add(session)
@@ -155,7 +167,7 @@ def create_session(
         cycle_id=cycle.id,
         session_id=session.id,
         to_value=name,
-        reason=_scope_summary(facilitator, participants, cases),
+        reason=_scope_summary(facilitator, participants, cases, session.scheduled_at),
     )
     people = {facilitator.id, *(p.id for p in participants)}
     notifications.notify(
@@ -183,7 +195,10 @@ def change_session(
         .where(PromotionCase.session_id == session.id)
         .options(joinedload(PromotionCase.candidate))
     ).all()
+    scheduled_at = _checked_time(scope.scheduled_at, session.scheduled_at)
     changes = _describe_changes(session, name, facilitator, participants, before, cases)
+    if scheduled_at != session.scheduled_at:
+        changes.append(f"Meeting: {_when(session.scheduled_at)} → {_when(scheduled_at)}")
     if not changes:
         return session
     old_name = session.name
@@ -196,6 +211,7 @@ def change_session(
     for case in cases:
         case.session_id = session.id
     session.name, session.facilitator_id, session.participants = name, facilitator.id, participants
+    session.scheduled_at = scheduled_at
     record(
         actor,
         LogAction.SESSION_CHANGED,
@@ -245,6 +261,22 @@ def _checked_scope(cycle_id: int, scope: Scope, session_id: int | None):
     cases = _checked_cases(cycle_id, scope, session_id)
     _refuse_own_case({facilitator.id, *(p.id for p in participants)}, cases)
     return name, facilitator, participants, cases
+
+
+def _checked_time(wanted: datetime | None, saved: datetime | None) -> datetime | None:
+    """The meeting's time to the minute; a new time must still be to come (an unchanged one
+    may have passed: the session is being tidied after it met)."""
+    if wanted is None:
+        return None
+    wanted = wanted.astimezone(UTC).replace(second=0, microsecond=0)
+    if wanted != saved and wanted <= utcnow():
+        raise ValidationError("Choose a date and time still to come.", field="scheduled_at")
+    return wanted
+
+
+def _when(instant: datetime | None) -> str:
+    """A meeting time as the decision log keeps it: in UTC, which every reader can convert."""
+    return timezones.format_instant(instant, "UTC") if instant else "not scheduled"
 
 
 def _can_calibrate(person: User) -> bool:
@@ -302,12 +334,15 @@ def _refuse_own_case(people: set[int], cases: list[PromotionCase]) -> None:
             )
 
 
-def _scope_summary(facilitator: User, participants: list[User], cases) -> str:
-    return (
+def _scope_summary(
+    facilitator: User, participants: list[User], cases, scheduled_at: datetime | None = None
+) -> str:
+    summary = (
         f"Facilitator: {facilitator.name}. Participants: "
         f"{', '.join(p.name for p in participants)}. "
         f"Cases: {', '.join(c.candidate.name for c in cases)}."
     )
+    return f"{summary} Meeting: {_when(scheduled_at)}." if scheduled_at else summary
 
 
 def _names(items) -> str:
