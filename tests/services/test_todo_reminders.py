@@ -74,7 +74,7 @@ def test_each_threshold_is_reminded_once_as_the_due_date_comes_closer(app, org, 
     ]
     with app.app_context():
         message = db.session.scalars(select(OutboundMessage)).first()
-        assert "is due in 3 days: Wednesday 9 December 2026, 12:00 UTC" in message.body_text
+        assert "is due in 3 days: Wed 9 Dec 2026, 12:00 UTC" in message.body_text
         assert message.link.endswith(f"/cases/{case_id}/self-assessment")
 
 

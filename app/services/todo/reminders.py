@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
+from app.infra import timezones
 from app.models import MessageCategory, User
 from app.services import messages
 from app.services.todo import Task
@@ -129,13 +130,10 @@ def _context(task: Task, person: User, now: datetime, reached: Threshold) -> dic
 
 
 def due_text(task: Task, zone: str | None) -> str:
-    """ "Friday 4 December 2026" for a task due on a day, with the time and the zone for one due
-    at an instant ("Friday 4 December 2026, 17:00 Europe/London")."""
+    """A task due on a day: "Friday 4 December 2026"; one due at an instant as the pages show
+    it in the person's zone: "Fri 12 Mar 2027, 17:00 CET" (app/infra/timezones.py)."""
     extra = dict(task.extra)
     if "due_on" in extra:
         day = date.fromisoformat(extra["due_on"])
         return f"{day:%A} {day.day} {day:%B %Y}"
-    if task.due_at is None:
-        return ""
-    local = task.due_at.astimezone(time_zone(zone))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {zone or 'UTC'}"
+    return timezones.format_instant(task.due_at, zone)

@@ -29,7 +29,6 @@ from app.models import (
     FeedbackRequest,
     Level,
     OneOnOne,
-    PhaseDeadline,
     PromotionCase,
     PromotionCycle,
     RatingSource,
@@ -42,6 +41,7 @@ from app.models.feedback import AskStatus
 from app.policy.phases import OPEN_IN, Activity
 from app.services.feedback.panels import competency_label, names_for
 from app.services.growth.expectations import competencies_at
+from app.services.promotions import deadlines
 from app.services.promotions.assessments.due import completed
 from app.services.todo import Task, TaskKind
 
@@ -486,21 +486,7 @@ def _context(rows) -> _Context:
     asks = [row for kind, found in rows if kind.kind is TaskKind.FEEDBACK for row in found]
     return _Context(
         names=names_for(asks) if asks else {},
-        deadlines=phase_deadlines(cycle_ids),
+        deadlines=deadlines.deadlines_for(cycle_ids),
         done=dict(done),
         totals={level_id: len(items) for level_id, items in expected.items()},
     )
-
-
-def phase_deadlines(cycle_ids: Iterable[int]) -> dict[tuple[int, CyclePhase], datetime]:
-    """(cycle id, phase) → when it is due, in one query. The one place the to-do list reads
-    deadlines: to be pointed at app/services/promotions/deadlines.deadlines_for."""
-    ids = sorted(set(cycle_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(PhaseDeadline.cycle_id, PhaseDeadline.phase, PhaseDeadline.due_at).where(
-            PhaseDeadline.cycle_id.in_(ids)
-        )
-    ).all()
-    return {(cycle_id, phase): due_at for cycle_id, phase, due_at in rows}
