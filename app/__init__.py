@@ -63,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.services import notifications
     from app.settings.views import bp as settings_bp
     from app.team.views import bp as team_bp
+    from app.todo.views import bp as todo_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
@@ -72,6 +73,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.after_request(layout.record_help)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(todo_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(views.bp)

@@ -150,7 +150,7 @@ def test_a_nudge_goes_at_most_once_a_day_per_person(app, org, email_on):
                 people, now, cycle_id=cycle.cycle_id, phase=CyclePhase.SELF_ASSESSMENT.value
             )
             db.session.commit()
-            return queued
+            return len(queued)
 
     assert nudge(NOW) == 2
     assert nudge(NOW + timedelta(hours=6)) == 0

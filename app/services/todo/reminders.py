@@ -79,19 +79,19 @@ def queue_reminders(now: datetime) -> int:
     return queued
 
 
-def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str) -> int:
+def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str) -> list[int]:
     """The head of product's nudge: one message per person about their open tasks in the
-    cycle's phase, at most once a day per person (the key holds their local date); returns how
-    many messages were queued. The caller commits."""
+    cycle's phase, at most once a day per person (the key holds their local date); returns the
+    ids of the messages queued. The caller commits."""
     ids = sorted(set(people_ids))
     tasks = [t for t in open_tasks(now, ids) if t.cycle_id == cycle_id and t.phase == phase]
     people = _people(t.person_id for t in tasks)
-    queued = 0
+    queued: list[int] = []
     for person_id, person in people.items():
         theirs = [t for t in tasks if t.person_id == person_id]
         first = theirs[0]
         today = now.astimezone(time_zone(person.time_zone)).date()
-        queued += len(
+        queued.extend(
             messages.deliver(
                 person,
                 MessageCategory.REMINDERS,
