@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on a free loopback port, keeping what it receives.
 
-    from tests.mail_helpers import smtp_server  # noqa: F401  (the fixture)
+The fixtures `smtp_server` and `mail_on` are available to every test (conftest.py loads this
+module as a plugin):
 
     def test_something(app, smtp_server):
         with smtp_server.configured(app):  # MAIL_SERVER/MAIL_PORT point at it, restored after
