@@ -50,10 +50,10 @@ class Received:
         return self.message[header]
 
     def part(self, content_type: str) -> str:
-        """The body of the text/plain or text/html part, decoded."""
+        """The body of the text/plain or text/html part, decoded, with \n line ends."""
         for part in self.message.walk():
             if part.get_content_type() == content_type and not part.is_multipart():
-                return part.get_content()
+                return part.get_content().replace("\r\n", "\n")
         raise AssertionError(f"no {content_type} part in {self.message['Subject']!r}")
 
     @property
