@@ -59,27 +59,26 @@ def test_transactional_mail_has_no_unsubscribe_header(app, ctx, org, mail_on):
     assert mail["List-Unsubscribe"] is None and mail["List-Unsubscribe-Post"] is None
 
 
-def test_a_refused_message_is_retried_with_growing_delays_then_failed(app, ctx, org, mail_on):
-    app.config["MAIL_MAX_ATTEMPTS"] = 3
-    try:
-        [row_id] = queue(org.pm_a1.id)
-        mail_on.fail_next(3)
-        now = utcnow()
-        assert sending.send_due(now).retrying == 1
-        row = statuses()[row_id]
-        base = app.config["MAIL_RETRY_BASE_SECONDS"]
-        assert row.attempts == 1 and "451" in row.last_error
-        assert row.next_attempt_at == now + timedelta(seconds=base)
-        assert sending.send_due(now).sent == 0  # not due yet
-        later = now + timedelta(seconds=base)
-        assert sending.send_due(later).retrying == 1
-        assert statuses()[row_id].next_attempt_at == later + timedelta(seconds=2 * base)
-        assert sending.send_due(later + timedelta(seconds=2 * base)).failed == 1
-        row = statuses()[row_id]
-        assert row.status is MessageStatus.FAILED and row.attempts == 3
-        assert mail_on.messages == []
-    finally:
-        app.config["MAIL_MAX_ATTEMPTS"] = 6
+def test_a_refused_message_is_retried_with_growing_delays_then_failed(
+    app, ctx, org, mail_on, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
+    [row_id] = queue(org.pm_a1.id)
+    mail_on.fail_next(3)
+    now = utcnow()
+    assert sending.send_due(now).retrying == 1
+    row = statuses()[row_id]
+    base = app.config["MAIL_RETRY_BASE_SECONDS"]
+    assert row.attempts == 1 and "451" in row.last_error
+    assert row.next_attempt_at == now + timedelta(seconds=base)
+    assert sending.send_due(now).sent == 0  # not due yet
+    later = now + timedelta(seconds=base)
+    assert sending.send_due(later).retrying == 1
+    assert statuses()[row_id].next_attempt_at == later + timedelta(seconds=2 * base)
+    assert sending.send_due(later + timedelta(seconds=2 * base)).failed == 1
+    row = statuses()[row_id]
+    assert row.status is MessageStatus.FAILED and row.attempts == 3
+    assert mail_on.messages == []
 
 
 def test_a_permanent_refusal_fails_at_once(app, ctx, org, mail_on):

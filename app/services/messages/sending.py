@@ -34,7 +34,7 @@ from app.models import Channel, Job, JobStatus, MessageStatus, OutboundMessage
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import jobs
-from app.services.messages import unsubscribe, wake
+from app.services.messages import digest, unsubscribe, wake
 
 log = logging.getLogger(__name__)
 
@@ -238,9 +238,9 @@ def email_message(row: OutboundMessage) -> MailMessage:
     """The email for one outbox row: text and HTML alternatives, and for every category a
     person may turn off, RFC 8058 one-click unsubscribe headers."""
     headers = {"Auto-Submitted": "auto-generated", "X-Rungs-Category": row.category.value}
-    if row.category.is_optional:
-        link = unsubscribe.url(row.recipient_id, row.category)
-        headers["List-Unsubscribe"] = f"<{link}>"
+    if digest.is_digest(row) or row.category.is_optional:
+        category = None if digest.is_digest(row) else row.category  # None: the digest
+        headers["List-Unsubscribe"] = f"<{unsubscribe.url(row.recipient_id, category)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return MailMessage(
         subject=row.subject,
