@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.services.messages import sending
+from app.services.messages import sending, wake
 
 reminders_cli = AppGroup(
     "reminders", help="Reminders, notifications and digests by email and Slack."
@@ -28,4 +28,5 @@ def send_reminders():
 @click.option("--limit", type=int, default=None, help="Send at most this many.")
 def send_messages(limit: int | None):
     """Send the queued messages that are due (retries included)."""
-    click.echo(f"Outbox: {sending.send_due(limit=limit)}.")
+    with wake.sent_here():
+        click.echo(f"Outbox: {sending.send_due(limit=limit)}.")

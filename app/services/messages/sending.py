@@ -289,7 +289,7 @@ def schedule() -> None:
 
 @event.listens_for(Session, "before_commit")
 def _schedule_before_commit(session: Session) -> None:
-    if session.info.pop(wake.KEY, None) and session is db.session():
+    if session.info.pop(wake.KEY, None) and not session.info.get(wake.HERE):
         schedule()
 
 
@@ -300,7 +300,8 @@ def _forget(session: Session) -> None:
 
 @jobs.register(JOB_KIND, label="Sending messages")
 def send_job(params: dict, progress) -> jobs.Result:
-    outcome = send_due()
+    with wake.sent_here():
+        outcome = send_due()
     path, relative = jobs.output_file(".txt")
     path.write_text(f"{outcome}\n" + "".join(f"{line}\n" for line in outcome.errors[:100]))
     return jobs.Result(relative, "sending.txt")
