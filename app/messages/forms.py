@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from app.models import Channel, DeliveryMode, MessageCategory
 
@@ -22,7 +23,7 @@ def preferences_form(channels: list[Channel], current: dict, **kwargs) -> FlaskF
     class PreferencesForm(FlaskForm):
         pass
 
-    choices = [(mode.value, mode.label) for mode in DeliveryMode]
+    choices = [SelectChoice(mode.value, mode.label) for mode in DeliveryMode]
     for category in MessageCategory:
         if not category.is_optional:
             continue

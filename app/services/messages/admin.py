@@ -9,7 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from app.core.errors import NotFoundError
+from app.core.errors import ConflictError
 from app.extensions import db
 from app.models import MessageStatus, OutboundMessage
 from app.models.base import utcnow
@@ -67,7 +67,7 @@ def retry(message_id: int | None = None) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     if message_id is not None and not retried:
-        raise NotFoundError("That message is not among the failed ones (any more).")
+        raise ConflictError("That message is no longer among the failed ones: it was retried.")
     if retried:
         wake.mark()
     return retried

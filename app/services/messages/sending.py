@@ -202,6 +202,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _describe(error: BaseException) -> str:
+    """An error as the head of product reads it on the Messages page."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"The mail server answered {error.smtp_code} {text}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"The mail server refused the address: {code} {text}"
     text = str(error) or type(error).__name__
     return f"{type(error).__name__}: {text}"
 
