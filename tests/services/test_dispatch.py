@@ -16,6 +16,7 @@ from app.models import (
     Notification,
     NotificationKind,
     OutboundMessage,
+    User,
     Visibility,
 )
 from app.services import notifications
@@ -93,3 +94,28 @@ def test_a_notification_read_before_the_pass_is_not_sent(app, ctx, org, mail_on)
     db.session.commit()
     assert dispatch.dispatch_notifications() == 1
     assert db.session.scalars(select(OutboundMessage)).all() == []
+
+
+def test_your_data_holds_the_settings_and_the_messages_sent(app, ctx, org, mail_on):
+    from app.services import personal_data
+    from app.services.personal_data import coaching_plan
+
+    preferences.choose(org.manager_a.id, MessageCategory.CYCLES, Channel.EMAIL, DeliveryMode.OFF)
+    notifications.notify([org.manager_a.id], NotificationKind.KUDOS, actor_id=org.head.id)
+    notifications.notify([org.manager_b.id], NotificationKind.KUDOS, actor_id=org.head.id)
+    db.session.commit()
+    dispatch.dispatch_notifications()
+    document = personal_data.export_document(db.session.get(User, org.manager_a.id))
+    settings = {(s["category"], s["channel"]): s for s in document["notification_settings"]}
+    assert settings[("cycles", "email")] == {
+        "category": "cycles",
+        "channel": "email",
+        "mode": "off",
+        "chosen": True,
+    }
+    assert settings[("evidence", "email")]["chosen"] is False
+    assert "transactional" not in {s["category"] for s in document["notification_settings"]}
+    [message] = document["messages"]  # Ada's only, not Ben's
+    assert message["subject"] == "Hana Head gave kudos for an item you can no longer see"
+    assert message["status"] == "held" and message["address"] == "ada@example.com"
+    assert {"notification_settings", "messages"} <= coaching_plan.TOP_LEVEL
