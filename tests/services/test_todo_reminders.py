@@ -156,3 +156,15 @@ def test_a_nudge_goes_at_most_once_a_day_per_person(app, org, email_on):
     assert nudge(NOW + timedelta(hours=6)) == 0
     assert nudge(NOW + timedelta(days=1)) == 2
     assert {who for who, _, _ in outbox(app)} == {org.pm_a1.id, org.pm_b1.id}
+
+
+def test_a_channel_linked_later_still_gets_the_reminder_once(app, org, email_on):
+    cycle = cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT, candidates=("pm_a1",))
+    deadline(app, cycle.cycle_id, CyclePhase.SELF_ASSESSMENT, NOW + timedelta(hours=2))
+    assert queue(app, NOW) == 1
+    assert queue(app, NOW) == 0  # nothing rendered or inserted again
+    with app.app_context():
+        db.session.get(User, org.pm_a1.id).slack_user_id = "U0ALICE"
+        db.session.commit()
+    assert queue(app, NOW) == 1  # Slack's copy; the email is not sent twice
+    assert [k.rsplit(":", 1)[1] for _, k, _ in outbox(app)] == ["email", "slack"]

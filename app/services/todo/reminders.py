@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.infra import timezones
-from app.models import MessageCategory, User
+from app.models import MessageCategory, OutboundMessage, User
 from app.services import messages
+from app.services.messages import outbox
 from app.services.todo import Task
 from app.services.todo.tasks import open_tasks, time_zone
 
@@ -30,6 +31,7 @@ class Threshold(enum.StrEnum):
     OVERDUE = "overdue"
 
 
+CHUNK = 500  # keys per IN (…) when looking for those already queued
 WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(days=3)}
 SUBJECTS = {
     Threshold.IN_3_DAYS: "Due in 3 days: {title}",
@@ -62,8 +64,13 @@ def queue_reminders(now: datetime) -> int:
     messages were queued. The caller commits."""
     due = [(task, reached) for task in open_tasks(now) if (reached := threshold(task, now))]
     people = _people(task.person_id for task, _ in due)
+    done = _already_queued(
+        {reminder_key(task, reached): people[task.person_id] for task, reached in due}
+    )
     queued = 0
     for task, reached in due:
+        if reminder_key(task, reached) in done:
+            continue
         person = people[task.person_id]
         queued += len(
             messages.deliver(
@@ -103,6 +110,30 @@ def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str
             )
         )
     return queued
+
+
+def _already_queued(keys: dict[str, User]) -> set[str]:
+    """The keys already in the outbox on every channel their person gets messages on, so that
+    a run every few minutes neither renders nor inserts them again. Only a shortcut: the
+    unique key is what makes a reminder happen once (a concurrent run may insert one after
+    this looked)."""
+    wanted = {
+        f"{key}:{channel.value}": key
+        for key, person in keys.items()
+        for channel in outbox._channels(person)  # the channels deliver() would use
+    }
+    found: set[str] = set()
+    names = sorted(wanted)
+    for start in range(0, len(names), CHUNK):
+        found.update(
+            db.session.scalars(
+                select(OutboundMessage.dedupe_key).where(
+                    OutboundMessage.dedupe_key.in_(names[start : start + CHUNK])
+                )
+            )
+        )
+    missing = {wanted[name] for name in names if name not in found}
+    return {key for key in keys if key not in missing}
 
 
 def nudge_key(person_id: int, local_date: str) -> str:
