@@ -40,7 +40,7 @@ def test_home_opens_with_to_do_and_the_navigation_counts_it(app, org, client, cy
     page = client.get("/").get_data(as_text=True)
     assert "To do</h2>" in page
     assert "Your self-assessment" in page
-    assert "Overdue</strong>" in page
+    assert "Overdue</strong>: was due" in page
     assert '<span class="nav-count">1<span class="visually-hidden"> to do</span>' in page
     assert f'href="/cases/{cycle.case_ids[org.pm_a1.id]}/self-assessment"' in page
     full = client.get("/todo").get_data(as_text=True)
@@ -57,6 +57,7 @@ def test_the_head_sees_who_has_not_done_it_from_the_cycle_page(app, org, client,
     assert f'href="/promotions/{cycle.cycle_id}/waiting"' in cycle_page
     page = client.get(f"/promotions/{cycle.cycle_id}/waiting").get_data(as_text=True)
     assert "Alice Pm" in page and "Bea Pm" in page and "Arun Pm" not in page
+    assert "Self-assessment, 0 of 4 competencies rated" in page
     assert "2 people have not done their task yet" in page
     assert "Email is off" in page  # a nudge would reach nobody: no buttons
     assert "Nudge all" not in page

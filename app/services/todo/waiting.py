@@ -15,7 +15,7 @@ from app.models import Channel, CyclePhase, OutboundMessage, PromotionCycle, Use
 from app.models.base import utcnow
 from app.services.messages.outbox import email_enabled
 from app.services.promotions import deadlines, loading
-from app.services.todo import Task, reminders
+from app.services.todo import Task, TaskKind, reminders
 from app.services.todo.tasks import open_tasks, time_zone
 
 # The phases in which people have a task of their own (deciding is the head's own).
@@ -36,6 +36,11 @@ class Waiting:
     nudged_today: bool
 
     @property
+    def left(self) -> list[str]:
+        """What is left, in the head of product's words (the tasks' titles speak to the person)."""
+        return [left_to_do(task) for task in self.tasks]
+
+    @property
     def first_due(self) -> datetime | None:
         return min((t.due_at for t in self.tasks if t.due_at), default=None)
 
@@ -53,6 +58,19 @@ class WaitingPage:
     pages: int
     is_current: bool  # the phase the cycle is in (tasks exist only then)
     can_send: bool  # email is on (or someone has Slack linked): a nudge reaches someone
+
+
+def left_to_do(task: Task) -> str:
+    progress = f", {task.done} of {task.total}" if task.total else ""
+    if task.kind is TaskKind.SELF_ASSESSMENT:
+        return f"Self-assessment{progress} competencies rated"
+    if task.kind is TaskKind.MANAGER_ASSESSMENT:
+        return f"{task.title}{progress} competencies rated"
+    if task.kind is TaskKind.VOTES:
+        return f"Votes{progress} cases voted on"
+    if task.kind is TaskKind.NOMINATIONS:
+        return "Nominations: nobody nominated yet"
+    return task.title
 
 
 def waiting_page(
