@@ -36,16 +36,23 @@ def waiting_for(cycle_id: int):
 @bp.route("/promotions/<int:cycle_id>/waiting/nudge", methods=["POST"])
 @access.requires("cycles.manage")
 def nudge(cycle_id: int):
-    """Nudge one person (person_id) or everyone waiting, at most once a day each."""
+    """Nudge one person (person_id) or everyone waiting (all=1), at most once a day each."""
     phase = _phase() or CyclePhase.NOMINATIONS
-    person_id = optional_id(request.form.get("person_id"))
     return act(
-        lambda: waiting.nudge(_actor(), cycle_id, phase, [person_id] if person_id else None),
+        lambda: waiting.nudge(_actor(), cycle_id, phase, _whom()),
         back=url_for("todo.waiting_for", cycle_id=cycle_id, phase=phase.value),
         done=lambda count: saved(
             _nudged_message(count), "todo.waiting_for", cycle_id=cycle_id, phase=phase.value
         ),
     )
+
+
+def _whom() -> list[int] | None:
+    """None for everyone waiting; else the one person named (nobody, for a bad id: refused)."""
+    if request.form.get("all") == "1":
+        return None
+    person_id = optional_id(request.form.get("person_id"))
+    return [person_id] if person_id else []
 
 
 def _phase() -> CyclePhase | None:

@@ -74,9 +74,10 @@ def test_nudges_go_once_a_day_per_person(app, org, client, cycle, monkeypatch):
     page = client.get(f"/promotions/{cycle.cycle_id}/waiting").get_data(as_text=True)
     assert "Nudged today" in page and "Nudge all (1 not nudged today)" in page
 
-    answer = client.post_form(url, {"phase": "self_assessment"})  # all: only Bea is left today
+    everyone = {"phase": "self_assessment", "all": "1"}
+    answer = client.post_form(url, everyone)  # only Bea is left to nudge today
     assert "Nudged 1 person." in client.get(answer.location).get_data(as_text=True)
-    answer = client.post_form(url, {"phase": "self_assessment"})
+    answer = client.post_form(url, everyone)
     assert "Nobody was nudged" in client.get(answer.location).get_data(as_text=True)
     assert outbox_count(app) == 2
 
@@ -94,7 +95,26 @@ def test_a_phase_that_is_not_the_current_one_cannot_be_nudged(app, org, client, 
     page = client.get(f"/promotions/{cycle.cycle_id}/waiting?phase=nominations")
     assert "This phase is over" in page.get_data(as_text=True)
     url = f"/promotions/{cycle.cycle_id}/waiting/nudge"
-    answer = client.post_form(url, {"phase": "nominations"})
+    answer = client.post_form(url, {"phase": "nominations", "all": "1"})
     assert "only the tasks of the phase it is in" in client.get(answer.location).get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"phase": "self_assessment", "person_id": "not a number"},
+        {"phase": "self_assessment", "person_id": "99999999999999999999999"},
+        {"phase": "published"},
+        {"phase": "x" * 5000},
+        {"phase": "self_assessment", "person_id": "-1"},
+        {"phase": "self_assessment"},  # neither a person nor "all"
+    ],
+)
+def test_bad_nudges_are_refused_and_send_nothing(app, org, client, cycle, monkeypatch, data):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    sign_in(client, org.head)
+    answer = client.post_form(f"/promotions/{cycle.cycle_id}/waiting/nudge", data)
+    assert answer.status_code in (302, 400, 404), answer.status_code
+    assert outbox_count(app) == 0

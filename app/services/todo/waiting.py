@@ -142,6 +142,8 @@ def nudge(
             f"{cycle.name} is in {cycle.phase.label.lower()}: only the tasks of the phase it is "
             "in can be nudged."
         )
+    if person_ids == []:
+        raise ValidationError("Choose whom to nudge: one person, or everyone waiting.")
     waiting = waiting_in(cycle_id, phase, now)
     wanted = {w.person_id for w in waiting} if person_ids is None else set(person_ids)
     if person_ids is not None and not wanted & {w.person_id for w in waiting}:
