@@ -54,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.growth.views import bp as growth_bp
     from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
+    from app.messages.views import bp as messages_bp
     from app.notifications.views import bp as notifications_bp
     from app.oneonones.views import bp as oneonones_bp
     from app.packets.views import bp as packets_bp
@@ -63,6 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.services import notifications
     from app.settings.views import bp as settings_bp
     from app.team.views import bp as team_bp
+    from app.todo.views import bp as todo_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
@@ -72,6 +74,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.after_request(layout.record_help)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(todo_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(views.bp)
@@ -93,6 +96,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(messages_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

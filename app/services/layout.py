@@ -1,6 +1,7 @@
 """What the base layout shows a signed-in person on every page, read in one query: the unread
-notification count, whether they have started any jobs (the navigation's "Jobs" link is for
-them only), and which pages' help they have already seen (folded for them: app/services/help.py).
+notification count, how many tasks they have to do, whether they have started any jobs (the
+navigation's "Jobs" link is for them only), and which pages' help they have already seen (folded
+for them: app/services/help.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from app import policy
 from app.extensions import db
 from app.models import Job, Notification, User
 from app.services import help as help_service
+from app.services.todo import tasks as todo
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Layout:
 
     unread_notifications: int
     has_jobs: bool
+    open_tasks: int = 0  # the home page's "To do" (app/services/todo/)
     help_seen: frozenset[str] = frozenset()
     records_help: bool = False
     help_shown: set[str] = field(default_factory=set, compare=False, repr=False)
@@ -47,7 +50,8 @@ SIGNED_OUT = Layout(unread_notifications=0, has_jobs=False)
 def layout(viewer: User) -> Layout:
     """One round trip, however many notifications, jobs or help there are: a count on the
     (recipient, read_at) index, an EXISTS on the jobs the viewer may see, and the viewer's seen
-    help keys as one string (their primary key's prefix)."""
+    help keys as one string (their primary key's prefix), and a count per kind of task (each
+    on the person's own rows: app/services/todo/tasks.py)."""
     unread = (
         select(func.count())
         .select_from(Notification)
@@ -56,10 +60,12 @@ def layout(viewer: User) -> Layout:
     )
     has_jobs = select(Job.id).where(policy.where("job.view", viewer)).exists()
     seen = help_service.seen_keys_subquery(viewer.id)
-    count, jobs, keys = db.session.execute(select(unread, has_jobs, seen)).one()
+    tasks = todo.count_expression(viewer.id)
+    count, jobs, keys, open_tasks = db.session.execute(select(unread, has_jobs, seen, tasks)).one()
     return Layout(
         unread_notifications=count,
         has_jobs=bool(jobs),
+        open_tasks=open_tasks,
         help_seen=help_service.parse_keys(keys),
         records_help=True,
     )

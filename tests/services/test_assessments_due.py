@@ -72,8 +72,8 @@ def test_the_home_page_lists_what_is_due_in_the_same_queries_for_one_case_or_two
     )
     sign_in(client, org.manager_a)
     page = client.get("/").get_data(as_text=True)
-    assert "Due from you" in page
-    assert page.count('class="due-item"') == 2
+    assert "To do</h2>" in page
+    assert page.count('class="due-item todo-item') == 2
     assert f'href="/cases/{cycle.case_ids[org.pm_a1.id]}/manager-assessment"' in page
     two = count_queries(app, client, "/")
 
@@ -81,11 +81,11 @@ def test_the_home_page_lists_what_is_due_in_the_same_queries_for_one_case_or_two
         withdrawn = db.session.get(PromotionCase, cycle.case_ids[org.pm_a2.id])
         withdrawn.withdrawn_at = datetime.now(UTC)
         db.session.commit()
-    assert client.get("/").get_data(as_text=True).count('class="due-item"') == 1
+    assert client.get("/").get_data(as_text=True).count('class="due-item todo-item') == 1
     assert count_queries(app, client, "/") == two
 
 
 def test_without_anything_due_the_home_page_has_no_due_panel(app, org, client):
     cycle_with_cases(app, org, phase=CyclePhase.CALIBRATION)
     sign_in(client, org.pm_a1)
-    assert "Due from you" not in client.get("/").get_data(as_text=True)
+    assert "To do</h2>" not in client.get("/").get_data(as_text=True)

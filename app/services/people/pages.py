@@ -20,7 +20,8 @@ from app.services.goals import summaries as goal_pages
 from app.services.growth import readiness
 from app.services.oneonones import pages as oneonone_pages
 from app.services.people import level_history
-from app.services.promotions import assessments, case_lists
+from app.services.promotions import case_lists
+from app.services.todo import pages as todo_pages
 
 STATUSES = ("active", "deactivated", "all")
 
@@ -51,11 +52,10 @@ class HomePage:
     growth: readiness.Readiness | None  # readiness for the next level, once placed
     readiness_statuses: tuple[readiness.Status, ...]
     links: PersonLinks
-    due: list[assessments.Due]  # the assessments they have to fill in now
+    todo: todo_pages.TodoList  # what they must do now, most urgent first (app/services/todo/)
     oneonones: oneonone_pages.HomeSummary | None = None  # next 1:1, open action items
     delegation: list[delegation_pages.Waiting] = ()  # rounds waiting for their picks or agreement
     goals: goal_pages.HomeGoals | None = None  # goals awaiting their agreement or due soon
-    feedback_due: list[feedback_panels.DueAnswer] = ()  # requests waiting for their answer
 
 
 def home_page(actor: User) -> HomePage:
@@ -72,11 +72,10 @@ def home_page(actor: User) -> HomePage:
             readiness.Status.NONE,
         ),
         links=person_links(actor),
-        due=assessments.due(actor),
+        todo=todo_pages.home_panel(person),
         oneonones=oneonone_pages.home_summary(actor),
         delegation=delegation_pages.waiting_for(actor),
         goals=goal_pages.home_goals(actor),
-        feedback_due=feedback_panels.due(actor),
     )
 
 

@@ -40,3 +40,10 @@ class Task:
     done: int | None = None  # progress, where it has one (competencies rated)
     total: int | None = None
     extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def is_dated(self) -> bool:
+        return self.due_at is not None
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at <= now

@@ -1,12 +1,170 @@
-"""Reminders of tasks due in 3 days, due tomorrow and overdue (`flask reminders send`)."""
+"""Reminders of tasks due in 3 days, due tomorrow and overdue (`flask reminders send`), and the
+head of product's nudges.
+
+"At most once" is the outbox's unique dedupe key, never a check in Python: two runs at once
+both try to insert the same key and the database keeps one.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.infra import timezones
+from app.models import MessageCategory, OutboundMessage, User
+from app.services import messages
+from app.services.messages import outbox
+from app.services.todo import Task
+from app.services.todo.tasks import open_tasks, time_zone
+
+
+class Threshold(enum.StrEnum):
+    """How close a task is to its due date; only the most urgent one that applies is sent, so a
+    task set due tomorrow gets "tomorrow", not also "in 3 days"."""
+
+    IN_3_DAYS = "3_days"
+    TOMORROW = "tomorrow"
+    OVERDUE = "overdue"
+
+
+CHUNK = 500  # keys per IN (…) when looking for those already queued
+WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(days=3)}
+SUBJECTS = {
+    Threshold.IN_3_DAYS: "Due in 3 days: {title}",
+    Threshold.TOMORROW: "Due within a day: {title}",
+    Threshold.OVERDUE: "Overdue: {title}",
+}
+
+
+def threshold(task: Task, now: datetime) -> Threshold | None:
+    if task.due_at is None:
+        return None
+    if task.due_at <= now:
+        return Threshold.OVERDUE
+    if task.due_at - now <= WITHIN[Threshold.TOMORROW]:
+        return Threshold.TOMORROW
+    if task.due_at - now <= WITHIN[Threshold.IN_3_DAYS]:
+        return Threshold.IN_3_DAYS
+    return None
+
+
+def reminder_key(task: Task, reached: Threshold) -> str:
+    """Once per person, task, threshold and due date: a deadline moved later is reminded of
+    again; the same one never twice. (messages.deliver appends the channel.)"""
+    return f"reminder:{task.key}:{reached.value}:{task.due_at:%Y%m%dT%H%M}"
 
 
 def queue_reminders(now: datetime) -> int:
     """Queue, through messages.deliver, each reminder that is due at `now` and not yet queued
     (at most once per person, task and threshold: the outbox's dedupe key); returns how many
     messages were queued. The caller commits."""
-    raise NotImplementedError("issue 15: the to-do helper writes this")
+    due = [(task, reached) for task in open_tasks(now) if (reached := threshold(task, now))]
+    people = _people(task.person_id for task, _ in due)
+    done = _already_queued(
+        {reminder_key(task, reached): people[task.person_id] for task, reached in due}
+    )
+    queued = 0
+    for task, reached in due:
+        if reminder_key(task, reached) in done:
+            continue
+        person = people[task.person_id]
+        queued += len(
+            messages.deliver(
+                person,
+                MessageCategory.REMINDERS,
+                subject=SUBJECTS[reached].format(title=task.title),
+                template="reminder",
+                context=_context(task, person, now, reached),
+                link=_link(task),
+                dedupe_key=reminder_key(task, reached),
+            )
+        )
+    return queued
+
+
+def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str) -> list[int]:
+    """The head of product's nudge: one message per person about their open tasks in the
+    cycle's phase, at most once a day per person (the key holds their local date); returns the
+    ids of the messages queued. The caller commits."""
+    ids = sorted(set(people_ids))
+    tasks = [t for t in open_tasks(now, ids) if t.cycle_id == cycle_id and t.phase == phase]
+    people = _people(t.person_id for t in tasks)
+    queued: list[int] = []
+    for person_id, person in people.items():
+        theirs = [t for t in tasks if t.person_id == person_id]
+        first = theirs[0]
+        today = now.astimezone(time_zone(person.time_zone)).date()
+        queued.extend(
+            messages.deliver(
+                person,
+                MessageCategory.REMINDERS,
+                subject=f"A reminder from your head of product: {first.title}",
+                template="nudge",
+                context={"tasks": [(t, due_text(t, person.time_zone)) for t in theirs]},
+                link=_link(first),
+                dedupe_key=nudge_key(person_id, today.isoformat()),
+            )
+        )
+    return queued
+
+
+def _already_queued(keys: dict[str, User]) -> set[str]:
+    """The keys already in the outbox on every channel their person gets messages on, so that
+    a run every few minutes neither renders nor inserts them again. Only a shortcut: the
+    unique key is what makes a reminder happen once (a concurrent run may insert one after
+    this looked)."""
+    wanted = {
+        f"{key}:{channel.value}": key
+        for key, person in keys.items()
+        for channel in outbox._channels(person)  # the channels deliver() would use
+    }
+    found: set[str] = set()
+    names = sorted(wanted)
+    for start in range(0, len(names), CHUNK):
+        found.update(
+            db.session.scalars(
+                select(OutboundMessage.dedupe_key).where(
+                    OutboundMessage.dedupe_key.in_(names[start : start + CHUNK])
+                )
+            )
+        )
+    missing = {wanted[name] for name in names if name not in found}
+    return {key for key in keys if key not in missing}
+
+
+def nudge_key(person_id: int, local_date: str) -> str:
+    return f"nudge:person:{person_id}:{local_date}"
+
+
+def _people(ids: Iterable[int]) -> dict[int, User]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = db.session.scalars(select(User).where(User.id.in_(wanted))).all()
+    return {person.id: person for person in found}
+
+
+def _link(task: Task) -> str:
+    return messages.absolute_url(task.endpoint, **dict(task.values))
+
+
+def _context(task: Task, person: User, now: datetime, reached: Threshold) -> dict:
+    return {
+        "task": task,
+        "threshold": reached.value,
+        "due": due_text(task, person.time_zone),
+    }
+
+
+def due_text(task: Task, zone: str | None) -> str:
+    """A task due on a day: "Friday 4 December 2026"; one due at an instant as the pages show
+    it in the person's zone: "Fri 12 Mar 2027, 17:00 CET" (app/infra/timezones.py)."""
+    extra = dict(task.extra)
+    if "due_on" in extra:
+        day = date.fromisoformat(extra["due_on"])
+        return f"{day:%A} {day.day} {day:%B %Y}"
+    return timezones.format_instant(task.due_at, zone)

@@ -69,7 +69,7 @@ def due(actor) -> list[Due]:
     ]
     if not wanted:
         return []
-    done = _completed({case.id for case, _ in wanted})
+    done = completed({case.id for case, _ in wanted})
     expected = competencies_at({case.proposed_level_id for case, _ in wanted})
     return [
         Due(
@@ -85,7 +85,7 @@ def due(actor) -> list[Due]:
     ]
 
 
-def _completed(case_ids: set[int]) -> Counter:
+def completed(case_ids: set[int]) -> Counter:
     """(case id, source) → how many competencies are rated and explained (one query)."""
     rows = db.session.execute(
         select(CaseRating.case_id, CaseRating.source, func.count())
