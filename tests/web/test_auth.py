@@ -298,7 +298,9 @@ def test_password_link_flow(app, client, org):
         path, {"password": "from the link 2026", "confirm": "from the link 2026"}
     )
     assert done.headers["Location"] == "/login"
-    assert client.get(path).status_code == 404
+    used = client.get(path)
+    assert used.status_code == 410
+    assert "It was used already, or a newer link replaced it" in used.get_data(as_text=True)
     response = client.post_form(
         "/login", {"email": org.pm_a1.email, "password": "from the link 2026"}
     )
