@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -121,6 +122,7 @@ def _password_changed(person):
 def forgot_password():
     """Ask for an email with a link to set a new password (the same answer for any address)."""
     form = ForgotPasswordForm()
+    answer_at = time.monotonic() + current_app.config["PASSWORD_RESET_ANSWER_SECONDS"]
 
     def page(status: int, error=None):
         status = error.status if error is not None else status  # 429 when throttled
@@ -133,8 +135,14 @@ def forgot_password():
             form.email.data, client=request.remote_addr or "unknown"
         ),
         page=page,
-        done=lambda _: redirect(url_for("auth.reset_requested")),
+        done=lambda _: _no_sooner_than(answer_at, redirect(url_for("auth.reset_requested"))),
     )
+
+
+def _no_sooner_than(moment: float, response):
+    """Hold the answer until `moment` (time.monotonic()); after the commit, so no lock is held."""
+    time.sleep(max(0.0, moment - time.monotonic()))
+    return response
 
 
 @bp.route("/password/forgot/sent")

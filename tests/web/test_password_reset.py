@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -272,3 +273,17 @@ def test_only_the_head_sends_links(app, client, org, mail):
     assert outbox_count(app) == 0
     with app.app_context():
         assert db.session.get(User, org.pm_a1.id).password_hash is not None
+
+
+def test_the_answer_waits_for_the_same_floor_whether_or_not_the_address_exists(
+    app, client, org, mail, monkeypatch
+):
+    """Writing a link and a message takes longer than writing none; the answer is held to
+    PASSWORD_RESET_ANSWER_SECONDS after the request arrived either way (after the commit)."""
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_ANSWER_SECONDS", 0.05)
+    for email in ("alice@example.com", "nobody@example.com"):
+        token = client.csrf_token()
+        started = time.monotonic()
+        response = client.post("/password/forgot", data={"csrf_token": token, "email": email})
+        assert response.status_code == 302
+        assert time.monotonic() - started >= 0.05
