@@ -290,7 +290,9 @@ def test_password_link_flow(app, client, org):
     path = link.removeprefix("http://localhost")
     assert path.startswith("/password/")
     form = client.get(path)
-    assert form.status_code == 200 and "Alice Pm, choose a new password" in form.get_data(as_text=True)
+    assert form.status_code == 200 and "Alice Pm, choose a new password" in form.get_data(
+        as_text=True
+    )
     assert form.headers["Cache-Control"] == "no-store"
     short = client.post_form(path, {"password": "short", "confirm": "short"})
     assert "Use at least 12 characters." in short.get_data(as_text=True)
