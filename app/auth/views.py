@@ -170,6 +170,7 @@ def set_password(token: str):
             made=password_reset.link_lifetime_words(current_app.config["PASSWORD_RESET_TTL"]),
         ), check.status
     form = SetPasswordForm()
+    had_password = check.person.password_hash is not None
 
     def page(status: int, error=None):
         return render_template("auth/set_password.html", form=form, person=check.person), 200
@@ -180,13 +181,15 @@ def set_password(token: str):
             token, form.password.data, client=request.remote_addr or "unknown"
         ),
         page=page,
-        done=lambda _: _password_set(),
+        done=lambda _: _password_set(had_password),
     )
 
 
-def _password_set():
+def _password_set(had_password: bool):
     if current_user.is_authenticated:
         logout_user()
+    if not had_password:
+        return saved("Your password is set. Sign in with it now.", "auth.login")
     return saved(
         "Your password is set, and you were signed out on every device. "
         "Sign in with your new password.",

@@ -199,6 +199,9 @@ def test_a_new_person_is_invited_by_email_and_signs_in(app, client, head, org, m
     assert "Welcome, Nina New" in client.get(path).get_data(as_text=True)
     password = "nina's own password"
     client.post_form(path, {"password": password, "confirm": password})
+    assert "Your password is set. Sign in with it now." in client.get("/login").get_data(
+        as_text=True
+    )
     signed_in = client.post_form("/login", {"email": "nina@example.com", "password": password})
     assert signed_in.headers["Location"] == "/"
     send(app)
