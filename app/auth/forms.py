@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.infra.passwords import MAX_LENGTH
+from app.services.people import EMAIL_MAX
 
 
 class SignInForm(FlaskForm):
@@ -50,4 +51,15 @@ class SetPasswordForm(FlaskForm):
         "Repeat the new password",
         validators=[EqualTo("password", message="The two passwords are not the same.")],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired(message="Enter your email address."),
+            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
+        ],
+        render_kw={"autocomplete": "username", "autofocus": True},
     )

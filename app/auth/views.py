@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app import access
-from app.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
+from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, SetPasswordForm, SignInForm
 from app.extensions import db
 from app.forms import saved, submit
 from app.infra.text import unwanted_character
-from app.services.people import auth
+from app.services.messages.outbox import email_enabled
+from app.services.people import auth, password_reset
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rungs_device"
@@ -56,13 +58,17 @@ def login():
         except (auth.SignInError, auth.ThrottledError) as error:
             db.session.commit()  # keep the recorded failure
             form.form_errors.append(error.message)
-            return render_template("auth/login.html", form=form), error.status
+            return _login_page(form), error.status
         db.session.commit()
         login_user(person, remember=form.remember.data)
         response = redirect(safe_next(form.next.data))
         _remember_device(response, auth.device_token(person))
         return response
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _login_page(form):
+    return render_template("auth/login.html", form=form, email_on=email_enabled())
 
 
 def _remember_device(response, token: str) -> None:
@@ -111,27 +117,81 @@ def _password_changed(person):
     return saved("Your password is changed. You were signed out everywhere else.", "main.home")
 
 
-@bp.route("/password/<token>", methods=["GET", "POST"])
+@bp.route("/password/forgot", methods=["GET", "POST"])
 @access.public
-def set_password(token: str):
-    """Set a password from a one-time link made by the head of product."""
-    person = auth.reset_link_holder(token)
-    form = SetPasswordForm()
+def forgot_password():
+    """Ask for an email with a link to set a new password (the same answer for any address)."""
+    form = ForgotPasswordForm()
+    answer_at = time.monotonic() + current_app.config["PASSWORD_RESET_ANSWER_SECONDS"]
 
     def page(status: int, error=None):
-        return render_template("auth/set_password.html", form=form, person=person), 200
+        status = error.status if error is not None else status  # 429 when throttled
+        page = render_template("auth/forgot_password.html", form=form, email_on=email_enabled())
+        return page, status
 
     return submit(
         form,
-        lambda: auth.reset_password(
-            token, form.password.data, client=request.remote_addr or "unknown"
+        lambda: password_reset.request_reset(
+            form.email.data, client=request.remote_addr or "unknown"
         ),
         page=page,
-        done=lambda _: _password_set(),
+        done=lambda _: _no_sooner_than(answer_at, redirect(url_for("auth.reset_requested"))),
     )
 
 
-def _password_set():
+def _no_sooner_than(moment: float, response):
+    """Hold the answer until `moment` (time.monotonic()); after the commit, so no lock is held."""
+    time.sleep(max(0.0, moment - time.monotonic()))
+    return response
+
+
+@bp.route("/password/forgot/sent")
+@access.public
+def reset_requested():
+    """What happens next, after asking for a password email (it names no address)."""
+    return render_template(
+        "auth/reset_requested.html", lifetime=password_reset.link_lifetime_words()
+    )
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@access.public
+def set_password(token: str):
+    """Set a password from a one-time link (made by the head of product, emailed as an
+    invitation, or asked for with "Forgot your password?"); a link that no longer works gets
+    a page that says why and how to get a new one."""
+    check = auth.check_reset_link(token)
+    if check.problem is not None:
+        return render_template(
+            "auth/link_not_valid.html",
+            check=check,
+            email_on=email_enabled(),
+            requested=password_reset.link_lifetime_words(),
+            made=password_reset.link_lifetime_words(current_app.config["PASSWORD_RESET_TTL"]),
+        ), check.status
+    form = SetPasswordForm()
+    had_password = check.person.password_hash is not None
+
+    def page(status: int, error=None):
+        return render_template("auth/set_password.html", form=form, person=check.person), 200
+
+    return submit(
+        form,
+        lambda: password_reset.set_password_from_link(
+            token, form.password.data, client=request.remote_addr or "unknown"
+        ),
+        page=page,
+        done=lambda _: _password_set(had_password),
+    )
+
+
+def _password_set(had_password: bool):
     if current_user.is_authenticated:
         logout_user()
-    return saved("Your password is set. Sign in with it now.", "auth.login")
+    if not had_password:
+        return saved("Your password is set. Sign in with it now.", "auth.login")
+    return saved(
+        "Your password is set, and you were signed out on every device. "
+        "Sign in with your new password.",
+        "auth.login",
+    )

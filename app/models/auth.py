@@ -28,11 +28,12 @@ class PasswordResetLink(Base):
 
 
 class LoginFailure(Base):
-    """One failed sign-in. Rows are only inserted, so concurrent workers never lose a count."""
+    """One failed sign-in, or one request for a password email (its keys start with "reset:").
+    Rows are only inserted, so concurrent workers never lose a count."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "account:<email>" or "client:<address>"
+    # "account:<email digest>", "client:<address>" …; "reset:account:…", "reset:client:…"
     key: Mapped[str] = mapped_column(String(300), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -2,7 +2,14 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -64,6 +71,13 @@ class PersonForm(FlaskForm):
         return ""
 
 
+INVITE_LABEL = "Email a link to set a password (an invitation)"
+
+
+class NewPersonForm(PersonForm):
+    invite = BooleanField(INVITE_LABEL, default=True)
+
+
 class ImportForm(FlaskForm):
     file = FileField(
         "CSV file",
@@ -72,6 +86,9 @@ class ImportForm(FlaskForm):
         description="Columns: email,name,role,manager_email. Role is pm, manager or "
         "head_of_product; manager_email may be empty or name someone "
         "already in Rungs or in the file.",
+    )
+    invite = BooleanField(
+        "Email each person a link to set a password (an invitation)", default=True
     )
 
 

@@ -10,12 +10,11 @@ from app.core.errors import ConflictError, RowErrors
 from app.forms import act, saved, submit
 from app.infra import names
 from app.models import Role
-from app.people.forms import ConfirmForm, ImportForm, PersonForm
+from app.people.forms import ConfirmForm, ImportForm, NewPersonForm, PersonForm
 from app.request_input import page_number
 from app.services import people
 from app.services.evidence.shared import FilterInput
-from app.services.people import auth
-from app.services.people import importing as people_import
+from app.services.people import auth, invitations
 from app.services.people import pages as people_pages
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -54,7 +53,9 @@ def show(person_id: int):
     typed = FilterInput(**{name: _arg(name) for name in ("competency", "since", "until")})
     page = people_pages.person_page(_actor(), person_id, typed, page_number())
     status = 400 if page.has_filter_errors else 200
-    return render_template("people/show.html", page=page, confirm=ConfirmForm()), status
+    return render_template(
+        "people/show.html", page=page, confirm=ConfirmForm(), invite=invitations.offer()
+    ), status
 
 
 def _arg(name: str) -> str:
@@ -65,21 +66,28 @@ def _arg(name: str) -> str:
 @access.requires("people.manage")
 def create():
     """Add a person to the organisation."""
-    form = _person_form()
+    form = _person_form(form_class=NewPersonForm)
 
     def page(status: int, error=None):
-        return render_template("people/form.html", form=form, person=None), status
+        return render_template(
+            "people/form.html", form=form, person=None, invite=invitations.offer()
+        ), status
 
     return submit(
         form,
-        lambda: people.create_person(_actor(), _input(form)),
+        lambda: invitations.add_person(_actor(), _input(form), invite=form.invite.data),
         page=page,
-        done=lambda person: saved(
-            f"{person.name} was added. Make a password link so they can sign in.",
-            "people.show",
-            person_id=person.id,
-        ),
+        done=_added,
     )
+
+
+def _added(added: invitations.Added):
+    person = added.person
+    if added.is_invited:
+        next_step = f"An invitation to set a password is on its way to {person.email}."
+    else:
+        next_step = "Make a password link so they can sign in."
+    return saved(f"{person.name} was added. {next_step}", "people.show", person_id=person.id)
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -138,6 +146,23 @@ def password_link(person_id: int):
     )
 
 
+@bp.route("/<int:person_id>/invitation", methods=["POST"])
+@access.requires("people.manage")
+def send_invitation(person_id: int):
+    """Email the person a new link to set a password (their earlier links stop working)."""
+    person = people.get_person(person_id)
+    return act(
+        lambda: invitations.send_invitation(_actor(), person),
+        back=url_for("people.show", person_id=person.id),
+        done=lambda _: saved(
+            f"A new link to set a password is on its way to {person.email}. "
+            "Earlier links stopped working.",
+            "people.show",
+            person_id=person.id,
+        ),
+    )
+
+
 def _show_password_link(person, token: str):
     link = url_for("auth.set_password", token=token, _external=True)
     return render_template(
@@ -156,14 +181,16 @@ def import_csv():
 
     def page(status: int, error=None):
         row_errors = error.errors if isinstance(error, RowErrors) else []
-        return render_template("people/import.html", form=form, row_errors=row_errors), status
+        return render_template(
+            "people/import.html", form=form, row_errors=row_errors, invite=invitations.offer()
+        ), status
 
     return submit(
         form,
-        lambda: people_import.import_people(_actor(), form.file.data.read()),
+        lambda: invitations.import_people(_actor(), form.file.data.read(), invite=form.invite.data),
         page=page,
-        done=lambda created: render_template(
-            "people/imported.html", created=created, links=people_pages.person_links(_actor())
+        done=lambda added: render_template(
+            "people/imported.html", added=added, links=people_pages.person_links(_actor())
         ),
     )
 
@@ -177,8 +204,8 @@ def _state_change(person_id: int, change, message: str):
     )
 
 
-def _person_form(person=None) -> PersonForm:
-    form = PersonForm(obj=person)
+def _person_form(person=None, form_class=PersonForm) -> PersonForm:
+    form = form_class(obj=person)
     actives = people.active_people()
     form.set_choices(
         [p for p in actives if p.is_manager],

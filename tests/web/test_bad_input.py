@@ -366,7 +366,10 @@ class World:
 
 
 @pytest.fixture
-def world(app):
+def world(app, monkeypatch):
+    # Email on (nothing is sent: no job runs here), so that the forms only it offers show too:
+    # "Forgot your password?", the invitation tick box, "Email a password link".
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     with app.app_context():

@@ -39,9 +39,19 @@ def test_every_endpoint_is_behind_the_policy_or_explicitly_public(app):
     assert unmarked == []
 
 
+PUBLIC = {
+    "static",
+    "auth.login",
+    "auth.set_password",
+    "auth.forgot_password",
+    "auth.reset_requested",
+    "messages.unsubscribe",
+}
+
+
 def test_public_endpoints_are_exactly_these(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "is_public", False)}
-    assert public | access.PUBLIC_ENDPOINTS == {"static", "auth.login", "auth.set_password"}
+    assert public | access.PUBLIC_ENDPOINTS == PUBLIC
 
 
 def test_an_unmarked_view_is_refused_at_run_time(make_app, org):
@@ -65,10 +75,9 @@ def test_unknown_actions_are_denied(org, ctx):
 
 def test_anonymous_requests_never_reach_a_private_page(app, client):
     token = client.csrf_token()
-    public = {"static", "auth.login", "auth.set_password"}
     checked = 0
     for endpoint, method, path in all_routes(app):
-        if endpoint in public:
+        if endpoint in PUBLIC:
             continue
         response = client.open(path, method=method, data={"csrf_token": token})
         assert response.status_code in (302, 401, 404), (method, path, response.status_code)
@@ -93,6 +102,7 @@ MATRIX = [
     ("/people/import", "GET", (403, 403, 200)),
     ("/people/{pm_b1}/edit", "GET", (403, 403, 200)),
     ("/people/{pm_b1}/password-link", "POST", (403, 403, 200)),
+    ("/people/{pm_b1}/invitation", "POST", (403, 403, 302)),
     ("/people/{pm_b1}/deactivate", "POST", (403, 403, 302)),
     ("/people/{pm_b1}/reactivate", "POST", (403, 403, 302)),
 ]

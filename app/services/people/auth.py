@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import math
 import re
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Integer, cast, delete, func, or_, select
+from sqlalchemy import Integer, and_, cast, delete, func, or_, select, update
 
 from app import policy
 from app.core.errors import DomainError, NotFoundError, ValidationError
@@ -25,8 +26,14 @@ from app.services import audit
 from app.services.people import normalize_email
 
 SIGN_IN_REFUSED = "Email or password is incorrect."
+LINK_NOT_VALID = (
+    "This password link is not valid: it was already used, replaced by a newer one, or it "
+    "expired. Ask for a new one."
+)
 # The first of the two 32-bit keys of the sign-in advisory locks on PostgreSQL ("Sign").
 SIGN_IN_LOCKS = 0x5369676E
+# The throttle of "Forgot your password?" keeps its rows beside the failed sign-ins, under this.
+RESET_KEY_PREFIX = "reset:"
 # A client address as Werkzeug gives it (IPv4 or IPv6) is stored readably; anything else digested.
 ADDRESS = re.compile(r"[0-9A-Fa-f:.]{1,45}")
 
@@ -56,8 +63,8 @@ class _Keys:
         account = _account_key(email)
         return cls(
             account=account,
-            client=f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{_digest(client)}",
-            pair=f"pair:{_digest(email + chr(10) + client)}",
+            client=client_key(client),
+            pair=f"pair:{digest(email + chr(10) + client)}",
             device=_device_key(device_token, account),
         )
 
@@ -66,7 +73,11 @@ class _Keys:
 
 
 def _account_key(email: str) -> str:
-    return f"account:{_digest(email)}"
+    return f"account:{digest(email)}"
+
+
+def client_key(client: str) -> str:
+    return f"client:{client}" if ADDRESS.fullmatch(client) else f"client:{digest(client)}"
 
 
 @dataclass(frozen=True)
@@ -112,10 +123,10 @@ def _reserve_check(keys: _Keys, email: str) -> _Reservation:
     (app/database.py) and the purge below writes first, so the database's one write lock is held
     from before the count until the commit.
     """
-    _lock(keys.account, keys.client)
+    lock_keys(keys.account, keys.client)
     now = utcnow()
     since = now - current_app.config["LOGIN_FAILURE_WINDOW"]
-    _purge_expired(since)
+    purge_expired(now)
     counted = db.session.execute(
         select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
         .where(LoginFailure.key.in_(keys.all()))
@@ -137,7 +148,9 @@ def _reserve_check(keys: _Keys, email: str) -> _Reservation:
     )
 
 
-def _lock(*keys: str) -> None:
+def lock_keys(*keys: str) -> None:
+    """Serialise attempts on these throttle keys until the transaction ends (PostgreSQL: advisory
+    locks in a fixed order; SQLite: its one write lock, taken by the purge that follows)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
     numbers = {int.from_bytes(_digest_bytes(key)[:4], "big", signed=True) for key in keys}
@@ -147,11 +160,22 @@ def _lock(*keys: str) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(*pair)))
 
 
-def _purge_expired(since: datetime) -> None:
+def purge_expired(now: datetime) -> None:
+    """Forget the attempts that left their window: failed sign-ins after LOGIN_FAILURE_WINDOW,
+    requests for a password email (keys starting "reset:") after PASSWORD_RESET_REQUEST_WINDOW."""
+    config = current_app.config
+    is_request = LoginFailure.key.startswith(RESET_KEY_PREFIX, autoescape=True)
     # Rows another attempt is purging right now are skipped rather than waited for: two purges
     # meeting on the same rows in different orders would deadlock (SQLite ignores SKIP LOCKED).
     expired = (
-        select(LoginFailure.id).where(LoginFailure.at < since).with_for_update(skip_locked=True)
+        select(LoginFailure.id)
+        .where(
+            or_(
+                and_(~is_request, LoginFailure.at < now - config["LOGIN_FAILURE_WINDOW"]),
+                and_(is_request, LoginFailure.at < now - config["PASSWORD_RESET_REQUEST_WINDOW"]),
+            )
+        )
+        .with_for_update(skip_locked=True)
     )
     db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(expired.scalar_subquery())))
 
@@ -200,7 +224,7 @@ def _device_key(token: str | None, account: str) -> str | None:
         return None
     if not isinstance(data, dict) or data.get("account") != account:
         return None  # a token of another email address is no token for this one
-    return f"device:{_digest(str(data.get('device')))}"
+    return f"device:{digest(str(data.get('device')))}"
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -241,23 +265,33 @@ def change_password(person: User, *, current: str, new: str) -> None:
 
 
 def create_reset_link(actor: User, person: User) -> str:
-    """A new one-time token for the person; earlier unused links stop working. Returns the token."""
+    """A new one-time token for the person, made by the head of product to be passed on by hand
+    (or emailed as an invitation); earlier unused links stop working. Returns the token."""
     policy.authorize(actor, "people.manage")
     if not person.is_active:
         raise ValidationError(f"{person.name} is deactivated; reactivate them first.")
+    token = issue_link(person, created_by=actor, ttl=current_app.config["PASSWORD_RESET_TTL"])
+    audit.record(actor, "person.password_link_created", person)
+    return token
+
+
+def issue_link(
+    person: User, *, created_by: User | None, ttl: timedelta, replaces_earlier: bool = True
+) -> str:
+    """Store a new one-time link (only its digest) and return its token. `replaces_earlier`:
+    the person's unused links stop working (a person just created has none to look for)."""
     now = utcnow()
-    for link in _open_links(person):
-        link.used_at = now
+    if replaces_earlier:
+        _close_open_links(person.id, now)
     token = secrets.token_urlsafe(32)
     db.session.add(
         PasswordResetLink(
             user_id=person.id,
-            token_hash=_digest(token),
-            created_by_id=actor.id,
-            expires_at=now + current_app.config["PASSWORD_RESET_TTL"],
+            token_hash=digest(token),
+            created_by_id=created_by.id if created_by else None,
+            expires_at=now + ttl,
         )
     )
-    audit.record(actor, "person.password_link_created", person)
     return token
 
 
@@ -269,34 +303,86 @@ def load_session_user(session_token: str) -> User | None:
     return person if person is not None and person.is_active else None
 
 
+class LinkProblem(enum.StrEnum):
+    """Why a password link cannot be used, as its page explains it."""
+
+    UNKNOWN = "unknown"  # no such link (mistyped, cut short)
+    USED = "used"  # used once already, or replaced by a newer link
+    EXPIRED = "expired"
+    DEACTIVATED = "deactivated"  # its holder can no longer sign in
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What a password link's page shows: the person it is for, or why it does not work."""
+
+    person: User | None
+    problem: LinkProblem | None
+    expires_at: datetime | None = None
+
+    @property
+    def status(self) -> int:
+        """404 for a link that never was; 410 (gone) for one that was and is no longer."""
+        if self.problem is None:
+            return 200
+        return 404 if self.problem is LinkProblem.UNKNOWN else 410
+
+
+def check_reset_link(token: str) -> LinkCheck:
+    """Whether a one-time password link works, and if not, why not (for a page that says so)."""
+    link = _link_by_token(token)
+    if link is None:
+        return LinkCheck(None, LinkProblem.UNKNOWN)
+    person = db.session.get(User, link.user_id)
+    if person is None or not person.is_active:
+        return LinkCheck(None, LinkProblem.DEACTIVATED)
+    if link.used_at is not None:
+        return LinkCheck(person, LinkProblem.USED)
+    if link.expires_at <= utcnow():
+        return LinkCheck(person, LinkProblem.EXPIRED, link.expires_at)
+    return LinkCheck(person, None, link.expires_at)
+
+
 def reset_link_holder(token: str) -> User:
     """The person a valid one-time password link is for (NotFoundError for any other link)."""
     return db.session.get(User, find_reset_link(token).user_id)
 
 
 def find_reset_link(token: str) -> PasswordResetLink:
-    link = db.session.execute(
-        select(PasswordResetLink).where(PasswordResetLink.token_hash == _digest(token))
-    ).scalar_one_or_none()
+    link = _link_by_token(token)
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        raise NotFoundError(
-            "This password link is not valid: it was already used, replaced by a newer one, or "
-            "it expired. Ask your head of product for a new one."
-        )
+        raise NotFoundError(LINK_NOT_VALID)
     person = db.session.get(User, link.user_id)
     if person is None or not person.is_active:
         raise NotFoundError("This password link is not valid any more.")
     return link
 
 
+def _link_by_token(token: str) -> PasswordResetLink | None:
+    return db.session.execute(
+        select(PasswordResetLink).where(PasswordResetLink.token_hash == digest(token))
+    ).scalar_one_or_none()
+
+
 def reset_password(token: str, new: str, *, client: str | None = None) -> User:
-    """Set the password from a one-time link. The link proves the person, so the failures
+    """Set the password from a one-time link; every session of the person ends (a new session
+    token), and so do their other unused links. The link proves the person, so the failures
     counted against their email address, and against it from this client, are forgotten: the
     throttle's message sends a locked-out person here, and it must let them in afterwards."""
     link = find_reset_link(token)
     person = db.session.get(User, link.user_id)
     check_new_password(new, email=person.email, field="password")
-    link.used_at = utcnow()
+    now = utcnow()
+    # Claimed by a conditional update, so that of two requests racing with one link only one
+    # sets a password (the other finds it used once the first commits).
+    claimed = db.session.execute(
+        update(PasswordResetLink)
+        .where(PasswordResetLink.id == link.id, PasswordResetLink.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise NotFoundError(LINK_NOT_VALID)
+    _close_open_links(person.id, now)
     _set_password(person, new)
     keys = _Keys.of(person.email, client) if client else None
     forgotten = [_account_key(person.email), *([keys.pair] if keys else [])]
@@ -312,18 +398,15 @@ def _set_password(person: User, password: str) -> None:
     db.session.flush()
 
 
-def _open_links(person: User) -> list[PasswordResetLink]:
-    return list(
-        db.session.execute(
-            select(PasswordResetLink).where(
-                PasswordResetLink.user_id == person.id,
-                PasswordResetLink.used_at.is_(None),
-            )
-        ).scalars()
+def _close_open_links(person_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(PasswordResetLink)
+        .where(PasswordResetLink.user_id == person_id, PasswordResetLink.used_at.is_(None))
+        .values(used_at=now)
     )
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return _digest_bytes(token).hex()
 
 
