@@ -61,6 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.personal_data.views import bp as personal_data_bp
     from app.promotions import assessments, calibration, cycles, records
     from app.services import notifications
+    from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
 
     auth.init_login_manager(login_manager)
@@ -91,6 +92,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(delegation_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(slack_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

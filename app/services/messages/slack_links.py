@@ -170,3 +170,47 @@ def _link_one(web, person: User) -> str:
         person.slack_user_id = slack_id
         return f"Linked ({slack_id})"
     return "Not linked: Slack kept rate limiting"
+
+
+@dataclass(frozen=True)
+class AdminPanel:
+    """What the head of product's Slack section shows: hints of the settings, never them."""
+
+    token_hint: str
+    webhook_hint: str
+    updated_at: str
+    counts: LinkCounts
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token_hint)
+
+    @property
+    def has_webhook(self) -> bool:
+        return bool(self.webhook_hint)
+
+
+def admin_panel(actor: User) -> AdminPanel:
+    """The head of product's Slack section, in two queries."""
+    settings = slack.settings_for(actor)
+    return AdminPanel(
+        settings.token_hint, settings.webhook_hint, settings.updated_at, link_counts()
+    )
+
+
+@dataclass(frozen=True)
+class LinkPanel:
+    """What a person's "Link my Slack" section shows."""
+
+    email: str
+    slack_user_id: str
+    is_available: bool  # a bot token is set, so Rungs can find people and message them
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.slack_user_id)
+
+
+def link_panel(actor: User) -> LinkPanel:
+    policy.authorize(actor, "account.manage")
+    return LinkPanel(actor.email, actor.slack_user_id or "", slack.stored().has_token)
