@@ -61,11 +61,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.personal_data.views import bp as personal_data_bp
     from app.promotions import assessments, calibration, cycles, records
     from app.services import notifications
+    from app.services.messages import slack_announcements
     from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
+    slack_announcements.subscribe()
     app.before_request(request_input.check_request)
     app.before_request(access.enforce)
     app.after_request(security.set_headers)

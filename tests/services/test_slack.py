@@ -5,6 +5,7 @@ retry, the webhook only for what everyone may see, and linking people by email."
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,13 +14,17 @@ from app.extensions import db
 from app.models import (
     AuditEvent,
     Channel,
+    CyclePhase,
     MessageCategory,
     MessageStatus,
     OutboundMessage,
+    PhaseDeadline,
     User,
 )
 from app.services import jobs
 from app.services.messages import slack, slack_links
+from app.services.promotions import cycles
+from tests.promotion_helpers import place, publish_sample
 from tests.slack_helpers import BOT_TOKEN, FakeSlack
 
 
@@ -275,3 +280,45 @@ def test_linking_everyone_stops_when_slack_refuses_the_token(ctx, org, fake):
     _configure(org.head, token="xoxb-revoked-0000")
     with pytest.raises(ValidationError, match="refused the bot token"):
         slack_links.link_everyone({"actor_id": org.head.id}, lambda *_: None)
+
+
+def test_a_phase_opening_is_announced_in_the_webhook_channel_through_the_outbox(
+    app, ctx, org, fake
+):
+    levels = publish_sample(app)
+    place(app, [org.pm_a1], levels["L1"])
+    head = _user(org.head)
+    assert cycles.create_cycle(head, "No webhook yet") and _announcements() == []
+    slack.save_settings(head, webhook_url=fake.webhook_url)
+    cycle = cycles.create_cycle(head, "H1 2027")
+    db.session.add(
+        PhaseDeadline(
+            cycle_id=cycle.id,
+            phase=CyclePhase.SELF_ASSESSMENT,
+            due_at=datetime(2026, 12, 18, 17, 0, tzinfo=UTC),
+        )
+    )
+    cycles.nominate(_user(org.manager_a), cycle.id, org.pm_a1.id, levels["L2"], "Ready.")
+    cycles.move_phase(head, cycle.id, CyclePhase.SELF_ASSESSMENT, expected_revision=cycle.revision)
+    opened, moved = _announcements()
+    assert (opened.subject, opened.body_text) == (
+        "H1 2027: nominations is open",
+        "No due date is set.",
+    )
+    assert moved.subject == "H1 2027: self-assessment is open"
+    assert moved.body_text == "Due Friday 18 December 2026, 17:00 UTC."
+    assert moved.address == slack.WEBHOOK_ADDRESS and moved.link.endswith(f"/promotions/{cycle.id}")
+    slack.send(moved)
+    (call,) = fake.calls("webhook")
+    assert call.json["text"].startswith("*H1 2027: self-assessment is open*\n\nDue Friday")
+    assert fake.calls("chat.postMessage") == []  # the channel, never someone's DMs
+
+
+def _announcements() -> list[OutboundMessage]:
+    return list(
+        db.session.scalars(
+            db.select(OutboundMessage)
+            .where(OutboundMessage.dedupe_key.like("announce:%"))
+            .order_by(OutboundMessage.id)
+        )
+    )

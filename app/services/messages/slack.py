@@ -32,6 +32,9 @@ SETTING_KEY = "slack"
 TIMEOUT_SECONDS = 10
 WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 TOKEN_MAX = 255
+# The `address` of an outbox row meant for the webhook's channel (slack_announcements.py), not a
+# person: no Slack user id looks like it.
+WEBHOOK_ADDRESS = "#webhook"
 WEBHOOK_MAX = 500
 
 # Slack's error codes that sending again cannot fix (the token, the person or the app must
@@ -285,6 +288,9 @@ def send(message: OutboundMessage) -> None:
     """Send one queued Slack message as a direct message to its recipient (the Slack user id
     kept in `address` when it was queued). Raises SlackError, whose `retryable` says whether
     the outbox should try again. Personal messages never go to the webhook's channel."""
+    if message.address == WEBHOOK_ADDRESS:
+        _send_announcement(message)
+        return
     if not message.address:
         raise SlackError(
             "The recipient has no linked Slack user.", code="not_linked", retryable=False
@@ -298,6 +304,17 @@ def send(message: OutboundMessage) -> None:
             unfurl_media=False,
         )
     )
+
+
+def _send_announcement(message: OutboundMessage) -> None:
+    url = stored().webhook_url
+    if not url:
+        raise SlackError(
+            "Slack has no webhook any more: the announcement has nowhere to go.",
+            code="not_configured",
+            retryable=False,
+        )
+    post_to_webhook(url, message_text(message.subject, message.body_text, message.link))
 
 
 def message_text(subject: str, body: str, link: str) -> str:

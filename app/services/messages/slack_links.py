@@ -80,6 +80,7 @@ def unlink(actor: User, person_id: int) -> User:
         .where(
             OutboundMessage.recipient_id == person.id,
             OutboundMessage.channel == Channel.SLACK,
+            OutboundMessage.address != slack.WEBHOOK_ADDRESS,  # the channel's, not theirs
             OutboundMessage.status.in_([MessageStatus.QUEUED, MessageStatus.HELD]),
         )
         .values(status=MessageStatus.CANCELLED, last_error="Slack was unlinked.")

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core import events
 from app.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.extensions import db
 from app.models import (
@@ -77,6 +78,7 @@ def create_cycle(
     if packets_show_goals:
         audit.record(actor, "cycle.packets_show_goals", cycle, after={"packets_show_goals": True})
     db.session.flush()
+    events.phase_opened.send(cycle, actor=actor, phase=cycle.phase)
     return cycle
 
 
@@ -160,6 +162,8 @@ def move_phase(
             people, NotificationKind.CASE_PHASE, actor_id=actor.id, case_id=case.id, detail=to
         )
     db.session.flush()
+    if is_forward:
+        events.phase_opened.send(cycle, actor=actor, phase=to)
     return cycle
 
 
