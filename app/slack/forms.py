@@ -1,7 +1,7 @@
 """The Slack settings form: both secrets optional (blank keeps what is stored)."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, URLField
+from wtforms import PasswordField, StringField
 from wtforms.validators import Length, Optional
 
 from app.services.messages.slack import TOKEN_MAX, WEBHOOK_MAX
@@ -17,10 +17,10 @@ class SlackSettingsForm(FlaskForm):
         "scopes. Leave blank to keep the one stored.",
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    webhook_url = URLField(
+    webhook_url = StringField(
         "Incoming webhook URL",
         validators=[Optional(), Length(max=WEBHOOK_MAX)],
         description="Starts with https://hooks.slack.com/services/. Leave blank to keep the "
         "one stored.",
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"},
     )

@@ -156,6 +156,16 @@ def test_send_raises_slack_error_saying_whether_to_retry(
     assert code in failed.value.message or "rate limiting" in failed.value.message
 
 
+def test_a_long_message_is_cut_before_slack_would_and_keeps_its_link(ctx, org, fake):
+    _configure(org.head)
+    fake.users["alice@example.com"] = "U0ALICE"
+    slack.send(_message(body_text="word " * 20_000))
+    text = fake.calls("chat.postMessage")[0].json["text"]
+    assert len(text) < 40_000 and text.endswith(
+        " …\n\n<http://rungs.example/cases/7/self|Open in Rungs>"
+    )
+
+
 def test_send_without_a_token_fails_for_good_and_never_uses_the_webhook(ctx, org, fake):
     slack.save_settings(_user(org.head), webhook_url=fake.webhook_url)
     with pytest.raises(slack.SlackError) as failed:

@@ -36,6 +36,9 @@ TOKEN_MAX = 255
 # person: no Slack user id looks like it.
 WEBHOOK_ADDRESS = "#webhook"
 WEBHOOK_MAX = 500
+# Slack truncates a message's text past 40,000 characters; a long digest is cut before that,
+# keeping its link (the whole list is in Rungs).
+TEXT_MAX = 39_000
 
 # Slack's error codes that sending again cannot fix (the token, the person or the app must
 # change first); anything else (rate limits, Slack's own trouble, the network) is worth a retry.
@@ -321,7 +324,8 @@ def message_text(subject: str, body: str, link: str) -> str:
     """Slack's mrkdwn: the subject in bold, the plain-text body, the one link."""
     lines = [f"*{escape(subject)}*"]
     if body.strip():
-        lines.append(escape(body.strip()))
+        body = escape(body.strip())
+        lines.append(body if len(body) <= TEXT_MAX else body[:TEXT_MAX].rstrip() + " …")
     if link:
         lines.append(f"<{escape(link)}|Open in Rungs>")
     return "\n\n".join(lines)
