@@ -54,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.growth.views import bp as growth_bp
     from app.jobs.views import bp as jobs_bp
     from app.main.views import bp as main_bp
+    from app.messages.views import bp as messages_bp
     from app.notifications.views import bp as notifications_bp
     from app.oneonones.views import bp as oneonones_bp
     from app.packets.views import bp as packets_bp
@@ -94,6 +95,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(delegation_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(slack_bp)
     errors.register(app)
     register_cli(app)

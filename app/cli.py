@@ -10,6 +10,7 @@ from app import demo
 from app.core.errors import DomainError, RowErrors
 from app.extensions import db
 from app.jobs.cli import jobs_cli
+from app.messages.cli import messages_cli, reminders_cli
 from app.models.user import ROLE_LABELS
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
@@ -29,6 +30,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(evidence_cli)
     app.cli.add_command(packets_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(messages_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")

@@ -17,6 +17,8 @@ from app.models import Base, User
 from tests.clock import midday
 from tests.factories import Factory
 
+pytest_plugins = ["tests.mail_helpers"]  # the smtp_server and mail_on fixtures
+
 RESTART_SEQUENCES = """
 DO $$
 DECLARE name text;

@@ -227,13 +227,19 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
         error_out=False,
         count=True,
     )
-    shown: list[Notification] = list(pagination.items)
+    return pagination, entries_for(viewer, list(pagination.items))
+
+
+def entries_for(viewer: User, shown: list[Notification]) -> list[Entry]:
+    """What the inbox shows `viewer` for each of `shown` (their own notifications, with their
+    actors loaded): only what the viewer may still see, decided by the policy. The email or
+    Slack message about a notification is made from this (app/services/messages/dispatch.py)."""
     titles = readable_titles(viewer, {n.evidence_id for n in shown if n.evidence_id})
     answers = _answers([n for n in shown if n.kind is NotificationKind.CORROBORATION_ANSWERED])
     cases = _cases(viewer, {n.case_id for n in shown if n.case_id})
     sessions = _session_names(viewer, {n.session_id for n in shown if n.session_id})
     notices = notices_for(viewer, shown)
-    entries = [
+    return [
         Entry(
             id=n.id,
             kind=n.kind,
@@ -255,7 +261,6 @@ def inbox(viewer: User, page: int) -> tuple[Pagination, list[Entry]]:
         )
         for n in shown
     ]
-    return pagination, entries
 
 
 def notices_for(viewer: User, shown: list[Notification]) -> dict[int, Notice]:

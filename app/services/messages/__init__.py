@@ -17,7 +17,8 @@ most once, enforced by the database's unique key, whoever inserts it and however
     )
 """
 
+from app.services.messages import sending  # registers the send job and its commit hook
 from app.services.messages.outbox import absolute_url, deliver, render
 from app.services.messages.preferences import mode_for, modes_for
 
-__all__ = ["absolute_url", "deliver", "mode_for", "modes_for", "render"]
+__all__ = ["absolute_url", "deliver", "mode_for", "modes_for", "render", "sending"]

@@ -19,7 +19,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.messages import preferences
+from app.services.messages import preferences, wake
 
 
 def email_enabled() -> bool:
@@ -92,7 +92,10 @@ def insert_new(rows: list[dict[str, Any]]) -> list[int]:
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboundMessage.id)
     )
-    return list(db.session.execute(statement).scalars())
+    inserted = list(db.session.execute(statement).scalars())
+    if inserted and any(row["status"] is MessageStatus.QUEUED for row in rows):
+        wake.mark()  # sent by a job once this transaction commits, never in the request
+    return inserted
 
 
 def render(template: str, **context: Any) -> tuple[str, str]:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Channel, DeliveryMode, DeliveryPreference, MessageCategory
+from app.models import (
+    Channel,
+    DeliveryMode,
+    DeliveryPreference,
+    MessageCategory,
+    MessageStatus,
+    OutboundMessage,
+)
+from app.models.base import utcnow
+from app.services.messages import wake
 
 # Without a choice of their own: what is due and what happened in a cycle arrive at once; the
 # rest comes in the daily digest. On Slack (once linked), everything arrives at once.
@@ -51,3 +60,54 @@ def modes_for(
 
 def mode_for(person_id: int, category: MessageCategory, channel: Channel) -> DeliveryMode:
     return modes_for([person_id], category, channel)[person_id]
+
+
+def choose(person_id: int, category: MessageCategory, channel: Channel, mode: DeliveryMode) -> None:
+    """Record one choice (the caller commits). Turning a category off cancels what is still
+    waiting in the outbox for it on that channel; transactional email cannot be changed."""
+    if not category.is_optional:
+        raise ValueError("sign-in links and password resets are always sent by email")
+    db.session.merge(
+        DeliveryPreference(
+            user_id=person_id, category=category, channel=channel, mode=mode, updated_at=utcnow()
+        )
+    )
+    db.session.flush()
+    if mode is DeliveryMode.OFF:
+        waiting = [MessageStatus.QUEUED, MessageStatus.HELD]
+    elif mode is DeliveryMode.IMMEDIATE:
+        waiting = [MessageStatus.HELD]  # held for a digest no longer wanted: send them now
+    else:
+        return
+    requeued = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.recipient_id == person_id,
+            OutboundMessage.category == category,
+            OutboundMessage.channel == channel,
+            OutboundMessage.status.in_(waiting),
+        )
+        .values(
+            status=MessageStatus.CANCELLED if mode is DeliveryMode.OFF else MessageStatus.QUEUED,
+            next_attempt_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if requeued and mode is DeliveryMode.IMMEDIATE:
+        wake.mark()
+
+
+def choices_for(person_id: int) -> dict[tuple[MessageCategory, Channel], DeliveryMode]:
+    """Every (category, channel) for one person: their choice or the default, in one query."""
+    chosen = {
+        (category, channel): mode
+        for category, channel, mode in db.session.execute(
+            select(
+                DeliveryPreference.category, DeliveryPreference.channel, DeliveryPreference.mode
+            ).where(DeliveryPreference.user_id == person_id)
+        )
+    }
+    return {
+        key: (DEFAULTS[key] if not key[0].is_optional else chosen.get(key, DEFAULTS[key]))
+        for key in DEFAULTS
+    }

@@ -42,6 +42,7 @@ from app.models.base import utcnow
 from app.services import evidence as evidence_service
 from app.services import help as help_service
 from app.services.evidence import attachments
+from app.services.messages import export as messages_export
 from app.services.personal_data import coaching
 from app.services.personal_data.naming import slug
 
@@ -167,6 +168,8 @@ def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[s
         "help_seen": [
             {"key": key, "seen_at": _when(at)} for key, at in help_service.seen_with_times(person)
         ],
+        # How the person chose to get messages, and the emails and Slack messages sent to them.
+        **messages_export.sections(person),
     }
     return document, files
 

@@ -51,6 +51,8 @@ TOP_LEVEL = {
     "delegation_board",
     "feedback_requests",
     "thanks_received",
+    "notification_settings",  # exported for the person to read; not imported
+    "messages",
 }
 
 

@@ -1,0 +1,17 @@
+"""Run in child processes by tests/test_reminders_cli.py: one `flask reminders send` pass."""
+
+from app import create_app
+from app.extensions import db
+
+
+def send_everything(database_uri: str, mail_settings: dict) -> list[str]:
+    from app.services.messages import run
+
+    app = create_app(
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_uri, **mail_settings}, environ={}
+    )
+    with app.app_context():
+        said = list(run.everything())
+        db.session.remove()
+        db.engine.dispose()
+    return said
