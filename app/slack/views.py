@@ -1,6 +1,8 @@
-"""Slack pages: the head of product's settings (with a Test button and "link everyone"), and a
-person's "Link my Slack". Each page's section is an include (templates/messages/_slack_*.html)
-that other pages can show: pass them `admin_context(actor)` or `link_context(actor)`."""
+"""Slack: the head of product's settings (with a Test button and "link everyone") and a person's
+"Link my Slack". Each is a section (templates/messages/_slack_*.html) that the Messages page and
+the notification settings page include, passing `admin_context(actor)` or `link_context(actor)`
+and `slack_back` (where the buttons return). The settings form has a page of its own, which
+shows the section alone when the form is refused (400 with the message by the field)."""
 
 from __future__ import annotations
 
@@ -48,12 +50,17 @@ def settings():
             _actor(), token=form.token.data, webhook_url=form.webhook_url.data
         ),
         page=lambda status, error=None: _settings_page(form, status),
-        done=lambda _: _back("The Slack settings were saved.", "slack.settings"),
+        done=lambda _: _back("The Slack settings were saved.", "messages.admin_page"),
     )
 
 
 def _settings_page(form: SlackSettingsForm, status: int):
-    return render_template("slack/settings.html", **admin_context(_actor(), form)), status
+    page = render_template(
+        "slack/settings.html",
+        slack_back=_local_back("messages.admin_page"),
+        **admin_context(_actor(), form),
+    )
+    return page, status
 
 
 @bp.route("/settings/slack/remove/<any(token, webhook):what>", methods=["POST"])
@@ -64,10 +71,10 @@ def remove(what: str):
         lambda: slack_service.save_settings(
             _actor(), remove_token=what == "token", remove_webhook=what == "webhook"
         ),
-        back=url_for("slack.settings"),
+        back=_local_back("messages.admin_page"),
         done=lambda _: _back(
             "The bot token was removed." if what == "token" else "The webhook was removed.",
-            "slack.settings",
+            "messages.admin_page",
         ),
     )
 
@@ -83,7 +90,7 @@ def test():
         flash("Nothing to test: set a bot token or a webhook first.", "error")
     for result in results:
         flash(result.message, "success" if result.is_ok else "error")
-    return redirect(_local_back("slack.settings"))
+    return redirect(_local_back("messages.admin_page"))
 
 
 @bp.route("/settings/slack/link-everyone", methods=["POST"])
@@ -92,16 +99,9 @@ def link_everyone():
     """Look everyone up in Slack by email address, in a job; its page shows the progress."""
     return act(
         lambda: slack_links.start_link_everyone(_actor()),
-        back=_local_back("slack.settings"),
+        back=_local_back("messages.admin_page"),
         done=lambda job: redirect(url_for("jobs.show", job_id=job.id)),
     )
-
-
-@bp.route("/account/slack")
-@access.requires("account.manage")
-def account():
-    """Your link to your Slack user, so that messages can reach you there."""
-    return render_template("slack/account.html", **link_context(_actor()))
 
 
 @bp.route("/account/slack/link", methods=["POST"])
@@ -110,9 +110,10 @@ def link():
     """Find your Slack user by your email address and link it."""
     return act(
         lambda: slack_links.link_self(_actor()),
-        back=_local_back("slack.account"),
+        back=_local_back("messages.preferences_page"),
         done=lambda _: _back(
-            "Your Slack is linked: messages can reach you there.", "slack.account"
+            "Your Slack is linked: messages can reach you there.",
+            "messages.preferences_page",
         ),
     )
 
@@ -123,8 +124,8 @@ def unlink():
     """Stop messages going to your Slack; anything waiting to be sent there is cancelled."""
     return act(
         lambda: slack_links.unlink(_actor(), current_user.id),
-        back=_local_back("slack.account"),
-        done=lambda _: _back("Your Slack is unlinked.", "slack.account"),
+        back=_local_back("messages.preferences_page"),
+        done=lambda _: _back("Your Slack is unlinked.", "messages.preferences_page"),
     )
 
 

@@ -41,8 +41,8 @@ def _slack_id(app, person) -> str | None:
         ("head", "/settings/slack", 200),
         ("pm_a1", "/settings/slack", 403),
         ("manager_a", "/settings/slack", 403),
-        ("pm_a1", "/account/slack", 200),
-        ("head", "/account/slack", 200),
+        ("head", "/messages", 200),
+        ("pm_a1", "/account/notifications", 200),
     ],
 )
 def test_who_sees_which_slack_page(client, org, who, url, status):
@@ -50,16 +50,19 @@ def test_who_sees_which_slack_page(client, org, who, url, status):
     assert client.get(url).status_code == status
 
 
-def test_the_head_reaches_the_settings_from_home_and_everyone_their_link(client, org):
+def test_the_sections_are_on_the_messages_and_notification_settings_pages(client, org):
     sign_in(client, org.head)
     home = client.get("/").get_data(as_text=True)
-    assert 'href="/settings/slack"' in home and 'href="/account/slack"' in home
+    assert 'href="/messages"' in home and 'href="/account/notifications"' in home
+    assert 'id="slack-heading"' in client.get("/messages").get_data(as_text=True)
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert 'id="slack-link-heading"' in page
 
 
 def test_settings_are_saved_and_never_shown_back_in_full(app, client, org, fake):
     sign_in(client, org.head)
-    response = _configured(client, fake)
-    assert response.status_code == 302
+    response = _configured(client, fake, back="/messages")
+    assert response.headers["Location"] == "/messages"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The Slack settings were saved." in page
     assert BOT_TOKEN not in page and fake.webhook_url not in page
@@ -130,9 +133,12 @@ def test_a_person_links_and_unlinks_their_slack(app, client, org, fake):
     fake.users["alice@example.com"] = "U0ALICE"
     _configured_by_head(app, org, fake)
     sign_in(client, org.pm_a1)
-    page = client.get("/account/slack").get_data(as_text=True)
+    page = client.get("/account/notifications").get_data(as_text=True)
     assert "alice@example.com" in page and "Link my Slack" in page
-    page = client.post_form("/account/slack/link", follow_redirects=True).get_data(as_text=True)
+    back = {"back": "/account/notifications"}
+    answer = client.post_form("/account/slack/link", back)
+    assert answer.headers["Location"] == "/account/notifications"
+    page = client.get("/account/notifications").get_data(as_text=True)
     assert "Your Slack is linked" in page and "Unlink my Slack" in page
     assert _slack_id(app, org.pm_a1) == "U0ALICE"
     page = client.post_form("/account/slack/unlink", follow_redirects=True).get_data(as_text=True)
@@ -148,7 +154,7 @@ def test_linking_someone_slack_does_not_know_says_why(app, client, org, fake):
     assert _slack_id(app, org.pm_a1) is None
 
 
-def test_without_slack_the_link_page_says_it_is_not_connected(client, org):
+def test_without_slack_the_link_section_says_it_is_not_connected(client, org):
     sign_in(client, org.pm_a1)
-    page = client.get("/account/slack").get_data(as_text=True)
+    page = client.get("/account/notifications").get_data(as_text=True)
     assert "not connected" in page and "Link my Slack" not in page
