@@ -332,3 +332,36 @@ def _announcements() -> list[OutboundMessage]:
             .order_by(OutboundMessage.id)
         )
     )
+
+
+def test_the_sender_sends_slack_rows_and_gives_up_at_once_only_when_slack_says_so(ctx, org, fake):
+    from app.services.messages import sending
+
+    _configure(org.head)
+    fake.users["alice@example.com"] = "U0ALICE"
+    rows = [
+        _message(recipient_id=org.pm_a1.id, dedupe_key=key) for key in ("first", "second", "third")
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    fake.rate_limit("chat.postMessage", retry_after=30)  # the first post is refused, then …
+    fake.fail("chat.postMessage", "invalid_auth")
+    sending.send_due()
+    by_key = {
+        row.dedupe_key: row
+        for row in db.session.scalars(
+            db.select(OutboundMessage).execution_options(populate_existing=True)
+        )
+    }
+    # Sent in id order: the first met the 429 (retried later), the second invalid_auth
+    # (failed for good, no retry can fix it), the third went through.
+    assert (
+        by_key["first"].status is MessageStatus.QUEUED
+        and "rate limiting" in by_key["first"].last_error
+    )
+    assert (
+        by_key["second"].status is MessageStatus.FAILED
+        and "invalid_auth" in by_key["second"].last_error
+    )
+    assert by_key["third"].status is MessageStatus.SENT
+    assert len(fake.calls("chat.postMessage")) == 3
