@@ -78,17 +78,17 @@ class FakeSlack:
 
     def fail(self, method: str, error: str, *, status: int = 200) -> None:
         """The next call of `method` answers {"ok": false, "error": error}."""
-        self._script(method, Answer(status, json.dumps({"ok": False, "error": error})))
+        self.script(method, Answer(status, json.dumps({"ok": False, "error": error})))
 
     def rate_limit(self, method: str, *, retry_after: int = 30) -> None:
         """The next call of `method` is refused as Slack does when rate limited."""
         body = json.dumps({"ok": False, "error": "ratelimited"})
-        self._script(method, Answer(429, body, {"Retry-After": str(retry_after)}))
+        self.script(method, Answer(429, body, {"Retry-After": str(retry_after)}))
 
     def fail_webhook(self, status: int, code: str) -> None:
-        self._script("webhook", Answer(status, code, content_type="text/html"))
+        self.script("webhook", Answer(status, code, content_type="text/html"))
 
-    def _script(self, method: str, answer: Answer) -> None:
+    def script(self, method: str, answer: Answer) -> None:
         with self._lock:
             self.scripted.setdefault(method, []).append(answer)
 

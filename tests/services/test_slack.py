@@ -25,7 +25,7 @@ from app.services import jobs
 from app.services.messages import slack, slack_links
 from app.services.promotions import cycles
 from tests.promotion_helpers import place, publish_sample
-from tests.slack_helpers import BOT_TOKEN, FakeSlack
+from tests.slack_helpers import BOT_TOKEN, Answer, FakeSlack
 
 
 @pytest.fixture
@@ -140,6 +140,15 @@ def test_send_posts_a_direct_message_with_the_sdk(ctx, org, fake):
             True,
             None,
         ),
+        (
+            lambda fake: fake.script(
+                "chat.postMessage",
+                Answer(502, "<html>Bad gateway</html>", content_type="text/html"),
+            ),
+            "http_502",
+            True,
+            None,
+        ),
     ],
 )
 def test_send_raises_slack_error_saying_whether_to_retry(
@@ -154,6 +163,7 @@ def test_send_raises_slack_error_saying_whether_to_retry(
     assert failed.value.retryable is retryable
     assert failed.value.retry_after == retry_after
     assert code in failed.value.message or "rate limiting" in failed.value.message
+    assert len(failed.value.message) < 200
 
 
 def test_a_long_message_is_cut_before_slack_would_and_keeps_its_link(ctx, org, fake):

@@ -271,9 +271,12 @@ def _api_error(error: SlackApiError) -> SlackError:
             retryable=True,
             retry_after=wait,
         )
+    if status >= 500 and code not in PERMANENT_ERRORS:  # Slack's (or a proxy's) own trouble
+        code = code if code.isidentifier() else f"http_{status}"
+        return SlackError(f"Slack failed (HTTP {status}): {code}.", code=code, retryable=True)
     retryable = code not in PERMANENT_ERRORS
     what = "Slack refused" if not retryable else "Slack failed"
-    return SlackError(f"{what}: {code}.", code=code, retryable=retryable)
+    return SlackError(f"{what}: {code[:80]}.", code=code[:80], retryable=retryable)
 
 
 def _retry_after(headers: dict[str, Any]) -> int | None:
