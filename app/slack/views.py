@@ -108,8 +108,11 @@ def link_everyone():
 @access.requires("account.manage")
 def link():
     """Find your Slack user by your email address and link it."""
+    actor = _actor()
+    question = slack_links.question_for(actor)
+    db.session.commit()  # no transaction (SQLite's write lock) held while Slack answers
     return act(
-        lambda: slack_links.link_self(_actor()),
+        lambda: slack_links.link_self(actor, question),
         back=_local_back("messages.preferences_page"),
         done=lambda _: _back(
             "Your Slack is linked: messages can reach you there.",

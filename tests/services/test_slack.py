@@ -240,7 +240,7 @@ def test_linking_someone_slack_does_not_know_says_so(ctx, org, fake):
 
 
 def test_linking_without_a_token_or_with_a_bad_one_says_so(ctx, org, fake):
-    with pytest.raises(ValidationError, match="no bot token"):
+    with pytest.raises(ValidationError, match="not connected"):
         slack_links.link_self(_user(org.pm_a1))
     _configure(org.head, token="xoxb-revoked-0000")
     with pytest.raises(ValidationError, match="invalid_auth"):

@@ -8,6 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import Setting, User
 from app.services import jobs
+from app.services.messages import slack_links
 from tests.factories import sign_in
 from tests.slack_helpers import BOT_TOKEN, FakeSlack
 
@@ -158,3 +159,22 @@ def test_without_slack_the_link_section_says_it_is_not_connected(client, org):
     sign_in(client, org.pm_a1)
     page = client.get("/account/notifications").get_data(as_text=True)
     assert "not connected" in page and "Link my Slack" not in page
+
+
+def test_no_transaction_is_open_while_slack_answers_a_link(app, client, org, fake, monkeypatch):
+    """On SQLite a POST's transaction holds the write lock: nobody else could save while Slack
+    takes its time (or its 10 s timeout)."""
+    fake.users["alice@example.com"] = "U0ALICE"
+    _configured_by_head(app, org, fake)
+    seen = []
+    real_lookup = slack_links.lookup
+
+    def watched(web, email):
+        seen.append(db.session().in_transaction())
+        return real_lookup(web, email)
+
+    monkeypatch.setattr(slack_links, "lookup", watched)
+    sign_in(client, org.pm_a1)
+    assert client.post_form("/account/slack/link").status_code == 302
+    assert seen == [False]
+    assert _slack_id(app, org.pm_a1) == "U0ALICE"

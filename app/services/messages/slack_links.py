@@ -42,22 +42,50 @@ def lookup(web, email: str) -> str | None:
     return str(user["id"])[:32]
 
 
-def _ask(email: str) -> str | None:
-    try:
-        return lookup(slack.bot_client(), email)
-    except slack.SlackError as error:
-        raise ValidationError(f"Slack did not answer as it should. {error.message}") from error
+@dataclass(frozen=True)
+class Question:
+    """What asking Slack for one person needs, read from the database beforehand, so that the
+    caller can end its transaction (and SQLite's write lock) while Slack answers."""
+
+    person_id: int
+    email: str
+    token: str
+
+    def ask(self) -> str | None:
+        """users.lookupByEmail: the Slack user id, or None; a ValidationError saying why Slack
+        cannot be asked or did not answer. Touches no database."""
+        if not self.token:
+            raise ValidationError(
+                "Slack is not connected to Rungs: the head of product sets a bot token first."
+            )
+        try:
+            return lookup(slack.client(self.token), self.email)
+        except slack.SlackError as error:
+            raise ValidationError(f"Slack did not answer as it should. {error.message}") from error
 
 
-def link_self(actor: User) -> str:
-    """Find the person's Slack user by their Rungs email address and link it; a
-    ValidationError that says why when Slack has no such person or is not set up."""
+def question_for(actor: User) -> Question:
+    """What linking the actor's own Slack will ask (no call to Slack yet)."""
     policy.authorize(actor, "account.manage")
-    slack_id = _ask(actor.email)
+    return Question(actor.id, actor.email, slack.stored().token)
+
+
+def link_self(actor: User, question: Question | None = None) -> str:
+    """Find the person's Slack user by their Rungs email address and link it; a
+    ValidationError that says why when Slack has no such person or is not set up. With a
+    `question` read earlier, Slack is asked before anything is read or written here (the
+    caller ended its transaction after reading the question)."""
+    slack_id = question.ask() if question is not None else None
+    policy.authorize(actor, "account.manage")
+    if question is None:
+        question = question_for(actor)
+        slack_id = question.ask()
+    elif question.person_id != actor.id:
+        raise ValidationError("That question was about someone else.")
     if slack_id is None:
         raise ValidationError(
-            f"This Slack workspace has no one with the address {actor.email}. Ask the head of "
-            "product to check the address, or change it in Slack."
+            f"This Slack workspace has no one with the address {question.email}. Ask the head "
+            "of product to check the address, or change it in Slack."
         )
     actor.slack_user_id = slack_id
     db.session.flush()
