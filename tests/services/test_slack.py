@@ -194,16 +194,26 @@ def test_send_when_slack_cannot_be_reached_is_retryable(ctx, org, app, monkeypat
     assert failed.value.code == "network" and failed.value.retryable
 
 
-def test_announce_posts_to_the_webhook_channel_only_when_one_is_set(ctx, org, fake):
-    assert slack.announce("Self-assessments are open", "Due on 12 December.") is False
-    slack.save_settings(_user(org.head), webhook_url=fake.webhook_url)
-    assert slack.announce("Self-assessments are open", "Due on 12 December.") is True
+def test_a_row_for_the_webhook_goes_to_its_channel_and_fails_for_good_without_one(ctx, org, fake):
+    announcement = _message(
+        address=slack.WEBHOOK_ADDRESS, subject="Self-assessments are open", body_text="Due soon."
+    )
+    with pytest.raises(slack.SlackError) as failed:
+        slack.send(announcement)  # no webhook: never someone's DMs instead
+    assert failed.value.code == "not_configured" and not failed.value.retryable
+    slack.save_settings(_user(org.head), token=BOT_TOKEN, webhook_url=fake.webhook_url)
+    slack.send(announcement)
     (call,) = fake.calls("webhook")
-    assert call.json["text"] == "*Self-assessments are open*\n\nDue on 12 December."
+    assert call.json["text"].startswith("*Self-assessments are open*\n\nDue soon.")
+    assert fake.calls("chat.postMessage") == []
     fake.fail_webhook(410, "channel_is_archived")
     with pytest.raises(slack.SlackError) as failed:
-        slack.announce("x", "y")
+        slack.send(announcement)
     assert failed.value.code == "channel_is_archived" and not failed.value.retryable
+    fake.fail_webhook(429, "rate_limited")
+    with pytest.raises(slack.SlackError) as failed:
+        slack.send(announcement)
+    assert failed.value.code == "ratelimited" and failed.value.retryable
 
 
 def test_check_connection_reports_each_setting(ctx, org, fake):

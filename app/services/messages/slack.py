@@ -4,7 +4,7 @@ found by their email address; direct messages sent from the outbox.
 The settings live in the `settings` table under "slack" and are never shown back in full (a
 hint of the last characters). A bot token sends personal messages (DMs, `chat.postMessage`) and
 finds people (`users.lookupByEmail`); a webhook alone posts to its one channel, so it only ever
-carries what everyone may see (`announce`), never a personal message.
+carries what everyone may see (slack_announcements.py), never a personal message.
 
 Every call to Slack goes through the official slack_sdk with SLACK_API_URL as its base (tests
 point it at a local server that answers as Slack does), without the SDK's own retries: the
@@ -337,17 +337,6 @@ def message_text(subject: str, body: str, link: str) -> str:
 def escape(text: str) -> str:
     """Slack treats &, < and > as markup (links, mentions): escaped as its docs ask."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def announce(subject: str, body: str, link: str = "") -> bool:
-    """Post something everyone in the organisation may see (a phase opened, with its due date)
-    to the webhook's channel; False when no webhook is set. Never call it with anything about
-    one person: the channel is read by everyone in it."""
-    url = stored().webhook_url
-    if not url:
-        return False
-    post_to_webhook(url, message_text(subject, body, link))
-    return True
 
 
 def post_to_webhook(url: str, text: str) -> None:
