@@ -86,7 +86,14 @@ class SlackError(Exception):
     person not in the workspace); `retry_after` is Slack's own wait in seconds, when it gave
     one; `code` is Slack's error code (or a word of ours: "not_configured", "network")."""
 
-    def __init__(self, message: str, *, code: str, retryable: bool, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "error",
+        retryable: bool = True,  # when in doubt, the outbox tries again (and gives up in time)
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
