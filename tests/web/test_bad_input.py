@@ -94,6 +94,11 @@ UNREACHED: dict[str, str] = {
     "self-assessment form's fields, probed here through that form; its own bad values are in "
     "tests/web/test_assessment_autosave.py",
     "assessments.autosave_manager_assessment": "as the self-assessment's autosave",
+    "messages.retry": "the demo sends no email, so the Messages page lists no failed message to "
+    "retry; tests/web/test_messages_pages.py retries one",
+    "messages.retry_all": "as messages.retry",
+    "messages.unsubscribe": "reached from an email's List-Unsubscribe link, not from a page; its "
+    "bad tokens are in tests/web/test_messages_pages.py",
 }
 # Pages of one endpoint seen per person: the same page of another item can hold other forms.
 PAGES_PER_ENDPOINT = 3

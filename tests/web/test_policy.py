@@ -41,7 +41,12 @@ def test_every_endpoint_is_behind_the_policy_or_explicitly_public(app):
 
 def test_public_endpoints_are_exactly_these(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "is_public", False)}
-    assert public | access.PUBLIC_ENDPOINTS == {"static", "auth.login", "auth.set_password"}
+    assert public | access.PUBLIC_ENDPOINTS == {
+        "static",
+        "auth.login",
+        "auth.set_password",
+        "messages.unsubscribe",  # RFC 8058 one-click: the signed token is the key
+    }
 
 
 def test_an_unmarked_view_is_refused_at_run_time(make_app, org):
@@ -65,7 +70,7 @@ def test_unknown_actions_are_denied(org, ctx):
 
 def test_anonymous_requests_never_reach_a_private_page(app, client):
     token = client.csrf_token()
-    public = {"static", "auth.login", "auth.set_password"}
+    public = {"static", "auth.login", "auth.set_password", "messages.unsubscribe"}
     checked = 0
     for endpoint, method, path in all_routes(app):
         if endpoint in public:
