@@ -63,11 +63,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.promotions import assessments, calibration, cycles, due_dates, records
     from app.services import notifications
     from app.settings.views import bp as settings_bp
+    from app.services.messages import slack_announcements
+    from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
+    slack_announcements.subscribe()
     app.before_request(request_input.check_request)
     app.before_request(access.enforce)
     app.after_request(security.set_headers)
@@ -97,6 +100,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(feedback_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(slack_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

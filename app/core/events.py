@@ -15,3 +15,8 @@ _signals = Namespace()
 # Sent with the evidence item as sender and `actor=` the User who shared it, when an item is first
 # shared (created shared, or a private draft shared later).
 evidence_shared = _signals.signal("evidence-shared")
+
+# Sent with the cycle as sender, `actor=` the User who did it and `phase=` the CyclePhase that
+# opened, when a cycle is opened (in nominations) or moved forward. Send it after the phase's due
+# date is stored: listeners read it (the Slack channel announcement says when it is due).
+phase_opened = _signals.signal("phase-opened")

@@ -13,6 +13,7 @@ from app.models import Channel, DeliveryMode, MessageCategory
 from app.request_input import page_number
 from app.services.messages import admin, preferences, unsubscribe
 from app.services.messages.outbox import email_enabled
+from app.slack import views as slack_views
 
 bp = Blueprint("messages", __name__)
 
@@ -77,6 +78,8 @@ def preferences_page():
                 channels=channels,
                 email_on=email_enabled(),
                 digest_hour=int(current_app.config["DIGEST_HOUR"]),
+                slack_back=url_for("messages.preferences_page"),
+                **slack_views.link_context(person),
             ),
             status,
         )
@@ -97,7 +100,13 @@ def preferences_page():
 def admin_page():
     """The head of product's Messages page: email on or off, what waits, what failed."""
     view = admin.overview(page_number())
-    return render_template("messages/admin.html", view=view, form=ConfirmForm())
+    return render_template(
+        "messages/admin.html",
+        view=view,
+        form=ConfirmForm(),
+        slack_back=url_for("messages.admin_page"),
+        **slack_views.admin_context(current_user._get_current_object()),
+    )
 
 
 @bp.post("/messages/<int:message_id>/retry")

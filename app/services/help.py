@@ -22,7 +22,7 @@ from app.models.base import utcnow
 
 # Every page's help, by key. A key is part of what is stored for a person, so only these are
 # ever written: a template that asks for another key fails at once instead of storing it.
-KEYS = frozenset({"calibration", "evidence", "frameworks", "growth", "promotions", "team"})
+KEYS = frozenset({"calibration", "evidence", "frameworks", "growth", "promotions", "slack", "team"})
 SEPARATOR = " "  # keys hold no spaces, so the layout can read them as one string
 
 

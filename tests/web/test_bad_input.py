@@ -39,6 +39,7 @@ from app.models import (
     FeedbackAsk,
     Framework,
     Level,
+    Role,
     User,
     Visibility,
 )
@@ -48,8 +49,10 @@ from app.services.evidence import attachments, conversation
 from app.services.feedback import asks as feedback_asks
 from app.services.feedback import lessons as feedback_lessons
 from app.services.frameworks import versions
+from app.services.messages import slack
 from app.services.people import auth
 from app.services.promotions import cycles as promotion_cycles
+from tests.slack_helpers import BOT_TOKEN, FakeSlack
 
 BAD_VALUES: dict[str, str] = {
     "NUL": "bad\x00value",
@@ -93,6 +96,11 @@ UNREACHED: dict[str, str] = {
     "self-assessment form's fields, probed here through that form; its own bad values are in "
     "tests/web/test_assessment_autosave.py",
     "assessments.autosave_manager_assessment": "as the self-assessment's autosave",
+    "messages.retry": "the demo sends no email, so the Messages page lists no failed message to "
+    "retry; tests/web/test_messages_pages.py retries one",
+    "messages.retry_all": "as messages.retry",
+    "messages.unsubscribe": "reached from an email's List-Unsubscribe link, not from a page; its "
+    "bad tokens are in tests/web/test_messages_pages.py",
 }
 # Pages of one endpoint seen per person: the same page of another item can hold other forms.
 PAGES_PER_ENDPOINT = 3
@@ -372,10 +380,20 @@ def world(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        start = _more_than_the_demo()
-        db.session.commit()
-    return World(app, start)
+    with FakeSlack() as fake_slack:  # Slack on, so that its buttons show (and answer locally)
+        monkeypatch.setitem(app.config, "SLACK_API_URL", fake_slack.api_url)
+        with app.app_context():
+            start = _more_than_the_demo()
+            _slack_on(fake_slack)
+            db.session.commit()
+        yield World(app, start)
+
+
+def _slack_on(fake_slack: FakeSlack) -> None:
+    """A bot token and a webhook, and one person linked (her page offers Unlink, others Link)."""
+    maya = db.session.scalar(select(User).where(User.role == Role.HEAD).order_by(User.id))
+    slack.save_settings(maya, token=BOT_TOKEN, webhook_url=fake_slack.webhook_url)
+    maya.slack_user_id = "U0MAYA"
 
 
 def _more_than_the_demo() -> dict[str, list[str]]:

@@ -137,7 +137,8 @@ def _send_batch(batch: list[OutboundMessage], now: datetime) -> Sent:
             _send_slack(row)
             sent_ids.append(row.id)
         except Exception as error:  # SlackError, or anything else: retried, never lost
-            failures.append((row, _describe(error), False))
+            # unless Slack said sending it again cannot work (SlackError.retryable is False)
+            failures.append((row, _describe(error), getattr(error, "retryable", True) is False))
     return _record(now, sent_ids, failures)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core import events
 from app.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.extensions import db
 from app.models import (
@@ -81,6 +82,7 @@ def create_cycle(
         audit.record(actor, "cycle.packets_show_goals", cycle, after={"packets_show_goals": True})
     deadlines.set_due(actor, cycle.id, CyclePhase.NOMINATIONS, due_at)
     db.session.flush()
+    events.phase_opened.send(cycle, actor=actor, phase=cycle.phase)
     return cycle
 
 
@@ -173,6 +175,8 @@ def move_phase(
             people, NotificationKind.CASE_PHASE, actor_id=actor.id, case_id=case.id, detail=to
         )
     db.session.flush()
+    if is_forward:
+        events.phase_opened.send(cycle, actor=actor, phase=to)
     return cycle
 
 
