@@ -62,8 +62,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.personal_data.views import bp as personal_data_bp
     from app.promotions import assessments, calibration, cycles, due_dates, records
     from app.services import notifications
-    from app.settings.views import bp as settings_bp
     from app.services.messages import slack_announcements
+    from app.settings.views import bp as settings_bp
     from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
