@@ -30,7 +30,7 @@ from sqlalchemy import and_, event, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Channel, Job, JobStatus, MessageStatus, OutboundMessage
+from app.models import Channel, Job, JobStatus, MessageCategory, MessageStatus, OutboundMessage
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import jobs
@@ -165,6 +165,9 @@ def _send_emails(emails: list[OutboundMessage]) -> tuple[list[int], list[Failure
     return sent_ids, failures
 
 
+SCRUBBED = "(Sent. Its one-time sign-in link is not kept.)"
+
+
 def _record(now: datetime, sent_ids: list[int], failures: list[Failure]) -> Sent:
     """Store a batch's outcome (committed): sent, to be retried later, or failed for good."""
     outcome = Sent(sent=len(sent_ids))
@@ -173,6 +176,17 @@ def _record(now: datetime, sent_ids: list[int], failures: list[Failure]) -> Sent
             update(OutboundMessage)
             .where(OutboundMessage.id.in_(sent_ids))
             .values(status=MessageStatus.SENT, sent_at=now, last_error="")
+            .execution_options(synchronize_session=False)
+        )
+        # A sign-in link is a secret (its table keeps only a digest): once it has gone out,
+        # the outbox keeps that a message was sent, not the link.
+        db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(sent_ids),
+                OutboundMessage.category == MessageCategory.TRANSACTIONAL,
+            )
+            .values(body_text=SCRUBBED, body_html="", link="")
             .execution_options(synchronize_session=False)
         )
     max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
