@@ -1,4 +1,8 @@
-"""Fixtures: one migrated database per run (SQLite or TEST_DATABASE_URL), emptied per test."""
+"""Fixtures: one migrated database per run (SQLite or TEST_DATABASE_URL), emptied per test.
+
+The suite runs in two processes (pytest-xdist, `-n 2` in pyproject.toml): each has its own
+SQLite file, or its own PostgreSQL database beside the one TEST_DATABASE_URL names.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete, inspect, update
+from sqlalchemy import create_engine, delete, inspect, update
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
@@ -52,8 +57,24 @@ def database_url(tmp_dir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_uri(tmp_path_factory) -> str:
-    return database_url(tmp_path_factory.mktemp("db"))
+def database_uri(tmp_path_factory, worker_id):
+    url = database_url(tmp_path_factory.mktemp("db"))
+    if worker_id == "master" or not url.startswith("postgresql"):
+        yield url
+        return
+    # PostgreSQL under xdist: a database of this worker's own on the same server.
+    own = make_url(url)
+    own = own.set(database=f"{own.database}_{worker_id}")
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+    try:
+        yield own.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
