@@ -130,7 +130,8 @@ class OutboundMessage(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 10))
     category: Mapped[MessageCategory] = mapped_column(str_enum(MessageCategory, 20))
-    # "reminder:<task key>:<threshold>:<channel>", "nudge:<task key>:<local date>:<channel>",
+    # "reminder:<task key>:<threshold>:<due>:<channel>",
+    # "nudge:person:<id>:cycle:<id>:<phase>:<local date>:<channel>",
     # "digest:<person>:<local date>:<channel>", "notification:<id>:<channel>": unique, so that a
     # second insert of the same message fails in the database whoever tries it.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)

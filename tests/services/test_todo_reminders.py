@@ -158,6 +158,25 @@ def test_a_nudge_goes_at_most_once_a_day_per_person(app, org, email_on):
     assert {who for who, _, _ in outbox(app)} == {org.pm_a1.id, org.pm_b1.id}
 
 
+def test_a_task_long_overdue_when_reminders_start_gets_no_reminder(app, org, email_on):
+    cycle = cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT, candidates=("pm_a1",))
+    deadline(app, cycle.cycle_id, CyclePhase.SELF_ASSESSMENT, NOW - timedelta(days=8))
+    assert queue(app, NOW) == 0  # the first run after email was turned on stays quiet
+    assert queue(app, NOW - timedelta(days=6)) == 1  # two days late, within the week: said
+
+
+def test_a_nudge_key_is_per_cycle_and_phase_as_well_as_person_and_day():
+    day = "2026-12-05"
+    keys = {
+        reminders.nudge_key(1, 7, "self_assessment", day),
+        reminders.nudge_key(1, 8, "self_assessment", day),
+        reminders.nudge_key(1, 7, "manager_assessment", day),
+        reminders.nudge_key(2, 7, "self_assessment", day),
+        reminders.nudge_key(1, 7, "self_assessment", "2026-12-06"),
+    }
+    assert len(keys) == 5
+
+
 def test_a_channel_linked_later_still_gets_the_reminder_once(app, org, email_on):
     cycle = cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT, candidates=("pm_a1",))
     deadline(app, cycle.cycle_id, CyclePhase.SELF_ASSESSMENT, NOW + timedelta(hours=2))

@@ -31,6 +31,7 @@ class Threshold(enum.StrEnum):
     OVERDUE = "overdue"
 
 
+OVERDUE_FOR = timedelta(days=7)  # an older overdue task gets no reminder of its own
 CHUNK = 500  # keys per IN (…) when looking for those already queued
 WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(days=3)}
 SUBJECTS = {
@@ -44,7 +45,9 @@ def threshold(task: Task, now: datetime) -> Threshold | None:
     if task.due_at is None:
         return None
     if task.due_at <= now:
-        return Threshold.OVERDUE
+        # Overdue is said once, soon after the date passed: the first run after reminders are
+        # turned on must not email everyone about every old task (the head can still nudge).
+        return Threshold.OVERDUE if now - task.due_at <= OVERDUE_FOR else None
     if task.due_at - now <= WITHIN[Threshold.TOMORROW]:
         return Threshold.TOMORROW
     if task.due_at - now <= WITHIN[Threshold.IN_3_DAYS]:
@@ -106,7 +109,7 @@ def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str
                 template="nudge",
                 context={"tasks": [(t, due_text(t, person.time_zone)) for t in theirs]},
                 link=_link(first),
-                dedupe_key=nudge_key(person_id, today.isoformat()),
+                dedupe_key=nudge_key(person_id, cycle_id, phase, today.isoformat()),
             )
         )
     return queued
@@ -136,8 +139,9 @@ def _already_queued(keys: dict[str, User]) -> set[str]:
     return {key for key in keys if key not in missing}
 
 
-def nudge_key(person_id: int, local_date: str) -> str:
-    return f"nudge:person:{person_id}:{local_date}"
+def nudge_key(person_id: int, cycle_id: int, phase: str, local_date: str) -> str:
+    """Once a day per person for one cycle's phase: a nudge about another cycle is another."""
+    return f"nudge:person:{person_id}:cycle:{cycle_id}:{phase}:{local_date}"
 
 
 def _people(ids: Iterable[int]) -> dict[int, User]:

@@ -61,9 +61,11 @@ class WaitingPage:
 
 
 def left_to_do(task: Task) -> str:
-    progress = f", {task.done} of {task.total}" if task.total else ""
     if task.kind is TaskKind.SELF_ASSESSMENT:
-        return f"Self-assessment{progress} competencies rated"
+        # No progress: until the manager's assessment is in, the committee reads nothing of the
+        # self-assessment (case.view_self_assessment), not even how far it has got.
+        return "Self-assessment not submitted yet"
+    progress = f", {task.done} of {task.total}" if task.total else ""
     if task.kind is TaskKind.MANAGER_ASSESSMENT:
         return f"{task.title}{progress} competencies rated"
     if task.kind is TaskKind.VOTES:
@@ -108,7 +110,7 @@ def waiting_in(cycle_id: int, phase: CyclePhase, now: datetime) -> list[Waiting]
         select(User.id, User.name, User.time_zone).where(User.id.in_(ids))
     ).all()
     keys = {
-        person_id: reminders.nudge_key(person_id, _local_date(now, zone))
+        person_id: reminders.nudge_key(person_id, cycle_id, phase.value, _local_date(now, zone))
         for person_id, _, zone in people
     }
     sent = _nudged(keys.values())
