@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import MessageCategory, MessageStatus, OutboundMessage, User
+from app.models import DeliveryMode, MessageCategory, MessageStatus, OutboundMessage, User
 from app.services import messages
 from app.services.messages import digest, sending
 from app.services.messages.unsubscribe import read
@@ -80,3 +80,31 @@ def test_two_passes_make_one_digest(app, ctx, org, mail_on, monkeypatch):
     assert digest.make(person, rows()[0].channel, at_nine, moment) is None
     db.session.commit()
     assert len(rows(status=MessageStatus.QUEUED)) == 1
+
+
+def test_turning_one_category_off_leaves_a_queued_digest_of_several_alone(
+    app, ctx, org, mail_on, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DIGEST_HOUR", 8)
+    person = db.session.get(User, org.manager_a.id)
+    with time_machine.travel(datetime(2026, 12, 1, 22, 0, tzinfo=UTC), tick=False):
+        hold(person.id, "Evidence news", "a")
+        messages.deliver(
+            person,
+            MessageCategory.COACHING,  # a digest by default too
+            subject="A goal was agreed",
+            template="notice",
+            context={"text": "A goal was agreed", "preferences_link": "x"},
+            link=messages.absolute_url("notifications.inbox"),
+            dedupe_key="b",
+        )
+        db.session.commit()
+    assert digest.send_due_digests(datetime(2026, 12, 2, 9, 0, tzinfo=UTC)) == 1
+    (queued,) = rows(status=MessageStatus.QUEUED)
+    assert queued.category is MessageCategory.EVIDENCE  # its first item's
+
+    messages.preferences.choose(
+        person.id, MessageCategory.EVIDENCE, queued.channel, DeliveryMode.OFF
+    )
+    db.session.commit()
+    assert [r.subject for r in rows(status=MessageStatus.QUEUED)] == [queued.subject]

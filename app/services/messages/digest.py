@@ -20,10 +20,11 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Channel, MessageStatus, OutboundMessage, User
 from app.models.base import utcnow
+from app.services.messages import preferences
 from app.services.messages.outbox import absolute_url, insert_new, render
 
 MOST_ITEMS = 50  # listed in one digest; the rest are counted, and wait in Rungs
-PREFIX = "digest:"
+PREFIX = preferences.DIGEST_PREFIX
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import (
@@ -17,6 +18,8 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.messages import wake
+
+DIGEST_PREFIX = "digest:"  # the dedupe keys of digests (app/services/messages/digest.py)
 
 # Without a choice of their own: what is due and what happened in a cycle arrive at once; the
 # rest comes in the daily digest. On Slack (once linked), everything arrives at once.
@@ -67,12 +70,19 @@ def choose(person_id: int, category: MessageCategory, channel: Channel, mode: De
     waiting in the outbox for it on that channel; transactional email cannot be changed."""
     if not category.is_optional:
         raise ValueError("sign-in links and password resets are always sent by email")
-    db.session.merge(
-        DeliveryPreference(
-            user_id=person_id, category=category, channel=channel, mode=mode, updated_at=utcnow()
+    # An upsert, so that two tabs saving at once both succeed (the last one wins).
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    moment = utcnow()
+    statement = insert(DeliveryPreference).values(
+        user_id=person_id, category=category, channel=channel, mode=mode, updated_at=moment
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "category", "channel"],
+            set_={"mode": statement.excluded.mode, "updated_at": statement.excluded.updated_at},
         )
     )
-    db.session.flush()
     if mode is DeliveryMode.OFF:
         waiting = [MessageStatus.QUEUED, MessageStatus.HELD]
     elif mode is DeliveryMode.IMMEDIATE:
@@ -86,6 +96,12 @@ def choose(person_id: int, category: MessageCategory, channel: Channel, mode: De
             OutboundMessage.category == category,
             OutboundMessage.channel == channel,
             OutboundMessage.status.in_(waiting),
+            # A digest took the category of its first item but carries every category's: it
+            # is not this category's to cancel (its items are already marked as digested).
+            or_(
+                OutboundMessage.dedupe_key.is_(None),
+                OutboundMessage.dedupe_key.not_like(f"{DIGEST_PREFIX}%"),
+            ),
         )
         .values(
             status=MessageStatus.CANCELLED if mode is DeliveryMode.OFF else MessageStatus.QUEUED,
