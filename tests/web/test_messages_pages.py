@@ -120,6 +120,9 @@ def test_the_head_sees_failed_messages_and_retries_them(app, org, client, mail_o
     assert "/messages" in client.get("/").get_data(as_text=True)
     page = client.get("/messages").get_data(as_text=True)
     assert "Email is on" in page and "550 No such mailbox" in page and "Alice Pm" in page
+    with app.app_context():  # what the message says is Alice's, not the head's to read
+        subject = db.session.scalar(select(OutboundMessage.subject))
+    assert subject not in page and "Promotion cycles" in page
     with app.app_context():
         row_id = db.session.scalar(select(OutboundMessage.id))
     response = client.post_form(f"/messages/{row_id}/retry")
