@@ -48,8 +48,10 @@ def test_the_command_sends_what_is_due(app, org, mail_on, monkeypatch):
 def test_passes_at_once_in_separate_processes_send_each_message_once(app, org, mail_on):
     expected = notify_everyone(app, org, 8)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-        said = pool.starmap(send_everything, [(uri, mail_on.settings)] * PROCESSES)
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, spawn.Pool(PROCESSES) as pool:
+        barrier = manager.Barrier(PROCESSES)
+        said = pool.starmap(send_everything, [(uri, mail_on.settings, barrier)] * PROCESSES)
     assert len(said) == PROCESSES
     subjects = Counter((m.rcpt_tos[0], m["Message-ID"]) for m in mail_on.messages)
     assert len(mail_on.messages) == expected, said
