@@ -151,7 +151,12 @@ def start_link_everyone(actor: User):
 @jobs.register(LINK_EVERYONE, label="Link everyone's Slack")
 def link_everyone(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result:
     """Look up every active person without a Slack user by email address and link those Slack
-    knows; the result is a CSV of everyone looked up and what Slack answered."""
+    knows; the result is a CSV of everyone looked up and what Slack answered.
+
+    No transaction stays open while Slack answers (up to its timeout) or while the job waits out
+    a rate limit: on SQLite an open transaction holds the write lock, and every web request that
+    saves meanwhile would fail with "database is locked". So the people are read and that
+    transaction ended first; each link found is then written in a short transaction of its own."""
     actor_id = params.get("actor_id")
     actor = db.session.get(User, actor_id) if isinstance(actor_id, int) else None
     if actor is None or not actor.is_active:
@@ -161,16 +166,18 @@ def link_everyone(params: dict[str, Any], progress: jobs.Progress) -> jobs.Resul
         web = slack.bot_client()
     except slack.SlackError as error:
         raise ValidationError(error.message) from error
-    people = list(
-        db.session.execute(
-            select(User)
-            .where(User.deactivated_at.is_(None), User.slack_user_id.is_(None))
-            .order_by(User.name, User.id)
-        ).scalars()
-    )
+    people = db.session.execute(
+        select(User.id, User.name, User.email)
+        .where(User.deactivated_at.is_(None), User.slack_user_id.is_(None))
+        .order_by(User.name, User.id)
+    ).all()
+    db.session.commit()  # end the read transaction (and SQLite's write lock) before asking Slack
     rows = []
-    for number, person in enumerate(people, start=1):
-        rows.append((person.name, person.email, _link_one(web, person)))
+    for number, (person_id, name, email) in enumerate(people, start=1):
+        said, slack_id = _ask_about(web, email)  # no transaction open: Slack may take its time
+        if slack_id is not None and not _link(person_id, email, slack_id):
+            said = "Not linked: their address or Slack link changed while Slack answered"
+        rows.append((name, email, said))
         if number % 20 == 0 or number == len(people):
             progress(int(100 * number / len(people)), f"Looked up {number} of {len(people)}")
     path, relative = jobs.output_file(".csv")
@@ -181,24 +188,39 @@ def link_everyone(params: dict[str, Any], progress: jobs.Progress) -> jobs.Resul
     return jobs.Result(relative, "Slack links.csv")
 
 
-def _link_one(web, person: User) -> str:
-    """Link one person; what happened, in words for the CSV. A token Slack refuses stops the
-    job (every other lookup would fail the same way)."""
+def _ask_about(web, email: str) -> tuple[str, str | None]:
+    """What Slack says about one address, in words for the CSV, and the Slack user id to link
+    (None: nothing to link). Waits as Slack says when rate limited. Touches no database, so it
+    is called with no transaction open. A token Slack refuses stops the job (every other lookup
+    would fail the same way)."""
     for _wait in range(MAX_WAITS):
         try:
-            slack_id = lookup(web, person.email)
+            slack_id = lookup(web, email)
         except slack.SlackError as error:
             if error.code == "ratelimited":
                 time.sleep(min(error.retry_after or 1, 60))
                 continue
             if not error.retryable:
                 raise ValidationError(f"Slack refused the bot token. {error.message}") from error
-            return f"Not linked: {error.message}"
+            return f"Not linked: {error.message}", None
         if slack_id is None:
-            return "Not found in Slack"
-        person.slack_user_id = slack_id
-        return f"Linked ({slack_id})"
-    return "Not linked: Slack kept rate limiting"
+            return "Not found in Slack", None
+        return f"Linked ({slack_id})", slack_id
+    return "Not linked: Slack kept rate limiting", None
+
+
+def _link(person_id: int, email: str, slack_id: str) -> bool:
+    """Write one link in its own short transaction, committed at once. Only while the person is
+    still unlinked at the address Slack was asked about: one who linked themself, or whose
+    address changed, while Slack answered keeps what they have (False)."""
+    linked = db.session.execute(
+        update(User)
+        .where(User.id == person_id, User.email == email, User.slack_user_id.is_(None))
+        .values(slack_user_id=slack_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return linked.rowcount == 1
 
 
 @dataclass(frozen=True)
