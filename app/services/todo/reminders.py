@@ -32,6 +32,7 @@ class Threshold(enum.StrEnum):
 
 
 OVERDUE_FOR = timedelta(days=7)  # an older overdue task gets no reminder of its own
+COMMIT_EVERY = 200  # reminders queued per transaction
 CHUNK = 500  # keys per IN (…) when looking for those already queued
 WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(days=3)}
 SUBJECTS = {
@@ -64,14 +65,20 @@ def reminder_key(task: Task, reached: Threshold) -> str:
 def queue_reminders(now: datetime) -> int:
     """Queue, through messages.deliver, each reminder that is due at `now` and not yet queued
     (at most once per person, task and threshold: the outbox's dedupe key); returns how many
-    messages were queued. The caller commits."""
+    messages were queued. Commits every COMMIT_EVERY tasks, so that SQLite's write lock is
+    never held for the whole run (thousands of reminders take seconds to render); the caller
+    commits the rest."""
     due = [(task, reached) for task in open_tasks(now) if (reached := threshold(task, now))]
     people = _people(task.person_id for task, _ in due)
     done = _already_queued(
         {reminder_key(task, reached): people[task.person_id] for task, reached in due}
     )
+    for person in people.values():  # plain values from here on: commits expire nothing
+        db.session.expunge(person)
     queued = 0
-    for task, reached in due:
+    for index, (task, reached) in enumerate(due, 1):
+        if index % COMMIT_EVERY == 0:
+            db.session.commit()
         if reminder_key(task, reached) in done:
             continue
         person = people[task.person_id]
