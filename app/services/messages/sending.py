@@ -10,15 +10,26 @@ sender's UPDATE no longer matches those rows (PostgreSQL re-checks the WHERE aft
 commit; SQLite runs writers one at a time). A sender that dies mid-batch leaves its rows to be
 tried again when the lease ends.
 
+The claim reads what sending needs into plain values (`Outgoing`) and ends its transaction: none
+is open while a mail server or Slack answers (on SQLite it would hold the write lock, FACTS.md).
+A batch stops sending once half the lease has gone, giving the rest back (due at once, the attempt
+not counted), so that no row is sent after another sender could claim it again. The outcome is
+recorded in a short transaction of its own, whatever went wrong while sending (try/finally), and
+only for rows still QUEUED: one cancelled meanwhile stays cancelled.
+
 A failure is retried after MAIL_RETRY_BASE_SECONDS * 2^(attempts - 1); after MAIL_MAX_ATTEMPTS
-attempts (or at once for a permanent SMTP refusal, 5xx) the row is FAILED, with its error, and
-shown to the head of product on the Messages page.
+attempts (or at once for a permanent SMTP refusal, 5xx, or a message that cannot be sent as it
+is) the row is FAILED, with its error, and shown to the head of product on the Messages page. A
+sign-in message (TRANSACTIONAL) keeps no link once it was sent or FAILED; retrying a failed one
+fails it again with an error that says to send a new link.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +41,15 @@ from sqlalchemy import and_, event, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Channel, Job, JobStatus, MessageCategory, MessageStatus, OutboundMessage
+from app.models import (
+    Channel,
+    Job,
+    JobStatus,
+    MessageCategory,
+    MessageStatus,
+    OutboundMessage,
+    Setting,
+)
 from app.models.base import utcnow
 from app.policy import SYSTEM
 from app.services import jobs
@@ -63,7 +82,38 @@ class Sent:
 
 
 class Permanent(Exception):
-    """The receiving server refused for good (5xx): no retry."""
+    """The receiving server refused for good (5xx), or the message cannot be sent as it is:
+    no retry."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What sending one claimed row needs, read while it was claimed: plain values, so that no
+    transaction is open while a mail server or Slack answers (on SQLite an open transaction
+    holds the write lock: FACTS.md)."""
+
+    id: int
+    channel: Channel
+    category: MessageCategory
+    recipient_id: int
+    dedupe_key: str | None
+    address: str
+    subject: str
+    body_text: str
+    body_html: str
+    link: str
+    attempts: int  # counting the one just claimed
+
+
+_OUTGOING = [getattr(OutboundMessage, name) for name in Outgoing.__dataclass_fields__]
+
+# A batch stops sending at half its lease: the rest is given back (due again at once) rather
+# than sent after another sender may have claimed it again.
+SEND_FOR = LEASE / 2
+
+
+def _clock() -> float:
+    return time.monotonic()
 
 
 # --- the pass ---------------------------------------------------------------------------------
@@ -71,22 +121,25 @@ class Permanent(Exception):
 
 def send_due(now: datetime | None = None, *, limit: int | None = None) -> Sent:
     """Claim and send due QUEUED rows, batch after batch, until none is due (or `limit` rows
-    were claimed). Commits after each claim and after each batch's outcome."""
+    were claimed). Commits after each claim; no transaction is open while a batch is sent;
+    each batch's outcome is committed in a short transaction of its own."""
     total = Sent()
     claimed_so_far = 0
     while limit is None or claimed_so_far < limit:
         moment = now or utcnow()
         size = BATCH if limit is None else min(BATCH, limit - claimed_so_far)
+        started = _clock()
         batch = claim(moment, size)
         if not batch:
             break
         claimed_so_far += len(batch)
-        total.add(_send_batch(batch, moment))
+        total.add(_send_batch(batch, moment, started))
     return total
 
 
-def claim(now: datetime, size: int = BATCH) -> list[OutboundMessage]:
-    """Take up to `size` due rows for this sender (committed): nobody else sends them now."""
+def claim(now: datetime, size: int = BATCH) -> list[Outgoing]:
+    """Take up to `size` due rows for this sender (committed): nobody else sends them now.
+    Returns what sending them needs, as plain values; the transaction is ended."""
     candidates = list(
         db.session.scalars(
             select(OutboundMessage.id)
@@ -114,67 +167,180 @@ def claim(now: datetime, size: int = BATCH) -> list[OutboundMessage]:
             .execution_options(synchronize_session=False)
         )
     )
+    batch = []
+    if claimed:
+        batch = [
+            Outgoing(*values)
+            for values in db.session.execute(
+                select(*_OUTGOING)
+                .where(OutboundMessage.id.in_(claimed))
+                .order_by(OutboundMessage.id)
+            )
+        ]
     db.session.commit()
-    if not claimed:
-        return []
-    return list(
-        db.session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.id.in_(claimed))
-            .order_by(OutboundMessage.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return batch
 
 
-def _send_batch(batch: list[OutboundMessage], now: datetime) -> Sent:
-    emails = [row for row in batch if row.channel is Channel.EMAIL]
-    sent_ids, failures = _send_emails(emails) if emails else ([], [])
-    for row in batch:
-        if row.channel is Channel.EMAIL:
-            continue
+Failure = tuple[Outgoing, str, bool]  # the row, the error, whether it is permanent
+
+
+@dataclass
+class _Progress:
+    """A batch's outcome so far: recorded whatever happens (try/finally in _send_batch)."""
+
+    started: float
+    sent_ids: list[int] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    attempted: set[int] = field(default_factory=set)  # handed to SMTP or Slack (or failed)
+
+    def may_start(self, row: Outgoing) -> bool:
+        """Whether to send `row` now: not once half the lease has gone (the first row always,
+        so that every batch moves on)."""
+        if self.attempted and _clock() - self.started > SEND_FOR.total_seconds():
+            return False
+        self.attempted.add(row.id)
+        return True
+
+    def sent(self, row: Outgoing) -> None:
+        self.sent_ids.append(row.id)
+
+    def failed(self, row: Outgoing, error: str, permanent: bool) -> None:
+        self.failures.append((row, error, permanent))
+
+    def finished(self) -> set[int]:
+        return set(self.sent_ids) | {row.id for row, _, _ in self.failures}
+
+
+def _send_batch(batch: list[Outgoing], now: datetime, started: float | None = None) -> Sent:
+    progress = _Progress(_clock() if started is None else started)
+    try:
+        sendable = []
+        for row in batch:
+            if _scrubbed(row):
+                progress.attempted.add(row.id)
+                progress.failed(row, LINK_NOT_KEPT, True)
+            else:
+                sendable.append(row)
+        emails = [row for row in sendable if row.channel is Channel.EMAIL]
+        others = [row for row in sendable if row.channel is not Channel.EMAIL]
+        if emails:
+            _send_emails(emails, progress)
+        if others:
+            _send_slack_rows(others, progress)
+    finally:
+        # Rows never handed to SMTP or Slack (half the lease went, or something escaped) are
+        # given back, due at once; a row whose sending was interrupted keeps its lease.
+        unsent = [row.id for row in batch if row.id not in progress.attempted]
+        if db.session().in_transaction():
+            db.session.rollback()  # only reads happened since the claim (slack.send's, say)
+        outcome = _record(now, progress.sent_ids, progress.failures, unsent)
+    return outcome
+
+
+def _send_slack_rows(rows: list[Outgoing], progress: _Progress) -> None:
+    settings = _load_slack_settings()  # held: the session keeps only weak references
+    for row in rows:
+        if not progress.may_start(row):
+            return
         try:
             _send_slack(row)
-            sent_ids.append(row.id)
+            progress.sent(row)
         except Exception as error:  # SlackError, or anything else: retried, never lost
             # unless Slack said sending it again cannot work (SlackError.retryable is False)
-            failures.append((row, _describe(error), getattr(error, "retryable", True) is False))
-    return _record(now, sent_ids, failures)
+            progress.failed(row, _describe(error), getattr(error, "retryable", True) is False)
+        finally:
+            if db.session().in_transaction():  # slack.send read the database (no settings)
+                db.session.rollback()
+    del settings
 
 
-Failure = tuple[OutboundMessage, str, bool]  # the row, the error, whether it is permanent
+def _load_slack_settings() -> Setting | None:
+    """Read Slack's settings row in a short transaction and keep it loaded after it: slack.send
+    reads it again (slack.stored), and finds it in the session without a query, so no
+    transaction is open while Slack answers. Nothing else is loaded in that transaction.
+    The caller holds the row while it sends (the session's identity map would let it go)."""
+    from app.services.messages import slack
+
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()  # nothing written since the claim: only what is loaded goes
+    row = session.get(Setting, slack.SETTING_KEY)
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    return row
 
 
-def _send_emails(emails: list[OutboundMessage]) -> tuple[list[int], list[Failure]]:
-    """Send over one SMTP connection; what was sent, and what failed with which error."""
-    sent_ids: list[int] = []
-    failures: list[Failure] = []
+def _send_emails(emails: list[Outgoing], progress: _Progress) -> None:
+    """Send over one SMTP connection, noting what was sent and what failed with which error."""
     try:
         with _connection() as connection:
             for row in emails:
+                if not progress.may_start(row):
+                    return
                 try:
                     _send_email(connection, row)
-                    sent_ids.append(row.id)
+                    progress.sent(row)
                 except Permanent as error:
-                    failures.append((row, str(error), True))
+                    progress.failed(row, str(error), True)
                 except (smtplib.SMTPException, OSError) as error:
-                    failures.append((row, _describe(error), False))
-    except (smtplib.SMTPException, OSError) as error:  # could not connect (or quit)
-        done = {row.id for row, _, _ in failures} | set(sent_ids)
-        failures.extend((row, _describe(error), False) for row in emails if row.id not in done)
-    return sent_ids, failures
+                    progress.failed(row, _describe(error), False)
+                except Exception as error:  # the message itself cannot go (BadHeaderError, …)
+                    progress.failed(row, f"Rungs could not send it: {_describe(error)}", True)
+                    _reset(connection)
+    except Exception as error:  # could not connect (or quit), or the connection broke
+        _fail_rest(emails, progress, _describe(error))
+
+
+def _fail_rest(emails: list[Outgoing], progress: _Progress, error: str) -> None:
+    """The connection failed: every email it did not finish is retried later with its error
+    (but one not started because half the lease went is given back, as always)."""
+    done = progress.finished()
+    for row in emails:
+        if row.id in done:
+            continue
+        if row.id in progress.attempted or progress.may_start(row):
+            progress.failed(row, error, False)
+
+
+def _reset(connection: Connection) -> None:
+    """After a message failed half-way through the SMTP dialogue: start afresh (RSET), or
+    let the connection go if even that fails (the rest of the batch is retried later)."""
+    if connection.host is not None:
+        connection.host.rset()
 
 
 SCRUBBED = "(Sent. Its one-time sign-in link is not kept.)"
+SCRUBBED_UNSENT = "(Not sent. Its one-time sign-in link is not kept.)"
+LINK_NOT_KEPT = "The sign-in link was not kept: send a new one from the person's page"
 
 
-def _record(now: datetime, sent_ids: list[int], failures: list[Failure]) -> Sent:
-    """Store a batch's outcome (committed): sent, to be retried later, or failed for good."""
+def _scrubbed(row: Outgoing) -> bool:
+    """A sign-in message whose link was removed (it failed, then was retried): nothing to send."""
+    return row.category is MessageCategory.TRANSACTIONAL and row.body_text in (
+        SCRUBBED,
+        SCRUBBED_UNSENT,
+    )
+
+
+def _record(
+    now: datetime,
+    sent_ids: list[int],
+    failures: list[Failure],
+    unsent_ids: Sequence[int] = (),
+) -> Sent:
+    """Store a batch's outcome (committed): sent, to be retried later, failed for good, or
+    not tried (due again now, the attempt not counted). Only rows still QUEUED change: one
+    cancelled meanwhile stays cancelled."""
     outcome = Sent(sent=len(sent_ids))
+    still_queued = OutboundMessage.status == MessageStatus.QUEUED
     if sent_ids:
         db.session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id.in_(sent_ids))
+            .where(OutboundMessage.id.in_(sent_ids), still_queued)
             .values(status=MessageStatus.SENT, sent_at=now, last_error="")
             .execution_options(synchronize_session=False)
         )
@@ -194,14 +360,24 @@ def _record(now: datetime, sent_ids: list[int], failures: list[Failure]) -> Sent
         outcome.errors.append(f"message {row.id}: {error}")
         if permanent or row.attempts >= max_attempts:
             values: dict[str, Any] = {"status": MessageStatus.FAILED}
+            if row.category is MessageCategory.TRANSACTIONAL:
+                # Nor is a link kept that never went out: a new one is sent instead.
+                values |= {"body_text": SCRUBBED_UNSENT, "body_html": "", "link": ""}
             outcome.failed += 1
         else:
             values = {"next_attempt_at": now + retry_delay(row.attempts)}
             outcome.retrying += 1
         db.session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id == row.id)
+            .where(OutboundMessage.id == row.id, still_queued)
             .values(last_error=error[:1000], **values)
+            .execution_options(synchronize_session=False)
+        )
+    if unsent_ids:
+        db.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(unsent_ids), still_queued)
+            .values(next_attempt_at=now, attempts=OutboundMessage.attempts - 1)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
@@ -258,7 +434,7 @@ def _connection() -> Connection:
     return _TimedConnection(state)
 
 
-def email_message(row: OutboundMessage) -> MailMessage:
+def email_message(row: Outgoing | OutboundMessage) -> MailMessage:
     """The email for one outbox row: text and HTML alternatives, and for every category a
     person may turn off, RFC 8058 one-click unsubscribe headers."""
     headers = {"Auto-Submitted": "auto-generated", "X-Rungs-Category": row.category.value}
@@ -276,9 +452,16 @@ def email_message(row: OutboundMessage) -> MailMessage:
     )
 
 
-def _send_email(connection: Connection, row: OutboundMessage) -> None:
+def _send_email(connection: Connection, row: Outgoing) -> None:
     if not row.address:
         raise Permanent("the person has no email address")
+    if not row.address.rpartition("@")[0].isascii():
+        # SMTP carries such an address only with SMTPUTF8, which Flask-Mail does not use:
+        # smtplib would fail half-way through the dialogue (UnicodeEncodeError).
+        raise Permanent(
+            f"The address {row.address} has letters beyond ASCII before the @, which Rungs "
+            "cannot send to: give the person an address without them."
+        )
     try:
         connection.send(email_message(row))
     except smtplib.SMTPRecipientsRefused as error:
@@ -292,10 +475,10 @@ def _send_email(connection: Connection, row: OutboundMessage) -> None:
         raise
 
 
-def _send_slack(row: OutboundMessage) -> None:
+def _send_slack(row: Outgoing) -> None:
     from app.services.messages import slack  # the Slack helper's module
 
-    slack.send(row)
+    slack.send(row)  # type: ignore[arg-type]  # it reads address, subject, body_text, link
 
 
 # --- the job ----------------------------------------------------------------------------------
@@ -331,4 +514,4 @@ def send_job(params: dict, progress) -> jobs.Result:
     return jobs.Result(relative, "sending.txt")
 
 
-__all__ = ["Sent", "claim", "email_message", "retry_delay", "schedule", "send_due"]
+__all__ = ["Outgoing", "Sent", "claim", "email_message", "retry_delay", "schedule", "send_due"]
