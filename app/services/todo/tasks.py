@@ -61,34 +61,34 @@ def _only(column, person_ids: People):
 
 def _self_assessments(person_ids: People) -> Select:
     candidate = aliased(User)
-    return (
-        select(
-            PromotionCase.candidate_id.label("person_id"),
-            PromotionCase.id,
-            PromotionCase.cycle_id,
-            PromotionCase.proposed_level_id,
-            PromotionCycle.name.label("cycle_name"),
-            Level.title.label("level_title"),
-            candidate.name.label("candidate_name"),
-        )
-        .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
-        .join(Level, Level.id == PromotionCase.proposed_level_id)
-        .join(candidate, candidate.id == PromotionCase.candidate_id)
-        .where(
-            PromotionCycle.phase.in_(_phases(Activity.SELF_ASSESS)),
-            PromotionCase.withdrawn_at.is_(None),
-            PromotionCase.self_submitted_at.is_(None),
-            candidate.deactivated_at.is_(None),
-            _only(PromotionCase.candidate_id, person_ids),
-        )
+    return _assessments(
+        PromotionCase.candidate_id,
+        candidate,
+        Activity.SELF_ASSESS,
+        PromotionCase.self_submitted_at.is_(None),
+        candidate.deactivated_at.is_(None),
+        _only(PromotionCase.candidate_id, person_ids),
     )
 
 
 def _manager_assessments(person_ids: People) -> Select:
     candidate, manager = aliased(User), aliased(User)
+    return _assessments(
+        PromotionCase.manager_id,
+        candidate,
+        Activity.MANAGER_ASSESS,
+        PromotionCase.manager_submitted_at.is_(None),
+        PromotionCase.manager_id != PromotionCase.candidate_id,
+        manager.deactivated_at.is_(None),
+        _only(PromotionCase.manager_id, person_ids),
+    ).join(manager, manager.id == PromotionCase.manager_id)
+
+
+def _assessments(person, candidate, activity: Activity, *conditions) -> Select:
+    """Open cases of cycles in a phase that allows `activity`, for `person` (a case column)."""
     return (
         select(
-            PromotionCase.manager_id.label("person_id"),
+            person.label("person_id"),
             PromotionCase.id,
             PromotionCase.cycle_id,
             PromotionCase.proposed_level_id,
@@ -99,14 +99,10 @@ def _manager_assessments(person_ids: People) -> Select:
         .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
         .join(Level, Level.id == PromotionCase.proposed_level_id)
         .join(candidate, candidate.id == PromotionCase.candidate_id)
-        .join(manager, manager.id == PromotionCase.manager_id)
         .where(
-            PromotionCycle.phase.in_(_phases(Activity.MANAGER_ASSESS)),
+            PromotionCycle.phase.in_(_phases(activity)),
             PromotionCase.withdrawn_at.is_(None),
-            PromotionCase.manager_submitted_at.is_(None),
-            PromotionCase.manager_id != PromotionCase.candidate_id,
-            manager.deactivated_at.is_(None),
-            _only(PromotionCase.manager_id, person_ids),
+            *conditions,
         )
     )
 
