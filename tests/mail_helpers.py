@@ -45,6 +45,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes = b""  # as it came over the wire
 
     def __getitem__(self, header: str) -> str | None:
         return self.message[header]
@@ -99,7 +100,7 @@ class SmtpServer:
                 return self._refuse.pop(0)
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed)  # type: ignore[arg-type]
+                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.content)  # type: ignore[arg-type]
             )
         return "250 Message accepted for delivery"
 

@@ -49,6 +49,9 @@ def test_an_email_has_both_parts_and_one_click_unsubscribe(app, ctx, org, mail_o
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = mail["List-Unsubscribe"].strip("<>")
     assert "/unsubscribe/" in link
+    # On the wire as a plain URL in angle brackets, which is what mail providers read (folded at
+    # 78 characters, Python's SMTP policy wrote it as RFC 2047 encoded words instead).
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in mail.raw
     assert statuses()[row_id].status is MessageStatus.SENT
 
 

@@ -26,6 +26,7 @@ fails it again with an error that says to send a new link.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import time
@@ -434,6 +435,19 @@ def _connection() -> Connection:
     return _TimedConnection(state)
 
 
+# RFC 5322's limit for a line. At the usual 78, Python's SMTP policy has no space to fold a
+# long List-Unsubscribe URL at, and writes it as RFC 2047 encoded words that mail providers do
+# not read as a URL (a long subject was folded with a stray space too).
+UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
+
+
+class _Email(MailMessage):
+    def _message(self):
+        message = super()._message()
+        message.policy = UNFOLDED
+        return message
+
+
 def email_message(row: Outgoing | OutboundMessage) -> MailMessage:
     """The email for one outbox row: text and HTML alternatives, and for every category a
     person may turn off, RFC 8058 one-click unsubscribe headers."""
@@ -442,7 +456,7 @@ def email_message(row: Outgoing | OutboundMessage) -> MailMessage:
         category = None if digest.is_digest(row) else row.category  # None: the digest
         headers["List-Unsubscribe"] = f"<{unsubscribe.url(row.recipient_id, category)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return MailMessage(
+    return _Email(
         subject=row.subject,
         recipients=[row.address],
         body=row.body_text,
