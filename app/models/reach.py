@@ -131,7 +131,7 @@ class OutboundMessage(Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 10))
     category: Mapped[MessageCategory] = mapped_column(str_enum(MessageCategory, 20))
     # "reminder:<task key>:<threshold>:<due>:<channel>",
-    # "nudge:person:<id>:cycle:<id>:<phase>:<local date>:<channel>",
+    # "nudge:person:<id>:<local date>:<channel>",
     # "digest:<person>:<local date>:<channel>", "notification:<id>:<channel>": unique, so that a
     # second insert of the same message fails in the database whoever tries it.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)

@@ -35,11 +35,21 @@ OVERDUE_FOR = timedelta(days=7)  # an older overdue task gets no reminder of its
 COMMIT_EVERY = 200  # reminders queued per transaction
 CHUNK = 500  # keys per IN (…) when looking for those already queued
 WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(days=3)}
-SUBJECTS = {
-    Threshold.IN_3_DAYS: "Due in 3 days: {title}",
-    Threshold.TOMORROW: "Due within a day: {title}",
-    Threshold.OVERDUE: "Overdue: {title}",
-}
+
+
+def subject(task: Task, reached: Threshold, when: str) -> str:
+    if reached is Threshold.OVERDUE:
+        return f"Overdue: {task.title}"
+    return f"Due {when}: {task.title}"
+
+
+def when_due(task: Task, now: datetime, zone: str | None) -> str:
+    """ "today", "tomorrow" or "in 3 days", counted in the person's own calendar days."""
+    local = time_zone(zone)
+    days = (task.due_at.astimezone(local).date() - now.astimezone(local).date()).days
+    if days <= 0:
+        return "today"
+    return "tomorrow" if days == 1 else f"in {days} days"
 
 
 def threshold(task: Task, now: datetime) -> Threshold | None:
@@ -86,7 +96,7 @@ def queue_reminders(now: datetime) -> int:
             messages.deliver(
                 person,
                 MessageCategory.REMINDERS,
-                subject=SUBJECTS[reached].format(title=task.title),
+                subject=subject(task, reached, when_due(task, now, person.time_zone)),
                 template="reminder",
                 context=_context(task, person, now, reached),
                 link=_link(task),
@@ -116,7 +126,7 @@ def nudge(people_ids: Iterable[int], now: datetime, *, cycle_id: int, phase: str
                 template="nudge",
                 context={"tasks": [(t, due_text(t, person.time_zone)) for t in theirs]},
                 link=_link(first),
-                dedupe_key=nudge_key(person_id, cycle_id, phase, today.isoformat()),
+                dedupe_key=nudge_key(person_id, today.isoformat()),
             )
         )
     return queued
@@ -146,9 +156,10 @@ def _already_queued(keys: dict[str, User]) -> set[str]:
     return {key for key in keys if key not in missing}
 
 
-def nudge_key(person_id: int, cycle_id: int, phase: str, local_date: str) -> str:
-    """Once a day per person for one cycle's phase: a nudge about another cycle is another."""
-    return f"nudge:person:{person_id}:cycle:{cycle_id}:{phase}:{local_date}"
+def nudge_key(person_id: int, local_date: str) -> str:
+    """At most one nudge a day per person, whichever cycle it is about (the issue's promise: a
+    person behind in two cycles hears from the head of product once that day)."""
+    return f"nudge:person:{person_id}:{local_date}"
 
 
 def _people(ids: Iterable[int]) -> dict[int, User]:
@@ -167,6 +178,7 @@ def _context(task: Task, person: User, now: datetime, reached: Threshold) -> dic
     return {
         "task": task,
         "threshold": reached.value,
+        "when": when_due(task, now, person.time_zone),
         "due": due_text(task, person.time_zone),
     }
 

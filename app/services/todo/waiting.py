@@ -110,7 +110,7 @@ def waiting_in(cycle_id: int, phase: CyclePhase, now: datetime) -> list[Waiting]
         select(User.id, User.name, User.time_zone).where(User.id.in_(ids))
     ).all()
     keys = {
-        person_id: reminders.nudge_key(person_id, cycle_id, phase.value, _local_date(now, zone))
+        person_id: reminders.nudge_key(person_id, _local_date(now, zone))
         for person_id, _, zone in people
     }
     sent = _nudged(keys.values())
