@@ -60,7 +60,8 @@ def test_each_threshold_is_reminded_once_as_the_due_date_comes_closer(app, org, 
     due = NOW + timedelta(days=4)
     deadline(app, cycle.cycle_id, CyclePhase.SELF_ASSESSMENT, due)
 
-    assert queue(app, NOW) == 0  # four days ahead: nothing yet
+    assert queue(app, NOW) == 1  # four days ahead: told what and by when, once
+    assert queue(app, NOW + timedelta(hours=1)) == 0
     assert queue(app, NOW + timedelta(days=1, hours=1)) == 1  # under three days
     assert queue(app, NOW + timedelta(days=2)) == 0  # already reminded at this threshold
     assert queue(app, NOW + timedelta(days=3, hours=1)) == 1  # due within a day
@@ -68,12 +69,14 @@ def test_each_threshold_is_reminded_once_as_the_due_date_comes_closer(app, org, 
     assert queue(app, NOW + timedelta(days=6)) == 0  # overdue is said once
     key = f"reminder:self_assessment:case:{case_id}"
     assert [(who, k.rsplit(":", 2)[0], s) for who, k, s in outbox(app)] == [
+        (org.pm_a1.id, f"{key}:opened", "To do: Your self-assessment, due in 4 days"),
         (org.pm_a1.id, f"{key}:3_days", "Due in 3 days: Your self-assessment"),
         (org.pm_a1.id, f"{key}:tomorrow", "Due tomorrow: Your self-assessment"),
         (org.pm_a1.id, f"{key}:overdue", "Overdue: Your self-assessment"),
     ]
     with app.app_context():
-        message = db.session.scalars(select(OutboundMessage)).first()
+        opened, message = db.session.scalars(select(OutboundMessage)).all()[:2]
+        assert "is waiting for you in Rungs, due Wed 9 Dec 2026, 12:00 UTC" in opened.body_text
         assert "is due in 3 days: Wed 9 Dec 2026, 12:00 UTC" in message.body_text
         assert message.link.endswith(f"/cases/{case_id}/self-assessment")
 
@@ -156,6 +159,21 @@ def test_a_nudge_goes_at_most_once_a_day_per_person(app, org, email_on):
     assert nudge(NOW + timedelta(hours=6)) == 0
     assert nudge(NOW + timedelta(days=1)) == 2
     assert {who for who, _, _ in outbox(app)} == {org.pm_a1.id, org.pm_b1.id}
+
+
+def test_a_cycle_task_without_a_date_is_announced_once_then_again_with_its_date(app, org, email_on):
+    cycle = cycle_with_cases(app, org, phase=CyclePhase.SELF_ASSESSMENT, candidates=("pm_a1",))
+    assert queue(app, NOW) == 1
+    assert queue(app, NOW + timedelta(days=1)) == 0
+    deadline(app, cycle.cycle_id, CyclePhase.SELF_ASSESSMENT, NOW + timedelta(days=10))
+    assert queue(app, NOW + timedelta(days=1)) == 1
+    assert [s for _, _, s in outbox(app)] == [
+        "To do: Your self-assessment",
+        "To do: Your self-assessment, due in 9 days",
+    ]
+    with app.app_context():
+        first = db.session.scalars(select(OutboundMessage)).first()
+        assert "No due date is set yet" in first.body_text
 
 
 def test_a_task_long_overdue_when_reminders_start_gets_no_reminder(app, org, email_on):

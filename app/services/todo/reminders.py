@@ -18,7 +18,7 @@ from app.infra import timezones
 from app.models import MessageCategory, OutboundMessage, User
 from app.services import messages
 from app.services.messages import outbox
-from app.services.todo import Task
+from app.services.todo import Task, TaskKind
 from app.services.todo.tasks import open_tasks, time_zone
 
 
@@ -26,6 +26,7 @@ class Threshold(enum.StrEnum):
     """How close a task is to its due date; only the most urgent one that applies is sent, so a
     task set due tomorrow gets "tomorrow", not also "in 3 days"."""
 
+    OPENED = "opened"  # a cycle task that is new (or whose due date changed): what, by when
     IN_3_DAYS = "3_days"
     TOMORROW = "tomorrow"
     OVERDUE = "overdue"
@@ -40,11 +41,15 @@ WITHIN = {Threshold.TOMORROW: timedelta(days=1), Threshold.IN_3_DAYS: timedelta(
 def subject(task: Task, reached: Threshold, when: str) -> str:
     if reached is Threshold.OVERDUE:
         return f"Overdue: {task.title}"
+    if reached is Threshold.OPENED:
+        return f"To do: {task.title}" + (f", due {when}" if task.due_at else "")
     return f"Due {when}: {task.title}"
 
 
 def when_due(task: Task, now: datetime, zone: str | None) -> str:
     """ "today", "tomorrow" or "in 3 days", counted in the person's own calendar days."""
+    if task.due_at is None:
+        return ""
     local = time_zone(zone)
     days = (task.due_at.astimezone(local).date() - now.astimezone(local).date()).days
     if days <= 0:
@@ -52,24 +57,32 @@ def when_due(task: Task, now: datetime, zone: str | None) -> str:
     return "tomorrow" if days == 1 else f"in {days} days"
 
 
+# A cycle's tasks arrive with the phase, unannounced otherwise: each is told once, with its due
+# date (again when the date changes). Feedback asks and 1:1 action items have notices of their own.
+ANNOUNCED = frozenset(
+    {TaskKind.NOMINATIONS, TaskKind.SELF_ASSESSMENT, TaskKind.MANAGER_ASSESSMENT, TaskKind.VOTES}
+)
+
+
 def threshold(task: Task, now: datetime) -> Threshold | None:
-    if task.due_at is None:
-        return None
-    if task.due_at <= now:
+    """The message a task calls for at `now`: the most urgent reminder that applies, else the
+    announcement of a cycle task, else none."""
+    if task.due_at is not None and task.due_at <= now:
         # Overdue is said once, soon after the date passed: the first run after reminders are
         # turned on must not email everyone about every old task (the head can still nudge).
         return Threshold.OVERDUE if now - task.due_at <= OVERDUE_FOR else None
-    if task.due_at - now <= WITHIN[Threshold.TOMORROW]:
+    if task.due_at is not None and task.due_at - now <= WITHIN[Threshold.TOMORROW]:
         return Threshold.TOMORROW
-    if task.due_at - now <= WITHIN[Threshold.IN_3_DAYS]:
+    if task.due_at is not None and task.due_at - now <= WITHIN[Threshold.IN_3_DAYS]:
         return Threshold.IN_3_DAYS
-    return None
+    return Threshold.OPENED if task.kind in ANNOUNCED else None
 
 
 def reminder_key(task: Task, reached: Threshold) -> str:
     """Once per person, task, threshold and due date: a deadline moved later is reminded of
     again; the same one never twice. (messages.deliver appends the channel.)"""
-    return f"reminder:{task.key}:{reached.value}:{task.due_at:%Y%m%dT%H%M}"
+    due = f"{task.due_at:%Y%m%dT%H%M}" if task.due_at else "undated"
+    return f"reminder:{task.key}:{reached.value}:{due}"
 
 
 def queue_reminders(now: datetime) -> int:
@@ -179,7 +192,7 @@ def _context(task: Task, person: User, now: datetime, reached: Threshold) -> dic
         "task": task,
         "threshold": reached.value,
         "when": when_due(task, now, person.time_zone),
-        "due": due_text(task, person.time_zone),
+        "due": due_text(task, person.time_zone) if task.due_at else "",
     }
 
 
