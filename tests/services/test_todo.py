@@ -3,6 +3,7 @@ fixed number of queries for everyone."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event
@@ -21,7 +22,7 @@ from app.models import (
     RatingSource,
     User,
 )
-from app.services.todo import TaskKind
+from app.services.todo import TaskKind, pages
 from app.services.todo import tasks as todo
 from app.services.todo.tasks import end_of_day
 from tests import evidence_helpers
@@ -102,6 +103,17 @@ def test_participants_vote_until_every_case_has_their_vote_before_the_meeting(ap
         db.session.commit()
     (task,) = [t for t in _all(app) if t.person_id == org.manager_a.id]
     assert (task.kind, task.due_at, task.done, task.total) == (TaskKind.VOTES, scheduled, 0, 2)
+    # Reminders say "<title> is due", and the to-do row adds ": 0 of 2 voted": each once.
+    assert task.title.startswith("Voting in ") and "votes" not in task.title.lower()
+    assert task.detail.startswith("Vote on each case in ")
+    assert task.detail.endswith(" before the meeting")
+    with app.test_request_context():
+        rows = app.jinja_env.get_template("todo/_macros.html").module.task_rows(
+            pages.TodoList([pages.item(task, NOW, "UTC")], 1, "UTC")
+        )
+    text = " ".join(re.sub(r"<[^>]+>", " ", str(rows)).split())
+    assert "before the meeting: 0 of 2 voted." in text
+    assert text.count("voted") == 1 and "cases voted on" not in text, text
     for case_id in cycle.case_ids.values():
         vote(app, cycle.session_id, case_id, org.manager_a, {KEYS[0]: Rating.MEETS})
     assert tasks_of(app, org.manager_a) == []

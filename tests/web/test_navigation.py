@@ -12,6 +12,7 @@ from app.services import notifications
 from app.services.frameworks import files
 from tests.factories import sign_in
 from tests.framework_samples import framework_yaml
+from tests.oneonones_helpers import build
 from tests.queries import count_queries
 
 JOBS_LINK = '<a href="/jobs"'
@@ -60,3 +61,24 @@ def test_the_menu_button_is_named_and_carries_the_unread_count(app, client, org)
     badge = '<span class="nav-count">1<span class="visually-hidden"> unread</span></span>'
     assert f"Menu {badge}</summary>" in page
     assert 'aria-label="Main"' in page.split("</summary>", 1)[1]  # the navigation is inside
+
+
+def test_the_closed_menu_button_also_carries_the_to_do_count(app, client, org):
+    """On a phone only the button shows until it is opened: something to do shows there too."""
+    # An open 1:1 action item for pm_a1 (one thing to do), and its notification (one unread).
+    build(app, org.manager_a, org.pm_a1)
+    sign_in(client, org.pm_a1)
+    page = client.get("/").get_data(as_text=True)
+    summary = page.split('<summary class="menu-button">', 1)[1].split("</summary>", 1)[0]
+    unread = '<span class="nav-count">1<span class="visually-hidden"> unread</span></span>'
+    to_do = (
+        '<span class="nav-count nav-count-todo">1<span class="visually-hidden"> to do</span></span>'
+    )
+    assert summary.endswith(f"Menu {unread} {to_do}")
+    home_link = page.split('aria-label="Main"', 1)[1].split("</a>", 1)[0]
+    assert '1<span class="visually-hidden"> to do</span>' in home_link  # the same count inside
+
+    other = app.test_client()
+    sign_in(other, org.pm_b1)  # nothing to do: no badge on the button
+    summary = other.get("/").get_data(as_text=True).split("</summary>", 1)[0]
+    assert "to do</span>" not in summary

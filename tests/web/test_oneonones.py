@@ -11,6 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.infra import timezones
 from app.models import (
     ActionItem,
     AgendaItem,
@@ -400,3 +401,28 @@ def test_a_topic_is_one_line_and_a_due_date_is_within_two_years(app, client, cas
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(AgendaItem)).scalar() == 1
         assert db.session.execute(select(func.count()).select_from(ActionItem)).scalar() == 1
+
+
+def test_meeting_times_are_shown_in_the_viewers_time_zone(app, client, cast):
+    """09:30 UTC is 18:30 JST the same day: home, the list, the space and the meeting say so."""
+    people, built = cast
+    starts = at(3).replace(minute=30)  # upcoming, so home shows it as the next 1:1
+    tokyo = timezones.format_instant(starts, "Asia/Tokyo")
+    assert tokyo.endswith(", 18:30 JST")
+    with app.app_context():
+        db.session.get(Meeting, built.meeting_id).starts_at = starts
+        user(people["member"]).time_zone = "Asia/Tokyo"
+        db.session.commit()
+    member, lead = signed_in(app, people["member"]), signed_in(app, people["lead"])
+    for path in ("/", "/one-on-ones/", f"/one-on-ones/{built.pair_id}"):
+        page = member.get(path)
+        assert page.status_code == 200, path
+        body = text_of(page)
+        assert tokyo in body, path
+        assert "09:30 UTC" not in body, path
+    meeting = text_of(member.get(f"/one-on-ones/meetings/{built.meeting_id}"))
+    assert tokyo in meeting and "09:30 UTC" not in meeting
+    # The lead has no zone of their own: still UTC for them.
+    space = text_of(lead.get(f"/one-on-ones/{built.pair_id}"))
+    assert timezones.format_instant(starts, "UTC").endswith(", 09:30 UTC")
+    assert timezones.format_instant(starts, "UTC") in space

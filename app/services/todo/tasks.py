@@ -317,8 +317,9 @@ def _vote_task(row, ctx: _Context) -> Task:
         key=f"votes:session:{row.id}:person:{row.person_id}",
         person_id=row.person_id,
         kind=TaskKind.VOTES,
-        title=f"Your votes for {row.name}",
-        detail=f"{row.cycle_name}: {row.voted} of {row.cases} cases voted on before the meeting",
+        # Titles read "<title> is due" in reminders; the to-do list adds ": 2 of 3 voted".
+        title=f"Voting in {row.name}",
+        detail=f"Vote on each case in {row.cycle_name} before the meeting",
         endpoint="calibration.show",
         values=(("session_id", row.id),),
         due_at=row.scheduled_at or ctx.deadlines.get((row.cycle_id, CyclePhase.CALIBRATION)),
