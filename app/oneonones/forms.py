@@ -27,10 +27,10 @@ def _revision(value) -> int:
 
 class MeetingForm(FlaskForm):
     starts_at = DateTimeLocalField(
-        "Date and time (UTC)",
+        "Date and time",
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired(message="Enter the date and time of the meeting.")],
-        description="Times are in UTC for now; per-person time zones come later.",
+        description="In your time zone (Your settings); the other person sees it in theirs.",
     )
     duration_minutes = SelectField(
         "Length",

@@ -74,7 +74,7 @@ def space(pair_id: int):
 def _space_page(pair_id: int, status: int, meeting_form: MeetingForm | None = None):
     page = pages.space_page(_actor(), pair_id, page_number())
     if meeting_form is None:
-        meeting_form = MeetingForm(formdata=None, starts_at=page.proposed)
+        meeting_form = MeetingForm(formdata=None, starts_at=page.proposed_local)
     cadence_form = CadenceForm(
         formdata=None, cadence=page.pair.cadence.value, revision=page.pair.revision
     )

@@ -426,3 +426,24 @@ def test_meeting_times_are_shown_in_the_viewers_time_zone(app, client, cast):
     space = text_of(lead.get(f"/one-on-ones/{built.pair_id}"))
     assert timezones.format_instant(starts, "UTC").endswith(", 09:30 UTC")
     assert timezones.format_instant(starts, "UTC") in space
+
+
+def test_a_meeting_time_is_typed_in_the_typists_time_zone(app, cast):
+    """18:30 typed in Tokyo is 09:30 UTC; the form proposes the next one in her zone too."""
+    people, built = cast
+    with app.app_context():
+        user(people["member"]).time_zone = "Asia/Tokyo"
+        db.session.commit()
+    member = signed_in(app, people["member"])
+    space = member.get(f"/one-on-ones/{built.pair_id}").get_data(as_text=True)
+    assert "(UTC)" not in space and "In your time zone" in space
+    day = at(5).date()
+    added = member.post_form(
+        f"/one-on-ones/{built.pair_id}/meetings",
+        {"starts_at": f"{day.isoformat()}T18:30", "duration_minutes": "30"},
+    )
+    assert added.status_code == 302
+    meeting_id = int(added.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        starts = db.session.get(Meeting, meeting_id).starts_at
+    assert (starts.date(), starts.hour, starts.minute) == (day, 9, 30)

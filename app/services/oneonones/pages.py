@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app import policy
 from app.extensions import db
-from app.infra import markdown
+from app.infra import markdown, timezones
 from app.models import (
     ActionItem,
     AgendaItem,
@@ -241,6 +241,7 @@ class SpacePage:
     rows: list[MeetingRow]
     next_meeting: MeetingRow | None
     proposed: datetime | None
+    proposed_local: datetime | None  # the same, as the viewer's wall-clock time (the form's)
     open_actions: list[ActionRow]
     cadences: list[tuple[str, str]]
     durations: tuple[int, ...]
@@ -270,12 +271,14 @@ def space_page(viewer: User, pair_id: int, page: int = 1) -> SpacePage:
     latest = db.session.execute(
         select(func.max(Meeting.starts_at)).where(Meeting.one_on_one_id == pair.id)
     ).scalar_one()
+    proposed = propose_next(pair.cadence, latest, now)
     return SpacePage(
         pair=pair,
         meetings=meetings,
         rows=[_meeting_row(m, topics) for m in items],
         next_meeting=_meeting_row(following, _topic_counts([following.id])) if following else None,
-        proposed=propose_next(pair.cadence, latest, now),
+        proposed=proposed,
+        proposed_local=timezones.local(proposed, viewer.time_zone) if proposed else None,
         open_actions=_actions(
             and_(ActionItem.one_on_one_id == pair.id, ActionItem.done_at.is_(None))
         ),

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from app import policy
 from app.core.errors import ConflictError, NotFoundError, ValidationError
 from app.extensions import db
+from app.infra import timezones
 from app.models import Cadence, Meeting, OneOnOne, PairKind, User
 from app.models.base import utcnow
 from app.services import audit
@@ -117,7 +118,7 @@ def add_meeting(
 ) -> Meeting:
     """A meeting at `starts_at` (UTC). Rungs writes to no calendar: the page offers an .ics."""
     policy.authorize(actor, "oneonone.write", pair)
-    starts_at = meeting_time(starts_at, duration_minutes)
+    starts_at = meeting_time(starts_at, duration_minutes, zone=actor.time_zone)
     clash = db.session.execute(
         select(Meeting.id).where(Meeting.one_on_one_id == pair.id, Meeting.starts_at == starts_at)
     ).first()
@@ -140,11 +141,19 @@ def add_meeting(
     return meeting
 
 
-def meeting_time(starts_at: datetime | None, duration_minutes: int | None) -> datetime:
+def meeting_time(
+    starts_at: datetime | None, duration_minutes: int | None, *, zone: str | None = None
+) -> datetime:
     """The start in UTC of a meeting anyone may add (here or by an import), or ValidationError:
-    within two years of today, and one of DURATIONS long."""
+    within two years of today, and one of DURATIONS long. A time without a zone (typed in a
+    form) is read in `zone`, the typist's own (UTC when None)."""
     if starts_at is None:
         raise ValidationError("Enter the date and time of the meeting.", field="starts_at")
+    if starts_at.tzinfo is None and zone:
+        try:
+            starts_at = timezones.to_utc(starts_at, zone)
+        except ValueError as error:  # a time the clocks skip there
+            raise ValidationError(str(error), field="starts_at") from None
     try:
         starts_at = starts_at.astimezone(UTC) if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
         far = abs(starts_at - utcnow()) > FAR
