@@ -113,9 +113,9 @@ def test_a_job_goes_through_redis_to_an_rq_worker_process(rq_app, redis_queue, m
     sign_in(client, owner)
     log = tmp_path / "runs.jsonl"
 
-    started = time.monotonic()
+    # The request only queues: the job is still waiting once it has answered (no wall-clock
+    # limit here, which a busy machine broke: timing belongs in bench/).
     response = client.post_form("/test-jobs/start", {"text": "via Redis", "log": str(log)})
-    assert time.monotonic() - started < 1.0
     page = response.headers["Location"]
     job_id = int(page.rsplit("/", 1)[1])
     assert redis_queue.count == 1
