@@ -67,12 +67,12 @@ def status(page: Page) -> Locator:
 
 def open_form(context: BrowserContext, *, candidate: bool = True, from_due: bool = False) -> Page:
     """From the home page to the assessment form, by clicking: through Promotions and the case,
-    or (`from_due`) the home page's "Due from you"."""
+    or (`from_due`) the home page's "To do"."""
     page = context.new_page()
     page.goto("/")
     if from_due:
-        page.get_by_role("region", name="Due from you").get_by_role(
-            "link", name="Continue your self-assessment"
+        page.get_by_role("region", name="To do").get_by_role(
+            "link", name="Continue: Your self-assessment"
         ).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your self-assessment")
         expect(status(page)).to_have_text("Changes are saved as you go.")

@@ -71,7 +71,8 @@ def test_at_1280_every_competency_fits_and_next_disagreement_moves_focus(
     help_ = page.locator("details.cal-help")
     expect(help_).not_to_have_attribute("open", "")
     expect(page.get_by_text("Each cell holds the manager's rating")).to_be_hidden()
-    assert (region.bounding_box() or {"y": 9999})["y"] < 520
+    # (below the session's meeting time and the cycle's due date, which the page now shows)
+    assert (region.bounding_box() or {"y": 9999})["y"] < 560
 
     # "Next disagreement" moves focus to the first, then the second cell where ratings differ.
     first = page.locator("#disagreement-1")

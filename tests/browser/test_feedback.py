@@ -49,9 +49,9 @@ def test_a_pm_asks_two_colleagues_one_answers_and_the_manager_reads_the_shared_a
 
     sign_in(page, org.pm_a2)
     page.wait_for_url("**/")
-    due = page.get_by_role("region", name="Due from you")
-    expect(due.get_by_text("Feedback for Alice Pm")).to_be_visible()
-    due.get_by_role("link", name="Answer Alice Pm").click()
+    due = page.get_by_role("region", name="To do")
+    expect(due.get_by_text("Feedback for Alice Pm", exact=True)).to_be_visible()
+    due.get_by_role("link", name="Answer: Feedback for Alice Pm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Feedback for Alice Pm")
     page.get_by_label("Situation").fill("The pricing review with Sales on Tuesday.")
     page.get_by_label("Behaviour").fill("You showed the churn data before the proposal.")

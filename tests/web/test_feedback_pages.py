@@ -252,7 +252,7 @@ def test_an_empty_part_is_refused_next_to_its_field(app, client, placed, asked):
 def test_home_lists_the_request_waiting_for_an_answer(client, placed, asked):
     sign_in(client, placed.pm_b1)
     home = text_of(client.get("/"))
-    assert "Due from you" in home and "Feedback for Dev Pm" in home
+    assert "To do" in home and "Feedback for Dev Pm" in home
     client.post_form("/logout")
     sign_in(client, placed.pm_a2)  # answered: nothing due
     assert "Feedback for Dev Pm" not in text_of(client.get("/"))

@@ -1,5 +1,5 @@
 """Feedback and thanks as other pages show them: the person page ("Feedback shared with you",
-thanks received), the team page (recent thanks) and home's "Due from you". Each reads a fixed
+thanks received), the team page (recent thanks) and home's "To do". Each reads a fixed
 number of queries; who may read what is the policy's."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def team_thanks(viewer: User) -> list[thanks_service.ThanksRow]:
 
 @dataclass(frozen=True)
 class DueAnswer:
-    """A request for feedback waiting for the person's answer (home's "Due from you")."""
+    """A request for feedback waiting for the person's answer (home's "To do")."""
 
     ask_id: int
     requester_name: str
