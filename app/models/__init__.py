@@ -45,6 +45,14 @@ from app.models.framework import (
     competency_tracks,
 )
 from app.models.goals import Goal, GoalStatus, goal_evidence
+from app.models.identity import (
+    ApiRateWindow,
+    ApiScope,
+    ApiToken,
+    ApiTokenUse,
+    ExternalIdentity,
+    RecoveryCode,
+)
 from app.models.jobs import Job, JobStatus, Packet, PacketView
 from app.models.oneonones import (
     ActionItem,
@@ -87,6 +95,10 @@ __all__ = [
     "DELEGATION_LEVELS",
     "ActionItem",
     "AgendaItem",
+    "ApiRateWindow",
+    "ApiScope",
+    "ApiToken",
+    "ApiTokenUse",
     "AskStatus",
     "Attachment",
     "AuditEvent",
@@ -119,6 +131,7 @@ __all__ = [
     "EvidenceLink",
     "EvidenceRevision",
     "Expectation",
+    "ExternalIdentity",
     "FeedbackAsk",
     "FeedbackRequest",
     "Framework",
@@ -152,6 +165,7 @@ __all__ = [
     "PromotionCycle",
     "Rating",
     "RatingSource",
+    "RecoveryCode",
     "Role",
     "Setting",
     "Thanks",

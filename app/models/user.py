@@ -80,6 +80,12 @@ class User(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # The person's Slack member id, found once by their email address (app/services/messages/).
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    # Two-factor sign-in (app/services/people/two_factor.py): the authenticator app's secret, set
+    # while the person confirms it and kept once it is on; the time it was turned on; and the
+    # last accepted code's time step, so that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
