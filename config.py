@@ -58,6 +58,16 @@ class Config:
     # A browser that signed in keeps a device cookie this long; with it, its own failures count
     # on that email address, not the address it shares or the strangers' (OWASP device cookies).
     LOGIN_DEVICE_TTL = timedelta(days=90)
+    # Two-factor sign-in (app/services/people/two_factor.py). The name authenticator apps show
+    # beside the account; how long the second step waits after a right password; wrong codes
+    # within LOGIN_FAILURE_WINDOW per person (from anywhere) and per client (any person).
+    TWO_FACTOR_ISSUER = "Rungs"
+    TWO_FACTOR_PENDING_TTL = timedelta(minutes=5)
+    TWO_FACTOR_MAX_FAILURES = 5
+    TWO_FACTOR_MAX_FAILURES_PER_CLIENT = 20
+    # Earlier secret keys, still accepted while a new SECRET_KEY is rolled out (Flask signs
+    # sessions with it; two-factor secrets sealed under them stay readable).
+    SECRET_KEY_FALLBACKS: ClassVar[list[str]] = []
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (RUNGS_TRUSTED_PROXIES).
     # 0 trusts no such header: the client is the address that connected.
     TRUSTED_PROXIES = 0
@@ -219,6 +229,9 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
     settings.update(
         {key: _flag(key, environ[key]) for key in ENV_BOOL_OVERRIDES if environ.get(key)}
     )
+    if environ.get("SECRET_KEY_FALLBACKS"):
+        keys = environ["SECRET_KEY_FALLBACKS"].split(",")
+        settings["SECRET_KEY_FALLBACKS"] = [key.strip() for key in keys if key.strip()]
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
     settings.update(overrides)

@@ -110,7 +110,9 @@ def authenticate(email: str, password: str, *, client: str, device: str | None =
             or_(LoginFailure.id.in_(reservation.row_ids), LoginFailure.key == keys.pair)
         )
     )
-    audit.record(person, "person.signed_in", person, after={"client": client})
+    # With two-factor on, the person is signed in only after the second step, which audits it.
+    signed_in = "person.signed_in" if person.totp_enabled_at is None else "person.password_accepted"
+    audit.record(person, signed_in, person, after={"client": client})
     return person
 
 
