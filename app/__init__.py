@@ -67,12 +67,17 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
+    from app.two_factor import admin as two_factor_admin
+    from app.two_factor import gate as two_factor_gate
+    from app.two_factor import sign_in as two_factor_sign_in
+    from app.two_factor import views as two_factor_views
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     slack_announcements.subscribe()
     app.before_request(request_input.check_request)
     app.before_request(access.enforce)
+    app.before_request(two_factor_gate.require_setup)
     app.after_request(security.set_headers)
     app.after_request(layout.record_help)
     app.register_blueprint(auth.bp)
@@ -101,6 +106,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(settings_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(slack_bp)
+    for two_factor_bp in (two_factor_views.bp, two_factor_sign_in.bp, two_factor_admin.bp):
+        app.register_blueprint(two_factor_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

@@ -5,7 +5,16 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from app import access
@@ -14,7 +23,8 @@ from app.extensions import db
 from app.forms import saved, submit
 from app.infra.text import unwanted_character
 from app.services.messages.outbox import email_enabled
-from app.services.people import auth, password_reset
+from app.services.people import auth, password_reset, two_factor
+from app.two_factor import pending
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rungs_device"
@@ -60,11 +70,20 @@ def login():
             form.form_errors.append(error.message)
             return _login_page(form), error.status
         db.session.commit()
-        login_user(person, remember=form.remember.data)
-        response = redirect(safe_next(form.next.data))
-        _remember_device(response, auth.device_token(person))
-        return response
+        if two_factor.is_on(person):  # not yet: the second step first (app/two_factor/)
+            return pending.begin(person, remember=form.remember.data, next_url=form.next.data)
+        return finish_sign_in(person, remember=form.remember.data, next_url=form.next.data)
     return _login_page(form)
+
+
+def finish_sign_in(person, *, remember: bool, next_url: str | None):
+    """Sign the person in after their password (and their second step, when they have one)."""
+    pending.clear()
+    login_user(person, remember=remember)
+    session[pending.SIGNED_IN_WITH] = "password"
+    response = redirect(safe_next(next_url))
+    _remember_device(response, auth.device_token(person))
+    return response
 
 
 def _login_page(form):

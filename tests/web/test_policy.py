@@ -46,6 +46,8 @@ PUBLIC = {
     "auth.forgot_password",
     "auth.reset_requested",
     "messages.unsubscribe",
+    "two_factor_sign_in.code",  # the second step: the person is not signed in yet
+    "two_factor_sign_in.recovery_code",
 }
 
 

@@ -1,0 +1,79 @@
+"""Two-factor forms: a code from the app, a recovery code, the password beside them."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.infra.passwords import MAX_LENGTH
+
+APP_CODE = {
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "pattern": "[0-9 ]*",
+    "maxlength": 7,
+    "spellcheck": "false",
+    "class": "one-time-code",
+}
+
+# A recovery code has letters: no numeric keyboard for it.
+TEXT_CODE = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+
+
+def app_code(label: str = "Code from your app", **extra):
+    return StringField(
+        label,
+        validators=[
+            DataRequired(message="Type the 6-digit code your app shows."),
+            Length(max=20, message="A code has 6 digits."),
+        ],
+        render_kw={**APP_CODE, **extra},
+    )
+
+
+def password(**extra):
+    return PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password", **extra},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = app_code(autofocus=True)
+
+
+class RecoveryCodeForm(FlaskForm):
+    recovery_code = StringField(
+        "Recovery code",
+        validators=[
+            DataRequired(message="Type one of your recovery codes."),
+            Length(max=40, message="A recovery code looks like abcd-efgh-jkmn."),
+        ],
+        render_kw=TEXT_CODE,
+    )
+
+
+class TurnOnForm(FlaskForm):
+    code = app_code()
+    password = password()
+
+
+class NewCodesForm(FlaskForm):
+    password = password()
+    code = app_code()
+
+
+class TurnOffForm(FlaskForm):
+    password = password()
+    code = StringField(
+        "Code from your app, or a recovery code",
+        validators=[
+            DataRequired(message="Type the code your app shows, or a recovery code."),
+            Length(max=40, message="That is too long for a code."),
+        ],
+        render_kw=TEXT_CODE,
+    )
+
+
+class RequirementForm(FlaskForm):
+    required = BooleanField("Require two-factor sign-in for heads of product and managers")
