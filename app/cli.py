@@ -19,7 +19,7 @@ from app.services import people
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError, shown_errors
-from app.services.people import auth
+from app.services.people import auth, two_factor_account
 from app.services.people import importing as people_import
 
 
@@ -108,6 +108,21 @@ def password_link(email: str, base_url: str):
     db.session.commit()
     with current_app.test_request_context(base_url=base_url):
         click.echo(url_for("auth.set_password", token=token, _external=True))
+
+
+@people_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str):
+    """Turn off a person's two-factor sign-in (lost phone and recovery codes); audited."""
+    person = people.find_by_email(email)
+    if person is None:
+        raise click.ClickException(f"Nobody in Rungs uses {email}.")
+    try:
+        two_factor_account.reset(SYSTEM, person)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Two-factor sign-in of {person.name} is off; they were signed out everywhere.")
 
 
 frameworks_cli = AppGroup("frameworks", help="Career frameworks: validate, import, export, list.")

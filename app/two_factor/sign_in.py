@@ -47,6 +47,7 @@ def _second_step(form, field: str):
     except (two_factor_sign_in.CodeRefusedError, auth.ThrottledError) as error:
         db.session.commit()  # keep the counted attempt and its audit
         form[field].errors = [*form[field].errors, error.message]
+        form[field].data = ""  # a refused code is no use typed again
         return _page(form), error.status
     db.session.commit()
     if done.recovery_codes_left is not None:

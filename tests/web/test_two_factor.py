@@ -3,6 +3,7 @@ of signing in (codes, replays, the throttle, recovery codes, expiry, `next`), tu
 the requirement for heads and managers, and the head's reset."""
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import pyotp
@@ -316,3 +317,46 @@ def test_the_head_turns_off_a_persons_two_factor(app, client, org, clock):
     manager = app.test_client()
     sign_in(manager, org.manager_a)
     assert manager.post_form(f"/people/{org.pm_a1.id}/two-factor/reset").status_code == 403
+
+
+def test_two_requests_racing_with_one_code_let_one_in(app, client, org, clock):
+    sign_in(client, org.pm_a1)
+    secret, _ = set_up(client, org.pm_a1)
+    clock.shift(30)
+    racers = [app.test_client() for _ in range(2)]
+    tokens = []
+    for racer in racers:
+        password_step(racer, org.pm_a1)
+        tokens.append(racer.csrf_token())
+    code = pyotp.TOTP(secret).now()
+    start = threading.Barrier(len(racers))
+    answers = []
+
+    def race(racer, token):
+        start.wait()
+        answers.append(racer.post("/login/code", data={"csrf_token": token, "code": code}))
+
+    pairs = zip(racers, tokens, strict=True)
+    threads = [threading.Thread(target=race, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [302, 400]
+
+
+def test_the_command_line_turns_off_someones_two_factor(app, client, org, clock):
+    sign_in(client, org.head)
+    set_up(client, org.head)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["people", "reset-two-factor", org.head.email])
+    assert result.exit_code == 0, result.output
+    assert "is off" in result.output
+    assert client.get("/").status_code == 302  # signed out everywhere
+    again = runner.invoke(args=["people", "reset-two-factor", org.head.email])
+    assert again.exit_code != 0 and "does not use two-factor sign-in" in again.output
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "person.two_factor_reset")
+        ).one()
+        assert event.actor_id is None and event.entity_id == org.head.id
