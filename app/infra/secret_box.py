@@ -47,3 +47,15 @@ def open_sealed(sealed: str, *, keys: Iterable[str], purpose: str) -> str:
         return _box(keys, purpose).decrypt(sealed[len(PREFIX) :].encode("ascii")).decode()
     except (InvalidToken, UnicodeError, ValueError) as error:
         raise SecretUnreadableError("sealed with another key") from error
+
+
+def is_sealed_with_current_key(sealed: str, *, keys: Iterable[str], purpose: str) -> bool:
+    """Whether the first of `keys` opens it (False: a fallback key did, or none)."""
+    first = next((key for key in keys if key), None)
+    if first is None or not sealed.startswith(PREFIX):
+        return False
+    try:
+        _fernet(first, purpose).decrypt(sealed[len(PREFIX) :].encode("ascii"))
+    except (InvalidToken, ValueError):
+        return False
+    return True

@@ -55,6 +55,22 @@ def actions(person_id: int) -> list[str]:
     )
 
 
+def test_a_secret_under_a_fallback_key_is_sealed_again_when_a_code_is_used(org, ctx, app, clock):
+    secret, _ = set_up(person(org.pm_a1))
+    old_key = app.config["SECRET_KEY"]
+    try:
+        app.config["SECRET_KEY"] = "the-next-secret-key-of-enough-length-111"
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        clock.shift(30)
+        assert two_factor.accept_code(person(org.pm_a1), pyotp.TOTP(secret).now()) is None
+        db.session.commit()
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert two_factor.read_secret(person(org.pm_a1)) == secret  # the new key alone opens it
+    finally:
+        app.config["SECRET_KEY"] = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = []
+
+
 def test_the_secret_is_sealed_at_rest_and_opens_with_the_key_or_a_fallback(org, ctx, app):
     alice = person(org.pm_a1)
     two_factor_account.start_setup(alice)

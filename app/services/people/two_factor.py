@@ -113,8 +113,24 @@ def accept_code(person: User, code: str, *, enabled: bool = True) -> str | None:
     ).rowcount
     if claimed != 1:
         return USED_CODE
+    _seal_again_if_old(person, secret)
     db.session.expire(person, ["totp_last_step"])  # the row holds the new step
     return None
+
+
+def _seal_again_if_old(person: User, secret: str) -> None:
+    """A secret opened with a key from SECRET_KEY_FALLBACKS is sealed with the current key, so
+    that the old key can be dropped once everyone with two-factor has signed in since."""
+    sealed = person.totp_secret
+    if secret_box.is_sealed_with_current_key(sealed, keys=_keys(), purpose=SEALED_PURPOSE):
+        return
+    db.session.execute(
+        update(User)
+        .where(User.id == person.id, User.totp_secret == sealed)
+        .values(totp_secret=secret_box.seal(secret, keys=_keys(), purpose=SEALED_PURPOSE))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(person, ["totp_secret"])
 
 
 def recovery_digest(code: str) -> str:
