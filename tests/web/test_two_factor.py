@@ -2,6 +2,7 @@
 of signing in (codes, replays, the throttle, recovery codes, expiry, `next`), turning it off,
 the requirement for heads and managers, and the head's reset."""
 
+import json
 import re
 import threading
 from datetime import UTC, datetime
@@ -360,3 +361,13 @@ def test_the_command_line_turns_off_someones_two_factor(app, client, org, clock)
             select(AuditEvent).where(AuditEvent.action == "person.two_factor_reset")
         ).one()
         assert event.actor_id is None and event.entity_id == org.head.id
+
+
+def test_a_forged_waiting_state_leads_back_to_the_password(app, client, org, clock):
+    sign_in(client, org.pm_a1)
+    set_up(client, org.pm_a1)
+    stranger = app.test_client()
+    with stranger.session_transaction() as session:
+        session["two_factor_pending"] = json.dumps({"person": org.pm_a1.id, "token": "x"})
+    response = stranger.get("/login/code")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
