@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from app.services.people.sso_settings import (
@@ -43,7 +44,7 @@ class SsoSettingsForm(FlaskForm):
     )
     unknown_people = RadioField(
         "People the provider knows but Rungs does not",
-        choices=[(choice.value, choice.label) for choice in UnknownPeople],
+        choices=[SelectChoice(choice.value, choice.label) for choice in UnknownPeople],
         default=UnknownPeople.REFUSE.value,
         validate_choice=False,  # the service refuses anything else, by this field
     )
