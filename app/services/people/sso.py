@@ -204,9 +204,17 @@ def _add_person(email: str, claims: Mapping[str, Any], issuer: str) -> User:
 
 
 def _verified_email(claims: Mapping[str, Any]) -> str | None:
-    """The address, when the provider says it verified it (some send the string "true")."""
+    """The address, when the provider says it verified it (some send the string "true").
+
+    Entra ID never sends `email_verified` for an organisation's accounts; its optional claim
+    `xms_edov` (the address's domain is verified by the tenant, whose own issuer Rungs checks)
+    stands in for it, and only when `email_verified` is absent altogether."""
     email = _text_claim(claims, "email", 254)
-    if not email or claims.get("email_verified") not in (True, "true"):
+    if "email_verified" in claims:
+        is_verified = claims["email_verified"] in (True, "true")
+    else:
+        is_verified = claims.get("xms_edov") is True
+    if not email or not is_verified:
         return None
     try:
         return clean_email(email)
