@@ -88,10 +88,10 @@ def password_link_refusal(token: str | None = None) -> str | None:
         if holder is None or (glass is not None and holder.id == glass.id):
             return None  # the link's own page says what is wrong with it, or it works
     return (
-        f"{_passwords_off_message()} Passwords are not used here any more, so there is none to "
-        "set or reset. If your provider account does not work, ask your company's IT. (The one "
-        "break-glass account gets a password link from the command line: flask people "
-        "password-link EMAIL.)"
+        f"Sign in with {stored().provider_name}: Rungs uses no passwords any more, so there is "
+        "none to set or reset. If your account there does not work, ask your company's IT. "
+        "(The one break-glass account gets a password link from the command line: flask "
+        "people password-link EMAIL.)"
     )
 
 
