@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import render_template
+from flask_login import current_user
 
 from app.services.people import sso, sso_settings
 from app.sso import client
@@ -30,7 +31,7 @@ def provider_sign_out() -> tuple[str, str]:
     """Before logout_user: the provider's name and end-session URL when this session began at
     a provider that has one, else ("", ""). Forgets the session's record of it."""
     return client.take_provider_sign_out(
-        sso_settings.stored(), sso_settings.post_logout_redirect_uri()
+        sso_settings.stored(), sso_settings.post_logout_redirect_uri(), current_user.id
     )
 
 

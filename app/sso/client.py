@@ -31,6 +31,9 @@ LEEWAY_SECONDS = 60
 # The session's record of a sign-in through the provider, for its sign-out page.
 SIGNED_IN_KEY = "sso_signed_in"
 NEXT_KEY = "sso_next"
+# A longer ID token (Entra ID's can carry many group claims) is not kept for id_token_hint: the
+# session cookie must stay under the browsers' 4 KB; the provider's sign-out then asks instead.
+ID_TOKEN_HINT_MAX = 1800
 USERINFO_CLAIMS = ("email", "email_verified", "name")
 
 
@@ -171,11 +174,13 @@ def _explain(error: Exception) -> str:
     return f"The provider's answer could not be read ({type(error).__name__})."
 
 
-def remember_sign_in(provider_name: str, completed: Completed) -> None:
+def remember_sign_in(person_id: int, provider_name: str, completed: Completed) -> None:
     """After login_user: what sign-out needs to offer the provider's own sign-out."""
+    id_token = completed.id_token if len(completed.id_token) <= ID_TOKEN_HINT_MAX else ""
     session[SIGNED_IN_KEY] = {
+        "user_id": person_id,
         "provider": provider_name,
-        "id_token": completed.id_token,
+        "id_token": id_token,
         "end_session": completed.end_session_endpoint,
     }
 
@@ -184,12 +189,16 @@ def take_next() -> str | None:
     return session.pop(NEXT_KEY, None)
 
 
-def take_provider_sign_out(settings: SsoSettings, post_logout_redirect_uri: str) -> tuple[str, str]:
+def take_provider_sign_out(
+    settings: SsoSettings, post_logout_redirect_uri: str, person_id: int
+) -> tuple[str, str]:
     """On sign-out: the provider's name and end-session URL (with id_token_hint and the way back
-    to /login) when this session began with the provider and it has one; ("", "") otherwise.
-    Forgets the session's record either way."""
+    to /login) when this person's session began with the provider and it has one; ("", "")
+    otherwise. Forgets the session's record either way."""
     signed_in = session.pop(SIGNED_IN_KEY, None)
     if not isinstance(signed_in, dict) or not signed_in.get("end_session"):
+        return "", ""
+    if signed_in.get("user_id") != person_id:  # left over from someone else's session
         return "", ""
     client = FlaskOAuth2App(
         FlaskIntegration(NAME),

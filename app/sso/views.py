@@ -67,7 +67,7 @@ def callback():
         current_app.logger.info("SSO sign-in refused: %s", outcome.refusal)
         return _failed_page(settings, outcome.message, 403)
     login_user(outcome.person)
-    client.remember_sign_in(settings.provider_name, completed)
+    client.remember_sign_in(outcome.person.id, settings.provider_name, completed)
     if outcome.is_new:
         flash("Welcome to Rungs. Your head of product will place you in your team.", "info")
     return redirect(safe_next(client.take_next()))

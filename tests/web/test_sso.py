@@ -389,3 +389,17 @@ def test_sign_out_after_a_password_sign_in_is_as_before(app, client, org, oidc):
     sign_in(client, org.pm_a1)
     out = client.post_form("/logout")
     assert out.status_code == 302 and out.headers["Location"] == "/login"
+
+
+def test_a_later_password_sign_in_in_the_same_browser_is_not_offered_the_provider(
+    app, client, org, oidc
+):
+    configure(app, oidc)
+    oidc.account("u-alice", email="alice@example.com")
+    assert sso_sign_in(client, oidc, "u-alice").status_code == 302
+    with app.app_context():  # Alice is signed out everywhere (say, from another device)
+        auth.sign_out(db.session.get(User, org.pm_a1.id))
+        db.session.commit()
+    sign_in(client, org.pm_b1)  # someone else, with a password, in the same browser
+    out = client.post_form("/logout")
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
