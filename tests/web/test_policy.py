@@ -46,6 +46,8 @@ PUBLIC = {
     "auth.forgot_password",
     "auth.reset_requested",
     "messages.unsubscribe",
+    "sso.start",  # single sign-on: off to the provider, and back
+    "sso.callback",
 }
 
 
