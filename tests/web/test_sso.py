@@ -403,3 +403,13 @@ def test_a_later_password_sign_in_in_the_same_browser_is_not_offered_the_provide
     sign_in(client, org.pm_b1)  # someone else, with a password, in the same browser
     out = client.post_form("/logout")
     assert out.status_code == 302 and out.headers["Location"] == "/login"
+
+
+def test_sso_only_without_a_usable_break_glass_account_shows_no_password_form(
+    app, client, org, oidc
+):
+    configure(app, oidc, sso_only=True)
+    break_glass(app, org.manager_a)  # not a head of product: it does not count
+    page = client.get("/login").get_data(as_text=True)
+    assert f"Sign in with {PROVIDER}" in page
+    assert 'name="password"' not in page and "break-glass" not in page

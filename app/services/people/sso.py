@@ -52,13 +52,21 @@ class SignInOptions:
     provider_name: str = ""
     has_sso: bool = False
     has_passwords: bool = True  # False: SSO-only, the password form is for break-glass alone
+    has_break_glass: bool = False  # SSO-only with a break-glass account that can sign in
 
 
 def sign_in_options() -> SignInOptions:
     settings = stored()
     if not settings.is_configured:
         return SignInOptions()
-    return SignInOptions(settings.provider_name, True, not settings.is_sso_only)
+    if not settings.is_sso_only:
+        return SignInOptions(settings.provider_name, has_sso=True)
+    return SignInOptions(
+        settings.provider_name,
+        has_sso=True,
+        has_passwords=False,
+        has_break_glass=break_glass_person() is not None,
+    )
 
 
 def passwords_are_off() -> bool:
