@@ -39,12 +39,14 @@ USERINFO_CLAIMS = ("email", "email_verified", "name")
 
 class SsoFailure(Exception):
     """The sign-in could not be completed; `message` says why, for the person and the audit.
-    `is_attempt` is false when the request never was one of our sign-ins (no matching state)."""
+    `is_attempt` is false when the request never was one of our sign-ins (no matching state).
+    `status`: 400 for an answer that does not hold, 502 when the provider cannot be read."""
 
-    def __init__(self, message: str, *, is_attempt: bool = True):
+    def __init__(self, message: str, *, is_attempt: bool = True, status: int = 400):
         super().__init__(message)
         self.message = message
         self.is_attempt = is_attempt
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,12 @@ def _metadata(client: FlaskOAuth2App, settings: SsoSettings) -> dict[str, Any]:
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError) as error:
         raise SsoFailure(
-            f"Rungs could not read the provider's discovery document ({type(error).__name__})."
+            f"Rungs could not read the provider's discovery document ({type(error).__name__}).",
+            status=502,
         ) from error
     problems = sso_settings.metadata_problems(metadata, settings.expected_issuer)
     if problems:
-        raise SsoFailure(problems[0].message)
+        raise SsoFailure(problems[0].message, status=502)
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     if "client_secret_basic" not in methods and "client_secret_post" in methods:
         client.client_kwargs["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105

@@ -31,16 +31,10 @@ def start():
     """Go to the provider's sign-in page; it sends the person back to the callback."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    settings = sso_settings.stored()
-    db.session.commit()  # no transaction (SQLite's write lock) held while the provider answers
-    if not settings.is_configured:
-        return _failed(
-            settings, client.SsoFailure("Single sign-on is not set up.", is_attempt=False), 404
-        )
     try:
-        return client.start(settings, safe_next(request.args.get("next")))
+        return client.start(_sign_in_settings(), safe_next(request.args.get("next")))
     except client.SsoFailure as failure:
-        return _failed(settings, failure, 502)
+        return _failed(failure)
 
 
 @bp.route(sso_settings.CALLBACK_PATH)
@@ -51,21 +45,16 @@ def callback():
     the provider did the second factor, so Rungs asks for none."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    settings = sso_settings.stored()
-    db.session.commit()  # no transaction held while the provider answers
-    if not settings.is_configured:
-        return _failed(
-            settings, client.SsoFailure("Single sign-on is not set up.", is_attempt=False), 404
-        )
     try:
+        settings = _sign_in_settings()
         completed = client.finish(settings)
     except client.SsoFailure as failure:
-        return _failed(settings, failure, 400)
+        return _failed(failure)
     outcome = sso.sign_in(completed.issuer, completed.claims, client=_client_address())
     db.session.commit()  # the audit of a refusal is kept too
     if outcome.person is None:
         current_app.logger.info("SSO sign-in refused: %s", outcome.refusal)
-        return _failed_page(settings, outcome.message, 403)
+        return _failed_page(outcome.message, 403)
     login_user(outcome.person)
     client.remember_sign_in(outcome.person.id, settings.provider_name, completed)
     if outcome.is_new:
@@ -73,16 +62,25 @@ def callback():
     return redirect(safe_next(client.take_next()))
 
 
-def _failed(settings, failure: client.SsoFailure, status: int):
+def _sign_in_settings() -> sso_settings.SsoSettings:
+    settings = sso_settings.stored()
+    db.session.commit()  # no transaction (SQLite's write lock) held while the provider answers
+    if not settings.is_configured:
+        raise client.SsoFailure("Single sign-on is not set up.", is_attempt=False, status=404)
+    return settings
+
+
+def _failed(failure: client.SsoFailure):
     """Log (and, for one of our sign-ins, audit) the failure, without any token; then say it."""
     current_app.logger.warning("SSO sign-in failed: %s", failure.message)
     if failure.is_attempt:
         sso.record_failure(failure.message, client=_client_address())
         db.session.commit()
-    return _failed_page(settings, failure.message, status)
+    return _failed_page(failure.message, failure.status)
 
 
-def _failed_page(settings, message: str, status: int):
+def _failed_page(message: str, status: int):
+    settings = sso_settings.stored()
     page = render_template(
         "sso/failed.html",
         provider=settings.provider_name or "single sign-on",
