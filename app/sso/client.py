@@ -21,7 +21,7 @@ from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import session
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
-from app.services.people import sso_settings
+from app.services.people import sso_discovery, sso_settings
 from app.services.people.sso_settings import SsoSettings
 
 NAME = "sso"
@@ -69,7 +69,7 @@ def _client(settings: SsoSettings) -> FlaskOAuth2App:
         client_kwargs={
             "scope": SCOPE,
             "code_challenge_method": "S256",
-            "default_timeout": sso_settings.TIMEOUT_SECONDS,
+            "default_timeout": sso_discovery.TIMEOUT_SECONDS,
         },
     )
 
@@ -84,7 +84,7 @@ def _metadata(client: FlaskOAuth2App, settings: SsoSettings) -> dict[str, Any]:
             f"Rungs could not read the provider's discovery document ({type(error).__name__}).",
             status=502,
         ) from error
-    problems = sso_settings.metadata_problems(metadata, settings.expected_issuer)
+    problems = sso_discovery.metadata_problems(metadata, settings.expected_issuer)
     if problems:
         raise SsoFailure(problems[0].message, status=502)
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]

@@ -10,7 +10,7 @@ from app import access
 from app.auth.views import safe_next
 from app.extensions import db
 from app.forms import act, submit
-from app.services.people import sso, sso_settings
+from app.services.people import sso, sso_discovery, sso_settings
 from app.sso import client
 from app.sso.forms import SsoSettingsForm
 
@@ -142,7 +142,7 @@ def test():
     """Fetch the provider's discovery document and keys, and say what is wrong, if anything."""
     settings = sso_settings.settings_for(_actor())
     db.session.commit()  # no transaction held while the provider answers
-    check = sso_settings.check_discovery(settings)
+    check = sso_discovery.check_discovery(settings.discovery_url)
     for result in check.results:
         flash(result.message, "success" if result.is_ok else "error")
     return redirect(url_for("sso.settings"))
@@ -156,7 +156,11 @@ def sso_only(state: str):
     is_on = state == "on"
     settings = sso_settings.settings_for(_actor())
     db.session.commit()  # no transaction held while the provider answers
-    check = sso_settings.check_discovery(settings) if is_on and settings.is_configured else None
+    check = (
+        sso_discovery.check_discovery(settings.discovery_url)
+        if is_on and settings.is_configured
+        else None
+    )
     return act(
         lambda: sso_settings.set_sso_only(_actor(), is_on, check=check),
         back=url_for("sso.settings"),

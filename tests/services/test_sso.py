@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.models import ExternalIdentity, Role, Setting
-from app.services.people import sso, sso_settings
+from app.services.people import sso, sso_discovery, sso_settings
 from app.services.people.sso import Refusal
 
 ISSUER = "https://idp.example.com"
@@ -145,13 +145,13 @@ def test_metadata_problems_name_what_is_wrong(ctx):
         "token_endpoint": ISSUER + "/token",
         "jwks_uri": ISSUER + "/jwks",
     }
-    assert sso_settings.metadata_problems(good, ISSUER) == []
-    assert sso_settings.metadata_problems(good | {"issuer": ISSUER + "/"}, ISSUER) == []
-    [mismatch] = sso_settings.metadata_problems(good, "https://other.example.com")
+    assert sso_discovery.metadata_problems(good, ISSUER) == []
+    assert sso_discovery.metadata_problems(good | {"issuer": ISSUER + "/"}, ISSUER) == []
+    [mismatch] = sso_discovery.metadata_problems(good, "https://other.example.com")
     assert "issuer does not match" in mismatch.message
-    [no_pkce] = sso_settings.metadata_problems(
+    [no_pkce] = sso_discovery.metadata_problems(
         good | {"code_challenge_methods_supported": ["plain"]}, ISSUER
     )
     assert "PKCE" in no_pkce.message
-    [missing] = sso_settings.metadata_problems({"issuer": ISSUER}, ISSUER)
+    [missing] = sso_discovery.metadata_problems({"issuer": ISSUER}, ISSUER)
     assert "authorization_endpoint, token_endpoint, jwks_uri" in missing.message

@@ -6,19 +6,17 @@ shown back (a hint of its last characters) nor audited. The break-glass account 
 key of its own ("sso_break_glass"), set only from the command line, so that no page (and no one
 who took over a head's session) can choose who keeps a password when passwords are off.
 
-The "Test" button (`check_discovery`) fetches the provider's discovery document and its keys and
-says plainly what is wrong; it makes network calls, so call it outside a database transaction.
+The "Test" button's checks are in sso_discovery.py.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -29,18 +27,15 @@ from app.infra.text import unwanted_character
 from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
 from app.models.base import utcnow
 from app.services.people import find_by_email
+from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, issuer_of
 
 SETTING_KEY = "sso"
 BREAK_GLASS_KEY = "sso_break_glass"
 CALLBACK_PATH = "/login/sso/callback"
-WELL_KNOWN = "/.well-known/openid-configuration"
-TIMEOUT_SECONDS = 10
 URL_MAX = 500
 CLIENT_ID_MAX = 255
 SECRET_MAX = 500
 PROVIDER_NAME_MAX = 40
-# What a relying party needs from the discovery document to run the code flow and check tokens.
-REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
 class UnknownPeople(enum.StrEnum):
@@ -91,10 +86,6 @@ class SsoSettings:
             "unknown_people": self.unknown_people.value,
             "sso_only": self.is_sso_only,
         }
-
-
-def issuer_of(discovery_url: str) -> str:
-    return discovery_url.removesuffix(WELL_KNOWN).rstrip("/")
 
 
 def redirect_uri() -> str:
@@ -186,7 +177,7 @@ def set_sso_only(actor: User, is_on: bool, *, check: DiscoveryCheck | None = Non
     current = stored()
     if is_on:
         _check_ready_for_sso_only(current, check)
-    wanted = SsoSettings(**{**current.__dict__, "is_sso_only": is_on})
+    wanted = replace(current, is_sso_only=is_on)
     _store(actor, current, wanted)
     return wanted
 
@@ -304,101 +295,6 @@ def _is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-# --- the "Test" button ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    is_ok: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class DiscoveryCheck:
-    results: tuple[CheckResult, ...]
-
-    @property
-    def is_ok(self) -> bool:
-        return bool(self.results) and all(result.is_ok for result in self.results)
-
-
-def check_discovery(settings: SsoSettings) -> DiscoveryCheck:
-    """Fetch the discovery document and the signing keys, and say what is wrong: unreachable,
-    not JSON, endpoints missing, an issuer that is not the discovery URL's. Network calls: call
-    it with no database transaction open."""
-    if not settings.discovery_url:
-        return DiscoveryCheck((CheckResult(False, "No discovery URL is set."),))
-    metadata, problem = _fetch_json(settings.discovery_url, "The discovery URL")
-    if problem:
-        return DiscoveryCheck((CheckResult(False, problem),))
-    results = list(metadata_problems(metadata, settings.expected_issuer))
-    if results:
-        return DiscoveryCheck(tuple(results))
-    results.append(CheckResult(True, f"Discovery works: the issuer is {metadata['issuer']}."))
-    results.append(_check_keys(str(metadata["jwks_uri"])))
-    if metadata.get("end_session_endpoint"):
-        results.append(
-            CheckResult(True, "The provider has a sign-out page: Rungs offers it on sign-out.")
-        )
-    return DiscoveryCheck(tuple(results))
-
-
-def metadata_problems(metadata: dict[str, Any], expected_issuer: str) -> list[CheckResult]:
-    """What makes a discovery document unusable (also checked at every sign-in)."""
-    missing = [name for name in REQUIRED_METADATA if not isinstance(metadata.get(name), str)]
-    if missing:
-        return [CheckResult(False, f"The discovery document has no {', '.join(missing)}.")]
-    problems = []
-    if metadata["issuer"].rstrip("/") != expected_issuer:
-        problems.append(
-            CheckResult(
-                False,
-                f"The issuer does not match: the document says {metadata['issuer'][:200]}, but "
-                f"the discovery URL belongs to {expected_issuer}. Use the discovery URL of that "
-                "issuer (for Entra ID, the tenant's own, not /common/).",
-            )
-        )
-    if "code" not in metadata.get("response_types_supported", ["code"]):
-        problems.append(
-            CheckResult(False, "The provider does not offer the authorization code flow.")
-        )
-    methods = metadata.get("code_challenge_methods_supported")
-    if isinstance(methods, list) and "S256" not in methods:
-        problems.append(
-            CheckResult(False, "The provider does not offer PKCE with S256, which Rungs uses.")
-        )
-    return problems
-
-
-def _check_keys(jwks_uri: str) -> CheckResult:
-    keys, problem = _fetch_json(jwks_uri, "The provider's signing keys (jwks_uri)")
-    if problem:
-        return CheckResult(False, problem)
-    if not isinstance(keys.get("keys"), list) or not keys["keys"]:
-        return CheckResult(False, "The provider's key set (jwks_uri) holds no keys.")
-    count = len(keys["keys"])
-    return CheckResult(True, f"The provider publishes {count} signing key{'s' * (count > 1)}.")
-
-
-def _fetch_json(url: str, what: str) -> tuple[dict[str, Any], str | None]:
-    try:
-        response = requests.get(
-            url, timeout=TIMEOUT_SECONDS, headers={"Accept": "application/json"}
-        )
-    except requests.RequestException as error:
-        return {}, f"{what} could not be reached ({url[:200]}): {type(error).__name__}."
-    if response.status_code != 200:
-        return {}, f"{what} answered HTTP {response.status_code} instead of 200 ({url[:200]})."
-    try:
-        data = response.json()
-    except ValueError:
-        start = " ".join(response.text[:60].split())
-        return {}, f"{what} did not answer JSON ({url[:200]}); it starts with “{start}”."
-    if not isinstance(data, dict):
-        return {}, f"{what} answered JSON that is not an object ({url[:200]})."
-    return data, None
 
 
 # --- the break-glass account (command line only) ----------------------------------------------
