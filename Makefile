@@ -17,8 +17,15 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# The SSO tests run a real OpenID Provider (tests/oidc, the npm package oidc-provider) with
+# Node.js: its packages come from the registry here, at install time, never while tests run.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "The SSO tests need Node.js 20+ and npm: install them (Debian: apt-get install nodejs npm) and try again." >&2; exit 1; }
+	npm ci --prefix tests/oidc --no-audit --no-fund
+
 install: $(VENV)/.installed-run
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(OIDC_PROVIDER)
 
 ## run: migrate the database, load the demo organisation into an empty one, serve on PORT
 run: install

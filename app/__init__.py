@@ -65,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.services.messages import slack_announcements
     from app.settings.views import bp as settings_bp
     from app.slack.views import bp as slack_bp
+    from app.sso.views import bp as sso_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
     from app.two_factor import admin as two_factor_admin
@@ -108,6 +109,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(slack_bp)
     for two_factor_bp in (two_factor_views.bp, two_factor_sign_in.bp, two_factor_admin.bp):
         app.register_blueprint(two_factor_bp)
+    app.register_blueprint(sso_bp)
     errors.register(app)
     register_cli(app)
     app.jinja_env.globals["can"] = policy.can

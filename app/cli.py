@@ -21,6 +21,7 @@ from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError, shown_errors
 from app.services.people import auth, two_factor_account
 from app.services.people import importing as people_import
+from app.sso.cli import sso_cli
 
 
 def register_cli(app: Flask) -> None:
@@ -32,6 +33,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(messages_cli)
+    app.cli.add_command(sso_cli)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")

@@ -22,7 +22,10 @@ from app.models import Base, User
 from tests.clock import midday
 from tests.factories import Factory
 
-pytest_plugins = ["tests.mail_helpers"]  # the smtp_server and mail_on fixtures
+pytest_plugins = [
+    "tests.mail_helpers",  # the smtp_server and mail_on fixtures
+    "tests.sso_provider",  # oidc: a real OpenID Provider on loopback (started when used)
+]
 
 RESTART_SEQUENCES = """
 DO $$

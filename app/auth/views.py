@@ -23,7 +23,8 @@ from app.extensions import db
 from app.forms import saved, submit
 from app.infra.text import unwanted_character
 from app.services.messages.outbox import email_enabled
-from app.services.people import auth, password_reset, two_factor
+from app.services.people import auth, password_reset, sso, two_factor
+from app.sso.auth_hooks import provider_sign_out, signed_out_page, unless_passwords_off
 from app.two_factor import pending
 
 bp = Blueprint("auth", __name__)
@@ -59,6 +60,7 @@ def login():
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
+            sso.refuse_password_if_off(form.email.data)  # SSO-only: the break-glass account alone
             person = auth.authenticate(
                 form.email.data,
                 form.password.data,
@@ -87,7 +89,9 @@ def finish_sign_in(person, *, remember: bool, next_url: str | None):
 
 
 def _login_page(form):
-    return render_template("auth/login.html", form=form, email_on=email_enabled())
+    return render_template(
+        "auth/login.html", form=form, email_on=email_enabled(), sso=sso.sign_in_options()
+    )
 
 
 def _remember_device(response, token: str) -> None:
@@ -106,10 +110,14 @@ def _remember_device(response, token: str) -> None:
 @bp.route("/logout", methods=["POST"])
 @access.requires("home.view")
 def logout():
-    """Sign out: every session of this person ends, on every device."""
+    """Sign out: every session of this person ends, on every device (and, after a sign-in
+    through the provider, its own sign-out is offered)."""
+    provider, end_session_url = provider_sign_out()
     auth.sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    if end_session_url:
+        return signed_out_page(provider, end_session_url)
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -138,6 +146,7 @@ def _password_changed(person):
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @access.public
+@unless_passwords_off
 def forgot_password():
     """Ask for an email with a link to set a new password (the same answer for any address)."""
     form = ForgotPasswordForm()
@@ -175,6 +184,7 @@ def reset_requested():
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
 @access.public
+@unless_passwords_off
 def set_password(token: str):
     """Set a password from a one-time link (made by the head of product, emailed as an
     invitation, or asked for with "Forgot your password?"); a link that no longer works gets

@@ -101,6 +101,9 @@ UNREACHED: dict[str, str] = {
     "messages.retry_all": "as messages.retry",
     "messages.unsubscribe": "reached from an email's List-Unsubscribe link, not from a page; its "
     "bad tokens are in tests/web/test_messages_pages.py",
+    "sso.test": "the demo has no single sign-on, so the Sign-in page shows no Test or Remove "
+    "button; tests/web/test_sso_settings.py presses both",
+    "sso.remove": "as sso.test",
 }
 # Pages of one endpoint seen per person: the same page of another item can hold other forms.
 PAGES_PER_ENDPOINT = 3

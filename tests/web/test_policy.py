@@ -48,6 +48,8 @@ PUBLIC = {
     "messages.unsubscribe",
     "two_factor_sign_in.code",  # the second step: the person is not signed in yet
     "two_factor_sign_in.recovery_code",
+    "sso.start",  # single sign-on: off to the provider, and back
+    "sso.callback",
 }
 
 

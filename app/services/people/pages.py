@@ -19,7 +19,7 @@ from app.services.frameworks import ladder
 from app.services.goals import summaries as goal_pages
 from app.services.growth import readiness
 from app.services.oneonones import pages as oneonone_pages
-from app.services.people import level_history
+from app.services.people import level_history, sso
 from app.services.promotions import case_lists
 from app.services.todo import pages as todo_pages
 
@@ -89,6 +89,7 @@ class PeoplePage:
     status: str
     links: PersonLinks
     levels: dict[int, str]  # level id → "L1 · Level 1", for the page's people
+    to_place: list[User]  # came in through single sign-on, no manager yet
     statuses: tuple[str, ...] = STATUSES
     roles: tuple[Role, ...] = tuple(Role)
 
@@ -105,6 +106,7 @@ def people_page(
         status=status,
         links=person_links(actor),
         levels=_level_names({p.level_id for p in found.items if p.level_id}),
+        to_place=sso.awaiting_placement(),
     )
 
 

@@ -1,0 +1,392 @@
+"""Single sign-on settings: the OpenID provider (discovery URL, client id and secret), what to do
+with people Rungs does not know, SSO-only mode, and the one break-glass head of product.
+
+The provider's settings live in the `settings` table under "sso"; the client secret is never
+shown back (a hint of its last characters) nor audited. The break-glass account lives under a
+key of its own ("sso_break_glass"), set only from the command line, so that no page (and no one
+who took over a head's session) can choose who keeps a password when passwords are off.
+
+The "Test" button's checks are in sso_discovery.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import policy
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.infra.text import unwanted_character
+from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
+from app.models.base import utcnow
+from app.services.people import find_by_email
+from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, issuer_of
+
+SETTING_KEY = "sso"
+BREAK_GLASS_KEY = "sso_break_glass"
+CALLBACK_PATH = "/login/sso/callback"
+URL_MAX = 500
+CLIENT_ID_MAX = 255
+SECRET_MAX = 500
+PROVIDER_NAME_MAX = 40
+
+
+class UnknownPeople(enum.StrEnum):
+    """What happens when someone the provider vouches for is not in Rungs."""
+
+    REFUSE = "refuse"
+    CREATE = "create"
+
+    @property
+    def label(self) -> str:
+        if self is UnknownPeople.REFUSE:
+            return "Refuse them: the head of product adds people first"
+        return "Add them as product managers without a manager, to be placed"
+
+
+@dataclass(frozen=True)
+class SsoSettings:
+    """What is stored, with the client secret kept inside: pages read only `secret_hint`."""
+
+    provider_name: str = ""
+    discovery_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    unknown_people: UnknownPeople = UnknownPeople.REFUSE
+    is_sso_only: bool = False
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.discovery_url and self.client_id and self.client_secret)
+
+    @property
+    def secret_hint(self) -> str:
+        return f"…{self.client_secret[-4:]}" if self.client_secret else ""
+
+    @property
+    def expected_issuer(self) -> str:
+        """The issuer the discovery URL belongs to (OpenID Connect Discovery 1.0, §4.3)."""
+        return issuer_of(self.discovery_url)
+
+    def shown(self) -> dict[str, Any]:
+        """The audited view: everything but the secret, which appears only as its hint."""
+        return {
+            "key": SETTING_KEY,
+            "provider_name": self.provider_name,
+            "discovery_url": self.discovery_url,
+            "client_id": self.client_id,
+            "client_secret": self.secret_hint,
+            "unknown_people": self.unknown_people.value,
+            "sso_only": self.is_sso_only,
+        }
+
+
+def redirect_uri() -> str:
+    """The callback to register at the provider: RUNGS_BASE_URL, never the host a request named."""
+    return current_app.config["RUNGS_BASE_URL"].rstrip("/") + CALLBACK_PATH
+
+
+def stored() -> SsoSettings:
+    row = db.session.get(Setting, SETTING_KEY)
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    try:
+        unknown = UnknownPeople(value.get("unknown_people") or UnknownPeople.REFUSE)
+    except ValueError:
+        unknown = UnknownPeople.REFUSE
+    return SsoSettings(
+        provider_name=str(value.get("provider_name") or ""),
+        discovery_url=str(value.get("discovery_url") or ""),
+        client_id=str(value.get("client_id") or ""),
+        client_secret=str(value.get("client_secret") or ""),
+        unknown_people=unknown,
+        is_sso_only=value.get("sso_only") is True,
+    )
+
+
+def settings_for(actor: User) -> SsoSettings:
+    policy.authorize(actor, "settings.manage")
+    return stored()
+
+
+@dataclass(frozen=True)
+class SsoInput:
+    """What the settings form sends; a blank secret keeps the stored one."""
+
+    provider_name: str
+    discovery_url: str
+    client_id: str
+    client_secret: str
+    unknown_people: str
+
+
+def save_settings(actor: User, data: SsoInput) -> SsoSettings:
+    """Set the provider and the policy for unknown people (SSO-only is switched apart). Audited
+    without the secret. The caller commits."""
+    policy.authorize(actor, "settings.manage")
+    current = stored()
+    secret = data.client_secret.strip()
+    if not secret and not current.client_secret:
+        raise ValidationError(
+            "Enter the client secret the provider gave you.", field="client_secret"
+        )
+    try:
+        unknown = UnknownPeople(data.unknown_people)
+    except ValueError:
+        raise ValidationError(
+            "Choose what happens to people Rungs does not know.", field="unknown_people"
+        ) from None
+    wanted = SsoSettings(
+        provider_name=_check_provider_name(data.provider_name),
+        discovery_url=check_discovery_url(data.discovery_url),
+        client_id=_check_token_like(data.client_id, "client id", CLIENT_ID_MAX, "client_id"),
+        client_secret=(
+            _check_token_like(secret, "client secret", SECRET_MAX, "client_secret")
+            if secret
+            else current.client_secret
+        ),
+        unknown_people=unknown,
+        is_sso_only=current.is_sso_only,
+    )
+    _store(actor, current, wanted)
+    return wanted
+
+
+def remove_settings(actor: User) -> None:
+    """Forget the provider (and its secret): sign-in goes back to passwords only."""
+    policy.authorize(actor, "settings.manage")
+    current = stored()
+    if current.is_sso_only:
+        raise ValidationError(
+            "Sign-in is SSO-only: turn SSO-only off first, so that people can use passwords again."
+        )
+    _store(actor, current, SsoSettings())
+
+
+def set_sso_only(actor: User, is_on: bool, *, check: DiscoveryCheck | None = None) -> SsoSettings:
+    """Turn SSO-only on (passwords off, but for the break-glass account) or off. On needs a
+    configuration whose discovery check just passed (`check`, made by the caller outside the
+    transaction) and a break-glass head of product."""
+    policy.authorize(actor, "settings.manage")
+    current = stored()
+    if is_on:
+        _check_ready_for_sso_only(current, check)
+    wanted = replace(current, is_sso_only=is_on)
+    _store(actor, current, wanted)
+    return wanted
+
+
+def _check_ready_for_sso_only(current: SsoSettings, check: DiscoveryCheck | None) -> None:
+    if not current.is_configured:
+        raise ValidationError(
+            "Set the provider first (discovery URL, client id and secret): with passwords off, "
+            "single sign-on is the way in."
+        )
+    if check is None or not check.is_ok:
+        problem = next((r.message for r in (check.results if check else []) if not r.is_ok), "")
+        raise ValidationError(
+            f"The provider's configuration does not work yet, so passwords stay on. {problem}"
+        )
+    if break_glass_person() is None:
+        raise ValidationError(
+            "Set a break-glass head of product first, from the command line: "
+            "flask sso break-glass EMAIL. With passwords off, that one account still signs in "
+            "with its password if the provider fails."
+        )
+
+
+def _store(actor: User | None, before: SsoSettings, after: SsoSettings) -> None:
+    row = db.session.get(Setting, SETTING_KEY)
+    if row is None:
+        row = Setting(key=SETTING_KEY, value={})
+        db.session.add(row)
+    row.value = {
+        "provider_name": after.provider_name,
+        "discovery_url": after.discovery_url,
+        "client_id": after.client_id,
+        "client_secret": after.client_secret,
+        "unknown_people": after.unknown_people.value,
+        "sso_only": after.is_sso_only,
+    }
+    row.updated_at = utcnow()
+    row.updated_by_id = getattr(actor, "id", None)
+    db.session.add(
+        AuditEvent(
+            actor_id=getattr(actor, "id", None),
+            action="settings.sso_changed",
+            entity_type=Setting.__tablename__,
+            entity_id=None,  # a setting is known by its key, which is in `after`
+            before=before.shown(),
+            after=after.shown(),
+        )
+    )
+    db.session.flush()
+
+
+def _check_provider_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError(
+            "Name the provider as people know it (Okta, Google…): the sign-in button shows it.",
+            field="provider_name",
+        )
+    if len(name) > PROVIDER_NAME_MAX or unwanted_character(name):
+        raise ValidationError(
+            f"Use at most {PROVIDER_NAME_MAX} characters, without control characters.",
+            field="provider_name",
+        )
+    return name
+
+
+def _check_token_like(value: str, what: str, longest: int, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"Enter the {what} the provider gave you.", field=field)
+    if len(value) > longest or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValidationError(
+            f"That is not a {what}: paste it as the provider shows it (at most {longest} "
+            "characters, no spaces).",
+            field=field,
+        )
+    return value
+
+
+def check_discovery_url(url: str) -> str:
+    """An https URL (http only on this machine's loopback) ending in the discovery document's
+    path; an issuer URL gets the path added."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if (
+        not url
+        or len(url) > URL_MAX
+        or unwanted_character(url)
+        or parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ValidationError(
+            "Enter the provider's discovery URL, such as "
+            "https://login.example.com/.well-known/openid-configuration.",
+            field="discovery_url",
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValidationError(
+            "Use https: over plain http the client secret and the tokens would cross the "
+            "network readable.",
+            field="discovery_url",
+        )
+    if not parts.path.endswith(WELL_KNOWN):
+        url = url.rstrip("/") + WELL_KNOWN
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- the break-glass account (command line only) ----------------------------------------------
+
+
+def break_glass_person() -> User | None:
+    """The break-glass account, while it is an active head of product (otherwise none)."""
+    row = db.session.get(Setting, BREAK_GLASS_KEY)
+    user_id = row.value.get("user_id") if row is not None and isinstance(row.value, dict) else None
+    person = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if person is None or not person.is_active or person.role is not Role.HEAD:
+        return None
+    return person
+
+
+def set_break_glass(email: str) -> User:
+    """Make this active head of product the one account that keeps its password when sign-in is
+    SSO-only (from the command line; audited as the system)."""
+    person = find_by_email(email) if not unwanted_character(email) else None
+    if person is None:
+        raise ValidationError(f"No one in Rungs has the email address {email.strip()[:254]}.")
+    if not person.is_active:
+        raise ValidationError(f"{person.name} is deactivated: choose an active head of product.")
+    if person.role is not Role.HEAD:
+        raise ValidationError(
+            f"{person.name} is a {person.role.label.lower()}: the break-glass account must be a "
+            "head of product."
+        )
+    _store_break_glass(person)
+    return person
+
+
+def clear_break_glass() -> None:
+    """No break-glass account; refused while sign-in is SSO-only (nobody could use a password)."""
+    if stored().is_sso_only:
+        raise ValidationError(
+            "Sign-in is SSO-only: turn SSO-only off on the Sign-in settings page first, or set "
+            "another break-glass account instead."
+        )
+    _store_break_glass(None)
+
+
+def _store_break_glass(person: User | None) -> None:
+    before = break_glass_person()
+    row = db.session.get(Setting, BREAK_GLASS_KEY)
+    if row is None:
+        row = Setting(key=BREAK_GLASS_KEY, value={})
+        db.session.add(row)
+    row.value = {"user_id": person.id if person else None}
+    row.updated_at = utcnow()
+    row.updated_by_id = None
+    db.session.add(
+        AuditEvent(
+            actor_id=None,
+            action="settings.sso_break_glass_changed",
+            entity_type=Setting.__tablename__,
+            entity_id=None,
+            before={"key": BREAK_GLASS_KEY, "email": before.email if before else None},
+            after={"key": BREAK_GLASS_KEY, "email": person.email if person else None},
+        )
+    )
+    db.session.flush()
+
+
+# --- the settings page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsPage:
+    """What the Sign-in settings page shows (the secret only as its hint)."""
+
+    settings: SsoSettings
+    redirect_uri: str
+    post_logout_redirect_uri: str
+    break_glass: User | None
+    linked_people: int
+
+
+def settings_page(actor: User) -> SettingsPage:
+    settings = settings_for(actor)
+    linked = db.session.execute(
+        select(func.count(func.distinct(ExternalIdentity.user_id)))
+    ).scalar_one()
+    return SettingsPage(
+        settings=settings,
+        redirect_uri=redirect_uri(),
+        post_logout_redirect_uri=post_logout_redirect_uri(),
+        break_glass=break_glass_person(),
+        linked_people=linked,
+    )
+
+
+def post_logout_redirect_uri() -> str:
+    """Where the provider sends people after its own sign-out: Rungs' sign-in page."""
+    return current_app.config["RUNGS_BASE_URL"].rstrip("/") + "/login"
