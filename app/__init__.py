@@ -41,7 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     with app.app_context():
         configure_engine(db.engine)
 
-    from app import access, auth, errors, layout, policy, security
+    from app import access, api, auth, errors, layout, policy, security
     from app.attachments.views import bp as attachments_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
@@ -72,6 +72,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     slack_announcements.subscribe()
     app.before_request(request_input.check_request)
+    api.init_app(app)  # its token sign-in runs before access.enforce
     app.before_request(access.enforce)
     app.after_request(security.set_headers)
     app.after_request(layout.record_help)

@@ -46,6 +46,7 @@ PUBLIC = {
     "auth.forgot_password",
     "auth.reset_requested",
     "messages.unsubscribe",
+    "api.openapi_document",  # the API's description: no data in it
 }
 
 
