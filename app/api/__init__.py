@@ -93,4 +93,4 @@ def _input_error(error: core.InputError):
 
 
 # The resources: each module declares its operations on import.
-from . import me  # noqa: E402, F401
+from . import evidence, me, promotions  # noqa: E402, F401
