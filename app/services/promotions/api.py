@@ -256,7 +256,8 @@ def _votes(viewer: User, case: PromotionCase) -> tuple[bool, list[Vote]]:
     criteria = [Vote.case_id == case.id]
     if not visible:
         criteria.append(Vote.voter_id == viewer.id)
-    return visible, participant_votes(case.session, *criteria, options=[joinedload(Vote.voter)])
+    session = loading.session(case.session_id)  # with its participants: only theirs count
+    return visible, participant_votes(session, *criteria, options=[joinedload(Vote.voter)])
 
 
 def case(viewer: User, case_id: int) -> Case:
