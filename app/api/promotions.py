@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.api.core import operation
 from app.api.pagination import Page, PageQuery, decode_cursor, encode_cursor
 from app.api.schemas import PersonRef
+from app.core.errors import ValidationError
 from app.models import CyclePhase, Outcome, Rating
 from app.services.promotions import api as service
 
@@ -23,7 +24,14 @@ def _actor():
 
 def _after(cursor: str | None) -> int | None:
     values = decode_cursor(cursor, length=1)
-    return None if values is None else values[0]
+    if values is None:
+        return None
+    if not isinstance(values[0], int):
+        raise ValidationError(
+            "That cursor was not made by this list: use a page's next_cursor as it is.",
+            field="cursor",
+        )
+    return values[0]
 
 
 def _cursor(after: int | None) -> str | None:
