@@ -67,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
+    from app.tokens.views import bp as tokens_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
@@ -100,6 +101,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(slack_bp)
     errors.register(app)

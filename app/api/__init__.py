@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
     app.after_request(auth.finish)
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.register_blueprint(reference.bp)
 
 
 @bp.errorhandler(core.InputError)
@@ -93,4 +94,4 @@ def _input_error(error: core.InputError):
 
 
 # The resources: each module declares its operations on import.
-from . import me  # noqa: E402, F401
+from . import frameworks, me, people, reference  # noqa: E402, F401
