@@ -83,14 +83,10 @@ def init_app(app: Flask) -> None:
     app.session_interface = auth.SessionInterface()
     app.before_request(auth.authenticate)
     app.after_request(auth.finish)
+    app.register_error_handler(core.InputError, core.InputError.response)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(reference.bp)
-
-
-@bp.errorhandler(core.InputError)
-def _input_error(error: core.InputError):
-    return error.response()
 
 
 # The resources: each module declares its operations on import.

@@ -16,6 +16,7 @@ import pydantic
 
 from app.core.errors import ValidationError
 from app.infra.text import unwanted_character
+from app.services.api.pages import CURSOR_REFUSED
 
 Item = TypeVar("Item", bound=pydantic.BaseModel)
 
@@ -58,10 +59,7 @@ def decode_cursor(cursor: str | None, *, length: int) -> tuple | None:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         values = ()
     if len(values) != length:
-        raise ValidationError(
-            "That cursor was not made by this list: use a page's next_cursor as it is.",
-            field="cursor",
-        )
+        raise ValidationError(CURSOR_REFUSED, field="cursor")
     return values
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from app import access
@@ -27,13 +28,13 @@ class TokenForm(FlaskForm):
     )
     scope = SelectField(
         "Scope",
-        choices=[(scope.value, scope.label) for scope in ApiScope],
+        choices=[SelectChoice(scope.value, scope.label) for scope in ApiScope],
         default=ApiScope.READ.value,
         description="Read and write lets it change what you could change yourself.",
     )
     expires = SelectField(
         "Expires after",
-        choices=[(str(days), f"{days} days") for days in tokens.EXPIRY_DAYS],
+        choices=[SelectChoice(days, f"{days} days") for days in tokens.EXPIRY_DAYS],
         default="30",
         coerce=int,
     )
