@@ -72,8 +72,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     slack_announcements.subscribe()
+    api.init_app(app)  # its token sign-in runs first: refusals under /api/v1/ are counted too
     app.before_request(request_input.check_request)
-    api.init_app(app)  # its token sign-in runs before access.enforce
     app.before_request(access.enforce)
     app.after_request(security.set_headers)
     app.after_request(layout.record_help)

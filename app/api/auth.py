@@ -102,11 +102,15 @@ def finish(response: Response) -> Response:
     response.headers["RateLimit-Reset"] = str(rate.seconds_to_reset(utcnow()))
     response.headers["RateLimit-Policy"] = f"{rate.limit};w={usage.WINDOW_SECONDS}"
     response.headers["Vary"] = "Authorization"
-    usage.record_use(
+    recorded = usage.record_use(
         g.api_token_id,
         method=request.method,
         path=request.path,
         status=response.status_code,
         client=request.remote_addr or "unknown",
     )
+    if not recorded:
+        current_app.logger.warning(
+            "API use of token %s not audited (%s %s)", g.api_token_id, request.method, request.path
+        )
     return response

@@ -26,7 +26,7 @@ class PeopleQuery(PageQuery):
     "/people",
     tag="People",
     summary="People you may see",
-    action="home.view",
+    action="person.view",
     query=PeopleQuery,
     response=Page[PersonOut],
 )

@@ -142,3 +142,13 @@ def test_a_token_is_held_to_its_owners_route_level_rules(app, make_app, org):
     assert pm.json["type"] == "/api/v1/problems/forbidden"
     head = client.get("/api/v1/test/heads-only", headers=bearer(make_token(app, org.head)))
     assert head.status_code == 200
+
+
+def test_a_remember_me_cookie_does_not_sign_in_to_the_api(app, client, org):
+    sign_in(client, org.head, remember=True)
+    client.delete_cookie("session")  # a new browser session: only the remember cookie is left
+    assert client.get("/").status_code == 200  # it signs in to pages
+    client.delete_cookie("session")
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
