@@ -31,14 +31,14 @@ class PageQuery(pydantic.BaseModel):
     cursor: str | None = pydantic.Field(
         default=None,
         max_length=500,
-        description="The `next_cursor` of the previous page; omit it for the first page.",
+        description="The next_cursor of the previous page; omit it for the first page.",
     )
 
 
 class Page(pydantic.BaseModel, Generic[Item]):
     items: list[Item]
     next_cursor: str | None = pydantic.Field(
-        description="Pass it as `cursor` for the next page; null on the last page."
+        description="Pass it as cursor for the next page; null on the last page."
     )
 
 

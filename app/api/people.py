@@ -21,6 +21,10 @@ class PeopleQuery(PageQuery):
     )
 
 
+class PersonPage(Page[PersonOut]):
+    """A page of people, by id."""
+
+
 @operation(
     "GET",
     "/people",
@@ -28,7 +32,7 @@ class PeopleQuery(PageQuery):
     summary="People you may see",
     action="person.view",
     query=PeopleQuery,
-    response=Page[PersonOut],
+    response=PersonPage,
 )
 def list_people(query: PeopleQuery):
     """The head of product sees everyone; others see themselves, their managers up the line,
@@ -37,7 +41,7 @@ def list_people(query: PeopleQuery):
     found = directory.visible_page(
         current_user, status=query.status, after=after, limit=query.limit
     )
-    return Page[PersonOut](
+    return PersonPage(
         items=[PersonOut.of(person) for person in found.rows],
         next_cursor=encode_cursor(found.next_after),
     )

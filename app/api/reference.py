@@ -48,7 +48,8 @@ class OperationDoc:
     needs_token: bool
     parameters: list[Parameter]
     body: list[Part] | None
-    answers: list[Answer]
+    answers: list[Answer]  # success
+    errors: list[Answer]  # every one a Problem (application/problem+json)
     curl: str
 
 
@@ -66,6 +67,13 @@ class SchemaDoc:
     description: str
     properties: list[Property] = field(default_factory=list)
     type: list[Part] = field(default_factory=list)  # for schemas that are not objects
+
+
+TAG_ORDER = ("Me", "People", "Frameworks")  # then the others by name, and Meta last
+
+
+def _tag_key(tag: str) -> tuple:
+    return (tag == "Meta", TAG_ORDER.index(tag) if tag in TAG_ORDER else len(TAG_ORDER), tag)
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,8 @@ def _operation(base_url: str, method: str, path: str, operation: dict[str, Any])
         needs_token=operation.get("security") != [],
         parameters=parameters,
         body=body,
-        answers=answers,
+        answers=[a for a in answers if a.status.startswith("2")],
+        errors=[a for a in answers if not a.status.startswith("2")],
         curl=_curl(base_url, method, path, operation),
     )
 
@@ -183,7 +192,8 @@ def _schema(name: str, schema: dict[str, Any]) -> SchemaDoc:
 
 
 def reference_page(document: dict[str, Any], base_url: str) -> ReferencePage:
-    grouped: dict[str, list[OperationDoc]] = {tag["name"]: [] for tag in document["tags"]}
+    tags = sorted((tag["name"] for tag in document["tags"]), key=_tag_key)
+    grouped: dict[str, list[OperationDoc]] = {tag: [] for tag in tags}
     for path, methods in document["paths"].items():
         for method, operation in sorted(methods.items(), key=lambda m: METHOD_ORDER.get(m[0], 9)):
             doc = _operation(base_url, method, path, operation)

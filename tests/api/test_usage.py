@@ -86,3 +86,14 @@ def test_old_windows_are_purged_when_a_new_one_opens(app, client, org):
 def test_public_operations_count_nothing(app, client, org):
     client.get("/api/v1/openapi.json")
     assert uses(app) == []
+
+
+def test_the_limit_is_set_from_the_environment():
+    import pytest
+
+    import config
+
+    assert config.load({}, {"ENV": "testing"})["API_RATE_LIMIT"] == 120
+    assert config.load({"RUNGS_API_RATE_LIMIT": "5"}, {"ENV": "testing"})["API_RATE_LIMIT"] == 5
+    with pytest.raises(config.ConfigError):
+        config.load({"RUNGS_API_RATE_LIMIT": "0"}, {"ENV": "testing"})
