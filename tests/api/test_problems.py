@@ -109,7 +109,9 @@ def test_a_server_error(make_app, app, org):
     assert "a bug" not in body["detail"]
 
 
-def test_pages_keep_their_html_errors(client):
+def test_anything_under_api_is_a_problem_but_the_reference_page(client, org):
+    assert_problem(client.get("/api/v2/people"), 404, "not-found")
+    assert_problem(client.post("/api/docs"), 405, "method-not-allowed")  # not its route: no page
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
