@@ -67,12 +67,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.slack.views import bp as slack_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
+    from app.tokens.views import bp as tokens_bp
 
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     slack_announcements.subscribe()
+    api.init_app(app)  # its token sign-in runs first: refusals under /api/v1/ are counted too
     app.before_request(request_input.check_request)
-    api.init_app(app)  # its token sign-in runs before access.enforce
     app.before_request(access.enforce)
     app.after_request(security.set_headers)
     app.after_request(layout.record_help)
@@ -100,6 +101,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(slack_bp)
     errors.register(app)

@@ -1,5 +1,5 @@
 """One place that turns errors into answers: DomainError subclasses and HTTP errors become a page,
-or, under /api/v1/, an RFC 9457 problem-details document (application/problem+json)."""
+or, under /api/, an RFC 9457 problem-details document (application/problem+json)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ SLUG_TITLES = {
 
 
 def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX)
+    """Answered with problem details: anything under /api/ but the reference page (HTML)."""
+    return request.path.startswith("/api/") and request.blueprint != "api_reference"
 
 
 def problem(

@@ -21,18 +21,21 @@ Write a module here (e.g. `evidence.py`), import it at the bottom of this file, 
     class EvidenceQuery(PageQuery):              # query models: flat fields only
         person_id: int | None = None
 
+    class EvidencePage(Page[EvidenceOut]):        # a named schema (not "Page_EvidenceOut_")
+        \"\"\"A page of evidence, newest first.\"\"\"
+
     class EvidenceIn(pydantic.BaseModel):         # body model (validated; 422 lists the errors)
         model_config = pydantic.ConfigDict(extra="forbid")
         title: str = pydantic.Field(min_length=1, max_length=200)
 
     @operation("GET", "/evidence", tag="Evidence", summary="Evidence you may read",
-               action="evidence.log", query=EvidenceQuery, response=Page[EvidenceOut])
+               action="evidence.log", query=EvidenceQuery, response=EvidencePage)
     def list_evidence(query: EvidenceQuery):
         \"\"\"Longer description for the reference page.\"\"\"
-        after = decode_cursor(query.cursor, length=2)
+        after = decode_cursor(query.cursor, length=2)  # e.g. keys (created_at desc, id desc)
         found = evidence_service.api_page(current_user, after=after, limit=query.limit)
-        return Page[EvidenceOut](items=[EvidenceOut.of(e) for e in found.rows],
-                                 next_cursor=encode_cursor(found.next_after))
+        return EvidencePage(items=[EvidenceOut.of(e) for e in found.rows],
+                            next_cursor=encode_cursor(found.next_after))
 
     @operation("POST", "/evidence", tag="Evidence", summary="Record evidence",
                action="evidence.log", body=EvidenceIn, response=EvidenceOut, status=201,
@@ -83,14 +86,11 @@ def init_app(app: Flask) -> None:
     app.session_interface = auth.SessionInterface()
     app.before_request(auth.authenticate)
     app.after_request(auth.finish)
+    app.register_error_handler(core.InputError, core.InputError.response)
     csrf.exempt(bp)
     app.register_blueprint(bp)
-
-
-@bp.errorhandler(core.InputError)
-def _input_error(error: core.InputError):
-    return error.response()
+    app.register_blueprint(reference.bp)
 
 
 # The resources: each module declares its operations on import.
-from . import evidence, me, promotions  # noqa: E402, F401
+from . import evidence, frameworks, me, people, promotions, reference  # noqa: E402, F401

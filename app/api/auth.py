@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
-from app.errors import API_PREFIX, is_api_request, problem
+from app.errors import API_PREFIX, problem
 from app.extensions import login_manager
 from app.models.base import utcnow
 from app.models.identity import ApiScope
@@ -35,9 +35,14 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session, response: Response) -> None:
-        if is_api_request():
+        if is_token_request():
             return
         super().save_session(app, session, response)
+
+
+def is_token_request() -> bool:
+    """Under /api/v1/: the token decides, the cookie session is not looked at."""
+    return request.path.startswith(API_PREFIX)
 
 
 def _bearer() -> str | None:
@@ -60,7 +65,7 @@ def _unauthenticated(reason: TokenProblem) -> Response:
 def authenticate() -> Response | None:
     """before_request, ahead of access.enforce: under /api/v1/, the token's owner (or no one)
     is the current user; a bad token, a spent rate limit or a read token's write is answered."""
-    if not is_api_request():
+    if not is_token_request():
         return None
     login_manager._update_request_context_with_user(None)  # the cookie never counts here
     if request.endpoint is None:
@@ -94,7 +99,7 @@ def authenticate() -> Response | None:
 
 def finish(response: Response) -> Response:
     """after_request: rate-limit headers, and the use audited once its status is known."""
-    if not is_api_request() or "api_token_id" not in g:
+    if not is_token_request() or "api_token_id" not in g:
         return response
     rate = g.api_rate
     response.headers["RateLimit-Limit"] = str(rate.limit)
@@ -102,11 +107,15 @@ def finish(response: Response) -> Response:
     response.headers["RateLimit-Reset"] = str(rate.seconds_to_reset(utcnow()))
     response.headers["RateLimit-Policy"] = f"{rate.limit};w={usage.WINDOW_SECONDS}"
     response.headers["Vary"] = "Authorization"
-    usage.record_use(
+    recorded = usage.record_use(
         g.api_token_id,
         method=request.method,
         path=request.path,
         status=response.status_code,
         client=request.remote_addr or "unknown",
     )
+    if not recorded:
+        current_app.logger.warning(
+            "API use of token %s not audited (%s %s)", g.api_token_id, request.method, request.path
+        )
     return response

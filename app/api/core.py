@@ -98,12 +98,15 @@ def operation(
     errors: tuple[int, ...] = (),
     media_types: tuple[str, ...] = ("application/json",),
     public: bool = False,
+    blueprint: Blueprint | None = None,
 ):
     """Declare an API operation (see app/api/__init__.py for a worked example).
 
     The view gets its path arguments, plus `query=` and `body=` (validated pydantic models)
     when declared. It returns a `response` model instance (sent as JSON with `status`), a
-    (model, headers) pair, or a ready flask.Response (files, and `media_types` names them)."""
+    (model, headers) pair, or a ready flask.Response (files, and `media_types` names them).
+    Operations go on the API's blueprint and into its document; tests may pass a `blueprint`
+    of their own (such operations stay out of the document)."""
     if (action is None) == (not public):
         raise ValueError("an operation names a policy action, or is public")
 
@@ -139,8 +142,11 @@ def operation(
             return _render(view(**arguments), status)
 
         endpoint = access.public(endpoint) if public else access.requires(action)(endpoint)
-        bp.add_url_rule(rule, endpoint=spec.endpoint, view_func=endpoint, methods=[spec.method])
-        OPERATIONS.append(spec)
+        (blueprint or bp).add_url_rule(
+            rule, endpoint=spec.endpoint, view_func=endpoint, methods=[spec.method]
+        )
+        if blueprint is None:
+            OPERATIONS.append(spec)
         return endpoint
 
     return register

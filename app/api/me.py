@@ -8,6 +8,7 @@ import pydantic
 from flask import current_app, g, jsonify
 from flask_login import current_user
 
+from app.models.identity import ApiScope
 from app.services.api import tokens
 
 from . import openapi
@@ -17,7 +18,7 @@ from .schemas import PersonOut
 
 class TokenOut(pydantic.BaseModel):
     name: str
-    scope: str = pydantic.Field(description="`read` or `read_write`.")
+    scope: ApiScope = pydantic.Field(description="read, or read_write (read and write).")
     hint: str
     expires_at: datetime
 
@@ -37,7 +38,7 @@ def me():
         **PersonOut.of(current_user).model_dump(),
         time_zone=current_user.time_zone,
         token=TokenOut(
-            name=token.name, scope=token.scope.value, hint=token.hint, expires_at=token.expires_at
+            name=token.name, scope=token.scope, hint=token.hint, expires_at=token.expires_at
         ),
     )
 

@@ -26,7 +26,7 @@ STATUS_WORDS = {
     409: "Someone else changed it meanwhile (send the current version)",
     413: "The body is too large",
     415: "The body is not JSON",
-    422: "A value is not valid (`errors` says which)",
+    422: "A value is not valid (errors says which)",
     429: "Over the token's rate limit (see Retry-After)",
 }
 RATE_HEADERS = {
@@ -178,7 +178,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {str(op.status): _success(op, schemas)}
     responses.update({str(status): _problem_response(status) for status in sorted(errors)})
     responses["default"] = {
-        "description": "Any other error (e.g. 405, 406, 413, 500)",
+        "description": "Any other error (such as 405, 413 or 500)",
         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
     }
     result: dict[str, Any] = {

@@ -16,6 +16,7 @@ import pydantic
 
 from app.core.errors import ValidationError
 from app.infra.text import unwanted_character
+from app.services.api.pages import CURSOR_REFUSED
 
 Item = TypeVar("Item", bound=pydantic.BaseModel)
 
@@ -30,14 +31,14 @@ class PageQuery(pydantic.BaseModel):
     cursor: str | None = pydantic.Field(
         default=None,
         max_length=500,
-        description="The `next_cursor` of the previous page; omit it for the first page.",
+        description="The next_cursor of the previous page; omit it for the first page.",
     )
 
 
 class Page(pydantic.BaseModel, Generic[Item]):
     items: list[Item]
     next_cursor: str | None = pydantic.Field(
-        description="Pass it as `cursor` for the next page; null on the last page."
+        description="Pass it as cursor for the next page; null on the last page."
     )
 
 
@@ -58,10 +59,7 @@ def decode_cursor(cursor: str | None, *, length: int) -> tuple | None:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         values = ()
     if len(values) != length:
-        raise ValidationError(
-            "That cursor was not made by this list: use a page's next_cursor as it is.",
-            field="cursor",
-        )
+        raise ValidationError(CURSOR_REFUSED, field="cursor")
     return values
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 
+from app.core.errors import ValidationError
 from app.extensions import db
 
 
@@ -44,6 +45,26 @@ def _after(keys: Sequence[Key], values: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+CURSOR_REFUSED = "That cursor was not made by this list: use a page's next_cursor as it is."
+
+
+def _check_after(keys: Sequence[Key], after: Sequence[Any]) -> None:
+    """A cursor's values must be of its keys' types (PostgreSQL refuses to compare an integer
+    column with text, where SQLite would quietly compare them)."""
+    if len(after) != len(keys) or not all(
+        _fits(key, value) for key, value in zip(keys, after, strict=True)
+    ):
+        raise ValidationError(CURSOR_REFUSED, field="cursor")
+
+
+def _fits(key: Key, value: Any) -> bool:
+    try:
+        kind = key.column.type.python_type
+    except NotImplementedError:  # a type that does not say: let the database judge
+        return True
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
 def keyset_page(
     statement: Select,
     keys: Sequence[Key],
@@ -56,8 +77,7 @@ def keyset_page(
 
     `value_of(row)` gives a row's key values (default: the key columns' attribute names)."""
     if after is not None:
-        if len(after) != len(keys):
-            raise ValueError("a cursor must hold one value per key")
+        _check_after(keys, after)
         statement = statement.where(_after(keys, after))
     statement = statement.order_by(None).order_by(*(key.order() for key in keys)).limit(limit + 1)
     rows = list(db.session.scalars(statement).unique())

@@ -95,11 +95,7 @@ def tokens_of(owner: User) -> list[ApiToken]:
 
 def revoke_token(owner: User, token_id: int) -> ApiToken:
     """Revoke one of the owner's own tokens; anyone else's is not found."""
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == owner.id)
-    )
-    if token is None:
-        raise NotFoundError("Not found.")
+    token = own_token(owner, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(owner, "api_token.revoke", token, after={"name": token.name})
@@ -144,3 +140,20 @@ def get_token(token_id: int) -> ApiToken:
     if token is None:
         raise NotFoundError("Not found.")
     return token
+
+
+def own_token(owner: User, token_id: int) -> ApiToken:
+    """One of the owner's tokens (for its revoke page); anyone else's is not found."""
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == owner.id)
+    )
+    if token is None:
+        raise NotFoundError("Not found.")
+    return token
+
+
+def state(token: ApiToken, now: datetime | None = None) -> str:
+    """ "active", "expired" or "revoked", for the list."""
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.expires_at <= (now or utcnow()) else "active"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -72,13 +73,28 @@ def count_request(token_id: int, *, limit: int, now: datetime | None = None) -> 
 
 def record_use(
     token_id: int, *, method: str, path: str, status: int, client: str, now: datetime | None = None
-) -> None:
-    """Audit one request made with a token, once its answer is known, and mark the token used.
+) -> bool:
+    """Audit one request made with a token, once its answer is known, and mark the token used;
+    False when the database would not take it (busy past its timeout): the answer is sent all
+    the same, as it may report a change already committed.
 
     Runs after the view: whatever the request left uncommitted is discarded first (a view
-    commits what it means to keep), so this is a transaction of its own."""
+    commits what it means to keep; teardown would roll it back anyway), so this is a short
+    transaction of its own, as app/layout.py's record_help is."""
     now = now or utcnow()
     db.session.rollback()
+    try:
+        _write_use(token_id, method=method, path=path, status=status, client=client, now=now)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _write_use(
+    token_id: int, *, method: str, path: str, status: int, client: str, now: datetime
+) -> None:
     db.session.add(
         ApiTokenUse(
             token_id=token_id,
@@ -90,4 +106,3 @@ def record_use(
         )
     )
     db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-    db.session.commit()
