@@ -15,8 +15,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app import policy
 from app.extensions import db
-from app.models import FrameworkVersion, User, VersionStatus
+from app.models import (
+    Evidence,
+    FrameworkVersion,
+    PromotionCase,
+    PromotionCycle,
+    User,
+    VersionStatus,
+)
 from app.models.identity import ApiScope
 from app.services.api import tokens
 
@@ -40,10 +48,16 @@ def known_ids(app) -> dict[str, int]:
             db.select(FrameworkVersion).where(FrameworkVersion.status == VersionStatus.PUBLISHED)
         )
         sofia = db.session.scalar(db.select(User).where(User.email == "sofia@orbit.example.com"))
+        maya = db.session.scalar(db.select(User).where(User.email == "maya@orbit.example.com"))
         return {
             "person_id": sofia.id,
             "framework_id": version.framework_id,
             "version_id": version.id,
+            "evidence_id": db.session.scalar(
+                db.select(Evidence.id).where(policy.where("evidence.view", maya)).limit(1)
+            ),
+            "cycle_id": db.session.scalar(db.select(PromotionCycle.id).limit(1)),
+            "case_id": db.session.scalar(db.select(PromotionCase.id).limit(1)),
         }
 
 
