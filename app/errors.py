@@ -90,17 +90,29 @@ def _domain_problem(error: DomainError) -> Response:
         )
     if isinstance(error, ValidationError) or type(error) is DomainError:
         field = error.field or ""
-        return problem(422, error.message, errors=[{"field": field, "message": error.message}])
+        entry = {"field": field, "message": error.message}
+        if field and request.is_json:  # a service names the body's field it refuses
+            entry["pointer"] = "/" + field
+        return problem(422, error.message, errors=[entry])
     if isinstance(error, ConflictError):
         return problem(409, error.message, current=_plain(error.current))
     return problem(error.status, error.message)
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: value if isinstance(value, int | float | bool | None) else str(value)
-        for key, value in values.items()
-    }
+    return {key: _json_value(value) for key, value in values.items()}
+
+
+def _json_value(value: Any) -> Any:
+    """JSON's own values as they are (lists and objects too, as a snapshot holds them); any
+    other value as its text."""
+    if isinstance(value, str | int | float | bool | None):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    return str(value)
 
 
 def render_error(status: int, message: str | None = None):
