@@ -312,3 +312,20 @@ def delete_evidence(evidence_id: int):
     else at once, restorable by you on the Trash page for 30 days."""
     service.trash(_actor(), evidence_id)
     db.session.commit()
+
+
+@operation(
+    "POST",
+    "/evidence/<int:evidence_id>/restore",
+    tag=TAG,
+    summary="Bring an evidence item back from the Trash",
+    action="evidence.edit",
+    response=Evidence,
+    errors=(403, 404),
+)
+def restore_evidence(evidence_id: int):
+    """Restore an item of yours from the Trash, as the Trash page does (422 when it is not
+    there); it is again shown to whoever it was shared with."""
+    item = service.restore(_actor(), evidence_id)
+    db.session.commit()
+    return _evidence(item)

@@ -270,7 +270,9 @@ def test_nobody_changes_or_trashes_someone_elses_item(app, client, placed):
     assert client.delete(f"/api/v1/evidence/{item}", headers=ada).status_code == 404
 
 
-def test_deleting_moves_to_the_trash_as_the_page_does(app, client, placed):
+def test_deleting_moves_to_the_trash_and_restoring_brings_it_back_as_the_pages_do(
+    app, client, placed
+):
     item = record(app, placed.pm_a1)
     alice = bearer(make_token(app, placed.pm_a1))
     ada = bearer(make_token(app, placed.manager_a))
@@ -285,6 +287,13 @@ def test_deleting_moves_to_the_trash_as_the_page_does(app, client, placed):
     assert change.status_code == 422
     sign_in(client, placed.pm_a1)
     assert "Launched CSV import" in client.get("/evidence/trash").get_data(as_text=True)
+    restored = client.post(f"/api/v1/evidence/{item}/restore", headers=alice)
+    assert restored.status_code == 200, restored.get_data(as_text=True)
+    assert restored.json["in_trash"] is False
+    assert client.get(f"/api/v1/evidence/{item}", headers=ada).status_code == 200
+    again = client.post(f"/api/v1/evidence/{item}/restore", headers=alice)
+    assert again.status_code == 422
+    assert client.post(f"/api/v1/evidence/{item}/restore", headers=ada).status_code == 404
 
 
 def test_the_list_reads_a_fixed_number_of_queries(app, client, placed):

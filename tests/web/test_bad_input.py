@@ -101,6 +101,7 @@ UNREACHED: dict[str, str] = {
     "messages.retry_all": "as messages.retry",
     "api.create_evidence": "a JSON API operation, not a page's form: its bad values are in "
     "tests/api/test_evidence_api.py (and the API's schemathesis run)",
+    "api.restore_evidence": "as api.create_evidence",
     "messages.unsubscribe": "reached from an email's List-Unsubscribe link, not from a page; its "
     "bad tokens are in tests/web/test_messages_pages.py",
 }

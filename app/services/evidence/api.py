@@ -212,3 +212,9 @@ def trash(actor: User, evidence_id: int) -> None:
     """Move the actor's item to the Trash, as the page's Delete button does (restorable there
     for 30 days)."""
     evidence_service.trash_evidence(actor, timeline.editable(actor, evidence_id))
+
+
+def restore(actor: User, evidence_id: int) -> Item:
+    """Bring the actor's item back from the Trash, as the Trash page's Restore does."""
+    evidence = evidence_service.restore_evidence(actor, timeline.editable(actor, evidence_id))
+    return item(actor, evidence.id)
