@@ -186,7 +186,7 @@ class EvidenceNew(EvidenceFields):
 
 
 class EvidenceChange(EvidenceFields):
-    """A change: the `version` read, and the fields that change (the others stay)."""
+    """A change: the version read, and the fields that change (the others stay)."""
 
     version: int = pydantic.Field(ge=0, le=ID_MAX, description="The version you read.")
 
@@ -288,9 +288,9 @@ def create_evidence(body: EvidenceNew):
     errors=(403, 404, 409),
 )
 def update_evidence(evidence_id: int, body: EvidenceChange):
-    """Change the fields you send on an item of yours, keeping the others. Send the `version`
+    """Change the fields you send on an item of yours, keeping the others. Send the version
     you read: if the item changed since, nothing is stored and the answer is 409 with the
-    current version (`current.version`)."""
+    current version (current.version)."""
     changes = body.changes()
     changes.pop("version", None)
     item = service.update(_actor(), evidence_id, changes, version=body.version)
