@@ -329,13 +329,14 @@ def test_the_api_answers_what_the_pages_answer(app, make, org, state):
     assert differences == []
 
 
-@pytest.mark.parametrize("state", ["calibration_blind", "published"])
+@pytest.mark.parametrize("state", ["calibration_blind", "decided", "published"])
 def test_what_each_person_sees_of_a_case(app, make, org, state):
     """The matrix above compares the two doors; this pins down what they show, so both cannot
     be wrong together."""
     world = _seed(app, make, org, state)
     alice_case = world.case_ids[0]
     published = state == "published"
+    decided = state in ("decided", "published")
     seen = {}
     for role in ROLES:
         reader = _reader(app, world.people[role])
@@ -345,11 +346,12 @@ def test_what_each_person_sees_of_a_case(app, make, org, state):
     candidate = seen["PM"]
     assert MARKS["self"] in candidate
     assert MARKS["statement"] not in candidate and MARKS["manager"] not in candidate
-    assert (MARKS["decision"] in candidate) is published
-    assert (MARKS["agreed"] in candidate) is published
+    for part in ("decision", "agreed", "outcome"):  # only once published
+        assert (MARKS[part] in candidate) is published, part
     for role in ("head", "manager", "committee member"):
         assert MARKS["statement"] in seen[role] and MARKS["manager"] in seen[role], role
-        assert (MARKS["decision"] in seen[role]) is published, role
+        assert (MARKS["decision"] in seen[role]) is decided, role
+        assert (MARKS["agreed"] in seen[role]) is decided, role
 
 
 def test_a_deactivated_persons_token_opens_nothing(app, make, org):
