@@ -108,6 +108,10 @@ def _evidence(item: service.Item) -> Evidence:
     )
 
 
+class EvidencePage(Page[Evidence]):
+    """A page of evidence items; pass next_cursor back as cursor for the next one."""
+
+
 # --- what is sent -----------------------------------------------------------------------------
 
 
@@ -219,7 +223,7 @@ def _after(cursor: str | None) -> tuple[date, int] | None:
     summary="Evidence you may read",
     action="evidence.log",
     query=EvidenceQuery,
-    response=Page[Evidence],
+    response=EvidencePage,
 )
 def list_evidence(query: EvidenceQuery):
     """Every item you may read, as the evidence pages decide it: your own (not in the Trash),
@@ -238,7 +242,7 @@ def list_evidence(query: EvidenceQuery):
         service.Query(filters, query.owner, _after(query.cursor), query.limit),
     )
     after = found.next_after
-    return Page[Evidence](
+    return EvidencePage(
         items=[_evidence(item) for item in found.items],
         next_cursor=encode_cursor((after[0].isoformat(), after[1]) if after else None),
     )

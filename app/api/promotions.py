@@ -107,6 +107,14 @@ class CaseSummary(pydantic.BaseModel):
     decision: Outcome | None
 
 
+class CyclePage(Page[CycleSummary]):
+    """A page of cycles; pass next_cursor back as cursor for the next one."""
+
+
+class CasePage(Page[CaseSummary]):
+    """A page of a cycle's cases; pass next_cursor back as cursor for the next one."""
+
+
 @operation(
     "GET",
     "/cycles",
@@ -114,12 +122,12 @@ class CaseSummary(pydantic.BaseModel):
     summary="Promotion cycles",
     action="promotions.view",
     query=PageQuery,
-    response=Page[CycleSummary],
+    response=CyclePage,
 )
 def list_cycles(query: PageQuery):
     """Every promotion cycle, newest first, as the promotions page lists them."""
     found = service.cycles(_actor(), _after(query.cursor), query.limit)
-    return Page[CycleSummary](
+    return CyclePage(
         items=[
             CycleSummary(
                 id=c.id,
@@ -158,14 +166,14 @@ def get_cycle(cycle_id: int):
     summary="A cycle's cases you may see",
     action="promotions.view",
     query=PageQuery,
-    response=Page[CaseSummary],
+    response=CasePage,
     errors=(404,),
 )
 def list_cycle_cases(cycle_id: int, query: PageQuery):
     """The cycle's cases you may open, as its page lists them: your own, your reports' (at any
     depth), those of your calibration sessions; all of them for the head of product."""
     found = service.cycle_cases(_actor(), cycle_id, _after(query.cursor), query.limit)
-    return Page[CaseSummary](
+    return CasePage(
         items=[
             CaseSummary(
                 id=row.id,
