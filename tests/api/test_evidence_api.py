@@ -3,6 +3,7 @@ the version check and the Trash, each answered as the evidence pages answer the 
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import date
 
 import pytest
@@ -12,10 +13,12 @@ from app.extensions import db
 from app.models import Evidence, EvidenceKind, EvidenceRevision, Visibility
 from app.models.identity import ApiScope
 from tests.api.helpers import bearer, make_token
+from tests.api.patch_worker import patch_at_once
 from tests.evidence_helpers import publish_and_place, record
 from tests.factories import sign_in
 from tests.queries import count_queries
 
+PROCESSES = 4
 NEW = {
     "title": "Cut onboarding to one screen",
     "occurred_on": "2026-09-14",
@@ -259,6 +262,25 @@ def test_a_change_keeps_what_it_does_not_send_and_a_stale_version_is_a_conflict(
     assert stale.json["current"]["competencies"] == ["skill-0-0", "skill-1-0"]
     again = client.get(f"/api/v1/evidence/{item}", headers=alice).json
     assert (again["title"], again["version"]) == ("Launched CSV export", 2)
+
+
+def test_changes_sent_at_the_same_moment_store_one_and_refuse_the_others(app, placed):
+    """Four scripts send a change with the version they all read: one is stored, the others
+    are 409 (the version check, or the row's version column when they truly meet), none lost."""
+    item = record(app, placed.pm_a1)
+    secret = make_token(app, placed.pm_a1)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(PROCESSES) as pool:
+        barrier = manager.Barrier(PROCESSES)
+        statuses = pool.starmap(
+            patch_at_once, [(uri, secret, item, f"Title {i}", barrier) for i in range(PROCESSES)]
+        )
+    assert sorted(statuses) == [200] + [409] * (PROCESSES - 1)
+    with app.app_context():
+        stored = db.session.get(Evidence, item)
+        assert stored.revision == 2
+        assert stored.title in {f"Title {i}" for i in range(PROCESSES)}
 
 
 def test_nobody_changes_or_trashes_someone_elses_item(app, client, placed):
