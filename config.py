@@ -74,6 +74,10 @@ class Config:
 
     PEOPLE_PER_PAGE = 25
 
+    # Requests one API token may make per minute (RUNGS_API_RATE_LIMIT), counted in the
+    # database so the limit holds across workers; past it the API answers 429.
+    API_RATE_LIMIT = 120
+
     # Evidence attachments: the largest file and how many files one item may carry.
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENTS_PER_EVIDENCE = 10
@@ -188,6 +192,7 @@ ENV_COUNT_OVERRIDES = {
     "PERSONAL_DATA_IMPORT_MAX_FILES": "PERSONAL_DATA_IMPORT_MAX_FILES",
     "RUNGS_JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
     "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
+    "RUNGS_API_RATE_LIMIT": "API_RATE_LIMIT",
 }
 # The same, for whole numbers that may be 0.
 ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES", "MAIL_PORT": "MAIL_PORT"}

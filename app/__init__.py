@@ -41,7 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     with app.app_context():
         configure_engine(db.engine)
 
-    from app import access, auth, errors, layout, policy, security
+    from app import access, api, auth, errors, layout, policy, security
     from app.attachments.views import bp as attachments_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
@@ -68,6 +68,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     from app.sso.views import bp as sso_bp
     from app.team.views import bp as team_bp
     from app.todo.views import bp as todo_bp
+    from app.tokens.views import bp as tokens_bp
     from app.two_factor import admin as two_factor_admin
     from app.two_factor import gate as two_factor_gate
     from app.two_factor import sign_in as two_factor_sign_in
@@ -76,6 +77,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     auth.init_login_manager(login_manager)
     notifications.subscribe()  # app.services.events receivers (again: no-op)
     slack_announcements.subscribe()
+    api.init_app(app)  # its token sign-in runs first: refusals under /api/v1/ are counted too
     app.before_request(request_input.check_request)
     app.before_request(access.enforce)
     app.before_request(two_factor_gate.require_setup)
@@ -105,6 +107,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.register_blueprint(goals_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(slack_bp)
     for two_factor_bp in (two_factor_views.bp, two_factor_sign_in.bp, two_factor_admin.bp):

@@ -99,6 +99,9 @@ UNREACHED: dict[str, str] = {
     "messages.retry": "the demo sends no email, so the Messages page lists no failed message to "
     "retry; tests/web/test_messages_pages.py retries one",
     "messages.retry_all": "as messages.retry",
+    "api.create_evidence": "a JSON API operation, not a page's form: its bad values are in "
+    "tests/api/test_evidence_api.py (and the API's schemathesis run)",
+    "api.restore_evidence": "as api.create_evidence",
     "messages.unsubscribe": "reached from an email's List-Unsubscribe link, not from a page; its "
     "bad tokens are in tests/web/test_messages_pages.py",
     "sso.test": "the demo has no single sign-on, so the Sign-in page shows no Test or Remove "

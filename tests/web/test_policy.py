@@ -50,6 +50,7 @@ PUBLIC = {
     "two_factor_sign_in.recovery_code",
     "sso.start",  # single sign-on: off to the provider, and back
     "sso.callback",
+    "api.openapi_document",  # the API's description: no data in it
 }
 
 

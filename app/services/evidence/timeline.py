@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
@@ -95,6 +95,17 @@ def filtered_query(owner_id: int, filters: TimelineFilters, framework_id: int | 
     SQLite's lower() folds ASCII letters only, so there "Über" does not find "über".
     """
     query = select(Evidence).where(Evidence.owner_id == owner_id, Evidence.deleted_at.is_(None))
+    tags = EvidenceCompetency.framework_id == framework_id
+    return narrowed(query, filters, tags).order_by(Evidence.occurred_on.desc(), Evidence.id.desc())
+
+
+def narrowed(query, filters: TimelineFilters, tags: ColumnElement[bool] | None = None):
+    """`query` over Evidence narrowed by the filters (the timeline's and the API's).
+
+    A competency filter matches the items tagged with its key by a tag that also meets `tags`
+    (the timeline: a tag of the owner's current framework); without `tags`, a tag of any
+    framework.
+    """
     if filters.kind:
         query = query.where(Evidence.kind == filters.kind)
     if filters.visibility:
@@ -105,13 +116,14 @@ def filtered_query(owner_id: int, filters: TimelineFilters, framework_id: int | 
         query = query.where(Evidence.occurred_on <= filters.until)
     if filters.competency:
         tagged = select(EvidenceCompetency.evidence_id).where(
-            EvidenceCompetency.framework_id == framework_id,
-            EvidenceCompetency.competency_key == filters.competency,
+            EvidenceCompetency.competency_key == filters.competency
         )
+        if tags is not None:
+            tagged = tagged.where(tags)
         query = query.where(Evidence.id.in_(tagged))
     for word in filters.search_words:
         query = query.where(_matches(word))
-    return query.order_by(Evidence.occurred_on.desc(), Evidence.id.desc())
+    return query
 
 
 def _matches(word: str):

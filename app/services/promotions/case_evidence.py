@@ -21,6 +21,12 @@ class CaseEvidence:
     counted_from: date  # the first day counted: the window's, or the level's when later
     level_since: date | None  # the day the candidate reached their level, when counting from it
     window_months: int
+    keys: tuple[str, ...] = ()  # the competencies' keys, in the order of `statuses`
+
+    def status_of(self, key: str) -> Status:
+        return dict(zip(self.keys, (s for _name, s in self.statuses), strict=True)).get(
+            key, Status.NONE
+        )
 
     @property
     def total(self) -> int:
@@ -67,4 +73,5 @@ def case_evidence(case: PromotionCase, *, today: date | None = None) -> CaseEvid
         counted_from=counted_from,
         level_since=reached if reached == counted_from else None,
         window_months=rules.window_months,
+        keys=tuple(e.key for e in expected),
     )

@@ -77,6 +77,9 @@ class CaseRow:
     outcome: Outcome | None
     decision: Outcome | None
     is_own: bool
+    manager_id: int
+    current_level_id: int
+    proposed_level_id: int
 
 
 def _case_query():
@@ -116,6 +119,9 @@ def _row(case: PromotionCase, viewer: User, seen: _Seen) -> CaseRow:
         outcome=case.outcome if shows_result else None,
         decision=case.decision if shows_result else None,
         is_own=case.candidate_id == viewer.id,
+        manager_id=case.manager_id,
+        current_level_id=case.current_level_id,
+        proposed_level_id=case.proposed_level_id,
     )
 
 
@@ -136,6 +142,20 @@ def cycle_cases(viewer: User, cycle_id: int, page: int) -> tuple[Pagination, lis
         count=True,
     )
     return pagination, _rows(viewer, list(pagination.items))
+
+
+def cycle_cases_after(
+    viewer: User, cycle_id: int, after_id: int | None, limit: int
+) -> list[CaseRow]:
+    """Up to `limit` of the cycle's cases the viewer may see (the cycle page's), by id, after
+    `after_id`: the API's pages, stable while cases are added (three queries)."""
+    query = _case_query().where(
+        PromotionCase.cycle_id == cycle_id, policy.where("case.view", viewer)
+    )
+    if after_id is not None:
+        query = query.where(PromotionCase.id > after_id)
+    cases = db.session.scalars(query.order_by(PromotionCase.id).limit(limit)).all()
+    return _rows(viewer, list(cases))
 
 
 def visible_cases(viewer: User, page: int) -> tuple[Pagination, list[CaseRow]]:
@@ -202,7 +222,22 @@ def cycles(page: int) -> tuple[Pagination, list[CycleSummary]]:
         error_out=False,
         count=True,
     )
-    shown = list(pagination.items)
+    return pagination, summaries(list(pagination.items))
+
+
+def cycles_after(after_id: int | None, limit: int) -> list[CycleSummary]:
+    """Up to `limit` cycles, newest (highest id) first, after `after_id`: the API's pages of
+    the list every signed-in person sees (three queries)."""
+    query = select(PromotionCycle)
+    if after_id is not None:
+        query = query.where(PromotionCycle.id < after_id)
+    return summaries(
+        list(db.session.scalars(query.order_by(PromotionCycle.id.desc()).limit(limit)))
+    )
+
+
+def summaries(shown: list[PromotionCycle]) -> list[CycleSummary]:
+    """The cycles with their number of open cases and when their phase is due (two queries)."""
     counts = dict(
         db.session.execute(
             select(PromotionCase.cycle_id, func.count(PromotionCase.id))
@@ -214,7 +249,7 @@ def cycles(page: int) -> tuple[Pagination, list[CycleSummary]]:
         ).all()
     )
     due = deadlines.deadlines_for(c.id for c in shown)
-    return pagination, [
+    return [
         CycleSummary(
             c.id,
             c.name,

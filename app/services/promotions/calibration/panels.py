@@ -94,6 +94,7 @@ class AgreedLine:
     rating: Rating | None
     rationale: str
     rationale_html: Markup
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def case_panel(viewer: User, case: PromotionCase) -> CasePanel | None:
                 stored[e.key].rating,
                 stored[e.key].rationale,
                 markdown.render(stored[e.key].rationale),
+                e.key,
             )
             for e in expected_at(case.proposed_level_id)
             if e.key in stored

@@ -1,0 +1,105 @@
+"""The personal access tokens page: make a token (shown once), list them, revoke one after a
+confirmation; audited without the secret; nobody sees or revokes another person's tokens."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent
+from app.models.identity import ApiToken
+from tests.api.helpers import bearer, make_token
+from tests.factories import sign_in
+
+TOKEN = re.compile(r"rungs_[A-Za-z0-9_-]{43}")
+
+
+def make_on_page(client, **data):
+    fields = {"name": "Reports script", "scope": "read", "expires": "30", **data}
+    return client.post_form("/account/tokens/", fields)
+
+
+def test_your_settings_link_to_the_tokens_page(client, org):
+    sign_in(client, org.pm_a1)
+    page = client.get("/account/settings").get_data(as_text=True)
+    assert 'href="/account/tokens/"' in page
+    assert 'href="/api/docs"' in page
+
+
+def test_a_new_token_is_shown_once_and_works(app, client, org):
+    sign_in(client, org.pm_a1)
+    made = make_on_page(client)
+    assert made.status_code == 201
+    shown = TOKEN.findall(made.get_data(as_text=True))
+    assert len(set(shown)) == 1
+    secret = shown[0]
+    listed = client.get("/account/tokens/").get_data(as_text=True)
+    assert secret not in listed
+    assert "Reports script" in listed and secret[:10] + "…" in listed and "Never" in listed
+    me = client.get("/api/v1/me", headers=bearer(secret))
+    assert me.status_code == 200 and me.json["token"]["scope"] == "read"
+    assert "Never" not in client.get("/account/tokens/").get_data(as_text=True)
+
+
+def test_only_a_digest_is_stored_and_the_audit_holds_no_secret(app, client, org):
+    sign_in(client, org.pm_a1)
+    secret = TOKEN.search(make_on_page(client, scope="read_write").get_data(as_text=True)).group()
+    with app.app_context():
+        stored = db.session.scalar(select(ApiToken))
+        assert stored.token_hash != secret and len(stored.token_hash) == 64
+        assert stored.scope.value == "read_write"
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_type == "api_tokens")
+        ).all()
+        assert [e.action for e in events] == ["api_token.create"]
+        assert secret not in json.dumps([e.after for e in events])
+        assert events[0].actor_id == org.pm_a1.id
+
+
+def test_a_name_and_an_offered_expiry_are_needed(client, org):
+    sign_in(client, org.pm_a1)
+    no_name = make_on_page(client, name="  ")
+    assert no_name.status_code == 400
+    assert "Give the token a name" in no_name.get_data(as_text=True)
+    odd_expiry = make_on_page(client, expires="3")
+    assert odd_expiry.status_code == 400
+    assert TOKEN.search(odd_expiry.get_data(as_text=True)) is None
+
+
+def test_revoking_asks_first_then_stops_the_token(app, client, org):
+    sign_in(client, org.pm_a1)
+    secret = make_token(app, org.pm_a1, name="Old script")
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+    listed = client.get("/account/tokens/").get_data(as_text=True)
+    assert f"/account/tokens/{token_id}/revoke" in listed
+    confirm = client.get(f"/account/tokens/{token_id}/revoke")
+    assert confirm.status_code == 200
+    assert "Revoke “Old script”?" in confirm.get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200  # not yet
+    done = client.post_form(f"/account/tokens/{token_id}/revoke")
+    assert done.status_code == 302
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    page = client.get("/account/tokens/").get_data(as_text=True)
+    assert "Revoked" in page and f"/account/tokens/{token_id}/revoke" not in page
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-1] == "api_token.revoke"
+
+
+def test_nobody_sees_or_revokes_anothers_tokens_not_even_the_head(app, client, org):
+    secret = make_token(app, org.pm_a1, name="Alice's script")
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+    sign_in(client, org.head)
+    assert "Alice's script" not in client.get("/account/tokens/").get_data(as_text=True)
+    assert client.get(f"/account/tokens/{token_id}/revoke").status_code == 404
+    assert client.post_form(f"/account/tokens/{token_id}/revoke").status_code == 404
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+
+
+def test_the_page_needs_a_signed_in_person(client):
+    assert client.get("/account/tokens/").status_code == 302
