@@ -25,6 +25,8 @@ def require_setup():
         return None
     if session.get(SIGNED_IN_WITH) == "sso":  # the identity provider answers for the sign-in
         return None
+    if request.blueprint == "api":  # a personal access token, not a sign-in (app/api/auth.py)
+        return None
     if not two_factor_account.must_set_up(current_user._get_current_object()):
         return None
     if request.accept_mimetypes.best == "application/json":

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, User
+from tests.api.helpers import bearer, make_token
 from tests.factories import sign_in
 
 START = datetime(2027, 3, 1, 9, 0, 0, tzinfo=UTC)  # the start of a 30-second step
@@ -371,3 +372,12 @@ def test_a_forged_waiting_state_leads_back_to_the_password(app, client, org, clo
         session["two_factor_pending"] = json.dumps({"person": org.pm_a1.id, "token": "x"})
     response = stranger.get("/login/code")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_required_two_factor_does_not_turn_api_tokens_into_redirects(app, client, org):
+    """A token is not a sign-in: the API answers its owner in JSON, as it did before."""
+    secret = make_token(app, org.manager_a)
+    require_two_factor(app.test_client(), org)
+    response = client.get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 200
+    assert response.get_json()["id"] == org.manager_a.id
