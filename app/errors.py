@@ -151,6 +151,8 @@ def _http_error(error: HTTPException):
     if not is_api_request():
         return render_error(error.code)
     response = problem(error.code, None)
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="rungs"'
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

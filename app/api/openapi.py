@@ -132,12 +132,19 @@ def _success(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.response is not None:
         schema = _schema_of(schemas, op.response, "serialization")
         answer["content"] = {media: {"schema": schema} for media in op.media_types[:1]}
-        answer["content"].update({media: {"schema": {}} for media in op.media_types[1:]})
+        answer["content"].update(
+            {media: {"schema": _untyped(media)} for media in op.media_types[1:]}
+        )
     elif op.media_types and op.status != 204:
-        answer["content"] = {media: {"schema": {}} for media in op.media_types}
+        answer["content"] = {media: {"schema": _untyped(media)} for media in op.media_types}
     if not op.public:
         answer["headers"] = _rate_headers()
     return answer
+
+
+def _untyped(media_type: str) -> dict[str, Any]:
+    """The schema of an answer made without a model: a JSON object, or text (a file)."""
+    return {"type": "object"} if media_type == "application/json" else {"type": "string"}
 
 
 def _rate_headers() -> dict[str, Any]:

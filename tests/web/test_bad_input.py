@@ -43,8 +43,10 @@ from app.models import (
     User,
     Visibility,
 )
+from app.models.identity import ApiScope
 from app.request_input import SELF_CLEANED
 from app.services import delegation, evidence, goals, people
+from app.services.api import tokens as api_tokens
 from app.services.evidence import attachments, conversation
 from app.services.feedback import asks as feedback_asks
 from app.services.feedback import lessons as feedback_lessons
@@ -444,6 +446,8 @@ def _more_than_the_demo() -> dict[str, list[str]]:
         select(CalibrationSession.id).where(CalibrationSession.locked_at.is_(None))
     )
     boards = _delegation_boards(daniel, [lena, people_by["ravi"], people_by["hannah"]])
+    # A token of Noah's: the tokens page lists it with its Revoke button (a confirmation form).
+    api_token = api_tokens.create_token(noah, name="Probe", scope=ApiScope.READ, days=30).token
     # An open goal on the draft's competency: its page offers to link the item to it.
     goals.create_goal(
         daniel,
@@ -472,7 +476,12 @@ def _more_than_the_demo() -> dict[str, list[str]]:
             boards[0],
             *feedback["lena"],
         ],
-        "noah": [*feedback["noah"], f"/corroborations/{asked.id}", "/evidence/trash"],
+        "noah": [
+            *feedback["noah"],
+            f"/corroborations/{asked.id}",
+            "/evidence/trash",
+            f"/account/tokens/{api_token.id}/revoke",
+        ],
     }
 
 

@@ -82,6 +82,9 @@ ARGUMENTS = {
     "request_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_requests",
     "ask_id": "SELECT COALESCE(MIN(id), 1) FROM feedback_asks",
     "phase": "SELECT 'self_assessment'",
+    "framework_id": "SELECT MIN(id) FROM frameworks",
+    "version_id": "SELECT MIN(id) FROM framework_versions",
+    "token_id": "SELECT COALESCE(MIN(id), 1) FROM api_tokens",
 }
 # The page help a person has now seen: recorded by page views on purpose (see above).
 WRITTEN_ON_PURPOSE = {HelpSeen.__tablename__}
