@@ -143,8 +143,9 @@ def _success(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _untyped(media_type: str) -> dict[str, Any]:
-    """The schema of an answer made without a model: a JSON object, or text (a file)."""
-    return {"type": "object"} if media_type == "application/json" else {"type": "string"}
+    """The schema of an answer made without a model: a JSON object, or a file in its own format
+    (YAML or CSV text: no JSON Schema describes it, and clients that parse YAML get objects)."""
+    return {"type": "object"} if media_type == "application/json" else {}
 
 
 def _rate_headers() -> dict[str, Any]:
