@@ -103,3 +103,31 @@ def test_nobody_sees_or_revokes_anothers_tokens_not_even_the_head(app, client, o
 
 def test_the_page_needs_a_signed_in_person(client):
     assert client.get("/account/tokens/").status_code == 302
+
+
+def test_revoke_all_stops_every_live_token_of_one_person_only(app, org):
+    from app.models import User
+    from app.services.api import tokens as token_service
+
+    mine = [make_token(app, org.pm_a1, name=f"t{n}") for n in range(2)]
+    already = make_token(app, org.pm_a1, name="old")
+    theirs = make_token(app, org.pm_a2)
+    with app.app_context():
+        db.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_service.digest(already))
+        ).revoked_at = token_service.utcnow()
+        db.session.commit()
+        owner = db.session.get(User, org.pm_a1.id)
+        head = db.session.get(User, org.head.id)
+        assert token_service.revoke_all(owner, actor=head, reason="two-factor reset") == 2
+        db.session.commit()
+        rows = {t.token_hash: t for t in db.session.scalars(select(ApiToken))}
+        assert all(rows[token_service.digest(s)].revoked_at is not None for s in mine)
+        assert rows[token_service.digest(theirs)].revoked_at is None
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "api_token.revoke_all")
+        )
+        assert event.actor_id == org.head.id and event.entity_id == org.pm_a1.id
+        assert event.after == {"revoked": 2, "reason": "two-factor reset"}
+        assert not any(s in json.dumps(event.after) for s in mine)
+        assert token_service.revoke_all(owner, actor=head, reason="again") == 0

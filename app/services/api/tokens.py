@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
@@ -100,6 +100,27 @@ def revoke_token(owner: User, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         audit.record(owner, "api_token.revoke", token, after={"name": token.name})
     return token
+
+
+def revoke_all(owner: User, *, actor: User, reason: str) -> int:
+    """Revoke every live token of `owner` in one UPDATE (e.g. when a head turns off their
+    two-factor); one audit event on the owner says how many and why. Flushed; the caller
+    commits. Returns how many tokens were revoked."""
+    now = utcnow()
+    result = db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == owner.id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    count = result.rowcount or 0
+    audit.record(actor, "api_token.revoke_all", owner, after={"revoked": count, "reason": reason})
+    db.session.flush()
+    return count
 
 
 def authenticate(secret: str | None, *, now: datetime | None = None) -> ApiToken:
