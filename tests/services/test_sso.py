@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.models import ExternalIdentity, Role, Setting
+from app.models import AuditEvent, ExternalIdentity, Role, Setting
 from app.services.people import sso, sso_discovery, sso_settings
 from app.services.people.sso import Refusal
 
@@ -155,3 +155,18 @@ def test_metadata_problems_name_what_is_wrong(ctx):
     assert "PKCE" in no_pkce.message
     [missing] = sso_discovery.metadata_problems({"issuer": ISSUER}, ISSUER)
     assert "authorization_endpoint, token_endpoint, jwks_uri" in missing.message
+
+
+def test_a_second_subject_claiming_a_linked_address_is_refused_and_audited(settings, org):
+    settings()
+    alice = {"email": "alice@example.com", "email_verified": True}
+    assert sso.sign_in(ISSUER, {"sub": "s1", **alice}, client="c").person.id == org.pm_a1.id
+    taken = sso.sign_in(ISSUER, {"sub": "s2", **alice}, client="c")
+    assert taken.person is None and taken.refusal is Refusal.OTHER_SUBJECT
+    assert "already linked to a different Okta account" in taken.message
+    subjects = db.session.execute(select(ExternalIdentity.subject)).scalars().all()
+    assert subjects == ["s1"]
+    row = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "person.sso_refused")
+    ).scalar_one()
+    assert row.entity_id == org.pm_a1.id and row.after["reason"] == "other_subject"

@@ -118,6 +118,7 @@ class Refusal(enum.StrEnum):
     UNVERIFIED_EMAIL = "unverified_email"
     UNKNOWN_PERSON = "unknown_person"
     DEACTIVATED = "deactivated"
+    OTHER_SUBJECT = "other_subject"
     RACE = "race"
 
 
@@ -154,6 +155,10 @@ def sign_in(issuer: str, claims: Mapping[str, Any], *, client: str) -> SignInOut
         return _refuse(Refusal.DEACTIVATED, person, issuer, client, claims)
     if person is None and stored().unknown_people is UnknownPeople.REFUSE:
         return _refuse(Refusal.UNKNOWN_PERSON, None, issuer, client, claims)
+    if person is not None and _linked_at(person, issuer):
+        # The person already signs in here as someone else at this provider: an address the
+        # provider gave to a new account (reassigned, or claimed) must not take theirs over.
+        return _refuse(Refusal.OTHER_SUBJECT, person, issuer, client, claims)
     try:
         with db.session.begin_nested():  # another sign-in of the same person at the same moment
             is_new = person is None
@@ -168,6 +173,17 @@ def sign_in(issuer: str, claims: Mapping[str, Any], *, client: str) -> SignInOut
         return _refuse(Refusal.RACE, None, issuer, client, claims)
     audit.record(None, "person.sso_linked", person, after={"issuer": issuer, "subject": subject})
     return _signed_in(person, identity, client, is_new=is_new)
+
+
+def _linked_at(person: User, issuer: str) -> bool:
+    return (
+        db.session.execute(
+            select(ExternalIdentity.id).where(
+                ExternalIdentity.user_id == person.id, ExternalIdentity.issuer == issuer
+            )
+        ).first()
+        is not None
+    )
 
 
 def _returning(identity: ExternalIdentity, email: str | None, client: str) -> SignInOutcome:
@@ -247,6 +263,9 @@ REFUSALS = {
     "product to add you, then sign in again.",
     Refusal.DEACTIVATED: "Your Rungs account is deactivated. Ask your head of product if you "
     "think it should not be.",
+    Refusal.OTHER_SUBJECT: "The Rungs account for {email} is already linked to a different "
+    "{provider} account, so Rungs will not let this one take it over. Sign in with that "
+    "account, or ask your company's IT.",
     Refusal.RACE: "Another sign-in for you was being handled at the same moment. Try again.",
 }
 
