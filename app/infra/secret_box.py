@@ -23,11 +23,16 @@ class SecretUnreadableError(Exception):
     """The stored value was sealed with a key this app no longer has (or was altered)."""
 
 
-def _fernet(secret_key: str, purpose: str) -> Fernet:
-    derived = HKDF(
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """32 bytes for one purpose: HKDF-SHA256 of the secret key with the label "rungs:<purpose>"
+    (also the key of the recovery codes' HMAC)."""
+    return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"rungs:{purpose}".encode()
     ).derive(secret_key.encode("utf-8", "surrogatepass"))
-    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet(secret_key: str, purpose: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(derive_key(secret_key, purpose)))
 
 
 def _box(keys: Iterable[str], purpose: str) -> MultiFernet:

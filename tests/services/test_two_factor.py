@@ -1,6 +1,8 @@
 """Two-factor sign-in without HTTP: the sealed secret, codes used once, recovery codes, the
 throttle, turning it on and off, the head's reset and the requirement for managers."""
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -10,6 +12,7 @@ from sqlalchemy import select
 
 from app.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.extensions import db
+from app.infra import secret_box
 from app.models import AuditEvent, LoginFailure, RecoveryCode, Role, User
 from app.services.people import auth, two_factor, two_factor_account, two_factor_sign_in
 from tests.factories import PASSWORD
@@ -114,7 +117,7 @@ def test_turning_on_ends_other_sessions_and_makes_ten_hashed_recovery_codes(org,
     assert two_factor.is_on(alice) and alice.session_token != token_before
     assert len(codes) == len(set(codes)) == 10
     stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
-    assert sorted(stored) == sorted(two_factor.recovery_digest(code) for code in codes)
+    assert sorted(stored) == sorted(two_factor.recovery_digest(alice.id, code) for code in codes)
     assert not any(code in h for code in codes for h in stored)
     assert actions(alice.id)[-1] == "person.two_factor_enabled"
     events = db.session.scalars(select(AuditEvent)).all()
@@ -159,6 +162,37 @@ def test_a_recovery_code_works_once_in_any_case_and_spacing(org, ctx, clock):
     assert two_factor.use_recovery_code(alice, codes[0]) is None
     assert two_factor.use_recovery_code(person(org.pm_b1), codes[1]) is None  # not Bea's
     assert two_factor.recovery_codes_left(alice.id) == 9
+
+
+def test_recovery_codes_are_stored_as_an_hmac_of_the_person_and_the_code(org, ctx, app, clock):
+    """Not a plain SHA-256 a copy of the database can be guessed against: keyed by a key from
+    SECRET_KEY, and per person (one code is not the same digest for two people)."""
+    _, codes = set_up(person(org.pm_a1))
+    alice_id = person(org.pm_a1).id
+    stored = set(db.session.scalars(select(RecoveryCode.code_hash)))
+    cleaned = codes[0].replace("-", "")
+    assert hashlib.sha256(cleaned.encode()).hexdigest() not in stored
+    key = secret_box.derive_key(app.config["SECRET_KEY"], "recovery-code")
+    expected = hmac.new(key, f"{alice_id}:{cleaned}".encode(), hashlib.sha256).hexdigest()
+    assert expected in stored
+    assert two_factor.recovery_digest(alice_id, codes[0]) != two_factor.recovery_digest(
+        person(org.pm_b1).id, codes[0]
+    )
+
+
+def test_recovery_codes_made_under_an_old_key_work_while_it_is_a_fallback(org, ctx, app, clock):
+    _, codes = set_up(person(org.pm_a1))
+    old_key = app.config["SECRET_KEY"]
+    try:
+        app.config["SECRET_KEY"] = "the-next-secret-key-of-enough-length-222"
+        assert two_factor.use_recovery_code(person(org.pm_a1), codes[0]) is None  # no fallback
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert two_factor.use_recovery_code(person(org.pm_a1), codes[0]) == 9
+        assert two_factor.use_recovery_code(person(org.pm_a1), codes[0]) is None  # once
+        db.session.commit()
+    finally:
+        app.config["SECRET_KEY"] = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = []
 
 
 def test_second_step_signs_in_and_audits_without_the_code(org, ctx, clock):

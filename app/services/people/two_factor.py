@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.services.people import auth
 
 SEALED_PURPOSE = "totp-secret"
+RECOVERY_PURPOSE = "recovery-code"
 KEY_PREFIX = "totp:"
 RECOVERY_CODES = 10
 # Recovery codes: 12 characters from 31 that cannot be mistaken for one another (no 0/o, 1/l/i),
@@ -133,9 +134,20 @@ def _seal_again_if_old(person: User, secret: str) -> None:
     db.session.expire(person, ["totp_secret"])
 
 
-def recovery_digest(code: str) -> str:
+def recovery_digest(person_id: int, code: str, *, key: str | None = None) -> str:
+    """HMAC-SHA256 of the person's id and the code, keyed with a key derived from the secret
+    key (its own purpose label): a copy of the database alone gives nothing to guess against,
+    and the person's id makes every person's codes a separate guess."""
     cleaned = re.sub(r"[\s-]+", "", code or "").lower()
-    return hashlib.sha256(cleaned.encode("utf-8", "surrogatepass")).hexdigest()
+    derived = secret_box.derive_key(key or _keys()[0], RECOVERY_PURPOSE)
+    message = f"{person_id}:{cleaned}".encode("utf-8", "surrogatepass")
+    return hmac.new(derived, message, hashlib.sha256).hexdigest()
+
+
+def _recovery_digests(person_id: int, code: str) -> list[str]:
+    """The code's digest under the secret key and under each of SECRET_KEY_FALLBACKS, so that
+    codes made before the key was rotated still work while the old key is kept there."""
+    return [recovery_digest(person_id, code, key=key) for key in _keys() if key]
 
 
 def use_recovery_code(person: User, code: str) -> int | None:
@@ -145,7 +157,7 @@ def use_recovery_code(person: User, code: str) -> int | None:
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == person.id,
-            RecoveryCode.code_hash == recovery_digest(code),
+            RecoveryCode.code_hash.in_(_recovery_digests(person.id, code)),
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow())
@@ -169,7 +181,9 @@ def new_recovery_codes(person: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == person.id))
     codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(12)) for _ in range(10)]
     codes = [f"{c[:4]}-{c[4:8]}-{c[8:]}" for c in codes]
-    db.session.add_all(RecoveryCode(user_id=person.id, code_hash=recovery_digest(c)) for c in codes)
+    db.session.add_all(
+        RecoveryCode(user_id=person.id, code_hash=recovery_digest(person.id, c)) for c in codes
+    )
     db.session.flush()
     return codes
 
