@@ -60,12 +60,12 @@ def login():
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            sso.refuse_password_if_off(form.email.data)  # SSO-only: the break-glass account alone
             person = auth.authenticate(
                 form.email.data,
                 form.password.data,
                 client=request.remote_addr or "unknown",
                 device=request.cookies.get(DEVICE_COOKIE),
+                only=sso.password_only_for(),  # SSO-only: the break-glass account alone
             )
         except (auth.SignInError, auth.ThrottledError) as error:
             db.session.commit()  # keep the recorded failure

@@ -95,14 +95,11 @@ def test_a_known_identity_is_found_without_any_email(settings, org):
 
 def test_passwords_are_refused_only_in_sso_only_mode_and_not_for_the_break_glass(settings, org):
     settings(sso_only=False)
-    sso.refuse_password_if_off(org.pm_a1.email)  # passwords on: nothing refused
+    assert sso.password_only_for() is None  # passwords on: anyone's
     settings(sso_only=True)
-    with pytest.raises(sso.PasswordsOffError):
-        sso.refuse_password_if_off(org.head.email)  # no break-glass account yet
+    assert sso.password_only_for() == ""  # no break-glass account yet: no one's
     sso_settings.set_break_glass(org.head.email)
-    sso.refuse_password_if_off(" HEAD@example.com ")
-    with pytest.raises(sso.PasswordsOffError, match="sign in with Okta"):
-        sso.refuse_password_if_off(org.pm_a1.email)
+    assert sso.password_only_for() == org.head.email
     assert "flask people password-link" in sso.password_link_refusal()
 
 

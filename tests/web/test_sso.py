@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
+from app.models import AuditEvent, ExternalIdentity, LoginFailure, Role, Setting, User
 from app.models.base import utcnow
 from app.services.people import auth
 from tests.factories import sign_in
@@ -319,13 +319,20 @@ def test_sso_only_refuses_passwords_but_the_break_glass_head_still_signs_in(app,
     assert f"Sign in with {PROVIDER}" in page and "Passwords are off" in page
     assert "Forgot your password?" not in page and "break-glass account only" in page
 
+    # Not the break-glass address: the wrong-password answer, whatever the password, so the
+    # page does not tell which address is the break-glass one; and throttled like any other.
+    wrong = client.post_form("/login", {"email": org.head.email, "password": "whatever"})
     refused = client.post_form("/login", {"email": org.pm_a1.email, "password": "whatever"})
-    assert refused.status_code == 403
-    assert f"Passwords are off: sign in with {PROVIDER}." in refused.get_data(as_text=True)
     right_password = client.post_form(
         "/login", {"email": org.manager_a.email, "password": org.manager_a.password}
     )
-    assert right_password.status_code == 403 and signed_in_as(client) is None
+    for answer in (wrong, refused, right_password):
+        assert answer.status_code == 400
+        assert "Email or password is incorrect." in answer.get_data(as_text=True)
+    assert signed_in_as(client) is None
+    with app.app_context():
+        keys = db.session.execute(select(LoginFailure.key)).scalars().all()
+    assert sum(key.startswith("pair:") for key in keys) == 3  # each address counted
 
     assert client.get("/password/forgot").status_code == 403
     assert "Passwords are off" in client.get("/password/forgot").get_data(as_text=True)

@@ -89,8 +89,19 @@ class _Reservation:
     password_hash: str | None
 
 
-def authenticate(email: str, password: str, *, client: str, device: str | None = None) -> User:
+def authenticate(
+    email: str,
+    password: str,
+    *,
+    client: str,
+    device: str | None = None,
+    only: str | None = None,
+) -> User:
     """The person with these credentials, or SignInError with one message for every failure.
+
+    `only`, when given, is the one address whose password may sign in (SSO-only mode: the
+    break-glass account's, or "" for none); every other address is counted by the throttle and
+    refused exactly as a wrong password, so the answer does not tell which address is that one.
 
     Commits: the attempt is recorded (as a failure until the password proves right) and committed
     before the slow password check, so that parallel attempts count it and no transaction or
@@ -100,7 +111,8 @@ def authenticate(email: str, password: str, *, client: str, device: str | None =
     keys = _Keys.of(email, client, device)
     reservation = _reserve_check(keys, email)
     db.session.commit()
-    if not verify_password(reservation.password_hash, password) or reservation.person_id is None:
+    right = verify_password(reservation.password_hash, password)
+    if not right or reservation.person_id is None or (only is not None and email != only):
         raise SignInError(SIGN_IN_REFUSED)  # the reserved rows stay: they record this failure
     person = db.session.get(User, reservation.person_id)
     if person is None or not person.is_active:  # deactivated during the check

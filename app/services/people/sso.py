@@ -26,8 +26,8 @@ from app.infra.text import unwanted_character
 from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.people import clean_email, clean_name, find_by_email, normalize_email, snapshot
-from app.services.people.auth import SignInError, check_reset_link
+from app.services.people import clean_email, clean_name, find_by_email, snapshot
+from app.services.people.auth import check_reset_link
 from app.services.people.sso_settings import (
     UnknownPeople,
     break_glass_person,
@@ -37,12 +37,6 @@ from app.services.people.sso_settings import (
 SUBJECT_MAX = 255
 ISSUER_MAX = 300
 PLACEMENT_LIST_MAX = 50
-
-
-class PasswordsOffError(SignInError):
-    """A password sign-in while sign-in is SSO-only (and this is not the break-glass account)."""
-
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -74,15 +68,14 @@ def passwords_are_off() -> bool:
     return settings.is_configured and settings.is_sso_only
 
 
-def refuse_password_if_off(email: str) -> None:
-    """Before a password is checked: refuse when passwords are off, unless the address is the
-    break-glass account's (whose password is then checked, and throttled, as always)."""
+def password_only_for() -> str | None:
+    """Whose password may still sign in: None when passwords are on (anyone's); with passwords
+    off, the break-glass account's address, or "" when there is none. Any other address is
+    refused as a wrong password (auth.authenticate's `only`), throttled the same way."""
     if not passwords_are_off():
-        return
+        return None
     glass = break_glass_person()
-    if glass is not None and normalize_email(email) == glass.email:
-        return
-    raise PasswordsOffError(_passwords_off_message())
+    return glass.email if glass is not None else ""
 
 
 def password_link_refusal(token: str | None = None) -> str | None:
@@ -101,10 +94,6 @@ def password_link_refusal(token: str | None = None) -> str | None:
         "(The one break-glass account gets a password link from the command line: flask "
         "people password-link EMAIL.)"
     )
-
-
-def _passwords_off_message() -> str:
-    return f"Passwords are off: sign in with {stored().provider_name}."
 
 
 # --- signing in -------------------------------------------------------------------------------
