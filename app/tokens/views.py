@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -38,6 +40,13 @@ class TokenForm(FlaskForm):
         default="30",
         coerce=int,
     )
+    password = PasswordField("Your password", description="To confirm it is you.")
+    code = StringField(
+        "Code from your app",
+        description="The 6 digits your two-factor app shows now.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    nonce = HiddenField()
 
 
 class RevokeForm(FlaskForm):
@@ -48,15 +57,34 @@ def _owner():
     return current_user._get_current_object()
 
 
+NONCE_KEY = "api_token_form"
+ALREADY_SENT = "That form was already sent: your token is in the list below."
+
+
 @bp.route("/", methods=["GET", "POST"])
 @access.requires("account.manage")
 def index():
-    """Your tokens, and a form to make one; a new token is shown once, on the page that made it."""
+    """Your tokens, and a form to make one; a new token is shown once, on the page that made it.
+
+    The form is single-use: a nonce shown with it is kept in the session and taken back by
+    the POST, so reloading the page that shows a new token makes no second one."""
     form = TokenForm()
+    if form.is_submitted():
+        expected = session.pop(NONCE_KEY, None)
+        if not expected or not secrets.compare_digest(expected, form.nonce.data or ""):
+            flash(ALREADY_SENT, "info")
+            return redirect(url_for("tokens.index"))
+    owner = _owner()
     return submit(
         form,
-        lambda: tokens.create_token(
-            _owner(), name=form.name.data, scope=ApiScope(form.scope.data), days=form.expires.data
+        lambda: tokens.make_confirmed(
+            owner,
+            name=form.name.data,
+            scope=ApiScope(form.scope.data),
+            days=form.expires.data,
+            password=form.password.data,
+            code=form.code.data,
+            client=request.remote_addr or "unknown",
         ),
         page=lambda status, error=None: (_page(form), status),
         done=lambda made: (_page(TokenForm(formdata=None), made=made), 201),
@@ -64,12 +92,16 @@ def index():
 
 
 def _page(form: TokenForm, made: tokens.NewToken | None = None):
-    listed = tokens.tokens_of(_owner())
+    owner = _owner()
+    form.nonce.data = session[NONCE_KEY] = secrets.token_urlsafe(16)
+    form.password.data = form.code.data = ""  # never shown back
     return render_template(
         "tokens/index.html",
         form=form,
         made=made,
-        listed=[(token, tokens.state(token)) for token in listed],
+        needs_password=tokens.needs_password(owner),
+        needs_code=tokens.needs_code(owner),
+        listed=[(token, tokens.state(token)) for token in tokens.tokens_of(owner)],
     )
 
 

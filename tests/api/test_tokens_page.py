@@ -12,13 +12,26 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.models.identity import ApiToken
 from tests.api.helpers import bearer, make_token
-from tests.factories import sign_in
+from tests.factories import PASSWORD, sign_in
 
 TOKEN = re.compile(r"rungs_[A-Za-z0-9_-]{43}")
+NONCE = re.compile(r'name="nonce" type="hidden" value="([^"]+)"')
+
+
+def nonce_of(page) -> str:
+    return NONCE.search(page.get_data(as_text=True)).group(1)
 
 
 def make_on_page(client, **data):
-    fields = {"name": "Reports script", "scope": "read", "expires": "30", **data}
+    """Show the form (its nonce), then send it with the password."""
+    fields = {
+        "name": "Reports script",
+        "scope": "read",
+        "expires": "30",
+        "password": PASSWORD,
+        "nonce": nonce_of(client.get("/account/tokens/")),
+        **data,
+    }
     return client.post_form("/account/tokens/", fields)
 
 
@@ -131,3 +144,86 @@ def test_revoke_all_stops_every_live_token_of_one_person_only(app, org):
         assert event.after == {"revoked": 2, "reason": "two-factor reset"}
         assert not any(s in json.dumps(event.after) for s in mine)
         assert token_service.revoke_all(owner, actor=head, reason="again") == 0
+
+
+def tokens_made(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(ApiToken)).all())
+
+
+def test_the_page_says_tokens_outlive_signing_out(client, org):
+    sign_in(client, org.pm_a1)
+    page = client.get("/account/tokens/").get_data(as_text=True)
+    assert "keeps working after you sign out" in page
+    assert "revoke it" in page and "expires" in page and "deactivated" in page
+
+
+def test_making_a_token_needs_the_password_again(app, client, org):
+    sign_in(client, org.pm_a1)
+    missing = make_on_page(client, password="")
+    wrong = make_on_page(client, password="not it")
+    for answer in (missing, wrong):
+        assert answer.status_code == 400
+        assert "Your password is not correct." in answer.get_data(as_text=True)
+        assert TOKEN.search(answer.get_data(as_text=True)) is None
+    assert tokens_made(app) == 0
+    assert make_on_page(client).status_code == 201
+
+
+def test_with_two_factor_on_a_current_code_is_needed_too(app, client, org):
+    import pyotp
+
+    from app.models import User
+    from app.models.base import utcnow
+    from app.services.people import two_factor, two_factor_account
+
+    sign_in(client, org.pm_a1)
+    with app.app_context():
+        someone = db.session.get(User, org.pm_a1.id)
+        two_factor_account.start_setup(someone)
+        someone.totp_enabled_at = utcnow()  # on, without ending this session
+        db.session.commit()
+        secret = two_factor.read_secret(someone)
+    page = client.get("/account/tokens/").get_data(as_text=True)
+    assert "Code from your app" in page
+    no_code = make_on_page(client)
+    assert no_code.status_code == 400 and "That code is not right" in no_code.get_data(True)
+    assert tokens_made(app) == 0
+    made = make_on_page(client, code=pyotp.TOTP(secret).now())
+    assert made.status_code == 201 and TOKEN.search(made.get_data(as_text=True))
+    assert tokens_made(app) == 1
+
+
+def test_a_person_without_a_password_needs_only_the_session(app, client, org):
+    from app.models import User
+
+    sign_in(client, org.pm_a1)
+    with app.app_context():
+        db.session.get(User, org.pm_a1.id).password_hash = None  # signs in only through SSO
+        db.session.commit()
+    page = client.get("/account/tokens/").get_data(as_text=True)
+    assert 'name="password"' not in page and "being signed in is enough" in page
+    assert make_on_page(client, password="").status_code == 201
+
+
+def test_reloading_the_new_token_page_makes_no_second_token(app, client, org):
+    sign_in(client, org.pm_a1)
+    fields = {
+        "name": "Once",
+        "scope": "read",
+        "expires": "30",
+        "password": PASSWORD,
+        "nonce": nonce_of(client.get("/account/tokens/")),
+    }
+    first = client.post_form("/account/tokens/", fields)
+    assert first.status_code == 201
+    secret = TOKEN.search(first.get_data(as_text=True)).group()
+    again = client.post_form("/account/tokens/", fields)  # the browser's reload
+    assert again.status_code == 302 and again.location.endswith("/account/tokens/")
+    listed = client.get("/account/tokens/").get_data(as_text=True)
+    assert "That form was already sent: your token is in the list below." in listed
+    assert tokens_made(app) == 1
+    forged = client.post_form("/account/tokens/", {**fields, "nonce": "made-up"})
+    assert forged.status_code == 302 and tokens_made(app) == 1
+    cookie = client.get_cookie("session")
+    assert cookie is None or secret not in cookie.value

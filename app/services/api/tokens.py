@@ -16,11 +16,13 @@ from sqlalchemy import select, update
 
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.infra.passwords import verify_password
 from app.infra.text import check_text
 from app.models import User
 from app.models.base import utcnow
 from app.models.identity import ApiScope, ApiToken
 from app.services import audit
+from app.services.people import auth, two_factor
 
 PREFIX = "rungs_"
 EXPIRY_DAYS = (7, 30, 90, 365)
@@ -56,8 +58,56 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(owner: User, *, name: str, scope: ApiScope, days: int) -> NewToken:
-    """Make a token for `owner` (the signed-in person, for themselves only)."""
+PASSWORD_REFUSED = "Your password is not correct."  # noqa: S105 - a message
+
+
+def needs_password(owner: User) -> bool:
+    """Whether making a token asks for the password again: not for people who have none
+    (they sign in only through the organisation's sign-in service; the session is enough)."""
+    return owner.password_hash is not None
+
+
+def needs_code(owner: User) -> bool:
+    """Whether making a token also asks for a code from the person's two-factor app."""
+    return two_factor.is_on(owner)
+
+
+def confirm_identity(owner: User, *, password: str | None, code: str | None, client: str) -> None:
+    """The person proves it is them again before a token is made: their password (if they
+    have one) and, with two-factor on, a current code from their app. With two-factor on the
+    attempt is counted by the two-factor throttle (committed before the check)."""
+    attempt = None
+    if needs_code(owner):
+        try:
+            attempt = two_factor.reserve_attempt(owner.id, client)
+        except auth.ThrottledError as error:
+            raise ValidationError(error.message, field="code") from error
+    if needs_password(owner) and not verify_password(owner.password_hash, password or ""):
+        raise ValidationError(PASSWORD_REFUSED, field="password")
+    if attempt is not None:
+        problem = two_factor.accept_code(owner, code or "")
+        if problem is not None:
+            raise ValidationError(problem, field="code")
+        two_factor.forget_attempt(attempt)
+
+
+def make_confirmed(
+    owner: User,
+    *,
+    name: str,
+    scope: ApiScope,
+    days: int,
+    password: str | None,
+    code: str | None,
+    client: str,
+) -> NewToken:
+    """The tokens page's "Make token": the person confirms it is them, then the token is made."""
+    _check_fields(name, days)
+    confirm_identity(owner, password=password, code=code, client=client)
+    return create_token(owner, name=name, scope=scope, days=days)
+
+
+def _check_fields(name: str, days: int) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError("Give the token a name, to tell it by later.", field="name")
@@ -66,6 +116,13 @@ def create_token(owner: User, *, name: str, scope: ApiScope, days: int) -> NewTo
     check_text(name, "The name", field="name")
     if days not in EXPIRY_DAYS:
         raise ValidationError("Choose one of the offered expiry periods.", field="expires")
+    return name
+
+
+def create_token(owner: User, *, name: str, scope: ApiScope, days: int) -> NewToken:
+    """Make a token for `owner` (for themselves only; the page confirms who they are first,
+    through `make_confirmed`)."""
+    name = _check_fields(name, days)
     secret = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(
