@@ -274,3 +274,29 @@ def test_a_break_glass_head_who_is_no_longer_an_active_head_no_longer_counts(
             head.role = Role.MANAGER
         db.session.commit()
         assert sso_settings.break_glass_person() is None
+
+
+def test_turning_sso_only_on_ends_every_password_session_but_the_heads_and_break_glass(
+    app, client, org, oidc, runner
+):
+    others = {who: app.test_client() for who in ("manager_a", "pm_a1")}
+    for who, browser in others.items():
+        sign_in(browser, getattr(org, who))
+        assert browser.get("/").status_code == 200
+    sign_in(client, org.head)
+    save(client, oidc.discovery_url)
+    page = flashes(client)
+    assert "signs out everyone who is signed in now" in page  # said before they confirm
+    with app.app_context():
+        tokens = dict(db.session.execute(select(User.id, User.session_token)).all())
+    assert runner.invoke(args=["sso", "break-glass", org.head.email]).exit_code == 0
+    client.post_form("/settings/sign-in/sso-only/on")
+    assert "Sign-in is SSO-only now" in flashes(client)  # the head stays signed in
+    for browser in others.values():
+        assert browser.get("/").status_code == 302  # signed out
+    with app.app_context():
+        after = dict(db.session.execute(select(User.id, User.session_token)).all())
+    assert after[org.head.id] == tokens[org.head.id]
+    changed = [i for i in tokens if after[i] != tokens[i]]
+    assert sorted(changed) == sorted(i for i in tokens if i != org.head.id)
+    assert len(set(after.values())) == len(after)

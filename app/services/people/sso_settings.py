@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, update
 
 from app import policy
 from app.core.errors import ValidationError
@@ -26,6 +26,7 @@ from app.extensions import db
 from app.infra.text import unwanted_character
 from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
 from app.models.base import utcnow
+from app.models.user import new_session_token
 from app.services.people import find_by_email
 from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, issuer_of
 
@@ -179,7 +180,27 @@ def set_sso_only(actor: User, is_on: bool, *, check: DiscoveryCheck | None = Non
         _check_ready_for_sso_only(current, check)
     wanted = replace(current, is_sso_only=is_on)
     _store(actor, current, wanted)
+    if is_on and not current.is_sso_only:
+        _end_password_sessions(actor)
     return wanted
+
+
+def _end_password_sessions(actor: User) -> None:
+    """Sign everyone out (everywhere, remembered browsers too) but the head turning SSO-only on
+    and the break-glass account: a session begun with a password must not outlive passwords.
+    One UPDATE; each token stays unique (a fresh random part, then the person's id)."""
+    keep = [actor.id]
+    glass = break_glass_person()
+    if glass is not None:
+        keep.append(glass.id)
+    fresh = new_session_token() + "."
+    db.session.execute(
+        update(User)
+        .where(User.id.not_in(keep))
+        .values(session_token=literal(fresh) + cast(User.id, String))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
 
 
 def _check_ready_for_sso_only(current: SsoSettings, check: DiscoveryCheck | None) -> None:
