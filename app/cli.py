@@ -124,7 +124,10 @@ def reset_two_factor(email: str):
     except DomainError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"Two-factor sign-in of {person.name} is off; they were signed out everywhere.")
+    click.echo(
+        f"Two-factor sign-in of {person.name} is off; they were signed out everywhere and "
+        "their API tokens were revoked."
+    )
 
 
 frameworks_cli = AppGroup("frameworks", help="Career frameworks: validate, import, export, list.")

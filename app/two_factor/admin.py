@@ -10,7 +10,7 @@ from app import access
 from app.forms import act, saved, submit
 from app.services import people
 from app.services.people import two_factor_account
-from app.two_factor.forms import RequirementForm
+from app.two_factor.forms import ConfirmForm, RequirementForm
 
 bp = Blueprint("two_factor_admin", __name__)
 
@@ -47,18 +47,35 @@ def _requirement_saved(required: bool) -> str:
     return "Two-factor sign-in is no longer required."
 
 
-@bp.route("/people/<int:person_id>/two-factor/reset", methods=["POST"])
+@bp.route("/people/<int:person_id>/two-factor/reset", methods=["GET", "POST"])
 @access.requires("people.manage")
 def reset(person_id: int):
-    """Turn off a person's two-factor sign-in (lost phone and recovery codes); audited."""
+    """Confirm, then turn off a person's two-factor sign-in (lost phone and recovery codes):
+    they are signed out everywhere and their API tokens are revoked; audited."""
     person = people.get_person(person_id)
+    form = ConfirmForm()
+    back = url_for("people.show", person_id=person.id)
+    if not form.validate_on_submit():
+        return act(
+            lambda: two_factor_account.reset_page(_actor(), person),
+            back=back,
+            done=lambda view: render_template("two_factor/reset.html", view=view, form=form),
+        )
     return act(
         lambda: two_factor_account.reset(_actor(), person),
-        back=url_for("people.show", person_id=person.id),
-        done=lambda _: saved(
-            f"Two-factor sign-in of {person.name} is off, and they were signed out everywhere. "
-            "They sign in with their password alone until they set it up again.",
-            "people.show",
-            person_id=person.id,
-        ),
+        back=back,
+        done=lambda view: saved(reset_message(view), "people.show", person_id=person.id),
+    )
+
+
+def reset_message(view: two_factor_account.ResetPage) -> str:
+    name = view.person.name
+    then = (
+        "They will be asked to set it up again at their next sign-in."
+        if view.asked_to_set_up_again
+        else "They sign in with their password alone until they set it up again."
+    )
+    return (
+        f"Two-factor sign-in of {name} is off: they were signed out everywhere and their API "
+        f"tokens were revoked. {then}"
     )

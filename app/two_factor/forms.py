@@ -77,3 +77,7 @@ class TurnOffForm(FlaskForm):
 
 class RequirementForm(FlaskForm):
     required = BooleanField("Require two-factor sign-in for heads of product and managers")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that confirms what the page above it says (only the CSRF token)."""

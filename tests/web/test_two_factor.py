@@ -309,9 +309,16 @@ def test_the_head_turns_off_a_persons_two_factor(app, client, org, clock):
     head = app.test_client()
     sign_in(head, org.head)
     person_page = head.get(f"/people/{org.pm_a1.id}").get_data(as_text=True)
-    assert "Turn off two-factor sign-in" in person_page
+    assert f'href="/people/{org.pm_a1.id}/two-factor/reset"' in person_page
+    assert f'action="/people/{org.pm_a1.id}/two-factor/reset"' not in person_page  # confirm first
+    confirm = head.get(f"/people/{org.pm_a1.id}/two-factor/reset").get_data(as_text=True)
+    assert "Their API tokens are revoked" in confirm
+    assert "password alone until they set it up again" in confirm
+    assert client.get("/").status_code == 200  # looking at the page did nothing
     response = head.post_form(f"/people/{org.pm_a1.id}/two-factor/reset")
     assert response.status_code == 302
+    said = head.get(response.headers["Location"]).get_data(as_text=True)
+    assert "password alone until they set it up again" in said
     assert client.get("/").status_code == 302  # Alice was signed out
     fresh = app.test_client()
     sign_in(fresh, org.pm_a1)  # the password alone
@@ -319,6 +326,42 @@ def test_the_head_turns_off_a_persons_two_factor(app, client, org, clock):
     manager = app.test_client()
     sign_in(manager, org.manager_a)
     assert manager.post_form(f"/people/{org.pm_a1.id}/two-factor/reset").status_code == 403
+
+
+def test_a_reset_where_two_factor_is_required_says_so_and_revokes_api_tokens(
+    app, client, org, clock
+):
+    sign_in(client, org.manager_a)
+    set_up(client, org.manager_a)
+    secret = make_token(app, org.manager_a)
+    head = app.test_client()
+    sign_in(head, org.head)
+    set_up(head, org.head)
+    assert head.post_form("/settings/two-factor", {"required": "y"}).status_code == 302
+    reset = f"/people/{org.manager_a.id}/two-factor/reset"
+    confirm = head.get(reset).get_data(as_text=True)
+    assert "asked to set it up again at their next sign-in" in confirm
+    assert "password alone" not in confirm
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    response = head.post_form(reset)
+    said = head.get(response.headers["Location"]).get_data(as_text=True)
+    assert "asked to set it up again at their next sign-in" in said
+    assert "password alone" not in said and "API tokens were revoked" in said
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    fresh = app.test_client()
+    sign_in(fresh, org.manager_a)
+    assert fresh.get("/").headers["Location"] == "/account/two-factor/"
+
+
+def test_the_reset_page_refuses_someone_without_two_factor(app, client, org):
+    sign_in(client, org.head)
+    response = client.get(f"/people/{org.pm_a1.id}/two-factor/reset")
+    assert response.status_code == 302
+    assert "does not use two-factor sign-in" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    sign_in(manager := app.test_client(), org.manager_a)
+    assert manager.get(f"/people/{org.pm_a1.id}/two-factor/reset").status_code == 403
 
 
 def test_two_requests_racing_with_one_code_let_one_in(app, client, org, clock):
@@ -350,10 +393,12 @@ def test_two_requests_racing_with_one_code_let_one_in(app, client, org, clock):
 def test_the_command_line_turns_off_someones_two_factor(app, client, org, clock):
     sign_in(client, org.head)
     set_up(client, org.head)
+    secret = make_token(app, org.head)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["people", "reset-two-factor", org.head.email])
     assert result.exit_code == 0, result.output
-    assert "is off" in result.output
+    assert "is off" in result.output and "API tokens were revoked" in result.output
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
     assert client.get("/").status_code == 302  # signed out everywhere
     again = runner.invoke(args=["people", "reset-two-factor", org.head.email])
     assert again.exit_code != 0 and "does not use two-factor sign-in" in again.output

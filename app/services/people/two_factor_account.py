@@ -21,6 +21,7 @@ from app.models import AuditEvent, RecoveryCode, Role, Setting, User
 from app.models.base import utcnow
 from app.models.user import new_session_token
 from app.services import audit
+from app.services.api import tokens
 from app.services.people import two_factor
 
 SETTING_KEY = "two_factor"
@@ -130,18 +131,43 @@ def turn_off(person: User, *, password: str, code: str, client: str) -> None:
     audit.record(person, "person.two_factor_disabled", person, after={"client": client})
 
 
-def reset(actor: User, person: User) -> None:
-    """The head of product turns a person's two-factor off (they lost their phone and their
-    recovery codes): the person's sessions end, and they sign in with their password alone,
-    or set it up again (at once, where it is required)."""
+@dataclass(frozen=True)
+class ResetPage:
+    """What the head is about to do to `person`, to confirm."""
+
+    person: User
+    asked_to_set_up_again: bool  # the requirement covers them: set up again at next sign-in
+
+
+def reset_page(actor: User, person: User) -> ResetPage:
     policy.authorize(actor, "people.manage")
+    _check_resettable(actor, person)
+    return ResetPage(person, _asked_to_set_up_again(person))
+
+
+def _asked_to_set_up_again(person: User) -> bool:
+    return applies_to(person) and person.password_hash is not None and is_required()
+
+
+def _check_resettable(actor: User, person: User) -> None:
     if person.id == actor.id:
         raise ValidationError("Turn your own off on your Two-factor sign-in page.")
     if not two_factor.is_on(person):
         raise ValidationError(f"{person.name} does not use two-factor sign-in.")
+
+
+def reset(actor: User, person: User) -> ResetPage:
+    """The head of product turns a person's two-factor off (they lost their phone and their
+    recovery codes): the person's sessions end and their API tokens are revoked (what was lost
+    with the phone may hold those too); they sign in with their password alone, or set it up
+    again at their next sign-in where it is required."""
+    policy.authorize(actor, "people.manage")
+    _check_resettable(actor, person)
     _clear(person)
     person.session_token = new_session_token()
     audit.record(actor, "person.two_factor_reset", person)
+    tokens.revoke_all(person, actor=actor, reason="two-factor sign-in reset")
+    return ResetPage(person, _asked_to_set_up_again(person))
 
 
 def _clear(person: User) -> None:
