@@ -294,7 +294,8 @@ def create_evidence(body: EvidenceNew):
 def update_evidence(evidence_id: int, body: EvidenceChange):
     """Change the fields you send on an item of yours, keeping the others. Send the version
     you read: if the item changed since, nothing is stored and the answer is 409 with the
-    current version (current.version)."""
+    current version (current.version). An item you may read but not change is 403; one you
+    may not read is 404."""
     changes = body.changes()
     changes.pop("version", None)
     item = service.update(_actor(), evidence_id, changes, version=body.version)
@@ -313,7 +314,8 @@ def update_evidence(evidence_id: int, body: EvidenceChange):
 )
 def delete_evidence(evidence_id: int):
     """Move an item of yours to the Trash, as its page's Delete does: hidden from everyone
-    else at once, restorable by you on the Trash page for 30 days."""
+    else at once, restorable by you on the Trash page for 30 days. 403 for an item you may
+    read but not change; 404 for one you may not read."""
     service.trash(_actor(), evidence_id)
     db.session.commit()
 

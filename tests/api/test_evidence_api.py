@@ -287,9 +287,28 @@ def test_nobody_changes_or_trashes_someone_elses_item(app, client, placed):
     item = record(app, placed.pm_a1)
     ada = bearer(make_token(app, placed.manager_a))  # may read it, not change it
     assert client.get(f"/api/v1/evidence/{item}", headers=ada).status_code == 200
-    patch = client.patch(f"/api/v1/evidence/{item}", json={"version": 1, "title": "X"}, headers=ada)
-    assert patch.status_code == 404
-    assert client.delete(f"/api/v1/evidence/{item}", headers=ada).status_code == 404
+    answers = [
+        client.patch(f"/api/v1/evidence/{item}", json={"version": 1, "title": "X"}, headers=ada),
+        client.delete(f"/api/v1/evidence/{item}", headers=ada),
+        client.post(f"/api/v1/evidence/{item}/restore", headers=ada),
+    ]
+    for answer in answers:  # she may read it: no secret that it exists, so 403, said in words
+        assert answer.status_code == 403, answer.get_data(as_text=True)
+        assert answer.json["type"] == "/api/v1/problems/forbidden"
+        assert "may read this item but not change it" in answer.json["detail"]
+    bea = bearer(make_token(app, placed.pm_b1))  # may not even read it: 404, as its page
+    assert client.get(f"/api/v1/evidence/{item}", headers=bea).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/evidence/{item}", json={"version": 1, "title": "X"}, headers=bea
+        ).status_code
+        == 404
+    )
+    assert client.delete(f"/api/v1/evidence/{item}", headers=bea).status_code == 404
+    assert client.post(f"/api/v1/evidence/{item}/restore", headers=bea).status_code == 404
+    with app.app_context():
+        stored = db.session.get(Evidence, item)
+        assert stored.title != "X" and stored.deleted_at is None and stored.revision == 1
 
 
 def test_deleting_moves_to_the_trash_and_restoring_brings_it_back_as_the_pages_do(
@@ -315,7 +334,7 @@ def test_deleting_moves_to_the_trash_and_restoring_brings_it_back_as_the_pages_d
     assert client.get(f"/api/v1/evidence/{item}", headers=ada).status_code == 200
     again = client.post(f"/api/v1/evidence/{item}/restore", headers=alice)
     assert again.status_code == 422
-    assert client.post(f"/api/v1/evidence/{item}/restore", headers=ada).status_code == 404
+    assert client.post(f"/api/v1/evidence/{item}/restore", headers=ada).status_code == 403
 
 
 def test_the_list_reads_a_fixed_number_of_queries(app, client, placed):

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
-from app.core.errors import ConflictError
+from app.core.errors import ConflictError, ForbiddenError
 from app.extensions import db
 from app.models import Evidence, EvidenceKind, User, Visibility
 from app.services import evidence as evidence_service
@@ -187,6 +187,20 @@ def _input_of(evidence: Evidence) -> evidence_service.EvidenceInput:
     )
 
 
+READ_ONLY = "You may read this item but not change it: only the person who logged it can."
+
+
+def _changeable(actor: User, evidence_id: int) -> Evidence:
+    """An item the actor may change (their own). One they may read but not change is
+    ForbiddenError (403, it is no secret that it exists); one they may not read is
+    NotFoundError (404, as its page answers)."""
+    evidence = evidence_service.get_evidence(evidence_id)
+    policy.authorize(actor, "evidence.view", evidence)
+    if not policy.can(actor, "evidence.edit", evidence):
+        raise ForbiddenError(READ_ONLY)
+    return evidence
+
+
 def update(actor: User, evidence_id: int, changes: dict[str, Any], *, version: int) -> Item:
     """Change the fields given, keeping the others, as the page's edit form saves them.
 
@@ -196,7 +210,7 @@ def update(actor: User, evidence_id: int, changes: dict[str, Any], *, version: i
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise ValueError(f"not fields of an evidence item: {sorted(unknown)}")
-    evidence = timeline.editable(actor, evidence_id)
+    evidence = _changeable(actor, evidence_id)
     if evidence.revision != version:
         raise ConflictError(
             "The item changed since you read it.",
@@ -211,10 +225,10 @@ def update(actor: User, evidence_id: int, changes: dict[str, Any], *, version: i
 def trash(actor: User, evidence_id: int) -> None:
     """Move the actor's item to the Trash, as the page's Delete button does (restorable there
     for 30 days)."""
-    evidence_service.trash_evidence(actor, timeline.editable(actor, evidence_id))
+    evidence_service.trash_evidence(actor, _changeable(actor, evidence_id))
 
 
 def restore(actor: User, evidence_id: int) -> Item:
     """Bring the actor's item back from the Trash, as the Trash page's Restore does."""
-    evidence = evidence_service.restore_evidence(actor, timeline.editable(actor, evidence_id))
+    evidence = evidence_service.restore_evidence(actor, _changeable(actor, evidence_id))
     return item(actor, evidence.id)
