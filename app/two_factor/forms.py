@@ -38,6 +38,20 @@ def password(**extra):
     )
 
 
+def focus_first_error(*forms) -> None:
+    """After a refusal, the cursor goes to the (first) field with the error, not to the field
+    that has it when the page is new: `forms` in the order the page shows them."""
+    fields = [field for form in forms for field in form if field.type != "CSRFTokenField"]
+    first = next((field for field in fields if field.errors), None)
+    if first is None:
+        return
+    for field in fields:  # a new dict each: render_kw is shared by every form of the class
+        attributes = {k: v for k, v in (field.render_kw or {}).items() if k != "autofocus"}
+        if field is first:
+            attributes["autofocus"] = True
+        field.render_kw = attributes
+
+
 class CodeForm(FlaskForm):
     code = app_code(autofocus=True)
 

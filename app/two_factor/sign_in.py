@@ -9,7 +9,7 @@ from app.auth.views import finish_sign_in
 from app.extensions import db
 from app.services.people import auth, two_factor_sign_in
 from app.two_factor import pending
-from app.two_factor.forms import CodeForm, RecoveryCodeForm
+from app.two_factor.forms import CodeForm, RecoveryCodeForm, focus_first_error
 
 bp = Blueprint("two_factor_sign_in", __name__)
 
@@ -58,6 +58,7 @@ def _second_step(form, field: str):
 def _page(form):
     code_form = form if isinstance(form, CodeForm) else CodeForm(formdata=None)
     recovery_form = form if isinstance(form, RecoveryCodeForm) else RecoveryCodeForm(formdata=None)
+    focus_first_error(code_form, recovery_form)
     return render_template(
         "two_factor/second_step.html",
         form=code_form,

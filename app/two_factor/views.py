@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 from app import access
 from app.forms import act, saved, submit
 from app.services.people import two_factor_account
-from app.two_factor.forms import NewCodesForm, TurnOffForm, TurnOnForm
+from app.two_factor.forms import NewCodesForm, TurnOffForm, TurnOnForm, focus_first_error
 
 bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
 
@@ -36,6 +36,7 @@ def _page(status: int = 200, **failed):
         "off_form": TurnOffForm(formdata=None, prefix="off"),
         **failed,
     }
+    focus_first_error(forms["on_form"], forms["codes_form"], forms["off_form"])
     page = two_factor_account.setup_page(_person())
     return render_template("two_factor/account.html", page=page, **forms), status
 

@@ -21,6 +21,7 @@ START = datetime(2027, 3, 1, 9, 0, 0, tzinfo=UTC)  # the start of a 30-second st
 SECRET = re.compile(r'<code class="secret-text" id="secret">([A-Z2-7 ]+)</code>')
 RECOVERY = re.compile(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>")
 ACCOUNT = "/account/two-factor/"
+AUTOFOCUS = re.compile(r"<input [^>]*\bautofocus\b[^>]*>")
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -28,6 +29,11 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def clock():
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+def focused(page: str) -> list[str]:
+    """The ids of the fields that take the cursor when the page opens."""
+    return [re.search(r'\sid="([^"]+)"', tag).group(1) for tag in AUTOFOCUS.findall(page)]
 
 
 def page_token(client, path: str = ACCOUNT) -> str:
@@ -204,6 +210,8 @@ def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(app, client, o
     reused = post(again, "/login/recovery-code", {"recovery_code": codes[0]}, "/login/code")
     assert reused.status_code == 400
     assert "used already" in reused.get_data(as_text=True)
+    assert focused(reused.get_data(as_text=True)) == ["recovery_code"]  # the refused field
+    assert focused(again.get("/login/code").get_data(as_text=True)) == ["code"]
     assert "person.recovery_code_used" in audit_actions(app, org.pm_a1.id)
 
 
@@ -231,8 +239,18 @@ def test_turning_off_needs_the_password_and_a_code(app, client, org, clock):
     )
     assert no_password.status_code == 400
     assert "Your password is not correct." in no_password.get_data(as_text=True)
+    assert focused(no_password.get_data(as_text=True)) == ["off-password"]
     no_code = post(client, "/account/two-factor/turn-off", {"off-password": org.pm_a1.password})
     assert no_code.status_code == 400
+    assert focused(no_code.get_data(as_text=True)) == ["off-code"]
+    wrong_code = post(
+        client,
+        "/account/two-factor/turn-off",
+        {"off-password": org.pm_a1.password, "off-code": "aaaa-bbbb-cccc"},
+    )
+    assert wrong_code.status_code == 400 and focused(wrong_code.get_data(as_text=True)) == [
+        "off-code"
+    ]
     done = post(
         client,
         "/account/two-factor/turn-off",
