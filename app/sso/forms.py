@@ -21,6 +21,7 @@ class SsoSettingsForm(FlaskForm):
     provider_name = StringField(
         "Provider name",
         validators=[Length(max=PROVIDER_NAME_MAX * 4)],
+        render_kw={"maxlength": PROVIDER_NAME_MAX},
         description=f"As people know it; the sign-in button says “Sign in with …”. At most "
         f"{PROVIDER_NAME_MAX} characters.",
     )

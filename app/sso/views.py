@@ -18,7 +18,7 @@ from flask_login import current_user, login_user
 from app import access
 from app.auth.views import safe_next
 from app.extensions import db
-from app.forms import act, submit
+from app.forms import act, apply_domain_error, submit
 from app.services.people import sso, sso_discovery, sso_settings
 from app.sso import client
 from app.sso.forms import SsoSettingsForm
@@ -111,12 +111,33 @@ def settings():
     """The provider (discovery URL, client id and secret), unknown people, and SSO-only."""
     current = sso_settings.settings_for(_actor())
     form = SsoSettingsForm(data=_form_data(current) if request.method == "GET" else None)
+    check = None
+    if request.method == "POST" and form.validate():
+        url = sso_settings.url_to_check(_input(form))
+        db.session.commit()  # no transaction held while the provider answers
+        check = sso_discovery.check_discovery(url) if url else None
     return submit(
         form,
-        lambda: sso_settings.save_settings(_actor(), _input(form)),
+        lambda: sso_settings.save_settings(_actor(), _input(form), check=check),
         page=lambda status, error=None: _settings_page(form, status),
-        done=lambda _: _back("The sign-in settings were saved. Press Test to check them."),
+        done=_saved,
+        show=_show_errors,
     )
+
+
+def _saved(saved: sso_settings.SsoSettings):
+    if saved.check_problem:
+        return _back(
+            "The sign-in settings were saved, but the provider does not work yet, so the sign-in "
+            f"page does not offer it: {saved.check_problem}",
+            "error",
+        )
+    return _back("The sign-in settings were saved, and the provider's discovery check passed.")
+
+
+def _show_errors(form: SsoSettingsForm, error) -> None:
+    for problem in getattr(error, "problems", [error]):
+        apply_domain_error(form, problem)
 
 
 def _form_data(current: sso_settings.SsoSettings) -> dict[str, str]:
@@ -155,8 +176,16 @@ def test():
     settings = sso_settings.settings_for(_actor())
     db.session.commit()  # no transaction held while the provider answers
     check = sso_discovery.check_discovery(settings.discovery_url)
+    sso_settings.record_check(_actor(), check)
+    db.session.commit()
     for result in check.results:
         flash(result.message, "success" if result.is_ok else "error")
+    if check.is_ok:
+        flash(
+            "The client secret is checked only at the first real sign-in: sign in with the "
+            "provider once to be sure of it.",
+            "info",
+        )
     return redirect(url_for("sso.settings"))
 
 

@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import ValidationError
 from app.extensions import db
 from app.models import AuditEvent, Role, Setting, User
 from app.models.base import utcnow
@@ -94,7 +95,8 @@ def test_saving_keeps_the_secret_out_of_the_page_and_the_audit(app, client, org,
     answer = save(client, oidc.issuer)  # the issuer URL alone: the discovery path is added
     assert answer.status_code == 302
     page = flashes(client)
-    assert SECRET not in page and "…7781" in page
+    assert SECRET not in page and "7781" not in page and "Set (never shown)" in page
+    assert 'maxlength="40"' in page  # the provider name: as long as the service accepts
     assert oidc.discovery_url in page
     assert f"{RP_BASE}/login/sso/callback" in page and f"{RP_BASE}/login" in page
     with app.app_context():
@@ -107,6 +109,10 @@ def test_saving_keeps_the_secret_out_of_the_page_and_the_audit(app, client, org,
         )
         assert [e.action for e in events] == ["settings.sso_changed"]
         assert SECRET not in repr((events[0].before, events[0].after))
+        assert events[0].after["client_secret"] == "set"
+        assert events[0].before["client_secret"] == "not set"
+        sealed = db.session.get(Setting, "sso").value["client_secret"]
+        assert SECRET not in sealed and sealed.startswith("fernet1:")  # sealed at rest
 
     # A blank secret keeps the stored one; another value replaces it.
     assert (
@@ -151,6 +157,7 @@ def test_the_test_button_says_what_works(client, org, oidc):
     page = flashes(client)
     assert f"Discovery works: the issuer is {oidc.issuer}." in page
     assert "publishes 1 signing key" in page and "sign-out page" in page
+    assert "client secret is checked only at the first real sign-in" in page
 
 
 @pytest.mark.parametrize(
@@ -300,3 +307,70 @@ def test_turning_sso_only_on_ends_every_password_session_but_the_heads_and_break
     changed = [i for i in tokens if after[i] != tokens[i]]
     assert sorted(changed) == sorted(i for i in tokens if i != org.head.id)
     assert len(set(after.values())) == len(after)
+
+
+def test_a_blank_secret_is_not_kept_for_a_provider_on_another_server(app, client, org, oidc):
+    sign_in(client, org.head)
+    assert save(client, oidc.discovery_url).status_code == 302
+    moved = oidc.discovery_url.replace("127.0.0.1", "localhost")
+    answer = save(client, moved, client_secret="")
+    assert answer.status_code == 400
+    assert "Type the client secret again" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert sso_settings.stored().discovery_url == oidc.discovery_url
+
+
+def test_every_bad_field_is_named_in_one_pass(app, client, org):
+    sign_in(client, org.head)
+    answer = save(client, "ftp://x", client_secret="", provider_name="", client_id="a b")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    for field in ("discovery_url", "client_secret", "provider_name", "client_id"):
+        assert f'id="{field}-error"' in page, field
+
+
+def test_a_provider_that_fails_its_check_is_saved_with_a_warning_and_no_button(
+    app, client, org, oidc
+):
+    sign_in(client, org.head)
+    assert save(client, "http://127.0.0.1:9").status_code == 302
+    page = flashes(client)
+    assert "does not work yet" in page and "could not be reached" in page
+    assert "The last check failed" in page  # beside the URL, on every visit
+    anyone = app.test_client()
+    assert "Sign in with Test OP" not in anyone.get("/login").get_data(as_text=True)
+
+    assert save(client, oidc.discovery_url).status_code == 302
+    assert "The last check failed" not in flashes(client)
+    assert "Sign in with Test OP" in anyone.get("/login").get_data(as_text=True)
+
+
+def test_while_sso_only_a_failing_provider_is_not_saved(app, client, org, oidc, runner):
+    sign_in(client, org.head)
+    save(client, oidc.discovery_url)
+    assert runner.invoke(args=["sso", "break-glass", org.head.email]).exit_code == 0
+    client.post_form("/settings/sign-in/sso-only/on")
+    answer = save(client, "http://127.0.0.1:9")
+    assert answer.status_code == 400
+    assert "must work before it is saved" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert sso_settings.stored().discovery_url == oidc.discovery_url
+
+
+def test_sso_only_refuses_a_check_of_another_url_than_the_stored_one(app, org, oidc):
+    from app.services.people import sso_discovery
+
+    with app.app_context():
+        db.session.merge(
+            Setting(
+                key="sso",
+                value={"discovery_url": oidc.discovery_url, "client_id": "c", "client_secret": "s"},
+            )
+        )
+        sso_settings.set_break_glass(org.head.email)
+        head = db.session.get(User, org.head.id)
+        other = sso_discovery.DiscoveryCheck(
+            (sso_discovery.CheckResult(True, "ok"),), discovery_url="https://elsewhere.example"
+        )
+        with pytest.raises(ValidationError, match="changed while they were being checked"):
+            sso_settings.set_sso_only(head, True, check=other)

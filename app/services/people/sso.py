@@ -54,7 +54,8 @@ def sign_in_options() -> SignInOptions:
     if not settings.is_configured:
         return SignInOptions()
     if not settings.is_sso_only:
-        return SignInOptions(settings.provider_name, has_sso=True)
+        # Passwords work: no button that the last check of this provider says cannot work.
+        return SignInOptions(settings.provider_name, has_sso=not settings.check_problem)
     return SignInOptions(
         settings.provider_name,
         has_sso=True,

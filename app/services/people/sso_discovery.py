@@ -5,7 +5,7 @@ outside a database transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -30,6 +30,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class DiscoveryCheck:
     results: tuple[CheckResult, ...]
+    discovery_url: str = ""  # what was checked
 
     @property
     def is_ok(self) -> bool:
@@ -42,6 +43,10 @@ def check_discovery(discovery_url: str) -> DiscoveryCheck:
     it with no database transaction open."""
     if not discovery_url:
         return DiscoveryCheck((CheckResult(False, "No discovery URL is set."),))
+    return replace(_check(discovery_url), discovery_url=discovery_url)
+
+
+def _check(discovery_url: str) -> DiscoveryCheck:
     metadata, problem = _fetch_json(discovery_url, "The discovery URL")
     if problem:
         return DiscoveryCheck((CheckResult(False, problem),))

@@ -1,8 +1,9 @@
 """Single sign-on settings: the OpenID provider (discovery URL, client id and secret), what to do
 with people Rungs does not know, SSO-only mode, and the one break-glass head of product.
 
-The provider's settings live in the `settings` table under "sso"; the client secret is never
-shown back (a hint of its last characters) nor audited. The break-glass account lives under a
+The provider's settings live in the `settings` table under "sso"; the client secret is sealed
+there (app/infra/secret_box, with a key derived from SECRET_KEY), and never shown back nor
+audited: pages and audit rows say only "set" or "not set". The break-glass account lives under a
 key of its own ("sso_break_glass"), set only from the command line, so that no page (and no one
 who took over a head's session) can choose who keeps a password when passwords are off.
 
@@ -23,6 +24,7 @@ from sqlalchemy import String, cast, func, literal, select, update
 from app import policy
 from app.core.errors import ValidationError
 from app.extensions import db
+from app.infra import secret_box
 from app.infra.text import unwanted_character
 from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
 from app.models.base import utcnow
@@ -37,6 +39,7 @@ URL_MAX = 500
 CLIENT_ID_MAX = 255
 SECRET_MAX = 500
 PROVIDER_NAME_MAX = 40
+SEALED_PURPOSE = "sso-client-secret"  # secret_box label
 
 
 class UnknownPeople(enum.StrEnum):
@@ -62,6 +65,8 @@ class SsoSettings:
     client_secret: str = ""
     unknown_people: UnknownPeople = UnknownPeople.REFUSE
     is_sso_only: bool = False
+    # What the last discovery check of this very URL found wrong ("" when it passed or none ran).
+    check_problem: str = ""
 
     @property
     def is_configured(self) -> bool:
@@ -69,7 +74,8 @@ class SsoSettings:
 
     @property
     def secret_hint(self) -> str:
-        return f"…{self.client_secret[-4:]}" if self.client_secret else ""
+        """All a page or an audit row says of the secret: whether there is one."""
+        return "set" if self.client_secret else "not set"
 
     @property
     def expected_issuer(self) -> str:
@@ -105,10 +111,39 @@ def stored() -> SsoSettings:
         provider_name=str(value.get("provider_name") or ""),
         discovery_url=str(value.get("discovery_url") or ""),
         client_id=str(value.get("client_id") or ""),
-        client_secret=str(value.get("client_secret") or ""),
+        client_secret=_opened(str(value.get("client_secret") or "")),
         unknown_people=unknown,
         is_sso_only=value.get("sso_only") is True,
+        check_problem=_check_problem(value),
     )
+
+
+def _keys() -> list[str]:
+    config = current_app.config
+    return [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
+
+
+def _sealed(secret: str) -> str:
+    return secret_box.seal(secret, keys=_keys(), purpose=SEALED_PURPOSE) if secret else ""
+
+
+def _opened(stored_secret: str) -> str:
+    """The client secret; "" (not set: the head enters it again) when it was sealed with a key
+    this app no longer has. One stored before sealing began is read as it is."""
+    if not stored_secret.startswith(secret_box.PREFIX):
+        return stored_secret
+    try:
+        return secret_box.open_sealed(stored_secret, keys=_keys(), purpose=SEALED_PURPOSE)
+    except secret_box.SecretUnreadableError:
+        current_app.logger.warning("The SSO client secret cannot be opened with SECRET_KEY.")
+        return ""
+
+
+def _check_problem(value: dict[str, Any]) -> str:
+    last = value.get("last_check")
+    if not isinstance(last, dict) or last.get("url") != value.get("discovery_url"):
+        return ""
+    return str(last.get("problem") or "")
 
 
 def settings_for(actor: User) -> SsoSettings:
@@ -127,36 +162,124 @@ class SsoInput:
     unknown_people: str
 
 
-def save_settings(actor: User, data: SsoInput) -> SsoSettings:
+class SettingsErrors(ValidationError):
+    """Every field the settings form got wrong, each with its message (shown in one pass)."""
+
+    def __init__(self, problems: list[ValidationError]):
+        super().__init__(problems[0].message, field=problems[0].field)
+        self.problems = problems
+
+
+def url_to_check(data: SsoInput) -> str | None:
+    """The discovery URL the form names, completed, when it is a usable one (None otherwise):
+    the caller checks it, outside any transaction, before `save_settings`."""
+    try:
+        return check_discovery_url(data.discovery_url)
+    except ValidationError:
+        return None
+
+
+def save_settings(
+    actor: User, data: SsoInput, *, check: DiscoveryCheck | None = None
+) -> SsoSettings:
     """Set the provider and the policy for unknown people (SSO-only is switched apart). Audited
-    without the secret. The caller commits."""
+    without the secret. `check` is the discovery check of this URL, made by the caller outside
+    the transaction: while sign-in is SSO-only a failing one is refused (it would lock everyone
+    out); otherwise the settings are kept and the page warns beside the URL (the sign-in page
+    offers no provider button until a check passes). The caller commits."""
     policy.authorize(actor, "settings.manage")
     current = stored()
-    secret = data.client_secret.strip()
-    if not secret and not current.client_secret:
+    wanted = _checked(data, current)
+    problem = _problem_of(check, wanted.discovery_url)
+    if current.is_sso_only and problem is not None:
         raise ValidationError(
-            "Enter the client secret the provider gave you.", field="client_secret"
+            "Sign-in is SSO-only, so this provider must work before it is saved (or nobody but "
+            f"the break-glass account could sign in). {problem}",
+            field="discovery_url",
         )
+    is_checked = check is not None and check.discovery_url == wanted.discovery_url
+    if is_checked:
+        wanted = replace(wanted, check_problem=problem or "")
+    _store(actor, current, wanted, checked_url=wanted.discovery_url if is_checked else None)
+    return wanted
+
+
+def _problem_of(check: DiscoveryCheck | None, url: str) -> str | None:
+    """None when `check` passed for `url`; otherwise what is wrong ("" if nothing was said)."""
+    if check is None or check.discovery_url != url:
+        return "The provider's configuration could not be checked."
+    if check.is_ok:
+        return None
+    return next((r.message for r in check.results if not r.is_ok), "The check failed.")
+
+
+def _checked(data: SsoInput, current: SsoSettings) -> SsoSettings:
+    problems: list[ValidationError] = []
+
+    def attempt(check, *args):
+        try:
+            return check(*args)
+        except ValidationError as error:
+            problems.append(error)
+            return ""
+
+    name = attempt(_check_provider_name, data.provider_name)
+    url = attempt(check_discovery_url, data.discovery_url)
+    client_id = attempt(_check_token_like, data.client_id, "client id", CLIENT_ID_MAX, "client_id")
+    secret = data.client_secret.strip()
+    if secret:
+        secret = attempt(_check_token_like, secret, "client secret", SECRET_MAX, "client_secret")
+    elif not current.client_secret:
+        problems.append(
+            ValidationError("Enter the client secret the provider gave you.", field="client_secret")
+        )
+    elif url and _server(url) != _server(current.discovery_url):
+        problems.append(
+            ValidationError(
+                "Type the client secret again: the discovery URL now names another server, and "
+                "the stored secret was given for the old one.",
+                field="client_secret",
+            )
+        )
+    else:
+        secret = current.client_secret
     try:
         unknown = UnknownPeople(data.unknown_people)
     except ValueError:
-        raise ValidationError(
-            "Choose what happens to people Rungs does not know.", field="unknown_people"
-        ) from None
-    wanted = SsoSettings(
-        provider_name=_check_provider_name(data.provider_name),
-        discovery_url=check_discovery_url(data.discovery_url),
-        client_id=_check_token_like(data.client_id, "client id", CLIENT_ID_MAX, "client_id"),
-        client_secret=(
-            _check_token_like(secret, "client secret", SECRET_MAX, "client_secret")
-            if secret
-            else current.client_secret
-        ),
+        problems.append(
+            ValidationError(
+                "Choose what happens to people Rungs does not know.", field="unknown_people"
+            )
+        )
+        unknown = UnknownPeople.REFUSE
+    if problems:
+        raise SettingsErrors(problems)
+    return SsoSettings(
+        provider_name=name,
+        discovery_url=url,
+        client_id=client_id,
+        client_secret=secret,
         unknown_people=unknown,
         is_sso_only=current.is_sso_only,
     )
-    _store(actor, current, wanted)
-    return wanted
+
+
+def _server(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def record_check(actor: User, check: DiscoveryCheck) -> None:
+    """Remember what the Test button found for the stored URL (the page warns beside the URL,
+    and the sign-in page offers the provider only once a check passed). Not audited: nothing
+    was changed."""
+    policy.authorize(actor, "settings.manage")
+    row = db.session.get(Setting, SETTING_KEY)
+    if row is None or not isinstance(row.value, dict):
+        return
+    problem = _problem_of(check, check.discovery_url)
+    row.value = {**row.value, "last_check": {"url": check.discovery_url, "problem": problem}}
+    db.session.flush()
 
 
 def remove_settings(actor: User) -> None:
@@ -173,7 +296,8 @@ def remove_settings(actor: User) -> None:
 def set_sso_only(actor: User, is_on: bool, *, check: DiscoveryCheck | None = None) -> SsoSettings:
     """Turn SSO-only on (passwords off, but for the break-glass account) or off. On needs a
     configuration whose discovery check just passed (`check`, made by the caller outside the
-    transaction) and a break-glass head of product."""
+    transaction, of the URL stored now: refused if another save changed it meanwhile) and a
+    break-glass head of product."""
     policy.authorize(actor, "settings.manage")
     current = stored()
     if is_on:
@@ -209,6 +333,10 @@ def _check_ready_for_sso_only(current: SsoSettings, check: DiscoveryCheck | None
             "Set the provider first (discovery URL, client id and secret): with passwords off, "
             "single sign-on is the way in."
         )
+    if check is not None and check.discovery_url != current.discovery_url:
+        raise ValidationError(
+            "The provider's settings changed while they were being checked. Try again."
+        )
     if check is None or not check.is_ok:
         problem = next((r.message for r in (check.results if check else []) if not r.is_ok), "")
         raise ValidationError(
@@ -222,16 +350,22 @@ def _check_ready_for_sso_only(current: SsoSettings, check: DiscoveryCheck | None
         )
 
 
-def _store(actor: User | None, before: SsoSettings, after: SsoSettings) -> None:
+def _store(
+    actor: User | None, before: SsoSettings, after: SsoSettings, *, checked_url: str | None = None
+) -> None:
     row = db.session.get(Setting, SETTING_KEY)
     if row is None:
         row = Setting(key=SETTING_KEY, value={})
         db.session.add(row)
+    last = row.value.get("last_check") if isinstance(row.value, dict) else None
+    if checked_url is not None:
+        last = {"url": checked_url, "problem": after.check_problem or None}
     row.value = {
+        "last_check": last,
         "provider_name": after.provider_name,
         "discovery_url": after.discovery_url,
         "client_id": after.client_id,
-        "client_secret": after.client_secret,
+        "client_secret": _sealed(after.client_secret),  # at rest: sealed (app/infra/secret_box)
         "unknown_people": after.unknown_people.value,
         "sso_only": after.is_sso_only,
     }
