@@ -77,6 +77,9 @@ class Config:
     # Requests one API token may make per minute (RUNGS_API_RATE_LIMIT), counted in the
     # database so the limit holds across workers; past it the API answers 429.
     API_RATE_LIMIT = 120
+    # Days a record of one API request (api_token_uses) is kept (RUNGS_API_USE_RETENTION_DAYS);
+    # older ones are purged in small batches as tokens are used, and by `flask api purge-uses`.
+    API_USE_RETENTION_DAYS = 90
 
     # Evidence attachments: the largest file and how many files one item may carry.
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -193,6 +196,7 @@ ENV_COUNT_OVERRIDES = {
     "RUNGS_JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
     "RUNGS_JOB_REQUEUE_MAX_AGE": "JOB_REQUEUE_MAX_AGE",
     "RUNGS_API_RATE_LIMIT": "API_RATE_LIMIT",
+    "RUNGS_API_USE_RETENTION_DAYS": "API_USE_RETENTION_DAYS",
 }
 # The same, for whole numbers that may be 0.
 ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES", "MAIL_PORT": "MAIL_PORT"}

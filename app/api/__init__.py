@@ -93,4 +93,4 @@ def init_app(app: Flask) -> None:
 
 
 # The resources: each module declares its operations on import.
-from . import evidence, frameworks, me, people, promotions, reference  # noqa: E402, F401
+from . import evidence, frameworks, me, people, promotions, reference, upkeep  # noqa: E402, F401

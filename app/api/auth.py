@@ -75,6 +75,8 @@ def authenticate() -> Response | None:
     try:
         token = tokens.authenticate(_bearer())
     except TokenError as error:
+        if error.token_id is not None:  # a known token that no longer works: worth seeing
+            _record(error.token_id, 401, mark_used=False)
         return _unauthenticated(error.problem)
     owner_id, scope, token_id = token.user_id, token.scope, token.id
     g.api_token_id = token_id
@@ -107,15 +109,20 @@ def finish(response: Response) -> Response:
     response.headers["RateLimit-Reset"] = str(rate.seconds_to_reset(utcnow()))
     response.headers["RateLimit-Policy"] = f"{rate.limit};w={usage.WINDOW_SECONDS}"
     response.headers["Vary"] = "Authorization"
+    _record(g.api_token_id, response.status_code)
+    return response
+
+
+def _record(token_id: int, status: int, *, mark_used: bool = True) -> None:
     recorded = usage.record_use(
-        g.api_token_id,
+        token_id,
         method=request.method,
         path=request.path,
-        status=response.status_code,
+        status=status,
         client=request.remote_addr or "unknown",
+        mark_used=mark_used,
     )
     if not recorded:
         current_app.logger.warning(
-            "API use of token %s not audited (%s %s)", g.api_token_id, request.method, request.path
+            "API use of token %s not audited (%s %s)", token_id, request.method, request.path
         )
-    return response

@@ -97,3 +97,72 @@ def test_the_limit_is_set_from_the_environment():
     assert config.load({"RUNGS_API_RATE_LIMIT": "5"}, {"ENV": "testing"})["API_RATE_LIMIT"] == 5
     with pytest.raises(config.ConfigError):
         config.load({"RUNGS_API_RATE_LIMIT": "0"}, {"ENV": "testing"})
+
+
+def test_last_used_moves_at_most_once_a_minute(app, client, org):
+    secret = make_token(app, org.pm_a1)
+    for seconds in (0, 30, 59):
+        with time_machine.travel(MOMENT + timedelta(seconds=seconds), tick=False):
+            client.get("/api/v1/me", headers=bearer(secret))
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) == MOMENT
+    with time_machine.travel(MOMENT + timedelta(seconds=61), tick=False):
+        client.get("/api/v1/me", headers=bearer(secret))
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) == MOMENT + timedelta(seconds=61)
+    assert len(uses(app)) == 4  # every request is still recorded
+
+
+def test_uses_older_than_the_retention_are_purged_as_tokens_are_used(app, client, org):
+    secret = make_token(app, org.pm_a1)
+    days = app.config["API_USE_RETENTION_DAYS"]
+    assert days == 90
+    with time_machine.travel(MOMENT - timedelta(days=days + 1), tick=False):
+        client.get("/api/v1/me", headers=bearer(secret))
+    with time_machine.travel(MOMENT - timedelta(days=days - 1), tick=False):
+        client.get("/api/v1/frameworks", headers=bearer(secret))
+    assert [u[1] for u in uses(app)] == ["/api/v1/me", "/api/v1/frameworks"]
+    with time_machine.travel(MOMENT, tick=False):
+        client.get("/api/v1/people", headers=bearer(secret))  # opens a new window: purges
+    assert [u[1] for u in uses(app)] == ["/api/v1/frameworks", "/api/v1/people"]
+
+
+def test_the_cli_purges_every_old_use_in_batches(app, org, monkeypatch):
+    from app.services.api import usage
+
+    secret = make_token(app, org.pm_a1)
+    old = MOMENT - timedelta(days=app.config["API_USE_RETENTION_DAYS"] + 5)
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+        db.session.add_all(
+            ApiTokenUse(token_id=token_id, at=old, method="GET", path="/x", status=200, client="c")
+            for _ in range(7)
+        )
+        db.session.add(
+            ApiTokenUse(
+                token_id=token_id, at=MOMENT, method="GET", path="/y", status=200, client="c"
+            )
+        )
+        db.session.commit()
+    monkeypatch.setattr(usage, "PURGE_BATCH", 3)
+    with time_machine.travel(MOMENT, tick=False):
+        result = app.test_cli_runner().invoke(args=["api", "purge-uses"])
+    assert result.exit_code == 0, result.output
+    assert "Purged 7 API request record(s) older than 90 days." in result.output
+    assert [u[1] for u in uses(app)] == ["/y"]
+    assert secret
+
+
+def test_refused_uses_of_a_known_token_are_recorded(app, client, org):
+    from tests.api.helpers import change_token, expire
+
+    revoked = make_token(app, org.pm_a1, name="revoked")
+    expired = make_token(app, org.pm_a1, name="expired")
+    change_token(app, revoked, revoked_at=MOMENT)
+    expire(app, expired)
+    for secret in (revoked, expired):
+        assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    client.get("/api/v1/me", headers=bearer("rungs_" + "x" * 43))  # unknown: no token to tie to
+    assert uses(app) == [("GET", "/api/v1/me", 401, "127.0.0.1")] * 2
+    with app.app_context():
+        assert db.session.scalars(select(ApiToken.last_used_at)).all() == [None, None]

@@ -41,9 +41,10 @@ class TokenProblem(enum.StrEnum):
 
 
 class TokenError(Exception):
-    def __init__(self, problem: TokenProblem):
+    def __init__(self, problem: TokenProblem, token_id: int | None = None):
         super().__init__(problem.value)
         self.problem = problem
+        self.token_id = token_id  # a known token (revoked, expired, owner gone): its uses count
 
 
 @dataclass(frozen=True)
@@ -190,12 +191,12 @@ def authenticate(secret: str | None, *, now: datetime | None = None) -> ApiToken
     if token is None:
         raise TokenError(TokenProblem.UNKNOWN)
     if token.revoked_at is not None:
-        raise TokenError(TokenProblem.REVOKED)
+        raise TokenError(TokenProblem.REVOKED, token.id)
     if token.expires_at <= (now or utcnow()):
-        raise TokenError(TokenProblem.EXPIRED)
+        raise TokenError(TokenProblem.EXPIRED, token.id)
     owner = db.session.get(User, token.user_id)
     if owner is None or not owner.is_active:
-        raise TokenError(TokenProblem.OWNER_INACTIVE)
+        raise TokenError(TokenProblem.OWNER_INACTIVE, token.id)
     return token
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +20,11 @@ from app.models.base import utcnow
 from app.models.identity import ApiRateWindow, ApiToken, ApiTokenUse
 
 WINDOW_SECONDS = 60
+# A token's last_used_at moves at most once a minute: a busy script does not rewrite its row
+# on every request.
+LAST_USED_EVERY = timedelta(seconds=60)
+# How many old use rows one purge removes (a request's purge stays cheap; the CLI loops).
+PURGE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,20 @@ def count_request(token_id: int, *, limit: int, now: datetime | None = None) -> 
                 ApiRateWindow.token_id == token_id, ApiRateWindow.window_start < start
             )
         )
+        purge_old_uses(now)
     db.session.commit()
     return RateCount(limit=limit, count=count, reset_at=start + timedelta(seconds=WINDOW_SECONDS))
 
 
 def record_use(
-    token_id: int, *, method: str, path: str, status: int, client: str, now: datetime | None = None
+    token_id: int,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    client: str,
+    now: datetime | None = None,
+    mark_used: bool = True,
 ) -> bool:
     """Audit one request made with a token, once its answer is known, and mark the token used;
     False when the database would not take it (busy past its timeout): the answer is sent all
@@ -84,7 +98,15 @@ def record_use(
     now = now or utcnow()
     db.session.rollback()
     try:
-        _write_use(token_id, method=method, path=path, status=status, client=client, now=now)
+        _write_use(
+            token_id,
+            method=method,
+            path=path,
+            status=status,
+            client=client,
+            now=now,
+            mark_used=mark_used,
+        )
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -93,7 +115,14 @@ def record_use(
 
 
 def _write_use(
-    token_id: int, *, method: str, path: str, status: int, client: str, now: datetime
+    token_id: int,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    client: str,
+    now: datetime,
+    mark_used: bool,
 ) -> None:
     db.session.add(
         ApiTokenUse(
@@ -105,4 +134,46 @@ def _write_use(
             client=(client or "unknown")[:64],
         )
     )
-    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    if not mark_used:  # a refused token (revoked, expired): the attempt is kept, not a use
+        return
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def purge_old_uses(now: datetime | None = None, *, batch: int | None = None) -> int:
+    """Delete up to `batch` use records older than API_USE_RETENTION_DAYS (oldest first); the
+    caller commits. Returns how many went. Run when a token opens a new rate window (at most
+    once a minute per token), so the table stays bounded without a scheduled job."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["API_USE_RETENTION_DAYS"])
+    oldest = (
+        select(ApiTokenUse.id)
+        .where(ApiTokenUse.at < cutoff)
+        .order_by(ApiTokenUse.at)
+        .limit(batch or PURGE_BATCH)
+    )
+    ids = list(db.session.scalars(oldest))
+    if not ids:
+        return 0
+    db.session.execute(
+        delete(ApiTokenUse)
+        .where(ApiTokenUse.id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)
+
+
+def purge_all_old_uses(now: datetime | None = None) -> int:
+    """Every use record past retention, in committed batches (for `flask api purge-uses`)."""
+    total = 0
+    while purged := purge_old_uses(now):
+        db.session.commit()
+        total += purged
+    return total
