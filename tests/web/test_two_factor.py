@@ -285,20 +285,25 @@ def require_two_factor(client, org):
 def test_required_two_factor_sends_managers_to_set_up_but_not_pms(app, client, org, clock):
     head = app.test_client()
     require_two_factor(head, org)
+    forced = head.get("/account/two-factor/").get_data(as_text=True)
+    assert "Until it is on, the other pages of Rungs bring you back here." in forced
+    assert forced.count('action="/logout"') == 2  # the menu's, and one beside the notice
     assert head.get("/").headers["Location"] == "/account/two-factor/"  # the head too
     sign_in(client, org.manager_a)
     for path in ("/", "/evidence/", "/team"):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"] == "/account/two-factor/"
-    assert "requires two-factor sign-in" in client.get("/account/two-factor/").get_data(
-        as_text=True
-    )
+    assert "Set up two-factor sign-in to go on using Rungs." in client.get(
+        "/account/two-factor/"
+    ).get_data(as_text=True)
     set_up(client, org.manager_a)
     assert client.get("/").status_code == 200
     pm = app.test_client()
     sign_in(pm, org.pm_a1)
     assert pm.get("/").status_code == 200
+    own_page = pm.get("/account/two-factor/").get_data(as_text=True)
+    assert "bring you back here" not in own_page and 'class="eyebrow"' in own_page
 
 
 def test_required_two_factor_leaves_single_sign_on_sessions_alone(app, client, org):
@@ -306,7 +311,10 @@ def test_required_two_factor_leaves_single_sign_on_sessions_alone(app, client, o
     require_two_factor(head, org)
     sign_in(client, org.manager_a)
     with client.session_transaction() as session:
-        session["signed_in_with"] = "sso"
+        session["signed_in_with"] = {"user": org.pm_a1.id, "method": "sso"}  # someone else's
+    assert client.get("/").status_code == 302
+    with client.session_transaction() as session:
+        session["signed_in_with"] = {"user": org.manager_a.id, "method": "sso"}
     assert client.get("/").status_code == 200
 
 
