@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
@@ -82,7 +81,7 @@ def finish_sign_in(person, *, remember: bool, next_url: str | None):
     """Sign the person in after their password (and their second step, when they have one)."""
     pending.clear()
     login_user(person, remember=remember)
-    session[pending.SIGNED_IN_WITH] = "password"
+    pending.mark_signed_in(person, "password")
     response = redirect(safe_next(next_url))
     _remember_device(response, auth.device_token(person))
     return response
@@ -116,6 +115,7 @@ def logout():
     auth.sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    pending.forget_sign_in()
     if end_session_url:
         return signed_out_page(provider, end_session_url)
     flash("You are signed out.", "info")

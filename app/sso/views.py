@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user, login_user
@@ -67,7 +66,7 @@ def callback():
         return _failed_page(outcome.message, 403)
     pending.clear()  # a half-done password sign-in in this browser is over
     login_user(outcome.person)
-    session[pending.SIGNED_IN_WITH] = "sso"  # the provider did the second factor
+    pending.mark_signed_in(outcome.person, "sso")  # the provider did the second factor
     client.remember_sign_in(outcome.person.id, settings.provider_name, completed)
     if outcome.is_new:
         flash("Welcome to Rungs. Your head of product will place you in your team.", "info")

@@ -3,11 +3,11 @@ a person signed in with a password who has not set it up reaches only the setup 
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from app.services.people import two_factor_account
-from app.two_factor.pending import SIGNED_IN_WITH
+from app.two_factor.pending import signed_in_with
 
 # What stays open meanwhile: the setup itself, and signing out.
 OPEN_ENDPOINTS = frozenset(
@@ -23,11 +23,12 @@ def require_setup():
         return None
     if getattr(current_app.view_functions[endpoint], "is_public", False):
         return None
-    if session.get(SIGNED_IN_WITH) == "sso":  # the identity provider answers for the sign-in
+    person = current_user._get_current_object()
+    if signed_in_with(person) == "sso":  # the identity provider answers for this sign-in
         return None
     if request.blueprint == "api":  # a personal access token, not a sign-in (app/api/auth.py)
         return None
-    if not two_factor_account.must_set_up(current_user._get_current_object()):
+    if not two_factor_account.must_set_up(person):
         return None
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=SET_UP_FIRST), 403

@@ -11,8 +11,9 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from app.services.people import two_factor_sign_in
 
 PENDING = "two_factor_pending"
-# How this session was signed in: "password" (set here and in app/auth/views.py) or "sso" (set
-# by the single sign-on views). Sessions signed in with SSO are not asked for two-factor.
+# How this session was signed in, and by whom: {"user": id, "method": "password" | "sso"} (set
+# by mark_signed_in, from app/auth/views.py and the single sign-on views). A session signed in
+# with SSO is not asked for two-factor, but only while it is that same person's.
 SIGNED_IN_WITH = "signed_in_with"
 
 
@@ -72,3 +73,20 @@ def stale_next() -> str | None:
 
 def clear() -> None:
     session.pop(PENDING, None)
+
+
+def mark_signed_in(person, method: str) -> None:
+    """Remember how this person signed in ("password" or "sso"), tied to them."""
+    session[SIGNED_IN_WITH] = {"user": person.id, "method": method}
+
+
+def signed_in_with(person) -> str | None:
+    """How this person signed in this session; None when the mark is someone else's or none."""
+    mark = session.get(SIGNED_IN_WITH)
+    if not isinstance(mark, dict) or mark.get("user") != person.id:
+        return None
+    return mark.get("method") if isinstance(mark.get("method"), str) else None
+
+
+def forget_sign_in() -> None:
+    session.pop(SIGNED_IN_WITH, None)

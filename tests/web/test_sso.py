@@ -372,8 +372,12 @@ def test_sign_out_after_sso_offers_the_providers_sign_out(app, client, org, oidc
         start = client.get("/login/sso")
         client.get(oidc.authorize(start.headers["Location"], "u-alice", browser))
         old_cookie = client.get_cookie("session").value
+        with client.session_transaction() as session:  # tied to the person it signed in
+            assert session["signed_in_with"] == {"user": org.pm_a1.id, "method": "sso"}
 
         out = client.post_form("/logout")
+        with client.session_transaction() as session:
+            assert "signed_in_with" not in session  # gone with the sign-out
         page = out.get_data(as_text=True)
         assert out.status_code == 200 and "You are signed out of Rungs" in page
         link = page.split('class="button primary" href="')[1].split('"')[0].replace("&amp;", "&")
