@@ -4,7 +4,7 @@ check, move to the Trash. Each operation calls the service the evidence pages ca
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import pydantic
 from flask import url_for
@@ -140,6 +140,11 @@ class LinkIn(pydantic.BaseModel):
     label: Text = _text(200, default="")
 
 
+# A change may clear these (null, as "" or []), as the edit page can; not the others.
+CLEARABLE = ("body", "metric", "metric_before", "metric_after", "metric_unit", "links")
+NOT_NULL = ("title", "occurred_on", "kind", "visibility", "competency_keys")
+
+
 class EvidenceFields(pydantic.BaseModel):
     """The fields of the evidence form, all optional (a change sends only what changes)."""
 
@@ -154,7 +159,9 @@ class EvidenceFields(pydantic.BaseModel):
         description="Keys of competencies of your framework's published version.",
     )
     body: Text | None = pydantic.Field(
-        default=None, max_length=evidence_service.BODY_MAX, description="Markdown."
+        default=None,
+        max_length=evidence_service.BODY_MAX,
+        description="Markdown. In a change, null clears it.",
     )
     visibility: Visibility | None = pydantic.Field(
         default=None,
@@ -165,13 +172,21 @@ class EvidenceFields(pydantic.BaseModel):
     metric_before: Text | None = pydantic.Field(default=None, max_length=60)
     metric_after: Text | None = pydantic.Field(default=None, max_length=60)
     metric_unit: Text | None = pydantic.Field(default=None, max_length=30)
-    links: list[LinkIn] | None = pydantic.Field(default=None, max_length=evidence_service.LINKS_MAX)
+    links: list[LinkIn] | None = pydantic.Field(
+        default=None,
+        max_length=evidence_service.LINKS_MAX,
+        description="In a change, null or [] removes them all.",
+    )
 
     def changes(self) -> dict:
-        """The fields sent, in the service's shape."""
+        """The fields sent, in the service's shape: null clears a field the page can clear
+        (body, the metric's parts, links); the others cannot be null (EvidenceChange)."""
         sent = {name: getattr(self, name) for name in self.model_fields_set}
         if "links" in sent:
             sent["links"] = [(link.url, link.label) for link in sent["links"] or []]
+        for name in CLEARABLE:
+            if name in sent and sent[name] is None:
+                sent[name] = ""
         return {name: value for name, value in sent.items() if value is not None}
 
 
@@ -189,10 +204,42 @@ class EvidenceNew(EvidenceFields):
         return evidence_service.EvidenceInput(**self.changes())
 
 
+def _no_default(schema: dict) -> None:
+    """An optional field that may not be null: leave it out, and it keeps its value."""
+    schema.pop("default", None)
+
+
 class EvidenceChange(EvidenceFields):
-    """A change: the version read, and the fields that change (the others stay)."""
+    """A change: the version read, and the fields that change (the others stay). A field left
+    out keeps its value. `null` (or "" / []) clears body, metric, metric_before, metric_after,
+    metric_unit and links, as the edit page can; title, occurred_on, kind, visibility and
+    competency_keys cannot be null (422, with the field's pointer)."""
 
     version: int = pydantic.Field(ge=0, le=ID_MAX, description="The version you read.")
+    title: Text = pydantic.Field(
+        default=None, max_length=evidence_service.TITLE_MAX, json_schema_extra=_no_default
+    )
+    occurred_on: date = pydantic.Field(default=None, json_schema_extra=_no_default)
+    kind: EvidenceKind = pydantic.Field(default=None, json_schema_extra=_no_default)
+    visibility: Visibility = pydantic.Field(
+        default=None,
+        description="private: only you; shared: your manager chain and mentors (and, in a "
+        "promotion case of yours, the people deciding it).",
+        json_schema_extra=_no_default,
+    )
+    competency_keys: list[Annotated[Text, pydantic.Field(max_length=80)]] = pydantic.Field(
+        default=None,
+        max_length=100,
+        description="Keys of competencies of your framework's published version.",
+        json_schema_extra=_no_default,
+    )
+
+    @pydantic.field_validator(*NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"{info.field_name} cannot be null: leave it out to keep it")
+        return value
 
 
 def _actor():

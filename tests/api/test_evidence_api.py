@@ -357,3 +357,46 @@ class _ApiClient:
 
     def get(self, path: str):
         return self.client.get(path, headers=self.headers)
+
+
+def test_null_is_refused_where_a_field_cannot_be_empty_and_clears_where_the_page_can(
+    app, client, placed
+):
+    item = record(app, placed.pm_a1)
+    alice = bearer(make_token(app, placed.pm_a1))
+    for name in ("title", "occurred_on", "kind", "visibility", "competency_keys"):
+        refused = client.patch(
+            f"/api/v1/evidence/{item}", json={"version": 1, name: None}, headers=alice
+        )
+        assert refused.status_code == 422, (name, refused.get_data(as_text=True))
+        assert refused.json["errors"][0]["pointer"] == f"/{name}"
+        assert "cannot be null" in refused.json["errors"][0]["message"]
+    with app.app_context():
+        assert db.session.get(Evidence, item).revision == 1  # nothing stored
+    cleared = client.patch(
+        f"/api/v1/evidence/{item}",
+        json={
+            "version": 1,
+            "body": None,
+            "links": None,
+            "metric": None,
+            "metric_before": None,
+            "metric_after": None,
+            "metric_unit": None,
+        },
+        headers=alice,
+    )
+    assert cleared.status_code == 200, cleared.get_data(as_text=True)
+    assert cleared.json["body"] == "" and cleared.json["links"] == []
+    assert cleared.json["metric"] in ("", None)
+    assert cleared.json["title"] == "Launched CSV import"
+
+
+def test_the_schema_says_which_fields_may_be_null_in_a_change(client):
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["EvidenceChange"]
+    assert "cannot be null" in schema["description"]
+    assert schema["properties"]["title"].get("type") == "string"
+    assert "default" not in schema["properties"]["title"]
+    assert any(
+        option.get("type") == "null" for option in schema["properties"]["body"].get("anyOf", [])
+    )
