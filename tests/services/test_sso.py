@@ -167,3 +167,27 @@ def test_a_second_subject_claiming_a_linked_address_is_refused_and_audited(setti
         select(AuditEvent).where(AuditEvent.action == "person.sso_refused")
     ).scalar_one()
     assert row.entity_id == org.pm_a1.id and row.after["reason"] == "other_subject"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "userinfo_endpoint",
+        "end_session_endpoint",
+    ],
+)
+def test_every_endpoint_of_the_discovery_document_must_be_https_or_loopback(ctx, endpoint):
+    metadata = {
+        "issuer": ISSUER,
+        "authorization_endpoint": ISSUER + "/auth",
+        "token_endpoint": ISSUER + "/token",
+        "jwks_uri": ISSUER + "/jwks",
+        "userinfo_endpoint": "http://127.0.0.1:8080/me",  # loopback: allowed
+    }
+    assert sso_discovery.metadata_problems(metadata, ISSUER) == []
+    metadata[endpoint] = "http://idp.example.com/" + endpoint
+    [problem] = sso_discovery.metadata_problems(metadata, ISSUER)
+    assert not problem.is_ok and endpoint in problem.message and "https" in problem.message

@@ -6,7 +6,9 @@ outside a database transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -14,6 +16,38 @@ WELL_KNOWN = "/.well-known/openid-configuration"
 TIMEOUT_SECONDS = 10
 # What a relying party needs from the discovery document to run the code flow and check tokens.
 REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+
+
+ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "end_session_endpoint",
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_safe_endpoint(url: object) -> bool:
+    """An https URL, or http on this machine's loopback (as the discovery URL must be)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))
 
 
 def issuer_of(discovery_url: str) -> str:
@@ -68,6 +102,20 @@ def metadata_problems(metadata: dict[str, Any], expected_issuer: str) -> list[Ch
     if missing:
         return [CheckResult(False, f"The discovery document has no {', '.join(missing)}.")]
     problems = []
+    unsafe = [
+        name
+        for name in ENDPOINTS
+        if metadata.get(name) is not None and not is_safe_endpoint(metadata.get(name))
+    ]
+    if unsafe:
+        problems.append(
+            CheckResult(
+                False,
+                f"The discovery document names {', '.join(unsafe)} without https (plain http "
+                "only on this machine's loopback): tokens and the client secret would cross the "
+                "network readable.",
+            )
+        )
     if metadata["issuer"].rstrip("/") != expected_issuer:
         problems.append(
             CheckResult(

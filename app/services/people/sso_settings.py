@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
 from app.models.base import utcnow
 from app.models.user import new_session_token
 from app.services.people import find_by_email
-from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, issuer_of
+from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, is_loopback, issuer_of
 
 SETTING_KEY = "sso"
 BREAK_GLASS_KEY = "sso_break_glass"
@@ -432,7 +431,7 @@ def check_discovery_url(url: str) -> str:
             "https://login.example.com/.well-known/openid-configuration.",
             field="discovery_url",
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValidationError(
             "Use https: over plain http the client secret and the tokens would cross the "
             "network readable.",
@@ -441,15 +440,6 @@ def check_discovery_url(url: str) -> str:
     if not parts.path.endswith(WELL_KNOWN):
         url = url.rstrip("/") + WELL_KNOWN
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- the break-glass account (command line only) ----------------------------------------------
