@@ -52,9 +52,13 @@ SLUG_TITLES = {
 }
 
 
+HTML_BLUEPRINTS = ("api_reference", "api_problems")
+
+
 def is_api_request() -> bool:
-    """Answered with problem details: anything under /api/ but the reference page (HTML)."""
-    return request.path.startswith("/api/") and request.blueprint != "api_reference"
+    """Answered with problem details: anything under /api/ but the reference page and the
+    problem types' pages (HTML, for people)."""
+    return request.path.startswith("/api/") and request.blueprint not in HTML_BLUEPRINTS
 
 
 def problem(

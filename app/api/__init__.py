@@ -90,7 +90,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(reference.bp)
+    app.register_blueprint(problems.bp)
 
 
 # The resources: each module declares its operations on import.
-from . import evidence, frameworks, me, people, promotions, reference, upkeep  # noqa: E402, F401
+from . import evidence, frameworks, me, people, problems, promotions, reference, upkeep  # noqa: E402, F401

@@ -10,6 +10,7 @@ import pydantic
 from pydantic.json_schema import models_json_schema
 
 from .core import COMMON_ERRORS, OPERATIONS, Operation, Problem
+from .problems import documented
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -56,7 +57,10 @@ def document(*, title: str, version: str) -> dict[str, Any]:
             "description": "Rungs' JSON API. Every request carries a personal access token "
             "(Authorization: Bearer rungs_…) made under Your settings → API tokens; it acts "
             "as its owner, sees no more than they do, and may write only with the "
-            "read-and-write scope. Errors are RFC 9457 problem details.",
+            "read-and-write scope. Errors are RFC 9457 problem details; each `type` "
+            "(/api/v1/problems/<slug>) is a page that explains it: "
+            + ", ".join(f"{doc.slug} ({doc.status})" for doc in documented())
+            + ". All are listed at /api/v1/problems/.",
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "tags": [{"name": tag} for tag in tags],

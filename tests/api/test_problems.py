@@ -115,3 +115,32 @@ def test_anything_under_api_is_a_problem_but_the_reference_page(client, org):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_every_problem_type_uri_is_a_public_page_that_explains_it(client, org):
+    from app.errors import PROBLEMS, SLUG_TITLES
+    from tests.factories import sign_in
+
+    slugs = [slug for slug, _ in PROBLEMS.values()] + list(SLUG_TITLES)
+    listing = client.get("/api/v1/problems/")
+    assert listing.status_code == 200 and listing.mimetype == "text/html"
+    listed = listing.get_data(as_text=True)
+    for slug in slugs:
+        assert f'id="{slug}"' in listed
+        page = client.get(f"/api/v1/problems/{slug}")
+        assert page.status_code == 200, slug
+        assert page.mimetype == "text/html"
+        assert f"/api/v1/problems/{slug}" in page.get_data(as_text=True)
+    assert client.get("/api/v1/problems/no-such-thing").status_code == 404
+    sign_in(client, org.pm_a1)
+    reference = client.get("/api/docs").get_data(as_text=True)
+    assert 'href="/api/v1/problems/"' in reference
+    description = client.get("/api/v1/openapi.json").json["info"]["description"]
+    assert all(slug in description for slug in slugs)
+    assert "/api/v1/problems/" in description
+
+
+def test_a_problem_answer_names_a_type_that_resolves(client):
+    answer = client.get("/api/v1/me")
+    assert answer.status_code == 401
+    assert client.get(answer.json["type"]).status_code == 200
