@@ -11,6 +11,7 @@ says what, in words, never with a token in it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import session
+from flask import current_app, session
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
 from app.services.people import sso_discovery, sso_settings
@@ -74,9 +75,45 @@ def _client(settings: SsoSettings) -> FlaskOAuth2App:
     )
 
 
+CACHE_KEY = "rungs.sso_metadata"
+CACHE_SECONDS = 300
+
+
+def _cache() -> dict[str, tuple[float, dict[str, Any]]]:
+    return current_app.extensions.setdefault(CACHE_KEY, {})
+
+
+def _cached(url: str) -> dict[str, Any] | None:
+    entry = _cache().get(url)
+    if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
+        return None
+    return dict(entry[1])
+
+
+def _keep(url: str, metadata: dict[str, Any]) -> None:
+    """The checked discovery document (and, once fetched, Authlib's key set under "jwks") for
+    CACHE_SECONDS: a visit to /login/sso, which anyone may make, does not fetch it each time."""
+    entry = _cache().get(url)
+    loaded = (
+        entry[0]
+        if entry is not None and entry[1].get("_loaded_at") == metadata.get("_loaded_at")
+        else time.monotonic()
+    )
+    _cache()[url] = (loaded, dict(metadata))
+
+
+def forget_metadata(url: str) -> None:
+    """The Test button's fresh look: the next sign-in fetches the discovery document again."""
+    _cache().pop(url, None)
+
+
 def _metadata(client: FlaskOAuth2App, settings: SsoSettings) -> dict[str, Any]:
-    """The discovery document, checked as the Test button checks it; the client then
-    authenticates at the token endpoint in a way the provider says it supports."""
+    """The discovery document, checked as the Test button checks it (kept for CACHE_SECONDS
+    once it passed); the client then authenticates at the token endpoint in a way the provider
+    says it supports."""
+    cached = _cached(settings.discovery_url)
+    if cached is not None:
+        client.server_metadata.update(cached)  # carries "_loaded_at": Authlib fetches nothing
     try:
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError) as error:
@@ -86,7 +123,9 @@ def _metadata(client: FlaskOAuth2App, settings: SsoSettings) -> dict[str, Any]:
         ) from error
     problems = sso_discovery.metadata_problems(metadata, settings.expected_issuer)
     if problems:
+        forget_metadata(settings.discovery_url)
         raise SsoFailure(problems[0].message, status=502)
+    _keep(settings.discovery_url, client.server_metadata)
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     if "client_secret_basic" not in methods and "client_secret_post" in methods:
         client.client_kwargs["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105
@@ -116,6 +155,7 @@ def finish(settings: SsoSettings) -> Completed:
         ) from error
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError) as error:
         raise SsoFailure(_explain(error)) from error
+    _keep(settings.discovery_url, client.server_metadata)  # now with the key set ("jwks")
     claims = token.get("userinfo")
     if not token.get("id_token") or not claims:
         raise SsoFailure("The provider sent no ID token, so Rungs cannot tell who you are.")

@@ -174,6 +174,7 @@ def test():
     """Fetch the provider's discovery document and keys, and say what is wrong, if anything."""
     settings = sso_settings.settings_for(_actor())
     db.session.commit()  # no transaction held while the provider answers
+    client.forget_metadata(settings.discovery_url)  # a fresh look, at sign-in too
     check = sso_discovery.check_discovery(settings.discovery_url)
     sso_settings.record_check(_actor(), check)
     db.session.commit()

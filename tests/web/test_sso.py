@@ -28,6 +28,12 @@ def _rungs_at_rp_base(app, monkeypatch):
     monkeypatch.setitem(app.config, "RUNGS_BASE_URL", RP_BASE)
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_discovery(app):
+    """The app may outlive a test: each starts without discovery documents kept by another."""
+    app.extensions.pop("rungs.sso_metadata", None)
+
+
 def configure(app, oidc, *, client_id="rungs", unknown="refuse", sso_only=False, url=None):
     with app.app_context():
         db.session.merge(
@@ -424,3 +430,28 @@ def test_sso_only_without_a_usable_break_glass_account_shows_no_password_form(
     page = client.get("/login").get_data(as_text=True)
     assert f"Sign in with {PROVIDER}" in page
     assert 'name="password"' not in page and "break-glass" not in page
+
+
+def test_the_discovery_document_and_keys_are_fetched_once_for_many_sign_ins(
+    app, client, org, oidc, monkeypatch
+):
+    from authlib.integrations.requests_client import OAuth2Session
+
+    fetched: list[str] = []
+    real = OAuth2Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        fetched.append(url)
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(OAuth2Session, "request", counting)
+    configure(app, oidc)
+    oidc.account("u-alice", email="alice@example.com")
+    for _ in range(3):
+        assert client.get("/login/sso").status_code == 302
+    assert fetched.count(oidc.discovery_url) == 1
+    for browser in (client, app.test_client()):
+        assert sso_sign_in(browser, oidc, "u-alice").status_code == 302
+        assert "Alice" in signed_in_as(browser)
+    assert fetched.count(oidc.discovery_url) == 1
+    assert len([url for url in fetched if "jwks" in url]) == 1
