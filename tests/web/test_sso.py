@@ -455,3 +455,19 @@ def test_the_discovery_document_and_keys_are_fetched_once_for_many_sign_ins(
         assert "Alice" in signed_in_as(browser)
     assert fetched.count(oidc.discovery_url) == 1
     assert len([url for url in fetched if "jwks" in url]) == 1
+
+
+def test_an_id_token_for_another_nonce_is_refused_by_the_real_provider_flow(app, client, org, oidc):
+    configure(app, oidc)
+    oidc.account("u-alice", email="alice@example.com")
+    start = client.get("/login/sso")
+    callback = oidc.authorize(start.headers["Location"], "u-alice")
+    with client.session_transaction() as session:  # as if the token answered another sign-in
+        [key] = [k for k in session if k.startswith("_state_")]
+        state = dict(session[key])
+        state["data"] = {**state["data"], "nonce": "another-sign-ins-nonce"}
+        session[key] = state
+    _failed(client.get(callback), 400, "nonce mismatch")
+    assert signed_in_as(client) is None
+    [failed] = audit(app, "sso.sign_in_failed")
+    assert "nonce mismatch" in failed.after["reason"]
