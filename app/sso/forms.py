@@ -43,6 +43,13 @@ class SsoSettingsForm(FlaskForm):
         validators=[Length(max=SECRET_MAX * 2)],
         render_kw=NO_AUTOFILL,
     )
+    allowed_domains = StringField(
+        "Add only addresses at",
+        validators=[Length(max=2000)],
+        description="Email domains, separated by spaces (example.com). Blank: any address the "
+        "provider vouches for.",
+        render_kw=NO_AUTOFILL,
+    )
     unknown_people = RadioField(
         "People the provider knows but Rungs does not",
         choices=[SelectChoice(choice.value, choice.label) for choice in UnknownPeople],

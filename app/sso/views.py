@@ -145,6 +145,7 @@ def _form_data(current: sso_settings.SsoSettings) -> dict[str, str]:
         "discovery_url": current.discovery_url,
         "client_id": current.client_id,
         "unknown_people": current.unknown_people.value,
+        "allowed_domains": " ".join(current.allowed_domains),
     }
 
 
@@ -155,6 +156,7 @@ def _input(form: SsoSettingsForm) -> sso_settings.SsoInput:
         client_id=form.client_id.data or "",
         client_secret=form.client_secret.data or "",
         unknown_people=form.unknown_people.data or "",
+        allowed_domains=form.allowed_domains.data or "",
     )
 
 

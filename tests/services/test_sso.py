@@ -17,7 +17,7 @@ ISSUER = "https://idp.example.com"
 
 @pytest.fixture
 def settings(ctx):
-    def configure(unknown: str = "refuse", sso_only: bool = False) -> None:
+    def configure(unknown: str = "refuse", sso_only: bool = False, domains=()) -> None:
         db.session.merge(
             Setting(
                 key="sso",
@@ -28,6 +28,7 @@ def settings(ctx):
                     "client_secret": "secret",
                     "unknown_people": unknown,
                     "sso_only": sso_only,
+                    "allowed_domains": list(domains),
                 },
             )
         )
@@ -191,3 +192,32 @@ def test_every_endpoint_of_the_discovery_document_must_be_https_or_loopback(ctx,
     metadata[endpoint] = "http://idp.example.com/" + endpoint
     [problem] = sso_discovery.metadata_problems(metadata, ISSUER)
     assert not problem.is_ok and endpoint in problem.message and "https" in problem.message
+
+
+def test_only_allowed_domains_are_added_but_known_people_sign_in_from_anywhere(settings, org):
+    settings(unknown="create", domains=["example.com"])
+    outside = {"sub": "s1", "email": "x@gmail.com", "email_verified": True}
+    refused = sso.sign_in(ISSUER, outside, client="c")
+    assert refused.refusal is Refusal.DOMAIN_NOT_ALLOWED and "own email domains" in refused.message
+    inside = {"sub": "s2", "email": "new@example.com", "email_verified": True}
+    assert sso.sign_in(ISSUER, inside, client="c").is_new
+    known = {"sub": "s3", "email": "alice@example.com", "email_verified": True}
+    assert sso.sign_in(ISSUER, known, client="c").person.id == org.pm_a1.id
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("", ()),
+        ("Example.com, @corp.example.org", ("example.com", "corp.example.org")),
+        ("a.io a.io", ("a.io",)),
+    ],
+)
+def test_allowed_domains_are_read_from_what_is_typed(typed, kept):
+    assert sso_settings._check_domains(typed) == kept
+
+
+@pytest.mark.parametrize("typed", ["not a domain", "example", "x@y.com", "-a.com"])
+def test_allowed_domains_that_are_refused(typed):
+    with pytest.raises(ValidationError, match="email domains"):
+        sso_settings._check_domains(typed)

@@ -374,3 +374,15 @@ def test_sso_only_refuses_a_check_of_another_url_than_the_stored_one(app, org, o
         )
         with pytest.raises(ValidationError, match="changed while they were being checked"):
             sso_settings.set_sso_only(head, True, check=other)
+
+
+def test_allowed_domains_are_saved_and_shown(app, client, org, oidc):
+    sign_in(client, org.head)
+    answer = save(client, oidc.discovery_url, allowed_domains="bad domain")
+    assert answer.status_code == 400 and 'id="allowed_domains-error"' in answer.get_data(
+        as_text=True
+    )
+    assert save(client, oidc.discovery_url, allowed_domains="Example.com").status_code == 302
+    assert "only at example.com" in flashes(client)
+    with app.app_context():
+        assert sso_settings.stored().allowed_domains == ("example.com",)

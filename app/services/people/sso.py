@@ -109,6 +109,7 @@ class Refusal(enum.StrEnum):
     UNKNOWN_PERSON = "unknown_person"
     DEACTIVATED = "deactivated"
     OTHER_SUBJECT = "other_subject"
+    DOMAIN_NOT_ALLOWED = "domain_not_allowed"
     RACE = "race"
 
 
@@ -145,6 +146,9 @@ def sign_in(issuer: str, claims: Mapping[str, Any], *, client: str) -> SignInOut
         return _refuse(Refusal.DEACTIVATED, person, issuer, client, claims)
     if person is None and stored().unknown_people is UnknownPeople.REFUSE:
         return _refuse(Refusal.UNKNOWN_PERSON, None, issuer, client, claims)
+    allowed = stored().allowed_domains
+    if person is None and allowed and email.rpartition("@")[2] not in allowed:
+        return _refuse(Refusal.DOMAIN_NOT_ALLOWED, None, issuer, client, claims)
     if person is not None and _linked_at(person, issuer):
         # The person already signs in here as someone else at this provider: an address the
         # provider gave to a new account (reassigned, or claimed) must not take theirs over.
@@ -256,6 +260,8 @@ REFUSALS = {
     Refusal.OTHER_SUBJECT: "The Rungs account for {email} is already linked to a different "
     "{provider} account, so Rungs will not let this one take it over. Sign in with that "
     "account, or ask your company's IT.",
+    Refusal.DOMAIN_NOT_ALLOWED: "No one in Rungs has the address {email}, and Rungs adds people "
+    "only from its organisation's own email domains. Ask your head of product to add you.",
     Refusal.RACE: "Another sign-in for you was being handled at the same moment. Try again.",
 }
 

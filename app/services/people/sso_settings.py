@@ -13,6 +13,7 @@ The "Test" button's checks are in sso_discovery.py.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +65,8 @@ class SsoSettings:
     client_secret: str = ""
     unknown_people: UnknownPeople = UnknownPeople.REFUSE
     is_sso_only: bool = False
+    # Whom "add them" may add: addresses at these domains only (none: any the provider vouches for).
+    allowed_domains: tuple[str, ...] = ()
     # What the last discovery check of this very URL found wrong ("" when it passed or none ran).
     check_problem: str = ""
 
@@ -90,6 +93,7 @@ class SsoSettings:
             "client_id": self.client_id,
             "client_secret": self.secret_hint,
             "unknown_people": self.unknown_people.value,
+            "allowed_domains": list(self.allowed_domains),
             "sso_only": self.is_sso_only,
         }
 
@@ -113,6 +117,9 @@ def stored() -> SsoSettings:
         client_secret=_opened(str(value.get("client_secret") or "")),
         unknown_people=unknown,
         is_sso_only=value.get("sso_only") is True,
+        allowed_domains=tuple(
+            str(d) for d in (value.get("allowed_domains") or []) if isinstance(d, str)
+        ),
         check_problem=_check_problem(value),
     )
 
@@ -159,6 +166,7 @@ class SsoInput:
     client_id: str
     client_secret: str
     unknown_people: str
+    allowed_domains: str = ""  # separated by spaces or commas
 
 
 class SettingsErrors(ValidationError):
@@ -251,6 +259,7 @@ def _checked(data: SsoInput, current: SsoSettings) -> SsoSettings:
             )
         )
         unknown = UnknownPeople.REFUSE
+    domains = attempt(_check_domains, data.allowed_domains) or ()
     if problems:
         raise SettingsErrors(problems)
     return SsoSettings(
@@ -260,7 +269,24 @@ def _checked(data: SsoInput, current: SsoSettings) -> SsoSettings:
         client_secret=secret,
         unknown_people=unknown,
         is_sso_only=current.is_sso_only,
+        allowed_domains=domains,
     )
+
+
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+DOMAINS_MAX = 20
+
+
+def _check_domains(typed: str) -> tuple[str, ...]:
+    domains = tuple(dict.fromkeys(d.lstrip("@").lower() for d in re.split(r"[\s,]+", typed) if d))
+    bad = [d for d in domains if not DOMAIN.fullmatch(d)]
+    if bad or len(domains) > DOMAINS_MAX:
+        raise ValidationError(
+            f"List up to {DOMAINS_MAX} email domains such as example.com, separated by spaces or "
+            f"commas{': ' + bad[0][:60] + ' is not one' if bad else ''}.",
+            field="allowed_domains",
+        )
+    return domains
 
 
 def _server(url: str) -> tuple[str, str, int | None]:
@@ -366,6 +392,7 @@ def _store(
         "client_id": after.client_id,
         "client_secret": _sealed(after.client_secret),  # at rest: sealed (app/infra/secret_box)
         "unknown_people": after.unknown_people.value,
+        "allowed_domains": list(after.allowed_domains),
         "sso_only": after.is_sso_only,
     }
     row.updated_at = utcnow()
