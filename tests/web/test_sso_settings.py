@@ -337,6 +337,7 @@ def test_a_provider_that_fails_its_check_is_saved_with_a_warning_and_no_button(
     page = flashes(client)
     assert "does not work yet" in page and "could not be reached" in page
     assert "The last check failed" in page  # beside the URL, on every visit
+    assert "<strong>not offered</strong>" in page
     anyone = app.test_client()
     assert "Sign in with Test OP" not in anyone.get("/login").get_data(as_text=True)
 
