@@ -51,6 +51,8 @@ PUBLIC = {
     "sso.start",  # single sign-on: off to the provider, and back
     "sso.callback",
     "api.openapi_document",  # the API's description: no data in it
+    "api_problems.index",  # what each API problem type means: no data in it
+    "api_problems.problem_type",
 }
 
 

@@ -452,3 +452,61 @@ def test_required_two_factor_does_not_turn_api_tokens_into_redirects(app, client
     response = client.get("/api/v1/me", headers=bearer(secret))
     assert response.status_code == 200
     assert response.get_json()["id"] == org.manager_a.id
+
+
+HOSTILE = [
+    "",
+    "\x00",
+    "1" * 10_000,
+    "\uff11\uff12\uff13\uff14\uff15\uff16",
+    "12345\u202e6",
+    "' OR 1=1 --",
+    "<script>",
+]
+
+
+def _still_on(app, person) -> bool:
+    with app.app_context():
+        return db.session.get(User, person.id).totp_enabled_at is not None
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_on_the_account_forms_get_a_4xx_and_change_nothing(app, client, org, value):
+    """The forms tests/web/test_bad_input.py cannot reach (the demo has nobody with two-factor
+    on): every field of turn-on, new codes and turn-off, given what no person types."""
+    sign_in(client, org.pm_a1)
+    post(client, "/account/two-factor/start", {})
+    response = post(client, "/account/two-factor/turn-on", {"on-code": value, "on-password": value})
+    assert 400 <= response.status_code < 500
+    assert not _still_on(app, org.pm_a1)
+    set_up(client, org.pm_a1)
+    for path, prefix in (("recovery-codes", "codes"), ("turn-off", "off")):
+        for fields in ({"code": value}, {"password": value}, {"code": value, "password": value}):
+            data = {f"{prefix}-{name}": text for name, text in fields.items()}
+            response = post(client, f"/account/two-factor/{path}", data)
+            assert 400 <= response.status_code < 500, (path, fields)
+    assert _still_on(app, org.pm_a1)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_on_the_second_step_get_a_4xx_and_sign_no_one_in(app, client, org, value):
+    sign_in(client, org.pm_a1)
+    set_up(client, org.pm_a1)
+    client.post_form("/logout", {})
+    password_step(client, org.pm_a1)
+    assert 400 <= code_step(client, value).status_code < 500
+    response = client.post_form("/login/recovery-code", {"recovery_code": value})
+    assert 400 <= response.status_code < 500
+    assert client.get("/").status_code == 302  # still not signed in
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_on_the_heads_reset_change_nothing(app, client, org, value):
+    owner = app.test_client()
+    sign_in(owner, org.manager_a)
+    set_up(owner, org.manager_a)
+    sign_in(client, org.head)
+    path = f"/people/{org.manager_a.id}/two-factor/reset"
+    response = client.post(path, data={"csrf_token": value})
+    assert response.status_code == 400
+    assert _still_on(app, org.manager_a)
