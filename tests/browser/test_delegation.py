@@ -105,6 +105,7 @@ def test_a_round_of_delegation_poker(app, org, browser, live_server, assert_acce
     ):
         person.get_by_label(f"Agreed level for {decision}").select_option(level)
         person.get_by_role("button", name=f"Save agreement for {decision}").click()
+    expect(person.get_by_role("button", name="Close round 1")).to_be_visible()
     shoot(person, "delegation-agreeing-1280")
     person.set_viewport_size({"width": 390, "height": 844})
     fits(person, 390)
