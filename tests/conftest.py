@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,28 @@ def database_uri(tmp_path_factory, worker_id):
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        admin.dispose()
+
+
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def empty_postgres():
+    """The URL of a new, empty PostgreSQL database (dropped after the test), on the server
+    TEST_DATABASE_URL names or the local one: in both passes, for tests that move, restore or
+    upgrade into PostgreSQL whatever the suite's own database is."""
+    server = make_url(os.environ.get("TEST_DATABASE_URL") or POSTGRES_SERVER)
+    server = server.set(drivername="postgresql+psycopg")
+    name = f"rungs_empty_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 

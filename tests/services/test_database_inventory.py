@@ -3,20 +3,13 @@ changed value, and blind to row order."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.services.database import inventory
-
-SERVER = (
-    os.environ.get("TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def create_sample(connection: sa.Connection, rows: list[tuple]) -> None:
@@ -45,19 +38,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def postgres_url():
-    url = make_url(SERVER).set(drivername="postgresql+psycopg")
-    name = f"rungs_inventory_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 def summary(url, rows) -> inventory.TableSummary:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
@@ -68,9 +48,9 @@ def summary(url, rows) -> inventory.TableSummary:
         engine.dispose()
 
 
-def test_the_same_rows_give_the_same_checksum_on_sqlite_and_postgresql(tmp_path, postgres_url):
+def test_the_same_rows_give_the_same_checksum_on_sqlite_and_postgresql(tmp_path, empty_postgres):
     on_sqlite = summary(f"sqlite:///{tmp_path / 'a.db'}", ROWS)
-    on_postgres = summary(postgres_url, list(reversed(ROWS)))
+    on_postgres = summary(empty_postgres, list(reversed(ROWS)))
     assert on_sqlite == on_postgres
     assert on_sqlite.rows == 3
 
