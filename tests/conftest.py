@@ -81,6 +81,28 @@ def database_uri(tmp_path_factory, worker_id):
         admin.dispose()
 
 
+# The modules that take longest (a minute or more together, measured with --durations), first:
+# pytest-xdist's loadscope hands modules to the workers in collection order, and one of these
+# handed out last kept one worker busy for minutes while the other idled.
+LONGEST_FIRST = (
+    "tests/web/test_bad_input.py",
+    "tests/browser/test_phone.py",
+    "tests/api/test_schemathesis.py",
+    "tests/web/test_get_writes_nothing.py",
+    "tests/services/test_packet_jobs.py",
+    "tests/browser/test_promotion_cycle.py",
+    "tests/test_jobs_rq.py",
+    "tests/test_demo_coaching.py",
+    "tests/browser/test_assessment_autosave.py",
+    "tests/services/test_password_reset_concurrency.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    first = {path: rank for rank, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
+
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
