@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 from app import policy
 from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
-from app.models import AuditEvent, FrameworkVersion, Level, Setting, VersionStatus
-from app.models.base import utcnow
+from app.models import FrameworkVersion, Level, Setting, VersionStatus
+from app.services import org_settings
 
 SETTING_KEY = "readiness"
 
@@ -123,31 +123,20 @@ def save_thresholds(actor, wanted: Thresholds, *, expected_token: str) -> Thresh
     """Check and store new thresholds (audited); a stale `expected_token` is a conflict."""
     policy.authorize(actor, "settings.manage")
     check_thresholds(wanted)
-    row = db.session.get(Setting, SETTING_KEY)
     current = stored_thresholds()
     if current.token != expected_token:
         raise ConflictError(
             "Someone else saved the thresholds while you were editing.",
             current=asdict(current.thresholds),
         )
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    row.value = asdict(wanted)
-    row.updated_at = utcnow()
-    row.updated_by_id = getattr(actor, "id", None)
-    # audit.record needs an integer id; a setting is known by its key, which goes in `after`.
-    db.session.add(
-        AuditEvent(
-            actor_id=getattr(actor, "id", None),
-            action="settings.readiness_changed",
-            entity_type=Setting.__tablename__,
-            entity_id=None,
-            before={"key": SETTING_KEY, **asdict(current.thresholds)},
-            after={"key": SETTING_KEY, **asdict(wanted)},
-        )
+    org_settings.save(
+        actor,
+        SETTING_KEY,
+        asdict(wanted),
+        action="settings.readiness_changed",
+        before=asdict(current.thresholds),
+        after=asdict(wanted),
     )
-    db.session.flush()
     return wanted
 
 

@@ -25,8 +25,8 @@ from slack_sdk.webhook import WebhookClient
 from app import policy
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.models import AuditEvent, OutboundMessage, Setting, User
-from app.models.base import utcnow
+from app.models import OutboundMessage, Setting, User
+from app.services import org_settings
 
 SETTING_KEY = "slack"
 TIMEOUT_SECONDS = 10
@@ -173,32 +173,21 @@ def save_settings(
         if remove_webhook
         else (check_webhook(webhook_url) if webhook_url else current.webhook_url)
     )
-    row = db.session.get(Setting, SETTING_KEY)
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    row.value = {"token": new_token, "webhook_url": new_webhook}
-    row.updated_at = utcnow()
-    row.updated_by_id = actor.id
     after = SlackSettings(new_token, new_webhook)
-    db.session.add(_audit_event(actor, current, after))
-    db.session.flush()
+    org_settings.save(
+        actor,
+        SETTING_KEY,
+        {"token": new_token, "webhook_url": new_webhook},
+        action="settings.slack_changed",
+        before=_shown(current),
+        after=_shown(after),
+    )
     return stored()
 
 
-def _audit_event(actor: User, before: SlackSettings, after: SlackSettings) -> AuditEvent:
-    # audit.record wants an integer id; a setting is known by its key, which goes in `after`.
-    def shown(settings: SlackSettings) -> dict[str, str]:
-        return {"key": SETTING_KEY, "token": settings.token_hint, "webhook": settings.webhook_hint}
-
-    return AuditEvent(
-        actor_id=actor.id,
-        action="settings.slack_changed",
-        entity_type=Setting.__tablename__,
-        entity_id=None,
-        before=shown(before),
-        after=shown(after),
-    )
+def _shown(settings: SlackSettings) -> dict[str, str]:
+    """What the audit log may keep of the settings: hints, never the secrets."""
+    return {"token": settings.token_hint, "webhook": settings.webhook_hint}
 
 
 def check_token(token: str) -> str:

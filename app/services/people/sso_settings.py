@@ -26,9 +26,9 @@ from app.core.errors import ValidationError
 from app.extensions import db
 from app.infra import secret_box
 from app.infra.text import unwanted_character
-from app.models import AuditEvent, ExternalIdentity, Role, Setting, User
-from app.models.base import utcnow
+from app.models import ExternalIdentity, Role, Setting, User
 from app.models.user import new_session_token
+from app.services import org_settings
 from app.services.people import find_by_email
 from app.services.people.sso_discovery import WELL_KNOWN, DiscoveryCheck, is_loopback, issuer_of
 
@@ -379,13 +379,10 @@ def _store(
     actor: User | None, before: SsoSettings, after: SsoSettings, *, checked_url: str | None = None
 ) -> None:
     row = db.session.get(Setting, SETTING_KEY)
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    last = row.value.get("last_check") if isinstance(row.value, dict) else None
+    last = row.value.get("last_check") if row is not None and isinstance(row.value, dict) else None
     if checked_url is not None:
         last = {"url": checked_url, "problem": after.check_problem or None}
-    row.value = {
+    value = {
         "last_check": last,
         "provider_name": after.provider_name,
         "discovery_url": after.discovery_url,
@@ -395,19 +392,14 @@ def _store(
         "allowed_domains": list(after.allowed_domains),
         "sso_only": after.is_sso_only,
     }
-    row.updated_at = utcnow()
-    row.updated_by_id = getattr(actor, "id", None)
-    db.session.add(
-        AuditEvent(
-            actor_id=getattr(actor, "id", None),
-            action="settings.sso_changed",
-            entity_type=Setting.__tablename__,
-            entity_id=None,  # a setting is known by its key, which is in `after`
-            before=before.shown(),
-            after=after.shown(),
-        )
+    org_settings.save(
+        actor,
+        SETTING_KEY,
+        value,
+        action="settings.sso_changed",
+        before=before.shown(),
+        after=after.shown(),
     )
-    db.session.flush()
 
 
 def _check_provider_name(name: str) -> str:
@@ -511,24 +503,14 @@ def clear_break_glass() -> None:
 
 def _store_break_glass(person: User | None) -> None:
     before = break_glass_person()
-    row = db.session.get(Setting, BREAK_GLASS_KEY)
-    if row is None:
-        row = Setting(key=BREAK_GLASS_KEY, value={})
-        db.session.add(row)
-    row.value = {"user_id": person.id if person else None}
-    row.updated_at = utcnow()
-    row.updated_by_id = None
-    db.session.add(
-        AuditEvent(
-            actor_id=None,
-            action="settings.sso_break_glass_changed",
-            entity_type=Setting.__tablename__,
-            entity_id=None,
-            before={"key": BREAK_GLASS_KEY, "email": before.email if before else None},
-            after={"key": BREAK_GLASS_KEY, "email": person.email if person else None},
-        )
+    org_settings.save(
+        None,
+        BREAK_GLASS_KEY,
+        {"user_id": person.id if person else None},
+        action="settings.sso_break_glass_changed",
+        before={"email": before.email if before else None},
+        after={"email": person.email if person else None},
     )
-    db.session.flush()
 
 
 # --- the settings page ------------------------------------------------------------------------

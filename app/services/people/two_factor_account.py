@@ -17,10 +17,10 @@ from app import policy
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.infra.passwords import verify_password
-from app.models import AuditEvent, RecoveryCode, Role, Setting, User
+from app.models import RecoveryCode, Role, Setting, User
 from app.models.base import utcnow
 from app.models.user import new_session_token
-from app.services import audit
+from app.services import audit, org_settings
 from app.services.api import tokens
 from app.services.people import two_factor
 
@@ -233,22 +233,11 @@ def set_requirement(actor: User, *, required: bool) -> None:
     policy.authorize(actor, "settings.manage")
     row = db.session.get(Setting, SETTING_KEY)
     before = bool(row is not None and row.value.get("required_for_managers"))
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    row.value = {"required_for_managers": required}
-    row.updated_at = utcnow()
-    row.updated_by_id = actor.id
-    db.session.flush()
-    if before != required:
-        # audit.record needs an integer id; a setting is known by its key, which goes in `after`.
-        db.session.add(
-            AuditEvent(
-                actor_id=actor.id,
-                action="settings.two_factor_changed",
-                entity_type=Setting.__tablename__,
-                entity_id=None,
-                before={"key": SETTING_KEY, "required_for_managers": before},
-                after={"key": SETTING_KEY, "required_for_managers": required},
-            )
-        )
+    org_settings.save(
+        actor,
+        SETTING_KEY,
+        {"required_for_managers": required},
+        action="settings.two_factor_changed",
+        before={"required_for_managers": before},
+        after={"required_for_managers": required},
+    )
