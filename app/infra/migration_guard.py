@@ -25,13 +25,13 @@ Column = str | tuple[str, Any]
 class DataLossRefused(CommandError):
     """A downgrade would drop data; Flask-Migrate prints the message and exits with status 1."""
 
-    def __init__(self, revision: str | None, losses: list[str]):
+    def __init__(self, revision: str | None, losses: list[str], target: str | None = None):
         self.losses = losses
         below = f"below {revision} " if revision else ""
         super().__init__(
             f"Downgrading {below}would delete data: {'; '.join(losses)}. Nothing was changed. "
             "Back up first (flask backup create); to downgrade anyway, run: "
-            f"flask db downgrade --x-arg {FORCE_ARGUMENT}=yes <revision>"
+            f"flask db downgrade --x-arg {FORCE_ARGUMENT}=yes {target or '<revision>'}"
         )
 
 
@@ -44,7 +44,7 @@ def refuse_data_loss(
     connection = op.get_bind()
     losses = data_in(connection, tables, columns or {})
     if losses:
-        raise DataLossRefused(_revision(), losses)
+        raise DataLossRefused(_revision(), losses, _target())
 
 
 def forced() -> bool:
@@ -86,6 +86,15 @@ def _count(connection: sa.Connection, table: sa.TableClause, where=None) -> int:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _target() -> str | None:
+    """The revision the downgrade was asked to reach, as typed ("0008", "-1", "base")."""
+    try:
+        target = context.get_revision_argument()
+    except Exception:  # only the message's wording depends on it
+        return None
+    return target if isinstance(target, str) else None
 
 
 def _revision() -> str | None:
