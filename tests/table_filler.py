@@ -57,9 +57,12 @@ def head_enums() -> dict[tuple[str, str], tuple[str, ...]]:
     }
 
 
-def fill(connection: sa.Connection, rows: int = 5, seed: int = 0) -> dict[str, int]:
-    """Insert `rows` rows into every table; rows inserted per table."""
-    tables = {table.name: table for table in reflect(connection)}
+def fill(
+    connection: sa.Connection, rows: int = 5, seed: int = 0, tables: list[sa.Table] | None = None
+) -> dict[str, int]:
+    """Insert `rows` rows into every table (reflected, unless the caller has just done so);
+    rows inserted per table."""
+    tables = {table.name: table for table in (tables or reflect(connection))}
     order, deferred = _plan(tables)
     rng = random.Random(f"rungs-filler:{seed}")
     inserted: dict[str, int] = {}

@@ -15,7 +15,7 @@ from app import create_app
 from app.database import configure_engine
 from app.extensions import db, migrate
 from app.infra.migration_guard import DataLossRefused
-from app.services.database.inventory import reflect, schema_revision, summarise
+from app.services.database.inventory import reflect, schema_revision, summarise_table
 from tests.table_filler import fill
 from tests.test_upgrades import HEAD, REVISIONS, database_for
 
@@ -103,23 +103,26 @@ def test_each_downgrade_refuses_to_drop_data_and_names_exactly_what(tmp_path, re
         upgrade()
         for revision in reversed(REVISIONS):
             with db.engine.begin() as connection:
-                fill(connection, rows=3, seed=int(revision))
-                before, held = columns_by_table(connection), summarise(connection)
+                tables = reflect(connection)
+                fill(connection, rows=3, seed=int(revision), tables=tables)
+                held = {table.name: summarise_table(connection, table) for table in tables}
             with pytest.raises(DataLossRefused) as refused:
                 command.downgrade(migrate.get_config(), "-1")
             with db.engine.connect() as connection:
                 assert schema_revision(connection) == revision
-                assert summarise(connection) == held
+                assert {t.name: summarise_table(connection, t) for t in tables} == held
             command.downgrade(migrate.get_config(x_arg=["force=yes"]), "-1")
             with db.engine.connect() as connection:
-                dropped = schema_loss(before, columns_by_table(connection))
+                dropped = schema_loss(
+                    columns_by_table(tables), columns_by_table(reflect(connection))
+                )
             named = set(re.findall(r"((?:table|column) \S+) \(\d+ \w+\)", str(refused.value)))
             assert named == dropped, revision
         db.engine.dispose()
 
 
-def columns_by_table(connection: sa.Connection) -> dict[str, set[str]]:
-    return {table.name: {c.name for c in table.columns} for table in reflect(connection)}
+def columns_by_table(tables: list[sa.Table]) -> dict[str, set[str]]:
+    return {table.name: {c.name for c in table.columns} for table in tables}
 
 
 def schema_loss(before: dict[str, set[str]], after: dict[str, set[str]]) -> set[str]:
