@@ -85,7 +85,7 @@ def _plan(tables: dict[str, sa.Table]) -> tuple[list[str], set[tuple[str, str]]]
     needs: dict[str, dict[str, tuple[str, bool]]] = {}
     for name, table in tables.items():
         needs[name] = {}
-        for fk in table.foreign_keys:
+        for fk in _foreign_keys(table):
             column = fk.parent
             if fk.column.table.name == name:
                 deferred.add((name, column.name))
@@ -128,9 +128,11 @@ class _Checks:
     def of(cls, table: sa.Table) -> _Checks:
         checks = cls()
         names = {column.name for column in table.columns}
-        for constraint in table.constraints:
-            if isinstance(constraint, sa.CheckConstraint):
-                checks.add(str(constraint.sqltext), names)
+        texts = sorted(
+            str(c.sqltext) for c in table.constraints if isinstance(c, sa.CheckConstraint)
+        )
+        for text in texts:
+            checks.add(text, names)
         return checks
 
     def add(self, text: str, names: set[str]) -> None:
@@ -157,7 +159,7 @@ class _TableFiller:
         self.next_id = self._max_id() + 1 if self.serial is not None else 0
         self.k = self._count()
         self.targets = {}
-        for fk in table.foreign_keys:
+        for fk in _foreign_keys(table):
             if (table.name, fk.parent.name) not in deferred:
                 self.targets[fk.parent.name] = _values(connection, fk.column)
         self.offsets = {name: rng.randrange(1000) for name in self.targets}
@@ -323,6 +325,11 @@ def _unique_sets(table: sa.Table) -> list[tuple[str, ...]]:
     return sorted(s for s in sets if s)
 
 
+def _foreign_keys(table: sa.Table) -> list[sa.ForeignKey]:
+    """In a fixed order (the table keeps a set): the same seed gives the same rows."""
+    return sorted(table.foreign_keys, key=lambda fk: (fk.parent.name, fk.target_fullname))
+
+
 def _serial_key(table: sa.Table) -> str | None:
     """The name of a single integer primary key (ids the filler hands out), else None."""
     columns = list(table.primary_key.columns)
@@ -341,7 +348,7 @@ def _values(connection: sa.Connection, column: sa.Column) -> list:
 
 def _fill_deferred(connection, table: sa.Table, deferred, keys: list[dict], rng) -> None:
     """Point the columns that waited (cycles, self references) at rows that now exist."""
-    for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
+    for fk in _foreign_keys(table):
         column = fk.parent
         if (table.name, column.name) not in deferred or not keys:
             continue

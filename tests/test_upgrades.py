@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, migrate
-from app.services.database.inventory import canonical, reflect, schema_revision
+from app.services.database.inventory import canonical, reflect, schema_revision, summarise
 from tests.table_filler import fill
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -118,3 +118,22 @@ def test_every_revision_is_covered(app):
         scripts = ScriptDirectory.from_config(migrate.get_config())
         assert sorted(r.revision for r in scripts.walk_revisions()) == REVISIONS
         assert scripts.get_current_head() == HEAD
+
+
+def test_the_filler_gives_the_same_rows_for_the_same_seed(tmp_path, request):
+    """Deterministic, and alike on SQLite and PostgreSQL: the inventory's checksums agree for
+    a SQLite file and the suite's kind of database filled with the same seed."""
+    summaries = []
+    for url in (f"sqlite:///{tmp_path / 'one.db'}", database_for(tmp_path, request)):
+        if url.startswith("sqlite") and summaries:
+            url = f"sqlite:///{tmp_path / 'two.db'}"
+        app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}, environ={})
+        with app.app_context():
+            upgrade()
+            with db.engine.begin() as connection:
+                fill(connection, rows=ROWS, seed=7)
+                fill(connection, rows=ROWS, seed=8)
+                summaries.append(summarise(connection))
+            db.engine.dispose()
+    assert summaries[0] == summaries[1]
+    assert all(summary.rows == 2 * ROWS for summary in summaries[0].values())
