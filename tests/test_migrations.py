@@ -41,9 +41,10 @@ def test_upgraded_database_matches_the_models(app):
         assert compare_metadata(context, db.metadata) == []
 
 
-def test_downgrade_to_nothing_and_back(tmp_path):
+def test_downgrade_to_nothing_and_back(tmp_path, request):
+    """An empty database goes all the way down without force (nothing to lose), and back up."""
     fresh = create_app(
-        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"},
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_for(tmp_path, request)},
         environ={},
     )
     with fresh.app_context():
