@@ -169,3 +169,20 @@ def test_refused_downgrade_on_the_command_line(tmp_path, request):
         with db.engine.connect() as connection:
             assert schema_revision(connection) == "0008"
         db.engine.dispose()
+
+
+def test_a_column_holding_only_its_default_is_not_counted_as_data(tmp_path, request):
+    """0007 gave every competency short_name '': dropping that column again loses nothing."""
+    url = database_for(tmp_path, request)
+    fresh = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}, environ={})
+    with fresh.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            fill(connection, rows=3)
+            connection.exec_driver_sql("UPDATE competencies SET short_name = ''")
+            connection.exec_driver_sql("DELETE FROM help_seen")
+        command.downgrade(migrate.get_config(), "-1")
+        with db.engine.connect() as connection:
+            assert schema_revision(connection) == "0006"
+            assert connection.exec_driver_sql("SELECT count(*) FROM competencies").scalar() == 3
+        db.engine.dispose()
