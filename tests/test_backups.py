@@ -298,3 +298,17 @@ def _wait_for_rows(app, rows: int) -> None:
             db.session.rollback()
         time.sleep(0.2)
     raise AssertionError("the writers wrote nothing")
+
+
+def test_a_file_the_live_database_still_names_but_lost_fails_loudly(app, seeded, tmp_path):
+    data_dir = Path(app.config["RUNGS_DATA_DIR"])
+    with app.app_context():
+        name = db.session.execute(sa.select(Attachment.stored_name)).scalars().first()
+    (data_dir / "attachments" / name[:2] / name).unlink()
+    archive = tmp_path / "damaged.zip"
+    made = cli(app, "backup", "create", "-o", str(archive))
+    assert made.exit_code == 1
+    assert "missing from the data folder" in made.output and name in made.output
+    manifest = manifest_of(archive)  # written all the same, the loss on record
+    assert [m["path"] for m in manifest["missing_files"]] == [f"attachments/{name[:2]}/{name}"]
+    assert cli(app, "backup", "verify", str(archive)).exit_code == 0
