@@ -209,6 +209,11 @@ def test_newer_revisions_and_other_database_kinds_are_refused(app, seeded, targe
     other = rewrite_manifest(archive, tmp_path / "other.zip", database=other_kind)
     refused = cli(target, "backup", "restore", str(other))
     assert refused.exit_code == 1 and "flask db move-to" in refused.output
+    for sneaky in ("rungs.db", "../outside.txt", "/etc/passwd", "attachments"):
+        entry = {"path": sneaky, "size": 1, "sha256": "0" * 64}
+        bad = rewrite_manifest(archive, tmp_path / "sneaky.zip", files=[entry])
+        refused = cli(target, "backup", "restore", str(bad))
+        assert refused.exit_code == 1 and "manifest" in refused.output, sneaky
     assert summary_of(target) == {}  # nothing was touched
 
 

@@ -25,6 +25,8 @@ FORMAT = "rungs-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 FILES = "files/"
+# The folders of RUNGS_DATA_DIR a backup holds files from (and a restore writes into).
+DATA_FOLDERS = ("attachments", "packets", "pdf-cache", "jobs")
 _CHUNK = 1024 * 1024
 
 
@@ -122,6 +124,11 @@ def check_manifest(manifest: Any) -> None:
     for entry in [manifest["database_file"], *manifest["files"]]:
         if not _is_entry(entry):
             raise BackupError(f"The manifest is damaged: a file entry is malformed ({entry!r}).")
+    for entry in manifest["files"]:
+        if not in_data_folders(entry["path"]):
+            raise BackupError(
+                f"The manifest names a file outside the data folders: {entry['path']}"
+            )
 
 
 def _is_entry(entry: Any) -> bool:
@@ -138,6 +145,11 @@ def safe_relative(path: str) -> bool:
     """A relative path with no way out of the folder it is joined to."""
     parts = Path(path).parts
     return bool(parts) and not Path(path).is_absolute() and ".." not in parts and "\\" not in path
+
+
+def in_data_folders(path: str) -> bool:
+    """A safe path inside one of the folders a backup holds (never the database file itself)."""
+    return safe_relative(path) and Path(path).parts[0] in DATA_FOLDERS and len(Path(path).parts) > 1
 
 
 def check_member(archive: zipfile.ZipFile, member: str, size: int, sha256: str) -> str | None:
@@ -159,7 +171,7 @@ def check_member(archive: zipfile.ZipFile, member: str, size: int, sha256: str) 
 
 def extract(archive: zipfile.ZipFile, member: str, target: Path) -> None:
     """Write one member to `target` through a temporary name in the same folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
     try:
         with os.fdopen(handle, "wb") as out, archive.open(member) as file:

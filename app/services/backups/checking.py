@@ -78,14 +78,21 @@ def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
         return None, [
             "pg_restore --list read the dump; counts were not compared (no PostgreSQL server)."
         ]
-    with scratch_database(engine) as url:
-        restore_dump(url, dump)
-        scratch = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            with scratch.connect() as connection:
-                return inventory.summarise(connection), []
-        finally:
-            scratch.dispose()
+    try:
+        with scratch_database(engine) as url:
+            return _restored_summary(url, dump), []
+    except NoScratchDatabase as error:
+        return None, [f"pg_restore --list read the dump; counts were not compared: {error.message}"]
+
+
+def _restored_summary(url: sa.URL, dump: Path) -> dict[str, inventory.TableSummary]:
+    restore_dump(url, dump)
+    restored = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with restored.connect() as connection:
+            return inventory.summarise(connection)
+    finally:
+        restored.dispose()
 
 
 def compare(expected: dict, found: dict[str, inventory.TableSummary]) -> list[str]:
@@ -104,6 +111,10 @@ def compare(expected: dict, found: dict[str, inventory.TableSummary]) -> list[st
     return problems
 
 
+class NoScratchDatabase(BackupError):
+    """The server would not make a database to check a dump in (no CREATEDB right)."""
+
+
 class scratch_database:
     """A new database on the engine's server for the length of a `with`, dropped after."""
 
@@ -119,7 +130,7 @@ class scratch_database:
                 connection.exec_driver_sql(f'CREATE DATABASE "{self.url.database}"')
         except sa.exc.DBAPIError as error:
             self.admin.dispose()
-            raise BackupError(
+            raise NoScratchDatabase(
                 f"Could not make a scratch database to check the dump in: {error.orig}"
             ) from None
         return self.url

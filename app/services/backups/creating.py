@@ -75,8 +75,8 @@ def _pdf_cache(data_dir: Path) -> list[str]:
 def _copy_files(writer, data_dir: Path, paths: list[str]):
     stored, missing = [], []
     for relative in sorted(set(paths)):
-        if not archive.safe_relative(relative):
-            missing.append({"path": relative, "reason": "outside the data folder: not copied"})
+        if not archive.in_data_folders(relative):
+            missing.append({"path": relative, "reason": "outside the data folders: not copied"})
             continue
         try:
             entry = writer.add(archive.FILES + relative, data_dir / relative)

@@ -24,7 +24,7 @@ from app.services.backups import archive, checking, creating, snapshot
 from app.services.backups.snapshot import SQLITE, BackupError
 from app.services.database import inventory
 
-DATA_FOLDERS = ("attachments", "packets", creating.PDF_CACHE, "jobs")
+DATA_FOLDERS = archive.DATA_FOLDERS
 
 
 @dataclass(frozen=True)
