@@ -43,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
 
     from app import access, api, auth, errors, layout, policy, security
     from app.attachments.views import bp as attachments_bp
+    from app.backups.views import bp as backups_bp
     from app.cli import register_cli
     from app.conversation.views import bp as conversation_bp
     from app.delegation.views import bp as delegation_bp
@@ -85,6 +86,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ=None) -> Flas
     app.after_request(layout.record_help)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(backups_bp)
     app.register_blueprint(todo_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(evidence_bp)

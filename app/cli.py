@@ -7,6 +7,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
 
 from app import demo
+from app.backups.cli import backup_cli
 from app.core.errors import DomainError, RowErrors
 from app.extensions import db
 from app.jobs.cli import jobs_cli
@@ -26,6 +27,7 @@ from app.sso.cli import sso_cli
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(frameworks_cli)
     app.cli.add_command(evidence_cli)

@@ -1,0 +1,1 @@
+"""Backups: the `flask backup` commands and the page showing the last backup."""

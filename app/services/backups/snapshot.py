@@ -1,0 +1,156 @@
+"""The database part of a backup: one transaction's view, copied, summarised and read for files.
+
+SQLite: the online backup API copies the live (WAL) database in one step into a new file, which
+is then opened on its own: its summary and the files it refers to are the copy's, not the live
+database's. PostgreSQL: a REPEATABLE READ transaction exports its snapshot, `pg_dump --snapshot`
+dumps exactly that view while the same transaction summarises it and lists its files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.core.errors import DomainError
+from app.services.database import inventory
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+DATABASE_MEMBER = {SQLITE: "database/rungs.sqlite3", POSTGRESQL: "database/rungs.pgdump"}
+
+
+class BackupError(DomainError):
+    """A backup, check or restore cannot go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    kind: str
+    path: Path  # the database file that goes into the archive
+    revision: str | None
+    tables: dict[str, inventory.TableSummary]
+    files: list[str]  # paths relative to the data folder that the snapshot's rows refer to
+
+
+def kind_of(engine: sa.Engine) -> str:
+    name = engine.dialect.name
+    if name not in DATABASE_MEMBER:
+        raise BackupError(f"Backups support SQLite and PostgreSQL, not {name}.")
+    return name
+
+
+def take(engine: sa.Engine, workdir: Path) -> Snapshot:
+    """A consistent copy of the database in `workdir`, with its summary and its files."""
+    kind = kind_of(engine)
+    target = workdir / Path(DATABASE_MEMBER[kind]).name
+    if kind == SQLITE:
+        return _take_sqlite(engine, target)
+    return _take_postgresql(engine, target)
+
+
+def _take_sqlite(engine: sa.Engine, target: Path) -> Snapshot:
+    source = sqlite3.connect(engine.url.database, timeout=30)
+    try:
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)  # one step (pages=-1): one read transaction's view
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, opened read-only
+        copy.close()
+    finally:
+        source.close()
+    with opened_sqlite(target) as connection:
+        return Snapshot(SQLITE, target, *_describe(connection))
+
+
+def _take_postgresql(engine: sa.Engine, target: Path) -> Snapshot:
+    pg_dump = tool("pg_dump")
+    with engine.connect() as live:
+        connection = live.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            snapshot_id = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+            url, env = libpq(engine.url)
+            run(
+                [pg_dump, "--format=custom", f"--snapshot={snapshot_id}", "--no-owner",
+                 f"--file={target}", f"--dbname={url}"],
+                env,
+                "pg_dump",
+            )  # fmt: skip
+            return Snapshot(POSTGRESQL, target, *_describe(connection))
+
+
+def _describe(connection: sa.Connection):
+    revision = inventory.schema_revision(connection)
+    return revision, inventory.summarise(connection), referenced_files(connection)
+
+
+def referenced_files(connection: sa.Connection) -> list[str]:
+    """Every file the rows refer to (attachments, stored packets, job results), relative to the
+    data folder, sorted."""
+    tables = set(sa.inspect(connection).get_table_names())
+    paths: set[str] = set()
+    if "attachments" in tables:
+        for (name,) in connection.exec_driver_sql("SELECT stored_name FROM attachments"):
+            paths.add(f"attachments/{name[:2]}/{name}")
+    if "packets" in tables:
+        paths.update(p for (p,) in connection.exec_driver_sql("SELECT file_path FROM packets"))
+    if "jobs" in tables:
+        query = "SELECT result_path FROM jobs WHERE result_path IS NOT NULL"
+        paths.update(p for (p,) in connection.exec_driver_sql(query))
+    return sorted(paths)
+
+
+class opened_sqlite:
+    """A read-only SQLAlchemy connection to a SQLite file (a snapshot or an extracted copy)."""
+
+    def __init__(self, path: Path):
+        self.engine = sa.create_engine(
+            f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=sa.pool.NullPool
+        )
+
+    def __enter__(self) -> sa.Connection:
+        self.connection = self.engine.connect()
+        return self.connection
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+        self.engine.dispose()
+
+
+def tool(name: str) -> str:
+    """The path of a PostgreSQL client program, or a BackupError saying how to get it."""
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(
+            f"{name} was not found on PATH. Install the PostgreSQL client programs of the "
+            f"server's version or newer (Debian: apt-get install postgresql-client) and try again."
+        )
+    return found
+
+
+def libpq(url: sa.URL) -> tuple[str, dict[str, str]]:
+    """A libpq connection string for the client programs, the password in the environment
+    (never on a command line others can read with ps)."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def run(command: list[str], env: dict[str, str], name: str) -> str:
+    """Run a client program; a BackupError with its own words when it fails."""
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    except OSError as error:
+        raise BackupError(f"{name} could not be started: {error}") from None
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise BackupError(f"{name} failed (exit {done.returncode}): " + " / ".join(said))
+    return done.stdout
