@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from app.extensions import db
 from app.models import Setting
 from app.models.base import utcnow
+from app.services import org_settings
 
 SETTING_KEY = "backups.last"
 STALE_AFTER = timedelta(days=2)
@@ -49,13 +50,17 @@ def record(created) -> None:
         "seconds": round(created.seconds, 2),
         "missing_files": len(created.manifest["missing_files"]),
     }
-    row = db.session.get(Setting, SETTING_KEY)
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    row.value = value
-    row.updated_at = utcnow()
-    db.session.flush()
+    previous = db.session.get(Setting, SETTING_KEY)
+    before = {"taken_at": previous.value.get("taken_at")} if previous else {}
+    # Audited too: who can read the audit log sees when each backup was taken, and where to.
+    org_settings.save(
+        None,
+        SETTING_KEY,
+        value,
+        action="backups.taken",
+        before=before,
+        after={"taken_at": value["taken_at"], "path": value["path"], "size": value["size"]},
+    )
 
 
 def backups_page() -> BackupsPage:
