@@ -12,7 +12,7 @@ from app.extensions import db
 from app.jobs.cli import jobs_cli
 from app.messages.cli import messages_cli, reminders_cli
 from app.models.user import ROLE_LABELS
-from app.move_cli import register as register_move
+from app.move.cli import register as register_move
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service

@@ -50,6 +50,7 @@ class MoveResult:
     revision: str
     tables: list[TableComparison] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, by name
 
     @property
     def rows(self) -> int:
@@ -88,6 +89,7 @@ def move(
             revision = _source_revision(src, migrations)
             _refuse_unusable(engine, revision)
             _upgrade(target, migrations, revision)
+            migrated = clock.monotonic()
             try:
                 result = _copy_and_compare(src, engine, revision, on_table)
             except BaseException:
@@ -96,6 +98,7 @@ def move(
     finally:
         engine.dispose()
     result.seconds = clock.monotonic() - started
+    result.phases = {"migrations": migrated - started} | result.phases
     return result
 
 
@@ -151,6 +154,7 @@ def _upgrade(target: sa.URL, migrations: str, revision: str) -> None:
 
 
 def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
+    started = clock.monotonic()
     source_tables = {t.name: t for t in inventory.reflect(src)}
     with engine.begin() as dst:
         target_tables = {t.name: t for t in inventory.reflect(dst)}
@@ -166,7 +170,9 @@ def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
             _fill_late(src, dst, source_tables[table.name], table, late[table.name])
         for table in order:
             _continue_sequences(dst, table)
+        copied = clock.monotonic()
         result = MoveResult(revision, _compare(src, dst))
+        result.phases = {"copy": copied - started, "comparison": clock.monotonic() - copied}
         broken = [t.name for t in result.tables if not t.equal]
         if broken:
             raise MoveDiffers(result, broken)
