@@ -190,3 +190,29 @@ def test_the_suite_database_moves_too(app, org, empty_postgres):
 
     assert code == 0, output
     assert summaries(empty_postgres) == summaries(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def test_a_table_that_arrives_different_is_named_and_nothing_is_kept(
+    empty_postgres, tmp_path, monkeypatch
+):
+    app = move_data.sqlite_rungs(tmp_path, demo_org=False, fill=False)
+    Factory(app).person(name="Only person")
+    real = inventory.summarise
+
+    def off_by_one_on_postgresql(connection, names=None):
+        found = real(connection, names)
+        if connection.dialect.name == "postgresql" and connection.engine.url == empty_postgres:
+            found["users"] = inventory.TableSummary(rows=2, sha256=found["users"].sha256)
+        return found
+
+    monkeypatch.setattr(inventory, "summarise", off_by_one_on_postgresql)
+    try:
+        code, output = move_to(app, empty_postgres)
+    finally:
+        move_data.close(app)
+
+    assert code != 0
+    assert "users                                 1          2" in output
+    assert "The copy differs from the current database in users" in output
+    monkeypatch.undo()
+    assert summaries(empty_postgres) == (None, {})

@@ -85,7 +85,7 @@ def move(
     _refuse_same(source.url, target)
     engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
     try:
-        with source.connect() as src:
+        with _snapshot(source) as src:
             revision = _source_revision(src, migrations)
             _refuse_unusable(engine, revision)
             _upgrade(target, migrations, revision)
@@ -100,6 +100,15 @@ def move(
     result.seconds = clock.monotonic() - started
     result.phases = {"migrations": migrated - started} | result.phases
     return result
+
+
+def _snapshot(source: sa.Engine) -> sa.Connection:
+    """One read of the whole source: on SQLite the app's BEGIN IMMEDIATE holds off writers for
+    the move; on PostgreSQL a repeatable-read transaction sees one moment throughout."""
+    connection = source.connect()
+    if source.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
 
 
 def _refuse_same(source: sa.URL, target: sa.URL) -> None:
