@@ -216,3 +216,26 @@ def test_a_table_that_arrives_different_is_named_and_nothing_is_kept(
     assert "The copy differs from the current database in users" in output
     monkeypatch.undo()
     assert summaries(empty_postgres) == (None, {})
+
+
+def test_a_target_the_user_may_not_write_to_is_refused_without_a_traceback(
+    empty_postgres, tmp_path
+):
+    admin = sa.create_engine(empty_postgres, isolation_level="AUTOCOMMIT")
+    role = f"reader_{empty_postgres.database[-8:]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'")
+        connection.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    app = move_data.sqlite_rungs(tmp_path, demo_org=False, fill=False)
+    try:
+        code, output = move_to(app, empty_postgres.set(username=role, password="reader"))
+    finally:
+        move_data.close(app)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
+
+    assert code != 0
+    assert "The move failed, and the target was left empty: permission denied" in output
+    assert "Traceback" not in output

@@ -95,6 +95,9 @@ def move(
             except BaseException:
                 _empty(engine)
                 raise
+    except sa.exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise MoveError(f"The move failed, and the target was left empty: {reason}") from error
     finally:
         engine.dispose()
     result.seconds = clock.monotonic() - started
