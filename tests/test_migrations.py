@@ -1,6 +1,10 @@
 """Migrations: one head, no drift from the models, and SQLite rebuilds that keep child rows."""
 
+import re
+
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +14,10 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from app.database import configure_engine
 from app.extensions import db, migrate
+from app.infra.migration_guard import DataLossRefused
+from app.services.database.inventory import reflect, schema_revision, summarise_table
+from tests.table_filler import fill
+from tests.test_upgrades import HEAD, REVISIONS, database_for
 
 
 def script_directory(app) -> ScriptDirectory:
@@ -33,9 +41,10 @@ def test_upgraded_database_matches_the_models(app):
         assert compare_metadata(context, db.metadata) == []
 
 
-def test_downgrade_to_nothing_and_back(tmp_path):
+def test_downgrade_to_nothing_and_back(tmp_path, request):
+    """An empty database goes all the way down without force (nothing to lose), and back up."""
     fresh = create_app(
-        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"},
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_for(tmp_path, request)},
         environ={},
     )
     with fresh.app_context():
@@ -82,3 +91,98 @@ def test_sqlite_rebuild_with_foreign_keys_off_keeps_child_rows(tmp_path):
     unsafe = sa.create_engine(url, poolclass=sa.pool.NullPool)
     configure_engine(unsafe, foreign_keys=True)
     assert rebuild_users_table(unsafe) == 0
+
+
+def test_each_downgrade_refuses_to_drop_data_and_names_exactly_what(tmp_path, request):
+    """Walking down from head with every table filled: each step stops, changes nothing and
+    names the tables and columns it drops (no more, no fewer); forced, it goes ahead."""
+    fresh = create_app(
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_for(tmp_path, request)},
+        environ={},
+    )
+    with fresh.app_context():
+        upgrade()
+        for revision in reversed(REVISIONS):
+            with db.engine.begin() as connection:
+                tables = reflect(connection)
+                fill(connection, rows=3, seed=int(revision), tables=tables)
+                held = {table.name: summarise_table(connection, table) for table in tables}
+            with pytest.raises(DataLossRefused) as refused:
+                command.downgrade(migrate.get_config(), "-1")
+            with db.engine.connect() as connection:
+                assert schema_revision(connection) == revision
+                assert {t.name: summarise_table(connection, t) for t in tables} == held
+            command.downgrade(migrate.get_config(x_arg=["force=yes"]), "-1")
+            with db.engine.connect() as connection:
+                dropped = schema_loss(
+                    columns_by_table(tables), columns_by_table(reflect(connection))
+                )
+            named = set(re.findall(r"((?:table|column) \S+) \(\d+ \w+\)", str(refused.value)))
+            assert named == dropped, revision
+        db.engine.dispose()
+
+
+def columns_by_table(tables: list[sa.Table]) -> dict[str, set[str]]:
+    return {table.name: {c.name for c in table.columns} for table in tables}
+
+
+def schema_loss(before: dict[str, set[str]], after: dict[str, set[str]]) -> set[str]:
+    tables = {f"table {name}" for name in before.keys() - after.keys()}
+    return tables | {
+        f"column {name}.{column}"
+        for name in before.keys() & after.keys()
+        for column in before[name] - after[name]
+    }
+
+
+def test_refused_downgrade_on_the_command_line(tmp_path, request):
+    """As a user sees it: `flask db downgrade` says what would be lost and changes nothing,
+    even when the refusing step comes after steps that had nothing to drop."""
+    url = database_for(tmp_path, request)
+    fresh = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}, environ={})
+    with fresh.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO users (email, name, role, session_token, created_at, updated_at,"
+                " version, slack_user_id) VALUES ('a@x.io', 'Zoë', 'pm', 't1', '2026-01-01',"
+                " '2026-01-01', 1, 'U0123')"
+            )
+        db.engine.dispose()
+    runner = fresh.test_cli_runner()
+
+    with fresh.app_context():
+        refused = runner.invoke(args=["db", "downgrade", "0008"])
+        assert refused.exit_code == 1
+        message = refused.stderr.strip().splitlines()[-1]
+        assert message.startswith("ERROR [flask_migrate] Error: Downgrading below 0009 would")
+        assert "would delete data: column users.slack_user_id (1 value)" in message
+        assert "Nothing was changed" in message
+        assert message.endswith("anyway, run: flask db downgrade --x-arg force=yes 0008")
+        assert "Traceback" not in refused.output
+        with db.engine.connect() as connection:
+            assert schema_revision(connection) == HEAD
+            assert sa.inspect(connection).has_table("api_tokens")
+
+        forced = runner.invoke(args=["db", "downgrade", "--x-arg", "force=yes", "0008"])
+        assert forced.exit_code == 0, forced.output
+        with db.engine.connect() as connection:
+            assert schema_revision(connection) == "0008"
+        db.engine.dispose()
+
+
+def test_a_column_holding_only_its_default_is_not_counted_as_data(tmp_path, request):
+    """0007 gave every competency short_name '': dropping that column again loses nothing."""
+    url = database_for(tmp_path, request)
+    fresh = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}, environ={})
+    with fresh.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            fill(connection, rows=3)
+            connection.exec_driver_sql("UPDATE competencies SET short_name = ''")
+            connection.exec_driver_sql("DELETE FROM help_seen")
+        command.downgrade(migrate.get_config(), "-1")
+        with db.engine.connect() as connection:
+            assert schema_revision(connection) == "0006"
+            assert connection.exec_driver_sql("SELECT count(*) FROM competencies").scalar() == 3
+        db.engine.dispose()

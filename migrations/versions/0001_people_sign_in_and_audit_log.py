@@ -8,6 +8,8 @@ Create Date: 2026-11-26 05:48:16.006985
 from alembic import op
 import sqlalchemy as sa
 
+from app.infra import migration_guard
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -90,6 +92,9 @@ def upgrade():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        tables=['password_reset_links', 'mentorships', 'audit_events', 'users', 'login_failures'],
+    )
     with op.batch_alter_table('password_reset_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_password_reset_links_user_id'))
 

@@ -8,6 +8,8 @@ Create Date: 2026-11-26 06:05:38.324930
 from alembic import op
 import sqlalchemy as sa
 
+from app.infra import migration_guard
+
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -171,6 +173,14 @@ def upgrade():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        tables=['indicators', 'expectations', 'competency_tracks', 'competencies',
+                'competency_areas', 'decision_rights', 'levels', 'tracks', 'framework_versions',
+                'frameworks'],
+        columns={
+            'users': ['level_id'],
+        },
+    )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_level_id_levels'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_users_level_id'))

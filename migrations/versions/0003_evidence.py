@@ -8,6 +8,8 @@ Create Date: 2026-11-26 06:17:04.896782
 from alembic import op
 import sqlalchemy as sa
 
+from app.infra import migration_guard
+
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -166,6 +168,11 @@ def upgrade():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        tables=['notifications', 'kudos', 'evidence_revisions', 'evidence_links',
+                'evidence_competencies', 'corroborations', 'comments', 'attachments', 'settings',
+                'evidence'],
+    )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_recipient_unread')
         batch_op.drop_index(batch_op.f('ix_notifications_evidence_id'))

@@ -8,6 +8,8 @@ Create Date: 2026-12-05 07:10:00.000000
 from alembic import op
 import sqlalchemy as sa
 
+from app.infra import migration_guard
+
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -23,5 +25,10 @@ def upgrade():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        columns={
+            'notifications': ['detail'],
+        },
+    )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_column('detail')

@@ -8,6 +8,8 @@ Create Date: 2026-12-05 08:50:00.000000
 from alembic import op
 import sqlalchemy as sa
 
+from app.infra import migration_guard
+
 
 # revision identifiers, used by Alembic.
 revision = '0007'
@@ -33,6 +35,12 @@ def upgrade():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        tables=['help_seen'],
+        columns={
+            'competencies': [('short_name', '')],
+        },
+    )
     op.drop_table('help_seen')
     with op.batch_alter_table('competencies', schema=None) as batch_op:
         batch_op.drop_column('short_name')

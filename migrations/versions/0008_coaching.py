@@ -8,6 +8,8 @@ Create Date: 2026-12-05 14:20:00.000000
 import sqlalchemy as sa
 from alembic import op
 
+from app.infra import migration_guard
+
 # revision identifiers, used by Alembic.
 revision = '0008'
 down_revision = '0007'
@@ -15,6 +17,11 @@ branch_labels = None
 depends_on = None
 
 UTC = sa.DateTime(timezone=True)
+# Children first: the order downgrade() drops them in.
+DROPPED_TABLES = ('coaching_links', 'thanks', 'feedback_asks', 'feedback_requests',
+                  'delegation_agreements', 'delegation_picks', 'delegation_rounds',
+                  'delegation_rows', 'delegation_boards', 'goal_evidence', 'goals',
+                  'action_items', 'private_notes', 'agenda_items', 'meetings', 'one_on_ones')
 
 
 def upgrade():
@@ -419,6 +426,12 @@ def _links_and_references():
 
 
 def downgrade():
+    migration_guard.refuse_data_loss(
+        tables=DROPPED_TABLES,
+        columns={'notifications': ['thanks_id', 'feedback_ask_id', 'round_id', 'goal_id',
+                                   'meeting_id'],
+                 'evidence': ['lesson_shared_at'],
+                 'promotion_cycles': [('packets_show_goals', False)]})
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         for column, table in (('thanks_id', 'thanks'), ('feedback_ask_id', 'feedback_asks'),
                               ('round_id', 'delegation_rounds'), ('goal_id', 'goals'),
@@ -430,8 +443,5 @@ def downgrade():
         batch_op.drop_column('lesson_shared_at')
     with op.batch_alter_table('promotion_cycles', schema=None) as batch_op:
         batch_op.drop_column('packets_show_goals')
-    for table in ('coaching_links', 'thanks', 'feedback_asks', 'feedback_requests',
-                  'delegation_agreements', 'delegation_picks', 'delegation_rounds',
-                  'delegation_rows', 'delegation_boards', 'goal_evidence', 'goals',
-                  'action_items', 'private_notes', 'agenda_items', 'meetings', 'one_on_ones'):
+    for table in DROPPED_TABLES:
         op.drop_table(table)
