@@ -13,6 +13,7 @@ from app.extensions import db
 from app.jobs.cli import jobs_cli
 from app.messages.cli import messages_cli, reminders_cli
 from app.models.user import ROLE_LABELS
+from app.move.cli import register as register_move
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
@@ -36,6 +37,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(sso_cli)
+    register_move(app)
 
 
 demo_cli = AppGroup("demo", help="The demo organisation.")

@@ -1,0 +1,1 @@
+"""The move to PostgreSQL: the `flask db move-to` command (the work is in the services)."""

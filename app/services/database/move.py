@@ -1,0 +1,337 @@
+"""The move to PostgreSQL: copy every table of the current database into an empty PostgreSQL one.
+
+The target is first brought to the source's schema revision by the real migrations, then every
+table is copied in batches (ids kept), sequences are set past the copied ids, and both sides are
+compared table by table (`inventory.summarise`) before the copy commits. The copy is one target
+transaction; the migrations commit on their own (Alembic runs them in its own transaction), so a
+failure after them drops what they created: the target is left empty either way.
+
+Foreign-key cycles (users → levels → tracks → framework_versions → users, and self references)
+are broken without superuser rights or deferrable constraints: nullable foreign keys that point
+at a table not yet copied (or at their own table) are inserted empty and filled in afterwards.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import Migrate, upgrade
+from flask_sqlalchemy import SQLAlchemy
+
+from app.core.errors import DomainError
+from app.services.database import inventory
+
+BATCH = 2_000
+
+
+class MoveError(DomainError):
+    """The move was refused or failed; the target holds nothing of it."""
+
+
+@dataclass(frozen=True)
+class TableComparison:
+    name: str
+    source: inventory.TableSummary
+    target: inventory.TableSummary | None
+
+    @property
+    def equal(self) -> bool:
+        return self.source == self.target
+
+
+@dataclass
+class MoveResult:
+    revision: str
+    tables: list[TableComparison] = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, by name
+
+    @property
+    def rows(self) -> int:
+        return sum(t.source.rows for t in self.tables)
+
+
+def target_url(text: str) -> sa.URL:
+    """The target as a PostgreSQL URL (through psycopg 3), or a MoveError saying why not."""
+    try:
+        url = sa.make_url(text.strip())
+    except sa.exc.ArgumentError:
+        raise MoveError(
+            "The target is not a database URL; write it as postgresql://user:password@host/name."
+        ) from None
+    if url.get_backend_name() != "postgresql" and url.drivername != "postgres":
+        raise MoveError(
+            f"The target must be a PostgreSQL database (postgresql://…), not {url.drivername}."
+        )
+    if not url.database:
+        raise MoveError("The target URL names no database (postgresql://user@host/NAME).")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def move(
+    source: sa.Engine,
+    target: sa.URL,
+    migrations: str,
+    on_table: Callable[[str, int], None] | None = None,
+) -> MoveResult:
+    """Copy everything from `source` into the empty PostgreSQL database at `target`."""
+    started = clock.monotonic()
+    _refuse_same(source.url, target)
+    engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
+    try:
+        with _snapshot(source) as src:
+            revision = _source_revision(src, migrations)
+            _refuse_unusable(engine, revision)
+            _upgrade(target, migrations, revision)
+            migrated = clock.monotonic()
+            try:
+                result = _copy_and_compare(src, engine, revision, on_table)
+            except BaseException:
+                _empty(engine)
+                raise
+    except sa.exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise MoveError(f"The move failed, and the target was left empty: {reason}") from error
+    finally:
+        engine.dispose()
+    result.seconds = clock.monotonic() - started
+    result.phases = {"migrations": migrated - started} | result.phases
+    return result
+
+
+def _snapshot(source: sa.Engine) -> sa.Connection:
+    """One read of the whole source: on SQLite the app's BEGIN IMMEDIATE holds off writers for
+    the move; on PostgreSQL a repeatable-read transaction sees one moment throughout."""
+    connection = source.connect()
+    if source.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
+
+
+def _refuse_same(source: sa.URL, target: sa.URL) -> None:
+    if source.get_backend_name() != "postgresql":
+        return
+    where = (source.host or "localhost", source.port or 5432, source.database)
+    if where == (target.host or "localhost", target.port or 5432, target.database):
+        raise MoveError("The target is the current database; name a new, empty one.")
+
+
+def _source_revision(src: sa.Connection, migrations: str) -> str:
+    revision = inventory.schema_revision(src)
+    known = {script.revision for script in ScriptDirectory(migrations).walk_revisions()}
+    if revision not in known:
+        raise MoveError(
+            f"The current database is at no known schema revision ({revision or 'none'}); "
+            "run `flask db upgrade` on it first."
+        )
+    return revision
+
+
+def _refuse_unusable(engine: sa.Engine, revision: str) -> None:
+    try:
+        with engine.connect() as conn:
+            tables = sorted(sa.inspect(conn).get_table_names())
+            at = inventory.schema_revision(conn)
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
+        raise MoveError(f"Cannot reach the target database: {reason}") from None
+    if at is not None:
+        state = "the same revision" if at == revision else f"revision {at}, not {revision}"
+        raise MoveError(
+            f"The target database is already migrated ({state}): it must be empty. "
+            "Was the move run before? Name a new, empty database."
+        )
+    if tables:
+        shown = ", ".join(tables[:5]) + (" …" if len(tables) > 5 else "")
+        raise MoveError(f"The target database is not empty (tables: {shown}); name an empty one.")
+
+
+def _upgrade(target: sa.URL, migrations: str, revision: str) -> None:
+    """Run the real migrations on the target, through a bare app bound to it."""
+    bare = Flask("rungs-move")
+    bare.config["SQLALCHEMY_DATABASE_URI"] = target.render_as_string(hide_password=False)
+    bare.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": sa.pool.NullPool}
+    target_db = SQLAlchemy()
+    target_db.init_app(bare)
+    Migrate(bare, target_db, directory=migrations, render_as_batch=True)
+    with bare.app_context():
+        upgrade(directory=migrations, revision=revision)
+        target_db.engine.dispose()
+
+
+def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
+    started = clock.monotonic()
+    source_tables = {t.name: t for t in inventory.reflect(src)}
+    with engine.begin() as dst:
+        target_tables = {t.name: t for t in inventory.reflect(dst)}
+        missing = sorted(set(source_tables) ^ set(target_tables))
+        if missing:
+            raise MoveError(f"The schemas differ after migrating (tables: {', '.join(missing)}).")
+        order, late = _plan(list(target_tables.values()))
+        for table in order:
+            rows = _copy_table(src, dst, source_tables[table.name], table, late[table.name])
+            if on_table:
+                on_table(table.name, rows)
+        for table in order:
+            _fill_late(src, dst, source_tables[table.name], table, late[table.name])
+        for table in order:
+            _continue_sequences(dst, table)
+        copied = clock.monotonic()
+        result = MoveResult(revision, _compare(src, dst))
+        result.phases = {"copy": copied - started, "comparison": clock.monotonic() - copied}
+        broken = [t.name for t in result.tables if not t.equal]
+        if broken:
+            raise MoveDiffers(result, broken)
+    return result
+
+
+class MoveDiffers(MoveError):
+    """The copy differs from the source in some tables; nothing was kept."""
+
+    def __init__(self, result: MoveResult, tables: list[str]):
+        super().__init__(
+            f"The copy differs from the current database in {', '.join(tables)}; "
+            "nothing was kept in the target."
+        )
+        self.result = result
+
+
+def _plan(tables: list[sa.Table]) -> tuple[list[sa.Table], dict[str, list[str]]]:
+    """A copy order where every required foreign key points at a table already copied, and per
+    table the nullable foreign-key columns to fill in after every table is copied."""
+    by_name = {t.name: t for t in tables}
+    needs = {
+        t.name: {
+            fk.referred_table.name
+            for fk in t.foreign_key_constraints
+            if not any(c.nullable for c in fk.columns) and fk.referred_table.name != t.name
+        }
+        for t in tables
+    }
+    order: list[sa.Table] = []
+    done: set[str] = set()
+    while len(order) < len(tables):
+        ready = sorted(n for n in needs if n not in done and needs[n] <= done)
+        if not ready:
+            cycle = sorted(set(needs) - done)
+            raise MoveError(f"Required foreign keys form a cycle among {', '.join(cycle)}.")
+        for name in ready:
+            order.append(by_name[name])
+            done.add(name)
+    position = {t.name: i for i, t in enumerate(order)}
+    late = {
+        t.name: sorted(
+            c.name
+            for fk in t.foreign_key_constraints
+            if position[fk.referred_table.name] >= position[t.name]
+            for c in fk.columns
+        )
+        for t in order
+    }
+    return order, late
+
+
+def _batches(src: sa.Connection, query) -> Iterator[list[sa.Row]]:
+    result = src.execution_options(yield_per=BATCH).execute(query)
+    yield from result.partitions(BATCH)
+
+
+def _copy_table(src, dst, source: sa.Table, target: sa.Table, late: list[str]) -> int:
+    names = [c.name for c in target.columns]
+    convert = {c.name: _converter(target.name, c) for c in target.columns}
+    copied = 0
+    for rows in _batches(src, sa.select(*(source.c[n] for n in names))):
+        values = []
+        for row in rows:
+            record = {n: convert[n](v, row) for n, v in zip(names, row, strict=True)}
+            for name in late:
+                record[name] = None
+            values.append(record)
+        dst.execute(target.insert(), values)
+        copied += len(values)
+    return copied
+
+
+def _fill_late(src, dst, source: sa.Table, target: sa.Table, late: list[str]) -> None:
+    if not late:
+        return
+    keys = [c.name for c in target.primary_key.columns]
+    wanted = sa.or_(*(source.c[n].isnot(None) for n in late))
+    query = sa.select(*(source.c[n] for n in keys + late)).where(wanted)
+    statement = (
+        target.update()
+        .where(*(target.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+        .values({n: sa.bindparam(f"v_{n}") for n in late})
+    )
+    for rows in _batches(src, query):
+        dst.execute(
+            statement,
+            [
+                {f"k_{k}": row[i] for i, k in enumerate(keys)}
+                | {f"v_{n}": row[len(keys) + i] for i, n in enumerate(late)}
+                for row in rows
+            ],
+        )
+
+
+def _converter(table: str, column: sa.Column) -> Callable:
+    """How one column's values are written: datetimes in UTC with their zone, text without NUL."""
+    if isinstance(column.type, sa.DateTime) and column.type.timezone:
+        return _aware
+    if isinstance(column.type, sa.String):
+        return lambda value, row: _text(table, column.name, value, row)
+    return lambda value, row: value
+
+
+def _aware(value, row):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _text(table: str, column: str, value, row):
+    if isinstance(value, str) and "\x00" in value:
+        where = f"row id {row.id}" if "id" in row._fields else "a row"
+        raise MoveError(
+            f"{table}.{column} ({where}) holds a NUL character, which PostgreSQL cannot store; "
+            "remove it in the current database and run the move again. Nothing was moved."
+        )
+    return value
+
+
+def _continue_sequences(dst: sa.Connection, table: sa.Table) -> None:
+    """New rows continue after the copied ids: every serial or identity column's sequence is set
+    to the column's largest value (or restarts at 1 for an empty table)."""
+    for column in table.primary_key.columns:
+        sequence = dst.execute(
+            sa.text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": table.name, "column": column.name},
+        ).scalar()
+        if sequence is None:
+            continue
+        largest = sa.func.max(column)
+        dst.execute(
+            sa.select(
+                sa.func.setval(sequence, sa.func.coalesce(largest, 1), largest.isnot(None))
+            ).select_from(table)
+        )
+
+
+def _compare(src: sa.Connection, dst: sa.Connection) -> list[TableComparison]:
+    before = inventory.summarise(src)
+    after = inventory.summarise(dst)
+    return [TableComparison(name, before[name], after.get(name)) for name in sorted(before)]
+
+
+def _empty(engine: sa.Engine) -> None:
+    """Drop what the migrations created in the (previously empty) target."""
+    with engine.begin() as conn:
+        quoted = conn.dialect.identifier_preparer.quote
+        for name in sa.inspect(conn).get_table_names():
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted(name)} CASCADE")
