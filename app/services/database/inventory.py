@@ -93,3 +93,13 @@ def canonical(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     return value
+
+
+def drop_all_tables(connection: sa.Connection) -> None:
+    """Drop every table, Alembic's included, in one `DROP TABLE … CASCADE` statement (PostgreSQL:
+    one statement needs no dependency order, and foreign-key cycles do not matter)."""
+    names = sa.inspect(connection).get_table_names()
+    if not names:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(f"DROP TABLE {', '.join(quote(n) for n in sorted(names))} CASCADE")
