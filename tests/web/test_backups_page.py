@@ -81,3 +81,24 @@ def test_creating_a_backup_records_it_for_the_page(app, org, client, tmp_path):
     sign_in(client, org.head)
     page = client.get("/settings/backups").get_data(as_text=True)
     assert str(Path(archive)) in page and "No backup has been taken yet" not in page
+
+
+def test_a_restore_records_the_archive_it_came_from(app, org, client, tmp_path):
+    archive = tmp_path / "from-the-old-machine.zip"
+    archive.write_bytes(b"x" * 2048)
+    manifest = {
+        "created_at": (utcnow() - timedelta(hours=5)).isoformat(timespec="seconds"),
+        "database": app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0].split("+")[0],
+        "tables": {"users": {"rows": 7, "sha256": "0" * 64}},
+        "files": [{"path": "attachments/ab/abc", "size": 3, "sha256": "0" * 64}],
+        "missing_files": [],
+    }
+    with app.app_context():
+        status.record_restore(manifest, archive)
+        db.session.commit()
+        value = db.session.get(Setting, status.SETTING_KEY).value
+    assert value["path"] == str(archive) and value["size"] == 2048 and value["restored_at"]
+    sign_in(client, org.head)
+    page = client.get("/settings/backups").get_data(as_text=True)
+    assert "Restored on" in page and str(archive) in page
+    assert 'class="notice"' not in page  # recent, same database kind, nothing missing
