@@ -28,6 +28,7 @@ FILES = "files/"
 # The folders of RUNGS_DATA_DIR a backup holds files from (and a restore writes into).
 DATA_FOLDERS = ("attachments", "packets", "pdf-cache", "jobs")
 _CHUNK = 1024 * 1024
+MANIFEST_LIMIT = 64 * 1024 * 1024  # far above any real manifest (about 200 bytes per file)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def open_archive(path: Path) -> tuple[zipfile.ZipFile, dict[str, Any]]:
             "it may be truncated or damaged."
         ) from None
     try:
-        manifest = json.loads(archive.read(MANIFEST))
+        manifest = json.loads(_read_manifest(archive))
     except KeyError:
         archive.close()
         raise BackupError(f"{path} is not a Rungs backup: it has no {MANIFEST}.") from None
@@ -103,6 +104,15 @@ def open_archive(path: Path) -> tuple[zipfile.ZipFile, dict[str, Any]]:
         archive.close()
         raise
     return archive, manifest
+
+
+def _read_manifest(archive: zipfile.ZipFile) -> bytes:
+    """The manifest's bytes, refused past MANIFEST_LIMIT whatever size its header declares."""
+    with archive.open(MANIFEST) as file:
+        content = file.read(MANIFEST_LIMIT + 1)
+    if len(content) > MANIFEST_LIMIT:
+        raise ValueError(f"it is larger than {MANIFEST_LIMIT // (1024 * 1024)} MB")
+    return content
 
 
 def check_manifest(manifest: Any) -> None:
@@ -124,11 +134,19 @@ def check_manifest(manifest: Any) -> None:
     for entry in [manifest["database_file"], *manifest["files"]]:
         if not _is_entry(entry):
             raise BackupError(f"The manifest is damaged: a file entry is malformed ({entry!r}).")
+    _check_missing_files(manifest.get("missing_files", []))
     for entry in manifest["files"]:
         if not in_data_folders(entry["path"]):
             raise BackupError(
                 f"The manifest names a file outside the data folders: {entry['path']}"
             )
+
+
+def _check_missing_files(missing: Any) -> None:
+    if not isinstance(missing, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("path"), str) for m in missing
+    ):
+        raise BackupError("The manifest is damaged: 'missing_files' is malformed.")
 
 
 def _is_entry(entry: Any) -> bool:
@@ -153,11 +171,12 @@ def in_data_folders(path: str) -> bool:
 
 
 def check_member(archive: zipfile.ZipFile, member: str, size: int, sha256: str) -> str | None:
-    """None when the member has this size and hash; otherwise what is wrong."""
+    """None when the member has this size and hash; otherwise what is wrong. Reading stops
+    past the manifest's size, so a member that inflates far beyond it costs nothing."""
     digest, seen = hashlib.sha256(), 0
     try:
         with archive.open(member) as file:
-            while chunk := file.read(_CHUNK):
+            while seen <= size and (chunk := file.read(_CHUNK)):
                 digest.update(chunk)
                 seen += len(chunk)
     except KeyError:
