@@ -2,24 +2,32 @@
 
 Checked: the manifest is there and well-formed; every file and the database copy are in the
 archive with the size and SHA-256 the manifest gives; the database copy opens and each table's
-row count and checksum equal the manifest's. SQLite: the copy is extracted to a temporary folder
-and opened read-only. PostgreSQL: `pg_restore --list` reads the dump; when the app runs on
-PostgreSQL the dump is also restored into a temporary database (dropped after) and summarised.
+row count and checksum equal the manifest's, and its schema revision the manifest's; files the
+backup could not copy are noted, or fail the check when this Rungs' database still names them
+(lost from the data folder, not purged after the snapshot). SQLite: the copy is extracted to a
+temporary folder and opened read-only. PostgreSQL: `pg_restore --list` reads the dump; when the
+app runs on PostgreSQL the dump is also restored into a temporary database (`rungs_verify_…`,
+dropped after) and summarised.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.services.backups import archive, snapshot
+from app.services.backups import archive, creating, snapshot
 from app.services.backups.snapshot import POSTGRESQL, SQLITE, BackupError
 from app.services.database import inventory
+
+SCRATCH_PREFIX = "rungs_verify_"  # verify's scratch databases on PostgreSQL (README: Backups)
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,9 @@ class Verified:
 
 
 def verify(path: Path, engine: sa.Engine | None = None) -> Verified:
-    """The archive's manifest and what was checked; BackupError naming every problem found."""
+    """The archive's manifest and what was checked; BackupError naming every problem found.
+    `engine` is this Rungs' database: a PostgreSQL dump is restored beside it to be counted,
+    and files missing from the archive that it still names are reported as lost."""
     zipped, manifest = archive.open_archive(path)
     with zipped, tempfile.TemporaryDirectory(prefix="rungs-verify-") as work:
         problems = check_members(zipped, manifest)
@@ -38,14 +48,70 @@ def verify(path: Path, engine: sa.Engine | None = None) -> Verified:
             raise BackupError(f"{path} failed its check: " + "; ".join(problems[:10]))
         dump = Path(work) / "database"
         archive.extract(zipped, manifest["database_file"]["path"], dump)
-        tables, notes = summarise_dump(manifest["database"], dump, engine)
+        tables, revision, notes = summarise_dump(manifest["database"], dump, engine)
     if tables is not None:
         problems = compare(manifest["tables"], tables)
+        problems += _revision_problem(manifest, revision)
         if problems:
             raise BackupError(
                 f"{path}: the database copy differs from the manifest: " + "; ".join(problems[:10])
             )
-    return Verified(manifest, tables, notes)
+    return Verified(manifest, tables, notes + _missing_files(path, manifest, engine))
+
+
+def check_copy(manifest: dict, dump: Path) -> None:
+    """Before a restore: a SQLite copy equals its manifest (rows, checksums, revision); a
+    PostgreSQL dump is readable by `pg_restore --list`. BackupError otherwise."""
+    if manifest["database"] != SQLITE:
+        list_dump(dump)
+        return
+    tables, revision, _notes = summarise_dump(SQLITE, dump, None)
+    problems = compare(manifest["tables"], tables) + _revision_problem(manifest, revision)
+    if problems:
+        raise BackupError(
+            "The archive's database copy differs from its manifest, nothing was restored: "
+            + "; ".join(problems[:10])
+        )
+
+
+def _revision_problem(manifest: dict, revision: str | None) -> list[str]:
+    if revision == manifest.get("schema_revision"):
+        return []
+    return [
+        f"the copy is at schema revision {revision}, "
+        f"the manifest says {manifest.get('schema_revision')}"
+    ]
+
+
+def _missing_files(path: Path, manifest: dict, engine: sa.Engine | None) -> list[str]:
+    """Notes for files the backup could not copy; BackupError for those this Rungs' database
+    still names (they were lost from the data folder, not purged after the snapshot)."""
+    missing = [entry["path"] for entry in manifest.get("missing_files", [])]
+    lost = set(_still_named(engine, missing))
+    if lost:
+        first = sorted(lost)[:5]
+        raise BackupError(
+            f"{path}: everything in it checks out, but {_files(len(lost))} that this Rungs' "
+            f"database still names were not in the data folder when the backup was taken, so "
+            f"the archive does not hold them: {', '.join(first)}"
+            f"{' …' if len(lost) > 5 else ''}. Find them (an older backup?) and take a new one."
+        )
+    return [
+        f"not in the archive: {name} (removed after the snapshot; no row names it now)"
+        for name in missing
+    ]
+
+
+def _still_named(engine: sa.Engine | None, paths: list[str]) -> list[str]:
+    if not paths or engine is None:
+        return []
+    if engine.dialect.name == SQLITE and not Path(engine.url.database or "").exists():
+        return []  # no database here yet: nothing names them (and none is created)
+    return creating.still_referenced(engine, paths)
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 def check_members(zipped: zipfile.ZipFile, manifest: dict) -> list[str]:
@@ -66,31 +132,47 @@ def check_members(zipped: zipfile.ZipFile, manifest: dict) -> list[str]:
 
 
 def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
-    """(summaries or None, notes) of an extracted database copy."""
+    """(summaries or None, schema revision, notes) of an extracted database copy."""
     if kind == SQLITE:
         try:
             with snapshot.opened_sqlite(dump) as connection:
-                return inventory.summarise(connection), []
+                return inventory.summarise(connection), inventory.schema_revision(connection), []
         except sa.exc.DBAPIError as error:
             raise BackupError(f"The database copy does not open: {error.orig}") from None
-    snapshot.run([snapshot.tool("pg_restore"), "--list", str(dump)], {}, "pg_restore --list")
+    list_dump(dump)
     if engine is None or engine.dialect.name != POSTGRESQL:
-        return None, [
-            "pg_restore --list read the dump; counts were not compared (no PostgreSQL server)."
-        ]
+        return (
+            None,
+            None,
+            [
+                "pg_restore --list read the dump; counts and revision were not compared "
+                "(no PostgreSQL server)."
+            ],
+        )
     try:
         with scratch_database(engine) as url:
-            return _restored_summary(url, dump), []
+            return *_restored_summary(url, dump), []
     except NoScratchDatabase as error:
-        return None, [f"pg_restore --list read the dump; counts were not compared: {error.message}"]
+        return (
+            None,
+            None,
+            [f"pg_restore --list read the dump; counts were not compared: {error.message}"],
+        )
 
 
-def _restored_summary(url: sa.URL, dump: Path) -> dict[str, inventory.TableSummary]:
+def list_dump(dump: Path) -> None:
+    """`pg_restore --list` reads the whole table of contents: a BackupError if it cannot."""
+    snapshot.run(
+        [snapshot.tool("pg_restore"), "--list", str(dump)], dict(os.environ), "pg_restore --list"
+    )
+
+
+def _restored_summary(url: sa.URL, dump: Path):
     restore_dump(url, dump)
     restored = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with restored.connect() as connection:
-            return inventory.summarise(connection)
+            return inventory.summarise(connection), inventory.schema_revision(connection)
     finally:
         restored.dispose()
 
@@ -115,32 +197,27 @@ class NoScratchDatabase(BackupError):
     """The server would not make a database to check a dump in (no CREATEDB right)."""
 
 
-class scratch_database:
-    """A new database on the engine's server for the length of a `with`, dropped after."""
-
-    def __init__(self, engine: sa.Engine):
-        self.admin = sa.create_engine(
-            engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-        )
-        self.url = engine.url.set(database=f"rungs_verify_{secrets.token_hex(6)}")
-
-    def __enter__(self) -> sa.URL:
+@contextmanager
+def scratch_database(engine: sa.Engine) -> Iterator[sa.URL]:
+    """A new database on the engine's server (named SCRATCH_PREFIX + random) for the length of
+    a `with`, dropped after; one left behind by a killed verify can be dropped by that name."""
+    admin = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    url = engine.url.set(database=f"{SCRATCH_PREFIX}{secrets.token_hex(6)}")
+    try:
         try:
-            with self.admin.connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{self.url.database}"')
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
         except sa.exc.DBAPIError as error:
-            self.admin.dispose()
             raise NoScratchDatabase(
                 f"Could not make a scratch database to check the dump in: {error.orig}"
             ) from None
-        return self.url
-
-    def __exit__(self, *exc) -> None:
-        with self.admin.connect() as connection:
-            connection.exec_driver_sql(
-                f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)'
-            )
-        self.admin.dispose()
+        try:
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def restore_dump(url: sa.URL, dump: Path) -> None:
