@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import multiprocessing
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -19,7 +20,8 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.models import Attachment, Job, Setting, User
-from app.services.backups import snapshot
+from app.services.backups import archive as archive_module
+from app.services.backups import restoring, snapshot
 from app.services.backups.snapshot import BackupError
 from app.services.database import inventory
 from tests import file_samples as samples
@@ -177,10 +179,20 @@ def test_a_non_empty_target_is_refused_unless_replace_which_keeps_it(app, seeded
     again = cli(target, "backup", "restore", str(archive))
     assert again.exit_code == 1 and "--replace" in again.output
 
+    target_dir = Path(target.config["RUNGS_DATA_DIR"])
+    stray = target_dir / "attachments" / "zz" / "no-row-names-me"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"kept all the same")
     replaced = cli(target, "backup", "restore", "--replace", str(archive))
     assert replaced.exit_code == 0, replaced.output
-    kept = Path(replaced.output.split("kept in ")[1].split(".zip")[0] + ".zip")
-    assert kept.is_file()
+    folder = Path(replaced.output.split("kept in ")[1].split(": ")[0])
+    kept = folder / "rungs-backup.zip"
+    assert kept.is_file() and f"flask backup restore {kept} --replace" in replaced.output
+    assert folder.parent == target_dir / "backups"
+    # Moved whole: a file no row names is kept too, and gone from the restored folder.
+    assert (folder / "attachments" / "zz" / "no-row-names-me").read_bytes() == b"kept all the same"
+    assert not stray.exists()
+    assert replaced.output.rstrip().splitlines()[-1].startswith("Restart Rungs")
     assert (
         manifest_of(kept)["tables"]["settings"]["rows"]
         == manifest_of(archive)["tables"]["settings"]["rows"] + 1
@@ -208,7 +220,9 @@ def test_newer_revisions_and_other_database_kinds_are_refused(app, seeded, targe
     other_kind = "sqlite" if is_postgres(app) else "postgresql"
     other = rewrite_manifest(archive, tmp_path / "other.zip", database=other_kind)
     refused = cli(target, "backup", "restore", str(other))
-    assert refused.exit_code == 1 and "flask db move-to" in refused.output
+    # The move goes only from SQLite to PostgreSQL: advise it only in that direction.
+    advice = "flask db move-to" if other_kind == "sqlite" else "DATABASE_URL"
+    assert refused.exit_code == 1 and advice in refused.output, refused.output
     for sneaky in ("rungs.db", "../outside.txt", "/etc/passwd", "attachments"):
         entry = {"path": sneaky, "size": 1, "sha256": "0" * 64}
         bad = rewrite_manifest(archive, tmp_path / "sneaky.zip", files=[entry])
@@ -316,4 +330,111 @@ def test_a_file_the_live_database_still_names_but_lost_fails_loudly(app, seeded,
     assert "missing from the data folder" in made.output and name in made.output
     manifest = manifest_of(archive)  # written all the same, the loss on record
     assert [m["path"] for m in manifest["missing_files"]] == [f"attachments/{name[:2]}/{name}"]
-    assert cli(app, "backup", "verify", str(archive)).exit_code == 0
+    checked = cli(app, "backup", "verify", str(archive))  # lost, not purged: verify says so too
+    assert checked.exit_code == 1 and "still names" in checked.output and name in checked.output
+    with app.app_context():  # once no row names it (purged), it is a note, not a failure
+        db.session.execute(sa.delete(Attachment).where(Attachment.stored_name == name))
+        db.session.commit()
+    checked = cli(app, "backup", "verify", str(archive))
+    assert checked.exit_code == 0, checked.output
+    assert f"not in the archive: attachments/{name[:2]}/{name}" in checked.output
+
+
+def test_verify_compares_the_schema_revision_with_the_copy(app, seeded, tmp_path):
+    archive = tmp_path / "rev.zip"
+    assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
+    edited = rewrite_manifest(archive, tmp_path / "edited.zip", schema_revision="0099")
+    checked = cli(app, "backup", "verify", str(edited))
+    assert checked.exit_code == 1 and "schema revision" in checked.output, checked.output
+
+
+def test_a_restore_failing_partway_says_where_the_previous_data_is(
+    app, seeded, target, tmp_path, monkeypatch
+):
+    archive = tmp_path / "one.zip"
+    assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
+    assert cli(target, "backup", "restore", str(archive)).exit_code == 0
+    real_extract = archive_module.extract
+
+    def full_disk(zipped, member, path):
+        if member.startswith("files/"):
+            raise OSError(28, "No space left on device")
+        real_extract(zipped, member, path)
+
+    monkeypatch.setattr(archive_module, "extract", full_disk)
+    failed = cli(target, "backup", "restore", "--replace", str(archive))
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "No space left on device" in failed.output and "partial or empty" in failed.output
+    kept = Path(failed.output.split("previous data is in ")[1].split(":")[0])
+    assert f"flask backup restore {kept / 'rungs-backup.zip'} --replace" in " ".join(
+        failed.output.split()
+    )
+    monkeypatch.setattr(archive_module, "extract", real_extract)
+    monkeypatch.setattr(restoring, "_restore_database", _pg_restore_fails)
+    failed = cli(target, "backup", "restore", "--replace", str(archive))
+    assert failed.exit_code == 1 and "pg_restore failed" in failed.output
+    assert "partial or empty" in failed.output
+    monkeypatch.undo()
+    back = cli(target, "backup", "restore", "--replace", str(kept / "rungs-backup.zip"))
+    assert back.exit_code == 0, back.output
+    assert summary_of(target) == manifest_of(archive)["tables"]
+
+
+def _pg_restore_fails(engine, dump):
+    raise BackupError("pg_restore failed (exit 1): could not execute query")
+
+
+def test_nothing_changes_without_the_space_to_restore(app, seeded, target, tmp_path, monkeypatch):
+    archive = tmp_path / "one.zip"
+    assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
+    monkeypatch.setattr(
+        restoring.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, 0)
+    )
+    refused = cli(target, "backup", "restore", str(archive))
+    assert refused.exit_code == 1 and "Not enough free space" in refused.output
+    assert summary_of(target) == {}
+    assert not (Path(target.config["RUNGS_DATA_DIR"]) / "attachments").exists()
+
+
+def test_connections_open_during_a_restore_see_the_restored_data(app, seeded, target, tmp_path):
+    """A running Rungs keeps its connections: on SQLite the restore writes into the same file,
+    so they read the restored rows and their writes are not lost into a deleted file."""
+    archive = tmp_path / "one.zip"
+    assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
+    assert cli(target, "backup", "restore", str(archive)).exit_code == 0
+    held = sa.create_engine(target.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
+    expected = manifest_of(archive)["tables"]["settings"]["rows"]
+    with held.connect() as connection:
+        connection.execute(sa.text("INSERT INTO settings (key, value, updated_at) VALUES "
+                                   "('before', '{}', '2026-01-01 00:00:00')"))  # fmt: skip
+        connection.commit()
+        replaced = cli(target, "backup", "restore", "--replace", str(archive))
+        assert replaced.exit_code == 0, replaced.output
+        count = "SELECT count(*) FROM settings"
+        assert connection.exec_driver_sql(count).scalar() == expected
+        connection.execute(sa.text("INSERT INTO settings (key, value, updated_at) VALUES "
+                                   "('after', '{}', '2026-01-01 00:00:00')"))  # fmt: skip
+        connection.commit()
+    held.dispose()
+    with target.app_context():
+        db.engine.dispose()
+        assert db.session.get(Setting, "after") is not None
+        assert db.session.get(Setting, "before") is None
+
+
+def test_archive_members_and_manifest_are_read_only_as_far_as_declared(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("big", b"\0" * (8 * 1024 * 1024))
+        out.writestr("manifest.json", json.dumps({"format": "rungs-backup"}))
+    reads = []
+    real_read = zipfile.ZipExtFile.read
+    monkeypatch.setattr(
+        zipfile.ZipExtFile, "read", lambda f, n=-1: reads.append(n) or real_read(f, n)
+    )
+    with zipfile.ZipFile(path) as zipped:
+        problem = archive_module.check_member(zipped, "big", 10, "0" * 64)
+    assert "does not match the manifest" in problem and len(reads) == 1
+    monkeypatch.setattr(archive_module, "MANIFEST_LIMIT", 10)
+    with pytest.raises(BackupError, match="larger than"):
+        archive_module.open_archive(path)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from alembic import command
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import AppGroup
-from flask_migrate import upgrade
 
 from app.extensions import db, migrate
 from app.services import backups
+from app.services.backups.status import counted, size_label
+from app.services.database import inventory
 
 backup_cli = AppGroup("backup", help="Backups of the database and its files.")
 
@@ -34,20 +36,44 @@ def create_cmd(output: Path | None):
     backups.record(created)
     db.session.commit()
     manifest = created.manifest
-    click.echo(f"Wrote {created.path} ({created.size:,} bytes, mode 0600).")
+    click.echo(f"Wrote {created.path}: {_size(created.size)}, mode 0600.")
     click.echo(
         f"  {manifest['database']} at revision {manifest['schema_revision']}: "
-        f"{len(manifest['tables'])} tables, {created.rows:,} rows; "
-        f"{len(manifest['files']):,} files, {created.file_bytes:,} bytes; "
+        f"{len(manifest['tables'])} tables, {counted(created.rows, 'row')}; "
+        f"{counted(len(manifest['files']), 'file')}, {_size(created.file_bytes)}; "
         f"{created.seconds:.2f} s."
     )
-    for missing in manifest["missing_files"]:
-        click.echo(f"  not in the archive: {missing['path']} ({missing['reason']})")
+    _print_missing(manifest["missing_files"], created.damaged)
     if created.damaged:
-        raise click.ClickException(
-            f"{len(created.damaged)} files the database still refers to are missing from the "
-            f"data folder (first: {created.damaged[0]}). The archive holds everything else."
-        )
+        raise click.ClickException(_lost_message(created.damaged))
+
+
+def _size(size: int) -> str:
+    return f"{size_label(size)} ({size:,} bytes)" if size >= 1024 else size_label(size)
+
+
+def _print_missing(missing: list[dict], damaged: list[str]) -> None:
+    for entry in missing:
+        if entry["path"] in damaged:
+            click.echo(f"  missing from the data folder, the database names it: {entry['path']}")
+        elif entry["reason"] == "not in the data folder":
+            click.echo(
+                f"  not in the archive: {entry['path']} (deleted after the snapshot, "
+                "as when evidence is emptied from the trash: nothing to do)"
+            )
+        else:
+            click.echo(f"  not in the archive: {entry['path']} ({entry['reason']})")
+
+
+def _lost_message(damaged: list[str]) -> str:
+    files = counted(len(damaged), "file")
+    verb = "was" if len(damaged) == 1 else "were"
+    return (
+        f"{files} the database names {verb} not in the data folder when the backup was taken "
+        f"(first: {damaged[0]}). The archive holds everything else and is recorded as the "
+        "last backup. Put the missing files back from an older backup (`flask backup verify` "
+        "on it lists what it holds; they are under files/ in the ZIP), then take a new backup."
+    )
 
 
 @backup_cli.command("verify")
@@ -84,14 +110,37 @@ def restore_cmd(file: Path, replace: bool):
     except backups.BackupError as error:
         raise click.ClickException(error.message) from None
     if restored.kept_aside:
-        click.echo(f"The data that was here is kept in {restored.kept_aside}.")
+        click.echo(
+            f"The data that was here is kept in {restored.kept_aside}: "
+            f"`flask backup restore {restored.kept_archive} --replace` puts it back; its folders "
+            "hold every file that was in the data folder, named by a row or not."
+        )
     click.echo(f"Restored {file}: {restored.files:,} files; the database equals the manifest:")
     _print_tables(restored.manifest["tables"], restored.tables)
     if restored.upgraded_from:
-        upgrade()
-        click.echo(
-            f"Upgraded the schema from {restored.upgraded_from} to {script.get_current_head()}."
-        )
+        _upgrade(file, restored.upgraded_from, script.get_current_head())
+    click.echo("Restart Rungs and its workers now: they must not go on from the old data.")
+
+
+def _upgrade(file: Path, from_revision: str, head: str) -> None:
+    """Migrate the restored database to the code's revision; when that fails, say that the
+    data is restored, at which revision, and what to run (never a traceback)."""
+    try:
+        command.upgrade(migrate.get_config(), "head")
+    # A migration may fail in any way (its own checks, the database, the disk); the data is in
+    # place all the same, and the operator must learn where things stand, not read a traceback.
+    except Exception as error:
+        db.session.rollback()
+        with db.engine.connect() as connection:
+            now_at = inventory.schema_revision(connection)
+        raise click.ClickException(
+            f"The archive is restored, but upgrading its schema from {from_revision} to {head} "
+            f"failed: {error}. The database holds the archive's data at revision {now_at} (the "
+            "upgrade runs in one transaction and was undone); Rungs will not run on it until "
+            "it is upgraded. Fix the cause, then run `flask db upgrade`; or start again with "
+            f"`flask backup restore {file} --replace`."
+        ) from None
+    click.echo(f"Upgraded the schema from {from_revision} to {head}.")
 
 
 def _print_tables(expected: dict, found: dict) -> None:
