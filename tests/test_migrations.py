@@ -186,3 +186,22 @@ def test_a_column_holding_only_its_default_is_not_counted_as_data(tmp_path, requ
             assert schema_revision(connection) == "0006"
             assert connection.exec_driver_sql("SELECT count(*) FROM competencies").scalar() == 3
         db.engine.dispose()
+
+
+def test_an_offline_downgrade_cannot_count_so_it_is_refused_unless_forced(tmp_path):
+    """`flask db downgrade --sql` prints statements without reading the database: it names what
+    the step drops and stops, instead of printing DROPs nobody checked."""
+    fresh = create_app(
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'o.db'}"},
+        environ={},
+    )
+    with fresh.app_context():
+        refused = fresh.test_cli_runner().invoke(args=["db", "downgrade", "--sql", "0010:0009"])
+    assert refused.exit_code == 1
+    message = refused.stderr.strip().splitlines()[-1]
+    assert (
+        "Downgrading below 0010 drops, unchecked (--sql reads no data): table api_token_uses"
+        in message
+    )
+    assert "column users.totp_secret" in message
+    assert "DROP TABLE" not in refused.stdout

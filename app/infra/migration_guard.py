@@ -4,7 +4,8 @@ A migration's `downgrade()` calls `refuse_data_loss(tables=..., columns=...)` wi
 drops and the columns it removes before it touches anything. Rows in those tables, or values in
 those columns (non-NULL, and different from the default an upgrade would put back), stop the
 downgrade with an error naming them; `flask db downgrade --x-arg force=yes <revision>` goes ahead.
-The whole downgrade runs in one transaction, so a refusal leaves the database as it was.
+The whole downgrade runs in one transaction, so a refusal leaves the database as it was. An
+offline downgrade (`--sql`) cannot count anything: it is refused likewise unless forced.
 """
 
 from __future__ import annotations
@@ -25,11 +26,19 @@ Column = str | tuple[str, Any]
 class DataLossRefused(CommandError):
     """A downgrade would drop data; Flask-Migrate prints the message and exits with status 1."""
 
-    def __init__(self, revision: str | None, losses: list[str], target: str | None = None):
+    def __init__(
+        self,
+        revision: str | None,
+        losses: list[str],
+        target: str | None = None,
+        *,
+        checked: bool = True,
+    ):
         self.losses = losses
         below = f"below {revision} " if revision else ""
+        what = "would delete data" if checked else "drops, unchecked (--sql reads no data)"
         super().__init__(
-            f"Downgrading {below}would delete data: {'; '.join(losses)}. Nothing was changed. "
+            f"Downgrading {below}{what}: {'; '.join(losses)}. Nothing was changed. "
             "Back up first (flask backup create); to downgrade anyway, run: "
             f"flask db downgrade --x-arg {FORCE_ARGUMENT}=yes {target or '<revision>'}"
         )
@@ -39,8 +48,21 @@ def refuse_data_loss(
     tables: Iterable[str] = (), columns: Mapping[str, Iterable[Column]] | None = None
 ) -> None:
     """Stop the downgrade if the dropped tables hold rows or the removed columns hold values."""
-    if context.is_offline_mode() or forced():
+    if forced():
         return
+    if context.is_offline_mode():
+        # `--sql` prints the statements without a database to count rows in: it cannot tell.
+        raise DataLossRefused(
+            _revision(),
+            [f"table {name}" for name in tables]
+            + [
+                f"column {t}.{c if isinstance(c, str) else c[0]}"
+                for t, cs in (columns or {}).items()
+                for c in cs
+            ],
+            _target(),
+            checked=False,
+        )
     connection = op.get_bind()
     losses = data_in(connection, tables, columns or {})
     if losses:
