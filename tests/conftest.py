@@ -95,6 +95,10 @@ LONGEST_FIRST = (
     "tests/test_demo_coaching.py",
     "tests/browser/test_assessment_autosave.py",
     "tests/services/test_password_reset_concurrency.py",
+    "tests/test_backups.py",
+    "tests/test_move.py",
+    "tests/test_upgrades.py",
+    "tests/test_migrations.py",
 )
 
 
