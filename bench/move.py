@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))  # tests.move_data builds the source, like the tes
 import sqlalchemy as sa  # noqa: E402 - after the path is set
 
 from app.extensions import db  # noqa: E402
+from app.move.cli import migrations_upgrader  # noqa: E402
 from app.services.database import move as moving  # noqa: E402
 from tests import move_data  # noqa: E402
 
@@ -45,9 +46,13 @@ def main() -> None:
         print(f"source built in {time.monotonic() - started:.1f} s")
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
+            directory = source.extensions["migrate"].directory
             with source.app_context():
                 result = moving.move(
-                    db.engine, server.set(database=name), source.extensions["migrate"].directory
+                    db.engine,
+                    server.set(database=name),
+                    directory,
+                    migrations_upgrader(directory),
                 )
         finally:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,6 +4,7 @@ to an empty PostgreSQL database exactly, and every unsafe target is refused, lea
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -13,7 +14,9 @@ from flask_migrate.cli import db as db_group
 from app import create_app
 from app.extensions import db
 from app.models import Evidence, User
+from app.move.cli import migrations_upgrader
 from app.services.database import inventory
+from app.services.database import move as moving
 from tests import move_data
 from tests.factories import Factory
 
@@ -53,6 +56,8 @@ def test_every_table_arrives_equal_once_and_the_app_carries_on(source, empty_pos
     assert all(table.rows for table in before[1].values()), "a table was never filled"
     assert sum(table.rows for table in before[1].values()) > 7_500
     assert "every table matches" in output
+    assert "Running upgrade" not in output  # Alembic's INFO lines are quiet during the move
+    assert "Warning" not in output  # no password in the URL, no warning
     assert source.config["RUNGS_DATA_DIR"] in output
     assert "set DATABASE_URL" in output
     for name in before[1]:
@@ -60,7 +65,7 @@ def test_every_table_arrives_equal_once_and_the_app_carries_on(source, empty_pos
 
     code, output = move_to(source, empty_postgres)  # run twice: refused, nothing changed
     assert code != 0
-    assert "already migrated (the same revision): it must be empty" in output
+    assert f"already holds a Rungs database (revision {before[0]}): a move goes only" in output
     assert summaries(empty_postgres) == after
 
     moved = move_data.app_on(empty_postgres, source.config["RUNGS_DATA_DIR"])
@@ -134,6 +139,7 @@ def test_a_target_with_tables_is_refused_and_left_alone(source, empty_postgres):
         ("no url at all", "not a database URL"),
         ("postgresql://postgres@127.0.0.1:1/rungs", "Cannot reach the target database"),
         ("postgresql://postgres@127.0.0.1", "names no database"),
+        ("postgresql://u:pw@h:notaport/db", "not a database URL"),
     ],
 )
 def test_a_target_that_is_not_a_reachable_postgresql_database_is_refused(source, url, message):
@@ -169,22 +175,6 @@ def test_a_database_never_migrated_is_not_moved(empty_postgres, tmp_path):
     assert summaries(empty_postgres) == (None, {})
 
 
-def test_text_postgresql_cannot_store_is_refused_and_the_target_left_empty(
-    empty_postgres, tmp_path
-):
-    app = move_data.sqlite_rungs(tmp_path, demo_org=False, fill=False)
-    Factory(app).person(name="A person")
-    Factory(app).person(name="Nul\x00here")
-    try:
-        code, output = move_to(app, empty_postgres)
-    finally:
-        move_data.close(app)
-
-    assert code != 0
-    assert "users.name (row id 2) holds a NUL character" in output
-    assert summaries(empty_postgres) == (None, {})
-
-
 def test_the_suite_database_moves_too(app, org, empty_postgres):
     """On the PostgreSQL pass this is a move from PostgreSQL to PostgreSQL."""
     code, output = move_to(app, empty_postgres)
@@ -194,10 +184,9 @@ def test_the_suite_database_moves_too(app, org, empty_postgres):
 
 
 def test_a_table_that_arrives_different_is_named_and_nothing_is_kept(
-    empty_postgres, tmp_path, monkeypatch
+    one_person, empty_postgres, tmp_path, monkeypatch
 ):
-    app = move_data.sqlite_rungs(tmp_path, demo_org=False, fill=False)
-    Factory(app).person(name="Only person")
+    app = _one_person_rungs(one_person, tmp_path)
     real = inventory.summarise
 
     def off_by_one_on_postgresql(connection, names=None):
@@ -240,3 +229,107 @@ def test_a_target_the_user_may_not_write_to_is_refused_without_a_traceback(
     assert code != 0
     assert "The move failed, and the target was left empty: permission denied" in output
     assert "Traceback" not in output
+
+
+def test_a_password_in_the_url_is_warned_about_and_never_printed(source):
+    code, output = move_to(source, "postgresql://postgres:s3cret-pw@127.0.0.1:1/rungs")
+
+    assert code != 0
+    assert "Warning: the URL holds a password" in output
+    assert "PGPASSWORD or ~/.pgpass" in output
+    assert "s3cret-pw" not in output
+
+
+@pytest.fixture(scope="module")
+def one_person(tmp_path_factory):
+    """A migrated SQLite Rungs file with one person (id 1), built once and copied per test."""
+    folder = tmp_path_factory.mktemp("one-person")
+    app = move_data.sqlite_rungs(folder, demo_org=False, fill=False)
+    Factory(app).person(name="Only person")
+    move_data.close(app)
+    return folder / "rungs.db"
+
+
+def _one_person_rungs(template, tmp_path, *statements: str):
+    """A copy of the one-person Rungs, then raw SQL with foreign keys off: what SQLite lets in
+    and PostgreSQL refuses."""
+    source, copy = sqlite3.connect(template), sqlite3.connect(tmp_path / "rungs.db")
+    source.backup(copy)
+    source.close()
+    with copy:
+        for statement in statements:
+            copy.execute(statement)
+    copy.close()
+    return move_data.app_on(sa.make_url(f"sqlite:///{tmp_path}/rungs.db"), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "UPDATE users SET name = 'Nul' || char(0) || 'here'",
+            "users.name (row id 1) holds a NUL character, which PostgreSQL cannot store",
+        ),
+        (
+            "UPDATE users SET name = printf('%.121c', 'x')",
+            "users.name (row id 1) holds 121 characters, more than the column's 120",
+        ),
+        (
+            "UPDATE users SET version = 'seven'",
+            "users.version (row id 1) holds 'seven', not a whole number, in an integer column",
+        ),
+        (
+            "UPDATE users SET manager_id = 999",  # a manager who is not there
+            "The move failed linking the rows of table users, and the target was left empty: "
+            'insert or update on table "users" violates foreign key constraint',
+        ),
+    ],
+)
+def test_a_value_postgresql_refuses_names_the_table_and_leaves_the_target_empty(
+    one_person, empty_postgres, tmp_path, statement, message
+):
+    app = _one_person_rungs(one_person, tmp_path, statement)
+    try:
+        code, output = move_to(app, empty_postgres)
+    finally:
+        move_data.close(app)
+
+    assert code != 0
+    assert message in output
+    assert "Traceback" not in output
+    assert summaries(empty_postgres) == (None, {})
+
+
+def test_migrations_that_fail_partway_leave_the_target_empty(source, empty_postgres):
+    real = migrations_upgrader(source.extensions["migrate"].directory)
+
+    def fails_after_migrating(url, revision):
+        real(url, revision)
+        raise RuntimeError("the migration broke")
+
+    with source.app_context(), pytest.raises(moving.MoveError) as raised:
+        moving.move(
+            db.engine,
+            moving.target_url(empty_postgres.render_as_string(hide_password=False)),
+            source.extensions["migrate"].directory,
+            fails_after_migrating,
+        )
+    with source.app_context():
+        db.session.remove()
+
+    assert "Migrating the target failed, and the target was left empty" in raised.value.message
+    assert summaries(empty_postgres) == (None, {})
+
+
+def test_drop_all_tables_drops_every_table_in_a_cycle_and_alembics(empty_postgres):
+    engine = sa.create_engine(empty_postgres, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE a (id int PRIMARY KEY, b_id int)")
+        connection.exec_driver_sql("CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a)")
+        connection.exec_driver_sql("ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b")
+        connection.exec_driver_sql("CREATE TABLE alembic_version (version_num varchar(32))")
+        inventory.drop_all_tables(connection)
+        inventory.drop_all_tables(connection)  # nothing left: nothing to do
+    with engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+    engine.dispose()

@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Flask
-from flask_migrate import Migrate, upgrade
-from flask_sqlalchemy import SQLAlchemy
 
 from app.core.errors import DomainError
 from app.services.database import inventory
 
 BATCH = 2_000
+
+# Brings the empty target at a URL to a schema revision with the real migrations (the caller
+# knows how: the CLI runs Alembic through a bare app bound to the target).
+UpgradeTarget = Callable[[sa.URL, str], None]
 
 
 class MoveError(DomainError):
@@ -61,9 +63,10 @@ def target_url(text: str) -> sa.URL:
     """The target as a PostgreSQL URL (through psycopg 3), or a MoveError saying why not."""
     try:
         url = sa.make_url(text.strip())
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise MoveError(
-            "The target is not a database URL; write it as postgresql://user:password@host/name."
+            "The target is not a database URL; write it as postgresql://user@host:5432/name "
+            "(the port, if given, a number)."
         ) from None
     if url.get_backend_name() != "postgresql" and url.drivername != "postgres":
         raise MoveError(
@@ -78,9 +81,11 @@ def move(
     source: sa.Engine,
     target: sa.URL,
     migrations: str,
+    upgrade_target: UpgradeTarget,
     on_table: Callable[[str, int], None] | None = None,
 ) -> MoveResult:
-    """Copy everything from `source` into the empty PostgreSQL database at `target`."""
+    """Copy everything from `source` into the empty PostgreSQL database at `target`, after
+    `upgrade_target` has brought it to the source's schema revision."""
     started = clock.monotonic()
     _refuse_same(source.url, target)
     engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
@@ -88,7 +93,7 @@ def move(
         with _snapshot(source) as src:
             revision = _source_revision(src, migrations)
             _refuse_unusable(engine, revision)
-            _upgrade(target, migrations, revision)
+            _upgrade(engine, upgrade_target, target, revision)
             migrated = clock.monotonic()
             try:
                 result = _copy_and_compare(src, engine, revision, on_table)
@@ -96,13 +101,20 @@ def move(
                 _empty(engine)
                 raise
     except sa.exc.DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise MoveError(f"The move failed, and the target was left empty: {reason}") from error
+        raise MoveError(f"The move failed, and {LEFT_EMPTY}: {reason(error)}") from error
     finally:
         engine.dispose()
     result.seconds = clock.monotonic() - started
     result.phases = {"migrations": migrated - started} | result.phases
     return result
+
+
+LEFT_EMPTY = "the target was left empty"
+
+
+def reason(error: sa.exc.DBAPIError) -> str:
+    """The database's own first line about what went wrong."""
+    return str(error.orig or error).strip().splitlines()[0]
 
 
 def _snapshot(source: sa.Engine) -> sa.Connection:
@@ -139,30 +151,28 @@ def _refuse_unusable(engine: sa.Engine, revision: str) -> None:
             tables = sorted(sa.inspect(conn).get_table_names())
             at = inventory.schema_revision(conn)
     except sa.exc.OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
-        raise MoveError(f"Cannot reach the target database: {reason}") from None
+        raise MoveError(f"Cannot reach the target database: {reason(error)}") from None
     if at is not None:
-        state = "the same revision" if at == revision else f"revision {at}, not {revision}"
         raise MoveError(
-            f"The target database is already migrated ({state}): it must be empty. "
-            "Was the move run before? Name a new, empty database."
+            f"The target already holds a Rungs database (revision {at}): a move goes only into "
+            "an empty database. Was the move run before? Name a new, empty one."
         )
     if tables:
         shown = ", ".join(tables[:5]) + (" …" if len(tables) > 5 else "")
         raise MoveError(f"The target database is not empty (tables: {shown}); name an empty one.")
 
 
-def _upgrade(target: sa.URL, migrations: str, revision: str) -> None:
-    """Run the real migrations on the target, through a bare app bound to it."""
-    bare = Flask("rungs-move")
-    bare.config["SQLALCHEMY_DATABASE_URI"] = target.render_as_string(hide_password=False)
-    bare.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": sa.pool.NullPool}
-    target_db = SQLAlchemy()
-    target_db.init_app(bare)
-    Migrate(bare, target_db, directory=migrations, render_as_batch=True)
-    with bare.app_context():
-        upgrade(directory=migrations, revision=revision)
-        target_db.engine.dispose()
+def _upgrade(engine: sa.Engine, upgrade_target: UpgradeTarget, target: sa.URL, revision: str):
+    """The real migrations on the target; if they fail partway, what they made is dropped."""
+    try:
+        upgrade_target(target, revision)
+    except Exception as error:
+        _empty(engine)
+        if isinstance(error, MoveError | sa.exc.DBAPIError):
+            raise
+        raise MoveError(
+            f"Migrating the target failed, and {LEFT_EMPTY}: {error or type(error).__name__}"
+        ) from error
 
 
 def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
@@ -175,13 +185,16 @@ def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
             raise MoveError(f"The schemas differ after migrating (tables: {', '.join(missing)}).")
         order, late = _plan(list(target_tables.values()))
         for table in order:
-            rows = _copy_table(src, dst, source_tables[table.name], table, late[table.name])
+            with _naming(table.name, "copying"):
+                rows = _copy_table(src, dst, source_tables[table.name], table, late[table.name])
             if on_table:
                 on_table(table.name, rows)
         for table in order:
-            _fill_late(src, dst, source_tables[table.name], table, late[table.name])
+            with _naming(table.name, "linking the rows of"):
+                _fill_late(src, dst, source_tables[table.name], table, late[table.name])
         for table in order:
-            _continue_sequences(dst, table)
+            with _naming(table.name, "setting the id sequence of"):
+                _continue_sequences(dst, table)
         copied = clock.monotonic()
         result = MoveResult(revision, _compare(src, dst))
         result.phases = {"copy": copied - started, "comparison": clock.monotonic() - copied}
@@ -189,6 +202,17 @@ def _copy_and_compare(src, engine, revision, on_table) -> MoveResult:
         if broken:
             raise MoveDiffers(result, broken)
     return result
+
+
+@contextmanager
+def _naming(table: str, step: str) -> Iterator[None]:
+    """A database error in one table's step says which table (and the copy is rolled back)."""
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        raise MoveError(
+            f"The move failed {step} table {table}, and {LEFT_EMPTY}: {reason(error)}"
+        ) from error
 
 
 class MoveDiffers(MoveError):
@@ -281,11 +305,15 @@ def _fill_late(src, dst, source: sa.Table, target: sa.Table, late: list[str]) ->
 
 
 def _converter(table: str, column: sa.Column) -> Callable:
-    """How one column's values are written: datetimes in UTC with their zone, text without NUL."""
+    """How one column's values are written: datetimes in UTC with their zone; text without NUL
+    and within the column's length; whole numbers only in integer columns. SQLite stores any
+    value in any column; PostgreSQL refuses these, so the row is named before it is sent."""
     if isinstance(column.type, sa.DateTime) and column.type.timezone:
         return _aware
     if isinstance(column.type, sa.String):
-        return lambda value, row: _text(table, column.name, value, row)
+        return lambda value, row: _text(table, column, value, row)
+    if isinstance(column.type, sa.Integer):
+        return lambda value, row: _whole(table, column.name, value, row)
     return lambda value, row: value
 
 
@@ -295,14 +323,36 @@ def _aware(value, row):
     return value
 
 
-def _text(table: str, column: str, value, row):
-    if isinstance(value, str) and "\x00" in value:
-        where = f"row id {row.id}" if "id" in row._fields else "a row"
-        raise MoveError(
-            f"{table}.{column} ({where}) holds a NUL character, which PostgreSQL cannot store; "
-            "remove it in the current database and run the move again. Nothing was moved."
+def _text(table: str, column: sa.Column, value, row):
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        _refuse(table, column.name, row, "holds a NUL character, which PostgreSQL cannot store")
+    length = column.type.length
+    if length is not None and len(value) > length:
+        _refuse(
+            table,
+            column.name,
+            row,
+            f"holds {len(value):,} characters, more than the column's {length:,} on PostgreSQL",
         )
     return value
+
+
+def _whole(table: str, column: str, value, row):
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    _refuse(table, column, row, f"holds {value!r}, not a whole number, in an integer column")
+
+
+def _refuse(table: str, column: str, row, problem: str):
+    where = f"row id {row.id}" if "id" in row._fields else "a row"
+    raise MoveError(
+        f"{table}.{column} ({where}) {problem}; correct it in the current database and run the "
+        "move again. Nothing was moved."
+    )
 
 
 def _continue_sequences(dst: sa.Connection, table: sa.Table) -> None:
@@ -332,6 +382,4 @@ def _compare(src: sa.Connection, dst: sa.Connection) -> list[TableComparison]:
 def _empty(engine: sa.Engine) -> None:
     """Drop what the migrations created in the (previously empty) target."""
     with engine.begin() as conn:
-        quoted = conn.dialect.identifier_preparer.quote
-        for name in sa.inspect(conn).get_table_names():
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted(name)} CASCADE")
+        inventory.drop_all_tables(conn)
