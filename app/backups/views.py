@@ -6,8 +6,10 @@ from flask import Blueprint, render_template
 
 from app import access
 from app.services import backups
+from app.services.backups.status import counted
 
 bp = Blueprint("backups", __name__)
+bp.add_app_template_filter(counted, "counted")
 
 
 @bp.get("/settings/backups")

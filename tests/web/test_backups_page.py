@@ -15,7 +15,9 @@ from app.services.backups import status
 from tests.factories import sign_in
 
 
-def record_backup(app, *, days_ago: float, path: str = "/srv/rungs/backups/nightly.zip") -> None:
+def record_backup(
+    app, *, days_ago: float, path: str = "/srv/rungs/backups/nightly.zip", **extra
+) -> None:
     with app.app_context():
         taken = utcnow() - timedelta(days=days_ago)
         db.session.add(
@@ -29,6 +31,8 @@ def record_backup(app, *, days_ago: float, path: str = "/srv/rungs/backups/night
                     "rows": 56789,
                     "seconds": 4.2,
                     "missing_files": 0,
+                    "database": db.engine.dialect.name,
+                    **extra,
                 },
             )
         )
@@ -102,3 +106,52 @@ def test_a_restore_records_the_archive_it_came_from(app, org, client, tmp_path):
     page = client.get("/settings/backups").get_data(as_text=True)
     assert "Restored on" in page and str(archive) in page
     assert 'class="notice"' not in page  # recent, same database kind, nothing missing
+
+
+@pytest.mark.parametrize(
+    ("lost", "deleted", "expected"),
+    [
+        (1, 0, "1 file the database names was not in the data folder when the backup was taken"),
+        (2, 1, "2 files the database names were not in the data folder when the backup was taken"),
+    ],
+)
+def test_missing_files_are_a_warning(app, org, client, lost, deleted, expected):
+    record_backup(app, days_ago=0.1, missing_files=lost + deleted, lost_files=lost)
+    sign_in(client, org.head)
+    page = client.get("/settings/backups").get_data(as_text=True)
+    assert 'class="notice"' in page and expected in page
+    assert "put them back" in page if lost > 1 else "put it back" in page
+    assert "gone before they could be copied" not in page
+    assert ("1 file deleted while the backup ran" in page) == bool(deleted)
+
+
+def test_a_backup_with_only_files_deleted_while_it_ran_is_no_warning(app, org, client):
+    record_backup(app, days_ago=0.1, missing_files=3, lost_files=0)
+    sign_in(client, org.head)
+    page = client.get("/settings/backups").get_data(as_text=True)
+    assert 'class="notice"' not in page and "3 files deleted while the backup ran" in page
+
+
+def test_one_row_and_one_file_are_singular(app, org, client):
+    record_backup(app, days_ago=0.1, rows=1, files=1)
+    sign_in(client, org.head)
+    assert "1 row, 1 file<" in client.get("/settings/backups").get_data(as_text=True)
+
+
+def test_a_backup_of_the_other_database_kind_is_a_warning(app, org, client):
+    with app.app_context():
+        running = db.engine.dialect.name
+    other = "sqlite" if running == "postgresql" else "postgresql"
+    record_backup(app, days_ago=0.1, database=other)
+    sign_in(client, org.head)
+    page = client.get("/settings/backups").get_data(as_text=True)
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    assert f"taken on {names[other]}, before the move to {names[running]}" in page
+    assert "Take a new backup now" in page
+
+
+def test_the_page_and_the_attachments_read_sizes_alike():
+    from app.attachments.views import file_size
+
+    for size in (0, 1, 1023, 1024, 176_247, 1024 * 1024 - 1, 3 * 1024 * 1024, 5 * 1024**3):
+        assert status.size_label(size) == file_size(size)

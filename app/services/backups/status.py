@@ -29,9 +29,14 @@ class LastBackup:
     files: int
     rows: int
     seconds: float | None  # None: not known (recorded from a restored archive's manifest)
-    missing_files: int
+    missing_files: int  # not in the archive: lost ones and ones deleted while it was taken
+    lost_files: int = 0  # of those, the ones the database still names: a damaged data folder
     database: str | None = None  # "sqlite" / "postgresql"; None: recorded before it was kept
     restored_at: datetime | None = None  # set when this data was restored from the archive
+
+    @property
+    def deleted_files(self) -> int:
+        return self.missing_files - self.lost_files
 
     @property
     def size_label(self) -> str:
@@ -71,12 +76,18 @@ def size_label(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 file', '1,234 files': a count with its noun, plural when it is not one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def record(created) -> None:
     """Remember a completed archive as the last backup (flushes; the caller commits)."""
     manifest = created.manifest
     value = {
         **_described(manifest, created.path, created.size),
         "seconds": round(created.seconds, 2),
+        "lost_files": len(created.damaged),
     }
     _save(value, action="backups.taken")
 
@@ -87,9 +98,12 @@ def record_restore(manifest: dict, archive_path: Path) -> None:
     install's. Call it once the schema is upgraded (the settings table may be newer than the
     archive). Flushes; the caller commits."""
     path = Path(archive_path).absolute()
+    described = _described(manifest, path, path.stat().st_size if path.is_file() else 0)
     value = {
-        **_described(manifest, path, path.stat().st_size if path.is_file() else 0),
+        **described,
         "seconds": None,
+        # The restored rows still name every file the archive lacks: all of them are lost here.
+        "lost_files": described["missing_files"],
         "restored_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _save(value, action="backups.restored")
@@ -136,6 +150,7 @@ def backups_page() -> BackupsPage:
 def _from_json(value) -> LastBackup | None:
     try:
         seconds, restored_at = value.get("seconds"), value.get("restored_at")
+        missing = int(value.get("missing_files", 0))
         return LastBackup(
             taken_at=datetime.fromisoformat(value["taken_at"]),
             path=str(value["path"]),
@@ -143,7 +158,9 @@ def _from_json(value) -> LastBackup | None:
             files=int(value["files"]),
             rows=int(value["rows"]),
             seconds=None if seconds is None else float(seconds),
-            missing_files=int(value.get("missing_files", 0)),
+            missing_files=missing,
+            # Recorded before lost and deleted files were told apart: all may be lost.
+            lost_files=min(int(value.get("lost_files", missing)), missing),
             database=value.get("database"),
             restored_at=datetime.fromisoformat(restored_at) if restored_at else None,
         )
