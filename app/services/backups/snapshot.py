@@ -12,6 +12,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,14 @@ from app.services.database import inventory
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 DATABASE_MEMBER = {SQLITE: "database/rungs.sqlite3", POSTGRESQL: "database/rungs.pgdump"}
+# How long a client program (pg_dump, pg_restore) may run before it is stopped: generous (a
+# large organisation dumps in minutes), but a dump stuck on a lock or a dead server must not
+# hold its snapshot open, and keep the nightly job running, for ever. Change it here.
+CLIENT_TIMEOUT_SECONDS = 3 * 60 * 60
+# How long pg_dump waits for a table lock (ACCESS SHARE) that, say, a running migration holds,
+# and libpq for the server to answer at all, before giving up with a message.
+LOCK_WAIT_TIMEOUT = "60s"
+CONNECT_TIMEOUT_SECONDS = 30
 
 
 class BackupError(DomainError):
@@ -55,17 +65,30 @@ def take(engine: sa.Engine, workdir: Path) -> Snapshot:
 
 
 def _take_sqlite(engine: sa.Engine, target: Path) -> Snapshot:
-    source = sqlite3.connect(engine.url.database, timeout=30)
     try:
-        copy = sqlite3.connect(target)
-        with copy:
-            source.backup(copy)  # one step (pages=-1): one read transaction's view
-        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, opened read-only
-        copy.close()
-    finally:
-        source.close()
+        _copy_sqlite(engine.url.database, target)
+    except sqlite3.Error as error:
+        raise BackupError(
+            f"The SQLite database {engine.url.database} could not be copied to {target}: "
+            f"{error}. Nothing was written. Check the free space there (the temporary folder: "
+            "TMPDIR) and that the database can be read."
+        ) from None
     with opened_sqlite(target) as connection:
         return Snapshot(SQLITE, target, *_describe(connection))
+
+
+def _copy_sqlite(database: str, target: Path) -> None:
+    source = sqlite3.connect(database, timeout=30)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            with copy:
+                source.backup(copy)  # one step (pages=-1): one read transaction's view
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, read-only
+        finally:
+            copy.close()
+    finally:
+        source.close()
 
 
 def _take_postgresql(engine: sa.Engine, target: Path) -> Snapshot:
@@ -78,6 +101,7 @@ def _take_postgresql(engine: sa.Engine, target: Path) -> Snapshot:
             url, env = libpq(engine.url)
             run(
                 [pg_dump, "--format=custom", f"--snapshot={snapshot_id}", "--no-owner",
+                 "--no-password", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
                  f"--file={target}", f"--dbname={url}"],
                 env,
                 "pg_dump",
@@ -106,21 +130,15 @@ def referenced_files(connection: sa.Connection) -> list[str]:
     return sorted(paths)
 
 
-class opened_sqlite:
+@contextmanager
+def opened_sqlite(path: Path) -> Iterator[sa.Connection]:
     """A read-only SQLAlchemy connection to a SQLite file (a snapshot or an extracted copy)."""
-
-    def __init__(self, path: Path):
-        self.engine = sa.create_engine(
-            f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=sa.pool.NullPool
-        )
-
-    def __enter__(self) -> sa.Connection:
-        self.connection = self.engine.connect()
-        return self.connection
-
-    def __exit__(self, *exc) -> None:
-        self.connection.close()
-        self.engine.dispose()
+    engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def tool(name: str) -> str:
@@ -138,6 +156,7 @@ def libpq(url: sa.URL) -> tuple[str, dict[str, str]]:
     """A libpq connection string for the client programs, the password in the environment
     (never on a command line others can read with ps)."""
     env = dict(os.environ)
+    env.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT_SECONDS))
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     plain = url.set(drivername="postgresql", password=None)
@@ -145,12 +164,45 @@ def libpq(url: sa.URL) -> tuple[str, dict[str, str]]:
 
 
 def run(command: list[str], env: dict[str, str], name: str) -> str:
-    """Run a client program; a BackupError with its own words when it fails."""
+    """Run a client program; a BackupError with its own words when it fails, and one saying
+    so when it runs past CLIENT_TIMEOUT_SECONDS (it is stopped then)."""
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run(  # noqa: S603
+            command,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=CLIENT_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise BackupError(
+            f"{name} was still running after {CLIENT_TIMEOUT_SECONDS / 3600:g} hours and was "
+            "stopped. Check that the database server is up and not blocked (pg_stat_activity), "
+            "then try again; for a database that really needs longer, raise "
+            "CLIENT_TIMEOUT_SECONDS in app/services/backups/snapshot.py."
+        ) from None
     except OSError as error:
         raise BackupError(f"{name} could not be started: {error}") from None
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise BackupError(f"{name} failed (exit {done.returncode}): " + " / ".join(said))
+        raise BackupError(
+            f"{name} failed (exit {done.returncode}): " + " / ".join(said) + _hint(said)
+        )
     return done.stdout
+
+
+def _hint(said: list[str]) -> str:
+    text = " ".join(said)
+    # pg_dump waits for its table locks under a statement timeout of --lock-wait-timeout.
+    if "lock timeout" in text or ("statement timeout" in text and "LOCK TABLE" in text):
+        return (
+            f". Another session held a table lock for more than {LOCK_WAIT_TIMEOUT} (a "
+            "migration, or a long ALTER): try again once it is done."
+        )
+    if "no password supplied" in text or "password authentication failed" in text:
+        return (
+            ". Give the password in DATABASE_URL, PGPASSWORD or ~/.pgpass (the client programs "
+            "never ask for one)."
+        )
+    return ""
