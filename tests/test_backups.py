@@ -70,6 +70,20 @@ def summary_of(app) -> dict:
     return {name: {"rows": s.rows, "sha256": s.sha256} for name, s in found.items()}
 
 
+# The restore records itself (the last backup: restored from this archive), audited.
+RECORDED_BY_RESTORE = ("settings", "audit_events")
+
+
+def restored_data(app) -> dict:
+    """The target's summary without the tables the restore's own record writes to."""
+    found = summary_of(app)
+    return {name: s for name, s in found.items() if name not in RECORDED_BY_RESTORE}
+
+
+def without_record(tables: dict) -> dict:
+    return {name: s for name, s in tables.items() if name not in RECORDED_BY_RESTORE}
+
+
 def manifest_of(path: Path) -> dict:
     with zipfile.ZipFile(path) as archive:
         return json.loads(archive.read("manifest.json"))
@@ -123,7 +137,7 @@ def test_create_verify_restore_round_trip(app, seeded, target, tmp_path):
 
     restored = cli(target, "backup", "restore", str(archive))
     assert restored.exit_code == 0, restored.output
-    assert summary_of(target) == manifest["tables"]
+    assert restored_data(target) == without_record(manifest["tables"])
     target_dir = Path(target.config["RUNGS_DATA_DIR"])
     for entry in manifest["files"]:
         content = (target_dir / entry["path"]).read_bytes()
@@ -131,6 +145,8 @@ def test_create_verify_restore_round_trip(app, seeded, target, tmp_path):
     with target.app_context():
         stored = db.session.execute(sa.select(Attachment.stored_name)).scalars().all()
         assert all((target_dir / "attachments" / n[:2] / n).is_file() for n in stored)
+        last = db.session.get(Setting, "backups.last").value  # restored from, not the old row
+        assert last["path"] == str(archive) and last["restored_at"]
 
 
 def damaged_copies(archive: Path, tmp_path: Path) -> dict[str, Path]:
@@ -195,9 +211,12 @@ def test_a_non_empty_target_is_refused_unless_replace_which_keeps_it(app, seeded
     assert replaced.output.rstrip().splitlines()[-1].startswith("Restart Rungs")
     assert (
         manifest_of(kept)["tables"]["settings"]["rows"]
-        == manifest_of(archive)["tables"]["settings"]["rows"] + 1
+        == manifest_of(archive)["tables"]["settings"]["rows"]
+        + 2  # + backups.last of the first restore
     )
-    assert summary_of(target) == manifest_of(archive)["tables"]  # the extra row is gone here…
+    expected = manifest_of(archive)["tables"]  # the extra row is gone here…
+    assert summary_of(target)["settings"]["rows"] == expected["settings"]["rows"] + 1  # + last
+    assert restored_data(target) == without_record(expected)
     assert cli(target, "backup", "verify", str(kept)).exit_code == 0  # …and kept there
 
 
@@ -250,7 +269,8 @@ def test_an_older_archive_is_upgraded_on_restore(fresh_uri, tmp_path):
     assert "Upgraded the schema from 0009 to 0010" in restored.output
     with old.app_context(), db.engine.connect() as connection:
         assert inventory.schema_revision(connection) == "0010"
-        assert connection.exec_driver_sql("SELECT key FROM settings").scalars().all() == ["kept"]
+        keys = connection.exec_driver_sql("SELECT key FROM settings ORDER BY key").scalars()
+        assert keys.all() == ["backups.last", "kept"]  # recorded once upgraded
     with old.app_context():
         db.engine.dispose()
 
@@ -294,7 +314,7 @@ def test_a_backup_taken_while_others_write_restores_to_its_manifest(app, org, ta
     assert 0 < rows_at_backup < written  # the backup was taken in the middle of the writing
     assert cli(app, "backup", "verify", str(archive)).exit_code == 0
     assert cli(target, "backup", "restore", str(archive)).exit_code == 0
-    assert summary_of(target) == manifest["tables"]
+    assert restored_data(target) == without_record(manifest["tables"])
     target_dir = Path(target.config["RUNGS_DATA_DIR"])
     for entry in manifest["files"]:
         assert (
@@ -377,7 +397,7 @@ def test_a_restore_failing_partway_says_where_the_previous_data_is(
     monkeypatch.undo()
     back = cli(target, "backup", "restore", "--replace", str(kept / "rungs-backup.zip"))
     assert back.exit_code == 0, back.output
-    assert summary_of(target) == manifest_of(archive)["tables"]
+    assert restored_data(target) == without_record(manifest_of(archive)["tables"])
 
 
 def _pg_restore_fails(engine, dump):
@@ -403,7 +423,7 @@ def test_connections_open_during_a_restore_see_the_restored_data(app, seeded, ta
     assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
     assert cli(target, "backup", "restore", str(archive)).exit_code == 0
     held = sa.create_engine(target.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
-    expected = manifest_of(archive)["tables"]["settings"]["rows"]
+    expected = manifest_of(archive)["tables"]["settings"]["rows"] + 1  # + backups.last
     with held.connect() as connection:
         connection.execute(sa.text("INSERT INTO settings (key, value, updated_at) VALUES "
                                    "('before', '{}', '2026-01-01 00:00:00')"))  # fmt: skip

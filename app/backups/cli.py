@@ -119,6 +119,8 @@ def restore_cmd(file: Path, replace: bool):
     _print_tables(restored.manifest["tables"], restored.tables)
     if restored.upgraded_from:
         _upgrade(file, restored.upgraded_from, script.get_current_head())
+    backups.status.record_restore(restored.manifest, file)  # the page: restored from this archive
+    db.session.commit()
     click.echo("Restart Rungs and its workers now: they must not go on from the old data.")
 
 
