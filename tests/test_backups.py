@@ -9,6 +9,7 @@ import io
 import json
 import multiprocessing
 import shutil
+import sqlite3
 import time
 import zipfile
 from pathlib import Path
@@ -458,3 +459,45 @@ def test_archive_members_and_manifest_are_read_only_as_far_as_declared(tmp_path,
     monkeypatch.setattr(archive_module, "MANIFEST_LIMIT", 10)
     with pytest.raises(BackupError, match="larger than"):
         archive_module.open_archive(path)
+
+
+def test_a_restore_waits_for_a_running_rungs_only_so_long(
+    app, seeded, target, tmp_path, monkeypatch
+):
+    """A connection that holds the database (a request or worker mid-transaction) stops the
+    swap with a clear message after the lock timeout, instead of hanging."""
+    archive = tmp_path / "one.zip"
+    assert cli(app, "backup", "create", "-o", str(archive)).exit_code == 0
+    assert cli(target, "backup", "restore", str(archive)).exit_code == 0
+    monkeypatch.setattr(restoring, "LOCK_TIMEOUT", 1)
+    holder = sa.create_engine(target.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
+    with holder.connect() as connection:
+        if is_postgres(target):  # a transaction that read a table holds it against DROP
+            connection.exec_driver_sql("SELECT count(*) FROM settings")
+        else:  # SQLite: a writer's transaction
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        failed = cli(target, "backup", "restore", "--replace", str(archive))
+        connection.rollback()
+    holder.dispose()
+    assert failed.exit_code == 1 and "Traceback" not in failed.output, failed.output
+    assert "a running Rungs or its workers" in failed.output and time.monotonic() - started < 20
+    if is_postgres(target):  # the tables were held at the swap, after the files were written
+        assert "another connection holds it" in failed.output
+        assert "partial or empty" in failed.output
+    else:  # SQLite's writer lock stops even the reading before anything changes
+        assert "nothing was changed" in failed.output
+
+
+def test_the_sqlite_swap_gives_up_on_a_writer_that_holds_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(restoring, "LOCK_TIMEOUT", 0.5)
+    copy, live = tmp_path / "copy.db", tmp_path / "live.db"
+    sqlite3.connect(copy).close()
+    holder = sqlite3.connect(live, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(BackupError, match="another connection holds it"):
+            restoring._copy_into_sqlite(copy, live)
+    finally:
+        holder.close()

@@ -22,9 +22,10 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from app.services.backups.snapshot import SQLITE, BackupError
 from app.services.database import inventory
 
 KEPT_ARCHIVE = "rungs-backup.zip"  # the archive inside a before-restore folder
-LOCK_TIMEOUT = "30s"  # PostgreSQL: how long dropping the tables waits for a running Rungs
+LOCK_TIMEOUT: float = 30  # seconds the database swap waits for a running Rungs to let go of it
 SPARE_BYTES = 64 * 1024 * 1024  # left free on the disk after a restore, at least
 # What can go wrong once the target is being changed (each then says where the old data is).
 _FAILURES = (BackupError, OSError, zipfile.BadZipFile, sa.exc.SQLAlchemyError, sqlite3.Error)
@@ -65,7 +66,7 @@ def restore(
     with zipped, _work_folder(data_dir) as work:
         is_older = _check(engine, zipped, manifest, path, script)
         dump = _preflight(zipped, manifest, data_dir, work)
-        kept = _keep_aside(engine, data_dir, replace)
+        kept = _keep_aside_or_explain(engine, data_dir, replace)
         try:
             tables = _put_in_place(engine, zipped, manifest, data_dir, dump, kept)
         except _FAILURES as error:
@@ -168,6 +169,16 @@ def held_data(engine: sa.Engine, data_dir: Path) -> list[str]:
     return held
 
 
+def _keep_aside_or_explain(engine: sa.Engine, data_dir: Path, replace: bool) -> Path | None:
+    try:
+        return _keep_aside(engine, data_dir, replace)
+    except sa.exc.OperationalError as error:  # SQLite: a writer holds the lock past busy_timeout
+        raise BackupError(
+            f"The database could not be read ({str(error.orig).strip()}); nothing was changed. "
+            "If a running Rungs or its workers hold it, stop them first."
+        ) from None
+
+
 def _keep_aside(engine: sa.Engine, data_dir: Path, replace: bool) -> Path | None:
     """The before-restore folder holding a backup of what is here (None: nothing is here)."""
     held = held_data(engine, data_dir)
@@ -226,28 +237,37 @@ def _copy_into_sqlite(copy: Path, live: Path) -> None:
     """Write the copy's pages into the live file (its own lock, WAL kept): connections open
     on it see the restored data; nothing is unlinked, so nothing writes into a deleted file."""
     live.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(live, timeout=30)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
+    deadline = time.monotonic() + LOCK_TIMEOUT
+
+    def give_up_when_locked(status: int, _remaining: int, _total: int) -> None:
+        # Python retries a busy backup step for ever: a writer that never lets go would hang it.
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise _held_by_another()
+
+    with (
+        closing(sqlite3.connect(f"file:{copy}?mode=ro", uri=True)) as source,
+        closing(sqlite3.connect(live, timeout=1)) as target,
+    ):
+        source.backup(target, progress=give_up_when_locked)
 
 
 def _drop_tables(engine: sa.Engine) -> None:
-    """Empty the target for pg_restore; a running Rungs holding a table stops it in 30 s."""
+    """Empty the target for pg_restore; a running Rungs holding a table stops it in time."""
     try:
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}s'")
             inventory.drop_all_tables(connection)
     except sa.exc.OperationalError as error:
-        raise BackupError(
-            f"could not drop the database's tables within {LOCK_TIMEOUT} ({error.orig}): "
-            "another connection holds them. Stop Rungs and its workers first"
-        ) from None
+        if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise _held_by_another(str(error.orig).strip()) from None
+
+
+def _held_by_another(reason: object = "database is locked") -> BackupError:
+    return BackupError(
+        f"could not replace the database within {LOCK_TIMEOUT} s ({reason}): another "
+        "connection holds it (a running Rungs or its workers?). Stop them first"
+    )
 
 
 def _partial(error: Exception, data_dir: Path, kept: Path | None) -> BackupError:
