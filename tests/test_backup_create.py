@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
@@ -195,16 +196,42 @@ def _lose_database(app) -> None:
             Path(db.engine.url.database).unlink()
 
 
-def test_a_lost_file_is_told_apart_from_one_deleted_during_the_backup(app, org, tmp_path):
-    with app.app_context():  # two files a row names, neither in the data folder
-        db.session.add_all(Job(kind="export", result_path=f"jobs/lost-{n}.zip") for n in (1, 2))
+def test_a_lost_file_is_told_apart_from_one_deleted_during_the_backup(
+    app, org, tmp_path, monkeypatch
+):
+    purged = Path(app.config["RUNGS_DATA_DIR"]) / "jobs" / "purged.zip"
+    purged.parent.mkdir(parents=True, exist_ok=True)
+    purged.write_bytes(b"PK")
+    with app.app_context():  # one file lost from the data folder, one there at the snapshot
+        db.session.add(Job(kind="export", result_path="jobs/lost.zip"))
+        db.session.add(Job(kind="export", result_path="jobs/purged.zip"))
         db.session.commit()
+    real_take = snapshot.take
+
+    def take_then_purge(engine, workdir):  # the row and its file go right after the snapshot
+        taken = real_take(engine, workdir)
+        with engine.begin() as connection:
+            connection.execute(sa.delete(Job).where(Job.result_path == "jobs/purged.zip"))
+        purged.unlink()
+        return taken
+
+    monkeypatch.setattr(snapshot, "take", take_then_purge)
     result = run_cli(app, "backup", "create", "-o", str(tmp_path / "b.zip"))
-    refused(result, "2 files the database names were not in the data folder", "jobs/lost-1.zip")
-    assert "missing from the data folder, the database names it: jobs/lost-2.zip" in result.output
+    refused(result, "1 file the database names was not in the data folder", "(jobs/lost.zip)")
+    assert "Put it back from an older backup" in result.output
+    assert "missing from the data folder, the database names it: jobs/lost.zip" in result.output
+    assert "not in the archive: jobs/purged.zip (deleted after the snapshot" in result.output
     with zipfile.ZipFile(tmp_path / "b.zip") as written:
         manifest = json.loads(written.read("manifest.json"))
     assert len(manifest["missing_files"]) == 2
     with app.app_context():
         value = db.session.get(Setting, status.SETTING_KEY).value
-    assert value["missing_files"] == 2 and value["lost_files"] == 2
+    assert value["missing_files"] == 2 and value["lost_files"] == 1
+
+
+def test_several_lost_files_read_in_the_plural():
+    from app.backups.cli import _lost_message
+
+    message = _lost_message(["jobs/a.zip", "jobs/b.zip"])
+    assert message.startswith("2 files the database names were not in the data folder")
+    assert "(first: jobs/a.zip)" in message and "Put them back" in message

@@ -66,13 +66,14 @@ def _print_missing(missing: list[dict], damaged: list[str]) -> None:
 
 
 def _lost_message(damaged: list[str]) -> str:
-    files = counted(len(damaged), "file")
-    verb = "was" if len(damaged) == 1 else "were"
+    one = len(damaged) == 1
+    which = damaged[0] if one else f"first: {damaged[0]}"
     return (
-        f"{files} the database names {verb} not in the data folder when the backup was taken "
-        f"(first: {damaged[0]}). The archive holds everything else and is recorded as the "
-        "last backup. Put the missing files back from an older backup (`flask backup verify` "
-        "on it lists what it holds; they are under files/ in the ZIP), then take a new backup."
+        f"{counted(len(damaged), 'file')} the database names {'was' if one else 'were'} not in "
+        f"the data folder when the backup was taken ({which}). The archive holds everything "
+        f"else and is recorded as the last backup. Put {'it' if one else 'them'} back from an "
+        "older backup (`flask backup verify` on it lists what it holds; the files are under "
+        "files/ in the ZIP), then take a new backup."
     )
 
 
