@@ -24,8 +24,9 @@ def _data_dir() -> Path:
 
 @backup_cli.command("create")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The archive to write "
-    "(default: RUNGS_DATA_DIR/backups/rungs-backup-<UTC time>.zip).",
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The archive to write, "
+    "never over an existing file (default: RUNGS_DATA_DIR/backups/rungs-backup-<UTC time>Z-"
+    "<random>.zip).",
 )  # fmt: skip
 def create_cmd(output: Path | None):
     """Write one archive: a consistent copy of the database, its files and a manifest."""
