@@ -10,6 +10,7 @@ from app.attachments.forms import AttachmentForm, ConfirmForm
 from app.errors import render_error
 from app.forms import act, saved, submit
 from app.infra import file_types
+from app.infra.sizes import size_label
 from app.services import evidence as evidence_service
 from app.services.evidence import attachments
 
@@ -25,11 +26,7 @@ def _actor():
 
 @bp.app_template_filter("file_size")
 def file_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    return size_label(size)
 
 
 @bp.app_template_filter("file_label")

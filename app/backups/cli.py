@@ -11,8 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db, migrate
+from app.infra.sizes import counted, size_label
 from app.services import backups
-from app.services.backups.status import counted, size_label
 from app.services.database import inventory
 
 backup_cli = AppGroup("backup", help="Backups of the database and its files.")

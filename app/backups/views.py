@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from app import access
+from app.infra.sizes import counted
 from app.services import backups
-from app.services.backups.status import counted
 
 bp = Blueprint("backups", __name__)
 bp.add_app_template_filter(counted, "counted")

@@ -1,3 +1,3 @@
 """What the domain uses and that knows nothing of it: PDFs, markdown, file types,
-passwords, text checks.
+passwords, text checks, sizes as people read them, the migrations' downgrade guard.
 """

@@ -6,6 +6,7 @@ missing the tests fail (never skip): CI requires that they run.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -46,9 +47,9 @@ def read_whole(app):
     return wsgi
 
 
-@pytest.fixture(scope="package")
-def live_server(app) -> Iterator[str]:
-    """The session's app served over HTTP on a free port, in a background thread."""
+@contextlib.contextmanager
+def served(app) -> Iterator[str]:
+    """An app served over HTTP on a free loopback port, in a background thread; its base URL."""
     server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -58,6 +59,13 @@ def live_server(app) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="package")
+def live_server(app) -> Iterator[str]:
+    """The session's app served over HTTP on a free port, in a background thread."""
+    with served(app) as url:
+        yield url
 
 
 # Package scope: Chromium is closed once the browser tests are done, instead of idling (and

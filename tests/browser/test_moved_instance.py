@@ -4,16 +4,14 @@ the demo head in and opens a promotion packet, by clicking from home."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from flask_migrate.cli import db as db_group
 from playwright.sync_api import Browser, expect
-from werkzeug.serving import make_server
 
 from app import demo
 from tests import move_data
-from tests.browser.conftest import TIMEOUT_MS, read_whole
+from tests.browser.conftest import TIMEOUT_MS, served
 from tests.browser.test_sign_in import main_nav
 
 pytestmark = [pytest.mark.browser]
@@ -29,15 +27,10 @@ def moved_url(empty_postgres, tmp_path):
     move_data.close(source)
     assert result.exit_code == 0, result.output
     moved = move_data.app_on(empty_postgres, tmp_path)
-    server = make_server("127.0.0.1", 0, read_whole(moved), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="moved-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with served(moved) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         move_data.close(moved)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
+from app.infra.sizes import counted, size_label
 from app.models import Setting
 from app.models.base import utcnow
 from app.services.backups import status
@@ -150,8 +151,17 @@ def test_a_backup_of_the_other_database_kind_is_a_warning(app, org, client):
     assert "Take a new backup now" in page
 
 
-def test_the_page_and_the_attachments_read_sizes_alike():
-    from app.attachments.views import file_size
-
-    for size in (0, 1, 1023, 1024, 176_247, 1024 * 1024 - 1, 3 * 1024 * 1024, 5 * 1024**3):
-        assert status.size_label(size) == file_size(size)
+def test_sizes_and_counts_read_as_on_the_attachments():
+    """One rule for the Backups page, the command line and the attachments' `file_size`."""
+    assert [size_label(n) for n in (0, 1023, 1024, 176_247, 3 * 1024 * 1024)] == [
+        "0 bytes",
+        "1023 bytes",
+        "1 KB",
+        "172 KB",
+        "3.0 MB",
+    ]
+    assert (counted(1, "file"), counted(0, "file"), counted(1234, "row")) == (
+        "1 file",
+        "0 files",
+        "1,234 rows",
+    )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.extensions import db
+from app.infra.sizes import size_label
 from app.models import Setting
 from app.models.base import utcnow
 from app.services import org_settings
@@ -65,20 +66,6 @@ class BackupsPage:
     @property
     def running_name(self) -> str:
         return KIND_NAMES.get(self.running, self.running)
-
-
-def size_label(size: int) -> str:
-    """A size as the pages show it (the same steps as the attachments' `file_size`)."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def counted(count: int, noun: str) -> str:
-    """'1 file', '1,234 files': a count with its noun, plural when it is not one."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def record(created) -> None:
