@@ -75,7 +75,9 @@ def test_each_threshold_is_reminded_once_as_the_due_date_comes_closer(app, org, 
         (org.pm_a1.id, f"{key}:overdue", "Overdue: Your self-assessment"),
     ]
     with app.app_context():
-        opened, message = db.session.scalars(select(OutboundMessage)).all()[:2]
+        opened, message = db.session.scalars(
+            select(OutboundMessage).order_by(OutboundMessage.id)
+        ).all()[:2]
         assert "is waiting for you in Rungs, due Wed 9 Dec 2026, 12:00 UTC" in opened.body_text
         assert "is due in 3 days: Wed 9 Dec 2026, 12:00 UTC" in message.body_text
         assert message.link.endswith(f"/cases/{case_id}/self-assessment")
@@ -172,7 +174,7 @@ def test_a_cycle_task_without_a_date_is_announced_once_then_again_with_its_date(
         "To do: Your self-assessment, due in 9 days",
     ]
     with app.app_context():
-        first = db.session.scalars(select(OutboundMessage)).first()
+        first = db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).first()
         assert "No due date is set yet" in first.body_text
 
 
