@@ -6,16 +6,18 @@ SQLite file, or its own PostgreSQL database beside the one TEST_DATABASE_URL nam
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, delete, inspect, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from app import create_app
 from app.extensions import db
@@ -68,16 +70,23 @@ def database_uri(tmp_path_factory, worker_id):
         return
     # PostgreSQL under xdist: a database of this worker's own on the same server.
     own = make_url(url)
-    own = own.set(database=f"{own.database}_{worker_id}")
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with new_database(own, f"{own.database}_{worker_id}") as created:
+        yield created.render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def new_database(server: URL, name: str) -> Iterator[URL]:
+    """A new PostgreSQL database `name` on `server` (one of that name left by an earlier run is
+    dropped first), dropped again afterwards; its URL."""
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield own.render_as_string(hide_password=False)
+        yield server.set(database=name)
     finally:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
@@ -117,16 +126,8 @@ def empty_postgres():
     upgrade into PostgreSQL whatever the suite's own database is."""
     server = make_url(os.environ.get("TEST_DATABASE_URL") or POSTGRES_SERVER)
     server = server.set(drivername="postgresql+psycopg")
-    name = f"rungs_empty_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with new_database(server, f"rungs_empty_{os.getpid()}_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -37,13 +37,7 @@ def move_to(app, url) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def summaries(url) -> tuple[str | None, dict]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return inventory.schema_revision(connection), inventory.summarise(connection)
-    finally:
-        engine.dispose()
+summaries = inventory.summarise_at
 
 
 def test_every_table_arrives_equal_once_and_the_app_carries_on(source, empty_postgres):

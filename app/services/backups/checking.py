@@ -169,12 +169,8 @@ def list_dump(dump: Path) -> None:
 
 def _restored_summary(url: sa.URL, dump: Path):
     restore_dump(url, dump)
-    restored = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with restored.connect() as connection:
-            return inventory.summarise(connection), inventory.schema_revision(connection)
-    finally:
-        restored.dispose()
+    revision, tables = inventory.summarise_at(url)
+    return tables, revision
 
 
 def compare(expected: dict, found: dict[str, inventory.TableSummary]) -> list[str]:

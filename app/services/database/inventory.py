@@ -46,6 +46,17 @@ def schema_revision(connection: sa.Connection) -> str | None:
     return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+def summarise_at(url: str | sa.URL) -> tuple[str | None, dict[str, TableSummary]]:
+    """The schema revision and every table's summary of the database at `url`, read on a
+    connection of its own."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return schema_revision(connection), summarise(connection)
+    finally:
+        engine.dispose()
+
+
 def row_counts(connection: sa.Connection) -> dict[str, int]:
     """Rows per table, by table name."""
     return {
