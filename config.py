@@ -81,6 +81,11 @@ class Config:
     # older ones are purged in small batches as tokens are used, and by `flask api purge-uses`.
     API_USE_RETENTION_DAYS = 90
 
+    # Where files are kept (app/services/storage.py): "local", under RUNGS_DATA_DIR, or
+    # "database", in the database itself, so that several machines that share the database
+    # share the files (RUNGS_FILE_STORAGE).
+    FILE_STORAGE = "local"
+
     # Evidence attachments: the largest file and how many files one item may carry.
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENTS_PER_EVIDENCE = 10
@@ -201,6 +206,7 @@ ENV_COUNT_OVERRIDES = {
 # The same, for whole numbers that may be 0.
 ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES", "MAIL_PORT": "MAIL_PORT"}
 MULTIPART_ALLOWANCE = 1024 * 1024
+FILE_STORAGES = ("local", "database")  # app.services.storage.BACKENDS
 
 
 class ConfigError(RuntimeError):
@@ -243,10 +249,17 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         settings["SECRET_KEY_FALLBACKS"] = [key.strip() for key in keys if key.strip()]
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(environ["DATABASE_URL"])
+    if environ.get("RUNGS_FILE_STORAGE"):
+        settings["FILE_STORAGE"] = environ["RUNGS_FILE_STORAGE"].strip().lower()
     settings.update(overrides)
     if not settings.get("SQLALCHEMY_DATABASE_URI"):
         data_dir = Path(settings["RUNGS_DATA_DIR"])
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'rungs.db'}"
+    if settings["FILE_STORAGE"] not in FILE_STORAGES:
+        raise ConfigError(
+            f"RUNGS_FILE_STORAGE must be one of {', '.join(FILE_STORAGES)}, "
+            f"not {settings['FILE_STORAGE']!r}"
+        )
     if not settings.get("MAX_CONTENT_LENGTH"):
         settings["MAX_CONTENT_LENGTH"] = settings["ATTACHMENT_MAX_BYTES"] + MULTIPART_ALLOWANCE
     if name == "production":

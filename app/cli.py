@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
@@ -17,7 +19,7 @@ from app.move.cli import register as register_move
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services import people
+from app.services import people, storage
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError, shown_errors
@@ -258,7 +260,8 @@ def frameworks_pdf(slug, number, output):
         version = store.find_version(slug, number)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    output.write(framework_pdf.version_pdf(version).read_bytes())
+    with storage.open(framework_pdf.version_pdf(version)) as pdf:
+        shutil.copyfileobj(pdf, output)
     click.echo(f"Wrote {version.name} version {version.number} to {output.name}.")
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app import access, policy
 from app.attachments.forms import AttachmentForm, ConfirmForm
+from app.downloads import send_stored
 from app.errors import render_error
 from app.forms import act, saved, submit
 from app.infra import file_types
@@ -80,9 +81,9 @@ def upload(evidence_id: int):
 @access.requires("evidence.view")
 def download(attachment_id: int):
     """Download a file of an item you may see; always as a download, never shown in the page."""
-    attachment, path = attachments.file_for_download(_actor(), attachment_id)
-    response = send_file(
-        path,
+    attachment, file = attachments.file_for_download(_actor(), attachment_id)
+    response = send_stored(
+        file,
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=file_types.ascii_name(attachment.original_name),

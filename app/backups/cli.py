@@ -41,12 +41,19 @@ def create_cmd(output: Path | None):
     click.echo(
         f"  {manifest['database']} at revision {manifest['schema_revision']}: "
         f"{len(manifest['tables'])} tables, {counted(created.rows, 'row')}; "
-        f"{counted(len(manifest['files']), 'file')}, {_size(created.file_bytes)}; "
+        f"{counted(len(manifest['files']) + len(manifest['database_files']), 'file')}"
+        f"{_held(manifest)}, {_size(created.file_bytes)}; "
         f"{created.seconds:.2f} s."
     )
     _print_missing(manifest["missing_files"], created.damaged)
     if created.damaged:
         raise click.ClickException(_lost_message(created.damaged))
+
+
+def _held(manifest: dict) -> str:
+    """How many of the files travel inside the database copy (RUNGS_FILE_STORAGE=database)."""
+    held = len(manifest.get("database_files", []))
+    return f" ({held:,} held in the database copy)" if held else ""
 
 
 def _size(size: int) -> str:
@@ -91,6 +98,9 @@ def verify_cmd(file: Path):
         f"{file}: taken {manifest['created_at']}, {manifest['database']} at revision "
         f"{manifest['schema_revision']}; {len(manifest['files']):,} files match their SHA-256."
     )
+    held = len(manifest.get("database_files", []))
+    if held and checked.tables is not None:
+        click.echo(f"  {held:,} files held in the database copy match their SHA-256.")
     if checked.tables is not None:
         _print_tables(manifest["tables"], checked.tables)
     for note in checked.notes:

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
 from app.delegation.forms import AgreeForm, ConfirmForm, PicksForm, RowForm, picks_from
+from app.downloads import send_stored
 from app.extensions import db
 from app.forms import act, saved, submit
 from app.models import Job
-from app.services import delegation
+from app.services import delegation, storage
 from app.services.delegation import pages, pdf
 
 bp = Blueprint("delegation", __name__)
@@ -184,11 +185,14 @@ def pdf_file(person_id: int):
     """The agreed board as a PDF when it was made already; otherwise a page that offers to
     make it."""
     page = pages.board_page(_actor(), person_id)
-    path = pdf.cached_pdf(page) if page.is_board else None
-    if path is None:
+    key = pdf.cached_pdf(page) if page.is_board else None
+    if key is None:
         return render_template("delegation/pdf.html", page=page, confirm=ConfirmForm())
-    return send_file(
-        path, mimetype="application/pdf", download_name=pdf.download_name(page), max_age=0
+    return send_stored(
+        storage.open(key),
+        mimetype="application/pdf",
+        download_name=pdf.download_name(page),
+        max_age=0,
     )
 
 

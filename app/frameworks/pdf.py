@@ -5,12 +5,14 @@ the file when this content was rendered already, or else to the page of the job 
 (app/services/frameworks/pdf.py).
 """
 
-from flask import Blueprint, redirect, render_template, send_file, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from app import access
+from app.downloads import send_stored
 from app.extensions import db
 from app.models import Job
+from app.services import storage
 from app.services.frameworks import pdf, store
 
 bp = Blueprint("framework_pdf", __name__, url_prefix="/frameworks")
@@ -25,11 +27,14 @@ def _actor():
 def download(slug: str, number: int):
     """The version as a PDF when it was made already; otherwise a page that offers to make it."""
     version = store.version_for(_actor(), slug, number)
-    path = pdf.cached_pdf(version)
-    if path is None:
+    key = pdf.cached_pdf(version)
+    if key is None:
         return render_template("frameworks/pdf.html", version=version, slug=slug)
-    return send_file(
-        path, mimetype="application/pdf", download_name=pdf.download_name(version), max_age=0
+    return send_stored(
+        storage.open(key),
+        mimetype="application/pdf",
+        download_name=pdf.download_name(version),
+        max_age=0,
     )
 
 

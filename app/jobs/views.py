@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, jsonify, render_template, send_file, url_for
+from flask import Blueprint, jsonify, render_template, url_for
 from flask_login import current_user
 
 from app import access
+from app.downloads import send_stored
 from app.extensions import db
 from app.infra import file_types
 from app.request_input import page_number
@@ -64,11 +65,13 @@ def status(job_id: int):
 @access.requires(ROUTE_RULE)
 def download(job_id: int):
     """The file a finished job made, always as a download."""
-    job, path = jobs.file_for_download(_actor(), job_id)
+    job, file = jobs.file_for_download(_actor(), job_id)
     db.session.commit()  # the audit entry
-    name = job.result_name or path.name
+    name = job.result_name or job.result_path.rsplit("/", 1)[-1]
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = send_file(path, mimetype=content_type, as_attachment=True, max_age=0)
+    response = send_stored(
+        file, mimetype=content_type, as_attachment=True, download_name=name, max_age=0
+    )
     response.headers["Content-Disposition"] = file_types.content_disposition(name)
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"

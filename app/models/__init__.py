@@ -89,6 +89,7 @@ from app.models.reach import (
     OutboundMessage,
     PhaseDeadline,
 )
+from app.models.storage import StoredFile, StoredFileChunk
 from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
@@ -168,6 +169,8 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "Setting",
+    "StoredFile",
+    "StoredFileChunk",
     "Thanks",
     "Track",
     "User",

@@ -7,11 +7,12 @@ and send the person to its page, which shows the progress and offers the file.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user
 
 from app import access, policy
 from app.core.errors import NotFoundError
+from app.downloads import send_stored
 from app.extensions import db
 from app.infra import file_types
 from app.packets.forms import ExportForm, GenerateForm
@@ -81,10 +82,12 @@ def export(cycle_id: int):
 @access.requires("case.view")
 def download(packet_id: int):
     """A stored packet, always as a download; who downloaded which is in the audit log."""
-    packet, path = packets.download(_actor(), packet_id)
+    packet, file = packets.download(_actor(), packet_id)
     name = packets.download_name(packet)
     db.session.commit()  # the audit entry
-    response = send_file(path, mimetype="application/pdf", as_attachment=True, max_age=0)
+    response = send_stored(
+        file, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0
+    )
     response.headers["Content-Disposition"] = file_types.content_disposition(name)
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -14,6 +14,7 @@ from app.infra import file_types
 from app.models import Attachment, User, Visibility
 from app.models.base import utcnow
 from app.services import evidence as evidence_service
+from app.services import storage
 from app.services.evidence import attachments
 from tests import file_samples as samples
 from tests.evidence_helpers import publish_and_place, record
@@ -175,7 +176,7 @@ def test_files_are_stored_outside_the_web_root_under_random_names(app, org, item
     content = samples.image("PNG")
     added = attach(org.pm_a1, item, "C:\\shots\\<i>Launch<i>.png", content)
     db.session.commit()
-    path = attachments.path_of(added.stored_name)
+    path = storage.local_path(attachments.key_of(added.stored_name))
     data_dir = Path(app.config["RUNGS_DATA_DIR"]).resolve()
     assert path.resolve().is_relative_to(data_dir / "attachments")
     assert not path.resolve().is_relative_to(Path(app.static_folder).resolve())
@@ -186,7 +187,7 @@ def test_files_are_stored_outside_the_web_root_under_random_names(app, org, item
     assert added.size == len(content)
     assert added.original_name == "<i>Launch<i>.png"  # kept as data, escaped where shown
     assert added.content_type == "image/png"
-    assert not list(path.parent.glob(".upload-*"))  # the temporary file was renamed
+    assert not list(path.parent.glob(".part-*"))  # the temporary file was renamed
     other = attach(org.pm_a1, item, "C:\\shots\\<i>Launch<i>.png", content)
     assert other.stored_name != added.stored_name
 
@@ -219,59 +220,70 @@ def test_files_per_item_limit(app, org, item, ctx, monkeypatch):
         attach(org.pm_a1, item)
 
 
-def test_a_rolled_back_upload_leaves_no_file(app, org, item, ctx):
+@pytest.fixture(params=storage.BACKENDS)
+def backend(request, app, monkeypatch):
+    """The tests below run with files in the data folder and in the database."""
+    monkeypatch.setitem(app.config, "FILE_STORAGE", request.param)
+    return request.param
+
+
+def stored(name: str) -> bool:
+    return storage.exists(attachments.key_of(name))
+
+
+def test_a_rolled_back_upload_leaves_no_file(app, org, item, ctx, backend):
     added = attach(org.pm_a1, item)
-    path = attachments.path_of(added.stored_name)
-    assert path.exists()
+    name = added.stored_name
+    assert stored(name)
     db.session.rollback()
-    assert not path.exists()
+    assert not stored(name)
     assert db.session.execute(select(Attachment)).first() is None
 
 
-def test_a_removed_file_goes_only_when_the_removal_commits(app, org, item, ctx):
+def test_a_removed_file_goes_only_when_the_removal_commits(app, org, item, ctx, backend):
     added = attach(org.pm_a1, item)
     db.session.commit()
-    path = attachments.path_of(added.stored_name)
+    name = added.stored_name
     with pytest.raises(NotFoundError):
         attachments.remove_attachment(person(org.pm_a2), attachments.get_attachment(added.id))
     attachments.remove_attachment(person(org.pm_a1), attachments.get_attachment(added.id))
-    assert path.exists()
     db.session.rollback()  # changed their mind (or the database failed): the file stays
-    assert path.exists() and attachments.get_attachment(added.id)
+    assert stored(name) and attachments.get_attachment(added.id)
     attachments.remove_attachment(person(org.pm_a1), attachments.get_attachment(added.id))
     db.session.commit()
-    assert not path.exists()
+    assert not stored(name)
     with pytest.raises(NotFoundError):
         attachments.get_attachment(added.id)
 
 
-def test_purging_the_trash_deletes_the_files_too(app, org, item, ctx):
+def test_purging_the_trash_deletes_the_files_too(app, org, item, ctx, backend):
     kept_item = record(app, org.pm_a1, title="Kept", visibility=Visibility.PRIVATE)
-    doomed = attachments.path_of(attach(org.pm_a1, item).stored_name)
-    kept = attachments.path_of(attach(org.pm_a1, kept_item).stored_name)
+    doomed = attach(org.pm_a1, item).stored_name
+    kept = attach(org.pm_a1, kept_item).stored_name
     evidence_service.trash_evidence(person(org.pm_a1), evidence_service.get_evidence(item))
     db.session.commit()
     assert evidence_service.purge_trash() == 0
     db.session.commit()
-    assert doomed.exists()
+    assert stored(doomed)
     assert evidence_service.purge_trash(now=utcnow() + timedelta(days=31)) == 1
-    assert doomed.exists()  # until the purge commits
+    if backend == storage.LOCAL:  # (the database deletes the rows in the transaction)
+        assert stored(doomed)  # until the purge commits
     db.session.commit()
-    assert not doomed.exists()
-    assert kept.exists()
+    assert not stored(doomed)
+    assert stored(kept)
     assert db.session.execute(select(Attachment.evidence_id)).scalars().all() == [kept_item]
 
 
-def test_delete_files_of_removes_the_files_of_deleted_evidence(app, org, item, ctx):
-    path = attachments.path_of(attach(org.pm_a1, item).stored_name)
+def test_delete_files_of_removes_the_files_of_deleted_evidence(app, org, item, ctx, backend):
+    name = attach(org.pm_a1, item).stored_name
     db.session.commit()
     assert attachments.delete_files_of([item]) == 1
     assert attachments.delete_files_of([]) == 0
     db.session.delete(evidence_service.get_evidence(item))
     db.session.commit()
-    assert not path.exists()
+    assert not stored(name)
 
 
 def test_stored_names_are_checked_before_they_become_paths(ctx):
     with pytest.raises(ValueError, match="not a stored attachment name"):
-        attachments.path_of("../../rungs.db")
+        attachments.key_of("../../rungs.db")

@@ -16,7 +16,7 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus, Packet, PromotionCase, User
 from app.models.base import utcnow
-from app.services import jobs, packets
+from app.services import jobs, packets, storage
 from app.services.packets import jobs as packet_jobs
 from tests import evidence_helpers, promotion_helpers
 from tests.factories import Person
@@ -56,7 +56,7 @@ def test_the_packet_job_stores_the_pdf_once_per_data_version(app, org):
     assert reader.metadata.subject.endswith("committee view") and len(reader.pages) >= 3
     with app.app_context():
         packet = db.session.scalars(select(Packet)).one()
-        assert pdf == packets.path_of(packet).read_bytes()  # a copy of the one on record
+        assert pdf == storage.read(packet.file_path)  # a copy of the one on record
         assert first.result_name == packets.download_name(packet)
         assert first.result_path != packet.file_path
         assert packet.generated_by_id == org.head.id

@@ -16,7 +16,7 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import AuditEvent, Packet, PacketView, User
 from app.policy import SYSTEM
-from app.services import packets
+from app.services import packets, storage
 from tests import packet_helpers
 from tests.packet_helpers import COMMITTEE_ONLY, SHARED_TEXT
 from tests.services.test_pdf import local_server  # noqa: F401 - a fixture
@@ -192,7 +192,7 @@ def test_generate_stores_once_per_data_version_and_audits_downloads(app, org):
         db.session.commit()
         same = packets.generate(head, built.case_id, PacketView.COMMITTEE)
         assert same.id == first.id
-        path = packets.path_of(first)
+        path = storage.local_path(first.file_path)
         assert path.read_bytes()[:5] == b"%PDF-" and first.size == path.stat().st_size
         assert first.pages > 3 and len(first.content_hash) == 64
         assert first.generated_by_id == head.id and first.file_path.startswith("packets/")
@@ -210,7 +210,8 @@ def test_generate_stores_once_per_data_version_and_audits_downloads(app, org):
         assert [p.id for p in packets.versions(head, built.case_id)] == [newer.id, first.id]
         packet, file = packets.download(head, first.id)
         db.session.commit()
-        assert file == path and packet.id == first.id
+        with file:
+            assert file.read() == stored and packet.id == first.id
         actions = db.session.scalars(
             db.select(AuditEvent.action).where(AuditEvent.entity_type == "packets")
         ).all()

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from app.infra.pdf import render_pdf
 from app.policy import SYSTEM
+from app.services import storage
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
 from tests.framework_samples import framework_data, framework_yaml
@@ -75,11 +76,11 @@ def test_data_urls_still_work():
 def test_framework_pdf_has_bookmarks_metadata_and_the_same_bytes_twice(app, ctx, tmp_path):
     version, _ = files.import_text(SYSTEM, framework_yaml(levels=3), "yaml", publish=True)
     version = store.load_version(version.id)
-    path = framework_pdf.version_pdf(version)
-    first = path.read_bytes()
-    path.unlink()
+    key = framework_pdf.version_pdf(version)
+    first = storage.read(key)
+    storage.local_path(key).unlink()
     version = store.load_version(version.id)  # the render committed, which expired it
-    assert framework_pdf.version_pdf(version).read_bytes() == first
+    assert storage.read(framework_pdf.version_pdf(version)) == first
     reader = PdfReader(io.BytesIO(first))
     assert reader.metadata.title == "Sample — version 1"
     assert reader.metadata.author == "Rungs"
@@ -95,10 +96,10 @@ def test_framework_pdf_prints_the_measure_right_after_the_expectation(app, ctx):
     cell["indicators"].append({"kind": "measure", "text": "Two teams cite the research."})
     text_yaml = yaml.safe_dump(data, sort_keys=False)
     version, _ = files.import_text(SYSTEM, text_yaml, "yaml", publish=True)
-    path = framework_pdf.version_pdf(store.load_version(version.id))
+    key = framework_pdf.version_pdf(store.load_version(version.id))
     text = " ".join(
         "".join(
-            page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages
+            page.extract_text() for page in PdfReader(io.BytesIO(storage.read(key))).pages
         ).split()
     )
     # Stored after the example, printed before it: the measure is read with the expectation.

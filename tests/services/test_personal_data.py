@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services import personal_data
+from app.services import personal_data, storage
 from app.services.evidence import attachments
 from app.services.frameworks import files
 from app.services.personal_data import importing as personal_data_import
@@ -468,4 +468,4 @@ def test_a_zip_unpacked_and_zipped_again_in_a_folder_still_imports(app, org, ctx
     report = personal_data_import.import_upload(person(org.pm_a1), io.BytesIO(archive))
     assert report.attachments == 1
     stored = attachments.attachments_of(report.imported[0])
-    assert attachments.path_of(stored[0].stored_name).read_bytes() == png
+    assert storage.read(attachments.key_of(stored[0].stored_name)) == png

@@ -18,6 +18,7 @@ from werkzeug.test import encode_multipart
 from app.extensions import db
 from app.models import Attachment, Evidence, User, Visibility
 from app.services import evidence as evidence_service
+from app.services import storage
 from app.services.evidence import attachments
 from tests import file_samples as samples
 from tests.evidence_helpers import evidence_input, publish_and_place, record
@@ -70,7 +71,7 @@ def stored_attachments(app) -> list[Attachment]:
 
 def file_of(app, attachment: Attachment):
     with app.app_context():
-        return attachments.path_of(attachment.stored_name)
+        return storage.local_path(attachments.key_of(attachment.stored_name))
 
 
 def text_of(html: str) -> str:

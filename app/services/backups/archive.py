@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.services import storage
 from app.services.backups.snapshot import DATABASE_MEMBER, BackupError
 
 FORMAT = "rungs-backup"
@@ -26,7 +27,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 FILES = "files/"
 # The folders of RUNGS_DATA_DIR a backup holds files from (and a restore writes into).
-DATA_FOLDERS = ("attachments", "packets", "pdf-cache", "jobs")
+DATA_FOLDERS = storage.FOLDERS
 _CHUNK = 1024 * 1024
 MANIFEST_LIMIT = 64 * 1024 * 1024  # far above any real manifest (about 200 bytes per file)
 
@@ -135,6 +136,7 @@ def check_manifest(manifest: Any) -> None:
         if not _is_entry(entry):
             raise BackupError(f"The manifest is damaged: a file entry is malformed ({entry!r}).")
     _check_missing_files(manifest.get("missing_files", []))
+    _check_database_files(manifest.get("database_files", []))
     for entry in manifest["files"]:
         if not in_data_folders(entry["path"]):
             raise BackupError(
@@ -147,6 +149,14 @@ def _check_missing_files(missing: Any) -> None:
         isinstance(m, dict) and isinstance(m.get("path"), str) for m in missing
     ):
         raise BackupError("The manifest is damaged: 'missing_files' is malformed.")
+
+
+def _check_database_files(held: Any) -> None:
+    """Files the database copy holds itself (RUNGS_FILE_STORAGE=database); none before."""
+    if not isinstance(held, list) or not all(
+        _is_entry(entry) and in_data_folders(entry["path"]) for entry in held
+    ):
+        raise BackupError("The manifest is damaged: 'database_files' is malformed.")
 
 
 def _is_entry(entry: Any) -> bool:

@@ -4,7 +4,9 @@ Checked: the manifest is there and well-formed; every file and the database copy
 archive with the size and SHA-256 the manifest gives; the database copy opens and each table's
 row count and checksum equal the manifest's, and its schema revision the manifest's; files the
 backup could not copy are noted, or fail the check when this Rungs' database still names them
-(lost from the data folder, not purged after the snapshot). SQLite: the copy is extracted to a
+(lost from the data folder, not purged after the snapshot); files the database holds itself
+(RUNGS_FILE_STORAGE=database) are read back from the copy's chunks against the manifest's sizes
+and SHA-256. SQLite: the copy is extracted to a
 temporary folder and opened read-only. PostgreSQL: `pg_restore --list` reads the dump; when the
 app runs on PostgreSQL the dump is also restored into a temporary database (`rungs_verify_…`,
 dropped after) and summarised.
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.services import storage
 from app.services.backups import archive, creating, snapshot
 from app.services.backups.snapshot import POSTGRESQL, SQLITE, BackupError
 from app.services.database import inventory
@@ -48,10 +51,11 @@ def verify(path: Path, engine: sa.Engine | None = None) -> Verified:
             raise BackupError(f"{path} failed its check: " + "; ".join(problems[:10]))
         dump = Path(work) / "database"
         archive.extract(zipped, manifest["database_file"]["path"], dump)
-        tables, revision, notes = summarise_dump(manifest["database"], dump, engine)
+        tables, revision, notes, held = summarise_dump(manifest["database"], dump, engine)
     if tables is not None:
         problems = compare(manifest["tables"], tables)
         problems += _revision_problem(manifest, revision)
+        problems += compare_files(manifest.get("database_files", []), held)
         if problems:
             raise BackupError(
                 f"{path}: the database copy differs from the manifest: " + "; ".join(problems[:10])
@@ -65,8 +69,9 @@ def check_copy(manifest: dict, dump: Path) -> None:
     if manifest["database"] != SQLITE:
         list_dump(dump)
         return
-    tables, revision, _notes = summarise_dump(SQLITE, dump, None)
+    tables, revision, _notes, held = summarise_dump(SQLITE, dump, None)
     problems = compare(manifest["tables"], tables) + _revision_problem(manifest, revision)
+    problems += compare_files(manifest.get("database_files", []), held)
     if problems:
         raise BackupError(
             "The archive's database copy differs from its manifest, nothing was restored: "
@@ -132,11 +137,13 @@ def check_members(zipped: zipfile.ZipFile, manifest: dict) -> list[str]:
 
 
 def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
-    """(summaries or None, schema revision, notes) of an extracted database copy."""
+    """(summaries or None, schema revision, notes, held files or None) of an extracted database
+    copy; the held files are those it holds itself, {key: (size, sha256)} read from their
+    chunks."""
     if kind == SQLITE:
         try:
             with snapshot.opened_sqlite(dump) as connection:
-                return inventory.summarise(connection), inventory.schema_revision(connection), []
+                return *summarise_copy(connection), []
         except sa.exc.DBAPIError as error:
             raise BackupError(f"The database copy does not open: {error.orig}") from None
     list_dump(dump)
@@ -148,16 +155,47 @@ def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
                 "pg_restore --list read the dump; counts and revision were not compared "
                 "(no PostgreSQL server)."
             ],
+            None,
         )
     try:
         with scratch_database(engine) as url:
-            return *_restored_summary(url, dump), []
+            restore_dump(url, dump)
+            copy = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            try:
+                with copy.connect() as connection:
+                    return *summarise_copy(connection), []
+            finally:
+                copy.dispose()
     except NoScratchDatabase as error:
         return (
             None,
             None,
             [f"pg_restore --list read the dump; counts were not compared: {error.message}"],
+            None,
         )
+
+
+def summarise_copy(connection: sa.Connection):
+    """(summaries, schema revision, held files) of a database copy (see summarise_dump)."""
+    held = {key: storage.digest_in(connection, key) for key in storage.stored_in(connection)}
+    return inventory.summarise(connection), inventory.schema_revision(connection), held
+
+
+def compare_files(expected: list[dict], held: dict[str, tuple[int, str]] | None) -> list[str]:
+    """What differs between a manifest's database_files and the files a copy holds, each read
+    back from its chunks (nothing to compare when the copy was not read)."""
+    if held is None:
+        return []
+    wanted = {entry["path"]: (entry["size"], entry["sha256"]) for entry in expected}
+    problems = []
+    for key in sorted(set(wanted) | set(held)):
+        if key not in held:
+            problems.append(f"the file {key} is not in the database copy")
+        elif key not in wanted:
+            problems.append(f"the database copy holds {key}, which the manifest does not list")
+        elif held[key] != wanted[key]:
+            problems.append(f"the file {key} in the database copy does not match the manifest")
+    return problems
 
 
 def list_dump(dump: Path) -> None:
@@ -165,12 +203,6 @@ def list_dump(dump: Path) -> None:
     snapshot.run(
         [snapshot.tool("pg_restore"), "--list", str(dump)], dict(os.environ), "pg_restore --list"
     )
-
-
-def _restored_summary(url: sa.URL, dump: Path):
-    restore_dump(url, dump)
-    revision, tables = inventory.summarise_at(url)
-    return tables, revision
 
 
 def compare(expected: dict, found: dict[str, inventory.TableSummary]) -> list[str]:

@@ -41,7 +41,8 @@ class Created:
 
     @property
     def file_bytes(self) -> int:
-        return sum(f["size"] for f in self.manifest["files"])
+        entries = self.manifest["files"] + self.manifest["database_files"]
+        return sum(f["size"] for f in entries)
 
 
 def default_path(data_dir: Path, now: datetime) -> Path:
@@ -74,7 +75,8 @@ def _write(target: Path, data_dir: Path, taken: snapshot.Snapshot, now: datetime
     writer = archive.Writer(target)
     try:
         database = writer.add(snapshot.DATABASE_MEMBER[taken.kind], taken.path, deflate=True)
-        stored, missing = _copy_files(writer, data_dir, taken.files + _pdf_cache(data_dir))
+        on_disk = [p for p in taken.files + _pdf_cache(data_dir) if p not in taken.stored]
+        stored, missing = _copy_files(writer, data_dir, on_disk)
         manifest = _manifest(taken, now, database, stored, missing)
         return manifest, writer.finish(manifest)
     except BaseException:
@@ -152,6 +154,11 @@ def _manifest(taken, now, database, stored, missing) -> dict:
         },
         "files": stored,
         "missing_files": missing,
+        # Files held by the database itself: in the database copy, not under files/.
+        "database_files": [
+            {"path": key, "size": size, "sha256": sha256}
+            for key, (size, sha256) in sorted(taken.stored.items())
+        ],
     }
 
 

@@ -72,7 +72,8 @@ def restore(
         except _FAILURES as error:
             raise _partial(error, data_dir, kept) from None
     revision = manifest.get("schema_revision")
-    return Restored(manifest, tables, len(manifest["files"]), kept, revision if is_older else None)
+    files = len(manifest["files"]) + len(manifest.get("database_files", []))
+    return Restored(manifest, tables, files, kept, revision if is_older else None)
 
 
 @contextmanager
@@ -215,8 +216,9 @@ def _put_in_place(engine, zipped, manifest, data_dir: Path, dump: Path, kept: Pa
         archive.extract(zipped, archive.FILES + entry["path"], data_dir / entry["path"])
     _restore_database(engine, dump)
     with engine.connect() as connection:
-        tables = inventory.summarise(connection)
+        tables, _revision, held = checking.summarise_copy(connection)
     problems = checking.compare(manifest["tables"], tables)
+    problems += checking.compare_files(manifest.get("database_files", []), held)
     if problems:
         raise BackupError(
             "the restored database differs from the manifest: " + "; ".join(problems[:10])

@@ -1,4 +1,5 @@
-"""The database part of a backup: one transaction's view, copied, summarised and read for files.
+"""The database part of a backup: one transaction's view, copied, summarised and read for files
+(the files its rows refer to, and the files it holds itself with RUNGS_FILE_STORAGE=database).
 
 SQLite: the online backup API copies the live (WAL) database in one step into a new file, which
 is then opened on its own: its summary and the files it refers to are the copy's, not the live
@@ -20,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.core.errors import DomainError
+from app.services import storage
 from app.services.database import inventory
 
 SQLITE = "sqlite"
@@ -46,6 +48,9 @@ class Snapshot:
     revision: str | None
     tables: dict[str, inventory.TableSummary]
     files: list[str]  # paths relative to the data folder that the snapshot's rows refer to
+    # The files the database itself holds (RUNGS_FILE_STORAGE=database): {key: (size, sha256)}.
+    # They travel in the database copy; the rest of `files` are copied from the data folder.
+    stored: dict[str, tuple[int, str]]
 
 
 def kind_of(engine: sa.Engine) -> str:
@@ -111,7 +116,8 @@ def _take_postgresql(engine: sa.Engine, target: Path) -> Snapshot:
 
 def _describe(connection: sa.Connection):
     revision = inventory.schema_revision(connection)
-    return revision, inventory.summarise(connection), referenced_files(connection)
+    files = referenced_files(connection)
+    return revision, inventory.summarise(connection), files, storage.stored_in(connection)
 
 
 def referenced_files(connection: sa.Connection) -> list[str]:

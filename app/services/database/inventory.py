@@ -21,6 +21,8 @@ import sqlalchemy as sa
 # Alembic's bookkeeping: its revision is reported on its own, not counted as data.
 VERSION_TABLE = "alembic_version"
 _BATCH = 5_000
+# Rows read at once from a table with binary columns (stored files' chunks, up to 1 MB each).
+BINARY_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,20 @@ def summarise(
 
 def summarise_table(connection: sa.Connection, table: sa.Table) -> TableSummary:
     columns = sorted(table.columns, key=lambda c: c.name)
-    result = connection.execution_options(yield_per=_BATCH).execute(sa.select(*columns))
+    batch = batch_size(table, _BATCH)
+    result = connection.execution_options(yield_per=batch).execute(sa.select(*columns))
     digests = sorted(_row_digest(row) for row in result)
     whole = hashlib.sha256()
     for digest in digests:
         whole.update(digest)
     return TableSummary(rows=len(digests), sha256=whole.hexdigest())
+
+
+def batch_size(table: sa.Table, usual: int) -> int:
+    """How many rows to read at once: `usual`, or BINARY_BATCH when a row may be large."""
+    if any(isinstance(column.type, sa.LargeBinary) for column in table.columns):
+        return BINARY_BATCH
+    return usual
 
 
 def _row_digest(row: sa.Row) -> bytes:

@@ -261,16 +261,17 @@ def _plan(tables: list[sa.Table]) -> tuple[list[sa.Table], dict[str, list[str]]]
     return order, late
 
 
-def _batches(src: sa.Connection, query) -> Iterator[list[sa.Row]]:
-    result = src.execution_options(yield_per=BATCH).execute(query)
-    yield from result.partitions(BATCH)
+def _batches(src: sa.Connection, query, size: int = BATCH) -> Iterator[list[sa.Row]]:
+    result = src.execution_options(yield_per=size).execute(query)
+    yield from result.partitions(size)
 
 
 def _copy_table(src, dst, source: sa.Table, target: sa.Table, late: list[str]) -> int:
     names = [c.name for c in target.columns]
     convert = {c.name: _converter(target.name, c) for c in target.columns}
     copied = 0
-    for rows in _batches(src, sa.select(*(source.c[n] for n in names))):
+    query = sa.select(*(source.c[n] for n in names))
+    for rows in _batches(src, query, inventory.batch_size(target, BATCH)):
         values = []
         for row in rows:
             record = {n: convert[n](v, row) for n, v in zip(names, row, strict=True)}

@@ -1,7 +1,7 @@
-"""The agreed delegation board as a PDF, rendered once per content and kept on disk.
+"""The agreed delegation board as a PDF, rendered once per content and stored once.
 
 As for a framework version's PDF (app/services/frameworks/pdf.py): a render never runs in a web
-request. Asking gives the PDF on disk when this content was rendered already, or else a job
+request. Asking gives the stored PDF when this content was rendered already, or else a job
 ("delegation_pdf", in its own process) that renders it through app/infra/pdf.py's deny-by-default
 fetcher. On SQLite a transaction holds the write lock, so `board_pdf` ends the transaction that
 read the board before it renders. The PDF shows the agreed board only, never a pick, so everyone
@@ -11,7 +11,6 @@ who may read the board gets the same file.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 from flask import render_template
@@ -20,7 +19,7 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded
 from app.models import Job, User
-from app.services import jobs, pdf_files
+from app.services import jobs, pdf_files, storage
 from app.services.delegation import pages
 
 KIND = "delegation_pdf"
@@ -46,26 +45,26 @@ def download_name(page: pages.BoardPage) -> str:
     return f"delegation-board-{slug}.pdf"
 
 
-def cached_pdf(page: pages.BoardPage) -> Path | None:
+def cached_pdf(page: pages.BoardPage) -> str | None:
     """The PDF of the board as it is now, if it was rendered already (no render)."""
     return pdf_files.cached(_stem(page), board_html(page))
 
 
-def board_pdf(page: pages.BoardPage) -> Path:
+def board_pdf(page: pages.BoardPage) -> str:
     """The PDF file of the board; the same content is rendered once. Commits the session before
     rendering (see the module's docstring)."""
     return pdf_files.render_once(_stem(page), board_html(page), stylesheet="delegation.css")
 
 
-def request_pdf(actor: User, page: pages.BoardPage) -> Path | Job:
-    """The PDF on disk when this content was rendered already; else the job that makes it: this
+def request_pdf(actor: User, page: pages.BoardPage) -> str | Job:
+    """The stored PDF's key when this content was rendered already; else the job that makes it: this
     person's unfinished one for the board, or a new one (flushed; the caller commits). The
     caller read `page` with pages.board_page, which checked that the actor may read it."""
     if not page.is_board:
         raise NotFoundError("Not found.")
-    path = cached_pdf(page)
-    if path is not None:
-        return path
+    key = cached_pdf(page)
+    if key is not None:
+        return key
     found = jobs.unfinished_for(actor, KIND, person_id=page.person_id)
     return found or jobs.submit(actor, KIND, {"person_id": page.person_id, "actor_id": actor.id})
 
@@ -87,5 +86,6 @@ def render_board(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result
     cached = board_pdf(page)
     progress(95, "Rendered")
     path, relative = jobs.output_file(".pdf")
-    shutil.copyfile(cached, path)
+    with storage.open(cached) as source, path.open("wb") as copy:
+        shutil.copyfileobj(source, copy)
     return jobs.Result(relative, name)

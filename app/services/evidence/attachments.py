@@ -1,37 +1,33 @@
 """Files attached to evidence: checked, stored outside the web root under random names, removed.
 
-A file lives at RUNGS_DATA_DIR/attachments/<first two characters>/<64 random hex characters>; the
-person's name for it is only a column. Files are written before the row is committed, so a
-rollback deletes the files written in that transaction, and files of deleted rows are deleted
-only after the commit: a failed transaction never leaves a row without its file.
+A file is stored (app/services/storage.py) under attachments/<first two characters>/<64 random
+hex characters>; the person's name for it is only a column. Storing and deleting belong to the
+transaction that adds or deletes the row, so a failed transaction never leaves a row without
+its file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.infra import file_types
 from app.models import Attachment, Evidence, User
+from app.services import storage
 
 FOLDER = "attachments"
 STORED_NAME = re.compile(r"[0-9a-f]{64}")
-WRITTEN = "rungs.attachments.written"  # session.info: files to delete if the transaction fails
-DOOMED = "rungs.attachments.doomed"  # session.info: files to delete once the transaction commits
 log = logging.getLogger(__name__)
 
 
@@ -114,21 +110,24 @@ def get_attachment(attachment_id: int) -> Attachment:
     return attachment
 
 
-def file_for_download(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
-    """The attachment and its file, for someone who may see the evidence (404 for others)."""
+def file_for_download(actor: User, attachment_id: int) -> tuple[Attachment, BinaryIO]:
+    """The attachment and its file, opened for reading, for someone who may see the evidence
+    (404 for others)."""
     attachment = get_attachment(attachment_id)
     policy.authorize(actor, "evidence.view", attachment.evidence)
-    path = path_of(attachment.stored_name)
-    if not path.is_file():
-        log.error("attachment %s: file %s is missing", attachment.id, path)
-        raise NotFoundError("The file is missing from storage. Tell your administrator.")
-    return attachment, path
+    key = key_of(attachment.stored_name)
+    try:
+        return attachment, storage.open(key)
+    except storage.MissingFileError:
+        log.error("attachment %s: file %s is missing", attachment.id, key)
+        raise NotFoundError("The file is missing from storage. Tell your administrator.") from None
 
 
-def path_of(stored_name: str) -> Path:
+def key_of(stored_name: str) -> str:
+    """The storage key of an attachment's file."""
     if not STORED_NAME.fullmatch(stored_name):
         raise ValueError(f"not a stored attachment name: {stored_name!r}")
-    return _root() / stored_name[:2] / stored_name
+    return f"{FOLDER}/{stored_name[:2]}/{stored_name}"
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -187,7 +186,7 @@ def remove_attachment(actor: User, attachment: Attachment) -> None:
     policy.authorize(actor, "evidence.edit", attachment.evidence)
     if attachment.evidence.in_trash:
         raise ValidationError("This item is in the Trash; restore it to remove files.")
-    _doom(db.session, [attachment.stored_name])
+    storage.delete(key_of(attachment.stored_name))
     db.session.delete(attachment)
     db.session.flush()
 
@@ -202,57 +201,12 @@ def delete_files_of(evidence_ids) -> int:
             select(Attachment.stored_name).where(Attachment.evidence_id.in_(ids))
         ).scalars()
     )
-    _doom(db.session, names)
+    storage.delete_many(key_of(name) for name in names)
     return len(names)
 
 
-# --- files on disk ------------------------------------------------------------------------------
-
-
-def _root() -> Path:
-    return Path(current_app.config["RUNGS_DATA_DIR"]) / FOLDER
-
-
 def _write(content: bytes) -> str:
-    """Write to a temporary file beside the target, then rename: readers never see half a file."""
+    """Store the content under a new random name (gone again if the transaction fails)."""
     stored_name = secrets.token_hex(32)
-    target = path_of(stored_name)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    db.session.info.setdefault(WRITTEN, []).append(target)
+    storage.put(key_of(stored_name), content)
     return stored_name
-
-
-def _doom(session: Session, stored_names: list[str]) -> None:
-    session.info.setdefault(DOOMED, []).extend(path_of(name) for name in stored_names)
-
-
-def _unlink(paths) -> None:
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as error:  # a stray file is better than a failed request
-            log.warning("could not delete attachment file %s: %s", path, error)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    session.info.pop(WRITTEN, None)
-    _unlink(session.info.pop(DOOMED, ()))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _previous) -> None:
-    if session.in_transaction():
-        return  # a savepoint rolled back; the outer transaction decides
-    session.info.pop(DOOMED, None)
-    _unlink(session.info.pop(WRITTEN, ()))

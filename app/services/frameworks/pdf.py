@@ -1,7 +1,7 @@
-"""A framework version as a printable PDF, rendered once per content and kept on disk.
+"""A framework version as a printable PDF, rendered once per content and stored once.
 
 The render takes seconds for a large framework, so it never runs in a web request: the version
-page asks `request_pdf`, which gives the PDF on disk when this content was rendered already, or
+page asks `request_pdf`, which gives the stored PDF when this content was rendered already, or
 else a job ("framework_pdf", run in its own process with the job runner's time and memory limits)
 that renders it. On SQLite a transaction holds the write lock (BEGIN IMMEDIATE), and a render
 inside one made other people's requests fail with "database is locked" (bench/framework_pdf.py),
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from flask import render_template
@@ -23,7 +22,7 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded_text
 from app.models import FrameworkVersion, Job, User
-from app.services import jobs, pdf_files
+from app.services import jobs, pdf_files, storage
 from app.services.frameworks import store
 
 KIND = "framework_pdf"
@@ -51,12 +50,12 @@ def _stem(version: FrameworkVersion) -> str:
     return f"{version.framework.slug}-v{version.number}"
 
 
-def cached_pdf(version: FrameworkVersion) -> Path | None:
+def cached_pdf(version: FrameworkVersion) -> str | None:
     """The PDF of the version's content as it is now, if it was rendered already (no render)."""
     return pdf_files.cached(_stem(version), version_html(version))
 
 
-def version_pdf(version: FrameworkVersion) -> Path:
+def version_pdf(version: FrameworkVersion) -> str:
     """The PDF file of the version. The same content is rendered only once.
 
     Commits the session before a render (see the module's docstring): call it with nothing
@@ -68,14 +67,14 @@ def download_name(version: FrameworkVersion) -> str:
     return f"{version.framework.slug}-v{version.number}.pdf"
 
 
-def request_pdf(actor: User, version: FrameworkVersion) -> Path | Job:
-    """The PDF on disk when this content was rendered already; else the job that makes it: this
+def request_pdf(actor: User, version: FrameworkVersion) -> str | Job:
+    """The stored PDF's key when this content was rendered already; else the job that makes it: this
     person's unfinished one for the version, or a new one (flushed; the caller commits).
 
     Whoever may view the version may ask (the caller loaded it with store.version_for)."""
-    path = cached_pdf(version)
-    if path is not None:
-        return path
+    key = cached_pdf(version)
+    if key is not None:
+        return key
     return jobs.unfinished_for(actor, KIND, version_id=version.id) or jobs.submit(
         actor, KIND, {"version_id": version.id, "actor_id": actor.id}
     )
@@ -98,5 +97,6 @@ def render_version(params: dict[str, Any], progress: jobs.Progress) -> jobs.Resu
     cached = version_pdf(version)
     progress(95, "Rendered")
     path, relative = jobs.output_file(".pdf")
-    shutil.copyfile(cached, path)
+    with storage.open(cached) as source, path.open("wb") as copy:
+        shutil.copyfileobj(source, copy)
     return jobs.Result(relative, name)

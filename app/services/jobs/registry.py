@@ -16,7 +16,9 @@ Progress = Callable[[int, str], None]
 
 @dataclass(frozen=True)
 class Result:
-    """What a task made: a file (path relative to RUNGS_DATA_DIR) and the name to download it as."""
+    """What a task made: a file (path relative to RUNGS_DATA_DIR, where `output_file` said) and
+    the name to download it as. The runner stores the file (app/services/storage.py) under that
+    path as its key: with the database backend it is moved into the database."""
 
     path: str
     name: str

@@ -29,6 +29,7 @@ from sqlalchemy import update
 from app.core.errors import DomainError
 from app.models import Job, JobStatus
 from app.models.base import utcnow
+from app.services import storage
 from app.services.jobs import registry, store
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb:
         path = registry.result_file(result.path)
         if not path.is_file():
             raise ValueError(f"job {job_id} ({kind}) returned {result.path!r}, which is no file")
+        storage.put_file(result.path, path)  # committed with the job's status below
         _update(
             job_id,
             status=JobStatus.DONE,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, text, update
@@ -15,7 +14,7 @@ from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, storage
 from app.services.jobs import registry
 
 PER_PAGE = 20
@@ -97,14 +96,18 @@ def recent(viewer: User, page: int) -> Pagination:
     )
 
 
-def file_for_download(viewer: User, job_id: int) -> tuple[Job, Path]:
-    """The finished job's file, for its creator; the download is recorded in the audit log."""
+def file_for_download(viewer: User, job_id: int) -> tuple[Job, BinaryIO]:
+    """The finished job's file, opened for reading, for its creator; the download is recorded
+    in the audit log."""
     job = get_for(viewer, job_id)
     if job.status is not JobStatus.DONE or not job.result_path:
         raise NotFoundError("This job has no file to download yet.")
-    path = registry.result_file(job.result_path)
-    if not path.is_file():
-        raise NotFoundError("The file this job made is no longer there. Start the job again.")
+    try:
+        file = storage.open(job.result_path)
+    except (storage.MissingFileError, ValueError):
+        raise NotFoundError(
+            "The file this job made is no longer there. Start the job again."
+        ) from None
     # The parameters say what the file is of (a packet job: the case and the view; its name
     # carries the data version), so the audit log tells who downloaded which packet.
     audit.record(
@@ -113,7 +116,7 @@ def file_for_download(viewer: User, job_id: int) -> tuple[Job, Path]:
         job,
         after={"kind": job.kind, "name": job.result_name, "params": job.params},
     )
-    return job, path
+    return job, file
 
 
 # --- claiming and finishing: short transactions of their own, from workers --------------------

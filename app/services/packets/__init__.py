@@ -22,7 +22,7 @@ from app.services.packets.access import authorize, case_panel, may_get, views_fo
 from app.services.packets.assembly import assemble
 from app.services.packets.data import PacketData
 from app.services.packets.rendering import data_version, html, preview_stylesheet, render_html
-from app.services.packets.store import download, download_name, generate, path_of, versions
+from app.services.packets.store import download, download_name, generate, versions
 
 
 def render(case_id: int, view: PacketView | str) -> bytes:
@@ -41,7 +41,6 @@ __all__ = [
     "generate",
     "html",
     "may_get",
-    "path_of",
     "preview_stylesheet",
     "render",
     "render_html",

@@ -31,7 +31,7 @@ from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.infra.text import inert_csv_cell
 from app.models import Level, Packet, PacketView, PromotionCase, PromotionCycle, User
-from app.services import jobs
+from app.services import jobs, storage
 from app.services.frameworks.keys import slugify
 from app.services.packets import access, store
 from app.services.promotions import loading
@@ -64,7 +64,7 @@ class Written:
 class Stored:
     """A packet on record, as the ZIP needs it."""
 
-    path: Path
+    key: str  # in app.services.storage
     pages: int
     data_version: str
     content_hash: str
@@ -99,7 +99,8 @@ def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     db.session.commit()
     progress(90, f"{packet.pages} pages rendered")
     path, relative = jobs.output_file(".pdf")
-    shutil.copyfile(store.path_of(packet), path)
+    with storage.open(packet.file_path) as source, path.open("wb") as copy:
+        shutil.copyfileobj(source, copy)
     return jobs.Result(relative, store.download_name(packet))
 
 
@@ -188,7 +189,7 @@ def write_zip(
         made += _count(case_id, view) - before
         stored.append(
             Stored(
-                path=store.path_of(packet),
+                key=packet.file_path,
                 pages=packet.pages,
                 data_version=packet.data_version,
                 content_hash=packet.content_hash,
@@ -202,7 +203,7 @@ def write_zip(
     try:
         with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
             for name, packet in zip(names, stored, strict=True):
-                with packet.path.open("rb") as pdf:
+                with storage.open(packet.key) as pdf:
                     _add(archive, name, pdf, zipfile.ZIP_STORED)
             folder = names[0].split("/", 1)[0]
             _add(

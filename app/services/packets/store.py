@@ -1,25 +1,21 @@
 """Packets on record: one file and one row per (case, view, data version), never made twice.
 
-Files live under RUNGS_DATA_DIR/packets/<case id>/, written then renamed so that a reader never
-sees half a file. Generating and downloading are in the audit log.
+Files are stored (app/services/storage.py) under packets/<case id>/<view>-<data version>.pdf, the
+row's `file_path`. Generating and downloading are in the audit log.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import NotFoundError
 from app.extensions import db
 from app.models import Packet, PacketView, PromotionCase
-from app.services import audit
+from app.services import audit, storage
 from app.services.packets import access
 from app.services.packets.assembly import assemble
 from app.services.packets.rendering import data_version, html, render_html
@@ -39,13 +35,13 @@ def generate(actor: Any, case_id: int, view: PacketView | str) -> Packet:
     data = assemble(case_id, view)
     version = data_version(data)
     packet = _stored(case_id, view, version)
-    if packet is not None and path_of(packet).is_file():
+    if packet is not None and storage.exists(packet.file_path):
         return packet
     document = html(data)
     db.session.commit()
     pdf, pages = render_html(document)
-    relative = Path(FOLDER) / str(case_id) / f"{view.value}-{version[:24]}.pdf"
-    _write(data_dir() / relative, pdf)
+    key = f"{FOLDER}/{case_id}/{view.value}-{version[:24]}.pdf"
+    storage.put(key, pdf)
     if packet is not None:  # the row outlived its file: the same data gives the same bytes
         return packet
     packet = Packet(
@@ -53,7 +49,7 @@ def generate(actor: Any, case_id: int, view: PacketView | str) -> Packet:
         view=view,
         data_version=version,
         content_hash=hashlib.sha256(pdf).hexdigest(),
-        file_path=relative.as_posix(),
+        file_path=key,
         size=len(pdf),
         pages=pages,
         generated_by_id=getattr(actor, "id", None),
@@ -82,17 +78,19 @@ def versions(actor: Any, case_id: int) -> list[Packet]:
     )
 
 
-def download(actor: Any, packet_id: int) -> tuple[Packet, Path]:
-    """A stored packet and its file, for whoever may have its view; audited."""
+def download(actor: Any, packet_id: int) -> tuple[Packet, BinaryIO]:
+    """A stored packet and its file, opened for reading, for whoever may have its view;
+    audited."""
     packet = db.session.get(Packet, packet_id)
     if packet is None:
         raise NotFoundError("Not found.")
     access.authorize(actor, packet.case_id, packet.view)
-    path = path_of(packet)
-    if not path.is_file():
-        raise NotFoundError("This packet's file is missing; generate it again.")
+    try:
+        file = storage.open(packet.file_path)
+    except storage.MissingFileError:
+        raise NotFoundError("This packet's file is missing; generate it again.") from None
     audit.record(actor if getattr(actor, "id", None) else None, "packet.downloaded", packet)
-    return packet, path
+    return packet, file
 
 
 def download_name(packet: Packet) -> str:
@@ -101,29 +99,9 @@ def download_name(packet: Packet) -> str:
     )
 
 
-def data_dir() -> Path:
-    return Path(current_app.config["RUNGS_DATA_DIR"])
-
-
-def path_of(packet: Packet) -> Path:
-    return data_dir() / packet.file_path
-
-
 def _stored(case_id: int, view: PacketView, version: str) -> Packet | None:
     return db.session.execute(
         select(Packet).where(
             Packet.case_id == case_id, Packet.view == view, Packet.data_version == version
         )
     ).scalar_one_or_none()
-
-
-def _write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

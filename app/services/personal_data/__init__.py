@@ -15,7 +15,6 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
 import yaml
@@ -41,6 +40,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import evidence as evidence_service
 from app.services import help as help_service
+from app.services import storage
 from app.services.evidence import attachments
 from app.services.messages import export as messages_export
 from app.services.personal_data import coaching
@@ -112,8 +112,8 @@ def export_zip(actor: User) -> IO[bytes]:
             _write(archive, item["markdown_file"], stamp, item_markdown(item).encode())
         for pair in document["one_on_ones"]:
             _write(archive, pair["markdown_file"], stamp, coaching.pair_markdown(pair).encode())
-        for name, path in files:
-            with path.open("rb") as source, archive.open(_info(name, stamp), "w") as target:
+        for name, key in files:
+            with storage.open(key) as source, archive.open(_info(name, stamp), "w") as target:
                 shutil.copyfileobj(source, target)
     output.seek(0)
     return output
@@ -138,7 +138,7 @@ def item_markdown(item: dict[str, Any]) -> str:
     return f"---\n{header}---\n\n{item['body']}\n"
 
 
-def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
+def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     items = list(
         db.session.execute(
             select(Evidence)
@@ -150,11 +150,14 @@ def _build(person: User, moment: datetime) -> tuple[dict[str, Any], list[tuple[s
     framework_ids = {tag.framework_id for tags in children.tags.values() for tag in tags}
     slugs = _framework_slugs(framework_ids)
     names = evidence_service.competency_names(framework_ids)
-    files: list[tuple[str, Path]] = []
+    files: list[tuple[str, str]] = []  # (name in the ZIP, storage key)
+    stored = storage.present(
+        attachments.key_of(a.stored_name) for listed in children.files.values() for a in listed
+    )
     evidence = []
     for item in items:
         data = _item(item, children, slugs, names)
-        data["attachments"] = _attachments(item, children.files[item.id], files)
+        data["attachments"] = _attachments(item, children.files[item.id], stored, files)
         evidence.append(data)
     places = {item.id: number for number, item in enumerate(items, start=1)}
     document = {
@@ -237,17 +240,20 @@ def _item(item: Evidence, children: _Children, slugs, names) -> dict[str, Any]:
     }
 
 
-def _attachments(item: Evidence, stored: list[Attachment], files: list) -> list[dict[str, Any]]:
-    """The item's files; each gets a path in the ZIP (unique within the item)."""
+def _attachments(
+    item: Evidence, of_item: list[Attachment], stored: set[str], files: list
+) -> list[dict[str, Any]]:
+    """The item's files (those in `stored`: the keys storage has); each gets a path in the ZIP
+    (unique within the item)."""
     taken: set[str] = set()
     listed = []
-    for attachment in stored:
-        disk = attachments.path_of(attachment.stored_name)
+    for attachment in of_item:
+        key = attachments.key_of(attachment.stored_name)
         path = None
-        if disk.is_file():
+        if key in stored:
             name = _unique(safe_file_name(attachment.original_name), taken)
             path = f"attachments/{item.id}/{name}"
-            files.append((path, disk))
+            files.append((path, key))
         listed.append(
             {
                 "name": attachment.original_name,
