@@ -18,7 +18,7 @@ Reading and writing go chunk by chunk: no file is held in memory whole.
     storage.put("jobs/x.zip", stream)              # or bytes; `limit` refuses a larger one
     with storage.open("jobs/x.zip") as file: ...   # a binary file object, with .size
     storage.size(key), storage.exists(key), storage.present(keys), storage.delete(key)
-    storage.keys("attachments/")                   # (key, size) pairs, by key
+    storage.listing("attachments/")                # (key, size) pairs, by key
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def put_file(key: str, path: Path) -> None:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.replace(path, target)
         return
-    with open(path, "rb") as file:
+    with Path(path).open("rb") as file:
         _database_put(key, file, None)
     Path(path).unlink(missing_ok=True)
 
@@ -171,16 +171,17 @@ def delete_many(keys: Iterable[str]) -> None:
             db.session.execute(sa.delete(_chunks).where(_chunks.c.key.in_(batch)))
             db.session.execute(sa.delete(_files).where(_files.c.key.in_(batch)))
         return
-    db.session.info.setdefault(DOOMED, []).extend(local_path(key) for key in names)
+    _session().info.setdefault(DOOMED, []).extend(local_path(key) for key in names)
 
 
-def keys(prefix: str = "") -> Iterator[tuple[str, int]]:
+def listing(prefix: str = "") -> Iterator[tuple[str, int]]:
     """(key, size) of every stored file whose key starts with `prefix`, by key."""
     if _in_database():
         query = sa.select(_files.c.key, _files.c.size).order_by(_files.c.key)
         if prefix:
             query = query.where(_files.c.key.startswith(prefix, autoescape=True))
-        yield from db.session.execute(query).tuples()
+        for key, size in db.session.execute(query):
+            yield key, size
         return
     root = data_dir()
     found = []
@@ -227,8 +228,17 @@ def _local_put(key: str, stream: BinaryIO, limit: int | None) -> int:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    db.session.info.setdefault(WRITTEN, []).append(target)
+    _session().info.setdefault(WRITTEN, []).append(target)
     return written
+
+
+def _session() -> Session:
+    """The session, in a transaction (begun without a connection yet, so no database lock):
+    its commit or rollback must come for the local files it wrote or doomed."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    return session
 
 
 def _check_limit(written: int, limit: int | None) -> None:
