@@ -28,6 +28,7 @@ from app.services.database import inventory
 from tests import file_samples as samples
 from tests.backup_worker import keep_writing
 from tests.evidence_helpers import publish_and_place, record
+from tests.test_upgrades import HEAD
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -267,9 +268,9 @@ def test_an_older_archive_is_upgraded_on_restore(fresh_uri, tmp_path):
     lose_database(old)  # the machine lost its database: restore into an empty one
     restored = cli(old, "backup", "restore", str(archive))
     assert restored.exit_code == 0, restored.output
-    assert "Upgraded the schema from 0009 to 0010" in restored.output
+    assert f"Upgraded the schema from 0009 to {HEAD}" in restored.output
     with old.app_context(), db.engine.connect() as connection:
-        assert inventory.schema_revision(connection) == "0010"
+        assert inventory.schema_revision(connection) == HEAD
         keys = connection.exec_driver_sql("SELECT key FROM settings ORDER BY key").scalars()
         assert keys.all() == ["backups.last", "kept"]  # recorded once upgraded
     with old.app_context():
@@ -501,3 +502,59 @@ def test_the_sqlite_swap_gives_up_on_a_writer_that_holds_the_file(tmp_path, monk
             restoring._copy_into_sqlite(copy, live)
     finally:
         holder.close()
+
+
+def test_files_held_in_the_database_travel_in_its_copy(app, org, target, tmp_path, monkeypatch):
+    """RUNGS_FILE_STORAGE=database: the files are rows, so the archive holds them in the
+    database copy; none is reported lost, verify and restore read each back from its chunks."""
+    monkeypatch.setitem(app.config, "FILE_STORAGE", "database")
+    monkeypatch.setitem(app.config, "RUNGS_DATA_DIR", str(tmp_path / "machine"))  # empty
+    target.config["FILE_STORAGE"] = "database"
+    publish_and_place(app, [org.pm_a1])
+    item_id = record(app, org.pm_a1, title="Held in the database")
+    png = samples.image("PNG")
+    with app.app_context():
+        from app.services import evidence as evidence_service
+        from app.services import storage
+        from app.services.evidence import attachments
+
+        owner = db.session.get(User, org.pm_a1.id)
+        item = evidence_service.get_evidence(item_id)
+        added = attachments.add_attachment(owner, item, "chart.png", io.BytesIO(png))
+        key = attachments.key_of(added.stored_name)
+        storage.put("jobs/held-result.zip", b"PK job result" * 100_000)  # two chunks
+        db.session.add(Job(kind="export", result_path="jobs/held-result.zip"))
+        db.session.commit()
+    archive = tmp_path / "held.zip"
+    made = cli(app, "backup", "create", "-o", str(archive))
+    assert made.exit_code == 0, made.output
+    assert "2 files (2 held in the database copy)" in made.output
+    manifest = manifest_of(archive)
+    assert manifest["files"] == [] and manifest["missing_files"] == []
+    assert [entry["path"] for entry in manifest["database_files"]] == [key, "jobs/held-result.zip"]
+    assert manifest["database_files"][0]["sha256"] == hashlib.sha256(png).hexdigest()
+
+    checked = cli(app, "backup", "verify", str(archive))
+    assert checked.exit_code == 0, checked.output
+    assert "2 files held in the database copy match their SHA-256." in checked.output
+
+    forged = tmp_path / "forged.zip"
+    wrong = json.loads(json.dumps(manifest))
+    wrong["database_files"][1]["sha256"] = "0" * 64
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(forged, "w") as out:
+        for info in source.infolist():
+            if info.filename != "manifest.json":
+                out.writestr(info, source.read(info))
+        out.writestr("manifest.json", json.dumps(wrong))
+    refused = cli(app, "backup", "verify", str(forged))
+    assert refused.exit_code == 1
+    assert "the file jobs/held-result.zip in the database copy does not match" in refused.output
+
+    restored = cli(target, "backup", "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        from app.services import storage
+
+        assert storage.read(key) == png
+        assert storage.read("jobs/held-result.zip") == b"PK job result" * 100_000
+    assert not (Path(target.config["RUNGS_DATA_DIR"]) / "attachments").exists()

@@ -143,7 +143,8 @@ def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
     if kind == SQLITE:
         try:
             with snapshot.opened_sqlite(dump) as connection:
-                return *summarise_copy(connection), []
+                tables, revision, held = summarise_copy(connection)
+                return tables, revision, [], held
         except sa.exc.DBAPIError as error:
             raise BackupError(f"The database copy does not open: {error.orig}") from None
     list_dump(dump)
@@ -163,7 +164,8 @@ def summarise_dump(kind: str, dump: Path, engine: sa.Engine | None):
             copy = sa.create_engine(url, poolclass=sa.pool.NullPool)
             try:
                 with copy.connect() as connection:
-                    return *summarise_copy(connection), []
+                    tables, revision, held = summarise_copy(connection)
+                return tables, revision, [], held
             finally:
                 copy.dispose()
     except NoScratchDatabase as error:
