@@ -39,6 +39,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(sso_cli)
+    app.cli.add_command(files_cli)
     register_move(app)
 
 
@@ -263,6 +264,22 @@ def frameworks_pdf(slug, number, output):
     with storage.open(framework_pdf.version_pdf(version)) as pdf:
         shutil.copyfileobj(pdf, output)
     click.echo(f"Wrote {version.name} version {version.number} to {output.name}.")
+
+
+files_cli = AppGroup("files", help="Stored files: attachments, packets, cached PDFs, job results.")
+
+
+@files_cli.command("copy-into-database")
+def files_copy_into_database():
+    """Copy every file of RUNGS_DATA_DIR into the database, before RUNGS_FILE_STORAGE=database.
+
+    Files the database holds already are skipped, so it can run again; the folder is left as it
+    is (remove it once Rungs runs with the new setting)."""
+    copied, skipped = storage.copy_local_into_database(on_file=lambda key: click.echo(f"  {key}"))
+    click.echo(
+        f"Copied {copied:,} files into the database ({skipped:,} were there already). "
+        "Now set RUNGS_FILE_STORAGE=database and restart Rungs and its workers."
+    )
 
 
 evidence_cli = AppGroup("evidence", help="Evidence items.")

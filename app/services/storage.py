@@ -354,6 +354,33 @@ class _DatabaseReader(io.RawIOBase):
         return bytes(content)
 
 
+# --- switching backends ---------------------------------------------------------------------
+
+
+def copy_local_into_database(on_file=None) -> tuple[int, int]:
+    """Put every file of the data folder into the database, whatever the setting (run before
+    switching to RUNGS_FILE_STORAGE=database); one commit per file. Files the database has
+    already are skipped, so it can run again after an interruption. The local files are left
+    in place. (copied, skipped)."""
+    copied = skipped = 0
+    root = data_dir()
+    for folder in FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            key = path.relative_to(root).as_posix()
+            if not KEY.fullmatch(key) or not path.is_file():
+                continue
+            if _database_size(key) is not None:
+                skipped += 1
+                continue
+            with path.open("rb") as file:
+                _database_put(key, file, None)
+            db.session.commit()
+            copied += 1
+            if on_file:
+                on_file(key)
+    return copied, skipped
+
+
 # --- backups: a database's stored files, read on a connection -----------------------------------
 
 

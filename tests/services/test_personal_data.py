@@ -210,7 +210,17 @@ def test_the_export_of_another_person_holds_none_of_this(app, org, history, ctx)
     assert [(c["author"], c["body"]) for c in comments] == [("Alice Pm", "Nice one, Bea.")]
 
 
-def test_the_zip_has_the_json_one_markdown_file_per_item_and_the_files(app, org, history, ctx):
+@pytest.fixture(params=storage.BACKENDS)
+def file_storage(request, app, monkeypatch):
+    """Files in the data folder and in the database (asked for before `history`, which attaches
+    files)."""
+    monkeypatch.setitem(app.config, "FILE_STORAGE", request.param)
+    return request.param
+
+
+def test_the_zip_has_the_json_one_markdown_file_per_item_and_the_files(
+    app, org, file_storage, history, ctx
+):
     with personal_data.export_zip(person(org.pm_a1)) as output:
         archive = zipfile.ZipFile(io.BytesIO(output.read()))
     document = json.loads(archive.read("rungs-export.json"))
@@ -289,7 +299,7 @@ def place_on_fresh_framework(app, people):
         db.session.commit()
 
 
-def test_round_trip_into_a_fresh_framework(app, org, make, history):
+def test_round_trip_into_a_fresh_framework(app, org, make, file_storage, history):
     with app.app_context():
         with personal_data.export_zip(person(org.pm_a1)) as output:
             archive = output.read()

@@ -184,3 +184,28 @@ def test_the_setting_is_checked(app):
     )
     with pytest.raises(ConfigError, match="RUNGS_FILE_STORAGE must be one of local, database"):
         load({"RUNGS_FILE_STORAGE": "s3"}, {"ENV": "testing"})
+
+
+def test_files_of_the_data_folder_are_copied_into_the_database(app, monkeypatch, tmp_path):
+    """`flask files copy-into-database`: what was stored locally reads the same from the
+    database once the setting changes; a second run copies nothing."""
+    monkeypatch.setitem(app.config, "RUNGS_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(storage, "CHUNK_BYTES", CHUNK)
+    with app.app_context():
+        storage.put("attachments/ab/" + "ab" * 32, CONTENT)
+        storage.put("pdf-cache/framework-v1-0123.pdf", b"%PDF-")
+        db.session.commit()
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / ".part-x").write_bytes(b"half written")  # not a stored file
+    done = app.test_cli_runner().invoke(args=["files", "copy-into-database"])
+    assert done.exit_code == 0, done.output
+    assert "Copied 2 files into the database (0 were there already)" in done.output
+    again = app.test_cli_runner().invoke(args=["files", "copy-into-database"])
+    assert "Copied 0 files into the database (2 were there already)" in again.output
+    monkeypatch.setitem(app.config, "FILE_STORAGE", storage.DATABASE)
+    with app.app_context():
+        assert storage.read("attachments/ab/" + "ab" * 32) == CONTENT
+        assert [key for key, _size in storage.listing()] == [
+            "attachments/ab/" + "ab" * 32,
+            "pdf-cache/framework-v1-0123.pdf",
+        ]

@@ -1,8 +1,8 @@
 """The RQ backend (REDIS_URL set): jobs go through Redis to `rq worker` processes anywhere.
 
 Submitting enqueues `perform(job_id)` on the queue JOB_QUEUE ("rungs"). An RQ worker started with
-the app's environment (DATABASE_URL, RUNGS_DATA_DIR on shared storage, REDIS_URL, the RUNGS_JOB_*
-limits) and from the app's folder imports this module, claims the job row (a conditional UPDATE:
+the app's environment (DATABASE_URL, RUNGS_FILE_STORAGE=database or RUNGS_DATA_DIR on shared
+storage, REDIS_URL, the RUNGS_JOB_* limits) and from the app's folder imports this module, claims the job row (a conditional UPDATE:
 a job delivered twice still runs once) and calls the same runner as the local backend, so the task
 runs in a separate process with the memory limit and is killed at the time limit. RQ's own
 job_timeout is set above that, only as a backstop. Each worker renders one job at a time: start as
