@@ -315,10 +315,28 @@ def _scalar(engine: sa.Engine, query):
     """One value, read in the session's transaction when one is open in this thread (it may
     hold SQLite's write lock, or the file may not be committed yet); otherwise, as when a
     download is streamed after its request, in a short transaction of its own."""
+    return _reading(engine, lambda connection: connection.execute(query).scalar())
+
+
+def _reading(engine: sa.Engine, read):
     if has_app_context() and db.session().in_transaction() and db.engine is engine:
-        return db.session.execute(query).scalar()
+        return read(db.session.connection())
     with engine.connect() as connection:
-        return connection.execute(query).scalar()
+        return read(connection)
+
+
+# psycopg sends bytea as hex text unless asked for binary: measured here, a 1 MB chunk took
+# 14-18 ms as text and 4-8 ms in binary.
+_CHUNK_SQL = "SELECT content FROM stored_file_chunks WHERE key = %s AND number = %s"
+
+
+def _chunk(connection: sa.Connection, key: str, number: int) -> bytes | None:
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor(binary=True) as cursor:
+            row = cursor.execute(_CHUNK_SQL, (key, number)).fetchone()
+        return None if row is None else row[0]
+    query = sa.select(_chunks.c.content).where(_chunks.c.key == key, _chunks.c.number == number)
+    return connection.execute(query).scalar()
 
 
 class _DatabaseReader(io.RawIOBase):
@@ -345,10 +363,7 @@ class _DatabaseReader(io.RawIOBase):
         return count
 
     def _fetch(self, number: int) -> bytes:
-        query = sa.select(_chunks.c.content).where(
-            _chunks.c.key == self.key, _chunks.c.number == number
-        )
-        content = _scalar(self.engine, query)
+        content = _reading(self.engine, lambda connection: _chunk(connection, self.key, number))
         if content is None:
             raise OSError(f"the stored file {self.key} is incomplete (chunk {number} is missing)")
         return bytes(content)
@@ -395,9 +410,8 @@ def stored_in(connection: sa.Connection) -> dict[str, tuple[int, str]]:
 def digest_in(connection: sa.Connection, key: str) -> tuple[int, str]:
     """(size, sha256) of a stored file's content as its chunks hold it, read one at a time."""
     digest, size, number = hashlib.sha256(), 0, 0
-    query = sa.select(_chunks.c.content).where(_chunks.c.key == sa.bindparam("key"))
     while True:
-        content = connection.execute(query.where(_chunks.c.number == number), {"key": key}).scalar()
+        content = _chunk(connection, key, number)
         if content is None:
             return size, digest.hexdigest()
         digest.update(content)

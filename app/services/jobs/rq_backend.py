@@ -2,11 +2,12 @@
 
 Submitting enqueues `perform(job_id)` on the queue JOB_QUEUE ("rungs"). An RQ worker started with
 the app's environment (DATABASE_URL, RUNGS_FILE_STORAGE=database or RUNGS_DATA_DIR on shared
-storage, REDIS_URL, the RUNGS_JOB_* limits) and from the app's folder imports this module, claims the job row (a conditional UPDATE:
-a job delivered twice still runs once) and calls the same runner as the local backend, so the task
-runs in a separate process with the memory limit and is killed at the time limit. RQ's own
-job_timeout is set above that, only as a backstop. Each worker renders one job at a time: start as
-many workers as renders may run at once (JOB_CONCURRENCY applies to the local backend).
+storage, REDIS_URL, the RUNGS_JOB_* limits) and from the app's folder imports this module, claims
+the job row (a conditional UPDATE: a job delivered twice still runs once) and calls the same
+runner as the local backend, so the task runs in a separate process with the memory limit and is
+killed at the time limit. RQ's own job_timeout is set above that, only as a backstop. Each worker
+renders one job at a time: start as many workers as renders may run at once (JOB_CONCURRENCY
+applies to the local backend).
 
 Faults RQ does not handle for us, handled by `sweep`:
 - A worker whose work horse (and the render under it) is killed (SIGKILL, a machine gone) leaves
