@@ -51,7 +51,14 @@ class Figures:
 
 
 INFRA = {"app.extensions", "app.database"}
-WEB = {"app.forms", "app.errors", "app.request_input", "app.security", "app.access"}
+WEB = {
+    "app.forms",
+    "app.errors",
+    "app.request_input",
+    "app.security",
+    "app.access",
+    "app.downloads",
+}
 
 
 def layer(module: str) -> str:

@@ -291,9 +291,10 @@ def test_only_the_creator_sees_and_downloads_a_job(app, ctx, person, make):
     with pytest.raises(NotFoundError):
         jobs.get_for(owner, job_id + 1)
 
-    _job, path = jobs.file_for_download(owner, job_id)
+    _job, file = jobs.file_for_download(owner, job_id)
     db.session.commit()
-    assert path.read_text() == "the file"
+    with file:
+        assert file.read() == b"the file"
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "job.downloaded"))
     [event] = events.all()
     assert (event.actor_id, event.entity_type, event.entity_id) == (owner.id, "jobs", job_id)
