@@ -89,6 +89,7 @@ from app.models.reach import (
     OutboundMessage,
     PhaseDeadline,
 )
+from app.models.stored_markdown import keep_rendered
 from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
@@ -166,6 +167,7 @@ __all__ = [
     "Rating",
     "RatingSource",
     "RecoveryCode",
+    "STORED_MARKDOWN",
     "Role",
     "Setting",
     "Thanks",
@@ -181,3 +183,7 @@ __all__ = [
     "mentorships",
     "promotion_cycle_versions",
 ]
+
+# The models whose markdown's HTML is rendered when the text is set (app/models/stored_markdown.py).
+STORED_MARKDOWN = (Evidence, Comment, PromotionCase, CaseRating)
+keep_rendered(*STORED_MARKDOWN)
