@@ -94,6 +94,7 @@ from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
     "DELEGATION_LEVELS",
+    "STORED_MARKDOWN",
     "ActionItem",
     "AgendaItem",
     "ApiRateWindow",
@@ -167,7 +168,6 @@ __all__ = [
     "Rating",
     "RatingSource",
     "RecoveryCode",
-    "STORED_MARKDOWN",
     "Role",
     "Setting",
     "Thanks",
