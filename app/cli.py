@@ -19,7 +19,7 @@ from app.move.cli import register as register_move
 from app.packets.cli import packets_cli
 from app.policy import SYSTEM
 from app.services import evidence as evidence_service
-from app.services import people, storage
+from app.services import people, storage, stored_markdown
 from app.services.frameworks import files, store
 from app.services.frameworks import pdf as framework_pdf
 from app.services.frameworks.document import InvalidFrameworkError, shown_errors
@@ -34,6 +34,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(people_cli)
     app.cli.add_command(frameworks_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(markdown_cli)
     app.cli.add_command(packets_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(reminders_cli)
@@ -291,3 +292,15 @@ def evidence_purge_trash():
     purged = evidence_service.purge_trash()
     db.session.commit()
     click.echo(f"Deleted {purged} item{'' if purged == 1 else 's'} from the Trash for good.")
+
+
+markdown_cli = AppGroup("markdown", help="Markdown fields and the HTML stored beside them.")
+
+
+@markdown_cli.command("refresh")
+def markdown_refresh():
+    """Store again the HTML of text that an earlier renderer made (after an upgrade; until then
+    pages render such text each time they show it)."""
+    refreshed = stored_markdown.refresh()
+    db.session.commit()
+    click.echo(f"Stored the HTML of {refreshed} row{'' if refreshed == 1 else 's'} again.")

@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, migrate
+from app.infra import markdown
 from app.services.database.inventory import canonical, reflect, schema_revision, summarise
 from tests.table_filler import fill
 
@@ -36,6 +37,17 @@ ADDED: dict[tuple[str, str], Callable[[Row], object]] = {
     ("notifications", "dispatched_at"): lambda row: row["created_at"],  # 0009: already handled
     ("users", "time_zone"): lambda row: "UTC",  # 0009
 }
+# 0012: each markdown field's HTML, by a frozen copy of the renderer: the app's until it changes.
+MARKDOWN_0012 = {
+    "evidence": ["body"],
+    "comments": ["body"],
+    "promotion_cases": ["statement", "self_statement", "outcome_rationale", "decision_rationale"],
+    "case_ratings": ["rationale", "reason"],
+}
+for _table, _fields in MARKDOWN_0012.items():
+    ADDED[(_table, "markdown_version")] = lambda row: markdown.VERSION
+    for _field in _fields:
+        ADDED[(_table, f"{_field}_html")] = lambda row, f=_field: str(markdown.render(row[f]))
 
 
 def database_for(tmp_path: Path, request) -> str:

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.forms import Select
 from app.models import EvidenceKind, Visibility
 from app.services.evidence import BODY_MAX, LINKS_MAX, TITLE_MAX
 from app.services.feedback import lessons
@@ -192,11 +193,14 @@ class TimelineFilterForm(Form):
         validators=[Length(max=200)],
         description="Finds items with every word in the title or the text.",
     )
-    competency = SelectField("Competency", default="")
-    kind = SelectField("Kind", choices=[SelectChoice("", "Any kind"), *KIND_CHOICES], default="")
+    competency = SelectField("Competency", default="", widget=Select())
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("", "Any kind"), *KIND_CHOICES], default="", widget=Select()
+    )
     visibility = SelectField(
         "Visibility",
         default="",
+        widget=Select(),
         choices=[
             SelectChoice("", "Drafts and shared"),
             SelectChoice(Visibility.PRIVATE.value, "Private drafts"),

@@ -45,6 +45,12 @@ def excerpt(text: str) -> str:
     return markdown.plain_excerpt(text, 180)
 
 
+@bp.app_template_filter("body_excerpt")
+def body_excerpt(item) -> str:
+    """The same excerpt of an item's body, read from its stored HTML (no markdown parsed)."""
+    return markdown.html_excerpt(item.html("body"), 180)
+
+
 @bp.app_template_filter("evidence_host")
 def host(url: str) -> str:
     """The site a link goes to, shown next to its label."""

@@ -90,10 +90,12 @@ from app.models.reach import (
     PhaseDeadline,
 )
 from app.models.storage import StoredFile, StoredFileChunk
+from app.models.stored_markdown import keep_rendered
 from app.models.user import HelpSeen, Role, User, mentorships
 
 __all__ = [
     "DELEGATION_LEVELS",
+    "STORED_MARKDOWN",
     "ActionItem",
     "AgendaItem",
     "ApiRateWindow",
@@ -184,3 +186,7 @@ __all__ = [
     "mentorships",
     "promotion_cycle_versions",
 ]
+
+# The models whose markdown's HTML is rendered when the text is set (app/models/stored_markdown.py).
+STORED_MARKDOWN = (Evidence, Comment, PromotionCase, CaseRating)
+keep_rendered(*STORED_MARKDOWN)

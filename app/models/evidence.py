@@ -20,6 +20,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, str_enum, utcnow
+from app.models.stored_markdown import StoredMarkdown
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -65,7 +66,7 @@ class CorroborationStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
-class Evidence(Base):
+class Evidence(StoredMarkdown, Base):
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_owner_id_occurred_on", "owner_id", "occurred_on"),)
 
@@ -73,6 +74,7 @@ class Evidence(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")  # markdown
+    body_html: Mapped[str | None] = mapped_column(Text)  # made from body (StoredMarkdown)
     occurred_on: Mapped[date] = mapped_column(Date)
     kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind, 30))
     visibility: Mapped[Visibility] = mapped_column(
@@ -112,6 +114,7 @@ class Evidence(Base):
     )
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
+    markdown_fields: ClassVar[tuple[str, ...]] = ("body",)
 
     @property
     def is_shared(self) -> bool:
@@ -201,7 +204,7 @@ class Attachment(Base):
     evidence: Mapped[Evidence] = relationship(back_populates="attachments", lazy="raise")
 
 
-class Comment(Base):
+class Comment(StoredMarkdown, Base):
     """A comment on shared evidence; replies go one level deep."""
 
     __tablename__ = "comments"
@@ -213,9 +216,12 @@ class Comment(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)  # made from body (StoredMarkdown)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship(lazy="raise")
+
+    markdown_fields: ClassVar[tuple[str, ...]] = ("body",)
 
 
 class Kudos(Base):

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, str_enum, utcnow
+from app.models.stored_markdown import StoredMarkdown
 
 if TYPE_CHECKING:
     from app.models.evidence import Evidence
@@ -229,7 +230,7 @@ class CalibrationSession(Base):
         return self.votes_revealed_at is not None
 
 
-class PromotionCase(Base):
+class PromotionCase(StoredMarkdown, Base):
     """One person proposed for a higher level in one cycle."""
 
     __tablename__ = "promotion_cases"
@@ -276,6 +277,11 @@ class PromotionCase(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    # The markdown fields above as HTML (StoredMarkdown).
+    statement_html: Mapped[str | None] = mapped_column(Text)
+    self_statement_html: Mapped[str | None] = mapped_column(Text)
+    outcome_rationale_html: Mapped[str | None] = mapped_column(Text)
+    decision_rationale_html: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -294,13 +300,19 @@ class PromotionCase(Base):
     )
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
+    markdown_fields: ClassVar[tuple[str, ...]] = (
+        "statement",
+        "self_statement",
+        "outcome_rationale",
+        "decision_rationale",
+    )
 
     @property
     def is_open(self) -> bool:
         return self.withdrawn_at is None
 
 
-class CaseRating(Base):
+class CaseRating(StoredMarkdown, Base):
     """A rating of one competency of a case: the candidate's, the manager's or the agreed one."""
 
     __tablename__ = "case_ratings"
@@ -314,6 +326,8 @@ class CaseRating(Base):
     rationale: Mapped[str] = mapped_column(Text, default="")
     # Agreed ratings only: why calibration departed from the manager's rating.
     reason: Mapped[str] = mapped_column(Text, default="")
+    rationale_html: Mapped[str | None] = mapped_column(Text)  # StoredMarkdown
+    reason_html: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -324,6 +338,7 @@ class CaseRating(Base):
     )
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": revision}
+    markdown_fields: ClassVar[tuple[str, ...]] = ("rationale", "reason")
 
 
 class Vote(Base):

@@ -15,6 +15,11 @@ from app.models import User, mentorships
 # Reporting lines are kept acyclic; the bound only protects against data damaged outside Rungs.
 MAX_DEPTH = 64
 
+# Made once: aliasing User costs about 1 ms each time (every column is proxied), more than
+# the queries below take to run. An alias holds no data, and each is used by one statement
+# builder, whose statements execute separately or as subqueries in their own scope.
+_UPPER, _LOWER = aliased(User), aliased(User)
+
 
 def chain_above(person_id: int) -> CTE:
     """(id, depth) of the person's manager (depth 1), their manager, and so on to the top."""
@@ -23,7 +28,7 @@ def chain_above(person_id: int) -> CTE:
         .where(User.id == person_id)
         .cte(recursive=True)
     )
-    upper = aliased(User)
+    upper = _UPPER
     return chain.union_all(
         select(upper.manager_id, chain.c.depth + 1).where(
             upper.id == chain.c.id, chain.c.depth < MAX_DEPTH
@@ -44,7 +49,7 @@ def reports_below_query(manager_id: int) -> Select:
         .where(User.manager_id == manager_id)
         .cte(recursive=True)
     )
-    lower = aliased(User)
+    lower = _LOWER
     tree = tree.union_all(
         select(lower.id, tree.c.depth + 1).where(
             lower.manager_id == tree.c.id, tree.c.depth < MAX_DEPTH

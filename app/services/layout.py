@@ -60,8 +60,9 @@ def layout(viewer: User) -> Layout:
     )
     has_jobs = select(Job.id).where(policy.where("job.view", viewer)).exists()
     seen = help_service.seen_keys_subquery(viewer.id)
-    tasks = todo.count_expression(viewer.id)
-    count, jobs, keys, open_tasks = db.session.execute(select(unread, has_jobs, seen, tasks)).one()
+    tasks, params = todo.count_expression(viewer.id)
+    statement = select(unread, has_jobs, seen, tasks)
+    count, jobs, keys, open_tasks = db.session.execute(statement, params).one()
     return Layout(
         unread_notifications=count,
         has_jobs=bool(jobs),

@@ -19,7 +19,6 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
-from app.infra import markdown
 from app.models import (
     Comment,
     Corroboration,
@@ -356,7 +355,7 @@ class Conversation:
     @staticmethod
     def html(comment: Comment) -> Markup:
         """The comment's markdown as safe HTML."""
-        return markdown.render(comment.body)
+        return comment.html("body")
 
 
 def conversation(viewer: User, evidence: Evidence) -> Conversation:

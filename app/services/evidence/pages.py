@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from app.infra import markdown
 from app.models import User
 from app.services.evidence import attachments, conversation
 from app.services.evidence import history as evidence_history
@@ -56,7 +55,7 @@ def item_page(viewer: User, evidence_id: int) -> ItemPage:
     item = evidence_timeline.item_for(viewer, evidence_id)
     return ItemPage(
         item=item,
-        body=markdown.render(item.evidence.body),
+        body=item.evidence.html("body"),
         attachments=attachments.panel(viewer, item.evidence),
         conversation=conversation.conversation(viewer, item.evidence),
         links=PersonLinks(frozenset()) if item.is_owner else person_links(viewer),

@@ -256,7 +256,7 @@ def _evidence_items(
             occurred_on=e.occurred_on,
             kind=e.kind.label,
             body=e.body,
-            excerpt=markdown.plain_excerpt(e.body, 320),
+            excerpt=markdown.html_excerpt(e.html("body"), 320),
             metric=_metric(e),
             competencies=tuple(
                 names.get(t.competency_key)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.infra import markdown
 from app.models import CyclePhase, FrameworkVersion, PromotionCase, PromotionCycle, VersionStatus
 from app.policy import phases
 from app.policy.phases import Activity
@@ -108,8 +107,8 @@ def case_page(actor, case_id: int) -> CasePage:
     policy.authorize(actor, "case.view", case)
     return CasePage(
         case=case,
-        statement=markdown.render(case.statement),
-        decision_rationale=markdown.render(case.decision_rationale),
+        statement=case.html("statement"),
+        decision_rationale=case.html("decision_rationale"),
         is_candidate=case.candidate_id == actor.id,
         assessments=assessments.panel(actor, case),
         packet=packet_access.case_panel(actor, case),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -66,6 +67,10 @@ def kind_of(source: RatingSource) -> Kind:
 
 def statement_of(case: PromotionCase, source: RatingSource) -> str:
     return case.self_statement if source is RatingSource.SELF else case.statement
+
+
+def statement_html_of(case: PromotionCase, source: RatingSource) -> Markup:
+    return case.html("self_statement" if source is RatingSource.SELF else "statement")
 
 
 def submitted_at_of(case: PromotionCase, source: RatingSource) -> datetime | None:

@@ -11,7 +11,6 @@ from markupsafe import Markup
 
 from app import policy
 from app.core.errors import ValidationError
-from app.infra import markdown
 from app.models import CaseRating, CyclePhase, PromotionCase, Rating, RatingSource
 from app.policy import phases
 from app.services.growth.expectations import Expected
@@ -30,6 +29,7 @@ from app.services.promotions.assessments.kinds import (
     linked_visible,
     may_see_ratings,
     rated_competencies,
+    statement_html_of,
     statement_of,
     stored_ratings,
     stored_revision,
@@ -119,7 +119,8 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
     offered = {item.id for items in choices.values() for item in items}
     tags = _tag_names(expected, tagged_keys(case, [e.key for e in expected], offered))
     # The nomination statement is the case's from the start; the candidate's is a draft.
-    statement = statement_of(case, source) if shows_ratings or source is MANAGER else ""
+    shows_statement = shows_ratings or source is MANAGER
+    statement = statement_of(case, source) if shows_statement else ""
     return Assessment(
         case=case,
         source=source,
@@ -134,7 +135,7 @@ def assessment(actor, case_id: int, source: RatingSource) -> Assessment:
             for competency in expected
         ],
         statement=statement,
-        statement_html=markdown.render(statement),
+        statement_html=statement_html_of(case, source) if shows_statement else Markup(""),
         submitted_at=submitted_at_of(case, source),
         revision=stored_revision(case, source, _of_level(ratings, expected)) if is_editable else 0,
         is_editable=is_editable,
@@ -173,7 +174,7 @@ def _entry(
         indicators=competency.indicators,
         rating=row.rating if row else None,
         rationale=rationale,
-        rationale_html=markdown.render(rationale),
+        rationale_html=row.html("rationale") if row else Markup(""),
         linked=linked,
         choices=choices,
         more=more,

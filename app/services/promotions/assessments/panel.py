@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.extensions import db
-from app.infra import markdown
 from app.models import CaseRating, PromotionCase, Rating, RatingSource
 from app.services.promotions.assessments.evidence_links import EvidenceItem, item_of, openable_ids
 from app.services.promotions.assessments.kinds import (
@@ -71,7 +70,7 @@ def panel(viewer, case: PromotionCase) -> Panel:
         if row is None:
             return None
         items = [item_of(e, openable) for e in linked_visible(viewer, case, row)]
-        return RatingView(row.rating, row.rationale, markdown.render(row.rationale), items)
+        return RatingView(row.rating, row.rationale, row.html("rationale"), items)
 
     rows = [
         PanelRow(

@@ -399,7 +399,7 @@ def _shown_votes(viewer: User, votes) -> list[ShownVote]:
 def _shown(row: CaseRating, names: dict[int, str]) -> ShownRating:
     evidence = [
         LinkedEvidence(
-            e.id, e.title, e.occurred_on, e.kind.label, markdown.plain_excerpt(e.body, 200)
+            e.id, e.title, e.occurred_on, e.kind.label, markdown.html_excerpt(e.html("body"), 200)
         )
         for e in row.evidence
         if e.is_visible_to_others
@@ -413,6 +413,6 @@ def _shown(row: CaseRating, names: dict[int, str]) -> ShownRating:
         row.updated_at,
         row.revision,
         evidence,
-        markdown.render(row.rationale),
-        markdown.render(row.reason),
+        row.html("rationale"),
+        row.html("reason"),
     )

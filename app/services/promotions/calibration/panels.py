@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from app import policy
 from app.extensions import db
-from app.infra import markdown
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -132,7 +131,7 @@ def case_panel(viewer: User, case: PromotionCase) -> CasePanel | None:
                 e.name,
                 stored[e.key].rating,
                 stored[e.key].rationale,
-                markdown.render(stored[e.key].rationale),
+                stored[e.key].html("rationale"),
                 e.key,
             )
             for e in expected_at(case.proposed_level_id)
@@ -149,5 +148,5 @@ def case_panel(viewer: User, case: PromotionCase) -> CasePanel | None:
         agreed=agreed,
         outcome=case.outcome if shows_result else None,
         outcome_rationale=outcome_rationale,
-        outcome_rationale_html=markdown.render(outcome_rationale),
+        outcome_rationale_html=case.html("outcome_rationale") if shows_result else Markup(""),
     )

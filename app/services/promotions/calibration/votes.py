@@ -11,7 +11,6 @@ from sqlalchemy import select
 from app import policy
 from app.core.errors import ForbiddenError, ValidationError
 from app.extensions import db
-from app.infra import markdown
 from app.models import (
     CalibrationSession,
     CaseRating,
@@ -166,5 +165,5 @@ def ballot_page(viewer: User, session_id: int, case_id: int) -> Ballot:
         manager=manager,
         can_vote=may_vote(viewer, session, case),
         can_facilitate=policy.can(viewer, "session.facilitate", session),
-        outcome_rationale_html=markdown.render(case.outcome_rationale),
+        outcome_rationale_html=case.html("outcome_rationale"),
     )
