@@ -2,23 +2,25 @@
 floor. Not a test: run it from the repository root and read the table.
 
     .venv/bin/python bench/scale.py [--quick] [--database-url URL] [--keep] [--explain]
-                                    [--people N] [--evidence N] [--seconds S]
+                                    [--no-load] [--people N] [--evidence N] [--seconds S]
 
 1. A throw-away database is created on the PostgreSQL server (default
    postgresql://postgres@127.0.0.1:5432; dropped at the end unless --keep; --database-url names
-   an existing empty database to use instead, which is never dropped), migrated by the real
-   `flask db upgrade` and filled by bench/scale_data.py: 2,000 people, 200,000 evidence items
-   with tags, comments, kudos, confirmations and attachment rows, four published cycles and one
-   in calibration with 300 cases in 10 sessions with votes (--quick: 10x smaller). The time it
-   took is printed.
-2. Each key page is fetched once in-process, signed in as the person who would open it (a manager
-   with reports, the head of product, the session's facilitator), with the statements it sends
-   captured by SQLAlchemy's before_cursor_execute; the same pages are counted on the demo
-   organisation (`flask demo load` in a second throw-away database): the counts must be equal.
+   an existing database to use instead, which is never dropped), migrated by the real
+   `flask db upgrade` and, when it holds nobody yet, filled by bench/scale_data.py: 2,000
+   people, 200,000 evidence items with tags, comments, kudos, confirmations and attachment rows,
+   four published cycles and one in calibration with 300 cases in 10 sessions with votes
+   (--quick: 10x smaller). The time it took is printed.
+2. Each key page is fetched in-process, signed in as the person who would open it (a manager
+   with reports, a candidate, the head of product, the session's facilitator), with the
+   statements of its second view captured by SQLAlchemy's before_cursor_execute; the same pages
+   are counted on an organisation generated 10x smaller and on the demo (`flask demo load`),
+   each in a throw-away database of its own. The statements that differ are printed.
 3. gunicorn serves the app (4 sync workers, production settings) and a bare Flask app (the floor:
    the page's exact SELECT statements replayed with their parameters on the same database, rows
    rendered by a precompiled Jinja template padded to the page's byte size), both loaded by the
    same client (wrk when installed, else Python processes with keep-alive connections).
+   --no-load stops before this step.
 4. --explain runs EXPLAIN (ANALYZE, BUFFERS) on every captured statement and prints the plans of
    the slowest ones, and every sequential scan of a big table.
 
@@ -76,14 +78,17 @@ def main() -> None:
         started = time.monotonic()
         migrate(scale_url, scratch)
         migrated = time.monotonic() - started
-        generated = fill(scale_url, scratch, args.people, args.evidence)
-        seconds = time.monotonic() - started
-        print(
-            f"Generated in {seconds:.0f} s (migrations {migrated:.0f} s): {generated.people:,} "
-            f"people, {generated.evidence:,} evidence items, "
-            f"{sum(generated.rows.values()):,} rows in bulk. Database: {_safe(scale_url)}",
-            flush=True,
-        )
+        if has_people(scale_url):
+            print(f"Reusing the organisation in {_safe(scale_url)} (migrated to head).")
+        else:
+            generated = fill(scale_url, scratch, args.people, args.evidence)
+            seconds = time.monotonic() - started
+            print(
+                f"Generated in {seconds:.0f} s (migrations {migrated:.0f} s): "
+                f"{generated.people:,} people, {generated.evidence:,} evidence items, "
+                f"{sum(generated.rows.values()):,} rows in bulk. Database: {_safe(scale_url)}",
+                flush=True,
+            )
         analyze(scale_url)
         scale_pages = capture(scale_url, scratch, scale_data_password())
         small_url = databases.other("small")
@@ -106,7 +111,9 @@ def main() -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10x smaller, 3-second loads.")
-    parser.add_argument("--database-url", help="an existing empty PostgreSQL database to fill")
+    parser.add_argument(
+        "--database-url", help="an existing PostgreSQL database: filled when empty, else reused"
+    )
     parser.add_argument(
         "--server", default=SERVER, help=f"server for throw-away databases ({SERVER})"
     )
@@ -241,6 +248,15 @@ def fill(url: str, scratch: Path, people: int, evidence: int):
             return scale_data.generate(people=people, evidence=evidence)
     finally:
         dispose(app)
+
+
+def has_people(url: str) -> bool:
+    """Whether the database holds an organisation already (one this bench kept, say)."""
+    engine = sa.create_engine(_psycopg(url))
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM users)").scalar()
+    engine.dispose()
+    return bool(found)
 
 
 def analyze(url: str) -> None:
