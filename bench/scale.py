@@ -519,7 +519,8 @@ def measure(url: str, scratch: Path, pages: list[Page], seconds: float) -> list[
 
 
 FLOOR_APP = '''"""The floor: a bare Flask app replaying a page's SELECT statements with their
-parameters and rendering the rows with a precompiled Jinja template padded to the page's size."""
+parameters and rendering the rows with a precompiled Jinja template of the page's size (values
+cut where all of them would be longer, padded where shorter)."""
 
 import os
 import pickle
@@ -535,8 +536,8 @@ engine = sa.create_engine(
 )
 ROWS = (
     "<!doctype html><html><body>{% for rows in results %}<table>{% for row in rows %}<tr>"
-    "{% for value in row %}<td>{{ value }}</td>{% endfor %}</tr>{% endfor %}</table>"
-    "{% endfor %}"
+    "{% for value in row %}<td>{{ (value|string)[:CAP] }}</td>{% endfor %}</tr>{% endfor %}"
+    "</table>{% endfor %}"
 )
 environment = Environment(autoescape=True)
 
@@ -547,10 +548,21 @@ def replay(statements):
 
 
 def _template(statements, size):
-    bare = environment.from_string(ROWS + "</body></html>")
-    short = size - len(bare.render(results=replay(statements)).encode())
-    padding = "<!--" + "x" * max(0, short - 7) + "-->"
-    return environment.from_string(ROWS + padding + "</body></html>")
+    """Every value shown, cut to the longest length that keeps the page within its size, then
+    padded to it exactly."""
+    results = replay(statements)
+
+    def compiled(cap, padding=""):
+        source = ROWS.replace("CAP", str(cap)) + padding + "</body></html>"
+        return environment.from_string(source)
+
+    low, high = 1, max((len(str(v)) for rows in results for r in rows for v in r), default=1)
+    while low < high:
+        middle = (low + high + 1) // 2
+        fits = len(compiled(middle).render(results=results).encode()) <= size
+        low, high = (middle, high) if fits else (low, middle - 1)
+    short = size - len(compiled(low).render(results=results).encode())
+    return compiled(low, "<!--" + "x" * max(0, short - 7) + "-->" if short >= 7 else "")
 
 
 TEMPLATES = [_template(statements, size) for statements, size in PAGES]
