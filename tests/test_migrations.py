@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -94,8 +93,9 @@ def test_sqlite_rebuild_with_foreign_keys_off_keeps_child_rows(tmp_path):
 
 
 def test_each_downgrade_refuses_to_drop_data_and_names_exactly_what(tmp_path, request):
-    """Walking down from head with every table filled: each step stops, changes nothing and
-    names the tables and columns it drops (no more, no fewer); forced, it goes ahead."""
+    """Walking down from head with every table filled: each step that drops tables or columns
+    stops, changes nothing and names them (no more, no fewer); forced, it goes ahead. A step that
+    drops only indexes (no data of their own) goes ahead unforced."""
     fresh = create_app(
         {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_for(tmp_path, request)},
         environ={},
@@ -107,17 +107,20 @@ def test_each_downgrade_refuses_to_drop_data_and_names_exactly_what(tmp_path, re
                 tables = reflect(connection)
                 fill(connection, rows=3, seed=int(revision), tables=tables)
                 held = {table.name: summarise_table(connection, table) for table in tables}
-            with pytest.raises(DataLossRefused) as refused:
+            try:
                 command.downgrade(migrate.get_config(), "-1")
+                named: set[str] = set()
+            except DataLossRefused as refused:
+                with db.engine.connect() as connection:
+                    assert schema_revision(connection) == revision
+                    assert {t.name: summarise_table(connection, t) for t in tables} == held
+                command.downgrade(migrate.get_config(x_arg=["force=yes"]), "-1")
+                named = set(re.findall(r"((?:table|column) \S+) \(\d+ \w+\)", str(refused)))
             with db.engine.connect() as connection:
-                assert schema_revision(connection) == revision
-                assert {t.name: summarise_table(connection, t) for t in tables} == held
-            command.downgrade(migrate.get_config(x_arg=["force=yes"]), "-1")
-            with db.engine.connect() as connection:
+                assert schema_revision(connection) != revision
                 dropped = schema_loss(
                     columns_by_table(tables), columns_by_table(reflect(connection))
                 )
-            named = set(re.findall(r"((?:table|column) \S+) \(\d+ \w+\)", str(refused.value)))
             assert named == dropped, revision
         db.engine.dispose()
 
@@ -205,3 +208,15 @@ def test_an_offline_downgrade_cannot_count_so_it_is_refused_unless_forced(tmp_pa
     )
     assert "column users.totp_secret" in message
     assert "DROP TABLE" not in refused.stdout
+
+
+def test_an_offline_downgrade_that_drops_only_an_index_goes_ahead(tmp_path):
+    """0013 drops only an index, which holds no data: `--sql` prints its statement unforced."""
+    fresh = create_app(
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'o.db'}"},
+        environ={},
+    )
+    with fresh.app_context():
+        done = fresh.test_cli_runner().invoke(args=["db", "downgrade", "--sql", "0013:0010"])
+    assert done.exit_code == 0, done.output
+    assert "DROP INDEX ix_comments_author_id" in done.stdout

@@ -213,7 +213,8 @@ class Comment(StoredMarkdown, Base):
     evidence_id: Mapped[int] = mapped_column(
         ForeignKey("evidence.id", ondelete="CASCADE"), index=True
     )
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for "latest comment by each report" on the team page (migration 0013).
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)  # made from body (StoredMarkdown)
