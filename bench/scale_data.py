@@ -11,6 +11,7 @@ them), and the sequences are moved past the ids given. Deterministic for a seed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -23,8 +24,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.infra import markdown
 from app.infra.passwords import hash_password
 from app.models import (
+    STORED_MARKDOWN,
     Attachment,
     CalibrationSession,
     CaseRating,
@@ -211,6 +214,7 @@ class Writer:
     def write(self, table: sa.Table, rows: list[dict]) -> None:
         if not rows:
             return
+        _with_stored_html(table, rows)
         columns = list(rows[0])
         self.rows[table.name] += len(rows)
         if not self.is_postgres:
@@ -232,6 +236,23 @@ class Writer:
             self.connection.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), ({highest}))"
             )
+
+
+def _with_stored_html(table: sa.Table, rows: list[dict]) -> None:
+    """Give rows of a table with markdown fields the HTML the app stores when it saves them, as
+    the pages read it (rendered once per distinct text: the generator repeats its texts)."""
+    model = next((m for m in STORED_MARKDOWN if m.__table__ is table), None)
+    if model is None:
+        return
+    for row in rows:
+        row["markdown_version"] = markdown.VERSION
+        for name in model.markdown_fields:
+            row[f"{name}_html"] = _rendered(row.get(name) or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _rendered(text: str) -> str:
+    return str(markdown.render(text))
 
 
 def _copy_value(value):

@@ -3,10 +3,11 @@ can show, so the bench does not rot when the schema or the pages change (issue 1
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Evidence, User
+from app.infra import markdown
+from app.models import STORED_MARKDOWN, Evidence, User
 from bench import scale, scale_data
 
 
@@ -20,8 +21,16 @@ def test_a_tiny_generated_organisation_fills_the_key_pages(app):
             .where(User.email == pages[1].email, Evidence.deleted_at.is_(None))
             .order_by(Evidence.occurred_on.desc(), Evidence.id.desc())
         )
+        # Markdown is stored rendered, as the app stores it when it saves: pages read it as is.
+        unrendered = {
+            model.__tablename__: db.session.scalar(
+                select(func.count()).where(model.markdown_version != markdown.VERSION)
+            )
+            for model in STORED_MARKDOWN
+        }
 
     assert made.people == 20
+    assert set(unrendered.values()) == {0}, unrendered
     assert made.evidence == 300
     for table in (
         "evidence_competencies",
