@@ -25,6 +25,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from tests.demo_copy import load_demo
 
 PASSWORD = "rungs-demo-2026"
 COUNTED = (
@@ -60,8 +61,7 @@ def _sign_in(client, name: str) -> None:
 
 
 def test_daniel_sees_his_1on1s_with_lena_and_a_carried_over_action(app, client):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.app_context():
         people = {u.name: u for u in db.session.scalars(select(User))}
         daniel, lena = people["Daniel Brandt"], people["Lena Fischer"]
@@ -106,8 +106,7 @@ def test_daniel_sees_his_1on1s_with_lena_and_a_carried_over_action(app, client):
 
 
 def test_goals_boards_feedback_and_thanks_are_there(app, client):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.app_context():
         people = {u.name: u for u in db.session.scalars(select(User))}
         lena, kwame = people["Lena Fischer"], people["Kwame Mensah"]
@@ -178,7 +177,7 @@ def test_loading_the_demo_twice_adds_nothing(app):
 
 
 def test_the_board_agreed_some_rows_above_what_the_level_expects(app):
-    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    load_demo(app)
     with app.app_context():
         from app.models import DelegationAgreement, DelegationRow
 

@@ -19,11 +19,11 @@ from app.models import (
     Vote,
 )
 from app.policy import can
+from tests.demo_copy import load_demo
 
 
 def test_the_demo_has_a_published_cycle_and_one_in_calibration(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
 
     with app.app_context():
         people = {u.name: u for u in db.session.scalars(select(User))}
@@ -86,8 +86,7 @@ def test_the_demo_has_a_published_cycle_and_one_in_calibration(app):
 
 
 def test_demo_people_have_a_level_history_and_promoted_ones_count_evidence_since(app, client):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
 
     with app.app_context():
         from app.services.growth.since import level_reached

@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.models.identity import ApiScope
 from app.services.api import tokens
+from tests.demo_copy import load_demo
 
 CHECKS = [
     not_a_server_error,
@@ -68,8 +69,7 @@ def known_ids(app) -> dict[str, int]:
 
 
 def _demo_token(app) -> str:
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.app_context():
         head = db.session.scalar(db.select(User).where(User.email == "maya@orbit.example.com"))
         made = tokens.create_token(head, name="schemathesis", scope=ApiScope.READ_WRITE, days=7)

@@ -15,6 +15,7 @@ from app import demo
 from app.extensions import db
 from app.models import User
 from tests.browser.test_sign_in import click_nav, expect_home, sign_in
+from tests.demo_copy import load_demo
 from tests.factories import Person
 
 pytestmark = [pytest.mark.browser]
@@ -25,9 +26,8 @@ CYCLE, SESSION = "H2 2026", "Second-half calibration"
 
 @pytest.fixture
 def maya(app) -> Person:
+    load_demo(app)
     with app.app_context():
-        demo.load()
-        db.session.commit()
         user = db.session.scalars(select(User).where(User.name == FACILITATOR)).one()
         return Person(user.id, user.email, user.name, user.role, demo.DEMO_PASSWORD)
 

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import User
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_sign_in import expect_home, sign_in
+from tests.demo_copy import load_demo
 from tests.factories import Person
 
 pytestmark = pytest.mark.browser
@@ -135,9 +136,8 @@ def crawl(
 
 @pytest.fixture
 def demo_people(app) -> dict[str, Person]:
+    load_demo(app)
     with app.app_context():
-        demo.load()
-        db.session.commit()
         people = db.session.scalars(select(User).where(User.name.in_(ROLES.values())))
         return {u.name: Person(u.id, u.email, u.name, u.role, demo.DEMO_PASSWORD) for u in people}
 

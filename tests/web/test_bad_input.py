@@ -54,6 +54,7 @@ from app.services.frameworks import versions
 from app.services.messages import slack
 from app.services.people import auth
 from app.services.promotions import cycles as promotion_cycles
+from tests.demo_copy import load_demo
 from tests.slack_helpers import BOT_TOKEN, FakeSlack
 
 BAD_VALUES: dict[str, str] = {
@@ -396,8 +397,7 @@ def world(app, monkeypatch):
     # Email on (nothing is sent: no job runs here), so that the forms only it offers show too:
     # "Forgot your password?", the invitation tick box, "Email a password link".
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with FakeSlack() as fake_slack:  # Slack on, so that its buttons show (and answer locally)
         monkeypatch.setitem(app.config, "SLACK_API_URL", fake_slack.api_url)
         with app.app_context():

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Base, Evidence, HelpSeen, NotificationKind, User
 from app.models.base import utcnow
 from app.services import notifications
+from tests.demo_copy import load_demo
 from tests.factories import Person, sign_in
 
 # Someone of each kind in the demo organisation (app/demo/__init__.py), or nobody.
@@ -138,8 +139,8 @@ def changed(before: dict, after: dict) -> list[str]:
 @pytest.fixture
 def demo_org(app):
     """The demo organisation, with an expired Trash item and unread notifications for all."""
+    load_demo(app)
     with app.app_context():
-        demo.load()
         people = {u.name: u for u in db.session.scalars(select(User))}
         expired = db.session.scalars(
             select(Evidence).where(Evidence.owner_id == people["Ravi Patel"].id).limit(1)

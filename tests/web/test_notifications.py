@@ -14,6 +14,7 @@ from app.demo import DEMO_PASSWORD, email_for
 from app.extensions import db
 from app.models import Notification, NotificationKind, User
 from tests import promotion_helpers as ph
+from tests.demo_copy import load_demo
 from tests.factories import Person, sign_in
 
 
@@ -39,8 +40,7 @@ def demo_client(app, name: str):
 
 @pytest.fixture
 def demo(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
 
 
 def test_the_demo_starts_each_person_with_a_handful_unread_the_newest(app, demo):
