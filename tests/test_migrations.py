@@ -217,6 +217,6 @@ def test_an_offline_downgrade_that_drops_only_an_index_goes_ahead(tmp_path):
         environ={},
     )
     with fresh.app_context():
-        done = fresh.test_cli_runner().invoke(args=["db", "downgrade", "--sql", "0013:0010"])
+        done = fresh.test_cli_runner().invoke(args=["db", "downgrade", "--sql", "0013:0012"])
     assert done.exit_code == 0, done.output
     assert "DROP INDEX ix_comments_author_id" in done.stdout
