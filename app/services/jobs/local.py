@@ -69,10 +69,12 @@ class Dispatcher:
                 self.wakeup.wait(POLL_SECONDS)
 
     def step(self) -> None:
-        """Forget finished supervisors, then claim jobs while there is room."""
+        """Forget finished supervisors, queue again the waiting jobs whose parts all ended,
+        then claim jobs while there is room."""
         for job_id, thread in list(self.running.items()):
             if not thread.is_alive():
                 del self.running[job_id]
+        store.settle_waiting()
         limits = runner.Limits.of(self.app)
         while len(self.running) < limits.concurrency:
             claimed = store.claim_next(limits.concurrency, limits.seconds)
