@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -57,8 +58,11 @@ def main() -> None:
         else:
             from app.services import jobs
 
-            with app.app_context():
-                jobs.run_pending(app)
+            runner = threading.Thread(target=jobs.run_pending, args=(app,), daemon=True)
+            runner.start()
+            while runner.is_alive():
+                runner.join(60)
+                show_progress(app, export_id, time.monotonic() - started)
         total = time.monotonic() - started
         report(app, built, export_id, total, "RQ, 2 `rq worker`" if args.redis else "built-in")
     finally:
@@ -163,10 +167,33 @@ def start_rq_workers(app, scratch: Path, redis_url: str) -> list[subprocess.Pope
     ]
 
 
+def show_progress(app, export_id: int, elapsed: float) -> None:
+    """What the export's page says now, and the longest part so far (for a run cut short)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Job
+
+    with app.app_context():
+        job = db.session.get(Job, export_id)
+        longest = db.session.scalar(
+            select(
+                func.max(func.julianday(Job.finished_at) - func.julianday(Job.started_at))
+            ).where(Job.kind == "export_packet")
+        )
+        print(
+            f"  {elapsed:5.0f} s: {job.status.label}, {job.message}; longest part so far "
+            f"{(longest or 0) * 86400:.1f} s; load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        db.session.rollback()
+
+
 def wait_until_finished(app, export_id: int, workers: list[subprocess.Popen]) -> None:
     from app.extensions import db
     from app.models import Job
 
+    started = time.monotonic()
     while True:
         with app.app_context():
             job = db.session.get(Job, export_id)
@@ -175,6 +202,8 @@ def wait_until_finished(app, export_id: int, workers: list[subprocess.Popen]) ->
         if any(worker.poll() is not None for worker in workers):
             raise SystemExit("an RQ worker stopped before the export finished")
         time.sleep(0.5)
+        if int(time.monotonic()) % 60 == 0:
+            show_progress(app, export_id, time.monotonic() - started)
 
 
 def report(app, built, export_id: int, total: float, backend: str) -> None:

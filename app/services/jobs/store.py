@@ -129,6 +129,7 @@ def claim_next(limit: int, time_limit: int) -> tuple[int, str] | None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         _fail_stale(connection, time_limit)
+        _settle_waiting(connection)  # in this transaction: on SQLite each one takes the lock
         running = connection.scalar(
             select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
         )
@@ -243,51 +244,49 @@ def settle_waiting() -> list[tuple[int, str]]:
     """Count the finished parts of every waiting job into its progress, and queue again each one
     whose parts are all done or failed: their (id, kind), for the backend to hand to a worker.
 
-    Called when a job ends (by its supervisor) and by every sweep, so that a part that ended
-    any way (failed by a sweep, killed) still moves its waiting job on. Short transactions of
-    its own; safe to run in several processes at once (the conditional UPDATE queues once)."""
-    with db.engine.connect() as connection:
-        waiting = connection.execute(
-            select(Job.id, Job.kind, Job.params).where(Job.status == JobStatus.WAITING)
-        ).all()
-    ready = []
-    for row in waiting:
-        if _settle(row.id, row.params or {}):
-            ready.append((row.id, row.kind))
-    return ready
+    Called when a job ends (by its supervisor, or the local dispatcher's next claim) and by every
+    sweep, so that a part that ended any way (failed by a sweep, killed) still moves its waiting
+    job on. Safe in several processes at once: the conditional UPDATE queues a job once."""
+    with db.engine.begin() as connection:
+        return _settle_waiting(connection)
 
 
-def _settle(job_id: int, params: dict[str, Any]) -> bool:
+def _settle_waiting(connection) -> list[tuple[int, str]]:
+    waiting = connection.execute(
+        select(Job.id, Job.kind, Job.params).where(Job.status == JobStatus.WAITING)
+    ).all()
+    return [(row.id, row.kind) for row in waiting if _settle(connection, row.id, row.params or {})]
+
+
+def _settle(connection, job_id: int, params: dict[str, Any]) -> bool:
     """Move one waiting job on; True when this call queued it again."""
     ids = [i for i in params.get(registry.WAITED_FOR) or [] if isinstance(i, int)]
     unit = params.get(registry.WAITING_UNIT) or "jobs"
-    with db.engine.begin() as connection:
-        counts = dict(
-            connection.execute(
-                select(Job.status, func.count()).where(Job.id.in_(ids)).group_by(Job.status)
-            ).all()
-        )
-        unfinished = sum(counts.get(s, 0) for s in (JobStatus.QUEUED, JobStatus.RUNNING))
-        unfinished += counts.get(JobStatus.WAITING, 0)
-        failed = counts.get(JobStatus.FAILED, 0)
-        finished = len(ids) - unfinished  # a part deleted since counts as finished
-        message = waiting_message(finished, len(ids), unit, failed)
-        percent = WAITING_FROM + WAITING_SHARE * finished // max(len(ids), 1)
-        mine = (Job.id == job_id, Job.status == JobStatus.WAITING)
-        if unfinished:
-            # Parts end in any order, their supervisors in parallel: never move backwards.
-            connection.execute(
-                update(Job)
-                .where(*mine, Job.progress <= percent)
-                .values(progress=percent, message=message)
-            )
-            return False
-        queued = connection.execute(
+    counts = dict(
+        connection.execute(
+            select(Job.status, func.count()).where(Job.id.in_(ids)).group_by(Job.status)
+        ).all()
+    )
+    unfinished = sum(
+        counts.get(s, 0) for s in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
+    )
+    failed = counts.get(JobStatus.FAILED, 0)
+    finished = len(ids) - unfinished  # a part deleted since counts as finished
+    message = waiting_message(finished, len(ids), unit, failed)
+    percent = WAITING_FROM + WAITING_SHARE * finished // max(len(ids), 1)
+    mine = (Job.id == job_id, Job.status == JobStatus.WAITING)
+    if unfinished:
+        # Parts end in any order, their supervisors in parallel: never move backwards.
+        connection.execute(
             update(Job)
-            .where(*mine)
-            .values(status=JobStatus.QUEUED, progress=percent, message=message)
+            .where(*mine, Job.progress <= percent)
+            .values(progress=percent, message=message)
         )
-        return queued.rowcount == 1
+        return False
+    queued = connection.execute(
+        update(Job).where(*mine).values(status=JobStatus.QUEUED, progress=percent, message=message)
+    )
+    return queued.rowcount == 1
 
 
 def waiting_message(finished: int, total: int, unit: str, failed: int = 0) -> str:
