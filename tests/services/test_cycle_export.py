@@ -157,7 +157,7 @@ def test_a_failed_part_is_named_and_exporting_again_renders_only_that_packet(app
     assert (export.status, export.result_path) == (JobStatus.FAILED, None)
     assert export.error == (
         "1 of 3 packets could not be made, so no ZIP file was written. Bea Pm (case "
-        f"{data.case_ids[org.pm_b1.id]}): The job was stopped after 120 seconds.. Export the cycle "
+        f"{data.case_ids[org.pm_b1.id]}): The job was stopped after 120 seconds. Export the cycle "
         "again to retry: the packets made this time are on record and are not rendered again."
     )
     assert packet_count(app) == 2

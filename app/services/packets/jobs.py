@@ -106,14 +106,7 @@ def _view(value: Any) -> PacketView:
 def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     """One case's packet in one view: the stored PDF when its data has not changed, else a new
     render on record; the job's file is a copy of it."""
-    actor = _actor(params.get("actor_id"))
-    view = _view(params.get("view"))
-    case_id = params.get("case_id")
-    progress(5, "Checking access")
-    access.authorize(actor, case_id, view)
-    progress(15, "Rendering the packet")
-    packet = store.generate(actor, case_id, view)
-    db.session.commit()
+    packet = _generate(params, progress)
     progress(90, f"{packet.pages} pages rendered")
     path, relative = jobs.output_file(".pdf")
     shutil.copyfile(store.path_of(packet), path)
@@ -124,6 +117,14 @@ def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
 def export_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     """One part of a cycle export: the case's packet on record (rendered when its data changed);
     the job's file names that packet, for the export's last run."""
+    packet = _generate(params, progress)
+    path, relative = jobs.output_file(".json")
+    path.write_text(json.dumps({"case_id": packet.case_id, "packet_id": packet.id}))
+    return jobs.Result(relative, f"packet-{packet.id}.json")
+
+
+def _generate(params: dict, progress: jobs.Progress) -> Packet:
+    """The packet of params' case and view on record, for params' actor if they may have it."""
     actor = _actor(params.get("actor_id"))
     view = _view(params.get("view"))
     case_id = params.get("case_id")
@@ -132,9 +133,7 @@ def export_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     progress(15, "Rendering the packet")
     packet = store.generate(actor, case_id, view)
     db.session.commit()
-    path, relative = jobs.output_file(".json")
-    path.write_text(json.dumps({"case_id": case_id, "packet_id": packet.id}))
-    return jobs.Result(relative, f"packet-{packet.id}.json")
+    return packet
 
 
 @jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)")
@@ -221,7 +220,8 @@ def _failures(failed: list[Job], total: int) -> str:
     for part in failed[:FAILURES_NAMED]:
         case = cases.get(part.params["case_id"])
         who = case.candidate.name if case else "A case since deleted"
-        named.append(f"{who} (case {part.params['case_id']}): {part.error or part.message}")
+        why = (part.error or part.message).rstrip(".")
+        named.append(f"{who} (case {part.params['case_id']}): {why}")
     more = f"; and {len(failed) - FAILURES_NAMED} more" if len(failed) > FAILURES_NAMED else ""
     return (
         f"{len(failed)} of {total} packets could not be made, so no ZIP file was written. "
