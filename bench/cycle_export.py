@@ -170,12 +170,17 @@ def start_rq_workers(app, scratch: Path, redis_url: str) -> list[subprocess.Pope
 def show_progress(app, export_id: int, elapsed: float) -> None:
     """What the export's page says now, and the longest part so far (for a run cut short)."""
     from sqlalchemy import func, select
+    from sqlalchemy.exc import OperationalError
 
     from app.extensions import db
     from app.models import Job
 
     with app.app_context():
-        job = db.session.get(Job, export_id)
+        try:
+            job = db.session.get(Job, export_id)
+        except OperationalError as error:  # SQLite busy past its timeout: report next minute
+            print(f"  {elapsed:5.0f} s: (the database was busy: {error.orig})", flush=True)
+            return
         longest = db.session.scalar(
             select(
                 func.max(func.julianday(Job.finished_at) - func.julianday(Job.started_at))
