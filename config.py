@@ -205,6 +205,9 @@ ENV_COUNT_OVERRIDES = {
 }
 # The same, for whole numbers that may be 0.
 ENV_NUMBER_OVERRIDES = {"RUNGS_TRUSTED_PROXIES": "TRUSTED_PROXIES", "MAIL_PORT": "MAIL_PORT"}
+# Settings that are names, by environment variable: variable → setting. A job's own process
+# submits jobs too (a cycle export's packets): a worker must know the queue it serves.
+ENV_NAME_OVERRIDES = {"RUNGS_JOB_QUEUE": "JOB_QUEUE"}
 MULTIPART_ALLOWANCE = 1024 * 1024
 FILE_STORAGES = ("local", "database")  # app.services.storage.BACKENDS
 
@@ -243,6 +246,13 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
     )
     settings.update(
         {key: _flag(key, environ[key]) for key in ENV_BOOL_OVERRIDES if environ.get(key)}
+    )
+    settings.update(
+        {
+            setting: environ[variable].strip()
+            for variable, setting in ENV_NAME_OVERRIDES.items()
+            if environ.get(variable, "").strip()
+        }
     )
     if environ.get("SECRET_KEY_FALLBACKS"):
         keys = environ["SECRET_KEY_FALLBACKS"].split(",")

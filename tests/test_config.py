@@ -120,6 +120,13 @@ def test_what_one_personal_data_import_may_store_comes_from_the_environment():
             config.load({variable: "0"})
 
 
+def test_the_job_queue_defaults_to_rungs_and_comes_from_the_environment():
+    # An RQ worker's job processes submit jobs too (a cycle export's packets): to its own queue.
+    assert config.load({})["JOB_QUEUE"] == "rungs"
+    assert config.load({"RUNGS_JOB_QUEUE": " rungs-eu "})["JOB_QUEUE"] == "rungs-eu"
+    assert config.load({"RUNGS_JOB_QUEUE": "  "})["JOB_QUEUE"] == "rungs"
+
+
 def test_trusted_proxies_default_to_none_and_come_from_the_environment():
     assert config.load({})["TRUSTED_PROXIES"] == 0
     assert config.load({"RUNGS_TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2

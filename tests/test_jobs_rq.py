@@ -34,6 +34,8 @@ from app.models import Job, JobStatus, User
 from app.models.base import utcnow
 from app.services import jobs
 from app.services.jobs import rq_backend, store
+from app.services.packets import jobs as packet_jobs
+from tests import promotion_helpers
 from tests.factories import sign_in
 from tests.services.test_jobs import sleep_forever, write_file
 
@@ -164,6 +166,47 @@ def test_a_job_fails_with_a_reason_when_redis_cannot_be_reached(app, make_app, m
         "The job queue (Redis) could not be reached, so the job was not started. "
         "Try again in a moment."
     )
+
+
+def test_a_cycle_export_goes_to_two_rq_workers_a_job_per_packet_then_the_zip(
+    app, rq_app, redis_queue, org, tmp_path
+):
+    data = promotion_helpers.cycle_with_cases(app, org, candidates=("pm_a1", "pm_b1"))
+    with rq_app.app_context():
+        head = db.session.get(User, org.head.id)
+        params = {"cycle_id": data.cycle_id, "view": "committee", "actor_id": head.id}
+        export_id = jobs.submit(head, "cycle_packets", params).id
+        db.session.commit()
+
+    # Two workers, as on two machines: the export's first run queues its parts on the queue the
+    # workers serve, they share them, and the one that ends the last part enqueues the ZIP.
+    env = worker_environ(rq_app, RUNGS_JOB_QUEUE=redis_queue.name)
+    command = [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, redis_queue.name]
+    first = subprocess.run(  # takes the export alone (a burst worker stops when idle)
+        [*command, "--burst", "--max-jobs", "1"], cwd=ROOT, env=env, capture_output=True
+    )
+    assert first.returncode == 0, first.stderr[-3000:]
+    export = stored(rq_app, export_id)
+    assert (export.status, export.message) == (JobStatus.WAITING, "0 of 2 packets")
+    assert redis_queue.count == 2
+    workers = [
+        subprocess.Popen([*command, "--burst"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=180) == 0, worker.stderr.read()[-3000:]
+        worker.stderr.close()
+
+    export = stored(rq_app, export_id)
+    parts = [stored(rq_app, part) for part in export.params[jobs.WAITED_FOR]]
+    assert [part.status for part in parts] == [JobStatus.DONE] * 2
+    assert (export.status, export.message) == (JobStatus.DONE, "Ready"), export.error
+    with rq_app.app_context():
+        archive = jobs.result_file(export.result_path).read_bytes()
+        head = db.session.get(User, org.head.id)
+        packet_jobs.write_zip(head, data.cycle_id, "committee", tmp_path / "old.zip")
+    assert archive == (tmp_path / "old.zip").read_bytes()  # the single job's bytes of before
+    assert redis_queue.count == 0
 
 
 # --- faults: a Redis of the test's own (restarted empty) and workers killed with SIGKILL ------

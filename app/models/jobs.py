@@ -16,12 +16,16 @@ from app.models.user import User
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    # Ran its first part and waits for the jobs it started (a cycle export's packets); queued
+    # again once they all finished. No worker holds it meanwhile, so no time limit runs.
+    WAITING = "waiting"
     DONE = "done"
     FAILED = "failed"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        # Waiting is running, to the person who started it: their work is under way.
+        return "Running" if self is JobStatus.WAITING else self.value.capitalize()
 
     @property
     def is_finished(self) -> bool:

@@ -269,7 +269,10 @@ def test_flask_jobs_sweep_fails_jobs_running_past_their_time_limit(app, ctx, per
 
     done = app.test_cli_runner().invoke(args=["jobs", "sweep"])
 
-    assert (done.exit_code, done.output) == (0, "1 past the time limit failed.\n")
+    assert (done.exit_code, done.output) == (
+        0,
+        "1 past the time limit failed; 0 waiting for finished parts queued again.\n",
+    )
     job = reload(stuck)
     assert (job.status, job.message, job.error) == (
         JobStatus.FAILED,

@@ -10,26 +10,42 @@
     db.session.commit()                                  # handed to a worker after the commit
     return redirect(url_for("jobs.show", job_id=job.id))
 
+A task may instead return `jobs.Waiting(ids, unit="packets")` for jobs it submitted: it waits
+(no worker held, its page counting them) and runs again with `params[jobs.WAITED_FOR]` once they
+all ended (a cycle export: one job per packet, then the ZIP).
+
 Each job runs in a separate process with JOB_TIME_LIMIT and JOB_MEMORY_LIMIT_MB; without Redis a
 dispatcher thread of the app runs at most JOB_CONCURRENCY at once (local.py); with REDIS_URL, RQ
 workers run them (rq_backend.py). Only the person who submitted a job sees it (get_for).
 """
 
 from app.services.jobs.backends import ensure_dispatching, run_pending, submit, sweep, uses_redis
-from app.services.jobs.registry import Progress, Result, label, output_file, register, result_file
+from app.services.jobs.registry import (
+    WAITED_FOR,
+    Progress,
+    Result,
+    Waiting,
+    label,
+    output_file,
+    register,
+    result_file,
+)
 from app.services.jobs.store import (
     file_for_download,
     get,
     get_for,
     job_page,
     jobs_page,
+    parts,
     recent,
     unfinished_for,
 )
 
 __all__ = [
+    "WAITED_FOR",
     "Progress",
     "Result",
+    "Waiting",
     "ensure_dispatching",
     "file_for_download",
     "get",
@@ -38,6 +54,7 @@ __all__ = [
     "jobs_page",
     "label",
     "output_file",
+    "parts",
     "recent",
     "register",
     "result_file",

@@ -102,10 +102,15 @@ def sweep(app: Flask | None = None, *, force: bool = True) -> str:
         return (
             f"{swept.overdue} past the time limit and {swept.silent} without a live worker "
             f"failed; {swept.requeued} lost from Redis enqueued again, {swept.lost} too old "
-            "to start again failed."
+            f"to start again failed; {swept.resumed} waiting for finished parts queued again."
         )
     overdue = store.fail_stale(int(app.config["JOB_TIME_LIMIT"]))
-    return f"{overdue} past the time limit failed."
+    resumed = len(store.settle_waiting())
+    if resumed:
+        ensure_dispatching(app)
+    return (
+        f"{overdue} past the time limit failed; {resumed} waiting for finished parts queued again."
+    )
 
 
 def run_pending(app: Flask | None = None) -> None:

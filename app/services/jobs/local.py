@@ -15,6 +15,7 @@ import logging
 import threading
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from app.services.jobs import runner, store
 
@@ -63,13 +64,21 @@ class Dispatcher:
         with self.app.app_context():
             while True:
                 self.wakeup.clear()
-                self.step()
-                if not self.running and not store.has_queued():
+                try:
+                    self.step()
+                    idle = not self.running and not store.has_queued()
+                except OperationalError as error:
+                    # SQLite busy past its timeout (a job's process holds the lock on a loaded
+                    # machine): the jobs go on; look again instead of leaving them behind.
+                    log.warning("the job dispatcher could not reach the database: %s", error)
+                    idle = False
+                if idle:
                     return
                 self.wakeup.wait(POLL_SECONDS)
 
     def step(self) -> None:
-        """Forget finished supervisors, then claim jobs while there is room."""
+        """Forget finished supervisors, then claim jobs while there is room (each claim first
+        queues again the waiting jobs whose parts all ended)."""
         for job_id, thread in list(self.running.items()):
             if not thread.is_alive():
                 del self.running[job_id]

@@ -24,24 +24,49 @@ class Result:
     name: str
 
 
+# The parameter a job that waited is run again with: the ids of the jobs it waited for.
+WAITED_FOR = "waited_for"
+WAITING_UNIT = "waiting_unit"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a task returns instead of a Result to go on once other jobs are finished: the jobs
+    it submitted (in its own session, after its last progress call, so that they are handed to
+    workers in the same commit that marks it waiting). Meanwhile its progress counts them
+    ("212 of 300 packets"); once all are done or failed it is queued again and its task runs
+    again with the same params plus WAITED_FOR, the ids, to finish the work (or fail, saying
+    which failed)."""
+
+    jobs: list[int]
+    unit: str  # what the jobs make, in the plural: "packets"
+
+    def __post_init__(self):
+        if not self.jobs:
+            raise ValueError("a task can only wait for at least one job")
+
+
 @dataclass(frozen=True)
 class Task:
     kind: str
     label: str
     module: str  # imported by the process that runs the task, which registers it again
-    run: Callable[[dict[str, Any], Progress], Result]
+    run: Callable[[dict[str, Any], Progress], Result | Waiting]
+    listed: bool = True  # on the person's list of jobs (a part of another job is not)
 
 
 TASKS: dict[str, Task] = {}
 
 
-def register(kind: str, *, label: str) -> Callable:
+def register(kind: str, *, label: str, listed: bool = True) -> Callable:
     """Make `task(params, progress) -> Result` the task of jobs of `kind`.
 
     The task runs in a separate process with its own app context and database session; it reads
     what it needs by the ids in `params` (JSON), calls `progress(percent, message)` now and then
     (each call commits the task's session, without expiring what it loaded) and returns a Result.
     Define tasks at module level: the process that runs one imports `module` to find it again.
+    A task may return Waiting instead, to finish after jobs it submitted; those jobs' kind is
+    registered with `listed=False` when they are parts the person need not see on their list.
     """
     if len(kind) > 40:
         raise ValueError(f"job kind {kind!r} is longer than 40 characters")
@@ -50,7 +75,9 @@ def register(kind: str, *, label: str) -> Callable:
         known = TASKS.get(kind)
         if known is not None and known.module != function.__module__:
             raise ValueError(f"job kind {kind!r} is registered twice ({known.module})")
-        TASKS[kind] = Task(kind=kind, label=label, module=function.__module__, run=function)
+        TASKS[kind] = Task(
+            kind=kind, label=label, module=function.__module__, run=function, listed=listed
+        )
         return function
 
     return add
@@ -69,6 +96,11 @@ def task(kind: str, module: str | None = None) -> Task:
 def label(kind: str) -> str:
     known = TASKS.get(kind)
     return known.label if known else kind.replace("_", " ").capitalize()
+
+
+def unlisted() -> list[str]:
+    """The kinds of job kept off the person's list (parts of other jobs)."""
+    return sorted(kind for kind, task in TASKS.items() if not task.listed)
 
 
 def data_dir() -> Path:

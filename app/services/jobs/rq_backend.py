@@ -19,6 +19,8 @@ Faults RQ does not handle for us, handled by `sweep`:
   (queue, the worker's intermediate list, started registry) ENQUEUE_GRACE after it was created
   is enqueued again when it was created within JOB_REQUEUE_MAX_AGE, else failed with a reason.
   A job delivered twice still runs once (the claim), so re-enqueueing one is always safe.
+- A job waiting for its parts (registry.Waiting) is enqueued again by the supervisor of the part
+  that ended last; should that process die first, the next sweep does it.
 The sweep runs when a worker starts and between its jobs (SweepingWorker, `flask jobs worker`),
 when a job starts and after jobs are enqueued (at most every SWEEP_EVERY seconds, one process at
 a time), and from `flask jobs sweep` (cron). Never from a GET: pages only read.
@@ -158,7 +160,20 @@ def perform(job_id: int, module: str | None) -> str:
         runner.supervise(app, job_id, kind, module, heartbeat=beat)
     finally:
         beat.stop()
+        try:  # this job may have been the last part another one waited for
+            settle(app)
+        except Exception:
+            log.exception("settling the waiting jobs failed")
     return f"job {job_id} ran"
+
+
+def settle(app: Flask) -> int:
+    """Enqueue again the waiting jobs whose parts all ended (store.settle_waiting): how many."""
+    with app.app_context():
+        ready = store.settle_waiting()
+    for job_id, kind in ready:
+        enqueue(app, job_id, kind)
+    return len(ready)
 
 
 class Heartbeat:
@@ -191,6 +206,7 @@ class Swept:
     silent: int = 0
     requeued: int = 0
     lost: int = 0
+    resumed: int = 0  # waiting jobs whose parts all ended, enqueued again
 
 
 def sweep(app: Flask, *, force: bool = False) -> Swept | None:
@@ -215,6 +231,8 @@ def sweep(app: Flask, *, force: bool = False) -> Swept | None:
                 swept.requeued, swept.lost = _recover_lost(app, redis, queued)
             except RedisError as error:
                 log.warning("the job sweep lost Redis half-way: %s", error)
+    # After failing the dead: a part failed just now moves its waiting job on.
+    swept.resumed = settle(app)
     if swept != Swept():
         log.warning("job sweep: %s", swept)
     return swept

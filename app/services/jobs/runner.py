@@ -202,6 +202,10 @@ def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb:
         params = session.get(Job, job_id).params or {}
         session.commit()  # end the read transaction before the task's long work
         result = task.run(dict(params), _Progress(job_id))
+        if isinstance(result, registry.Waiting):
+            store.wait(job_id, params, result)
+            session.commit()  # the parts the task submitted go to workers with this commit
+            return
         path = registry.result_file(result.path)
         if not path.is_file():
             raise ValueError(f"job {job_id} ({kind}) returned {result.path!r}, which is no file")

@@ -56,7 +56,7 @@ def unfinished_for(actor: User, kind: str, **params: Any) -> Job | None:
         .where(
             Job.created_by_id == actor.id,
             Job.kind == kind,
-            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING]),
         )
         .order_by(Job.id.desc())
     )
@@ -84,10 +84,10 @@ def job_page(viewer: User, job_id: int) -> JobPage:
 
 
 def recent(viewer: User, page: int) -> Pagination:
-    """The viewer's jobs, newest first."""
+    """The viewer's jobs, newest first (not the parts of other jobs: an export's packets)."""
     return db.paginate(
         select(Job)
-        .where(policy.where("job.view", viewer))
+        .where(policy.where("job.view", viewer), Job.kind.not_in(registry.unlisted()))
         .order_by(Job.created_at.desc(), Job.id.desc()),
         page=page,
         per_page=PER_PAGE,
@@ -132,6 +132,7 @@ def claim_next(limit: int, time_limit: int) -> tuple[int, str] | None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         _fail_stale(connection, time_limit)
+        _settle_waiting(connection)  # in this transaction: on SQLite each one takes the lock
         running = connection.scalar(
             select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
         )
@@ -228,6 +229,92 @@ def fail_if_unfinished(
             )
         )
         return failed.rowcount == 1
+
+
+# --- jobs that wait for other jobs (registry.Waiting) ------------------------------------------
+
+# A waiting job's progress: what it did before waiting, then this share counts its jobs.
+WAITING_FROM, WAITING_SHARE = 5, 85
+
+
+def parts(job_ids: list[int]) -> list[Job]:
+    """The jobs a waiting job waited for, in the order of `job_ids` (a deleted one is left out)."""
+    found = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    return [found[job_id] for job_id in job_ids if job_id in found]
+
+
+def settle_waiting() -> list[tuple[int, str]]:
+    """Count the finished parts of every waiting job into its progress, and queue again each one
+    whose parts are all done or failed: their (id, kind), for the backend to hand to a worker.
+
+    Called when a job ends (by its supervisor, or the local dispatcher's next claim) and by every
+    sweep, so that a part that ended any way (failed by a sweep, killed) still moves its waiting
+    job on. Safe in several processes at once: the conditional UPDATE queues a job once."""
+    with db.engine.begin() as connection:
+        return _settle_waiting(connection)
+
+
+def _settle_waiting(connection) -> list[tuple[int, str]]:
+    waiting = connection.execute(
+        select(Job.id, Job.kind, Job.params).where(Job.status == JobStatus.WAITING)
+    ).all()
+    return [(row.id, row.kind) for row in waiting if _settle(connection, row.id, row.params or {})]
+
+
+def _settle(connection, job_id: int, params: dict[str, Any]) -> bool:
+    """Move one waiting job on; True when this call queued it again."""
+    ids = [i for i in params.get(registry.WAITED_FOR) or [] if isinstance(i, int)]
+    unit = params.get(registry.WAITING_UNIT) or "jobs"
+    counts = dict(
+        connection.execute(
+            select(Job.status, func.count()).where(Job.id.in_(ids)).group_by(Job.status)
+        ).all()
+    )
+    unfinished = sum(
+        counts.get(s, 0) for s in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
+    )
+    failed = counts.get(JobStatus.FAILED, 0)
+    finished = len(ids) - unfinished  # a part deleted since counts as finished
+    message = waiting_message(finished, len(ids), unit, failed)
+    percent = WAITING_FROM + WAITING_SHARE * finished // max(len(ids), 1)
+    mine = (Job.id == job_id, Job.status == JobStatus.WAITING)
+    if unfinished:
+        # Parts end in any order, their supervisors in parallel: never move backwards.
+        connection.execute(
+            update(Job)
+            .where(*mine, Job.progress <= percent)
+            .values(progress=percent, message=message)
+        )
+        return False
+    queued = connection.execute(
+        update(Job).where(*mine).values(status=JobStatus.QUEUED, progress=percent, message=message)
+    )
+    return queued.rowcount == 1
+
+
+def waiting_message(finished: int, total: int, unit: str, failed: int = 0) -> str:
+    """'212 of 300 packets', and how many of them failed."""
+    return f"{finished} of {total} {unit}" + (f" ({failed} failed)" if failed else "")
+
+
+def wait(job_id: int, params: dict[str, Any], waiting: registry.Waiting) -> None:
+    """Mark the running job waiting for `waiting.jobs`, in the task's session (the caller
+    commits: the same commit hands the parts to workers)."""
+    params = {
+        **params,
+        registry.WAITED_FOR: list(waiting.jobs),
+        registry.WAITING_UNIT: waiting.unit,
+    }
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+        .values(
+            status=JobStatus.WAITING,
+            params=params,
+            progress=WAITING_FROM,
+            message=waiting_message(0, len(waiting.jobs), waiting.unit),
+        )
+    )
 
 
 def clip(message: str) -> str:

@@ -6,15 +6,23 @@ loads the person who asked again and checks their access again, since it may run
 the request (a role or the cycle may have changed). `flask packets export` calls `write_zip`
 directly, as SYSTEM.
 
+A cycle's export ("cycle_packets") is one job per packet, so that no job outlives the time limit
+and the workers share the renders: its first run lists the cases the person may have and submits
+an "export_packet" job for each (which renders and stores that one packet, or finds it on record),
+then waits (jobs.Waiting) while its page counts them ("212 of 300 packets"); once all ended it
+runs again and only copies the stored packets into the ZIP, or fails naming the cases whose
+packet failed (exporting again renders only those: the others are on record).
+
 A cycle's ZIP is reproducible: entries in a fixed order (candidate name, then case id) with fixed
 names ("<cycle>/<candidate>-<view>.pdf") and fixed timestamps, so the same packets give the same
-bytes.
+bytes, whichever way they were made.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -30,7 +38,16 @@ from sqlalchemy.orm import joinedload
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.infra.text import inert_csv_cell
-from app.models import Level, Packet, PacketView, PromotionCase, PromotionCycle, User
+from app.models import (
+    Job,
+    JobStatus,
+    Level,
+    Packet,
+    PacketView,
+    PromotionCase,
+    PromotionCycle,
+    User,
+)
 from app.services import jobs, storage
 from app.services.frameworks.keys import slugify
 from app.services.packets import access, store
@@ -89,6 +106,26 @@ def _view(value: Any) -> PacketView:
 def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     """One case's packet in one view: the stored PDF when its data has not changed, else a new
     render on record; the job's file is a copy of it."""
+    packet = _generate(params, progress)
+    progress(90, f"{packet.pages} pages rendered")
+    path, relative = jobs.output_file(".pdf")
+    with storage.open(packet.file_path) as source, path.open("wb") as copy:
+        shutil.copyfileobj(source, copy)
+    return jobs.Result(relative, store.download_name(packet))
+
+
+@jobs.register("export_packet", label="A packet of a cycle export", listed=False)
+def export_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
+    """One part of a cycle export: the case's packet on record (rendered when its data changed);
+    the job's file names that packet, for the export's last run."""
+    packet = _generate(params, progress)
+    path, relative = jobs.output_file(".json")
+    path.write_text(json.dumps({"case_id": packet.case_id, "packet_id": packet.id}))
+    return jobs.Result(relative, f"packet-{packet.id}.json")
+
+
+def _generate(params: dict, progress: jobs.Progress) -> Packet:
+    """The packet of params' case and view on record, for params' actor if they may have it."""
     actor = _actor(params.get("actor_id"))
     view = _view(params.get("view"))
     case_id = params.get("case_id")
@@ -97,24 +134,99 @@ def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     progress(15, "Rendering the packet")
     packet = store.generate(actor, case_id, view)
     db.session.commit()
-    progress(90, f"{packet.pages} pages rendered")
-    path, relative = jobs.output_file(".pdf")
-    with storage.open(packet.file_path) as source, path.open("wb") as copy:
-        shutil.copyfileobj(source, copy)
-    return jobs.Result(relative, store.download_name(packet))
+    return packet
 
 
 @jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)")
-def export_cycle(params: dict, progress: jobs.Progress) -> jobs.Result:
-    """Every open case of the cycle that the person may have in this view, as one ZIP."""
+def export_cycle(params: dict, progress: jobs.Progress) -> jobs.Result | jobs.Waiting:
+    """Every open case of the cycle that the person may have in this view, as one ZIP: first a
+    job per packet, then (run again once they ended) the ZIP of what they stored."""
     actor = _actor(params.get("actor_id"))
     view = _view(params.get("view"))
     cycle_id = params.get("cycle_id")
     if not isinstance(cycle_id, int):
         raise NotFoundError("There is no such promotion cycle.")
+    parts = params.get(jobs.WAITED_FOR)
+    if parts is None:
+        return _start_parts(actor, cycle_id, view, progress)
     path, relative = jobs.output_file(".zip")
-    written = write_zip(actor, cycle_id, view, path, progress)
-    return jobs.Result(relative, zip_name(written.cycle_name, view))
+    cycle_name = _zip_parts(actor, cycle_id, view, parts, path, progress)
+    return jobs.Result(relative, zip_name(cycle_name, view))
+
+
+def _start_parts(
+    actor: User, cycle_id: int, view: PacketView, progress: jobs.Progress
+) -> jobs.Waiting:
+    cycle = loading.cycle(cycle_id)
+    cases = _exported(actor, cycle, view)
+    progress(3, f"Queueing {len(cases)} packets")  # the last commit before the parts exist
+    params = {"view": view.value, "actor_id": actor.id}
+    parts = [jobs.submit(actor, "export_packet", {**params, "case_id": c.id}) for c in cases]
+    return jobs.Waiting([part.id for part in parts], unit="packets")
+
+
+def _zip_parts(
+    actor: User,
+    cycle_id: int,
+    view: PacketView,
+    part_ids: list,
+    target: Path,
+    progress: jobs.Progress,
+) -> str:
+    """Write the ZIP of the packets the export's parts stored (no render here): the cycle's
+    name. Fails naming the cases whose part failed; access is checked again for every case."""
+    cycle = loading.cycle(cycle_id)
+    cycle_name = cycle.name
+    parts = jobs.parts([i for i in part_ids if isinstance(i, int)])
+    made = {}
+    for part in parts:
+        if part.status is JobStatus.DONE:
+            made[part.params["case_id"]] = json.loads(storage.read(part.result_path))
+    failed = [part for part in parts if part.params.get("case_id") not in made]
+    if failed or not parts:
+        raise ValidationError(_failures(failed, len(part_ids)))
+    progress(92, "Writing the ZIP file")
+    cases = _cases(select(PromotionCase).where(PromotionCase.id.in_(made)))
+    for case in cases:
+        access.authorize(actor, case.id, view)
+    packets = {
+        packet.id: packet
+        for packet in db.session.scalars(
+            select(Packet).where(Packet.id.in_([m["packet_id"] for m in made.values()]))
+        )
+    }
+    stored = [_stored(packets[made[case.id]["packet_id"]]) for case in cases]
+    names = entry_names(cycle, cases, view)
+    _write_archive(target, view, _people(cases), stored, names)
+    progress(98, f"{len(cases)} packets in the ZIP file")
+    return cycle_name
+
+
+FAILURES_NAMED = 10
+
+
+def _failures(failed: list[Job], total: int) -> str:
+    """Which cases' packets failed and why, and how to try again."""
+    if not failed:
+        return "The export's packets are gone, so no ZIP file was written. Export the cycle again."
+    cases = {
+        case.id: case
+        for case in _cases(
+            select(PromotionCase).where(PromotionCase.id.in_([p.params["case_id"] for p in failed]))
+        )
+    }
+    named = []
+    for part in failed[:FAILURES_NAMED]:
+        case = cases.get(part.params["case_id"])
+        who = case.candidate.name if case else "A case since deleted"
+        why = (part.error or part.message).rstrip(".")
+        named.append(f"{who} (case {part.params['case_id']}): {why}")
+    more = f"; and {len(failed) - FAILURES_NAMED} more" if len(failed) > FAILURES_NAMED else ""
+    return (
+        f"{len(failed)} of {total} packets could not be made, so no ZIP file was written. "
+        f"{'; '.join(named)}{more}. Export the cycle again to retry: the packets made this time "
+        "are on record and are not rendered again."
+    )
 
 
 def zip_name(cycle_name: str, view: PacketView) -> str:
@@ -123,18 +235,39 @@ def zip_name(cycle_name: str, view: PacketView) -> str:
 
 def cases_of(actor: Any, cycle: PromotionCycle, view: PacketView) -> list[PromotionCase]:
     """The cycle's open cases whose packet the actor may have in this view, by candidate name."""
-    cases = db.session.scalars(
-        select(PromotionCase)
-        .join(PromotionCase.candidate)
-        .where(PromotionCase.cycle_id == cycle.id, PromotionCase.withdrawn_at.is_(None))
-        .options(
-            joinedload(PromotionCase.candidate),
-            joinedload(PromotionCase.proposed_level).joinedload(Level.track),
-            joinedload(PromotionCase.current_level),
+    cases = _cases(
+        select(PromotionCase).where(
+            PromotionCase.cycle_id == cycle.id, PromotionCase.withdrawn_at.is_(None)
         )
-        .order_by(User.name, PromotionCase.id)
-    ).all()
+    )
     return [case for case in cases if access.may_get(actor, case, view)]
+
+
+def _cases(query) -> list[PromotionCase]:
+    """The cases of `query` in the ZIP's order (candidate name, then case id), with what the
+    entry names and the manifest need."""
+    return list(
+        db.session.scalars(
+            query.join(PromotionCase.candidate)
+            .options(
+                joinedload(PromotionCase.candidate),
+                joinedload(PromotionCase.proposed_level).joinedload(Level.track),
+                joinedload(PromotionCase.current_level),
+            )
+            .order_by(User.name, PromotionCase.id)
+        ).unique()
+    )
+
+
+def _exported(actor: Any, cycle: PromotionCycle, view: PacketView) -> list[PromotionCase]:
+    """`cases_of`, refused when there are none."""
+    cases = cases_of(actor, cycle, view)
+    if not cases:
+        raise ValidationError(
+            f"{cycle.name} has no open case whose {view.value} packet you may have, "
+            "so there is nothing to export."
+        )
+    return cases
 
 
 def entry_names(cycle: PromotionCycle, cases: list[PromotionCase], view: PacketView) -> list[str]:
@@ -161,15 +294,29 @@ def write_zip(
     report = progress or (lambda _percent, _message: None)
     cycle = loading.cycle(cycle_id)
     cycle_name = cycle.name
-    cases = cases_of(actor, cycle, view)
-    if not cases:
-        raise ValidationError(
-            f"{cycle.name} has no open case whose {view.value} packet you may have, "
-            "so there is nothing to export."
-        )
+    cases = _exported(actor, cycle, view)
     names = entry_names(cycle, cases, view)
     # Read before the loop: each commit expires what the session loaded (outside a job's process).
-    people = [
+    people = _people(cases)
+    total = len(cases)
+    stored: list[Stored] = []
+    made = 0
+    for n, (case_id, name, *_levels) in enumerate(people, start=1):
+        report(5 + 85 * (n - 1) // total, f"Packet {n} of {total}: {name}")
+        before = _count(case_id, view)
+        packet = store.generate(actor, case_id, view)
+        made += _count(case_id, view) - before
+        stored.append(_stored(packet))
+        db.session.commit()
+    report(92, "Writing the ZIP file")
+    _write_archive(target, view, people, stored, names)
+    report(98, f"{total} packets in the ZIP file")
+    return Written(cycle_name=cycle_name, names=names, made=made)
+
+
+def _people(cases: list[PromotionCase]) -> list[tuple]:
+    """Per case: its id, then the manifest's candidate, current and proposed level, track."""
+    return [
         (
             case.id,
             case.candidate.name,
@@ -179,24 +326,21 @@ def write_zip(
         )
         for case in cases
     ]
-    total = len(cases)
-    stored: list[Stored] = []
-    made = 0
-    for n, (case_id, name, *_levels) in enumerate(people, start=1):
-        report(5 + 85 * (n - 1) // total, f"Packet {n} of {total}: {name}")
-        before = _count(case_id, view)
-        packet = store.generate(actor, case_id, view)
-        made += _count(case_id, view) - before
-        stored.append(
-            Stored(
-                key=packet.file_path,
-                pages=packet.pages,
-                data_version=packet.data_version,
-                content_hash=packet.content_hash,
-            )
-        )
-        db.session.commit()
-    report(92, "Writing the ZIP file")
+
+
+def _stored(packet: Packet) -> Stored:
+    return Stored(
+        key=packet.file_path,
+        pages=packet.pages,
+        data_version=packet.data_version,
+        content_hash=packet.content_hash,
+    )
+
+
+def _write_archive(
+    target: Path, view: PacketView, people: list[tuple], stored: list[Stored], names: list[str]
+) -> None:
+    """The packets and their manifest as the ZIP file `target` (written aside, then renamed)."""
     manifest = _manifest(view, people, stored, names)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
@@ -216,8 +360,6 @@ def write_zip(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    report(98, f"{total} packets in the ZIP file")
-    return Written(cycle_name=cycle_name, names=names, made=made)
 
 
 def _count(case_id: int, view: PacketView) -> int:
