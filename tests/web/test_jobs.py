@@ -197,16 +197,14 @@ def test_a_job_started_by_a_request_runs_in_another_process_while_the_request_re
     )
     client = signed_in(web, owner)
 
-    started = time.monotonic()
     response = client.post_form("/test-jobs/start")
-    answered_in = time.monotonic() - started
 
     assert response.status_code == 302
     page = response.headers["Location"]
     job_id = int(page.rsplit("/", 1)[1])
     status = client.get(f"{page}/status").get_json()
-    assert not status["finished"]  # the task sleeps 1 s after a process start: still going
-    assert answered_in < 1.0
+    # The task sleeps 1 s after a process start: a request that waited for it would find it done.
+    assert not status["finished"]
 
     deadline = time.monotonic() + 60
     while not status["finished"]:
