@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, event, select
+from sqlalchemy.orm import Session, selectinload
 
 from app.core.errors import NotFoundError
 from app.extensions import db
@@ -183,27 +183,44 @@ def _applicable(level_ids: Iterable[int], *columns):
 
 
 def competencies_at(level_ids: Iterable[int]) -> dict[int, list[Expected]]:
-    """level id → the competencies that apply there, in reading order. Two queries."""
+    """level id → the competencies that apply there, in reading order. Two queries for the
+    levels not asked about yet in this transaction: a case page asks three times for the same
+    level (its assessments, its evidence, its calibration panel), so the answers are kept in the
+    session until it next writes, commits or rolls back (`_forget_competencies`)."""
     level_ids = set(level_ids)
-    found: dict[int, list[Expected]] = {level_id: [] for level_id in level_ids}
-    if not level_ids:
-        return found
-    query = _applicable(level_ids, CompetencyArea.name, Competency, Expectation)
-    for area, competency, expectation in db.session.execute(
-        query.options(selectinload(Expectation.indicators))
-    ):
-        found[expectation.level_id].append(
-            Expected(
-                key=competency.key,
-                name=competency.name,
-                description=competency.description,
-                area=area,
-                expectation=expectation.text if expectation.status is CellStatus.DEFINED else "",
-                indicators=_indicator_groups(expectation),
-                short_name=competency.short_name,
+    known: dict[int, list[Expected]] = db.session.info.setdefault(_COMPETENCIES_AT, {})
+    missing = level_ids - known.keys()
+    if missing:
+        found: dict[int, list[Expected]] = {level_id: [] for level_id in missing}
+        query = _applicable(missing, CompetencyArea.name, Competency, Expectation)
+        for area, competency, expectation in db.session.execute(
+            query.options(selectinload(Expectation.indicators))
+        ):
+            found[expectation.level_id].append(
+                Expected(
+                    key=competency.key,
+                    name=competency.name,
+                    description=competency.description,
+                    area=area,
+                    expectation=expectation.text
+                    if expectation.status is CellStatus.DEFINED
+                    else "",
+                    indicators=_indicator_groups(expectation),
+                    short_name=competency.short_name,
+                )
             )
-        )
-    return found
+        known.update(found)
+    return {level_id: list(known[level_id]) for level_id in level_ids}
+
+
+_COMPETENCIES_AT = "rungs.expectations.competencies_at"  # session.info: level id → [Expected]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_competencies(session: Session, *_args) -> None:
+    session.info.pop(_COMPETENCIES_AT, None)
 
 
 def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
