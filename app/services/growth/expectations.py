@@ -224,8 +224,15 @@ def _forget_competencies(session: Session, *_args) -> None:
 
 
 def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
-    """level id → the keys of the competencies that apply there. One query."""
+    """level id → the keys of the competencies that apply there. One query, or none when
+    competencies_at has answered for these levels in this transaction."""
     keys: dict[int, list[str]] = defaultdict(list)
+    known = db.session.info.get(_COMPETENCIES_AT, {})
+    if level_ids <= known.keys():
+        for level_id in level_ids:
+            if known[level_id]:
+                keys[level_id] = [expected.key for expected in known[level_id]]
+        return keys
     for level_id, key in db.session.execute(
         _applicable(level_ids, Expectation.level_id, Competency.key)
     ):
