@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, event, select
+from sqlalchemy.orm import Session
 
 from app.core.errors import NotFoundError
 from app.extensions import db
@@ -23,6 +23,7 @@ from app.models import (
     Expectation,
     Framework,
     FrameworkVersion,
+    Indicator,
     IndicatorKind,
     Level,
     Track,
@@ -183,32 +184,76 @@ def _applicable(level_ids: Iterable[int], *columns):
 
 
 def competencies_at(level_ids: Iterable[int]) -> dict[int, list[Expected]]:
-    """level id → the competencies that apply there, in reading order. Two queries."""
+    """level id → the competencies that apply there, in reading order. Two queries for the
+    levels not asked about yet in this transaction: a case page asks three times for the same
+    level (its assessments, its evidence, its calibration panel), so the answers are kept in the
+    session until it next writes, commits or rolls back (`_forget_competencies`)."""
     level_ids = set(level_ids)
-    found: dict[int, list[Expected]] = {level_id: [] for level_id in level_ids}
-    if not level_ids:
-        return found
-    query = _applicable(level_ids, CompetencyArea.name, Competency, Expectation)
-    for area, competency, expectation in db.session.execute(
-        query.options(selectinload(Expectation.indicators))
-    ):
-        found[expectation.level_id].append(
-            Expected(
-                key=competency.key,
-                name=competency.name,
-                description=competency.description,
-                area=area,
-                expectation=expectation.text if expectation.status is CellStatus.DEFINED else "",
-                indicators=_indicator_groups(expectation),
-                short_name=competency.short_name,
+    known: dict[int, list[Expected]] = db.session.info.setdefault(_COMPETENCIES_AT, {})
+    missing = level_ids - known.keys()
+    if missing:
+        found: dict[int, list[Expected]] = {level_id: [] for level_id in missing}
+        # Columns, not objects: a grid's dozen levels are a few hundred cells, and loading each
+        # as an Expectation with its Indicators was most of what this took.
+        rows = db.session.execute(
+            _applicable(
+                missing,
+                CompetencyArea.name.label("area"),
+                Competency.key,
+                Competency.name,
+                Competency.description,
+                Competency.short_name,
+                Expectation.id,
+                Expectation.level_id,
+                Expectation.status,
+                Expectation.text,
             )
-        )
-    return found
+        ).all()
+        indicators: dict[int, list[tuple[IndicatorKind, str]]] = defaultdict(list)
+        if rows:
+            for expectation_id, kind, text in db.session.execute(
+                select(Indicator.expectation_id, Indicator.kind, Indicator.text)
+                .where(Indicator.expectation_id.in_([row.id for row in rows]))
+                .order_by(Indicator.expectation_id, Indicator.position)
+            ):
+                indicators[expectation_id].append((kind, text))
+        for row in rows:
+            defined = row.status is CellStatus.DEFINED
+            found[row.level_id].append(
+                Expected(
+                    key=row.key,
+                    name=row.name,
+                    description=row.description,
+                    area=row.area,
+                    expectation=row.text if defined else "",
+                    indicators=_indicator_groups(indicators[row.id]) if defined else [],
+                    short_name=row.short_name,
+                )
+            )
+        known.update(found)
+    return {level_id: list(known[level_id]) for level_id in level_ids}
+
+
+_COMPETENCIES_AT = "rungs.expectations.competencies_at"  # session.info: level id → [Expected]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_competencies(session: Session, *_args) -> None:
+    session.info.pop(_COMPETENCIES_AT, None)
 
 
 def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
-    """level id → the keys of the competencies that apply there. One query."""
+    """level id → the keys of the competencies that apply there. One query, or none when
+    competencies_at has answered for these levels in this transaction."""
     keys: dict[int, list[str]] = defaultdict(list)
+    known = db.session.info.get(_COMPETENCIES_AT, {})
+    if level_ids <= known.keys():
+        for level_id in level_ids:
+            if known[level_id]:
+                keys[level_id] = [expected.key for expected in known[level_id]]
+        return keys
     for level_id, key in db.session.execute(
         _applicable(level_ids, Expectation.level_id, Competency.key)
     ):
@@ -216,11 +261,10 @@ def keys_expected_at(level_ids: set[int]) -> dict[int, list[str]]:
     return keys
 
 
-def _indicator_groups(expectation: Expectation) -> list[tuple[str, list[str]]]:
-    if expectation.status is not CellStatus.DEFINED:
-        return []
-    groups = [(MEASURE_LABEL, expectation.measures)] + [
-        (label, [i.text for i in expectation.indicators if i.kind is kind])
-        for kind, label in INDICATOR_LABELS.items()
+def _indicator_groups(indicators: list[tuple[IndicatorKind, str]]) -> list[tuple[str, list[str]]]:
+    """A written cell's (kind, text) indicators in their order, grouped under their labels: the
+    measure first (Expectation.measures), then INDICATOR_LABELS' order."""
+    groups = [(MEASURE_LABEL, [t for k, t in indicators if k is IndicatorKind.MEASURE])] + [
+        (label, [t for k, t in indicators if k is kind]) for kind, label in INDICATOR_LABELS.items()
     ]
     return [(label, texts) for label, texts in groups if texts]

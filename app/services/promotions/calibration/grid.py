@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
@@ -35,7 +35,7 @@ from app.services.promotions.calibration.checks import (
     names_of,
     visible_session,
 )
-from app.services.promotions.calibration.votes import participant_votes
+from app.services.promotions.calibration.votes import participant_vote_rows, participant_votes
 
 # --- the grid -----------------------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class _Facts:
     columns: list[Column]
     expected: dict[int, list[readiness.Expected]]
     ratings: dict[tuple[int, str, RatingSource], Rating]
-    votes: list[Vote]
+    votes: dict[int, list[Row]]  # case id → its votes (case_id, voter_id, competency_key, rating)
     votes_visible: set[int]
     sufficiency: dict
     since: dict[int, date]  # candidate id → the day they reached the level their case starts at
@@ -193,7 +193,11 @@ def session_page(viewer: User, session_id: int, *, today: date | None = None) ->
         can_reopen=policy.can(viewer, "session.reopen", session),
         can_plan=may_plan(viewer, session.cycle) and not session.is_locked,
         is_participant=viewer.id in participant_ids,
-        voted_case_ids=frozenset(v.case_id for v in facts.votes if v.voter_id == viewer.id),
+        voted_case_ids=frozenset(
+            case_id
+            for case_id, votes in facts.votes.items()
+            if any(v.voter_id == viewer.id for v in votes)
+        ),
     )
 
 
@@ -204,15 +208,22 @@ def _facts(viewer: User, session: CalibrationSession, cases, today: date | None)
     ratings = {}
     if case_ids:
         ratings = {
-            (r.case_id, r.competency_key, r.source): r.rating
-            for r in db.session.scalars(
-                select(CaseRating).where(
+            (case_id, key, source): rating
+            for case_id, key, source, rating in db.session.execute(
+                select(
+                    CaseRating.case_id,
+                    CaseRating.competency_key,
+                    CaseRating.source,
+                    CaseRating.rating,
+                ).where(
                     CaseRating.case_id.in_(case_ids),
                     CaseRating.source.in_([RatingSource.MANAGER, RatingSource.AGREED]),
                 )
             )
         }
-    votes = participant_votes(session)
+    votes: dict[int, list[Row]] = {}
+    for vote in participant_vote_rows(session):  # grouped once: a row looked through all of them
+        votes.setdefault(vote.case_id, []).append(vote)
     since = case_level_reached(cases)
     sufficiency = readiness.sufficiency(
         [(c.candidate_id, c.proposed_level_id) for c in cases], since=since, today=today
@@ -224,7 +235,7 @@ def _facts(viewer: User, session: CalibrationSession, cases, today: date | None)
 def _row(viewer: User, case: PromotionCase, facts: _Facts) -> GridRow:
     applies = {e.key for e in facts.expected[case.proposed_level_id]}
     visible = case.id in facts.votes_visible
-    case_votes = [v for v in facts.votes if v.case_id == case.id]
+    case_votes = facts.votes.get(case.id, [])
     by_key: dict[str, list[Rating]] = {}
     for v in case_votes:
         by_key.setdefault(v.competency_key, []).append(v.rating)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app import policy
 from app.core.errors import ForbiddenError, ValidationError
@@ -40,6 +40,18 @@ def participant_votes(session: CalibrationSession, *criteria, options=()) -> lis
     participant_ids = {p.id for p in session.participants}
     rows = db.session.scalars(
         select(Vote).where(Vote.session_id == session.id, *criteria).options(*options)
+    )
+    return [v for v in rows if v.voter_id in participant_ids]
+
+
+def participant_vote_rows(session: CalibrationSession) -> list[Row]:
+    """participant_votes as (case_id, voter_id, competency_key, rating) rows, for a page that
+    reads a whole session's: loading each as an object was a third of the grid's time."""
+    participant_ids = {p.id for p in session.participants}
+    rows = db.session.execute(
+        select(Vote.case_id, Vote.voter_id, Vote.competency_key, Vote.rating).where(
+            Vote.session_id == session.id
+        )
     )
     return [v for v in rows if v.voter_id in participant_ids]
 
