@@ -211,7 +211,7 @@ def test_an_offline_downgrade_cannot_count_so_it_is_refused_unless_forced(tmp_pa
 
 
 def test_an_offline_downgrade_that_drops_only_an_index_goes_ahead(tmp_path):
-    """0013 drops only an index, which holds no data: `--sql` prints its statement unforced."""
+    """0013 drops only indexes, which holds no data: `--sql` prints its statement unforced."""
     fresh = create_app(
         {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'o.db'}"},
         environ={},
@@ -220,3 +220,4 @@ def test_an_offline_downgrade_that_drops_only_an_index_goes_ahead(tmp_path):
         done = fresh.test_cli_runner().invoke(args=["db", "downgrade", "--sql", "0013:0012"])
     assert done.exit_code == 0, done.output
     assert "DROP INDEX ix_comments_author_id" in done.stdout
+    assert "DROP INDEX ix_evidence_lessons_shared" in done.stdout

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,7 +69,17 @@ class CorroborationStatus(enum.StrEnum):
 
 class Evidence(StoredMarkdown, Base):
     __tablename__ = "evidence"
-    __table_args__ = (Index("ix_evidence_owner_id_occurred_on", "owner_id", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_evidence_owner_id_occurred_on", "owner_id", "occurred_on"),
+        # The newest shared lessons (feedback/lessons.py, on the team page): few items are.
+        Index(
+            "ix_evidence_lessons_shared",
+            "lesson_shared_at",
+            "id",
+            postgresql_where=text("lesson_shared_at IS NOT NULL"),
+            sqlite_where=text("lesson_shared_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
