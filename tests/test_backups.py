@@ -537,6 +537,7 @@ def test_files_held_in_the_database_travel_in_its_copy(app, org, target, tmp_pat
     checked = cli(app, "backup", "verify", str(archive))
     assert checked.exit_code == 0, checked.output
     assert "2 files held in the database copy match their SHA-256." in checked.output
+    assert "0 files match" not in checked.output
 
     forged = tmp_path / "forged.zip"
     wrong = json.loads(json.dumps(manifest))

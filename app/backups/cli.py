@@ -94,11 +94,15 @@ def verify_cmd(file: Path):
     except backups.BackupError as error:
         raise click.ClickException(error.message) from None
     manifest = checked.manifest
-    click.echo(
-        f"{file}: taken {manifest['created_at']}, {manifest['database']} at revision "
-        f"{manifest['schema_revision']}; {len(manifest['files']):,} files match their SHA-256."
-    )
     held = len(manifest.get("database_files", []))
+    summary = (
+        f"{file}: taken {manifest['created_at']}, {manifest['database']} at revision "
+        f"{manifest['schema_revision']}"
+    )
+    # "0 files match" beside files the database holds would read as a fault.
+    if manifest["files"] or not held:
+        summary += f"; {len(manifest['files']):,} files match their SHA-256"
+    click.echo(summary + ".")
     if held and checked.tables is not None:
         click.echo(f"  {held:,} files held in the database copy match their SHA-256.")
     if checked.tables is not None:

@@ -101,7 +101,8 @@ def _described(manifest: dict, path: Path, size: int) -> dict:
         "taken_at": manifest["created_at"],
         "path": str(path),
         "size": size,
-        "files": len(manifest["files"]),
+        # Files copied into the archive and files the database copy holds itself alike.
+        "files": len(manifest["files"]) + len(manifest.get("database_files", [])),
         "rows": sum(table["rows"] for table in manifest["tables"].values()),
         "missing_files": len(manifest.get("missing_files", [])),
         "database": manifest["database"],

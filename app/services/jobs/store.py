@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, BinaryIO
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 
 from app import policy
 from app.core.errors import NotFoundError
@@ -162,7 +162,12 @@ def _take(connection, job_id: int) -> bool:
     taken = connection.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-        .values(status=JobStatus.RUNNING, started_at=utcnow(), message="Starting")
+        .values(
+            status=JobStatus.RUNNING,
+            started_at=utcnow(),
+            # A job back from waiting for its parts keeps saying how far they got.
+            message=case((Job.started_at.is_(None), "Starting"), else_=Job.message),
+        )
     )
     return taken.rowcount == 1
 
