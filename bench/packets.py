@@ -371,13 +371,16 @@ def start_gunicorn(env: dict[str, str], port: int, scratch: Path) -> subprocess.
     return subprocess.Popen(command, cwd=ROOT, env=env)
 
 
-def wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_serving(
+    port: int, server: subprocess.Popen, path: str = "/login", timeout: float = 60
+) -> None:
+    """Until `path` answers 200 (raises when the server stops or a minute passes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn stopped (exit code {server.returncode})")
         try:
-            status, _ = Browser(port).request("GET", "/login")
+            status, _ = Browser(port).request("GET", path)
             if status == 200:
                 return
         except OSError:

@@ -38,7 +38,6 @@ import re
 import secrets
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402 - after the path is set
+
+from bench.packets import free_port, stop, wait_until_serving  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 WORKERS = 4
@@ -576,12 +577,6 @@ def page(number):
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_gunicorn(env, port: int, target: str, cwd: Path, log: Path) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -600,30 +595,6 @@ def start_gunicorn(env, port: int, target: str, cwd: Path, log: Path) -> subproc
         target,
     ]
     return subprocess.Popen(command, cwd=cwd, env=env)
-
-
-def wait_until_serving(port: int, server: subprocess.Popen, path: str, timeout=60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped (exit code {server.returncode})")
-        try:
-            if get(port, path, "")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer within a minute")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def get(port: int, path: str, cookie: str, method="GET", form=None):
