@@ -2,10 +2,22 @@
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.errors import ForbiddenError, ValidationError
 from app.extensions import db
-from app.models import AuditEvent, Framework, FrameworkVersion, Level, User, VersionStatus
+from app.models import (
+    AuditEvent,
+    Competency,
+    CompetencyArea,
+    Expectation,
+    Framework,
+    FrameworkVersion,
+    Level,
+    Track,
+    User,
+    VersionStatus,
+)
 from app.policy import SYSTEM
 from app.services import people
 from app.services.frameworks import files, store, versions
@@ -184,3 +196,69 @@ def test_loading_a_version_takes_the_same_queries_whatever_its_size(ctx):
         return lambda: files.export(version_id, "yaml")
 
     assert count_queries(export(small.id)) == count_queries(export(large.id))
+
+
+def shape(version: FrameworkVersion):
+    """Every row load_version is to load, by id, in the order the pages read them (a
+    competency's expectations have no order: sorted)."""
+    return (
+        version.framework.slug,
+        [
+            (track.id, [(lv.id, [r.id for r in lv.decision_rights]) for lv in track.levels])
+            for track in version.tracks
+        ],
+        [
+            (
+                area.id,
+                [
+                    (
+                        competency.id,
+                        [track.id for track in competency.tracks],
+                        sorted(
+                            (e.id, [i.id for i in e.indicators]) for e in competency.expectations
+                        ),
+                    )
+                    for competency in area.competencies
+                ],
+            )
+            for area in version.areas
+        ],
+    )
+
+
+def test_load_version_reads_what_the_orms_own_loaders_read(ctx):
+    version = import_sample(tracks=2, levels=3, areas=2, per_area=3, measures=True)
+    import_sample(slug="other")  # rows of another version stay out
+    db.session.expunge_all()
+    loaded = shape(store.load_version(version.id))
+    db.session.expunge_all()
+    by_the_orm = (
+        db.session.execute(
+            select(FrameworkVersion)
+            .where(FrameworkVersion.id == version.id)
+            .options(
+                joinedload(FrameworkVersion.framework),
+                selectinload(FrameworkVersion.tracks)
+                .selectinload(Track.levels)
+                .selectinload(Level.decision_rights),
+                selectinload(FrameworkVersion.areas)
+                .selectinload(CompetencyArea.competencies)
+                .options(
+                    selectinload(Competency.tracks),
+                    selectinload(Competency.expectations).selectinload(Expectation.indicators),
+                ),
+            )
+        )
+        .unique()
+        .scalar_one()
+    )
+    assert loaded == shape(by_the_orm)
+    assert len(loaded[1]) == 2 and all(len(c[1]) == 2 for area in loaded[2] for c in area[1])
+
+
+def test_load_version_leaves_collections_already_loaded_as_they_are(ctx):
+    """An editor holding a version's lists keeps holding the session's own lists."""
+    version = store.load_version(import_sample().id)
+    tracks, competencies = version.tracks, version.areas[0].competencies
+    assert store.load_version(version.id) is version
+    assert version.tracks is tracks and version.areas[0].competencies is competencies

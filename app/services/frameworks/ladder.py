@@ -165,6 +165,17 @@ class Cell:
     def indicator_count(self) -> int:
         return sum(len(items) for _, items in self.indicator_groups)
 
+    @property
+    def indicator_summary(self) -> str:
+        """The kinds of indicators it has, as a folded list is labelled: "Criteria, examples
+        and signals"."""
+        labels = [label for label, _ in self.indicator_groups]
+        if len(labels) < 2:
+            return "".join(labels)
+        return ", ".join([labels[0], *(label.lower() for label in labels[1:-1])]) + (
+            f" and {labels[-1].lower()}"
+        )
+
 
 def cell(expectation: Expectation) -> Cell:
     groups = [
