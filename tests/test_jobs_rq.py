@@ -37,9 +37,9 @@ from app.services.jobs import rq_backend, store
 from app.services.packets import jobs as packet_jobs
 from tests import promotion_helpers
 from tests.factories import sign_in
-from tests.services.test_jobs import sleep_forever, write_file
+from tests.services.test_jobs import sleep_forever, write_file, write_part
 
-assert write_file and sleep_forever  # registers the test kinds in this process
+assert write_file and sleep_forever and write_part  # registers the test kinds in this process
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -136,6 +136,20 @@ def test_a_job_goes_through_redis_to_an_rq_worker_process(rq_app, redis_queue, m
     assert written["pid"] != os.getpid()
     assert len(log.read_text().splitlines()) == 1
     assert redis_queue.count == 0
+
+
+def test_a_job_someone_asked_for_goes_ahead_of_the_parts_of_another(rq_app, redis_queue, make):
+    """RQ workers take the queue's head: parts (an export's packets) go to its tail, a job a
+    person asked for to its front, so that it waits for one running part at most."""
+    owner = make.person(name="Rae Queue")
+    with rq_app.app_context():
+        person = db.session.get(User, owner.id)
+        parts = [jobs.submit(person, "test_part", {"n": n}).id for n in range(2)]
+        db.session.commit()
+        asked = jobs.submit(person, "test_write", {}).id
+        db.session.commit()
+        order = [rq_backend.rq_id(rq_app, job_id) for job_id in (asked, *parts)]
+    assert redis_queue.job_ids == order
 
 
 def test_an_rq_job_over_the_time_limit_is_killed_and_failed(rq_app, redis_queue, make):

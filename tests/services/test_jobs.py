@@ -46,6 +46,12 @@ def write_file(params: dict, progress: jobs.Progress) -> jobs.Result:
     return jobs.Result(relative, params.get("name", "result.txt"))
 
 
+@jobs.register("test_part", label="Test part", listed=False)
+def write_part(params: dict, progress: jobs.Progress) -> jobs.Result:
+    """A part of another job (as an export's packets are): kept off the lists."""
+    return write_file(params, progress)
+
+
 @jobs.register("test_sleep", label="Test sleeper")
 def sleep_forever(params: dict, progress: jobs.Progress) -> jobs.Result:
     progress(5, "Sleeping")
@@ -245,6 +251,22 @@ def test_claims_never_hand_out_a_job_twice_nor_more_than_the_limit(app, ctx, per
     assert set(statuses) == {JobStatus.RUNNING}
     db.session.rollback()
     assert store.claim(ids[0]) is None  # a job delivered again (RQ) is not taken twice
+
+
+def test_a_job_someone_asked_for_is_claimed_before_the_parts_of_another(app, ctx, person, make):
+    """A cycle export queues a part per packet: a manager's one packet asked for afterwards must
+    not wait behind all of them. Among themselves, each kind goes oldest first."""
+    parts = [submit(person, "test_part", n=n) for n in range(3)]
+    other = make.person(name="Mo Later")
+    asked = [submit(person, "test_write"), submit(other, "test_write")]
+
+    claimed = [store.claim_next(10, 120) for _ in range(6)]
+
+    assert claimed == [
+        *((job_id, "test_write") for job_id in asked),
+        *((job_id, "test_part") for job_id in parts),
+        None,
+    ]
 
 
 def test_a_job_whose_worker_died_is_failed_instead_of_blocking_the_queue(app, ctx, person):

@@ -91,7 +91,10 @@ def enqueue(app: Flask, job_id: int, kind: str) -> None:
     """Hand one committed job to RQ; if Redis cannot be reached, the job fails with a reason.
 
     The task's module goes along, so that the worker (which builds no web app) can import it;
-    a kind this process does not know (a sweep in a work horse) is found by the job's process."""
+    a kind this process does not know (a sweep in a work horse) is found by the job's process.
+    A job someone asked for goes to the front of the queue, ahead of the parts of another job
+    (an export's packets), so that it waits for one part at most, not for all of them; behind
+    a long export, two such jobs run newest first."""
     known = registry.TASKS.get(kind)
     try:
         queue(app).enqueue_call(
@@ -102,6 +105,7 @@ def enqueue(app: Flask, job_id: int, kind: str) -> None:
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
             description=f"Rungs job {job_id}",
+            at_front=known is not None and known.listed,
         )
     except RedisError:
         log.exception("could not enqueue job %s", job_id)

@@ -123,7 +123,9 @@ def file_for_download(viewer: User, job_id: int) -> tuple[Job, BinaryIO]:
 
 
 def claim_next(limit: int, time_limit: int) -> tuple[int, str] | None:
-    """Take the oldest queued job, unless `limit` jobs run already: (id, kind) or None.
+    """Take the oldest queued job, unless `limit` jobs run already: (id, kind) or None. A job
+    someone asked for goes before the parts of another job (the 300 packets of a cycle export
+    would otherwise keep everyone else's packet waiting until the last of them).
 
     One transaction counts and claims; the UPDATE is conditional on the row still being queued,
     so two dispatchers (threads, processes, machines) never take the same job.
@@ -141,7 +143,7 @@ def claim_next(limit: int, time_limit: int) -> tuple[int, str] | None:
         row = connection.execute(
             select(Job.id, Job.kind)
             .where(Job.status == JobStatus.QUEUED)
-            .order_by(Job.created_at, Job.id)
+            .order_by(case((Job.kind.in_(registry.unlisted()), 1), else_=0), Job.created_at, Job.id)
             .limit(1)
         ).first()
         if row is None or not _take(connection, row.id):
