@@ -64,7 +64,7 @@ def render_cmd(case_id: int, output, view: str):
     help="Committee (everything) or candidate (no votes, voters or committee notes).",
 )
 def export_cmd(cycle_id: int, output: Path, view: str):
-    """Write the packet of every open case of cycle CYCLE_ID into one ZIP file.
+    """Write the packet of every case of cycle CYCLE_ID that was not withdrawn into one ZIP file.
 
     Packets whose data has not changed are taken from the record; the others are rendered and
     stored (as the operator, in the audit log). Runs here, not as a background job."""

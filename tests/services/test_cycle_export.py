@@ -186,8 +186,8 @@ def test_access_is_checked_by_the_export_each_part_and_the_zip_job(app, org):
     refused = submit_export(app, org.pm_a1, data.cycle_id, view="candidate")
     run_here(app, refused)
     assert row(app, refused).error == (
-        "H1 2027 has no open case whose candidate packet you may have, "
-        "so there is nothing to export."
+        "H1 2027 has no case whose candidate packet you may have (withdrawn cases are left "
+        "out), so there is nothing to export."
     )
 
     # The head, deactivated after asking: each part refuses.

@@ -57,7 +57,9 @@ def test_the_packet_job_stores_the_pdf_once_per_data_version(app, org):
     with app.app_context():
         packet = db.session.scalars(select(Packet)).one()
         assert pdf == storage.read(packet.file_path)  # a copy of the one on record
-        assert first.result_name == packets.download_name(packet)
+        # Named as the cycle's ZIP names it, with the data version: alice-pm-committee.pdf there.
+        name = f"alice-pm-committee-{packet.data_version[:8]}.pdf"
+        assert first.result_name == packets.download_name(packet) == name
         assert first.result_path != packet.file_path
         assert packet.generated_by_id == org.head.id
 
@@ -157,8 +159,8 @@ def test_a_cycle_without_cases_is_refused_clearly(app, org):
     job = run(app, org.head, "cycle_packets", cycle_id=data.cycle_id, view="candidate")
     assert job.status is JobStatus.FAILED
     assert job.error == (
-        "H1 2027 has no open case whose candidate packet you may have, "
-        "so there is nothing to export."
+        "H1 2027 has no case whose candidate packet you may have (withdrawn cases are left "
+        "out), so there is nothing to export."
     )
     with app.app_context(), pytest.raises(NotFoundError, match="no such promotion cycle"):
         params = {"cycle_id": data.cycle_id + 1, "view": "committee", "actor_id": org.head.id}

@@ -234,7 +234,8 @@ def zip_name(cycle_name: str, view: PacketView) -> str:
 
 
 def cases_of(actor: Any, cycle: PromotionCycle, view: PacketView) -> list[PromotionCase]:
-    """The cycle's open cases whose packet the actor may have in this view, by candidate name."""
+    """The cycle's cases, but withdrawn ones, whose packet the actor may have in this view, by
+    candidate name."""
     cases = _cases(
         select(PromotionCase).where(
             PromotionCase.cycle_id == cycle.id, PromotionCase.withdrawn_at.is_(None)
@@ -264,8 +265,8 @@ def _exported(actor: Any, cycle: PromotionCycle, view: PacketView) -> list[Promo
     cases = cases_of(actor, cycle, view)
     if not cases:
         raise ValidationError(
-            f"{cycle.name} has no open case whose {view.value} packet you may have, "
-            "so there is nothing to export."
+            f"{cycle.name} has no case whose {view.value} packet you may have (withdrawn "
+            "cases are left out), so there is nothing to export."
         )
     return cases
 

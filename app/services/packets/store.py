@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import NotFoundError
 from app.extensions import db
-from app.models import Packet, PacketView, PromotionCase
+from app.models import Packet, PacketView, PromotionCase, User
 from app.services import audit, storage
+from app.services.frameworks.keys import slugify
 from app.services.packets import access
 from app.services.packets.assembly import assemble
 from app.services.packets.rendering import data_version, html, render_html
@@ -94,9 +95,15 @@ def download(actor: Any, packet_id: int) -> tuple[Packet, BinaryIO]:
 
 
 def download_name(packet: Packet) -> str:
-    return (
-        f"promotion-packet-case-{packet.case_id}-{packet.view.value}-{packet.data_version[:8]}.pdf"
+    """'<candidate>-<view>-<data version>.pdf': as the packet is named in a cycle's ZIP, and
+    the version tells two downloads of changed data apart."""
+    name = db.session.scalar(
+        select(User.name)
+        .join(PromotionCase, PromotionCase.candidate_id == User.id)
+        .where(PromotionCase.id == packet.case_id)
     )
+    person = slugify(name or "", "candidate")
+    return f"{person}-{packet.view.value}-{packet.data_version[:8]}.pdf"
 
 
 def _stored(case_id: int, view: PacketView, version: str) -> Packet | None:
