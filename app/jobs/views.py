@@ -41,7 +41,7 @@ def show(job_id: int):
     page = jobs.job_page(_actor(), job_id)
     if not page.job.status.is_finished:
         jobs.ensure_dispatching()
-    return render_template("jobs/show.html", job=page.job, label=page.label)
+    return render_template("jobs/show.html", job=page.job, label=page.label, about=page.about)
 
 
 @bp.get("/jobs/<int:job_id>/status")

@@ -79,7 +79,10 @@ def test_asking_starts_a_job_then_the_pdf_is_served_from_disk(app, org, sample, 
     assert "not made yet" in not_yet.get_data(as_text=True)
     listed = pm.get("/jobs").get_data(as_text=True)
     assert "Career path PDF" in listed and "career path PDFs" in listed
-    assert "Waiting for a worker" in pm.get(f"/jobs/{job_id}").get_data(as_text=True)
+    job_page = pm.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "Waiting for a worker" in job_page
+    version = '<a href="/frameworks/sample/v1/">Sample, version 1</a>'
+    assert f'<p class="job-about">For {version}</p>' in job_page
 
     with app.app_context():
         jobs.run_pending(app)  # renders in the job's own process, with the runner's limits

@@ -88,6 +88,10 @@ def test_generate_runs_as_a_job_and_the_version_is_listed_and_downloaded(app, or
 
     job_page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Your file is ready." in job_page
+    # The page names whose packet it made, and leads back to the case.
+    about = "Alice Pm&#39;s committee packet, H1 2027"
+    assert f"<title>Promotion packet: {about}" in job_page
+    assert f'<p class="job-about">For <a href="/cases/{case_id}">{about}</a></p>' in job_page
     with client.get(f"/jobs/{job_id}/download") as job_file:
         job_pdf = job_file.data
     assert job_file.status_code == 200 and job_pdf[:5] == b"%PDF-"
@@ -187,6 +191,9 @@ def test_the_head_exports_the_cycle_as_a_zip_job(app, org, cycle):
         client.post_form(f"/promotions/{cycle.cycle_id}/packets", {"view": "candidate"})
     )
     run_jobs(app)
+    job_page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    link = f'<a href="/promotions/{cycle.cycle_id}">H1 2027, candidate packets</a>'
+    assert f'<p class="job-about">For {link}</p>' in job_page
     with client.get(f"/jobs/{job_id}/download") as response:
         assert response.status_code == 200
         content = response.data
@@ -208,3 +215,18 @@ def test_only_the_head_may_export_a_cycle(app, org, cycle):
     assert "Export every packet" not in page
     response = client.post_form(f"/promotions/{cycle.cycle_id}/packets", {"view": "committee"})
     assert response.status_code == 403
+
+
+def test_a_job_page_names_what_the_job_is_for_only_while_its_viewer_may_see_it(
+    app, org, cycle, case_id
+):
+    """A job's page is its creator's; what it was for may since have become hidden to them."""
+    packet = {"case_id": case_id, "view": "committee"}
+    with app.app_context():
+        head, candidate = db.session.get(User, org.head.id), db.session.get(User, org.pm_a1.id)
+        assert jobs.about(head, "packet", packet).text == "Alice Pm's committee packet, H1 2027"
+        assert jobs.about(candidate, "packet", packet) is None  # not their view of it
+        assert jobs.about(candidate, "cycle_packets", {"cycle_id": cycle.cycle_id}) is None
+        assert jobs.about(head, "packet", {"case_id": "1; drop", "view": "committee"}) is None
+        assert jobs.about(head, "packet", {**packet, "view": "everything"}) is None
+        assert jobs.about(head, "send_messages", {}) is None  # a kind that names nothing

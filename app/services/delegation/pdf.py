@@ -14,11 +14,13 @@ import shutil
 from typing import Any
 
 from flask import render_template
+from sqlalchemy import select
 
+from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded
-from app.models import Job, User
+from app.models import DelegationBoard, Job, User
 from app.services import jobs, pdf_files, storage
 from app.services.delegation import pages
 
@@ -69,7 +71,20 @@ def request_pdf(actor: User, page: pages.BoardPage) -> str | Job:
     return found or jobs.submit(actor, KIND, {"person_id": page.person_id, "actor_id": actor.id})
 
 
-@jobs.register(KIND, label="Delegation board PDF")
+def _about(viewer: User, params: dict[str, Any]) -> jobs.About | None:
+    """Names the board ("Sofia Reyes's delegation board") and leads back to it, while the
+    viewer may read it."""
+    person_id = params.get("person_id")
+    if not isinstance(person_id, int):
+        return None
+    board = db.session.scalar(select(DelegationBoard).where(DelegationBoard.person_id == person_id))
+    if board is None or not policy.can(viewer, "delegation.view", board):
+        return None
+    name = db.session.scalar(select(User.name).where(User.id == person_id))
+    return jobs.About(f"{name}'s delegation board", "delegation.board", {"person_id": person_id})
+
+
+@jobs.register(KIND, label="Delegation board PDF", about=_about)
 def render_board(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result:
     """The board's PDF for the person who asked; access is checked again (the job may run a
     while after the request)."""

@@ -21,7 +21,7 @@ from app import policy
 from app.core.errors import NotFoundError
 from app.extensions import db
 from app.infra.pdf_text import bounded_text
-from app.models import FrameworkVersion, Job, User
+from app.models import Framework, FrameworkVersion, Job, User
 from app.services import jobs, pdf_files, storage
 from app.services.frameworks import store
 
@@ -80,7 +80,22 @@ def request_pdf(actor: User, version: FrameworkVersion) -> str | Job:
     )
 
 
-@jobs.register(KIND, label="Career path PDF")
+def _about(viewer: User, params: dict[str, Any]) -> jobs.About | None:
+    """Names the version ("Product Management, version 2") and leads back to its matrix,
+    while the viewer may read it."""
+    version_id = params.get("version_id")
+    version = db.session.get(FrameworkVersion, version_id) if isinstance(version_id, int) else None
+    if version is None or not policy.can(viewer, "framework_version.view", version):
+        return None
+    framework = db.session.get(Framework, version.framework_id)
+    return jobs.About(
+        f"{version.name}, version {version.number}",
+        "frameworks.version",
+        {"slug": framework.slug, "number": version.number},
+    )
+
+
+@jobs.register(KIND, label="Career path PDF", about=_about)
 def render_version(params: dict[str, Any], progress: jobs.Progress) -> jobs.Result:
     """The version's PDF, for the person who asked: rendered unless this content was rendered
     already; the job's file is a copy. Access is checked again: the job may run a while after

@@ -22,9 +22,11 @@ workers run them (rq_backend.py). Only the person who submitted a job sees it (g
 from app.services.jobs.backends import ensure_dispatching, run_pending, submit, sweep, uses_redis
 from app.services.jobs.registry import (
     WAITED_FOR,
+    About,
     Progress,
     Result,
     Waiting,
+    about,
     label,
     output_file,
     register,
@@ -43,9 +45,11 @@ from app.services.jobs.store import (
 
 __all__ = [
     "WAITED_FOR",
+    "About",
     "Progress",
     "Result",
     "Waiting",
+    "about",
     "ensure_dispatching",
     "file_for_download",
     "get",

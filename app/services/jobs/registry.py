@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+
+from app.core.errors import ForbiddenError, NotFoundError
 
 Progress = Callable[[int, str], None]
 
@@ -47,18 +49,35 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class About:
+    """What one job is for, as its page names it ("Alice Pm's committee packet, H1 2027") and
+    the page it came from, as an endpoint and its values (none: no page to go back to)."""
+
+    text: str
+    endpoint: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+# about(viewer, params): what the job is for, or None when the viewer may no longer see it.
+Describe = Callable[[Any, dict[str, Any]], About | None]
+
+
+@dataclass(frozen=True)
 class Task:
     kind: str
     label: str
     module: str  # imported by the process that runs the task, which registers it again
     run: Callable[[dict[str, Any], Progress], Result | Waiting]
     listed: bool = True  # on the person's list of jobs (a part of another job is not)
+    about: Describe | None = None
 
 
 TASKS: dict[str, Task] = {}
 
 
-def register(kind: str, *, label: str, listed: bool = True) -> Callable:
+def register(
+    kind: str, *, label: str, listed: bool = True, about: Describe | None = None
+) -> Callable:
     """Make `task(params, progress) -> Result` the task of jobs of `kind`.
 
     The task runs in a separate process with its own app context and database session; it reads
@@ -67,6 +86,8 @@ def register(kind: str, *, label: str, listed: bool = True) -> Callable:
     Define tasks at module level: the process that runs one imports `module` to find it again.
     A task may return Waiting instead, to finish after jobs it submitted; those jobs' kind is
     registered with `listed=False` when they are parts the person need not see on their list.
+    `about(viewer, params)` names what one job is for on its page, checking that the viewer
+    may still see it (None otherwise).
     """
     if len(kind) > 40:
         raise ValueError(f"job kind {kind!r} is longer than 40 characters")
@@ -76,7 +97,12 @@ def register(kind: str, *, label: str, listed: bool = True) -> Callable:
         if known is not None and known.module != function.__module__:
             raise ValueError(f"job kind {kind!r} is registered twice ({known.module})")
         TASKS[kind] = Task(
-            kind=kind, label=label, module=function.__module__, run=function, listed=listed
+            kind=kind,
+            label=label,
+            module=function.__module__,
+            run=function,
+            listed=listed,
+            about=about,
         )
         return function
 
@@ -96,6 +122,17 @@ def task(kind: str, module: str | None = None) -> Task:
 def label(kind: str) -> str:
     known = TASKS.get(kind)
     return known.label if known else kind.replace("_", " ").capitalize()
+
+
+def about(viewer: Any, kind: str, params: dict[str, Any]) -> About | None:
+    """What a job of `kind` with `params` is for, if its kind says and the viewer may see it."""
+    known = TASKS.get(kind)
+    if known is None or known.about is None:
+        return None
+    try:
+        return known.about(viewer, params)
+    except (NotFoundError, ForbiddenError):
+        return None
 
 
 def unlisted() -> list[str]:

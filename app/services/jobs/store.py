@@ -72,15 +72,17 @@ def jobs_page(viewer: User, page: int) -> JobsPage:
 
 @dataclass(frozen=True)
 class JobPage:
-    """One job's page: the job (its creator's only) and what its kind is called."""
+    """One job's page: the job (its creator's only), what its kind is called and what this
+    one is for (None: its kind does not say, or the viewer may no longer see it)."""
 
     job: Job
     label: str
+    about: registry.About | None = None
 
 
 def job_page(viewer: User, job_id: int) -> JobPage:
     job = get_for(viewer, job_id)
-    return JobPage(job, registry.label(job.kind))
+    return JobPage(job, registry.label(job.kind), registry.about(viewer, job.kind, job.params))
 
 
 def recent(viewer: User, page: int) -> Pagination:

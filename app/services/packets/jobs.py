@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.infra.text import inert_csv_cell
@@ -102,7 +103,33 @@ def _view(value: Any) -> PacketView:
         raise NotFoundError("Not found.") from None
 
 
-@jobs.register("packet", label="Promotion packet")
+def _about_packet(viewer: Any, params: dict) -> jobs.About | None:
+    """Names the packet ("Alice Pm's committee packet, H1 2027") and leads back to its case,
+    while the viewer may have it."""
+    case_id, view = params.get("case_id"), _view(params.get("view"))
+    case = db.session.get(PromotionCase, case_id) if isinstance(case_id, int) else None
+    if case is None or not access.may_get(viewer, case, view):
+        return None
+    name, cycle = db.session.execute(
+        select(User.name, PromotionCycle.name)
+        .join(PromotionCase, PromotionCase.candidate_id == User.id)
+        .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
+        .where(PromotionCase.id == case.id)
+    ).one()
+    return jobs.About(f"{name}'s {view.value} packet, {cycle}", "cycles.case", {"case_id": case.id})
+
+
+def _about_export(viewer: Any, params: dict) -> jobs.About | None:
+    """Names the export ("H1 2027, committee packets") and leads back to its cycle, while the
+    viewer runs the cycle."""
+    cycle_id, view = params.get("cycle_id"), _view(params.get("view"))
+    cycle = db.session.get(PromotionCycle, cycle_id) if isinstance(cycle_id, int) else None
+    if cycle is None or not policy.can(viewer, "cycles.manage", cycle):
+        return None
+    return jobs.About(f"{cycle.name}, {view.value} packets", "cycles.show", {"cycle_id": cycle.id})
+
+
+@jobs.register("packet", label="Promotion packet", about=_about_packet)
 def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     """One case's packet in one view: the stored PDF when its data has not changed, else a new
     render on record; the job's file is a copy of it."""
@@ -137,10 +164,11 @@ def _generate(params: dict, progress: jobs.Progress) -> Packet:
     return packet
 
 
-@jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)")
+@jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)", about=_about_export)
 def export_cycle(params: dict, progress: jobs.Progress) -> jobs.Result | jobs.Waiting:
-    """Every open case of the cycle that the person may have in this view, as one ZIP: first a
-    job per packet, then (run again once they ended) the ZIP of what they stored."""
+    """Every case of the cycle (but withdrawn ones) that the person may have in this view, as
+    one ZIP: first a job per packet, then (run again once they ended) the ZIP of what they
+    stored."""
     actor = _actor(params.get("actor_id"))
     view = _view(params.get("view"))
     cycle_id = params.get("cycle_id")
