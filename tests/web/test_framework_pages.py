@@ -325,7 +325,9 @@ def test_matrix_shows_levels_by_track_and_competencies_by_area(reader, crafted):
     details = re.search(r'<details class="indicators screen-only">(.*?)</details>', html, re.S)
     assert details is not None
     summary = text_of_fragment(details.group(1))
-    assert summary.startswith("Criteria, examples and signals (3)")
+    # Each says which cell it opens, to a screen reader listing the page's controls.
+    assert summary.startswith("Criteria, examples and signals of Customer research at L1 (3)")
+    assert '<span class="visually-hidden"> of Customer research at L1</span>' in details.group(1)
     assert "Six interviews this half." in summary and "The team reads the notes." in summary
     assert '<div class="indicators print-only">' in html
 
@@ -354,7 +356,8 @@ def test_a_cells_measure_is_read_with_its_expectation_before_the_rest(reader, cr
     matrix = text_of(reader.get(MATRIX))
     expectation = "Joins customer interviews and writes up what was learned within a day."
     # Stored last, shown first: right after the expectation, not folded with the indicators.
-    assert f"{expectation} Measure {measure} Criteria, examples and signals (3)" in matrix
+    summary = "Criteria, examples and signals of Customer research at L1 (3)"
+    assert f"{expectation} Measure {measure} {summary}" in matrix
     level = text_of(reader.get("/frameworks/crafted/v1/levels/L1"))
     assert f"{expectation} Measure {measure} Criteria Six interviews" in level
     # One label everywhere; what a measure is, said once above the cells and in its tooltip.
