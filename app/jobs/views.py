@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, jsonify, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from app import access
+from app.core.errors import ValidationError
 from app.downloads import send_stored
 from app.extensions import db
 from app.infra import file_types
@@ -41,7 +42,29 @@ def show(job_id: int):
     page = jobs.job_page(_actor(), job_id)
     if not page.job.status.is_finished:
         jobs.ensure_dispatching()
-    return render_template("jobs/show.html", job=page.job, label=page.label, about=page.about)
+    return render_template(
+        "jobs/show.html",
+        job=page.job,
+        label=page.label,
+        about=page.about,
+        may_cancel=page.may_cancel,
+    )
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@access.requires(ROUTE_RULE)
+def cancel(job_id: int):
+    """Cancel a job that has not finished (an export of the wrong packets, say); back to its
+    page, which says so or why it could not be."""
+    try:
+        jobs.cancel(_actor(), job_id)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("The job was cancelled.", "success")
+    return redirect(url_for("jobs.show", job_id=job_id), code=303)
 
 
 @bp.get("/jobs/<int:job_id>/status")

@@ -21,6 +21,7 @@ class JobStatus(enum.StrEnum):
     WAITING = "waiting"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # by the person who started it; its parts and process are stopped
 
     @property
     def label(self) -> str:
@@ -29,7 +30,7 @@ class JobStatus(enum.StrEnum):
 
     @property
     def is_finished(self) -> bool:
-        return self in (JobStatus.DONE, JobStatus.FAILED)
+        return self in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class Job(Base):

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus, User
 from app.models.base import utcnow
 from app.services import jobs
-from app.services.jobs import store
+from app.services.jobs import runner, store
 
 MB = 1024 * 1024
 
@@ -50,6 +50,14 @@ def write_file(params: dict, progress: jobs.Progress) -> jobs.Result:
 def write_part(params: dict, progress: jobs.Progress) -> jobs.Result:
     """A part of another job (as an export's packets are): kept off the lists."""
     return write_file(params, progress)
+
+
+@jobs.register("test_split", label="Test split")
+def split(params: dict, progress: jobs.Progress) -> jobs.Result | jobs.Waiting:
+    """Submit two parts and wait for them (as a cycle export does)."""
+    actor = db.session.get(User, params["actor_id"])
+    parts = [jobs.submit(actor, "test_part", {"n": n}).id for n in range(2)]
+    return jobs.Waiting(parts, unit="parts")
 
 
 @jobs.register("test_sleep", label="Test sleeper")
@@ -267,6 +275,104 @@ def test_a_job_someone_asked_for_is_claimed_before_the_parts_of_another(app, ctx
         *((job_id, "test_part") for job_id in parts),
         None,
     ]
+
+
+# --- cancelling ---------------------------------------------------------------------------------
+
+
+def test_a_queued_job_cancelled_never_starts(app, ctx, person, make):
+    job_id = submit(person, "test_write")
+    with pytest.raises(NotFoundError):  # someone else's job is not found, let alone cancelled
+        store.cancel(make.person(name="Not Theirs"), job_id)
+
+    store.cancel(db.session.get(User, person.id), job_id)
+    db.session.commit()
+
+    assert store.claim_next(10, 120) is None and store.claim(job_id) is None
+    job = reload(job_id)
+    assert (job.status, job.message, job.status.label) == (
+        JobStatus.CANCELLED,
+        "Cancelled",
+        "Cancelled",
+    )
+    assert job.status.is_finished and job.finished_at is not None
+    assert (
+        db.session.scalar(
+            select(AuditEvent.actor_id).where(
+                AuditEvent.action == "job.cancelled", AuditEvent.entity_id == job_id
+            )
+        )
+        == person.id
+    )
+    with pytest.raises(ValidationError, match=r"This job has already been cancelled\."):
+        store.cancel(db.session.get(User, person.id), job_id)
+
+
+def test_a_finished_job_or_a_part_cannot_be_cancelled(app, ctx, person):
+    done, part = submit(person, "test_write"), submit(person, "test_part")
+    jobs.run_pending(app)
+    me = db.session.get(User, person.id)
+    with pytest.raises(ValidationError, match=r"This job has already finished\."):
+        store.cancel(me, done)
+    with pytest.raises(ValidationError, match="a part of another job: cancel that job instead"):
+        store.cancel(me, submit(person, "test_part"))
+    assert reload(done).status is JobStatus.DONE and reload(part).status is JobStatus.DONE
+
+
+def test_a_running_job_cancelled_has_its_process_stopped(app, ctx, person, tmp_path):
+    never = tmp_path / "never"  # the task would wait 30 s for it
+    job_id = submit(person, "test_write", wait_for=str(never))
+    runner = threading.Thread(target=jobs.run_pending, args=(app,))
+    runner.start()
+    try:
+        wait_for(job_id, lambda job: job.progress == 40)
+        store.cancel(db.session.get(User, person.id), job_id)
+        db.session.commit()
+        stopped = time.monotonic()
+        runner.join(20)  # the supervisor looks every CANCEL_CHECK_SECONDS
+        assert not runner.is_alive()
+        assert time.monotonic() - stopped < 15  # not the task's 30 s wait
+    finally:
+        never.touch()
+        runner.join(60)
+    job = reload(job_id)
+    assert (job.status, job.message, job.result_path) == (JobStatus.CANCELLED, "Cancelled", None)
+
+
+def run_here(app, job_id: int, kind: str) -> None:
+    """The claimed job's task, run in this process as its child would run it."""
+    runner.run_child(app, {"job_id": job_id, "kind": kind, "module": None, "memory_mb": 0})
+
+
+def test_cancelling_a_waiting_job_cancels_its_unfinished_parts(app, ctx, person):
+    me = db.session.get(User, person.id)
+    export = submit(person, "test_split", actor_id=person.id)
+    assert store.claim_next(10, 120) == (export, "test_split")
+    run_here(app, export, "test_split")
+    first, second = reload(export).params[jobs.WAITED_FOR]
+    assert reload(export).status is JobStatus.WAITING
+    assert store.claim(first) == "test_part"  # one part runs, the other is still queued
+
+    store.cancel(me, export)
+    db.session.commit()
+
+    assert [reload(i).status for i in (export, first, second)] == [JobStatus.CANCELLED] * 3
+    assert store.settle_waiting() == [] and store.claim_next(10, 120) is None
+
+
+def test_a_job_cancelled_while_it_submits_its_parts_hands_none_out(app, ctx, person):
+    """The person cancels while the task runs: when it ends by waiting for the parts it
+    submitted, none of them is kept (nothing would ever collect them)."""
+    export = submit(person, "test_split", actor_id=person.id)
+    assert store.claim(export) == "test_split"
+    store.cancel(db.session.get(User, person.id), export)
+    db.session.commit()
+
+    run_here(app, export, "test_split")
+
+    assert reload(export).status is JobStatus.CANCELLED
+    assert db.session.scalars(select(Job.id).where(Job.kind == "test_part")).all() == []
+    db.session.rollback()
 
 
 def test_a_job_whose_worker_died_is_failed_instead_of_blocking_the_queue(app, ctx, person):

@@ -20,9 +20,9 @@ from app.models import AuditEvent, Job, JobStatus
 from app.models.base import utcnow
 from app.services import jobs
 from tests.factories import sign_in
-from tests.services.test_jobs import write_file
+from tests.services.test_jobs import write_file, write_part
 
-assert write_file  # registers the "test_write" kind in this process
+assert write_file and write_part  # registers the "test_write" and "test_part" kinds here
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def add_job(app, person, status: JobStatus, **values) -> int:
             path.write_bytes(b"%PDF-1.7 the packet")
             values.setdefault("result_name", "Packet \u2013 Alice.pdf")
         job = Job(
-            kind="test_write",
+            kind=values.pop("kind", "test_write"),
             params={},
             status=status,
             created_by_id=person.id,
@@ -131,6 +131,35 @@ def test_the_download_is_an_attachment_that_is_never_sniffed_and_is_audited(app,
         assert [(e.action, e.actor_id, e.entity_id) for e in events] == [
             ("job.downloaded", owner.id, job_id)
         ]
+
+
+def test_the_person_cancels_an_unfinished_job_from_its_page(app, owner, stranger):
+    job_id = add_job(app, owner, JobStatus.RUNNING, progress=40, message="Rendering")
+    client = signed_in(app, owner)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert f'<form method="post" action="/jobs/{job_id}/cancel" class="job-cancel">' in html
+    assert '<button type="submit" class="button">Cancel this job</button>' in html
+    assert signed_in(app, stranger).post_form(f"/jobs/{job_id}/cancel", {}).status_code == 404
+
+    answer = client.post_form(f"/jobs/{job_id}/cancel", {})
+
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/jobs/{job_id}")
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "The job was cancelled." in page and "You cancelled this job" in page
+    assert "job-status-cancelled" in page
+    assert "Cancel this job" not in page and "jobs.js" not in page and "/download" not in page
+    assert client.get(f"/jobs/{job_id}/status").get_json()["finished"] is True
+    client.post_form(f"/jobs/{job_id}/cancel", {})  # again, from a page left open
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "This job has already been cancelled." in page
+
+
+def test_finished_jobs_and_parts_offer_no_cancel(app, owner):
+    for status, kind in [(JobStatus.DONE, "test_write"), (JobStatus.QUEUED, "test_part")]:
+        job_id = add_job(app, owner, status, kind=kind)
+        assert "Cancel this job" not in signed_in(app, owner).get(f"/jobs/{job_id}").get_data(
+            as_text=True
+        )
 
 
 @pytest.mark.parametrize("suffix", ["", "/status", "/download"])

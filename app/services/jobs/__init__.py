@@ -33,6 +33,7 @@ from app.services.jobs.registry import (
     result_file,
 )
 from app.services.jobs.store import (
+    cancel,
     file_for_download,
     get,
     get_for,
@@ -50,6 +51,7 @@ __all__ = [
     "Result",
     "Waiting",
     "about",
+    "cancel",
     "ensure_dispatching",
     "file_for_download",
     "get",

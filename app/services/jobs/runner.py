@@ -42,6 +42,8 @@ ORPHAN_GRACE = 5  # seconds past the time limit after which an orphaned child en
 # evidence page keeping 0.29 of its throughput while two packets rendered at normal priority,
 # and about all of it at this one.
 NICENESS = 10
+# How often a supervisor looks whether its job was cancelled, to stop the child's process.
+CANCEL_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,12 @@ def supervise(
         process.stdin.close()
     except BrokenPipeError:
         pass  # it died at once; its exit code says how
-    exitcode = _wait(process, started + limits.seconds, heartbeat, app)
+    exitcode = _wait(process, started + limits.seconds, heartbeat, app, job_id)
+    if exitcode is CANCELLED:
+        process.kill()
+        process.wait()
+        log.info("job %s (%s) cancelled after %.1f s", job_id, kind, time.monotonic() - started)
+        return
     if exitcode is None:
         process.kill()
         process.wait()
@@ -113,11 +120,21 @@ def supervise(
         _fail(app, job_id, "The job ended without recording a result.")
 
 
+CANCELLED = "cancelled"  # what _wait returns for a job cancelled while its child ran
+
+
 def _wait(
-    process: subprocess.Popen, deadline: float, heartbeat: Heartbeat | None, app: Flask
-) -> int | None:
-    """The child's exit code, or None when it still runs at `deadline` (time.monotonic)."""
-    every = float(app.config.get("JOB_HEARTBEAT_SECONDS") or 5) if heartbeat else None
+    process: subprocess.Popen,
+    deadline: float,
+    heartbeat: Heartbeat | None,
+    app: Flask,
+    job_id: int,
+) -> int | str | None:
+    """The child's exit code; None when it still runs at `deadline` (time.monotonic); CANCELLED
+    when its job was cancelled meanwhile (looked up every CANCEL_CHECK_SECONDS)."""
+    every = CANCEL_CHECK_SECONDS
+    if heartbeat is not None:
+        every = min(every, float(app.config.get("JOB_HEARTBEAT_SECONDS") or 5))
     while True:
         if heartbeat is not None:
             heartbeat()
@@ -125,9 +142,11 @@ def _wait(
         if left <= 0:
             return process.poll()
         try:
-            return process.wait(min(left, every) if every else left)
+            return process.wait(min(left, every))
         except subprocess.TimeoutExpired:
-            continue
+            with app.app_context():
+                if store.is_cancelled(job_id):
+                    return CANCELLED
 
 
 # A fresh interpreter (not a fork: nothing of the parent's threads, locks or connections), which
@@ -203,8 +222,10 @@ def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb:
         session.commit()  # end the read transaction before the task's long work
         result = task.run(dict(params), _Progress(job_id))
         if isinstance(result, registry.Waiting):
-            store.wait(job_id, params, result)
-            session.commit()  # the parts the task submitted go to workers with this commit
+            if store.wait(job_id, params, result):
+                session.commit()  # the parts the task submitted go to workers with this commit
+            else:
+                session.rollback()  # cancelled meanwhile: no part is handed out
             return
         path = registry.result_file(result.path)
         if not path.is_file():

@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select, text, update
 
 from app import policy
-from app.core.errors import NotFoundError
+from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
@@ -48,6 +48,44 @@ class JobsPage:
     labels: dict[str, str]
 
 
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
+
+
+def cancel(actor: User, job_id: int) -> Job:
+    """Cancel the actor's unfinished job in the caller's transaction: it never starts, or its
+    process is stopped by its supervisor within CANCEL_CHECK_SECONDS; a job waiting for parts
+    cancels the parts not yet finished (an export stops rendering packets). A finished job, or
+    a part of another job (cancel that one), is refused."""
+    job = get_for(actor, job_id)
+    if job.status.is_finished:
+        raise ValidationError(f"This job has already {_ended(job.status)}.")
+    if job.kind in registry.unlisted():
+        raise ValidationError("This is a part of another job: cancel that job instead.")
+    ids = [job.id]
+    if job.status is JobStatus.WAITING:
+        ids += [i for i in job.params.get(registry.WAITED_FOR) or [] if isinstance(i, int)]
+    db.session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.status.in_(UNFINISHED))
+        .values(status=JobStatus.CANCELLED, message="Cancelled", finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(job)
+    audit.record(actor, "job.cancelled", job)
+    return job
+
+
+def _ended(status: JobStatus) -> str:
+    return {JobStatus.DONE: "finished", JobStatus.FAILED: "failed"}.get(status, "been cancelled")
+
+
+def is_cancelled(job_id: int) -> bool:
+    """Whether the job was cancelled (read by its supervisor, outside any session)."""
+    with db.engine.connect() as connection:
+        status = connection.scalar(select(Job.status).where(Job.id == job_id))
+    return status is JobStatus.CANCELLED
+
+
 def unfinished_for(actor: User, kind: str, **params: Any) -> Job | None:
     """The actor's newest queued or running job of `kind` whose params hold these values: asking
     twice for the same file waits for the job already on its way instead of starting another."""
@@ -56,7 +94,7 @@ def unfinished_for(actor: User, kind: str, **params: Any) -> Job | None:
         .where(
             Job.created_by_id == actor.id,
             Job.kind == kind,
-            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING]),
+            Job.status.in_(UNFINISHED),
         )
         .order_by(Job.id.desc())
     )
@@ -78,6 +116,11 @@ class JobPage:
     job: Job
     label: str
     about: registry.About | None = None
+
+    @property
+    def may_cancel(self) -> bool:
+        """Unfinished and not a part of another job (that one is cancelled instead)."""
+        return not self.job.status.is_finished and self.job.kind not in registry.unlisted()
 
 
 def job_page(viewer: User, job_id: int) -> JobPage:
@@ -282,7 +325,7 @@ def _settle(connection, job_id: int, params: dict[str, Any]) -> bool:
     unfinished = sum(
         counts.get(s, 0) for s in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
     )
-    failed = counts.get(JobStatus.FAILED, 0)
+    failed = counts.get(JobStatus.FAILED, 0) + counts.get(JobStatus.CANCELLED, 0)
     finished = len(ids) - unfinished  # a part deleted since counts as finished
     message = waiting_message(finished, len(ids), unit, failed)
     percent = WAITING_FROM + WAITING_SHARE * finished // max(len(ids), 1)
@@ -306,15 +349,16 @@ def waiting_message(finished: int, total: int, unit: str, failed: int = 0) -> st
     return f"{finished} of {total} {unit}" + (f" ({failed} failed)" if failed else "")
 
 
-def wait(job_id: int, params: dict[str, Any], waiting: registry.Waiting) -> None:
+def wait(job_id: int, params: dict[str, Any], waiting: registry.Waiting) -> bool:
     """Mark the running job waiting for `waiting.jobs`, in the task's session (the caller
-    commits: the same commit hands the parts to workers)."""
+    commits: the same commit hands the parts to workers). False when it no longer runs (it was
+    cancelled meanwhile): the caller must roll back, so that no part is handed out."""
     params = {
         **params,
         registry.WAITED_FOR: list(waiting.jobs),
         registry.WAITING_UNIT: waiting.unit,
     }
-    db.session.execute(
+    marked = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
         .values(
@@ -324,6 +368,7 @@ def wait(job_id: int, params: dict[str, Any], waiting: registry.Waiting) -> None
             message=waiting_message(0, len(waiting.jobs), waiting.unit),
         )
     )
+    return marked.rowcount == 1
 
 
 def clip(message: str) -> str:
