@@ -125,7 +125,9 @@ class JobPage:
 
 def job_page(viewer: User, job_id: int) -> JobPage:
     job = get_for(viewer, job_id)
-    return JobPage(job, registry.label(job.kind), registry.about(viewer, job.kind, job.params))
+    return JobPage(
+        job, registry.label(job.kind), registry.about(viewer, job.kind, job.params or {})
+    )
 
 
 def recent(viewer: User, page: int) -> Pagination:
