@@ -63,7 +63,8 @@ def cancel(actor: User, job_id: int) -> Job:
         raise ValidationError("This is a part of another job: cancel that job instead.")
     ids = [job.id]
     if job.status is JobStatus.WAITING:
-        ids += [i for i in job.params.get(registry.WAITED_FOR) or [] if isinstance(i, int)]
+        waited = (job.params or {}).get(registry.WAITED_FOR) or []
+        ids += [i for i in waited if isinstance(i, int)]
     db.session.execute(
         update(Job)
         .where(Job.id.in_(ids), Job.status.in_(UNFINISHED))
