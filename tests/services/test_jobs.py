@@ -60,6 +60,22 @@ def split(params: dict, progress: jobs.Progress) -> jobs.Result | jobs.Waiting:
     return jobs.Waiting(parts, unit="parts")
 
 
+@jobs.register("test_records", label="Test record")
+def record_something(params: dict, progress: jobs.Progress) -> jobs.Result:
+    """Wait for the test's signal, then put a row on record and report progress (as a packet
+    job stores its packet): the row is kept only with the progress."""
+    from app.services import audit
+
+    progress(10, "Waiting")
+    deadline = time.monotonic() + 30
+    while not os.path.exists(params["go_on"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    actor = db.session.get(User, params["actor_id"])
+    audit.record(actor, "test.recorded", actor)
+    progress(90, "Recorded")
+    return write_file(params, progress)
+
+
 @jobs.register("test_sleep", label="Test sleeper")
 def sleep_forever(params: dict, progress: jobs.Progress) -> jobs.Result:
     progress(5, "Sleeping")
@@ -342,6 +358,32 @@ def test_a_running_job_cancelled_has_its_process_stopped(app, ctx, person, tmp_p
 def run_here(app, job_id: int, kind: str) -> None:
     """The claimed job's task, run in this process as its child would run it."""
     runner.run_child(app, {"job_id": job_id, "kind": kind, "module": None, "memory_mb": 0})
+
+
+def test_what_a_job_did_since_its_last_progress_is_not_kept_once_cancelled(
+    app, ctx, person, tmp_path, monkeypatch
+):
+    """The person cancels while a packet renders; the render ends before the supervisor stops
+    the process: the packet must not be put on record (QA saw one kept)."""
+    monkeypatch.setattr(runner, "CANCEL_CHECK_SECONDS", 60.0)  # the process outlives the cancel
+    go_on = tmp_path / "go-on"
+    job_id = submit(person, "test_records", actor_id=person.id, go_on=str(go_on))
+    worker = threading.Thread(target=jobs.run_pending, args=(app,))
+    worker.start()
+    try:
+        wait_for(job_id, lambda job: job.progress == 10)
+        store.cancel(db.session.get(User, person.id), job_id)
+        db.session.commit()
+    finally:
+        go_on.touch()
+        worker.join(60)
+    assert not worker.is_alive()
+
+    job = reload(job_id)
+    assert (job.status, job.progress, job.result_path) == (JobStatus.CANCELLED, 10, None)
+    recorded = select(AuditEvent.id).where(AuditEvent.action == "test.recorded")
+    assert db.session.scalars(recorded).all() == []
+    db.session.rollback()
 
 
 def test_cancelling_a_waiting_job_cancels_its_unfinished_parts(app, ctx, person):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,6 +241,8 @@ def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb:
             result_name=(result.name or path.name)[:200],
             finished_at=utcnow(),
         )
+    except Stopped:
+        session.rollback()  # cancelled (or failed by a sweep): nothing since its last progress
     except MemoryError:
         session.rollback()
         _fail_here(job_id, out_of_memory(memory_mb), "Out of memory")
@@ -256,27 +259,42 @@ def _run_task(app: Flask, job_id: int, kind: str, module: str | None, memory_mb:
         )
 
 
+class Stopped(BaseException):  # a signal to stop, as asyncio.CancelledError is
+    """Raised in a task by its progress (or its result) once its job no longer runs: cancelled
+    by the person, or failed by a sweep. A BaseException, so that a task's `except Exception`
+    cannot swallow it; the task's session is rolled back, so what it did since its last
+    progress (a packet put on record, a file stored) is not kept."""
+
+
 def _update(job_id: int, **values: Any) -> None:
+    """Write the running job's row and commit the task's session with it; Stopped (after a
+    rollback) when the job no longer runs. The row is locked by the UPDATE until the commit,
+    so a cancel comes either before (nothing kept) or after (all of it kept)."""
     from app.extensions import db
 
-    db.session.execute(
+    updated = db.session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values)
     )
+    if updated.rowcount != 1:
+        db.session.rollback()
+        raise Stopped
     db.session.commit()
 
 
 def _fail_here(job_id: int, error: str, message: str) -> None:
-    _update(
-        job_id,
-        status=JobStatus.FAILED,
-        message=message,
-        error=error[:2000],
-        finished_at=utcnow(),
-    )
+    with suppress(Stopped):  # it ended already (cancelled): that stands
+        _update(
+            job_id,
+            status=JobStatus.FAILED,
+            message=message,
+            error=error[:2000],
+            finished_at=utcnow(),
+        )
 
 
 class _Progress:
-    """The `progress(percent, message)` a task is given: writes to the job row when it changed."""
+    """The `progress(percent, message)` a task is given: writes to the job row when it changed,
+    committing the task's session; raises Stopped once the job no longer runs."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id

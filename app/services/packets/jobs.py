@@ -116,7 +116,9 @@ def _about_packet(viewer: Any, params: dict) -> jobs.About | None:
         .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
         .where(PromotionCase.id == case.id)
     ).one()
-    return jobs.About(f"{name}'s {view.value} packet, {cycle}", "cycles.case", {"case_id": case.id})
+    return jobs.About(
+        f"{name}\u2019s {view.value} packet, {cycle}", "cycles.case", {"case_id": case.id}
+    )
 
 
 def _about_export(viewer: Any, params: dict) -> jobs.About | None:
@@ -160,7 +162,9 @@ def _generate(params: dict, progress: jobs.Progress) -> Packet:
     access.authorize(actor, case_id, view)
     progress(15, "Rendering the packet")
     packet = store.generate(actor, case_id, view)
-    db.session.commit()
+    # Commits the packet on record with the job's progress, unless the job was cancelled
+    # during the render: then nothing is kept (jobs.Stopped).
+    progress(85, "Packet rendered")
     return packet
 
 
