@@ -6,7 +6,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
+from app.extensions import db
+from app.models import Job, JobStatus
 from tests.browser.test_sign_in import expect_home, sign_in
 from tests.web.test_framework_pages import CRAFTED, import_framework, place
 
@@ -176,7 +179,7 @@ def test_printing_shows_every_indicator_without_the_toggles(page: Page, org, cra
 
 
 def test_a_pm_asks_for_the_pdf_with_the_keyboard_and_lands_on_its_job(
-    page: Page, org, crafted, assert_accessible
+    page: Page, app, org, crafted, assert_accessible
 ):
     sign_in(page, org.pm_a1)
     page.goto(MATRIX)
@@ -187,6 +190,18 @@ def test_a_pm_asks_for_the_pdf_with_the_keyboard_and_lands_on_its_job(
     expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Career path PDF")
     expect(page.get_by_role("status")).to_contain_text("Waiting for a worker")
+    expect(page.get_by_text("For Crafted ladder, version 1")).to_be_visible()
     assert_accessible(page)
+    with app.app_context():  # a worker takes it: the page follows it without a reload
+        db.session.execute(
+            update(Job).values(status=JobStatus.RUNNING, progress=40, message="Rendering")
+        )
+        db.session.commit()
+    expect(page.locator(".job-status")).to_have_text("Running")
+    expect(page.get_by_role("status")).to_contain_text("Rendering · 40%")
+    page.get_by_role("button", name="Cancel this job").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("You cancelled this job")).to_be_visible()
+    expect(page.locator(".job-status")).to_have_text("Cancelled")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
     expect(page.get_by_role("row").filter(has_text="Career path PDF")).to_be_visible()

@@ -360,7 +360,7 @@ def test_the_pdf_is_made_by_a_job_then_served_from_disk(app, cast, no_render_her
         job = db.session.scalar(select(Job))
         assert job.status is JobStatus.DONE, job.error
     job_page = person.get(asked.headers["Location"]).get_data(as_text=True)
-    board = f'<a href="/people/{cast.person.id}/delegation">Pat Person&#39;s delegation board</a>'
+    board = f'<a href="/people/{cast.person.id}/delegation">Pat Person\u2019s delegation board</a>'
     assert f'<p class="job-about">For {board}</p>' in job_page
     served = person.get(url)
     assert served.status_code == 200 and served.mimetype == "application/pdf"

@@ -89,7 +89,7 @@ def test_generate_runs_as_a_job_and_the_version_is_listed_and_downloaded(app, or
     job_page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Your file is ready." in job_page
     # The page names whose packet it made, and leads back to the case.
-    about = "Alice Pm&#39;s committee packet, H1 2027"
+    about = "Alice Pm\u2019s committee packet, H1 2027"
     assert f"<title>Promotion packet: {about}" in job_page
     assert f'<p class="job-about">For <a href="/cases/{case_id}">{about}</a></p>' in job_page
     with client.get(f"/jobs/{job_id}/download") as job_file:
@@ -224,7 +224,9 @@ def test_a_job_page_names_what_the_job_is_for_only_while_its_viewer_may_see_it(
     packet = {"case_id": case_id, "view": "committee"}
     with app.app_context():
         head, candidate = db.session.get(User, org.head.id), db.session.get(User, org.pm_a1.id)
-        assert jobs.about(head, "packet", packet).text == "Alice Pm's committee packet, H1 2027"
+        assert (
+            jobs.about(head, "packet", packet).text == "Alice Pm\u2019s committee packet, H1 2027"
+        )
         assert jobs.about(candidate, "packet", packet) is None  # not their view of it
         assert jobs.about(candidate, "cycle_packets", {"cycle_id": cycle.cycle_id}) is None
         assert jobs.about(head, "packet", {"case_id": "1; drop", "view": "committee"}) is None

@@ -81,7 +81,9 @@ def _about(viewer: User, params: dict[str, Any]) -> jobs.About | None:
     if board is None or not policy.can(viewer, "delegation.view", board):
         return None
     name = db.session.scalar(select(User.name).where(User.id == person_id))
-    return jobs.About(f"{name}'s delegation board", "delegation.board", {"person_id": person_id})
+    return jobs.About(
+        f"{name}\u2019s delegation board", "delegation.board", {"person_id": person_id}
+    )
 
 
 @jobs.register(KIND, label="Delegation board PDF", about=_about)

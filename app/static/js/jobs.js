@@ -7,6 +7,7 @@
   var bar = panel.querySelector("progress");
   var message = panel.querySelector("[data-job-message]");
   var percent = panel.querySelector("[data-job-percent]");
+  var tag = panel.querySelector(".job-status");
   var delay = 1000;
 
   function poll() {
@@ -23,6 +24,7 @@
         if (bar) { bar.value = job.progress; bar.textContent = job.progress + "%"; }
         if (message) message.textContent = job.message || job.label;
         if (percent) percent.textContent = job.progress;
+        if (tag) { tag.textContent = job.label; tag.className = "job-status job-status-" + job.status; }
         delay = 1000;
         window.setTimeout(poll, delay);
       })
