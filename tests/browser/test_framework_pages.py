@@ -192,9 +192,12 @@ def test_a_pm_asks_for_the_pdf_with_the_keyboard_and_lands_on_its_job(
     expect(page.get_by_role("status")).to_contain_text("Waiting for a worker")
     expect(page.get_by_text("For Crafted ladder, version 1")).to_be_visible()
     assert_accessible(page)
+    job_id = int(page.url.rsplit("/", 1)[1])
     with app.app_context():  # a worker takes it: the page follows it without a reload
         db.session.execute(
-            update(Job).values(status=JobStatus.RUNNING, progress=40, message="Rendering")
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=JobStatus.RUNNING, progress=40, message="Rendering")
         )
         db.session.commit()
     expect(page.locator(".job-status")).to_have_text("Running")
