@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, render_template, url_for
 from flask_login import current_user
 
 from app import access
-from app.core.errors import ValidationError
 from app.downloads import send_stored
 from app.extensions import db
+from app.forms import act, saved
 from app.infra import file_types
 from app.request_input import page_number
 from app.services import jobs
@@ -56,15 +56,11 @@ def show(job_id: int):
 def cancel(job_id: int):
     """Cancel a job that has not finished (an export of the wrong packets, say); back to its
     page, which says so or why it could not be."""
-    try:
-        jobs.cancel(_actor(), job_id)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("The job was cancelled.", "success")
-    return redirect(url_for("jobs.show", job_id=job_id), code=303)
+    return act(
+        lambda: jobs.cancel(_actor(), job_id),
+        back=url_for("jobs.show", job_id=job_id),
+        done=lambda _job: saved("The job was cancelled.", "jobs.show", job_id=job_id),
+    )
 
 
 @bp.get("/jobs/<int:job_id>/status")

@@ -143,7 +143,7 @@ def test_the_person_cancels_an_unfinished_job_from_its_page(app, owner, stranger
 
     answer = client.post_form(f"/jobs/{job_id}/cancel", {})
 
-    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/jobs/{job_id}")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/jobs/{job_id}")
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "The job was cancelled." in page and "You cancelled this job" in page
     assert "job-status-cancelled" in page
