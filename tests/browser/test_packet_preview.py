@@ -17,8 +17,11 @@ from tests.browser.test_sign_in import expect_home, main_nav, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.midday]
 
-# The packet's font faces as the browser holds them: family, weight, style and load status.
+# The packet's font faces as the browser holds them: family, weight, style and load status. Read
+# once the page has loaded (its stylesheet, which declares them, included) and been laid out, so
+# that the faces it uses have started loading and `fonts.ready` waits for them.
 FONT_FACES = """async () => {
+  document.body.getBoundingClientRect();
   await document.fonts.ready;
   return [...document.fonts].map(f => [f.family.replaceAll('"', ''), f.weight, f.style, f.status]);
 }"""
@@ -51,6 +54,9 @@ def test_the_preview_loads_the_packet_fonts_without_console_errors(app, org, pag
 
     open_preview(page)
     expect(page).to_have_url(re.compile(r"/cases/\d+/packet/preview\?view=committee$"))
+    # The click returns once the page's HTML is in; its stylesheet may still be on its way (CI
+    # once read the faces before it came, and found none).
+    page.wait_for_load_state("load")
     faces = page.evaluate(FONT_FACES)
 
     assert problems == []
