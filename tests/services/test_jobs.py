@@ -338,19 +338,19 @@ def test_a_finished_job_or_a_part_cannot_be_cancelled(app, ctx, person):
 def test_a_running_job_cancelled_has_its_process_stopped(app, ctx, person, tmp_path):
     never = tmp_path / "never"  # the task would wait 30 s for it
     job_id = submit(person, "test_write", wait_for=str(never))
-    runner = threading.Thread(target=jobs.run_pending, args=(app,))
-    runner.start()
+    worker = threading.Thread(target=jobs.run_pending, args=(app,))
+    worker.start()
     try:
         wait_for(job_id, lambda job: job.progress == 40)
         store.cancel(db.session.get(User, person.id), job_id)
         db.session.commit()
         stopped = time.monotonic()
-        runner.join(20)  # the supervisor looks every CANCEL_CHECK_SECONDS
-        assert not runner.is_alive()
+        worker.join(20)  # the supervisor looks every CANCEL_CHECK_SECONDS
+        assert not worker.is_alive()
         assert time.monotonic() - stopped < 15  # not the task's 30 s wait
     finally:
         never.touch()
-        runner.join(60)
+        worker.join(60)
     job = reload(job_id)
     assert (job.status, job.message, job.result_path) == (JobStatus.CANCELLED, "Cancelled", None)
 

@@ -107,15 +107,21 @@ def _about_packet(viewer: Any, params: dict) -> jobs.About | None:
     """Names the packet ("Alice Pm's committee packet, H1 2027") and leads back to its case,
     while the viewer may have it."""
     case_id, view = params.get("case_id"), _view(params.get("view"))
-    case = db.session.get(PromotionCase, case_id) if isinstance(case_id, int) else None
-    if case is None or not access.may_get(viewer, case, view):
+    found = (
+        db.session.execute(
+            select(PromotionCase, User.name, PromotionCycle.name)
+            .join(User, PromotionCase.candidate_id == User.id)
+            .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
+            .where(PromotionCase.id == case_id)
+        ).one_or_none()
+        if isinstance(case_id, int)
+        else None
+    )
+    if found is None:
         return None
-    name, cycle = db.session.execute(
-        select(User.name, PromotionCycle.name)
-        .join(PromotionCase, PromotionCase.candidate_id == User.id)
-        .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
-        .where(PromotionCase.id == case.id)
-    ).one()
+    case, name, cycle = found
+    if not access.may_get(viewer, case, view):
+        return None
     return jobs.About(
         f"{name}\u2019s {view.value} packet, {cycle}", "cycles.case", {"case_id": case.id}
     )
@@ -163,7 +169,7 @@ def _generate(params: dict, progress: jobs.Progress) -> Packet:
     progress(15, "Rendering the packet")
     packet = store.generate(actor, case_id, view)
     # Commits the packet on record with the job's progress, unless the job was cancelled
-    # during the render: then nothing is kept (jobs.Stopped).
+    # during the render: then nothing is kept (app.services.jobs.runner.Stopped).
     progress(85, "Packet rendered")
     return packet
 
