@@ -25,7 +25,16 @@ def sample(app):
         db.session.commit()
 
 
-def test_jobs_appear_in_the_navigation_once_the_person_has_started_one(app, client, org, sample):
+@pytest.fixture
+def own_files(make_app, tmp_path):
+    """The app with a data folder of this test's own. PDFs are found by their content: once, an
+    earlier test's PDF of the same sample (published in the same second, it seems) was found,
+    and no job started."""
+    return make_app(RUNGS_DATA_DIR=str(tmp_path))
+
+
+def test_jobs_appear_in_the_navigation_once_the_person_has_started_one(own_files, org, sample):
+    client = own_files.test_client()
     sign_in(client, org.pm_a1)
     assert JOBS_LINK not in client.get("/").get_data(as_text=True)
 
@@ -35,15 +44,17 @@ def test_jobs_appear_in_the_navigation_once_the_person_has_started_one(app, clie
     assert JOBS_LINK in home
     assert '<summary class="menu-button">' in home  # the same navigation, behind the menu
 
-    other = app.test_client()
+    other = own_files.test_client()
     sign_in(other, org.pm_a2)  # jobs are private: someone else's job gives no link
     assert JOBS_LINK not in other.get("/").get_data(as_text=True)
 
 
-def test_the_layout_stays_one_query_with_jobs_and_notifications(app, client, org, sample):
+def test_the_layout_stays_one_query_with_jobs_and_notifications(own_files, org, sample):
+    app, client = own_files, own_files.test_client()
     sign_in(client, org.pm_a1)
     before = count_queries(app, client, "/")
-    client.post_form("/frameworks/sample/v1/pdf")
+    started = client.post_form("/frameworks/sample/v1/pdf")
+    assert "/jobs/" in started.headers["Location"]  # the layout now reads a job too
     with app.app_context():
         for _ in range(5):
             notifications.notify([org.pm_a1.id], NotificationKind.KUDOS, actor_id=None)
