@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, delete, inspect, update
+from sqlalchemy import create_engine, delete, exists, inspect, literal, select, union_all, update
 from sqlalchemy.engine import URL, make_url
 
 from app import create_app
@@ -42,6 +42,13 @@ BEGIN
     END LOOP;
 END $$;
 """
+# The tables, those that others refer to last, and which of them hold rows, asked in one
+# statement: a test leaves rows in a few of the sixty-odd, and a DELETE for each one took 18 ms
+# after a test that made an organisation on PostgreSQL (11 ms this way; 3.6 and 1.9 on SQLite).
+TABLES_LAST_FIRST = list(reversed(Base.metadata.sorted_tables))
+TABLES_WITH_ROWS = union_all(
+    *(select(literal(table.name)).where(exists().select_from(table)) for table in TABLES_LAST_FIRST)
+)
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -180,11 +187,13 @@ def _empty_tables(app):
     yield
     with app.app_context():
         db.session.remove()
-        tables = list(reversed(Base.metadata.sorted_tables))
         with db.engine.begin() as connection:
-            connection.execute(update(User).values(manager_id=None, level_id=None))
-            for table in tables:
-                connection.execute(delete(table))
+            used = set(connection.scalars(TABLES_WITH_ROWS))
+            if User.__tablename__ in used:
+                connection.execute(update(User).values(manager_id=None, level_id=None))
+            for table in TABLES_LAST_FIRST:
+                if table.name in used:
+                    connection.execute(delete(table))
             if connection.dialect.name == "postgresql":
                 # Ids start at 1 again, as they do on SQLite. (TRUNCATE … RESTART IDENTITY did
                 # both, but makes new files for every table and index: it was most of the time
