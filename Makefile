@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
+# Python may keep the bytecode it compiles (__pycache__/, ignored by git), whatever the shell says:
+# every job runs in a fresh interpreter, as do many tests, and without it each one compiled the
+# app's three hundred modules again (building the app: 1.8 s without, 1.35 s with).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint install install-dev chromium test-postgres clean
 
