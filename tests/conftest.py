@@ -102,23 +102,31 @@ def new_database(server: URL, name: str) -> Iterator[URL]:
         admin.dispose()
 
 
-# The modules that take longest (a minute or more together, measured with --durations), first:
-# pytest-xdist's loadscope hands modules to the workers in collection order, and one of these
-# handed out last kept one worker busy for minutes while the other idled.
+# The modules that take longest (20 s or more in a pass, measured with --durations on both
+# databases on 2026-12-06), longest first: pytest-xdist's loadscope hands modules to the workers
+# in collection order, and one of these handed out last kept one worker busy for minutes while
+# the other idled.
 LONGEST_FIRST = (
     "tests/web/test_bad_input.py",
-    "tests/browser/test_phone.py",
-    "tests/api/test_schemathesis.py",
-    "tests/web/test_get_writes_nothing.py",
-    "tests/services/test_packet_jobs.py",
-    "tests/browser/test_promotion_cycle.py",
-    "tests/test_jobs_rq.py",
-    "tests/test_demo_coaching.py",
     "tests/browser/test_assessment_autosave.py",
-    "tests/services/test_password_reset_concurrency.py",
+    "tests/test_jobs_rq.py",
+    "tests/services/test_packet_jobs.py",
     "tests/test_backups.py",
-    "tests/test_move.py",
+    "tests/browser/test_phone.py",
+    "tests/browser/test_promotion_cycle.py",
     "tests/test_upgrades.py",
+    "tests/browser/test_framework_editor.py",
+    "tests/web/test_evidence_xss.py",
+    "tests/web/test_get_writes_nothing.py",
+    "tests/api/test_schemathesis.py",
+    "tests/services/test_jobs.py",
+    "tests/browser/test_framework_pages.py",
+    "tests/test_move.py",
+    "tests/browser/test_sign_in.py",
+    "tests/services/test_sign_in_concurrency.py",
+    "tests/services/test_policy_rules.py",
+    "tests/web/test_packet_pages.py",
+    "tests/services/test_password_reset_concurrency.py",
     "tests/test_migrations.py",
 )
 
