@@ -32,7 +32,9 @@ def _actor():
 def index():
     """The jobs you started, newest first."""
     view = jobs.jobs_page(_actor(), page_number())
-    return render_template("jobs/index.html", page=view.page, labels=view.labels)
+    return render_template(
+        "jobs/index.html", page=view.page, labels=view.labels, abouts=view.abouts
+    )
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -232,3 +232,38 @@ def test_a_job_page_names_what_the_job_is_for_only_while_its_viewer_may_see_it(
         assert jobs.about(head, "packet", {"case_id": "1; drop", "view": "committee"}) is None
         assert jobs.about(head, "packet", {**packet, "view": "everything"}) is None
         assert jobs.about(head, "send_messages", {}) is None  # a kind that names nothing
+
+
+def test_the_jobs_list_names_each_job_in_a_query_per_kind_not_per_job(app, org, cycle):
+    """Your jobs, each with what it is for: the queries grow with the kinds on the page (and the
+    views of packets), never with the number of jobs."""
+    client = signed_in(app, org.head)
+
+    def submit(kind: str, **params) -> None:
+        with app.app_context():
+            head = db.session.get(User, org.head.id)
+            jobs.submit(head, kind, {**params, "actor_id": head.id})
+            db.session.commit()
+
+    alice, bea = cycle.case_ids[org.pm_a1.id], cycle.case_ids[org.pm_b1.id]
+    submit("packet", case_id=alice, view="committee")
+    one = count_queries(app, client, "/jobs")
+    submit("packet", case_id=bea, view="candidate")
+    submit("cycle_packets", cycle_id=cycle.cycle_id, view="committee")
+    kinds = count_queries(app, client, "/jobs")
+    assert kinds == one + 2  # the candidate view's packets, and the exports
+    submit("packet", case_id=bea, view="committee")
+    submit("packet", case_id=alice, view="candidate")
+    submit("cycle_packets", cycle_id=cycle.cycle_id, view="candidate")
+    assert count_queries(app, client, "/jobs") == kinds
+
+    page = client.get("/jobs").get_data(as_text=True)
+    for text in (
+        "Alice Pm\u2019s committee packet, H1 2027",
+        "Bea Pm\u2019s candidate packet, H1 2027",
+        "Bea Pm\u2019s committee packet, H1 2027",
+        "Alice Pm\u2019s candidate packet, H1 2027",
+        "H1 2027, committee packets",
+        "H1 2027, candidate packets",
+    ):
+        assert f'<span class="job-for">For {text}</span>' in page

@@ -71,19 +71,24 @@ def request_pdf(actor: User, page: pages.BoardPage) -> str | Job:
     return found or jobs.submit(actor, KIND, {"person_id": page.person_id, "actor_id": actor.id})
 
 
-def _about(viewer: User, params: dict[str, Any]) -> jobs.About | None:
-    """Names the board ("Sofia Reyes's delegation board") and leads back to it, while the
-    viewer may read it."""
-    person_id = params.get("person_id")
-    if not isinstance(person_id, int):
-        return None
-    board = db.session.scalar(select(DelegationBoard).where(DelegationBoard.person_id == person_id))
-    if board is None or not policy.can(viewer, "delegation.view", board):
-        return None
-    name = db.session.scalar(select(User.name).where(User.id == person_id))
-    return jobs.About(
-        f"{name}\u2019s delegation board", "delegation.board", {"person_id": person_id}
-    )
+def _about(viewer: User, all_params: list[dict[str, Any]]) -> list[jobs.About | None]:
+    """Names each board ("Sofia Reyes's delegation board") and leads back to it, while the
+    viewer may read it: one query."""
+    ids = jobs.ids_of(all_params, "person_id")
+    found = {
+        person_id: jobs.About(
+            f"{name}\u2019s delegation board", "delegation.board", {"person_id": person_id}
+        )
+        for person_id, name in db.session.execute(
+            select(DelegationBoard.person_id, User.name)
+            .join(User, User.id == DelegationBoard.person_id)
+            .where(
+                DelegationBoard.person_id.in_(set(ids) - {None}),
+                policy.where("delegation.view", viewer),
+            )
+        )
+    }
+    return [found.get(person_id) for person_id in ids]
 
 
 @jobs.register(KIND, label="Delegation board PDF", about=_about)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from flask import render_template
+from sqlalchemy import select
 
 from app import policy
 from app.core.errors import NotFoundError
@@ -80,19 +81,26 @@ def request_pdf(actor: User, version: FrameworkVersion) -> str | Job:
     )
 
 
-def _about(viewer: User, params: dict[str, Any]) -> jobs.About | None:
-    """Names the version ("Product Management, version 2") and leads back to its matrix,
-    while the viewer may read it."""
-    version_id = params.get("version_id")
-    version = db.session.get(FrameworkVersion, version_id) if isinstance(version_id, int) else None
-    if version is None or not policy.can(viewer, "framework_version.view", version):
-        return None
-    framework = db.session.get(Framework, version.framework_id)
-    return jobs.About(
-        f"{version.name}, version {version.number}",
-        "frameworks.version",
-        {"slug": framework.slug, "number": version.number},
-    )
+def _about(viewer: User, all_params: list[dict[str, Any]]) -> list[jobs.About | None]:
+    """Names each version ("Product Management, version 2") and leads back to its matrix, while
+    the viewer may read it: one query."""
+    ids = jobs.ids_of(all_params, "version_id")
+    found = {
+        version.id: jobs.About(
+            f"{version.name}, version {version.number}",
+            "frameworks.version",
+            {"slug": slug, "number": version.number},
+        )
+        for version, slug in db.session.execute(
+            select(FrameworkVersion, Framework.slug)
+            .join(Framework, Framework.id == FrameworkVersion.framework_id)
+            .where(
+                FrameworkVersion.id.in_(set(ids) - {None}),
+                policy.where("framework_version.view", viewer),
+            )
+        )
+    }
+    return [found.get(version_id) for version_id in ids]
 
 
 @jobs.register(KIND, label="Career path PDF", about=_about)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import secrets
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,9 @@ class About:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-# about(viewer, params): what the job is for, or None when the viewer may no longer see it.
-Describe = Callable[[Any, dict[str, Any]], About | None]
+# about(viewer, [params, ...]): what each job is for, or None where the viewer may no longer
+# see it; for the jobs of one kind at once (a page of the list), in a fixed number of queries.
+Describe = Callable[[Any, list[dict[str, Any]]], list[About | None]]
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,8 @@ def register(
     Define tasks at module level: the process that runs one imports `module` to find it again.
     A task may return Waiting instead, to finish after jobs it submitted; those jobs' kind is
     registered with `listed=False` when they are parts the person need not see on their list.
-    `about(viewer, params)` names what one job is for on its page, checking that the viewer
-    may still see it (None otherwise).
+    `about(viewer, params_list)` names what each job is for, on its page and the list, checking
+    that the viewer may still see it (None otherwise): one answer per params, in their order.
     """
     if len(kind) > 40:
         raise ValueError(f"job kind {kind!r} is longer than 40 characters")
@@ -126,13 +128,36 @@ def label(kind: str) -> str:
 
 def about(viewer: Any, kind: str, params: dict[str, Any]) -> About | None:
     """What a job of `kind` with `params` is for, if its kind says and the viewer may see it."""
+    return _described(viewer, kind, [params])[0]
+
+
+def abouts(viewer: Any, jobs: Iterable[Any]) -> dict[int, About]:
+    """What each of these jobs is for (by id), where its kind says and the viewer may see it:
+    one call per kind, whatever the number of jobs."""
+    by_kind: dict[str, list[Any]] = defaultdict(list)
+    for job in jobs:
+        by_kind[job.kind].append(job)
+    found: dict[int, About] = {}
+    for kind, of_kind in by_kind.items():
+        described = _described(viewer, kind, [job.params or {} for job in of_kind])
+        found.update({job.id: text for job, text in zip(of_kind, described, strict=True) if text})
+    return found
+
+
+def ids_of(all_params: list[dict[str, Any]], key: str) -> list[int | None]:
+    """Each params' `key` where it is an id (a whole number; params are JSON), else None: for
+    the `about` of a kind, which looks them all up at once."""
+    return [value if isinstance(value := params.get(key), int) else None for params in all_params]
+
+
+def _described(viewer: Any, kind: str, params: list[dict[str, Any]]) -> list[About | None]:
     known = TASKS.get(kind)
     if known is None or known.about is None:
-        return None
+        return [None] * len(params)
     try:
         return known.about(viewer, params)
     except (NotFoundError, ForbiddenError):
-        return None
+        return [None] * len(params)
 
 
 def unlisted() -> list[str]:

@@ -42,10 +42,12 @@ def get_for(viewer: User, job_id: int) -> Job:
 
 @dataclass(frozen=True)
 class JobsPage:
-    """The list of the viewer's jobs, and what each kind on it is called."""
+    """The list of the viewer's jobs, what each kind on it is called and what each job is for
+    (by id; none where its kind does not say or the viewer may no longer see it)."""
 
     page: Pagination
     labels: dict[str, str]
+    abouts: dict[int, registry.About]
 
 
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
@@ -106,7 +108,11 @@ def unfinished_for(actor: User, kind: str, **params: Any) -> Job | None:
 
 def jobs_page(viewer: User, page: int) -> JobsPage:
     found = recent(viewer, page)
-    return JobsPage(found, {job.kind: registry.label(job.kind) for job in found.items})
+    return JobsPage(
+        found,
+        {job.kind: registry.label(job.kind) for job in found.items},
+        registry.abouts(viewer, found.items),
+    )
 
 
 @dataclass(frozen=True)

@@ -103,41 +103,47 @@ def _view(value: Any) -> PacketView:
         raise NotFoundError("Not found.") from None
 
 
-def _about_packet(viewer: Any, params: dict) -> jobs.About | None:
-    """Names the packet ("Alice Pm's committee packet, H1 2027") and leads back to its case,
-    while the viewer may have it."""
-    case_id, view = params.get("case_id"), _view(params.get("view"))
-    found = (
-        db.session.execute(
-            select(PromotionCase, User.name, PromotionCycle.name)
+def _about_packets(viewer: Any, all_params: list[dict]) -> list[jobs.About | None]:
+    """Names each packet ("Alice Pm's committee packet, H1 2027") and leads back to its case,
+    while the viewer may have it: a query per view asked for."""
+    views = [str(params.get("view")) for params in all_params]
+    wanted = list(zip(jobs.ids_of(all_params, "case_id"), views, strict=True))
+    found: dict[tuple[int, str], jobs.About] = {}
+    for view in PacketView:
+        ids = {case for case, asked in wanted if asked == view.value and case is not None}
+        if not ids:
+            continue
+        rows = db.session.execute(
+            select(PromotionCase.id, User.name, PromotionCycle.name)
             .join(User, PromotionCase.candidate_id == User.id)
             .join(PromotionCycle, PromotionCycle.id == PromotionCase.cycle_id)
-            .where(PromotionCase.id == case_id)
-        ).one_or_none()
-        if isinstance(case_id, int)
+            .where(PromotionCase.id.in_(ids), policy.where(f"packet.{view.value}", viewer))
+        )
+        for case_id, name, cycle in rows:
+            found[(case_id, view.value)] = jobs.About(
+                f"{name}\u2019s {view.value} packet, {cycle}", "cycles.case", {"case_id": case_id}
+            )
+    return [found.get(key) for key in wanted]
+
+
+def _about_exports(viewer: Any, all_params: list[dict]) -> list[jobs.About | None]:
+    """Names each export ("H1 2027, committee packets") and leads back to its cycle, while the
+    viewer runs cycles: one query."""
+    if not policy.can(viewer, "cycles.manage", None):
+        return [None] * len(all_params)
+    ids = jobs.ids_of(all_params, "cycle_id")
+    cycles = select(PromotionCycle.id, PromotionCycle.name)
+    names = dict(db.session.execute(cycles.where(PromotionCycle.id.in_(set(ids) - {None}))).all())
+    views = {view.value for view in PacketView}
+    return [
+        jobs.About(f"{names[cycle_id]}, {view} packets", "cycles.show", {"cycle_id": cycle_id})
+        if cycle_id in names and (view := str(params.get("view"))) in views
         else None
-    )
-    if found is None:
-        return None
-    case, name, cycle = found
-    if not access.may_get(viewer, case, view):
-        return None
-    return jobs.About(
-        f"{name}\u2019s {view.value} packet, {cycle}", "cycles.case", {"case_id": case.id}
-    )
+        for cycle_id, params in zip(ids, all_params, strict=True)
+    ]
 
 
-def _about_export(viewer: Any, params: dict) -> jobs.About | None:
-    """Names the export ("H1 2027, committee packets") and leads back to its cycle, while the
-    viewer runs the cycle."""
-    cycle_id, view = params.get("cycle_id"), _view(params.get("view"))
-    cycle = db.session.get(PromotionCycle, cycle_id) if isinstance(cycle_id, int) else None
-    if cycle is None or not policy.can(viewer, "cycles.manage", cycle):
-        return None
-    return jobs.About(f"{cycle.name}, {view.value} packets", "cycles.show", {"cycle_id": cycle.id})
-
-
-@jobs.register("packet", label="Promotion packet", about=_about_packet)
+@jobs.register("packet", label="Promotion packet", about=_about_packets)
 def render_packet(params: dict, progress: jobs.Progress) -> jobs.Result:
     """One case's packet in one view: the stored PDF when its data has not changed, else a new
     render on record; the job's file is a copy of it."""
@@ -174,7 +180,7 @@ def _generate(params: dict, progress: jobs.Progress) -> Packet:
     return packet
 
 
-@jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)", about=_about_export)
+@jobs.register("cycle_packets", label="Promotion packets of a cycle (ZIP)", about=_about_exports)
 def export_cycle(params: dict, progress: jobs.Progress) -> jobs.Result | jobs.Waiting:
     """Every case of the cycle (but withdrawn ones) that the person may have in this view, as
     one ZIP: first a job per packet, then (run again once they ended) the ZIP of what they
