@@ -7,13 +7,14 @@ missing the tests fail (never skip): CI requires that they run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
@@ -59,6 +60,45 @@ def served(app) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+# What a page looks like is its stylesheets' doing, and a click that opens a page returns once the
+# new HTML is in, before its stylesheets have arrived (or been revalidated: static files answer
+# 304). A test that then reads a size, a position, a computed style or what is visible reads the
+# page unstyled, and fails only when the machine is slow. Three tests failed in CI that way, one
+# at a time; so every such read waits for the page's `load` event first, which is immediate once
+# it has fired.
+LAYOUT_READS = {
+    Page: ("evaluate",),
+    Locator: (
+        "evaluate",
+        "evaluate_all",
+        "bounding_box",
+        "is_visible",
+        "is_hidden",
+        "inner_text",
+        "all_inner_texts",
+    ),
+}
+
+
+def after_load(read: Callable, page_of: Callable[[object], Page]) -> Callable:
+    @functools.wraps(read)
+    def wrapped(self, *args, **kwargs):
+        page_of(self).wait_for_load_state("load")
+        return read(self, *args, **kwargs)
+
+    return wrapped
+
+
+@pytest.fixture(scope="package", autouse=True)
+def layout_reads_wait_for_the_stylesheets() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for cls, names in LAYOUT_READS.items():
+            page_of = (lambda page: page) if cls is Page else (lambda locator: locator.page)
+            for name in names:
+                patch.setattr(cls, name, after_load(getattr(cls, name), page_of))
+        yield
 
 
 @pytest.fixture(scope="package")
