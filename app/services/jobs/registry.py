@@ -12,8 +12,6 @@ from typing import Any
 
 from flask import current_app
 
-from app.core.errors import ForbiddenError, NotFoundError
-
 Progress = Callable[[int, str], None]
 
 
@@ -89,7 +87,9 @@ def register(
     A task may return Waiting instead, to finish after jobs it submitted; those jobs' kind is
     registered with `listed=False` when they are parts the person need not see on their list.
     `about(viewer, params_list)` names what each job is for, on its page and the list, checking
-    that the viewer may still see it (None otherwise): one answer per params, in their order.
+    that the viewer may still see it: one answer per params, in their order, None for a job
+    whose object is gone or hidden from the viewer (it answers, never raises, so that one such
+    job leaves the rest of the list named).
     """
     if len(kind) > 40:
         raise ValueError(f"job kind {kind!r} is longer than 40 characters")
@@ -140,7 +140,8 @@ def abouts(viewer: Any, jobs: Iterable[Any]) -> dict[int, About]:
     found: dict[int, About] = {}
     for kind, of_kind in by_kind.items():
         described = _described(viewer, kind, [job.params or {} for job in of_kind])
-        found.update({job.id: text for job, text in zip(of_kind, described, strict=True) if text})
+        pairs = zip(of_kind, described, strict=True)
+        found.update({job.id: named for job, named in pairs if named})
     return found
 
 
@@ -154,10 +155,7 @@ def _described(viewer: Any, kind: str, params: list[dict[str, Any]]) -> list[Abo
     known = TASKS.get(kind)
     if known is None or known.about is None:
         return [None] * len(params)
-    try:
-        return known.about(viewer, params)
-    except (NotFoundError, ForbiddenError):
-        return [None] * len(params)
+    return known.about(viewer, params)
 
 
 def unlisted() -> list[str]:
