@@ -65,9 +65,11 @@ def served(app) -> Iterator[str]:
 # What a page looks like is its stylesheets' doing, and a click that opens a page returns once the
 # new HTML is in, before its stylesheets have arrived (or been revalidated: static files answer
 # 304). A test that then reads a size, a position, a computed style or what is visible reads the
-# page unstyled, and fails only when the machine is slow. Three tests failed in CI that way, one
-# at a time; so every such read waits for the page's `load` event first, which is immediate once
-# it has fired.
+# page unstyled, and fails only when the machine is slow: CI failed four times that way, one test
+# at a time (the menu, the delegation board, the packet fonts, the calibration grid). So every
+# such read waits for the page's `load` event first, which is immediate once it has fired. With
+# every stylesheet and script served 0.6 s late, four more tests failed without this wait; none
+# fails with it.
 LAYOUT_READS = {
     Page: ("evaluate",),
     Locator: (

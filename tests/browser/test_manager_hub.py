@@ -30,9 +30,6 @@ def shoot(page: Page, name: str) -> None:
 
 
 def fits(page: Page, width: int) -> None:
-    # A click that submits a form returns once the next page starts loading: measuring then can
-    # lay out a page whose own stylesheet has not arrived yet (seen in CI). Wait for it.
-    page.wait_for_load_state("load")
     page.set_viewport_size({"width": width, "height": 844})
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px: {_widest(page, width)}"

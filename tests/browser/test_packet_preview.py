@@ -54,9 +54,7 @@ def test_the_preview_loads_the_packet_fonts_without_console_errors(app, org, pag
 
     open_preview(page)
     expect(page).to_have_url(re.compile(r"/cases/\d+/packet/preview\?view=committee$"))
-    # The click returns once the page's HTML is in; its stylesheet may still be on its way (CI
-    # once read the faces before it came, and found none).
-    page.wait_for_load_state("load")
+    # (evaluate waits for the stylesheet, which declares the faces: tests/browser/conftest.py)
     faces = page.evaluate(FONT_FACES)
 
     assert problems == []

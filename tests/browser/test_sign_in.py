@@ -40,9 +40,8 @@ def main_nav(page: Page) -> Locator:
 
 def click_nav(page: Page, name: str) -> None:
     """Click a link of the main navigation as a person would: on a phone, open the menu first.
-    Whether the menu is folded is the stylesheet's call, so the page must have loaded it: before
-    that, the menu button shows at any width and is gone by the time it is clicked."""
-    page.wait_for_load_state("load")
+    Whether the menu is folded is the stylesheet's call: `is_visible` waits for the page to have
+    loaded it (tests/browser/conftest.py); before that, the button shows at any width."""
     menu = page.locator("summary").filter(has_text="Menu")
     if menu.is_visible():
         menu.click()

@@ -16,7 +16,6 @@ pytestmark = pytest.mark.browser
 
 
 def open_account_link(page: Page, name: str) -> None:
-    page.wait_for_load_state("load")
     menu = page.locator("summary").filter(has_text="Menu")
     if menu.is_visible():
         menu.click()
