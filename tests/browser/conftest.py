@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
@@ -26,7 +26,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-TIMEOUT_MS = 5_000  # a local page that takes longer than this is a failure, not a slow pass
+# How long an action or an `expect` waits before it fails. A wait this long is a hang, not a slow
+# page (how fast pages are is measured by bench/, not here). It was 5 s: with two suites at once
+# on 2 cores, a click on the main navigation waited longer than that for the next page.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def read_whole(app):
