@@ -62,7 +62,6 @@ def test_a_senior_pm_compares_both_paths_on_a_laptop_and_a_phone(
     open_both_paths_with_the_keyboard(page)
 
     expect(page).to_have_url(re.compile(r"compare\?a=SPM&b=GPM&c=LPM$"))
-    page.wait_for_load_state("load")  # the columns and labels below are the stylesheet's
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "From Senior Product Manager SPM to Group Product Manager GPM or Lead Product Manager LPM"
     )

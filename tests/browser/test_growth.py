@@ -240,7 +240,6 @@ def test_on_a_phone_each_competency_is_a_card_with_every_column(page, app, org, 
     expect_home(page, org.pm_a1)
     click_nav(page, "Growth")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your growth")
-    page.wait_for_load_state("load")  # the labels below are the stylesheet's: it must be in
 
     row = readiness_row(page, "Skill 0.0")
     today = date.today()
